@@ -1,0 +1,128 @@
+// Reads a SOURCE argument: a file path, "-" for stdin, or the key material itself given inline
+// (JSON, a PEM block or a compact JWT). Caps the size and refuses binary data before parsing.
+import {open, stat} from 'node:fs/promises'
+import type {Readable} from 'node:stream'
+
+import {JwkrError} from '../../core/errors.js'
+
+export const MAX_INPUT_BYTES = 1024 * 1024
+
+export interface SourceText {
+  text: string
+  /** Where it came from, for messages: a path, "stdin" or "inline". */
+  origin: string
+}
+
+export interface ReadSourceOptions {
+  stdin?: Readable
+  maxBytes?: number
+}
+
+export async function readSource(source: string, options: ReadSourceOptions = {}): Promise<SourceText> {
+  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES
+  if (source === '-') return {text: decode(await readStream(options.stdin ?? process.stdin, maxBytes), maxBytes), origin: 'stdin'}
+  if (looksInline(source)) {
+    if (Buffer.byteLength(source) > maxBytes) throw tooLarge(Buffer.byteLength(source), maxBytes)
+    return {text: source, origin: 'inline'}
+  }
+  return {text: decode(await readFileCapped(source, maxBytes), maxBytes), origin: source}
+}
+
+function looksInline(source: string): boolean {
+  const trimmed = source.trim()
+  return (
+    trimmed.startsWith('{') ||
+    trimmed.startsWith('[') ||
+    trimmed.startsWith('-----BEGIN ') ||
+    /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(trimmed)
+  )
+}
+
+async function readFileCapped(path: string, maxBytes: number): Promise<Buffer> {
+  let size: number
+  try {
+    const info = await stat(path)
+    if (info.isDirectory()) {
+      throw new JwkrError('ERR_INPUT_UNREADABLE', `${path} is a directory, not a key file.`, {
+        hint: 'Pass the file that holds the key (use `jwkr code scan` to search a whole tree).',
+      })
+    }
+    size = info.size
+  } catch (error) {
+    if (error instanceof JwkrError) throw error
+    throw fileError(path, error)
+  }
+  if (size > maxBytes) throw tooLarge(size, maxBytes)
+  try {
+    const handle = await open(path, 'r')
+    try {
+      const buffer = Buffer.alloc(maxBytes + 1)
+      const {bytesRead} = await handle.read(buffer, 0, maxBytes + 1, 0)
+      if (bytesRead > maxBytes) throw tooLarge(bytesRead, maxBytes)
+      return buffer.subarray(0, bytesRead)
+    } finally {
+      await handle.close()
+    }
+  } catch (error) {
+    if (error instanceof JwkrError) throw error
+    throw fileError(path, error)
+  }
+}
+
+async function readStream(stream: Readable, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let total = 0
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))
+    total += buffer.length
+    if (total > maxBytes) {
+      stream.destroy()
+      throw tooLarge(total, maxBytes, true)
+    }
+    chunks.push(buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+function decode(bytes: Buffer, maxBytes: number): string {
+  if (bytes.length > maxBytes) throw tooLarge(bytes.length, maxBytes)
+  if (bytes.includes(0)) throw binary()
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(bytes)
+  } catch {
+    throw binary()
+  }
+}
+
+function binary(): JwkrError {
+  return new JwkrError('ERR_INPUT_BINARY', 'The input is binary data, not a key in text form.', {
+    hint: 'jwkr reads JWK/JWKS JSON, PEM text or a compact JWT. Convert DER first, e.g. `openssl pkey -inform DER -in key.der -out key.pem`.',
+  })
+}
+
+function tooLarge(bytes: number, maxBytes: number, atLeast = false): JwkrError {
+  const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
+  return new JwkrError(
+    'ERR_INPUT_TOO_LARGE',
+    `The input is ${atLeast ? 'over' : ''} ${mib(bytes)}; jwkr reads at most ${mib(maxBytes)} of key material.`.replace(
+      '  ',
+      ' ',
+    ),
+    {
+      hint: 'Pass the file that holds the key itself, not a log or archive (use `jwkr code scan` or `jwkr tokens scan` for those).',
+    },
+  )
+}
+
+function fileError(path: string, error: unknown): JwkrError {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') {
+    return new JwkrError('ERR_INPUT_NOT_FOUND', `No such file: ${path}.`, {
+      hint: 'Pass the path of the key file, "-" to read stdin, or the key JSON itself in quotes.',
+    })
+  }
+  return new JwkrError('ERR_INPUT_UNREADABLE', `Cannot read ${path}${code ? ` (${code})` : ''}.`, {
+    hint:
+      code === 'EACCES' ? 'Check the file permissions, or run jwkr as a user that may read it.' : 'Check the path and try again.',
+  })
+}

@@ -1,0 +1,90 @@
+// The base of every jwkr command: --json, --debug, exit codes of DESIGN.md, and redaction of every
+// string that leaves the process through the command (stdout, stderr, JSON, errors).
+import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+
+import {ExitCode, JwkrError} from '../core/errors.js'
+import {SecretRegistry} from '../core/secrets.js'
+import {createStyle, type Style} from './style.js'
+
+export abstract class JwkrCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    debug: Flags.boolean({
+      description: 'Print stack traces with errors (also when DEBUG is set).',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  /** Every secret this run has seen; all output passes through it. */
+  protected readonly secrets = new SecretRegistry()
+
+  /** Colours for stdout: on only when stdout is a terminal and NO_COLOR is unset. */
+  protected get style(): Style {
+    return createStyle(process.stdout)
+  }
+
+  override log(message = '', ...args: unknown[]): void {
+    super.log(this.secrets.redact(String(message)), ...args)
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(this.secrets.redact(String(message)), ...args)
+  }
+
+  override logJson(json: unknown): void {
+    super.logJson(this.secrets.redactValue(json))
+  }
+
+  override warn(input: string | Error): string | Error {
+    const text = this.secrets.redact(typeof input === 'string' ? input : input.message)
+    if (!this.jsonEnabled()) process.stderr.write(`${createStyle(process.stderr).yellow('Warning:')} ${text}\n`)
+    return input
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<never> {
+    if (error instanceof Errors.ExitError) throw error
+    const failure = toJwkrError(error)
+    const message = this.secrets.redact(failure.message)
+    const hint = failure.hint === undefined ? undefined : this.secrets.redact(failure.hint)
+    if (this.jsonEnabled()) {
+      this.logJson({
+        error: {code: failure.code, message, hint: hint ?? null, exitCode: failure.exitCode, details: failure.details ?? null},
+      })
+    } else {
+      const style = createStyle(process.stderr)
+      const lines = [`${style.red('Error:')} ${message}`]
+      if (hint) lines.push(`${style.dim('→')} ${hint}`)
+      if (this.debugEnabled() && error instanceof Error && error.stack) lines.push(this.secrets.redact(error.stack))
+      process.stderr.write(`${lines.join('\n')}\n`)
+    }
+    throw new Errors.ExitError(failure.exitCode)
+  }
+
+  private debugEnabled(): boolean {
+    return this.argv.includes('--debug') || Boolean(process.env.DEBUG)
+  }
+}
+
+/** Maps anything thrown to a JwkrError: usage errors keep exit 2, unknown errors become ERR_INTERNAL. */
+export function toJwkrError(error: unknown): JwkrError {
+  if (error instanceof JwkrError) return error
+  if (error instanceof Errors.CLIError) {
+    const exit = error.oclif?.exit
+    const message =
+      error.message
+        .replace(/^Error: /, '')
+        .split('\nSee more help with')[0]
+        ?.trim() ?? error.message
+    return new JwkrError('ERR_USAGE', message, {
+      exitCode: exit === 2 || exit === undefined ? ExitCode.usage : ExitCode.failure,
+      hint: 'Run the command with --help to see its arguments, flags and examples.',
+      cause: error,
+    })
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return new JwkrError('ERR_INTERNAL', `Unexpected error: ${message}`, {
+    hint: 'This is a bug in jwkr. Rerun with --debug for the stack trace and report it.',
+    cause: error,
+  })
+}

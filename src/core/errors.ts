@@ -1,0 +1,73 @@
+// The one error type jwkr throws on purpose. Every code is listed here, every message says what to
+// do next, and every error carries the exit code the CLI ends with (DESIGN.md, Output).
+
+/** Exit codes of DESIGN.md. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  playbookFailed: 3,
+  notContained: 4,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+export type ErrorCode =
+  | 'ERR_INPUT_EMPTY'
+  | 'ERR_INPUT_TOO_LARGE'
+  | 'ERR_INPUT_BINARY'
+  | 'ERR_INPUT_NOT_FOUND'
+  | 'ERR_INPUT_UNREADABLE'
+  | 'ERR_INPUT_UNRECOGNISED'
+  | 'ERR_JSON_MALFORMED'
+  | 'ERR_KEY_INVALID'
+  | 'ERR_KEY_UNSUPPORTED'
+  | 'ERR_PEM_INVALID'
+  | 'ERR_JWT_INVALID'
+  | 'ERR_JWKS_EMPTY'
+  | 'ERR_JWKS_NO_MATCH'
+  | 'ERR_USAGE'
+  | 'ERR_PLAYBOOK_INVALID'
+  | 'ERR_PLAYBOOK_UNKNOWN_STEP'
+  | 'ERR_PLAYBOOK_NOT_FOUND'
+  | 'ERR_STEP_FAILED'
+  | 'ERR_STEP_TIMEOUT'
+  | 'ERR_EXPRESSION_INVALID'
+  | 'ERR_INCIDENT_NOT_FOUND'
+  | 'ERR_INCIDENT_LOCKED'
+  | 'ERR_INCIDENT_CLOSED'
+  | 'ERR_JOURNAL_CORRUPT'
+  | 'ERR_APPROVAL_REQUIRED'
+  | 'ERR_ABORTED'
+  | 'ERR_INVENTORY_INVALID'
+  | 'ERR_INVENTORY_NOT_FOUND'
+  | 'ERR_INTERNAL'
+
+export interface JwkrErrorOptions {
+  /** What the user should do next; printed on its own line after the message. */
+  hint?: string
+  exitCode?: ExitCodeValue
+  cause?: unknown
+  /** Structured facts for --json consumers (never secrets). */
+  details?: Record<string, unknown>
+}
+
+export class JwkrError extends Error {
+  override readonly name = 'JwkrError'
+  readonly code: ErrorCode
+  readonly hint: string | undefined
+  readonly exitCode: ExitCodeValue
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, options: JwkrErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.code = code
+    this.hint = options.hint
+    this.exitCode = options.exitCode ?? ExitCode.failure
+    this.details = options.details
+  }
+}
+
+export function isJwkrError(error: unknown): error is JwkrError {
+  return error instanceof JwkrError
+}

@@ -1,0 +1,98 @@
+// The secret registry: every private or secret value jwkr sees is registered here once, and every
+// output path (stdout, stderr, journal, artifacts, request bodies, errors) is passed through
+// `redact`. A leaked key must not leak again through the tool that handles it.
+
+/** Names of JWK members that carry private or secret material (RFC 7518 §6, RFC 8037 §2). */
+export const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const
+
+export const REDACTED = '[REDACTED]'
+
+/** Values shorter than this are not worth hiding (and would mangle unrelated text). */
+const MIN_SECRET_LENGTH = 4
+
+export class SecretRegistry {
+  readonly #values = new Set<string>()
+  #pattern: RegExp | undefined
+
+  /** Registers a secret string and its other common encodings (base64url ↔ base64, hex). */
+  add(value: string | undefined | null): void {
+    if (typeof value !== 'string') return
+    for (const form of encodingsOf(value)) {
+      if (form.length >= MIN_SECRET_LENGTH && !this.#values.has(form)) {
+        this.#values.add(form)
+        this.#pattern = undefined
+      }
+    }
+  }
+
+  /** Registers every private member value of a JWK-like object, whatever its shape or validity. */
+  addJwk(jwk: unknown): void {
+    if (jwk === null || typeof jwk !== 'object') return
+    const record = jwk as Record<string, unknown>
+    for (const name of PRIVATE_JWK_MEMBERS) {
+      const value = record[name]
+      if (name === 'oth' && Array.isArray(value)) {
+        for (const prime of value) {
+          if (prime && typeof prime === 'object') {
+            for (const member of Object.values(prime as Record<string, unknown>)) {
+              if (typeof member === 'string') this.add(member)
+            }
+          }
+        }
+      } else if (typeof value === 'string') {
+        this.add(value)
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#values.size
+  }
+
+  /** True when the text contains a registered secret. */
+  leaks(text: string): boolean {
+    const pattern = this.#compiled()
+    if (!pattern) return false
+    pattern.lastIndex = 0
+    return pattern.test(text)
+  }
+
+  /** Replaces every registered secret in the text with `[REDACTED]`. */
+  redact(text: string): string {
+    const pattern = this.#compiled()
+    if (!pattern) return text
+    return text.replace(pattern, REDACTED)
+  }
+
+  /** Redacts every string inside a JSON-compatible value (returns a copy). */
+  redactValue<T>(value: T): T {
+    if (this.#values.size === 0) return value
+    return JSON.parse(this.redact(JSON.stringify(value) ?? 'null')) as T
+  }
+
+  #compiled(): RegExp | undefined {
+    if (this.#values.size === 0) return undefined
+    if (!this.#pattern) {
+      // Longest first so that a secret containing another is replaced whole.
+      const alternatives = [...this.#values].sort((a, b) => b.length - a.length).map(escapeRegExp)
+      this.#pattern = new RegExp(alternatives.join('|'), 'g')
+    }
+    return this.#pattern
+  }
+}
+
+function encodingsOf(value: string): string[] {
+  const forms = [value]
+  if (/^[A-Za-z0-9_-]+$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64url')
+    forms.push(bytes.toString('base64').replace(/=+$/, ''), bytes.toString('hex'))
+  } else if (/^[A-Za-z0-9+/]+=*$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64')
+    forms.push(value.replace(/=+$/, ''), bytes.toString('base64url'), bytes.toString('hex'))
+  }
+  return forms
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

@@ -1,0 +1,5 @@
+// The library surface of jwk-responder, for relying parties and scripts.
+export {JwkrError, ExitCode, type ErrorCode} from './core/errors.js'
+export {SecretRegistry} from './core/secrets.js'
+export {loadKeys} from './core/key/load-keys.js'
+export type {KeyReport, LoadedKey, KeySet} from './core/key/types.js'
