@@ -1,0 +1,73 @@
+// The contract between the playbook engine and the steps it runs (DESIGN.md, Playbooks). A step is
+// an object with an id, input and output schemas, a dry-run plan and a handler (like a Backstage
+// scaffolder action); the registry refuses duplicate and unknown ids.
+import type {SecretRegistry} from '../core/secrets.js'
+
+/** A JSON Schema (draft 2020-12 subset that ajv understands). */
+export type JsonSchema = Record<string, unknown>
+
+/** One call a step would make; `--dry-run` prints these and makes none of them. */
+export interface PlannedCall {
+  /** http: a request; file: a write; message: Slack/GitHub; wait: a pause; manual: a human action. */
+  kind: 'http' | 'file' | 'message' | 'wait' | 'manual' | 'process' | 'none'
+  /** e.g. 'POST https://auth.example.com/api/v2/keys/signing/rotate' or a file path. */
+  target: string
+  description: string
+}
+
+export interface StepProgress {
+  /** A short line about what is happening now. */
+  message: string
+  /** 0..1 when known. */
+  fraction?: number
+}
+
+export interface EffectRecord {
+  /** Stable across resumes: e.g. `${incidentId}:rotate:auth-main:add-key`. */
+  key: string
+  description: string
+  /** What the remote gave back: Slack ts, PR number, new kid… (never secrets). */
+  ref?: Record<string, unknown>
+}
+
+/** What a step's handler gets besides its input. */
+export interface StepContext {
+  signal: AbortSignal
+  secrets: SecretRegistry
+  incident: {id: string; dir: string; artifactsDir: string; drill: boolean}
+  /** The step's id in the playbook (not its `uses`). */
+  stepId: string
+  /** Everything resolved at run start that steps may need (inventory path, env, base URLs). */
+  env: Record<string, string | undefined>
+  now(): Date
+  progress(update: StepProgress): void
+  /** Appends an event to the journal (redacted). Use for evidence and findings. */
+  record(type: string, data: Record<string, unknown>): Promise<void>
+  /**
+   * Runs a side effect exactly once per incident: journals `effect.intent`, runs `apply`, journals
+   * `effect.done` with its ref. On resume, an effect already done returns its recorded ref without
+   * running again; one with an intent but no result is checked with `check` first.
+   */
+  effect<R extends Record<string, unknown>>(
+    key: string,
+    description: string,
+    apply: () => Promise<R>,
+    check?: () => Promise<R | undefined | 'unknown'>,
+  ): Promise<R>
+}
+
+export interface StepDefinition<I = Record<string, unknown>, O = Record<string, unknown>> {
+  /** `<area>.<verb>`, e.g. `key.inspect`. */
+  id: string
+  title: string
+  /** Why this step exists, shown to the responder before it runs. */
+  description: string
+  inputSchema: JsonSchema
+  outputSchema: JsonSchema
+  sideEffects: boolean
+  /** Skipped (with this reason shown) when the run has no inventory. */
+  requiresInventory?: boolean
+  /** The calls the step would make, for --dry-run and for the confirm prompt. Makes none. */
+  plan(input: I, context: StepContext): Promise<PlannedCall[]> | PlannedCall[]
+  run(input: I, context: StepContext): Promise<O>
+}
