@@ -41,6 +41,11 @@ export interface StepContext {
   env: Record<string, string | undefined>
   now(): Date
   progress(update: StepProgress): void
+  /**
+   * Evaluates a playbook expression (the text inside `${{ }}`) against the run's current scope
+   * (inputs, steps.<id>.outputs, incident, now). Used by steps that poll a condition (core.wait).
+   */
+  evaluate(expression: string): unknown
   /** Appends an event to the journal (redacted). Use for evidence and findings. */
   record(type: string, data: Record<string, unknown>): Promise<void>
   /**
