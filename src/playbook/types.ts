@@ -35,6 +35,10 @@ export interface StepContext {
   signal: AbortSignal
   secrets: SecretRegistry
   incident: {id: string; dir: string; artifactsDir: string; drill: boolean}
+  /** The inventory file of this run, or null when there is none (steps that need one are skipped). */
+  inventoryPath: string | null
+  /** True when the run may not ask the responder anything (no terminal, or --yes given). */
+  unattended: boolean
   /** The step's id in the playbook (not its `uses`). */
   stepId: string
   /** Everything resolved at run start that steps may need (inventory path, env, base URLs). */
@@ -72,6 +76,16 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   sideEffects: boolean
   /** Skipped (with this reason shown) when the run has no inventory. */
   requiresInventory?: boolean
+  /**
+   * Reads only local input and calls nothing outside (e.g. key.inspect): runs for real in a dry run,
+   * so the plans of later steps see its outputs.
+   */
+  safeInDryRun?: boolean
+  /**
+   * Inputs passed to the handler as unevaluated expression text (the part inside `${{ }}`), for
+   * steps that re-evaluate them over time with `context.evaluate` (core.wait's `until`).
+   */
+  rawInputs?: readonly string[]
   /** The calls the step would make, for --dry-run and for the confirm prompt. Makes none. */
   plan(input: I, context: StepContext): Promise<PlannedCall[]> | PlannedCall[]
   run(input: I, context: StepContext): Promise<O>

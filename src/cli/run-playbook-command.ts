@@ -1,0 +1,101 @@
+// The common part of `jwkr respond`, `jwkr playbook run` and `jwkr incident resume`: wire the
+// engine to the terminal (or not), stop cleanly on Ctrl-C, and turn the run's status into output
+// and the exit code of DESIGN.md.
+import {Errors} from '@oclif/core'
+import {existsSync} from 'node:fs'
+import {resolve} from 'node:path'
+
+import {ExitCode, JwkrError} from '../core/errors.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {resolveHome} from '../incident/workspace.js'
+import type {EngineUi, RunResult} from '../playbook/engine.js'
+import type {JwkrCommand} from './base-command.js'
+import {createEngineUi} from './engine-ui.js'
+import {renderRun} from './render-run.js'
+
+export interface RunContext {
+  home: string
+  ui: EngineUi
+  signal: AbortSignal
+  env: Record<string, string | undefined>
+}
+
+export interface PlaybookCommandHost {
+  command: JwkrCommand
+  secrets: SecretRegistry
+  json: boolean
+  yes: boolean
+  home: string | undefined
+}
+
+/** Runs `start` with a UI and Ctrl-C handling, prints the result, and exits with the right code. */
+export async function runPlaybookCommand(host: PlaybookCommandHost, start: (context: RunContext) => Promise<RunResult>): Promise<RunResult> {
+  const controller = new AbortController()
+  const onSigint = (): void => controller.abort(new JwkrError('ERR_ABORTED', 'Interrupted.'))
+  process.once('SIGINT', onSigint)
+  const interactive = !host.yes && !host.json && process.stdin.isTTY === true && process.stderr.isTTY === true
+  try {
+    const result = await start({
+      home: resolveHome({flag: host.home}),
+      ui: createEngineUi({secrets: host.secrets, interactive, quiet: host.json}),
+      signal: controller.signal,
+      env: process.env,
+    })
+    const code = exitCodeFor(result)
+    if (host.json) {
+      if (code !== ExitCode.ok) host.command.logJson(result)
+    } else {
+      host.command.log(renderRun(result))
+      if (result.status === 'waiting' && result.waitingFor) {
+        throw new JwkrError('ERR_APPROVAL_REQUIRED', result.waitingFor, {
+          hint: `Continue with: jwkr incident resume ${result.incident} --yes`,
+        })
+      }
+    }
+    if (code !== ExitCode.ok) throw new Errors.ExitError(code)
+    return result
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+  }
+}
+
+export function exitCodeFor(result: RunResult): number {
+  switch (result.status) {
+    case 'completed':
+      return ExitCode.ok
+    case 'failed':
+      return ExitCode.playbookFailed
+    default:
+      return ExitCode.failure
+  }
+}
+
+/** `--inventory` > JWKR_INVENTORY > ./jwkr.inventory.yaml when it exists > none. */
+export function resolveInventoryPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
+  const given = flag ?? env.JWKR_INVENTORY
+  if (given !== undefined && given !== '') {
+    const path = resolve(cwd, given)
+    if (!existsSync(path)) {
+      throw new JwkrError('ERR_INVENTORY_NOT_FOUND', `No inventory at ${given}.`, {
+        hint: 'Check the path, or run without --inventory: steps that need one are skipped.',
+      })
+    }
+    return path
+  }
+  const fallback = resolve(cwd, 'jwkr.inventory.yaml')
+  return existsSync(fallback) ? fallback : null
+}
+
+/** `--input name=value` pairs → an object; values that parse as JSON (numbers, booleans) are typed. */
+export function parseInputs(pairs: string[] | undefined): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {}
+  for (const pair of pairs ?? []) {
+    const at = pair.indexOf('=')
+    if (at <= 0) {
+      throw new JwkrError('ERR_USAGE', `--input ${pair} is not NAME=VALUE.`, {hint: 'Write it like --input key=leaked.json', exitCode: ExitCode.usage})
+    }
+    const value = pair.slice(at + 1)
+    inputs[pair.slice(0, at)] = /^(true|false|-?\d+(\.\d+)?)$/.test(value) ? JSON.parse(value) : value
+  }
+  return inputs
+}

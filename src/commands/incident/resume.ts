@@ -1,0 +1,29 @@
+import {Args, Flags} from '@oclif/core'
+
+import {JwkrCommand} from '../../cli/base-command.js'
+import {resolveInventoryPath, runPlaybookCommand} from '../../cli/run-playbook-command.js'
+import {approvalFlags, homeFlag} from '../../cli/run-flags.js'
+import type {RunResult} from '../../playbook/engine.js'
+import {resumeRun} from '../../playbook/respond.js'
+
+export default class IncidentResume extends JwkrCommand {
+  static override summary = 'Continue an incident at its first unfinished step.'
+  static override description =
+    'After a crash, Ctrl-C or a run that stopped for approval. Steps already done are not run again; a side effect ' +
+    'whose result is unknown is checked with its service first, or repeated only with your approval (or --yes).'
+  static override examples = ['<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c', '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --yes --json']
+  static override args = {id: Args.string({required: true, description: 'The incident id (jwkr incident list).'})}
+  static override flags = {
+    ...homeFlag,
+    ...approvalFlags,
+    inventory: Flags.string({description: 'Use this inventory instead of the one the incident started with.'}),
+  }
+
+  async run(): Promise<RunResult> {
+    const {args, flags} = await this.parse(IncidentResume)
+    const inventoryPath = flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory)
+    return runPlaybookCommand({command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home}, (context) =>
+      resumeRun({...context, secrets: this.secrets, yes: flags.yes, id: args.id, inventoryPath}),
+    )
+  }
+}

@@ -1,0 +1,41 @@
+import {Flags} from '@oclif/core'
+
+import {JwkrCommand} from '../cli/base-command.js'
+import {parseInputs, resolveInventoryPath, runPlaybookCommand} from '../cli/run-playbook-command.js'
+import {runFlags} from '../cli/run-flags.js'
+import type {RunResult} from '../playbook/engine.js'
+import {startRun} from '../playbook/respond.js'
+
+export default class Respond extends JwkrCommand {
+  static override summary = 'Respond to a leaked key: open an incident and run the playbook.'
+  static override description =
+    'Opens an incident for the key, then walks through the playbook (default: leaked-signing-key) step by step. ' +
+    'On a terminal each step shows why it exists and what it will call before it runs; without one, steps with ' +
+    'side effects need --yes. Everything is journaled: resume after a crash with `jwkr incident resume ID`.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --key leaked.json',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --inventory jwkr.inventory.yaml --dry-run',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --yes --json',
+  ]
+  static override flags = {
+    key: Flags.string({char: 'k', required: true, description: 'The leaked key: a file, "-" for stdin, or the key itself.'}),
+    playbook: Flags.string({char: 'p', default: 'leaked-signing-key', description: 'A built-in playbook name or a playbook file.'}),
+    ...runFlags,
+  }
+
+  async run(): Promise<RunResult> {
+    const {flags} = await this.parse(Respond)
+    const inventoryPath = resolveInventoryPath(flags.inventory)
+    return runPlaybookCommand({command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home}, (context) =>
+      startRun({
+        ...context,
+        secrets: this.secrets,
+        yes: flags.yes,
+        playbook: flags.playbook,
+        inputs: {...parseInputs(flags.input), key: flags.key},
+        inventoryPath,
+        dryRun: flags['dry-run'],
+      }),
+    )
+  }
+}

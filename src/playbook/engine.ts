@@ -1,0 +1,397 @@
+// The playbook engine: runs a loaded playbook step by step against an incident journal. It checks
+// each step's condition, plans it, asks before side effects, runs it with retry and timeout, and
+// journals every transition, so that a crash at any moment resumes at the first unfinished step
+// and a side effect already made is never made twice (StepContext.effect).
+import {Ajv} from 'ajv'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {JwkrError} from '../core/errors.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import type {Journal} from '../incident/journal.js'
+import {foldIncident, type IncidentState} from '../incident/state.js'
+import {evaluate, interpolate} from './expression.js'
+import type {Playbook, PlaybookStep} from './load-playbook.js'
+import type {StepRegistry} from './registry.js'
+import type {PlannedCall, StepContext, StepDefinition, StepProgress} from './types.js'
+
+export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'pending' | 'running'
+
+export interface StepOutcome {
+  id: string
+  uses: string
+  status: StepStatus
+  outputs: Record<string, unknown> | null
+  error: {code: string; message: string} | null
+  startedAt: string | null
+  finishedAt: string | null
+  /** Why it was skipped, or why the run is waiting on it. */
+  reason?: string
+  plan?: PlannedCall[]
+}
+
+export interface RunResult {
+  incident: string
+  status: RunStatus
+  steps: StepOutcome[]
+  /** Set when status is 'waiting': what the responder must do to go on. */
+  waitingFor?: string
+}
+
+export type GateAnswer = 'proceed' | 'skip' | 'abort'
+export type FailureAnswer = 'retry' | 'skip' | 'abort'
+
+/** The engine's view of the responder. The CLI implements it with prompts and spinners; tests with scripts. */
+export interface EngineUi {
+  /** May the engine ask questions? False without a terminal. */
+  readonly interactive: boolean
+  stepStarting?(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[]): void
+  /** Before a step (every step on a terminal; with --yes never called). */
+  confirmStep(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[], question: string): Promise<GateAnswer>
+  /** A step failed with onFailure: ask. */
+  onFailure(step: PlaybookStep, error: JwkrError): Promise<FailureAnswer>
+  /** An effect whose result is unknown after a crash: make it again? */
+  confirmRepeat(step: PlaybookStep, description: string): Promise<boolean>
+  progress?(step: PlaybookStep, update: StepProgress): void
+  stepFinished?(outcome: StepOutcome): void
+}
+
+export interface EngineOptions {
+  playbook: Playbook
+  registry: StepRegistry
+  journal: Journal
+  secrets: SecretRegistry
+  incident: {id: string; dir: string; artifactsDir: string; drill: boolean}
+  inputs: Record<string, unknown>
+  inventoryPath: string | null
+  ui: EngineUi
+  /** --yes: approve every gate and repeat unknown effects without asking. */
+  yes: boolean
+  dryRun: boolean
+  env?: Record<string, string | undefined>
+  signal?: AbortSignal
+  now?: () => Date
+}
+
+class StopRun extends Error {
+  constructor(
+    readonly status: RunStatus,
+    readonly reason: string,
+  ) {
+    super(reason)
+  }
+}
+
+/**
+ * Runs (or resumes) a playbook. Steps already succeeded or skipped in the journal are not run again.
+ *
+ * @example const result = await runPlaybook({playbook, registry, journal, …, ui: unattendedUi, yes: true, dryRun: false})
+ */
+export async function runPlaybook(options: EngineOptions): Promise<RunResult> {
+  const run = new PlaybookRun(options)
+  return run.execute()
+}
+
+class PlaybookRun {
+  readonly #o: EngineOptions
+  readonly #now: () => Date
+  readonly #ajv = new Ajv({allErrors: true, strict: false})
+  readonly #planned = new Map<string, PlannedCall[]>()
+  readonly #dryOutputs = new Map<string, Record<string, unknown>>()
+  readonly #reasons = new Map<string, string>()
+
+  constructor(options: EngineOptions) {
+    this.#o = options
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  async execute(): Promise<RunResult> {
+    let status: RunStatus = 'completed'
+    let waitingFor: string | undefined
+    try {
+      for (const step of this.#o.playbook.steps) {
+        this.#o.signal?.throwIfAborted()
+        const done = this.#state().steps[step.id]?.status
+        if (done === 'succeeded' || done === 'skipped') continue
+        const failed = await this.#runStep(step)
+        if (failed) status = 'failed'
+      }
+    } catch (error) {
+      if (error instanceof StopRun) {
+        status = error.status
+        if (error.status === 'waiting') waitingFor = error.reason
+      } else if (this.#o.signal?.aborted) {
+        status = 'aborted'
+        await this.#journal('run.interrupted', {reason: 'interrupted (Ctrl-C)'})
+      } else {
+        throw error
+      }
+    }
+    if (!this.#o.dryRun || status !== 'completed') await this.#journal('run.finished', {status, dryRun: this.#o.dryRun})
+    else await this.#journal('run.finished', {status: 'planned', dryRun: true})
+    return {incident: this.#o.incident.id, status, steps: this.#outcomes(), ...(waitingFor ? {waitingFor} : {})}
+  }
+
+  /** Runs one step to a final state. Returns true when it failed and the run goes on (onFailure: continue). */
+  async #runStep(step: PlaybookStep): Promise<boolean> {
+    const definition = this.#o.registry.get(step.uses)
+    const scope = this.#scope()
+    if (step.if !== undefined && !truthy(evaluate(stripExpression(step.if), scope))) {
+      await this.#skip(step, `its condition is false: ${stripExpression(step.if)}`)
+      return false
+    }
+    if (definition.requiresInventory && this.#o.inventoryPath === null) {
+      await this.#skip(step, 'no inventory (pass --inventory FILE or create ./jwkr.inventory.yaml)')
+      return false
+    }
+    const input = this.#input(step, definition, scope)
+    const context = this.#context(step, new AbortController().signal)
+    const plan = await definition.plan(input, context)
+    this.#planned.set(step.id, plan)
+    await this.#journal('step.planned', {step: step.id, uses: step.uses, calls: plan})
+    if (this.#o.dryRun) {
+      if (definition.safeInDryRun) this.#dryOutputs.set(step.id, await definition.run(input, context))
+      this.#o.ui.stepFinished?.(this.#outcome(step))
+      return false
+    }
+    for (;;) {
+      const gate = await this.#gate(step, definition, plan)
+      if (gate === 'skip') {
+        await this.#skip(step, 'skipped by the responder')
+        return false
+      }
+      const error = await this.#attempts(step, definition, input)
+      if (!error) {
+        this.#o.ui.stepFinished?.(this.#outcome(step))
+        return false
+      }
+      this.#o.ui.stepFinished?.(this.#outcome(step))
+      const decision = await this.#decideOnFailure(step, error)
+      if (decision === 'continue') return true
+      if (decision === 'skip') {
+        await this.#skip(step, `skipped by the responder after it failed: ${error.message}`)
+        return false
+      }
+      if (decision === 'abort') throw new StopRun(step.onFailure === 'abort' ? 'failed' : 'aborted', error.message)
+    }
+  }
+
+  async #decideOnFailure(step: PlaybookStep, error: JwkrError): Promise<'continue' | 'skip' | 'abort' | 'retry'> {
+    if (step.onFailure === 'continue') return 'continue'
+    if (step.onFailure === 'ask' && this.#o.ui.interactive && !this.#o.yes) {
+      const answer = await this.#o.ui.onFailure(step, error)
+      return answer
+    }
+    return 'abort'
+  }
+
+  async #gate(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[]): Promise<GateAnswer> {
+    const needsApproval = definition.sideEffects || step.confirm !== undefined
+    if (this.#o.yes) {
+      if (needsApproval) await this.#journal('step.approved', {step: step.id, by: '--yes'})
+      return 'proceed'
+    }
+    if (!this.#o.ui.interactive) {
+      if (!needsApproval) return 'proceed'
+      throw new StopRun(
+        'waiting',
+        `Step "${step.id}" (${definition.title}) has side effects and needs approval: rerun with --yes, or run it on a terminal.`,
+      )
+    }
+    const question = step.confirm === undefined ? `Run "${step.title ?? definition.title}"?` : String(interpolate(step.confirm, this.#scope()))
+    const answer = await this.#o.ui.confirmStep(step, definition, plan, question)
+    if (answer === 'abort') throw new StopRun('aborted', `The responder stopped the run before step "${step.id}".`)
+    if (answer === 'proceed' && needsApproval) await this.#journal('step.approved', {step: step.id, by: 'responder'})
+    return answer
+  }
+
+  /** Runs the attempts a step's retry allows. Returns the final error, or undefined on success. */
+  async #attempts(step: PlaybookStep, definition: StepDefinition, input: Record<string, unknown>): Promise<JwkrError | undefined> {
+    const attempts = step.retry?.attempts ?? 1
+    for (let attempt = 1; ; attempt++) {
+      await this.#journal('step.started', {step: step.id, uses: step.uses, attempt, input})
+      this.#o.ui.stepStarting?.(step, definition, this.#planned.get(step.id) ?? [])
+      try {
+        const outputs = await this.#withTimeout(step, (signal) => definition.run(input, this.#context(step, signal)))
+        this.#checkOutputs(definition, outputs)
+        await this.#journal('step.succeeded', {step: step.id, outputs})
+        return undefined
+      } catch (caught) {
+        if (this.#o.signal?.aborted) throw caught
+        const error = asJwkrError(caught, step)
+        const final = attempt >= attempts
+        await this.#journal('step.failed', {step: step.id, error: {code: error.code, message: error.message}, attempt, final})
+        if (final) return error
+        const delayMs = (step.retry?.backoffMs ?? 1000) * 2 ** (attempt - 1)
+        await this.#journal('step.retrying', {step: step.id, attempt: attempt + 1, delayMs})
+        await sleep(delayMs, undefined, {signal: this.#o.signal})
+      }
+    }
+  }
+
+  async #withTimeout<T>(step: PlaybookStep, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController()
+    const signals = [controller.signal, ...(this.#o.signal ? [this.#o.signal] : [])]
+    const signal = AbortSignal.any(signals)
+    const timer = step.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), step.timeoutMs)
+    try {
+      const aborted = new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), {once: true})
+      })
+      return await Promise.race([fn(signal), aborted])
+    } catch (error) {
+      if (controller.signal.aborted && !this.#o.signal?.aborted) {
+        throw new JwkrError('ERR_STEP_TIMEOUT', `Step "${step.id}" did not finish within its timeout.`, {
+          hint: 'Raise the step\'s timeout in the playbook, or resume the incident to try again.',
+        })
+      }
+      throw error
+    } finally {
+      if (timer) clearTimeout(timer)
+    }
+  }
+
+  #checkOutputs(definition: StepDefinition, outputs: unknown): void {
+    const validate = this.#ajv.compile(definition.outputSchema)
+    if (!validate(outputs)) {
+      throw new JwkrError('ERR_STEP_FAILED', `Step ${definition.id} returned outputs that do not fit its schema: ${this.#ajv.errorsText(validate.errors)}.`, {
+        hint: 'This is a bug in the step; report it with the incident journal.',
+      })
+    }
+  }
+
+  #input(step: PlaybookStep, definition: StepDefinition, scope: Record<string, unknown>): Record<string, unknown> {
+    const raw = new Set(definition.rawInputs ?? [])
+    const input: Record<string, unknown> = {}
+    for (const [name, value] of Object.entries(step.with ?? {})) {
+      input[name] = raw.has(name) && typeof value === 'string' ? stripExpression(value) : interpolate(value, scope)
+    }
+    const validate = this.#ajv.compile(definition.inputSchema)
+    if (!validate(input)) {
+      throw new StopRun(
+        'failed',
+        `Step "${step.id}" got inputs that do not fit ${definition.id}: ${this.#ajv.errorsText(validate.errors, {dataVar: 'with'})}.`,
+      )
+    }
+    return input
+  }
+
+  #context(step: PlaybookStep, signal: AbortSignal): StepContext {
+    return {
+      signal,
+      secrets: this.#o.secrets,
+      incident: this.#o.incident,
+      inventoryPath: this.#o.inventoryPath,
+      unattended: this.#o.yes || !this.#o.ui.interactive,
+      stepId: step.id,
+      env: this.#o.env ?? {},
+      now: this.#now,
+      progress: (update) => this.#o.ui.progress?.(step, update),
+      record: async (type, data) => {
+        await this.#journal(type, {step: step.id, ...data})
+      },
+      evaluate: (expression) => evaluate(stripExpression(expression), this.#scope()),
+      effect: (key, description, apply, check) => this.#effect(step, key, description, apply, check),
+    }
+  }
+
+  async #effect<R extends Record<string, unknown>>(
+    step: PlaybookStep,
+    key: string,
+    description: string,
+    apply: () => Promise<R>,
+    check?: () => Promise<R | undefined | 'unknown'>,
+  ): Promise<R> {
+    const known = this.#state().effects[key]
+    if (known && known.status !== 'intent') return (known.ref ?? {}) as R
+    if (known?.status === 'intent') {
+      const found = check ? await check() : 'unknown'
+      if (found !== undefined && found !== 'unknown') {
+        await this.#journal('effect.done', {step: step.id, key, ref: found, recovered: true})
+        return found
+      }
+      if (found === 'unknown') {
+        const repeat = this.#o.yes || (this.#o.ui.interactive && (await this.#o.ui.confirmRepeat(step, description)))
+        if (!repeat) {
+          throw new JwkrError('ERR_APPROVAL_REQUIRED', `Cannot tell whether "${description}" already happened before the interruption.`, {
+            hint: 'Check by hand, then resume with --yes to repeat it, or skip the step on a terminal.',
+          })
+        }
+        await this.#journal('effect.repeated', {step: step.id, key, reason: this.#o.yes ? 'repeated under --yes' : 'repeated by the responder'})
+      }
+    }
+    await this.#journal('effect.intent', {step: step.id, key, description})
+    const ref = await apply()
+    await this.#journal('effect.done', {step: step.id, key, ref})
+    return ref
+  }
+
+  async #skip(step: PlaybookStep, reason: string): Promise<void> {
+    this.#reasons.set(step.id, reason)
+    await this.#journal('step.skipped', {step: step.id, reason})
+    this.#o.ui.stepFinished?.(this.#outcome(step))
+  }
+
+  async #journal(type: string, data: Record<string, unknown>): Promise<void> {
+    await this.#o.journal.append(type, data)
+  }
+
+  #state(): IncidentState {
+    return foldIncident(this.#o.journal.events())
+  }
+
+  #scope(): Record<string, unknown> {
+    const state = this.#state()
+    const steps: Record<string, unknown> = {}
+    for (const step of this.#o.playbook.steps) {
+      const folded = state.steps[step.id]
+      steps[step.id] = {
+        outputs: this.#dryOutputs.get(step.id) ?? folded?.outputs ?? {},
+        status: folded?.status ?? 'pending',
+      }
+    }
+    return {
+      inputs: this.#o.inputs,
+      steps,
+      incident: {id: this.#o.incident.id, drill: this.#o.incident.drill, dir: this.#o.incident.dir},
+      now: this.#now().toISOString(),
+    }
+  }
+
+  #outcomes(): StepOutcome[] {
+    return this.#o.playbook.steps.map((step) => this.#outcome(step))
+  }
+
+  #outcome(step: PlaybookStep): StepOutcome {
+    const folded = this.#state().steps[step.id]
+    const planned = this.#planned.get(step.id)
+    const status: StepStatus = this.#o.dryRun && planned && !folded?.status?.match(/succeeded|skipped/) ? 'planned' : (folded?.status ?? 'pending')
+    return {
+      id: step.id,
+      uses: step.uses,
+      status,
+      outputs: this.#dryOutputs.get(step.id) ?? folded?.outputs ?? null,
+      error: folded?.error ?? null,
+      startedAt: folded?.startedAt ?? null,
+      finishedAt: folded?.finishedAt ?? null,
+      ...(folded?.status === 'skipped' || this.#reasons.has(step.id) ? {reason: this.#reasons.get(step.id) ?? folded?.reason} : {}),
+      ...(planned ? {plan: planned} : {}),
+    }
+  }
+}
+
+function asJwkrError(error: unknown, step: PlaybookStep): JwkrError {
+  if (error instanceof JwkrError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new JwkrError('ERR_STEP_FAILED', `Step "${step.id}" failed: ${message}`, {cause: error})
+}
+
+/** `${{ a == b }}` → `a == b`; text without the braces is returned as is. */
+function stripExpression(text: string): string {
+  const match = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text)
+  return (match?.[1] ?? text).trim()
+}
+
+function truthy(value: unknown): boolean {
+  return value !== false && value !== null && value !== undefined && value !== 0 && value !== ''
+}

@@ -1,0 +1,192 @@
+// Opening and resuming incidents: the service behind `jwkr respond`, `jwkr playbook run` and
+// `jwkr incident resume`. Identifies the key first (so bad input fails before anything is
+// written), opens the incident folder and journal under a lock, and hands over to the engine.
+import {readFile, writeFile} from 'node:fs/promises'
+import {hostname, userInfo} from 'node:os'
+import {join} from 'node:path'
+
+import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {JwkrError} from '../core/errors.js'
+import type {KeyReport} from '../core/key/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {Journal} from '../incident/journal.js'
+import {acquireLock} from '../incident/lock.js'
+import {foldIncident} from '../incident/state.js'
+import {createIncident, findIncident} from '../incident/workspace.js'
+import {runPlaybook, type EngineUi, type RunResult} from './engine.js'
+import {loadPlaybook, resolvePlaybook, type Playbook} from './load-playbook.js'
+import {createRegistry, type StepRegistry} from './registry.js'
+import {builtinSteps} from './steps/index.js'
+
+export interface RunCommonOptions {
+  home: string
+  secrets: SecretRegistry
+  ui: EngineUi
+  yes: boolean
+  signal?: AbortSignal
+  env?: Record<string, string | undefined>
+  now?: () => Date
+  /** The steps available to the playbook (default: the built-in steps). */
+  registry?: StepRegistry
+}
+
+export interface StartOptions extends RunCommonOptions {
+  /** A built-in playbook name or a file path. */
+  playbook: string
+  inputs: Record<string, unknown>
+  inventoryPath: string | null
+  dryRun: boolean
+  drill?: boolean
+}
+
+export interface ResumeOptions extends RunCommonOptions {
+  id: string
+  inventoryPath?: string | null
+}
+
+const PLAYBOOK_COPY = 'playbook.yaml'
+
+/** Opens a new incident and runs the playbook in it. */
+export async function startRun(options: StartOptions): Promise<RunResult> {
+  const now = options.now ?? (() => new Date())
+  const registry = options.registry ?? createRegistry(builtinSteps())
+  const playbook = await resolvePlaybook(options.playbook, registry)
+  const inputs = withDefaults(playbook, options.inputs)
+  const key = typeof inputs.key === 'string' ? await identify(inputs.key, options.secrets) : null
+  const incident = await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false})
+  const lock = await acquireLock(incident.dir)
+  const journal = await Journal.create(incident.journalPath, {secrets: options.secrets, now})
+  try {
+    await writeFile(join(incident.dir, PLAYBOOK_COPY), playbook.text, {mode: 0o600})
+    await journal.append('incident.opened', {
+      id: incident.id,
+      thumbprint: key?.thumbprint ?? null,
+      kid: key?.kid ?? null,
+      kty: key?.kty ?? null,
+      alg: key?.alg ?? null,
+      source: typeof inputs.key === 'string' ? inputs.key : null,
+      drill: options.drill ?? false,
+      playbook: playbook.name,
+      inputs,
+      inventory: options.inventoryPath,
+      dryRun: options.dryRun,
+      startedBy: whoami(),
+    })
+    await journal.append('playbook.loaded', {
+      name: playbook.name,
+      file: playbook.file,
+      digest: playbook.digest,
+      steps: playbook.steps.map((step) => ({id: step.id, uses: step.uses, title: step.title ?? registry.get(step.uses).title})),
+    })
+    return await runPlaybook({
+      playbook,
+      registry,
+      journal,
+      secrets: options.secrets,
+      incident: {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: options.drill ?? false},
+      inputs,
+      inventoryPath: options.inventoryPath,
+      ui: options.ui,
+      yes: options.yes,
+      dryRun: options.dryRun,
+      env: options.env,
+      signal: options.signal,
+      now,
+    })
+  } finally {
+    await journal.close()
+    await lock.release()
+  }
+}
+
+/** Continues an incident at its first unfinished step, with the playbook it started with. */
+export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
+  const now = options.now ?? (() => new Date())
+  const incident = await findIncident(options.home, options.id)
+  const lock = await acquireLock(incident.dir)
+  let journal: Journal | undefined
+  try {
+    journal = await Journal.open(incident.journalPath, {secrets: options.secrets, now})
+    const state = foldIncident(journal.events())
+    if (state.status === 'closed') {
+      throw new JwkrError('ERR_INCIDENT_CLOSED', `Incident ${incident.id} is closed.`, {
+        hint: 'Open a new incident with jwkr respond, or read this one with jwkr incident show.',
+      })
+    }
+    const registry = options.registry ?? createRegistry(builtinSteps())
+    const playbook = await savedPlaybook(incident.dir, registry)
+    const inputs = state.inputs ?? {}
+    // Steps done before the crash will not run again, so register the key's secrets here.
+    if (typeof inputs.key === 'string') await identify(inputs.key, options.secrets).catch(() => undefined)
+    await journal.append('incident.resumed', {by: whoami()})
+    const opened = journal.events().find((event) => event.type === 'incident.opened')?.data ?? {}
+    const inventoryPath = options.inventoryPath ?? (typeof opened.inventory === 'string' ? opened.inventory : null)
+    return await runPlaybook({
+      playbook,
+      registry,
+      journal,
+      secrets: options.secrets,
+      incident: {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: state.drill ?? false},
+      inputs,
+      inventoryPath,
+      ui: options.ui,
+      yes: options.yes,
+      dryRun: false,
+      env: options.env,
+      signal: options.signal,
+      now,
+    })
+  } finally {
+    await journal?.close()
+    await lock.release()
+  }
+}
+
+async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playbook> {
+  const file = join(dir, PLAYBOOK_COPY)
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new JwkrError('ERR_PLAYBOOK_NOT_FOUND', `The incident has no copy of its playbook (${file}).`, {
+      hint: 'Start a new run with jwkr respond; the journal keeps this incident\'s history.',
+    })
+  })
+  return loadPlaybook(text, file, registry)
+}
+
+async function identify(source: string, secrets: SecretRegistry): Promise<KeyReport | null> {
+  const {keys} = await loadKeySource(source, {secrets})
+  return keys.find(({report}) => report.private || report.thumbprintDerivedFromSecret)?.report ?? keys[0]?.report ?? null
+}
+
+function withDefaults(playbook: Playbook, given: Record<string, unknown>): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {}
+  const missing: string[] = []
+  for (const [name, spec] of Object.entries(playbook.inputs ?? {})) {
+    if (given[name] !== undefined) inputs[name] = given[name]
+    else if (spec.default !== undefined) inputs[name] = spec.default
+    else if (spec.required) missing.push(name)
+  }
+  const unknown = Object.keys(given).filter((name) => !(name in (playbook.inputs ?? {})))
+  if (unknown.length > 0) {
+    throw new JwkrError('ERR_USAGE', `The playbook ${playbook.name} has no input ${unknown.map((n) => `"${n}"`).join(', ')}.`, {
+      hint: `Its inputs: ${Object.keys(playbook.inputs ?? {}).join(', ') || 'none'}.`,
+      exitCode: 2,
+    })
+  }
+  if (missing.length > 0) {
+    throw new JwkrError('ERR_USAGE', `The playbook ${playbook.name} needs the input ${missing.map((n) => `"${n}"`).join(', ')}.`, {
+      hint: `Pass it with --input ${missing[0]}=VALUE${missing.includes('key') ? ' (or --key FILE)' : ''}.`,
+      exitCode: 2,
+    })
+  }
+  return inputs
+}
+
+function whoami(): {user: string; host: string} {
+  let user = 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return {user, host: hostname()}
+}

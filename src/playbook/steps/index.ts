@@ -1,0 +1,11 @@
+// The built-in steps. Later capabilities (services.locate, key.rotate, tokens.*, notify.*, report.*)
+// add their definitions here; see CONTRIBUTING.md, "Adding a step".
+import type {StepDefinition} from '../types.js'
+import {coreApprove} from './core-approve.js'
+import {coreNote} from './core-note.js'
+import {coreWait} from './core-wait.js'
+import {keyInspect} from './key-inspect.js'
+
+export function builtinSteps(): StepDefinition[] {
+  return [keyInspect, coreNote, coreWait, coreApprove]
+}

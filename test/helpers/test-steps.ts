@@ -1,0 +1,113 @@
+// Steps for engine tests: an echo, a flaky step, a failing one, a slow one, and steps whose side
+// effect is a POST to a real local server (see effect-server.ts), through StepContext.effect.
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {JwkrError} from '../../src/core/errors.js'
+import {defineStep} from '../../src/playbook/define-step.js'
+import type {StepDefinition} from '../../src/playbook/types.js'
+
+const anyObject = {type: 'object'}
+
+export interface TestStepsOptions {
+  /** Base URL of an effect server, for test.effect. */
+  effectUrl?: string
+  /** Counts handler calls per step id, so tests can tell what ran. */
+  calls?: Map<string, number>
+}
+
+export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
+  const calls = options.calls ?? new Map<string, number>()
+  const count = (id: string): number => {
+    const n = (calls.get(id) ?? 0) + 1
+    calls.set(id, n)
+    return n
+  }
+  const effectStep = (id: string, checkable: boolean) =>
+    defineStep<{name: string}, {ref: string}>({
+      id,
+      title: `Change ${id}`,
+      description: 'Makes a remote change once.',
+      inputSchema: {type: 'object', required: ['name'], properties: {name: {type: 'string'}}},
+      outputSchema: {type: 'object', required: ['ref'], properties: {ref: {type: 'string'}}},
+      sideEffects: true,
+      plan: (input) => [{kind: 'http', target: `POST ${options.effectUrl}/effects/${input.name}`, description: 'make the change'}],
+      async run(input, context) {
+        count(context.stepId)
+        const key = `${context.incident.id}:${input.name}`
+        const url = `${options.effectUrl}/effects/${encodeURIComponent(key)}`
+        const ref = await context.effect(
+          key,
+          `POST ${input.name}`,
+          async () => {
+            const response = await fetch(url, {method: 'POST', signal: context.signal})
+            return (await response.json()) as {id: string}
+          },
+          checkable
+            ? async () => {
+                const response = await fetch(url)
+                return response.status === 200 ? ((await response.json()) as {id: string}) : undefined
+              }
+            : async () => 'unknown',
+        )
+        return {ref: String(ref.id)}
+      },
+    })
+  return [
+    defineStep<{value?: unknown}, {value: unknown}>({
+      id: 'test.echo',
+      title: 'Echo',
+      description: 'Returns its input.',
+      inputSchema: {type: 'object', properties: {value: {}}},
+      outputSchema: anyObject,
+      sideEffects: false,
+      plan: () => [{kind: 'none', target: 'nothing', description: 'echo'}],
+      run: async (input, context) => {
+        count(context.stepId)
+        return {value: input.value ?? null}
+      },
+    }),
+    defineStep<{failTimes: number}, {attempts: number}>({
+      id: 'test.flaky',
+      title: 'Flaky',
+      description: 'Fails the first failTimes calls.',
+      inputSchema: {type: 'object', required: ['failTimes'], properties: {failTimes: {type: 'integer'}}},
+      outputSchema: anyObject,
+      sideEffects: false,
+      plan: () => [],
+      run: async (input, context) => {
+        const n = count(context.stepId)
+        if (n <= input.failTimes) throw new JwkrError('ERR_STEP_FAILED', `flaky failure ${n}`)
+        return {attempts: n}
+      },
+    }),
+    defineStep<Record<string, never>, Record<string, never>>({
+      id: 'test.fail',
+      title: 'Fail',
+      description: 'Always fails.',
+      inputSchema: anyObject,
+      outputSchema: anyObject,
+      sideEffects: false,
+      plan: () => [],
+      run: async (_input, context) => {
+        count(context.stepId)
+        throw new JwkrError('ERR_STEP_FAILED', 'this step always fails', {hint: 'nothing to do'})
+      },
+    }),
+    defineStep<{ms?: number}, Record<string, never>>({
+      id: 'test.slow',
+      title: 'Slow',
+      description: 'Sleeps (10 s by default), honouring the abort signal.',
+      inputSchema: {type: 'object', properties: {ms: {type: 'integer'}}},
+      outputSchema: anyObject,
+      sideEffects: false,
+      plan: () => [],
+      run: async (input, context) => {
+        count(context.stepId)
+        await sleep(input.ms ?? 10_000, undefined, {signal: context.signal})
+        return {}
+      },
+    }),
+    effectStep('test.effect', true),
+    effectStep('test.effect-unknown', false),
+  ]
+}

@@ -1,0 +1,224 @@
+import {describe, expect, it} from 'vitest'
+
+import {ExitCode} from '../../src/core/errors.js'
+import {startRun} from '../../src/playbook/respond.js'
+import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
+
+describe('the playbook engine', () => {
+  it('runs every step in order and passes outputs forward through expressions', async () => {
+    // Given a playbook whose second step reads the first one's output
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `inputs:
+  greeting: {type: string, required: true}
+steps:
+  - id: first
+    uses: test.echo
+    with: {value: "\${{ inputs.greeting }}"}
+  - id: second
+    uses: test.echo
+    with: {value: "got \${{ steps.first.outputs.value }}"}
+`,
+    )
+    // When it runs unattended
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      inputs: {greeting: 'hello'},
+      registry: registryWith(),
+      ui: scriptedUi({}, false),
+    })
+    // Then both steps succeed, the second saw the first's output, and the journal tells the story
+    expect(result.status).toBe('completed')
+    expect(result.steps.map((s) => [s.id, s.status, s.outputs])).toEqual([
+      ['first', 'succeeded', {value: 'hello'}],
+      ['second', 'succeeded', {value: 'got hello'}],
+    ])
+    const types = (await readJournal(home, result.incident)).map((e) => e.type)
+    expect(types).toEqual([
+      'incident.opened',
+      'playbook.loaded',
+      'step.planned',
+      'step.started',
+      'step.succeeded',
+      'step.planned',
+      'step.started',
+      'step.succeeded',
+      'run.finished',
+    ])
+  })
+
+  it('skips a step whose condition is false and says why', async () => {
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: first
+    uses: test.echo
+    with: {value: 3}
+  - id: only-if-big
+    uses: test.echo
+    if: "\${{ steps.first.outputs.value > 5 }}"
+`,
+    )
+    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith(), ui: scriptedUi({}, false)})
+    expect(result.status).toBe('completed')
+    expect(result.steps[1]).toMatchObject({status: 'skipped', reason: expect.stringContaining('steps.first.outputs.value > 5')})
+  })
+
+  it('retries a failing step with backoff and records each attempt', async () => {
+    const home = await tempHome()
+    const calls = new Map<string, number>()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: flaky
+    uses: test.flaky
+    with: {failTimes: 2}
+    retry: {attempts: 3, backoff: 10ms}
+`,
+    )
+    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui: scriptedUi({}, false)})
+    expect(result.status).toBe('completed')
+    expect(calls.get('flaky')).toBe(3)
+    const events = await readJournal(home, result.incident)
+    expect(events.filter((e) => e.type === 'step.retrying').map((e) => e.data.delayMs)).toEqual([10, 20])
+    expect(events.filter((e) => e.type === 'step.failed').map((e) => e.data.final)).toEqual([false, false])
+  })
+
+  it('goes on after a failure with onFailure: continue, and the run ends failed (exit 3)', async () => {
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: broken
+    uses: test.fail
+    onFailure: continue
+  - id: after
+    uses: test.echo
+`,
+    )
+    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith(), ui: scriptedUi({}, false)})
+    expect(result.status).toBe('failed')
+    expect(result.steps.map((s) => s.status)).toEqual(['failed', 'succeeded'])
+    expect(result.steps[0]?.error).toMatchObject({code: 'ERR_STEP_FAILED', message: 'this step always fails'})
+    expect(ExitCode.playbookFailed).toBe(3)
+  })
+
+  it('stops at a failure with onFailure: abort (the default)', async () => {
+    const home = await tempHome()
+    const calls = new Map<string, number>()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: broken
+    uses: test.fail
+  - id: never
+    uses: test.echo
+`,
+    )
+    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui: scriptedUi({}, false)})
+    expect(result.status).toBe('failed')
+    expect(result.steps.map((s) => s.status)).toEqual(['failed', 'pending'])
+    expect(calls.has('never')).toBe(false)
+  })
+
+  it('fails a step that outlives its timeout', async () => {
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: slow
+    uses: test.slow
+    timeout: 50ms
+    onFailure: continue
+`,
+    )
+    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith(), ui: scriptedUi({}, false)})
+    expect(result.steps[0]).toMatchObject({status: 'failed', error: {code: 'ERR_STEP_TIMEOUT'}})
+  })
+
+  it('without a terminal and without --yes, stops before the first step with side effects', async () => {
+    const home = await tempHome()
+    const calls = new Map<string, number>()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: safe
+    uses: test.echo
+  - id: change
+    uses: test.effect
+    with: {name: x}
+`,
+    )
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry: registryWith({calls, effectUrl: 'http://127.0.0.1:9'}),
+      ui: scriptedUi({}, false),
+    })
+    expect(result.status).toBe('waiting')
+    expect(result.waitingFor).toMatch(/"change".*--yes/)
+    expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'pending'])
+    expect(calls.has('change')).toBe(false)
+  })
+
+  describe('guided on a terminal', () => {
+    const body = `steps:
+  - id: one
+    uses: test.echo
+    with: {value: 1}
+  - id: two
+    uses: test.echo
+    confirm: "Really run two after \${{ steps.one.outputs.value }}?"
+  - id: three
+    uses: test.echo
+`
+
+    it('asks before each step and proceeds', async () => {
+      const home = await tempHome()
+      const ui = scriptedUi({gates: ['proceed', 'proceed', 'proceed']})
+      const result = await startRun({...baseOptions(home), playbook: await writePlaybook(home, body), registry: registryWith(), ui})
+      expect(result.status).toBe('completed')
+      expect(ui.asked).toEqual(['gate one: Run "Echo"?', 'gate two: Really run two after 1?', 'gate three: Run "Echo"?'])
+      const approvals = (await readJournal(home, result.incident)).filter((e) => e.type === 'step.approved')
+      expect(approvals.map((e) => [e.data.step, e.data.by])).toEqual([['two', 'responder']])
+    })
+
+    it('skips a step when the responder says skip', async () => {
+      const home = await tempHome()
+      const ui = scriptedUi({gates: ['proceed', 'skip', 'proceed']})
+      const result = await startRun({...baseOptions(home), playbook: await writePlaybook(home, body), registry: registryWith(), ui})
+      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded'])
+      expect(result.steps[1]?.reason).toBe('skipped by the responder')
+    })
+
+    it('stops the run when the responder aborts, leaving it resumable', async () => {
+      const home = await tempHome()
+      const ui = scriptedUi({gates: ['proceed', 'abort']})
+      const result = await startRun({...baseOptions(home), playbook: await writePlaybook(home, body), registry: registryWith(), ui})
+      expect(result.status).toBe('aborted')
+      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'pending', 'pending'])
+    })
+
+    it('offers retry / skip / abort when a step with onFailure: ask fails', async () => {
+      const home = await tempHome()
+      const calls = new Map<string, number>()
+      const file = await writePlaybook(
+        home,
+        `steps:
+  - id: flaky
+    uses: test.flaky
+    with: {failTimes: 1}
+    onFailure: ask
+`,
+      )
+      const ui = scriptedUi({gates: ['proceed', 'proceed'], failures: ['retry']})
+      const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui})
+      expect(result.status).toBe('completed')
+      expect(ui.asked).toEqual(['gate flaky: Run "Flaky"?', 'failure flaky', 'gate flaky: Run "Flaky"?'])
+      expect(calls.get('flaky')).toBe(2)
+    })
+  })
+})
