@@ -303,8 +303,8 @@ class PlaybookRun {
     check?: () => Promise<R | undefined | 'unknown'>,
   ): Promise<R> {
     const known = this.#state().effects[key]
-    if (known && known.status !== 'intent') return (known.ref ?? {}) as R
-    if (known?.status === 'intent') {
+    if (known?.status === 'done') return (known.ref ?? {}) as R
+    if (known) {
       const found = check ? await check() : 'unknown'
       if (found !== undefined && found !== 'unknown') {
         await this.#journal('effect.done', {step: step.id, key, ref: found, recovered: true})
