@@ -3,3 +3,12 @@ export {JwkrError, ExitCode, type ErrorCode} from './core/errors.js'
 export {SecretRegistry} from './core/secrets.js'
 export {loadKeys} from './core/key/load-keys.js'
 export type {KeyReport, LoadedKey, KeySet} from './core/key/types.js'
+export {
+  createDenylistGuard,
+  type DenylistGuard,
+  type DenylistGuardOptions,
+  type DenylistGuardSource,
+  type KeyResolver,
+} from './guard/create-denylist-guard.js'
+export {DenylistedKeyError, type DenylistMatch, type DenylistMatchKind} from './guard/denylisted-key-error.js'
+export type {DenylistDocument, DenylistEntry, DenylistReason} from './core/containment/denylist.js'

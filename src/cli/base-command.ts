@@ -1,6 +1,7 @@
 // The base of every jwkr command: --json, --debug, exit codes of DESIGN.md, and redaction of every
 // string that leaves the process through the command (stdout, stderr, JSON, errors).
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+import {format} from 'node:util'
 
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {SecretRegistry} from '../core/secrets.js'
@@ -24,12 +25,13 @@ export abstract class JwkrCommand extends Command {
     return createStyle(process.stdout)
   }
 
+  // Format first, then redact: a secret passed as a format argument must not slip past.
   override log(message = '', ...args: unknown[]): void {
-    super.log(this.secrets.redact(String(message)), ...args)
+    super.log(this.secrets.redact(format(message, ...args)))
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(this.secrets.redact(String(message)), ...args)
+    super.logToStderr(this.secrets.redact(format(message, ...args)))
   }
 
   override logJson(json: unknown): void {
@@ -44,6 +46,9 @@ export abstract class JwkrCommand extends Command {
 
   protected override async catch(error: Interfaces.CommandError): Promise<never> {
     if (error instanceof Errors.ExitError) throw error
+    // A usage error quotes the argument it refused ("Unexpected argument: {…}"), which may be an
+    // inline key that was never parsed: register what looks private on the command line first.
+    for (const arg of this.argv) this.secrets.addFromText(arg)
     const failure = toJwkrError(error)
     const message = this.secrets.redact(failure.message)
     const hint = failure.hint === undefined ? undefined : this.secrets.redact(failure.hint)

@@ -14,10 +14,11 @@ export function renderInspect(result: InspectResult, style: Style): string {
 
 function renderKey(key: KeyReport, style: Style, numbered: boolean): string {
   const title = `${numbered ? `Key ${key.index + 1}: ` : ''}${describe(key)}`
-  const exposure = key.private
-    ? style.red(style.bold(`PRIVATE KEY MATERIAL EXPOSED (${key.privateMembers.join(', ')}) — severity ${key.severity}`))
-    : key.thumbprintDerivedFromSecret
-      ? style.red(style.bold(`SHARED SECRET EXPOSED (k) — severity ${key.severity}`))
+  // An oct key is private too: say "shared secret" first, the more precise name.
+  const exposure = key.thumbprintDerivedFromSecret
+    ? style.red(style.bold(`SHARED SECRET EXPOSED (k) — severity ${key.severity}`))
+    : key.private
+      ? style.red(style.bold(`PRIVATE KEY MATERIAL EXPOSED (${key.privateMembers.join(', ')}) — severity ${key.severity}`))
       : key.reference
         ? style.cyan('A reference to a key (no key material)')
         : style.green(`Public key only — severity ${key.severity}`)

@@ -2,20 +2,26 @@
 // people read them.
 import {JwkrError} from './errors.js'
 
-const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
+const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
+
+/** The JSON Schema pattern of a duration: whole numbers with a unit, summed (`1h30m`). */
+export const DURATION_PATTERN = '^([0-9]+(ms|s|m|h))+$'
 
 /**
+ * A duration in milliseconds: `500ms`, `2s`, `5m`, `1h`, or a sum such as `1h30m`.
+ *
  * @example parseDuration('1m30s') // → 90000
+ * @throws JwkrError ERR_USAGE for anything else.
  */
 export function parseDuration(text: string): number {
-  const trimmed = text.trim()
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed.replace(/\s+/g, '')) {
-    throw new JwkrError('ERR_USAGE', `"${text}" is not a duration.`, {
-      hint: 'Write durations like 500ms, 30s, 10m, 1h or 1h30m.',
+  if (typeof text !== 'string' || !new RegExp(DURATION_PATTERN).test(text)) {
+    throw new JwkrError('ERR_USAGE', `'${String(text)}' is not a duration.`, {
+      hint: 'Write a number and a unit: 500ms, 2s, 5m or 1h (or a sum such as 1h30m).',
     })
   }
-  return parts.reduce((total, [, value, unit]) => total + Number(value) * (UNITS[unit ?? 's'] ?? 0), 0)
+  let total = 0
+  for (const [, amount, unit] of text.matchAll(/(\d+)(ms|s|m|h)/g)) total += Number(amount) * (UNITS[unit ?? 's'] ?? 0)
+  return total
 }
 
 /** @example formatDuration(90_500) // → '1m30s' */

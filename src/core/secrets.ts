@@ -10,6 +10,12 @@ export const REDACTED = '[REDACTED]'
 /** Values shorter than this are not worth hiding (and would mangle unrelated text). */
 const MIN_SECRET_LENGTH = 4
 
+/** `"d": "value"` for every private member name, and the prime members `r`, `t` of `oth`. */
+const LOOSE_PRIVATE_MEMBER = new RegExp(`"(${[...PRIVATE_JWK_MEMBERS, 'r', 't'].join('|')})"\\s*:\\s*"([^"]*)"`, 'g')
+
+/** The body of a PEM block whose label says PRIVATE KEY, up to its END line or the end of the text. */
+const PEM_PRIVATE_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----([\s\S]*?)(?:-----END |$)/g
+
 export class SecretRegistry {
   readonly #values = new Set<string>()
   #pattern: RegExp | undefined
@@ -45,6 +51,21 @@ export class SecretRegistry {
     }
   }
 
+  /**
+   * Registers what looks like private material in text that could not be parsed: the values of
+   * private JWK members written as `"d": "…"` (also inside broken JSON), and the base64 lines of
+   * PEM private key blocks. Used before reporting an input that failed to parse, and on the raw
+   * command line, so an error about a half-copied key cannot echo it.
+   */
+  addFromText(text: string): void {
+    for (const match of text.matchAll(LOOSE_PRIVATE_MEMBER)) this.add(match[2])
+    for (const block of text.matchAll(PEM_PRIVATE_BLOCK)) {
+      for (const line of (block[1] ?? '').split(/\s+/)) {
+        if (!line.includes(':')) this.add(line)
+      }
+    }
+  }
+
   get size(): number {
     return this.#values.size
   }
@@ -64,10 +85,20 @@ export class SecretRegistry {
     return text.replace(pattern, REDACTED)
   }
 
-  /** Redacts every string inside a JSON-compatible value (returns a copy). */
+  /** Redacts every string (and key) inside a JSON-compatible value; returns a plain JSON copy. */
   redactValue<T>(value: T): T {
     if (this.#values.size === 0) return value
-    return JSON.parse(this.redact(JSON.stringify(value) ?? 'null')) as T
+    // Redact the parsed strings, not the serialised text: in JSON a secret holding `"` or `\` is
+    // escaped and would slip past a text match (or be cut in half, breaking the document).
+    const walk = (item: unknown): unknown => {
+      if (typeof item === 'string') return this.redact(item)
+      if (Array.isArray(item)) return item.map(walk)
+      if (item && typeof item === 'object') {
+        return Object.fromEntries(Object.entries(item).map(([key, child]) => [this.redact(key), walk(child)]))
+      }
+      return item
+    }
+    return walk(JSON.parse(JSON.stringify(value) ?? 'null')) as T
   }
 
   #compiled(): RegExp | undefined {
@@ -81,14 +112,20 @@ export class SecretRegistry {
   }
 }
 
+/** The value as given plus the forms it is often re-encoded in: base64 ↔ base64url, hex in both cases. */
 function encodingsOf(value: string): string[] {
+  let bytes: Buffer | undefined
   const forms = [value]
   if (/^[A-Za-z0-9_-]+$/.test(value)) {
-    const bytes = Buffer.from(value, 'base64url')
-    forms.push(bytes.toString('base64').replace(/=+$/, ''), bytes.toString('hex'))
+    bytes = Buffer.from(value, 'base64url')
+    forms.push(bytes.toString('base64').replace(/=+$/, ''))
   } else if (/^[A-Za-z0-9+/]+=*$/.test(value)) {
-    const bytes = Buffer.from(value, 'base64')
-    forms.push(value.replace(/=+$/, ''), bytes.toString('base64url'), bytes.toString('hex'))
+    bytes = Buffer.from(value, 'base64')
+    forms.push(value.replace(/=+$/, ''), bytes.toString('base64url'))
+  }
+  if (bytes) {
+    const hex = bytes.toString('hex')
+    forms.push(hex, hex.toUpperCase())
   }
   return forms
 }

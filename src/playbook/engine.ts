@@ -9,7 +9,7 @@ import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
 import {foldIncident, type IncidentState} from '../incident/state.js'
-import {evaluate, interpolate} from './expression.js'
+import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
 import type {PlannedCall, StepContext, StepDefinition, StepProgress} from './types.js'
@@ -136,8 +136,8 @@ class PlaybookRun {
   async #runStep(step: PlaybookStep): Promise<boolean> {
     const definition = this.#o.registry.get(step.uses)
     const scope = this.#scope()
-    if (step.if !== undefined && !truthy(evaluate(stripExpression(step.if), scope))) {
-      await this.#skip(step, `its condition is false: ${stripExpression(step.if)}`)
+    if (!evaluateCondition(step.if, scope)) {
+      await this.#skip(step, `its condition is false: ${step.if}`)
       return false
     }
     if (definition.requiresInventory && this.#o.inventoryPath === null) {
@@ -264,7 +264,7 @@ class PlaybookRun {
     const raw = new Set(definition.rawInputs ?? [])
     const input: Record<string, unknown> = {}
     for (const [name, value] of Object.entries(step.with ?? {})) {
-      input[name] = raw.has(name) && typeof value === 'string' ? stripExpression(value) : interpolate(value, scope)
+      input[name] = raw.has(name) ? value : interpolate(value, scope)
     }
     const validate = this.#ajv.compile(definition.inputSchema)
     if (!validate(input)) {
@@ -290,7 +290,7 @@ class PlaybookRun {
       record: async (type, data) => {
         await this.#journal(type, {step: step.id, ...data})
       },
-      evaluate: (expression) => evaluate(stripExpression(expression), this.#scope()),
+      evaluate: (expression) => evaluate(parseCondition(expression), this.#scope()),
       effect: (key, description, apply, check) => this.#effect(step, key, description, apply, check),
     }
   }
@@ -384,14 +384,4 @@ function asJwkrError(error: unknown, step: PlaybookStep): JwkrError {
   if (error instanceof JwkrError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new JwkrError('ERR_STEP_FAILED', `Step "${step.id}" failed: ${message}`, {cause: error})
-}
-
-/** `${{ a == b }}` → `a == b`; text without the braces is returned as is. */
-function stripExpression(text: string): string {
-  const match = /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(text)
-  return (match?.[1] ?? text).trim()
-}
-
-function truthy(value: unknown): boolean {
-  return value !== false && value !== null && value !== undefined && value !== 0 && value !== ''
 }

@@ -23,16 +23,16 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
     return n
   }
   const effectStep = (id: string, checkable: boolean) =>
-    defineStep<{name: string}, {ref: string}>({
+    defineStep<{name: string; failAfterEffect?: number}, {ref: string}>({
       id,
       title: `Change ${id}`,
-      description: 'Makes a remote change once.',
-      inputSchema: {type: 'object', required: ['name'], properties: {name: {type: 'string'}}},
+      description: 'Makes a remote change once (and then fails its first failAfterEffect attempts).',
+      inputSchema: {type: 'object', required: ['name'], properties: {name: {type: 'string'}, failAfterEffect: {type: 'integer'}}},
       outputSchema: {type: 'object', required: ['ref'], properties: {ref: {type: 'string'}}},
       sideEffects: true,
       plan: (input) => [{kind: 'http', target: `POST ${options.effectUrl}/effects/${input.name}`, description: 'make the change'}],
       async run(input, context) {
-        count(context.stepId)
+        const n = count(context.stepId)
         const key = `${context.incident.id}:${input.name}`
         const url = `${options.effectUrl}/effects/${encodeURIComponent(key)}`
         const ref = await context.effect(
@@ -49,6 +49,7 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
               }
             : async () => 'unknown',
         )
+        if (n <= (input.failAfterEffect ?? 0)) throw new JwkrError('ERR_STEP_FAILED', `failed after the effect (attempt ${n})`)
         return {ref: String(ref.id)}
       },
     })

@@ -44,6 +44,34 @@ describe('resuming an incident', () => {
     expect(types.filter((t) => t === 'step.approved')).toHaveLength(1)
   })
 
+  it('does not make an effect again when its step is retried after the effect was done', async () => {
+    // Given a step that makes its change and then fails once, with a retry
+    const home = await tempHome()
+    const calls = new Map<string, number>()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: change
+    uses: test.effect-unknown
+    with: {name: rotate, failAfterEffect: 1}
+    retry: {attempts: 2, backoff: 1ms}
+`,
+    )
+    // When it runs
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry: registryWith({calls, effectUrl: effects.url}),
+      yes: true,
+      ui: scriptedUi({}, false),
+    })
+    // Then the step ran twice but the remote saw one change, and the second attempt got its ref back
+    expect(result.status).toBe('completed')
+    expect(calls.get('change')).toBe(2)
+    expect([...effects.counts.values()]).toEqual([1])
+    expect(result.steps[0]?.outputs).toMatchObject({ref: expect.stringContaining('remote-')})
+  })
+
   it('asks the remote side whether an interrupted effect happened, and does not repeat it', async () => {
     // Given a run interrupted after the change reached the remote but before its answer came back
     const home = await tempHome()

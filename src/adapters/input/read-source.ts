@@ -20,6 +20,11 @@ export interface ReadSourceOptions {
 
 export async function readSource(source: string, options: ReadSourceOptions = {}): Promise<SourceText> {
   const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES
+  if (source.trim() === '') {
+    throw new JwkrError('ERR_INPUT_EMPTY', 'The SOURCE argument is empty.', {
+      hint: 'Pass the path of the key file, "-" to read stdin, or the key JSON itself in quotes.',
+    })
+  }
   if (source === '-') return {text: decode(await readStream(options.stdin ?? process.stdin, maxBytes), maxBytes), origin: 'stdin'}
   if (looksInline(source)) {
     if (Buffer.byteLength(source) > maxBytes) throw tooLarge(Buffer.byteLength(source), maxBytes)

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import Table from 'cli-table3'
 
 import {JwkrCommand} from '../../cli/base-command.js'
+import {formatDuration} from '../../core/duration.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {listIncidents, resolveHome, type IncidentSummary} from '../../incident/workspace.js'
 
@@ -17,7 +18,7 @@ export default class IncidentList extends JwkrCommand {
       if (incidents.length === 0) this.log('No incidents yet. Start one with: jwkr respond --key <leaked key>')
       else {
         const table = new Table({head: ['id', 'status', 'age', 'playbook', 'thumbprint'], style: {head: [], border: []}})
-        for (const i of incidents) table.push([i.drill ? `${i.id} (drill)` : i.id, i.status, i.age, i.playbook ?? '', i.thumbprint ?? ''])
+        for (const i of incidents) table.push([i.drill ? `${i.id} (drill)` : i.id, i.status, formatDuration((i.age ?? 0) * 1000), i.playbook ?? '', i.thumbprint ?? ''])
         this.log(table.toString())
       }
     }

@@ -1,7 +1,7 @@
 // Turns a raw JWK (as found: maybe padded, maybe partial, maybe hostile) into canonical KeyObjects.
 // Canonical means round-tripped through node:crypto, so that a zero-padded modulus and the minimal
 // one give the same thumbprint (RFC 7518 §6.3.1.1, RFC 7638 §7).
-import {createPrivateKey, createPublicKey, createSecretKey, type KeyObject} from 'node:crypto'
+import {createPrivateKey, createPublicKey, createSecretKey, sign, verify, type KeyObject} from 'node:crypto'
 import type {JWK} from 'jose'
 
 import {JwkrError} from '../errors.js'
@@ -48,19 +48,19 @@ export interface CanonicalKey {
  */
 export function canonicalizeJwk(raw: unknown, label = 'the JWK'): CanonicalKey {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new JwkrError('ERR_KEY_INVALID', `${label} is not a JSON object.`, {
+    throw new JwkrError('ERR_KEY_INVALID', `${capitalize(label)} is not a JSON object.`, {
       hint: 'A JWK is an object with at least a "kty" member.',
     })
   }
   const jwk = raw as Record<string, unknown>
   const kty = jwk.kty
   if (typeof kty !== 'string' || kty === '') {
-    throw new JwkrError('ERR_KEY_INVALID', `${label} has no "kty" member.`, {
+    throw new JwkrError('ERR_KEY_INVALID', `${capitalize(label)} has no "kty" member.`, {
       hint: `Every JWK names its key type in "kty": one of ${SUPPORTED_KTY.join(', ')}.`,
     })
   }
   if (!(SUPPORTED_KTY as readonly string[]).includes(kty)) {
-    throw new JwkrError('ERR_KEY_UNSUPPORTED', `${label} has an unknown key type "kty": ${quoteShort(kty)}.`, {
+    throw new JwkrError('ERR_KEY_UNSUPPORTED', `${capitalize(label)} has an unknown key type "kty": ${quoteShort(kty)}.`, {
       hint: `jwkr reads the key types ${SUPPORTED_KTY.join(', ')} (RFC 7518, RFC 8037).`,
     })
   }
@@ -71,16 +71,16 @@ export function canonicalizeJwk(raw: unknown, label = 'the JWK'): CanonicalKey {
       throw new JwkrError(
         'ERR_KEY_UNSUPPORTED',
         typeof crv === 'string'
-          ? `${label} is a ${kty} key on an unknown curve "crv": ${quoteShort(crv)}.`
-          : `${label} is a ${kty} key without a "crv" member.`,
+          ? `${capitalize(label)} is an ${kty} key on an unknown curve "crv": ${quoteShort(crv)}.`
+          : `${capitalize(label)} is an ${kty} key without a "crv" member.`,
         {hint: `Supported ${kty} curves: ${curves.join(', ')}.`},
       )
     }
   }
   for (const member of PUBLIC_MEMBERS[kty] ?? []) {
     if (typeof jwk[member] !== 'string' || jwk[member] === '') {
-      throw new JwkrError('ERR_KEY_INVALID', `${label} is a ${kty} key without the "${member}" member.`, {
-        hint: `A ${kty} JWK needs ${(PUBLIC_MEMBERS[kty] ?? []).map((m) => `"${m}"`).join(', ')} (RFC 7518 §6).`,
+      throw new JwkrError('ERR_KEY_INVALID', `${capitalize(label)} is an ${kty} key without the "${member}" member.`, {
+        hint: `An ${kty} JWK needs ${(PUBLIC_MEMBERS[kty] ?? []).map((m) => `"${m}"`).join(', ')} (RFC 7518 §6).`,
       })
     }
   }
@@ -91,11 +91,17 @@ export function canonicalizeJwk(raw: unknown, label = 'the JWK'): CanonicalKey {
 function canonicalOct(jwk: Record<string, unknown>, label: string): CanonicalKey {
   const k = jwk.k as string
   if (!/^[A-Za-z0-9_-]+={0,2}$/.test(k)) {
-    throw new JwkrError('ERR_KEY_INVALID', `${label} is an oct key whose "k" is not base64url.`, {
+    throw new JwkrError('ERR_KEY_INVALID', `${capitalize(label)} is an oct key whose "k" is not base64url.`, {
       hint: 'RFC 7518 §6.4.1: "k" is the base64url encoding of the key octets.',
     })
   }
-  const secret = createSecretKey(Buffer.from(k, 'base64url'))
+  const octets = Buffer.from(k, 'base64url')
+  if (octets.length === 0) {
+    throw new JwkrError('ERR_KEY_INVALID', `${capitalize(label)} is an oct key whose "k" holds no key octets.`, {
+      hint: 'RFC 7518 §6.4.1: "k" is the base64url encoding of the key octets; check that the key was copied whole.',
+    })
+  }
+  const secret = createSecretKey(octets)
   const exported = secret.export({format: 'jwk'}) as JWK
   const warnings: string[] = []
   if (exported.k !== k) warnings.push('"k" is not in canonical base64url form; the thumbprint uses the canonical form.')
@@ -114,13 +120,23 @@ function canonicalOct(jwk: Record<string, unknown>, label: string): CanonicalKey
 function canonicalAsymmetric(jwk: Record<string, unknown>, kty: string, privateMembers: string[], label: string): CanonicalKey {
   const publicInput: Record<string, unknown> = {kty}
   for (const member of PUBLIC_MEMBERS[kty] ?? []) publicInput[member] = jwk[member]
-  let publicKey: KeyObject
+  let publicKey: KeyObject | undefined
   try {
     publicKey = createPublicKey({key: publicInput as JsonWebKeyInput, format: 'jwk'})
   } catch {
-    throw new JwkrError('ERR_KEY_INVALID', `${label} is not a valid ${kty} public key: its members do not decode to a key.`, {
-      hint: describeExpectedEncoding(kty),
-    })
+    publicKey = undefined
+  }
+  // node:crypto takes an RSA "n" or "e" that decodes to no octets at all (e.g. "a") and exports it
+  // as "": that is no key either.
+  const exported = publicKey && exportJwk(publicKey)
+  if (!publicKey || !exported || (PUBLIC_MEMBERS[kty] ?? []).some((m) => !exported[m as keyof JWK])) {
+    throw new JwkrError(
+      'ERR_KEY_INVALID',
+      `${capitalize(label)} is not a valid ${kty} public key: its members do not decode to a key.`,
+      {
+        hint: describeExpectedEncoding(kty),
+      },
+    )
   }
   const warnings: string[] = []
   let privateKey: KeyObject | null = null
@@ -129,9 +145,7 @@ function canonicalAsymmetric(jwk: Record<string, unknown>, kty: string, privateM
     for (const member of privateMembers) privateInput[member] = jwk[member]
     try {
       privateKey = createPrivateKey({key: privateInput as JsonWebKeyInput, format: 'jwk'})
-      const derived = createPublicKey(privateKey).export({format: 'jwk'}) as JWK
-      const given = publicKey.export({format: 'jwk'}) as JWK
-      if (PUBLIC_MEMBERS[kty]?.some((m) => derived[m as keyof JWK] !== given[m as keyof JWK])) {
+      if (!formPair(privateKey, publicKey)) {
         warnings.push(
           'The private members do not belong to the public key in the same JWK; the thumbprint is of the public members.',
         )
@@ -142,7 +156,7 @@ function canonicalAsymmetric(jwk: Record<string, unknown>, kty: string, privateM
       )
     }
   }
-  const canonical = publicKey.export({format: 'jwk'}) as JWK
+  const canonical = exported
   for (const member of PUBLIC_MEMBERS[kty] ?? []) {
     if (canonical[member as keyof JWK] !== jwk[member]) {
       warnings.push(
@@ -163,27 +177,44 @@ function canonicalAsymmetric(jwk: Record<string, unknown>, kty: string, privateM
   }
 }
 
+/**
+ * Whether a private key belongs to a public key. node:crypto builds RSA and EC private keys from
+ * whatever members it is given without checking them against n / x,y, so a JWK that mixes two keys
+ * is caught by signing with one half and verifying with the other. X25519/X448 cannot sign; their
+ * public key is derived from d, so comparing it is enough.
+ */
+function formPair(privateKey: KeyObject, publicKey: KeyObject): boolean {
+  const type = publicKey.asymmetricKeyType
+  if (type === 'x25519' || type === 'x448') {
+    return (createPublicKey(privateKey).export({format: 'jwk'}) as JWK).x === (publicKey.export({format: 'jwk'}) as JWK).x
+  }
+  const digest = type === 'rsa' || type === 'ec' ? 'sha256' : null
+  const message = Buffer.from('jwkr: do these two halves make one key?')
+  return verify(digest, message, publicKey, sign(digest, message, privateKey))
+}
+
 /** Builds the canonical parts of a KeyObject read from PEM or DER (no raw JWK to compare with). */
 export function canonicalizeKeyObject(key: KeyObject): CanonicalKey {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key
-  const exported = publicKey.export({format: 'jwk'}) as JWK
-  const kty = exported.kty ?? 'unknown'
+  // node:crypto refuses to express DSA, DH, RSA-PSS and non-JOSE curves (brainpool…) as a JWK.
+  const exported = exportJwk(publicKey)
+  const kty = exported?.kty ?? 'unknown'
   if (
+    !exported ||
     !(SUPPORTED_KTY as readonly string[]).includes(kty) ||
     (SUPPORTED_CURVES[kty] && !SUPPORTED_CURVES[kty]?.includes(exported.crv ?? ''))
   ) {
+    const curve = publicKey.asymmetricKeyDetails?.namedCurve
     throw new JwkrError(
       'ERR_KEY_UNSUPPORTED',
-      `The PEM holds a ${publicKey.asymmetricKeyType ?? 'unknown'} key, which jwkr cannot express as a JWK.`,
+      `The PEM holds ${describeKeyType(publicKey.asymmetricKeyType, curve)}, which has no JWK form, so it has no RFC 7638 thumbprint.`,
       {
         hint: `jwkr reads RSA, EC (${SUPPORTED_CURVES.EC?.join(', ')}) and OKP (${SUPPORTED_CURVES.OKP?.join(', ')}) keys.`,
       },
     )
   }
-  const privateMembers =
-    key.type === 'private'
-      ? (PRIVATE_MEMBERS[kty] ?? []).filter((m) => (key.export({format: 'jwk'}) as Record<string, unknown>)[m] !== undefined)
-      : []
+  const privateJwk = key.type === 'private' ? (exportJwk(key) ?? {}) : {}
+  const privateMembers = (PRIVATE_MEMBERS[kty] ?? []).filter((m) => privateJwk[m as keyof JWK] !== undefined)
   return {
     kty,
     crv: typeof exported.crv === 'string' ? exported.crv : null,
@@ -203,6 +234,27 @@ export function privateMemberNames(raw: Record<string, unknown>): string[] {
 
 type JsonWebKeyInput = import('node:crypto').JsonWebKey
 
+/** The JWK form of a KeyObject, or undefined for keys that have none (DSA, DH, RSA-PSS, brainpool…). */
+export function exportJwk(key: KeyObject): JWK | undefined {
+  try {
+    return key.export({format: 'jwk'}) as JWK
+  } catch {
+    return undefined
+  }
+}
+
+function describeKeyType(type: string | undefined, curve: string | undefined): string {
+  if (type === undefined) return 'a key of an unknown type'
+  const name = type.toUpperCase()
+  // Acronyms are read letter by letter: "an RSA-PSS key", "a DSA key".
+  const article = /^[AEFHILMNORSX]/.test(name) ? 'an' : 'a'
+  return `${article} ${name} key${curve ? ` on the curve ${curve}` : ''}`
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
+
 function pick(jwk: JWK, members: readonly string[], kty: string): JWK {
   const out: Record<string, unknown> = {kty}
   for (const m of members) out[m] = jwk[m as keyof JWK]
@@ -220,8 +272,13 @@ function describeExpectedEncoding(kty: string): string {
   }
 }
 
-/** Quotes a short public value (kty, crv) for a message; long values are cut so nothing large is echoed. */
+/**
+ * Quotes a kty or crv for a message only when it looks like a name (every real one is under 16
+ * characters). Anything else is described, not quoted: in a mangled JWK a "crv" may have swallowed
+ * the private member that followed it.
+ */
 function quoteShort(value: string): string {
-  const clean = value.replace(/[^\x20-\x7e]/g, '?')
-  return JSON.stringify(clean.length > 24 ? `${clean.slice(0, 24)}…` : clean)
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$/.test(value)
+    ? JSON.stringify(value)
+    : `(a ${value.length}-character value, not shown)`
 }

@@ -2,11 +2,12 @@
 // X.509) or a compact JWT — and returns canonical keys with their reports. Every private value is
 // registered with the secret registry before anything can fail, so no error can echo it.
 import {createPrivateKey, createPublicKey, X509Certificate, type KeyObject} from 'node:crypto'
-import {decodeProtectedHeader, type JWK} from 'jose'
+import {decodeProtectedHeader} from 'jose/decode/protected_header'
+import type {JWK} from 'jose'
 
 import {JwkrError} from '../errors.js'
 import type {SecretRegistry} from '../secrets.js'
-import {canonicalizeJwk, canonicalizeKeyObject, privateMemberNames, type CanonicalKey} from './canonical-key.js'
+import {canonicalizeJwk, canonicalizeKeyObject, exportJwk, privateMemberNames, type CanonicalKey} from './canonical-key.js'
 import {describeCertificate} from './certificate.js'
 import {thumbprintsOf, thumbprintUri} from './thumbprint.js'
 import type {CertificateInfo, KeyFormat, KeyReport, KeySet, LoadedKey} from './types.js'
@@ -68,11 +69,12 @@ function parseJson(text: string, secrets: SecretRegistry): unknown {
     return value
   } catch (error) {
     // Even a broken document may hold private values: find and register what looks like them
-    // before reporting, and never repeat JSON.parse's message (it quotes the input).
-    for (const match of text.matchAll(/"(d|p|q|dp|dq|qi|k|r|t|priv)"\s*:\s*"([^"]*)"/g)) secrets.add(match[2])
+    // before reporting, and never repeat JSON.parse's message (it quotes the input). Without a
+    // position the parser ran off the end ("Unexpected end of JSON input").
+    secrets.addFromText(text)
     const position = /position (\d+)/.exec(String((error as Error).message))
-    const where = position ? ` at ${lineColumn(text, Number(position[1]))}` : ''
-    throw new JwkrError('ERR_JSON_MALFORMED', `The input looks like JSON but is not valid JSON${where}.`, {
+    const where = lineColumn(text, position ? Number(position[1]) : text.length)
+    throw new JwkrError('ERR_JSON_MALFORMED', `The input looks like JSON but is not valid JSON at ${where}.`, {
       hint: 'Fix the JSON (a missing quote, comma or brace?) or pass the original file.',
     })
   }
@@ -88,9 +90,8 @@ function registerPrivateValues(value: unknown, secrets: SecretRegistry): void {
 }
 
 function fromJson(value: unknown, setWarnings: string[]): FoundKey[] {
-  if (Array.isArray(value)) {
-    return value.map((jwk, i) => fromJwk(jwk, 'jwks', `key #${i} of the array`))
-  }
+  // A bare array of JWKs is read like the "keys" of a JWKS.
+  if (Array.isArray(value)) return fromJwks(value, setWarnings)
   if (value === null || typeof value !== 'object') {
     throw new JwkrError('ERR_INPUT_UNRECOGNISED', 'The JSON is neither a JWK nor a JWKS.', {
       hint: 'A JWK has a "kty" member; a JWKS is {"keys": [ … ]}.',
@@ -118,7 +119,7 @@ function fromJwks(keys: unknown, setWarnings: string[]): FoundKey[] {
     } catch (error) {
       if (!(error instanceof JwkrError)) throw error
       failures.push(error)
-      setWarnings.push(`Skipped ${error.message}`)
+      setWarnings.push(`Skipped one key: ${error.message}`)
     }
   }
   if (found.length === 0) throw failures[0]
@@ -156,13 +157,23 @@ function fromJwk(raw: unknown, format: KeyFormat, label: string): FoundKey {
 }
 
 function fromPem(text: string, options: LoadKeysOptions): FoundKey[] {
+  try {
+    return readPemBlocks(text, options)
+  } catch (error) {
+    // A decoded key registers its private members (pemKey). Only text that failed to decode is
+    // registered line by line: doing it for a decoded key would also hide its public modulus,
+    // whose base64 lines a PKCS#1 RSA key lines up with the base64url of "n".
+    options.secrets.addFromText(text)
+    throw error
+  }
+}
+
+function readPemBlocks(text: string, options: LoadKeysOptions): FoundKey[] {
   const blocks = [...text.matchAll(PEM_BLOCK)]
   const found: FoundKey[] = []
   for (const block of blocks) {
     const label = block[1] ?? ''
     const whole = block[0]
-    const isPrivate = label.includes('PRIVATE')
-    if (isPrivate) for (const line of (block[2] ?? '').split(/\s+/)) options.secrets.add(line)
     if (!whole.includes('-----END ')) {
       throw new JwkrError('ERR_PEM_INVALID', `The PEM block "${label}" is truncated: it has no END line.`, {
         hint: 'Copy the whole block, from -----BEGIN to -----END, and try again.',
@@ -213,7 +224,7 @@ function pemKey(pem: string, label: string, format: KeyFormat, options: LoadKeys
       hint: 'Copy the block again from its source, with every line between BEGIN and END intact.',
     })
   }
-  if (key.type === 'private') options.secrets.addJwk(key.export({format: 'jwk'}))
+  if (key.type === 'private') options.secrets.addJwk(exportJwk(key))
   const canonical = canonicalizeKeyObject(key)
   const warnings = certificate?.expired ? [`The certificate expired on ${certificate.validTo}.`] : []
   return {format, canonical, jwk: {}, certificate, reference: false, warnings}

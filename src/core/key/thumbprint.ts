@@ -1,5 +1,7 @@
 // RFC 7638 thumbprints of canonical JWKs (computed by jose) and their RFC 9278 URIs.
-import {calculateJwkThumbprint, type JWK} from 'jose'
+// Subpath imports: the whole of jose is ~46 modules, and the key commands must start fast (bench/).
+import {calculateJwkThumbprint} from 'jose/jwk/thumbprint'
+import type {JWK} from 'jose'
 
 import type {Thumbprints} from './types.js'
 

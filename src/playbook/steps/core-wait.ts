@@ -28,7 +28,10 @@ export const coreWait = defineStep<CoreWaitInput, CoreWaitOutput>({
   inputSchema: {
     type: 'object',
     additionalProperties: false,
-    oneOf: [{required: ['duration']}, {required: ['until']}],
+    oneOf: [
+      {required: ['duration'], properties: {duration: {type: 'string'}}},
+      {required: ['until'], properties: {until: {type: 'string'}}},
+    ],
     properties: {
       duration: {type: 'string', description: 'How long to wait, e.g. 10m.'},
       until: {type: 'string', description: 'An expression; the wait ends when it is true.'},

@@ -1,0 +1,27 @@
+// Colour only on a terminal, and never with NO_COLOR (DESIGN.md, Output).
+import {describe, expect, it} from 'vitest'
+
+import {colorEnabled, createStyle} from '../../src/cli/style.js'
+
+describe('colorEnabled', () => {
+  it('is on for a terminal, off for a pipe', () => {
+    expect(colorEnabled({isTTY: true}, {})).toBe(true)
+    expect(colorEnabled({isTTY: false}, {})).toBe(false)
+    expect(colorEnabled({}, {})).toBe(false)
+  })
+
+  it('is off with NO_COLOR, even on a terminal', () => {
+    expect(colorEnabled({isTTY: true}, {NO_COLOR: '1'})).toBe(false)
+  })
+
+  it('is on with FORCE_COLOR, unless it is 0', () => {
+    expect(colorEnabled({isTTY: false}, {FORCE_COLOR: '1'})).toBe(true)
+    expect(colorEnabled({isTTY: false}, {FORCE_COLOR: '0'})).toBe(false)
+  })
+})
+
+describe('createStyle', () => {
+  it('gives plain text for a pipe (NO_COLOR is set for the tests)', () => {
+    expect(createStyle({isTTY: true}).red('x')).toBe('x')
+  })
+})

@@ -1,0 +1,145 @@
+// The SecretRegistry: what it registers, in which encodings, and how it redacts.
+import {generateKeyPairSync} from 'node:crypto'
+import {describe, expect, it} from 'vitest'
+
+import {REDACTED, SecretRegistry} from '../../src/core/secrets.js'
+
+const SECRET = 'q7-W_x1Zr4bYv9Tt' // base64url of 12 octets
+const octets = Buffer.from(SECRET, 'base64url')
+
+describe('SecretRegistry.add and redact', () => {
+  it('replaces every occurrence of a registered value', () => {
+    const secrets = new SecretRegistry()
+    secrets.add(SECRET)
+    expect(secrets.redact(`a ${SECRET} b ${SECRET}`)).toBe(`a ${REDACTED} b ${REDACTED}`)
+    expect(secrets.leaks(`...${SECRET}...`)).toBe(true)
+    expect(secrets.leaks('nothing here')).toBe(false)
+  })
+
+  it('also catches the base64, lowercase hex and uppercase hex forms of a base64url value', () => {
+    const secrets = new SecretRegistry()
+    secrets.add(SECRET)
+    const forms = [octets.toString('base64'), octets.toString('hex'), octets.toString('hex').toUpperCase()]
+    for (const form of forms) expect(secrets.redact(`<${form}>`)).toBe(`<${REDACTED}>`)
+  })
+
+  it('catches the base64url and hex forms of a base64 value, padded or not', () => {
+    const raw = Buffer.from('a secret that has + and / in base64??>>')
+    const secrets = new SecretRegistry()
+    secrets.add(raw.toString('base64'))
+    expect(raw.toString('base64')).toMatch(/[+/]/)
+    for (const form of [raw.toString('base64url'), raw.toString('hex'), raw.toString('hex').toUpperCase()]) {
+      expect(secrets.redact(form)).toBe(REDACTED)
+    }
+    expect(secrets.redact(raw.toString('base64').replace(/=+$/, ''))).toBe(REDACTED)
+  })
+
+  it('replaces a longer secret whole when it contains a shorter one', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('abcd')
+    secrets.add('xxabcdyy')
+    expect(secrets.redact('xxabcdyy and abcd')).toBe(`${REDACTED} and ${REDACTED}`)
+  })
+
+  it('ignores values too short to hide, and non-strings', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('ab')
+    secrets.add(undefined)
+    secrets.add(null)
+    expect(secrets.size).toBe(0)
+    expect(secrets.redact('ab')).toBe('ab')
+  })
+
+  it('treats regular-expression characters literally', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('a.b*c(d)')
+    expect(secrets.redact('a.b*c(d) aXbbc(d)')).toBe(`${REDACTED} aXbbc(d)`)
+  })
+
+  it('learns values added after a first redaction', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('first-secret')
+    expect(secrets.redact('first-secret second-secret')).toBe(`${REDACTED} second-secret`)
+    secrets.add('second-secret')
+    expect(secrets.redact('first-secret second-secret')).toBe(`${REDACTED} ${REDACTED}`)
+  })
+})
+
+describe('SecretRegistry.addJwk', () => {
+  it('registers d, p, q, dp, dq, qi of an RSA JWK and not n or e', () => {
+    const jwk = generateKeyPairSync('rsa', {modulusLength: 2048}).privateKey.export({format: 'jwk'})
+    const secrets = new SecretRegistry()
+    secrets.addJwk(jwk)
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const) {
+      expect(secrets.redact(jwk[member] as string)).toBe(REDACTED)
+    }
+    expect(secrets.leaks(jwk.n as string)).toBe(false)
+    expect(secrets.leaks('AQAB')).toBe(false)
+  })
+
+  it('registers every member of every oth prime (RFC 7518 §6.3.2.7)', () => {
+    const secrets = new SecretRegistry()
+    secrets.addJwk({kty: 'RSA', oth: [{r: 'prime-r-value', d: 'prime-d-value', t: 'prime-t-value'}, 'junk', null]})
+    expect(secrets.redact('prime-r-value prime-d-value prime-t-value')).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`)
+  })
+
+  it('registers k of an oct key', () => {
+    const secrets = new SecretRegistry()
+    secrets.addJwk({kty: 'oct', k: SECRET})
+    expect(secrets.leaks(SECRET)).toBe(true)
+  })
+
+  it('does nothing with values that are not objects', () => {
+    const secrets = new SecretRegistry()
+    for (const value of [null, undefined, 'd', 42, []]) secrets.addJwk(value)
+    expect(secrets.size).toBe(0)
+  })
+})
+
+describe('SecretRegistry.addFromText', () => {
+  it('registers private member values written in broken JSON', () => {
+    const secrets = new SecretRegistry()
+    secrets.addFromText('{"kty": "EC", "d" :  "the-private-scalar", "x": "public-x-value",,,')
+    expect(secrets.leaks('the-private-scalar')).toBe(true)
+    expect(secrets.leaks('public-x-value')).toBe(false)
+  })
+
+  it('registers the lines of a PEM private key, even without its END line', () => {
+    const pem = generateKeyPairSync('ec', {namedCurve: 'prime256v1'}).privateKey.export({format: 'pem', type: 'pkcs8'}).toString()
+    const lines = pem.trim().split('\n')
+    const secrets = new SecretRegistry()
+    secrets.addFromText(lines.slice(0, 3).join('\n'))
+    expect(secrets.redact(lines[1] as string)).toBe(REDACTED)
+    expect(secrets.leaks('-----BEGIN PRIVATE KEY-----')).toBe(false)
+  })
+
+  it('leaves public PEM blocks alone', () => {
+    const pem = generateKeyPairSync('ec', {namedCurve: 'prime256v1'}).publicKey.export({format: 'pem', type: 'spki'}).toString()
+    const secrets = new SecretRegistry()
+    secrets.addFromText(pem)
+    expect(secrets.size).toBe(0)
+  })
+})
+
+describe('SecretRegistry.redactValue', () => {
+  it('redacts every string inside a JSON value and returns a copy', () => {
+    const secrets = new SecretRegistry()
+    secrets.add(SECRET)
+    const value = {message: `the key ${SECRET}`, nested: [{hex: octets.toString('hex')}], n: 3, ok: true}
+    const redacted = secrets.redactValue(value)
+    expect(redacted).toEqual({message: `the key ${REDACTED}`, nested: [{hex: REDACTED}], n: 3, ok: true})
+    expect(value.message).toContain(SECRET)
+  })
+
+  it('returns the value itself when nothing is registered', () => {
+    const value = {a: 1}
+    expect(new SecretRegistry().redactValue(value)).toBe(value)
+  })
+
+  it('keeps the JSON valid when a secret holds JSON-special characters', () => {
+    const secrets = new SecretRegistry()
+    secrets.add('pass"word\\x')
+    const redacted = secrets.redactValue({s: 'pass"word\\x!'})
+    expect(redacted).toEqual({s: `${REDACTED}!`})
+  })
+})

@@ -1,0 +1,122 @@
+// readIncident, verifyIncident and closeIncident: the workspace-level operations behind
+// `jwkr incident show | verify | close`, on real incident folders.
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {type JwkrError} from '../../src/core/errors.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {closeIncident} from '../../src/incident/close-incident.js'
+import {Journal} from '../../src/incident/journal.js'
+import {acquireLock} from '../../src/incident/lock.js'
+import {readIncident} from '../../src/incident/read-incident.js'
+import {verifyIncident} from '../../src/incident/verify-incident.js'
+import {createIncident} from '../../src/incident/workspace.js'
+import {tempDir, tickingClock} from './helpers.js'
+
+async function refusal(promise: Promise<unknown>): Promise<JwkrError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as JwkrError
+  }
+  throw new Error('expected a refusal')
+}
+
+/** An incident with three events: opened, a note, and a finished run. */
+async function incident() {
+  const home = join(await tempDir(), '.jwkr')
+  const location = await createIncident(home, {thumbprint: 'abcdef', now: new Date('2026-11-29T03:00:00.000Z')})
+  const journal = await Journal.create(location.journalPath, {secrets: new SecretRegistry(), now: tickingClock()})
+  await journal.append('incident.opened', {
+    id: location.id,
+    thumbprint: 'abcdef',
+    drill: false,
+    playbook: 'inspect-only',
+    inputs: {},
+  })
+  await journal.append('note.added', {text: 'found in a public gist', author: 'ana'})
+  await journal.append('run.finished', {status: 'completed'})
+  await journal.close()
+  return {home, location}
+}
+
+describe('verifyIncident', () => {
+  it('reports an intact journal with its event count and head hash', async () => {
+    const {home, location} = await incident()
+    const lines = (await readFile(location.journalPath, 'utf8')).trim().split('\n')
+    expect(await verifyIncident(home, location.id)).toEqual({
+      id: location.id,
+      journal: location.journalPath,
+      ok: true,
+      events: 3,
+      head: JSON.parse(lines[2] as string).hash,
+      firstEventAt: '2026-11-29T03:00:00.000Z',
+      lastEventAt: '2026-11-29T03:00:02.000Z',
+    })
+  })
+
+  it('refuses an edited journal, naming the first broken event in the error details', async () => {
+    // Given the note edited after the fact
+    const {home, location} = await incident()
+    const text = await readFile(location.journalPath, 'utf8')
+    await writeFile(location.journalPath, text.replace('public gist', 'private gist'))
+    // When verified, then ERR_JOURNAL_CORRUPT names event 2 on line 2
+    const error = await refusal(verifyIncident(home, location.id))
+    expect(error.code).toBe('ERR_JOURNAL_CORRUPT')
+    expect(error.message).toContain('broken at line 2: Event 2 does not match its hash')
+    expect(error.details).toMatchObject({incident: location.id, seq: 2, line: 2})
+  })
+})
+
+describe('readIncident', () => {
+  it('folds the journal without changing it, leaving an incomplete last line for resume to repair', async () => {
+    // Given an incident whose last write was cut off
+    const {home, location} = await incident()
+    await writeFile(location.journalPath, '{"seq":4,"ts":"2026', {flag: 'a'})
+    const before = await readFile(location.journalPath, 'utf8')
+    // When it is read
+    const state = await readIncident(home, location.id)
+    // Then the complete events are folded and the file is untouched
+    expect(state).toMatchObject({id: location.id, status: 'completed', lastSeq: 3, notes: [{text: 'found in a public gist'}]})
+    expect(await readFile(location.journalPath, 'utf8')).toBe(before)
+  })
+
+  it('refuses a journal broken in the middle', async () => {
+    const {home, location} = await incident()
+    const lines = (await readFile(location.journalPath, 'utf8')).split('\n')
+    await writeFile(location.journalPath, [lines[0], lines[2], lines[1], ''].join('\n'))
+    expect((await refusal(readIncident(home, location.id))).code).toBe('ERR_JOURNAL_CORRUPT')
+  })
+})
+
+describe('closeIncident', () => {
+  it('journals incident.closed with the reason, and refuses to close twice', async () => {
+    // Given a finished incident
+    const {home, location} = await incident()
+    // When it is closed
+    const state = await closeIncident(home, location.id, {
+      reason: 'contained',
+      secrets: new SecretRegistry(),
+      now: () => new Date('2026-11-30T09:00:00.000Z'),
+    })
+    // Then its state is closed, the journal verifies with one more event, and the lock is released
+    expect(state).toMatchObject({status: 'closed', closedAt: '2026-11-30T09:00:00.000Z', closeReason: 'contained', lastSeq: 4})
+    expect(await verifyIncident(home, location.id)).toMatchObject({events: 4})
+    await (await acquireLock(location.dir)).release()
+    // And closing it again is refused, saying when it was closed
+    const again = await refusal(closeIncident(home, location.id, {reason: 'again', secrets: new SecretRegistry()}))
+    expect(again.code).toBe('ERR_INCIDENT_CLOSED')
+    expect(again.message).toContain('2026-11-30T09:00:00.000Z')
+    expect(await verifyIncident(home, location.id)).toMatchObject({events: 4})
+  })
+
+  it('refuses while another run holds the incident', async () => {
+    const {home, location} = await incident()
+    const lock = await acquireLock(location.dir)
+    expect((await refusal(closeIncident(home, location.id, {reason: 'x', secrets: new SecretRegistry()}))).code).toBe(
+      'ERR_INCIDENT_LOCKED',
+    )
+    await lock.release()
+  })
+})
