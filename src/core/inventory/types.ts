@@ -1,0 +1,78 @@
+// The organisation's inventory (DESIGN.md, Inventory) as plain TypeScript values: the issuers whose
+// keys jwkr may have to rotate, the services that trust them, and where to notify. The YAML loader
+// and its JSON Schema produce exactly these shapes; everything downstream takes an `Inventory`.
+
+/** Where an issuer's signing keys are managed (the adapter in src/adapters/idp that rotates them). */
+export type KeySource =
+  | {type: 'jwks-file'; path: string}
+  | {type: 'github-file'; repo: string; path: string; branch?: string}
+  | {type: 'auth0'; domain: string}
+  | {type: 'keycloak'; baseUrl: string; realm: string}
+  | {type: 'okta'; domain: string; authServerId: string}
+  | {type: 'vault'; address: string; key: string}
+  | {type: 'webhook'; url: string}
+  | {type: 'manual'}
+
+export type KeySourceType = KeySource['type']
+
+export const KEY_SOURCE_TYPES: readonly KeySourceType[] = [
+  'jwks-file',
+  'github-file',
+  'auth0',
+  'keycloak',
+  'okta',
+  'vault',
+  'webhook',
+  'manual',
+]
+
+export interface InventoryIssuer {
+  /** Stable id that services name in `trusts`. */
+  id: string
+  /** The `iss` claim, exactly as tokens carry it. */
+  issuer: string
+  /** Discovery document URL; when neither this nor `jwksUri` is given, the well-known paths are tried. */
+  discovery?: string
+  /** The JWKS URL, when the issuer has no discovery document. */
+  jwksUri?: string
+  keySource: KeySource
+}
+
+export interface ServiceContacts {
+  slack?: string
+  email?: string
+}
+
+/** A request that a relying party answers with 401/403 when given a token it rejects. */
+export interface ServiceProbe {
+  url: string
+  method: string
+  headers?: Record<string, string>
+}
+
+export interface InventoryService {
+  id: string
+  team: string
+  contacts: ServiceContacts
+  /** Issuer ids whose tokens the service accepts. */
+  trusts: string[]
+  /** A JWKS the service serves itself (e.g. for client authentication or its own tokens). */
+  jwksUri?: string
+  probe?: ServiceProbe
+  /** How long the service may keep a removed key (the containment clock). */
+  jwksCacheSeconds?: number
+  /** `owner/name` of the service's code. */
+  repo?: string
+}
+
+export interface InventoryNotify {
+  slack?: {channel: string}
+  github?: {repo: string}
+}
+
+export interface Inventory {
+  version: 1
+  issuers: InventoryIssuer[]
+  services: InventoryService[]
+  notify?: InventoryNotify
+}
