@@ -1,0 +1,125 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {tempHome} from '../helpers/engine-harness.js'
+import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
+
+const example = join(projectRoot, 'examples/leaked-signing-key.json')
+
+describe('jwkr respond', () => {
+  let home: string
+  let privateValues: string[]
+  beforeEach(async () => {
+    home = await tempHome()
+    const jwk = JSON.parse(await readFile(example, 'utf8')) as Record<string, string>
+    privateValues = ['d', 'p', 'q', 'dp', 'dq', 'qi'].map((m) => jwk[m] as string)
+    delete process.env.JWKR_INVENTORY
+  })
+  afterEach(() => {
+    delete process.env.JWKR_HOME
+  })
+
+  it('runs the standard playbook to completion with --yes and never writes a private value', async () => {
+    // When a responder runs the standard playbook unattended on the example leaked key
+    const {stdout, stderr, error} = await run(['respond', '--key', example, '--yes', '--home', home, '--json'])
+    // Then it completes, every step is accounted for, and nothing private reached any output
+    expect(error).toBeUndefined()
+    const result = JSON.parse(stdout)
+    expect(result.status).toBe('completed')
+    expect(result.steps.find((s: {id: string}) => s.id === 'inspect')).toMatchObject({
+      status: 'succeeded',
+      outputs: {private: true, severity: 'critical', kid: 'example-signing-2026'},
+    })
+    expect(result.steps.find((s: {id: string}) => s.id === 'not-a-leak').status).toBe('skipped')
+    const journal = await readFile(join(home, 'incidents', result.incident, 'journal.jsonl'), 'utf8')
+    for (const value of privateValues) {
+      expect(stdout + stderr).not.toContain(value)
+      expect(journal).not.toContain(value)
+    }
+  })
+
+  it('prints a summary table and the incident id without --json', async () => {
+    const {stdout, error} = await run(['respond', '--key', example, '--yes', '--home', home])
+    expect(error).toBeUndefined()
+    expect(stdout).toMatch(/inspect\s+│\s+key\.inspect\s+│\s+succeeded/)
+    expect(stdout).toMatch(/Incident \S+: completed/)
+  })
+
+  it('stops before the first step with side effects when there is no terminal and no --yes', async () => {
+    // Given no terminal (tests never have one) and no --yes
+    const {stderr, error} = await run(['respond', '--key', example, '--home', home])
+    // Then it ends with exit 1, saying which step needs approval and how to go on
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toContain('"go-ahead"')
+    expect(stderr).toMatch(/jwkr incident resume \S+ --yes/)
+  })
+
+  it('dry-runs: plans every step and runs nothing with side effects', async () => {
+    const {stdout, error} = await run(['respond', '--key', example, '--dry-run', '--home', home, '--json'])
+    expect(error).toBeUndefined()
+    const result = JSON.parse(stdout)
+    expect(result.steps.find((s: {id: string}) => s.id === 'go-ahead')).toMatchObject({status: 'planned', plan: [{kind: 'manual'}]})
+    const journal = await readFile(join(home, 'incidents', result.incident, 'journal.jsonl'), 'utf8')
+    expect(journal).not.toContain('"step.started"')
+  })
+
+  it('refuses a bad key before opening an incident', async () => {
+    const {stderr, error} = await run(['respond', '--key', join(home, 'missing.json'), '--yes', '--home', home])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toContain('No such file')
+    await expect(readFile(join(home, 'incidents'), 'utf8')).rejects.toBeDefined()
+  })
+
+  it('exits 3 when the playbook finished with failed steps', async () => {
+    const file = join(home, 'failing.yaml')
+    await (
+      await import('node:fs/promises')
+    ).writeFile(
+      file,
+      `apiVersion: jwkr/v1
+kind: Playbook
+name: failing
+description: The key step fails because the key is not there.
+inputs:
+  path: {type: string, required: true}
+steps:
+  - id: inspect
+    uses: key.inspect
+    with: {key: "\${{ inputs.path }}"}
+    onFailure: continue
+`,
+    )
+    const {stdout, error} = await run(['playbook', 'run', file, '--input', `path=${join(home, 'nope.json')}`, '--yes', '--home', home, '--json'])
+    expect(exitCodeOf(error)).toBe(3)
+    expect(JSON.parse(stdout)).toMatchObject({status: 'failed', steps: [{id: 'inspect', status: 'failed', error: {code: 'ERR_INPUT_NOT_FOUND'}}]})
+  })
+
+  it('lists, shows, verifies and closes the incident afterwards', async () => {
+    const {stdout} = await run(['respond', '--key', example, '--yes', '--home', home, '--json'])
+    const id = JSON.parse(stdout).incident as string
+    const list = JSON.parse((await run(['incident', 'list', '--home', home, '--json'])).stdout)
+    expect(list.incidents.map((i: {id: string}) => i.id)).toEqual([id])
+    const shown = await run(['incident', 'show', id, '--home', home])
+    expect(shown.stdout).toContain(`Incident ${id}`)
+    expect(shown.stdout).toContain('Timeline')
+    const verified = JSON.parse((await run(['incident', 'verify', id, '--home', home, '--json'])).stdout)
+    expect(verified).toMatchObject({id, ok: true})
+    const closed = JSON.parse((await run(['incident', 'close', id, '--home', home, '--json'])).stdout)
+    expect(closed.status).toBe('closed')
+    const resumed = await run(['incident', 'resume', id, '--home', home, '--yes'])
+    expect(exitCodeOf(resumed.error)).toBe(1)
+    expect(resumed.stderr).toContain('is closed')
+  })
+
+  it('names the first broken event when a journal was edited', async () => {
+    const {stdout} = await run(['respond', '--key', example, '--yes', '--home', home, '--json'])
+    const id = JSON.parse(stdout).incident as string
+    const file = join(home, 'incidents', id, 'journal.jsonl')
+    const {writeFile} = await import('node:fs/promises')
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"severity":"critical"', '"severity":"info"'))
+    const {stderr, error} = await run(['incident', 'verify', id, '--home', home])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toMatch(/broken at line \d+: Event \d+ does not match its hash/)
+  })
+})
