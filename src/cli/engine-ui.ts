@@ -40,7 +40,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
       started.set(step.id, Date.now())
       if (options.quiet) return
       const text = `${step.title ?? definition.title} ${style.dim(`(${step.id})`)}`
-      if (streams.output.isTTY) spinner = ora({text, stream: streams.output}).start()
+      if (streams.output.isTTY) spinner = ora({text, stream: streams.output, discardStdin: false}).start()
       else write(`… ${text}`)
     },
     progress(step, update) {

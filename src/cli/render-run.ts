@@ -10,6 +10,9 @@ export function renderRun(result: RunResult): string {
   const table = new Table({
     head: ['step', 'uses', 'status', 'took', 'note'],
     style: {head: style.isColorSupported ? ['bold'] : [], border: []},
+    // The note column takes what the terminal has left, so rows wrap instead of overflowing.
+    colWidths: [null, null, null, null, Math.max(24, Math.min(80, (process.stdout.columns || 120) - 62))],
+    wordWrap: true,
   })
   for (const step of result.steps) table.push([step.id, step.uses, step.status, took(step), note(step)])
   const planned = result.steps.filter((step) => step.plan && step.plan.length > 0 && step.status === 'planned')

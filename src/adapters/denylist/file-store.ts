@@ -1,0 +1,114 @@
+// The denylist as a file (`--denylist-file`): read, merge and replace it atomically (a temp file in
+// the same folder, fsync, rename), so a reader such as a guard or a web server sees the old
+// document or the new one, never half of one. A missing file is created; its folder must exist.
+import {randomBytes} from 'node:crypto'
+import {open, readFile, rename, unlink, type FileHandle} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
+
+import {
+  createDenylistValidator,
+  mergeEntries,
+  parseDenylist,
+  serializeDenylist,
+  type DenylistDocument,
+  type DenylistEntry,
+  type DenylistStore,
+  type DenylistValidator,
+  type MergeResult,
+} from '../../core/containment/denylist.js'
+import {JwkrError} from '../../core/errors.js'
+
+/** The denylist holds no secrets, and relying parties running as other users must read it. */
+export const DENYLIST_FILE_MODE = 0o644
+
+/** The document in `file`, or undefined when there is no such file. Throws ERR_DENYLIST_INVALID for a malformed one. */
+export async function readDenylistFile(file: string, validator?: DenylistValidator): Promise<DenylistDocument | undefined> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined
+    throw new JwkrError('ERR_DENYLIST_READ', `Cannot read the denylist ${file}: ${errnoOf(error) ?? (error as Error).message}.`, {
+      hint: 'Check that the path names a file you can read.',
+      cause: error,
+      details: {file},
+    })
+  }
+  return parseDenylist(text, file, validator)
+}
+
+/** Replaces `file` with the document: the old file stays whole until the new one is complete and on disk. */
+export async function writeDenylistFile(file: string, document: DenylistDocument): Promise<void> {
+  const directory = dirname(file)
+  const temp = join(directory, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(temp, 'wx', DENYLIST_FILE_MODE)
+    // The mode given to open is narrowed by the umask.
+    await handle.chmod(DENYLIST_FILE_MODE)
+    await handle.writeFile(serializeDenylist(document), 'utf8')
+    await handle.sync()
+    await handle.close()
+    handle = undefined
+    await rename(temp, file)
+  } catch (error) {
+    await handle?.close().catch(() => undefined)
+    await unlink(temp).catch(() => undefined)
+    throw writeError(file, error)
+  }
+  await syncDirectory(directory)
+}
+
+/** Reads the file (if any), merges the entries and writes it back only when something was added. */
+export async function mergeIntoDenylistFile(file: string, entries: readonly DenylistEntry[], now: Date): Promise<MergeResult> {
+  const validator = createDenylistValidator()
+  const current = await readDenylistFile(file, validator)
+  const result = mergeEntries(current, entries, now, validator)
+  if (current === undefined || result.added.length > 0) await writeDenylistFile(file, result.document)
+  return result
+}
+
+/** The file as a DenylistStore, for callers that write to every store they are given. */
+export function fileDenylistStore(file: string): DenylistStore {
+  return {
+    target: file,
+    merge: async (entries, now) => ({added: (await mergeIntoDenylistFile(file, entries, now)).added}),
+    close: async () => undefined,
+  }
+}
+
+/** Makes the rename durable; some file systems cannot fsync a folder, and the file's own fsync still holds. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(directory, 'r')
+    await handle.sync()
+  } catch {
+    // See above.
+  } finally {
+    await handle?.close()
+  }
+}
+
+function writeError(file: string, error: unknown): JwkrError {
+  const code = errnoOf(error)
+  const hints: Record<string, string> = {
+    ENOENT: `The folder ${dirname(file)} does not exist: create it, or pass another --denylist-file.`,
+    EACCES: `You cannot write in ${dirname(file)}: run as a user who can, or pass another --denylist-file.`,
+    ENOSPC: 'The disk is full: free some space and run the command again.',
+    EFBIG: 'The file system refused the size of the file (a quota or file size limit): raise it and run the command again.',
+  }
+  return new JwkrError(
+    'ERR_DENYLIST_WRITE',
+    `Cannot write the denylist ${file}: ${code ?? (error as Error).message}. The previous file is unchanged.`,
+    {
+      hint: (code && hints[code]) ?? 'Check that the folder exists and is writable, then run the command again.',
+      cause: error,
+      details: {file, errno: code},
+    },
+  )
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return typeof (error as NodeJS.ErrnoException)?.code === 'string' ? (error as NodeJS.ErrnoException).code : undefined
+}

@@ -1,0 +1,103 @@
+// A real, throwaway redis-server for tests: started on a free loopback port with no persistence,
+// ready once it answers PING, killed by `stop()`. Tests that need Redis fail with a clear message
+// when redis-server is not installed (CI installs it).
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {createServer} from 'node:net'
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {Redis} from 'ioredis'
+
+export interface RedisServer {
+  port: number
+  /** `redis://127.0.0.1:PORT` (with the password when one was asked for). */
+  url: string
+  /** A new client of this server; closed by `stop()` if the test has not. */
+  client(): Redis
+  stop(): Promise<void>
+}
+
+export interface RedisServerOptions {
+  /** Start the server with `--requirepass`. */
+  password?: string
+}
+
+/** Starts redis-server; throws a clear error when it is not installed or does not come up within 10 s. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  assertInstalled()
+  const port = await freePort()
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+  if (options.password) args.push('--requirepass', options.password)
+  const child = spawn('redis-server', args, {stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const url = `redis://${options.password ? `:${encodeURIComponent(options.password)}@` : ''}127.0.0.1:${port}`
+  const clients = new Set<Redis>()
+  try {
+    await waitForPing(url, child)
+  } catch (error) {
+    await kill(child)
+    throw new Error(`redis-server did not come up on port ${port}: ${(error as Error).message}\n${output}`, {cause: error})
+  }
+  return {
+    port,
+    url,
+    client: () => {
+      const redis = new Redis(url, {maxRetriesPerRequest: 1})
+      clients.add(redis)
+      return redis
+    },
+    stop: async () => {
+      for (const redis of clients) redis.disconnect()
+      await kill(child)
+    },
+  }
+}
+
+function assertInstalled(): void {
+  const probe = spawnSync('redis-server', ['--version'], {encoding: 'utf8'})
+  if (probe.error || probe.status !== 0) {
+    throw new Error(
+      'These tests need a real redis-server on the PATH, and none was found. Install it (e.g. `sudo apt-get install redis-server` or `brew install redis`); CI installs it in .ci/run.',
+    )
+  }
+}
+
+/** A port the OS just handed out and took back: free unless someone grabs it in the next instant. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+async function waitForPing(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000
+  let last: unknown
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`)
+    const redis = new Redis(url, {lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0})
+    redis.on('error', () => undefined)
+    try {
+      await redis.connect()
+      if ((await redis.ping()) === 'PONG') return
+    } catch (error) {
+      last = error
+    } finally {
+      redis.disconnect()
+    }
+    await sleep(50)
+  }
+  throw new Error(`no PONG within 10 s (${String(last)})`)
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  const forced = setTimeout(() => child.kill('SIGKILL'), 3000)
+  await exited
+  clearTimeout(forced)
+}
