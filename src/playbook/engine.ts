@@ -9,6 +9,7 @@ import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
 import {foldIncident, type IncidentState} from '../incident/state.js'
+import type {JournalEvent} from '../incident/types.js'
 import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
@@ -71,6 +72,21 @@ export interface EngineOptions {
   env?: Record<string, string | undefined>
   signal?: AbortSignal
   now?: () => Date
+  /** Follow the run as it is journaled (keep a Slack message or a GitHub issue current). */
+  observers?: EngineObserver[]
+}
+
+/**
+ * Something that follows a run: called after every journal event with the state folded so far.
+ * Observers act only once the journal says they should (e.g. after a notify.slack step recorded
+ * where its status message is); their errors are journaled as `observer.failed`, never thrown.
+ */
+export interface EngineObserver {
+  name: string
+  onEvent(
+    event: JournalEvent,
+    context: {state: IncidentState; secrets: SecretRegistry; env: Record<string, string | undefined>; signal: AbortSignal | undefined},
+  ): Promise<void>
 }
 
 class StopRun extends Error {
@@ -99,6 +115,7 @@ class PlaybookRun {
   readonly #planned = new Map<string, PlannedCall[]>()
   readonly #dryOutputs = new Map<string, Record<string, unknown>>()
   readonly #reasons = new Map<string, string>()
+  #notifying = false
 
   constructor(options: EngineOptions) {
     this.#o = options
@@ -333,7 +350,23 @@ class PlaybookRun {
   }
 
   async #journal(type: string, data: Record<string, unknown>): Promise<void> {
-    await this.#o.journal.append(type, data)
+    const event = await this.#o.journal.append(type, data)
+    if (this.#notifying || !this.#o.observers?.length) return
+    // Observers (e.g. the Slack status message) follow the run; their failures never stop it.
+    this.#notifying = true
+    try {
+      const state = this.#state()
+      for (const observer of this.#o.observers) {
+        try {
+          await observer.onEvent(event, {state, secrets: this.#o.secrets, env: this.#o.env ?? {}, signal: this.#o.signal})
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error)
+          await this.#o.journal.append('observer.failed', {observer: observer.name, event: event.seq, message})
+        }
+      }
+    } finally {
+      this.#notifying = false
+    }
   }
 
   #state(): IncidentState {

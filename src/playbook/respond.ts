@@ -13,7 +13,8 @@ import {Journal} from '../incident/journal.js'
 import {acquireLock} from '../incident/lock.js'
 import {foldIncident} from '../incident/state.js'
 import {createIncident, findIncident} from '../incident/workspace.js'
-import {runPlaybook, type EngineUi, type RunResult} from './engine.js'
+import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
+import {builtinObservers} from './observers/index.js'
 import {loadPlaybook, resolvePlaybook, type Playbook} from './load-playbook.js'
 import {createRegistry, type StepRegistry} from './registry.js'
 import {builtinSteps} from './steps/index.js'
@@ -28,6 +29,8 @@ export interface RunCommonOptions {
   now?: () => Date
   /** The steps available to the playbook (default: the built-in steps). */
   registry?: StepRegistry
+  /** Followers of the run (default: the built-in observers for this environment). */
+  observers?: EngineObserver[]
 }
 
 export interface StartOptions extends RunCommonOptions {
@@ -92,6 +95,7 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
       env: options.env,
       signal: options.signal,
       now,
+      observers: options.observers ?? builtinObservers(),
     })
   } finally {
     await journal.close()
@@ -135,6 +139,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
       env: options.env,
       signal: options.signal,
       now,
+      observers: options.observers ?? builtinObservers(),
     })
   } finally {
     await journal?.close()

@@ -221,4 +221,36 @@ steps:
       expect(calls.get('flaky')).toBe(2)
     })
   })
+
+  it('lets observers follow every event, and journals an observer failure without stopping the run', async () => {
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: one
+    uses: test.echo
+    with: {value: 1}
+`,
+    )
+    const seen: string[] = []
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry: registryWith(),
+      ui: scriptedUi({}, false),
+      observers: [
+        {name: 'recorder', onEvent: async (event, {state}) => void seen.push(`${event.type}:${state.steps.one?.status ?? '-'}`)},
+        {
+          name: 'broken',
+          onEvent: async (event) => {
+            if (event.type === 'step.succeeded') throw new Error('chat is down')
+          },
+        },
+      ],
+    })
+    expect(result.status).toBe('completed')
+    expect(seen).toContain('step.succeeded:succeeded')
+    const failures = (await readJournal(home, result.incident)).filter((e) => e.type === 'observer.failed')
+    expect(failures.map((e) => [e.data.observer, e.data.message])).toEqual([['broken', 'chat is down']])
+  })
 })

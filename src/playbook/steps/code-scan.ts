@@ -1,0 +1,109 @@
+// code.scan: where the leaked key's material sits in code and configuration on disk (clones,
+// config folders, build output). The files it finds hold copies to clean up, and those with private
+// material extend the leak.
+import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {formatSize, parseSize} from '../../adapters/scan/parse-size.js'
+import {scanForKey} from '../../adapters/scan/scan-for-key.js'
+import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
+import {defineStep} from '../define-step.js'
+import {writeArtifact} from '../write-artifact.js'
+
+export interface CodeScanInput {
+  key: string
+  /** One path, or several. */
+  paths: string | string[]
+  kid?: string
+  thumbprint?: string
+  hidden?: boolean
+  noIgnore?: boolean
+  maxFileSize?: string
+}
+
+export interface CodeScanOutput extends Record<string, unknown> {
+  hits: number
+  /** Hits of private material (the file extends the leak). */
+  privateHits: number
+  /** Files with at least one hit. */
+  files: string[]
+  filesScanned: number
+  bytesScanned: number
+  /** The hits (path:line:column, kind, redacted excerpt) as JSON. */
+  artifact: string
+}
+
+export const CODE_SCAN_ARTIFACT = 'code-scan.json'
+const DEFAULT_MAX_FILE_SIZE = '10M'
+
+export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
+  id: 'code.scan',
+  title: 'Search files on disk for the key',
+  description:
+    'Searches the given folders for the key in every form it is written in (kid, thumbprints, windows of its material, ' +
+    'PEM lines). Each hit is a copy to clean up; a hit of private material is a further place the key leaked. Reads only.',
+  inputSchema: {
+    type: 'object',
+    required: ['key', 'paths'],
+    additionalProperties: false,
+    properties: {
+      key: {type: 'string', description: 'Path of the leaked key.'},
+      paths: {
+        type: ['array', 'string'],
+        items: {type: 'string', minLength: 1},
+        minItems: 1,
+        minLength: 1,
+        description: 'Files and folders to search (one path, or a list).',
+      },
+      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
+      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      hidden: {type: 'boolean', description: 'Search hidden files and folders too.'},
+      noIgnore: {type: 'boolean', description: 'Search what .gitignore excludes too.'},
+      maxFileSize: {type: 'string', pattern: '^\\s*\\d+\\s*[KMGkmg]?\\s*$', title: 'size like 10M', description: 'Skip larger files (default 10M).'},
+    },
+  },
+  outputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['hits', 'privateHits', 'files', 'filesScanned', 'bytesScanned', 'artifact'],
+    properties: {
+      hits: {type: 'integer', minimum: 0},
+      privateHits: {type: 'integer', minimum: 0},
+      files: {type: 'array', items: {type: 'string'}},
+      filesScanned: {type: 'integer', minimum: 0},
+      bytesScanned: {type: 'integer', minimum: 0},
+      artifact: {type: 'string'},
+    },
+  },
+  sideEffects: false,
+  plan: (input) =>
+    pathsOf(input).map((path) => ({
+      kind: 'none',
+      target: path,
+      description:
+        `Read the files under ${path} and search them for the key's material ` +
+        `(${input.hidden ? 'hidden files too' : 'not hidden files'}, ${input.noIgnore ? 'ignoring no file' : 'honouring .gitignore'}, ` +
+        `files up to ${formatSize(parseSize(input.maxFileSize ?? DEFAULT_MAX_FILE_SIZE))}); reads only.`,
+    })),
+  async run(input, context) {
+    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const result = await scanForKey(key, pathsOf(input), {
+      secrets: context.secrets,
+      hidden: input.hidden ?? false,
+      gitignore: !(input.noIgnore ?? false),
+      maxFileSize: parseSize(input.maxFileSize ?? DEFAULT_MAX_FILE_SIZE),
+      onProgress: ({filesScanned, hits}) => context.progress({message: `${filesScanned} files searched, ${hits} hits`}),
+    })
+    const artifact = await writeArtifact(context, CODE_SCAN_ARTIFACT, result)
+    return {
+      hits: result.hits.length,
+      privateHits: result.hits.filter((hit) => !hit.public).length,
+      files: [...new Set(result.hits.map((hit) => hit.path))],
+      filesScanned: result.filesScanned,
+      bytesScanned: result.bytesScanned,
+      artifact,
+    }
+  },
+})
+
+function pathsOf(input: CodeScanInput): string[] {
+  return typeof input.paths === 'string' ? [input.paths] : input.paths
+}

@@ -1,0 +1,96 @@
+// code.search: the organisation's GitHub code searched for the leaked key's public material. Each
+// result is a repository that embeds the key (a pinned JWKS, a kid in config) and must change with
+// the rotation. Needs GITHUB_TOKEN; never sends a private value.
+import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
+import {SEARCH_RESULT_CAP, searchCode, searchTermsForKeys} from '../../adapters/github/code-search.js'
+import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
+import {defineStep} from '../define-step.js'
+import {writeArtifact} from '../write-artifact.js'
+
+export interface CodeSearchInput {
+  key: string
+  org: string
+  kid?: string
+  thumbprint?: string
+  /** Only these needle kinds (kid, thumbprint, modulus, …), to spend less of the search rate limit. */
+  kinds?: string[]
+  maxResults?: number
+}
+
+export interface CodeSearchOutput extends Record<string, unknown> {
+  /** Files that matched. */
+  results: number
+  /** owner/name of every repository with a match. */
+  repos: string[]
+  /** True when some term matched more files than GitHub listed (its 1,000-result cap or a timeout). */
+  incomplete: boolean
+  /** The terms searched and the results, as JSON. */
+  artifact: string
+}
+
+export const CODE_SEARCH_ARTIFACT = 'code-search.json'
+
+export const codeSearch = defineStep<CodeSearchInput, CodeSearchOutput>({
+  id: 'code.search',
+  title: "Search the organisation's GitHub code for the key",
+  description:
+    "Searches GitHub code within the organisation for the key's kid, thumbprints and distinctive windows of its public " +
+    'material. Repositories that embed the key (a pinned JWKS, a kid in configuration) must change with the rotation. ' +
+    'Reads only; needs GITHUB_TOKEN; private values are never sent.',
+  inputSchema: {
+    type: 'object',
+    required: ['key', 'org'],
+    additionalProperties: false,
+    properties: {
+      key: {type: 'string', description: 'Path of the leaked key.'},
+      org: {type: 'string', minLength: 1, description: 'The GitHub organisation login.'},
+      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
+      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      kinds: {type: 'array', items: {type: 'string'}, description: 'Only these needle kinds (kid, thumbprint, modulus, …).'},
+      maxResults: {type: 'integer', minimum: 1, maximum: SEARCH_RESULT_CAP, description: 'Results per term at most.'},
+    },
+  },
+  outputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['results', 'repos', 'incomplete', 'artifact'],
+    properties: {
+      results: {type: 'integer', minimum: 0},
+      repos: {type: 'array', items: {type: 'string'}},
+      incomplete: {type: 'boolean'},
+      artifact: {type: 'string'},
+    },
+  },
+  sideEffects: false,
+  plan: (input, context) => [
+    {
+      kind: 'http',
+      target: `GET ${githubSettingsFromEnv(context.env).baseUrl}/search/code`,
+      description:
+        `Search ${input.org}'s code for the key's public material${input.kinds?.length ? ` (${input.kinds.join(', ')})` : ''}, ` +
+        'one query per term, with GITHUB_TOKEN; private values are never sent.',
+    },
+  ],
+  async run(input, context) {
+    // The key first: its private values are registered before anything else can fail.
+    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const client = createGitHubClient({...githubSettingsFromEnv(context.env), secrets: context.secrets})
+    const result = await searchCode({
+      client,
+      org: input.org,
+      terms: searchTermsForKeys([key], input.kinds),
+      secrets: context.secrets,
+      maxResults: input.maxResults,
+      onProgress: ({query, queries, term}) =>
+        context.progress({message: `query ${query}/${queries}: ${term.kind}`, fraction: (query - 1) / queries}),
+    })
+    const artifact = await writeArtifact(context, CODE_SEARCH_ARTIFACT, result)
+    return {
+      results: result.results.length,
+      repos: [...new Set(result.results.map((hit) => hit.repo))],
+      incomplete: result.incomplete,
+      artifact,
+    }
+  },
+})
