@@ -86,7 +86,7 @@ export function resolveInventoryPath(flag: string | undefined, env: NodeJS.Proce
   return existsSync(fallback) ? fallback : null
 }
 
-/** `--input name=value` pairs → an object; values that parse as JSON (numbers, booleans) are typed. */
+/** `--input name=value` pairs → an object; JSON values (numbers, booleans, arrays, objects) are typed. */
 export function parseInputs(pairs: string[] | undefined): Record<string, unknown> {
   const inputs: Record<string, unknown> = {}
   for (const pair of pairs ?? []) {
@@ -95,7 +95,15 @@ export function parseInputs(pairs: string[] | undefined): Record<string, unknown
       throw new JwkrError('ERR_USAGE', `--input ${pair} is not NAME=VALUE.`, {hint: 'Write it like --input key=leaked.json', exitCode: ExitCode.usage})
     }
     const value = pair.slice(at + 1)
-    inputs[pair.slice(0, at)] = /^(true|false|-?\d+(\.\d+)?)$/.test(value) ? JSON.parse(value) : value
+    inputs[pair.slice(0, at)] = /^(true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(value) ? parseJsonOr(value) : value
   }
   return inputs
+}
+
+function parseJsonOr(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }

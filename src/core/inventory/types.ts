@@ -63,6 +63,8 @@ export interface InventoryService {
   jwksCacheSeconds?: number
   /** `owner/name` of the service's code. */
   repo?: string
+  /** Access logs to triage tokens in (absolute once loaded: relative paths are resolved against the inventory's folder). */
+  logs?: string[]
 }
 
 export interface InventoryNotify {
@@ -75,4 +77,6 @@ export interface Inventory {
   issuers: InventoryIssuer[]
   services: InventoryService[]
   notify?: InventoryNotify
+  /** A folder of templates overriding the built-in ones (absolute once loaded). */
+  templates?: string
 }

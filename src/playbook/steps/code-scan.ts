@@ -57,7 +57,12 @@ export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
       thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
       hidden: {type: 'boolean', description: 'Search hidden files and folders too.'},
       noIgnore: {type: 'boolean', description: 'Search what .gitignore excludes too.'},
-      maxFileSize: {type: 'string', pattern: '^\\s*\\d+\\s*[KMGkmg]?\\s*$', title: 'size like 10M', description: 'Skip larger files (default 10M).'},
+      maxFileSize: {
+        type: 'string',
+        pattern: '^\\s*\\d+\\s*[KMGkmg]?\\s*$',
+        title: 'size like 10M',
+        description: 'Skip larger files (default 10M).',
+      },
     },
   },
   outputSchema: {
@@ -84,7 +89,9 @@ export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
         `files up to ${formatSize(parseSize(input.maxFileSize ?? DEFAULT_MAX_FILE_SIZE))}); reads only.`,
     })),
   async run(input, context) {
-    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const key = leakedKeyOf(
+      await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
+    )
     const result = await scanForKey(key, pathsOf(input), {
       secrets: context.secrets,
       hidden: input.hidden ?? false,

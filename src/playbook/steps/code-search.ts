@@ -74,7 +74,9 @@ export const codeSearch = defineStep<CodeSearchInput, CodeSearchOutput>({
   ],
   async run(input, context) {
     // The key first: its private values are registered before anything else can fail.
-    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const key = leakedKeyOf(
+      await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
+    )
     const client = createGitHubClient({...githubSettingsFromEnv(context.env), secrets: context.secrets})
     const result = await searchCode({
       client,

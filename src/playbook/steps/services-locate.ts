@@ -108,13 +108,17 @@ export const servicesLocate = defineStep<ServicesLocateInput, ServicesLocateOutp
       if (!(error instanceof JwkrError)) throw error
       // A plan never throws for bad input: the step itself fails with the whole error when it runs.
       const first = error.message.split('\n')[0] ?? error.message
-      return [{kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`}]
+      return [
+        {kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`},
+      ]
     }
     return plannedFetches(inventory)
   },
   async run(input, context) {
     if (context.inventoryPath === null) throw inventoryNotFound(null)
-    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const key = leakedKeyOf(
+      await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
+    )
     const leaked = leakedKeyRef(key)
     const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
     const result = await locateKey(inventory, leaked, {
@@ -122,7 +126,8 @@ export const servicesLocate = defineStep<ServicesLocateInput, ServicesLocateOutp
       concurrency: input.concurrency ?? DEFAULT_CONCURRENCY,
       timeoutMs: parseDuration(input.timeout ?? '5s'),
       signal: context.signal,
-      onProgress: ({done, total, url}) => context.progress({message: `${done}/${total} endpoints · ${url}`, fraction: done / total}),
+      onProgress: ({done, total, url}) =>
+        context.progress({message: `${done}/${total} endpoints · ${url}`, fraction: done / total}),
     })
     for (const endpoint of result.endpoints) await context.record('locate.endpoint', endpointEvidence(endpoint))
     const artifact = await writeArtifact(context, LOCATE_ARTIFACT, result)

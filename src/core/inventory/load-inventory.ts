@@ -1,0 +1,265 @@
+// Loads the inventory and checks all of it before anything uses it: the JSON Schema, then what a
+// schema cannot say (ids named in `trusts` exist, ids are unique, URLs are http(s) and carry no
+// credentials). Every problem is reported at once with its file:line:column.
+import {readFile} from 'node:fs/promises'
+import {dirname, resolve} from 'node:path'
+
+import {JwkrError} from '../errors.js'
+import type {SecretRegistry} from '../secrets.js'
+import {
+  formatProblems,
+  loadYamlDocument,
+  sortProblems,
+  suggestion,
+  type DocumentPath,
+  type Problem,
+  type YamlDocument,
+} from '../yaml/load-yaml-document.js'
+import {inventorySchema} from './inventory-schema.js'
+import {KEY_SOURCE_TYPES, type Inventory} from './types.js'
+
+export interface InventoryCheck {
+  /** Present only when there are no problems; relative file paths in it are resolved. */
+  inventory?: Inventory
+  problems: Problem[]
+}
+
+export interface CheckInventoryOptions {
+  /** The folder relative paths are resolved against (default: the folder of `file`). */
+  baseDir?: string
+  /** Credentials found in the file (which it must not hold) are registered here, so no output repeats them. */
+  secrets?: SecretRegistry
+}
+
+const CREDENTIAL_HINT =
+  'credentials never live in the inventory: jwkr reads them from the environment (AUTH0_TOKEN, OKTA_TOKEN, VAULT_TOKEN, GITHUB_TOKEN, …)'
+/** Query parameters that carry a credential when they appear in a URL. */
+const CREDENTIAL_PARAMETER =
+  /^(access[_-]?token|id[_-]?token|token|api[_-]?key|apikey|key|secret|client[_-]?secret|password|passwd|pwd|sig|signature|auth)$/i
+/** Probe headers that carry a credential; the probe sets its own Authorization (the canary token). */
+const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/i
+
+/**
+ * Checks an inventory's text without throwing: every problem, in document order.
+ *
+ * @example const {inventory, problems} = checkInventory(text, 'jwkr.inventory.yaml')
+ */
+export function checkInventory(text: string, file: string, options: CheckInventoryOptions = {}): InventoryCheck {
+  const document = loadYamlDocument<unknown>(text, file, inventorySchema)
+  if (document.syntaxError) return {problems: document.problems}
+  const raw = document.value
+  const checks = isRecord(raw) ? crossCheck(raw, document, options.secrets) : []
+  // A check here says more than the schema about the same value (an unknown keySource type, a URL
+  // with credentials): it replaces what the schema said there.
+  const covered = new Set(checks.map((problem) => problem.path))
+  const problems = sortProblems([...document.problems.filter((problem) => !covered.has(problem.path)), ...checks])
+  if (problems.length > 0) return {problems}
+  return {inventory: toInventory(raw as Inventory, options.baseDir ?? dirname(resolve(file))), problems: []}
+}
+
+/**
+ * Reads and checks an inventory file.
+ *
+ * @throws JwkrError ERR_INVENTORY_NOT_FOUND when there is no such file, ERR_INVENTORY_INVALID
+ *   (details.problems = every problem) when anything in it is wrong.
+ */
+export async function loadInventory(path: string, options: Omit<CheckInventoryOptions, 'baseDir'> = {}): Promise<Inventory> {
+  const {inventory, problems} = checkInventory(await readInventoryText(path), path, options)
+  if (!inventory) throw invalidInventory(path, problems)
+  return inventory
+}
+
+/** The text of an inventory file; a missing file is ERR_INVENTORY_NOT_FOUND. */
+export async function readInventoryText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw inventoryNotFound(path)
+    throw new JwkrError('ERR_INPUT_UNREADABLE', `Cannot read the inventory ${path} (${code ?? 'unknown error'}).`, {
+      hint: 'Check that the path is a readable file.',
+      cause: error,
+    })
+  }
+}
+
+/** ERR_INVENTORY_NOT_FOUND for a missing file (or, with null, for no inventory given at all). */
+export function inventoryNotFound(path: string | null): JwkrError {
+  const message =
+    path === null
+      ? 'No inventory: no --inventory given, JWKR_INVENTORY is not set, and there is no ./jwkr.inventory.yaml.'
+      : `No inventory at ${path}.`
+  return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
+    hint:
+      'Pass --inventory FILE (or set JWKR_INVENTORY). To write one, start from examples/jwkr.inventory.yaml in the ' +
+      'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
+  })
+}
+
+/** ERR_INVENTORY_INVALID listing every problem as file:line:column lines. */
+export function invalidInventory(file: string, problems: readonly Problem[]): JwkrError {
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`
+  return new JwkrError('ERR_INVENTORY_INVALID', `The inventory ${file} has ${count}:\n${formatProblems(problems)}`, {
+    hint: 'Fix each problem at the file:line:column shown; `jwkr inventory validate FILE` checks the file again.',
+    details: {file, problems},
+  })
+}
+
+type Document = YamlDocument<unknown>
+type Checked = {path: DocumentPath; value: unknown}
+
+function crossCheck(raw: Record<string, unknown>, document: Document, secrets: SecretRegistry | undefined): Problem[] {
+  const issuers = recordsAt(raw.issuers)
+  const services = recordsAt(raw.services)
+  const problems = [
+    ...duplicateIds('issuer', 'issuers', issuers, document),
+    ...duplicateIds('service', 'services', services, document),
+  ]
+  const issuerIds = [...new Set(issuers.flatMap(([, issuer]) => (typeof issuer.id === 'string' ? [issuer.id] : [])))]
+  const urls: Checked[] = []
+  const hosts: Checked[] = []
+  for (const [index, issuer] of issuers) {
+    for (const name of ['issuer', 'discovery', 'jwksUri']) urls.push({path: ['issuers', index, name], value: issuer[name]})
+    const source = isRecord(issuer.keySource) ? issuer.keySource : {}
+    const at = (name: string): DocumentPath => ['issuers', index, 'keySource', name]
+    if (typeof source.type === 'string' && !(KEY_SOURCE_TYPES as readonly string[]).includes(source.type)) {
+      problems.push(document.problemAt(at('type'), unknownTypeMessage(source.type)))
+    }
+    if (source.type === 'keycloak') urls.push({path: at('baseUrl'), value: source.baseUrl})
+    if (source.type === 'webhook') urls.push({path: at('url'), value: source.url})
+    if (source.type === 'auth0' || source.type === 'okta') hosts.push({path: at('domain'), value: source.domain})
+    if (source.type === 'vault') hosts.push({path: at('address'), value: source.address})
+  }
+  for (const [index, service] of services) {
+    const trusts = Array.isArray(service.trusts) ? (service.trusts as unknown[]) : []
+    trusts.forEach((id, position) => {
+      if (typeof id === 'string' && !issuerIds.includes(id)) {
+        problems.push(document.problemAt(['services', index, 'trusts', position], unknownIssuerMessage(id, issuerIds)))
+      }
+    })
+    urls.push({path: ['services', index, 'jwksUri'], value: service.jwksUri})
+    const probe = isRecord(service.probe) ? service.probe : {}
+    urls.push({path: ['services', index, 'probe', 'url'], value: probe.url})
+    for (const [name, value] of Object.entries(isRecord(probe.headers) ? probe.headers : {})) {
+      if (!CREDENTIAL_HEADER.test(name)) continue
+      registerHeader(value, secrets)
+      problems.push(
+        document.problemAt(
+          ['services', index, 'probe', 'headers', name],
+          `probe header '${name}' holds a credential: remove it; the probe sends the canary token itself, and ${CREDENTIAL_HINT}`,
+          {key: true},
+        ),
+      )
+    }
+  }
+  for (const {path, value} of urls) {
+    if (typeof value !== 'string') continue
+    const message = urlProblem(value, String(path.at(-1)), secrets)
+    if (message) problems.push(document.problemAt(path, message))
+  }
+  for (const {path, value} of hosts) {
+    // A bare host name is what these sources expect; only a URL (or user@host) can hide a credential.
+    if (typeof value !== 'string' || !(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) || value.includes('@'))) continue
+    const url = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value) ? value : `https://${value}`
+    const message = urlProblem(url, String(path.at(-1)), secrets)
+    if (message) problems.push(document.problemAt(path, message))
+  }
+  return problems
+}
+
+function duplicateIds(
+  noun: string,
+  section: string,
+  entries: [number, Record<string, unknown>][],
+  document: Document,
+): Problem[] {
+  const first = new Map<string, number>()
+  const problems: Problem[] = []
+  for (const [index, entry] of entries) {
+    if (typeof entry.id !== 'string') continue
+    const earlier = first.get(entry.id)
+    if (earlier === undefined) {
+      first.set(entry.id, index)
+      continue
+    }
+    const line = document.locate([section, earlier, 'id']).line
+    problems.push(document.problemAt([section, index, 'id'], `duplicate ${noun} id '${entry.id}' (first used at line ${line})`))
+  }
+  return problems
+}
+
+function unknownTypeMessage(type: string): string {
+  const guess = suggestion(type, KEY_SOURCE_TYPES)
+  return `unknown keySource type '${type}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known types are ${KEY_SOURCE_TYPES.join(', ')}`
+}
+
+function unknownIssuerMessage(id: string, issuerIds: string[]): string {
+  const guess = suggestion(id, issuerIds)
+  if (guess) return `trusts '${id}', which is not an issuer id in this inventory (did you mean '${guess}'?)`
+  const known = issuerIds.length > 0 ? `; the issuers are ${issuerIds.join(', ')}` : '; the inventory lists no issuer'
+  return `trusts '${id}', which is not an issuer id in this inventory${known}`
+}
+
+/** Why a URL cannot be used, or null. Never quotes the URL: it may hold a credential. */
+function urlProblem(value: string, name: string, secrets: SecretRegistry | undefined): string | null {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return `'${name}' is not a valid URL`
+  }
+  if (url.username !== '' || url.password !== '') {
+    for (const part of [url.username, url.password]) registerValue(part, secrets)
+    return `'${name}' holds credentials (user:password@ in the URL): remove them; ${CREDENTIAL_HINT}`
+  }
+  const parameters = [...url.searchParams].filter(([parameter]) => CREDENTIAL_PARAMETER.test(parameter))
+  if (parameters.length > 0) {
+    for (const [, secret] of parameters) registerValue(secret, secrets)
+    const names = parameters.map(([parameter]) => parameter).join(', ')
+    return `'${name}' holds a credential in its query (${names}): remove it; ${CREDENTIAL_HINT}`
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `'${name}' must be an http or https URL (got ${url.protocol})`
+  return null
+}
+
+function registerValue(value: string, secrets: SecretRegistry | undefined): void {
+  if (!secrets || value === '') return
+  secrets.add(value)
+  try {
+    secrets.add(decodeURIComponent(value))
+  } catch {
+    // Not percent-encoded: registered as written.
+  }
+}
+
+function registerHeader(value: unknown, secrets: SecretRegistry | undefined): void {
+  if (typeof value !== 'string') return
+  registerValue(value, secrets)
+  // `Bearer xyz`, `Basic xyz`: the credential is the part after the scheme.
+  for (const part of value.split(/\s+/)) registerValue(part, secrets)
+}
+
+/** A copy with defaults filled in and file paths resolved against the inventory's folder. */
+function toInventory(raw: Inventory, baseDir: string): Inventory {
+  const copy = structuredClone(raw)
+  const at = (path: string) => resolve(baseDir, path)
+  return {
+    ...copy,
+    issuers: copy.issuers.map((issuer) =>
+      issuer.keySource.type === 'jwks-file'
+        ? {...issuer, keySource: {...issuer.keySource, path: at(issuer.keySource.path)}}
+        : issuer,
+    ),
+    services: (copy.services ?? []).map((service) => (service.logs ? {...service, logs: service.logs.map(at)} : service)),
+    ...(copy.templates === undefined ? {} : {templates: at(copy.templates)}),
+  }
+}
+
+function recordsAt(value: unknown): [number, Record<string, unknown>][] {
+  if (!Array.isArray(value)) return []
+  return value.flatMap((item, index) => (isRecord(item) ? [[index, item] as [number, Record<string, unknown>]] : []))
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}

@@ -1,0 +1,223 @@
+// containment.verify: the proof that the leaked key is out of service — every JWKS fetched again,
+// every dependent service probed with a canary signed with the leaked key, the containment clock —
+// with each check's evidence journaled for the report. Its clock sizes the wait that may follow it.
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
+import {
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_INTERVAL_MS,
+  verifyContainment,
+  type VerifyResult,
+} from '../../adapters/verify/verify-containment.js'
+import {notContainedMessage} from '../../cli/render-verify.js'
+import {DURATION_PATTERN, formatDuration, parseDuration} from '../../core/duration.js'
+import {JwkrError} from '../../core/errors.js'
+import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
+import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
+import type {Inventory} from '../../core/inventory/types.js'
+import {JOURNAL_FILE} from '../../incident/workspace.js'
+import {readJournal} from '../../incident/verify-journal.js'
+import {defineStep} from '../define-step.js'
+import type {PlannedCall, StepContext} from '../types.js'
+import {writeArtifact} from '../write-artifact.js'
+import {plannedFetches} from './services-locate.js'
+
+export interface ContainmentVerifyInput {
+  key: string
+  kid?: string
+  thumbprint?: string
+  untilContained?: boolean
+  deadline?: string
+  interval?: string
+  tokenLifetime?: string
+  removedAt?: string
+  timeout?: string
+}
+
+export interface ContainmentVerifyOutput extends Record<string, unknown> {
+  contained: boolean
+  services: {contained: number; exposed: number; unknown: number}
+  /** Service ids still exposed, and those not proven either way. */
+  exposed: string[]
+  unknown: string[]
+  /** When the proof must be complete: every cache expired + the longest token lifetime (null while unknown). */
+  deadline: string | null
+  clock: {containedBy: string | null; deadline: string | null; waitFor: string | null; tokenLifetimeSeconds: number}
+  probesPossible: boolean
+  checks: number
+  /** The whole result (the `--json` of `jwkr verify`). */
+  artifact: string
+}
+
+export const CONTAINMENT_ARTIFACT = 'containment.json'
+
+const duration = {type: 'string', pattern: DURATION_PATTERN, title: 'duration like 15s'}
+const ids = {type: 'array', items: {type: 'string'}}
+const nullableTime = {type: ['string', 'null']}
+
+export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentVerifyOutput>({
+  id: 'containment.verify',
+  title: 'Prove the key is contained',
+  description:
+    'Removing a key from a JWKS stops nothing while relying parties still cache it. This step fetches every JWKS again ' +
+    '(the thumbprint must be gone) and sends each dependent service a canary token signed with the leaked key (it must ' +
+    'answer 401/403), and computes when every cache must have dropped the key. Reads only; with untilContained it ' +
+    'checks again until everything is contained, and fails when the deadline passes first.',
+  inputSchema: {
+    type: 'object',
+    required: ['key'],
+    additionalProperties: false,
+    properties: {
+      key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM or certificate).'},
+      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
+      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      untilContained: {type: 'boolean', description: 'Check again every interval until everything is contained (fails at the deadline).'},
+      deadline: {...duration, description: `With untilContained: give up after this long (default ${formatDuration(DEFAULT_DEADLINE_MS)}).`},
+      interval: {...duration, description: `With untilContained: time between checks (default ${formatDuration(DEFAULT_INTERVAL_MS)}).`},
+      tokenLifetime: {...duration, description: 'The longest lifetime of a token signed with the key (default 1h).'},
+      removedAt: {type: 'string', format: 'date-time', description: 'When the key left the JWKS, if the journal does not say.'},
+      timeout: {...duration, description: 'Per request (default 5s).'},
+    },
+  },
+  outputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['contained', 'services', 'exposed', 'unknown', 'deadline', 'clock', 'probesPossible', 'checks', 'artifact'],
+    properties: {
+      contained: {type: 'boolean'},
+      services: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['contained', 'exposed', 'unknown'],
+        properties: {contained: {type: 'integer'}, exposed: {type: 'integer'}, unknown: {type: 'integer'}},
+      },
+      exposed: ids,
+      unknown: ids,
+      deadline: nullableTime,
+      clock: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['containedBy', 'deadline', 'waitFor', 'tokenLifetimeSeconds'],
+        properties: {
+          containedBy: nullableTime,
+          deadline: nullableTime,
+          waitFor: {type: ['string', 'null']},
+          tokenLifetimeSeconds: {type: 'integer'},
+        },
+      },
+      probesPossible: {type: 'boolean'},
+      checks: {type: 'integer', minimum: 1},
+      artifact: {type: 'string'},
+    },
+  },
+  sideEffects: false,
+  requiresInventory: true,
+  async plan(input, context) {
+    if (context.inventoryPath === null) return []
+    let inventory: Inventory
+    try {
+      inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
+    } catch (error) {
+      if (!(error instanceof JwkrError)) throw error
+      const first = error.message.split('\n')[0] ?? error.message
+      return [{kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`}]
+    }
+    return plannedChecks(inventory, input)
+  },
+  async run(input, context) {
+    if (context.inventoryPath === null) throw inventoryNotFound(null)
+    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
+    const intervalMs = parseDuration(input.interval ?? '15s')
+    const result = await verifyContainment({
+      inventory,
+      key,
+      secrets: context.secrets,
+      untilContained: input.untilContained === true,
+      deadlineMs: parseDuration(input.deadline ?? '30m'),
+      intervalMs,
+      tokenLifetimeSeconds: Math.ceil(parseDuration(input.tokenLifetime ?? '1h') / 1000),
+      timeoutMs: parseDuration(input.timeout ?? '5s'),
+      removedAt: input.removedAt === undefined ? undefined : new Date(input.removedAt),
+      recordedRemovals: recordedRemovals(await journalEvents(context)),
+      incident: context.incident.id,
+      signal: context.signal,
+      onCheck: async ({round, result: seen, evidence}) => {
+        for (const item of evidence) {
+          const {kind, ...data} = item
+          await context.record(kind === 'probe' ? 'evidence.probe' : 'evidence.jwks', {round, ...data})
+        }
+        const done = seen.services.filter((service) => service.status === 'contained').length
+        const waiting = seen.services.filter((service) => service.status !== 'contained').map((service) => service.id)
+        context.progress({
+          message: `check ${round}: ${done}/${seen.services.length} contained${waiting.length > 0 ? ` · waiting for ${waiting.join(', ')}` : ''}`,
+          ...(seen.services.length > 0 ? {fraction: done / seen.services.length} : {}),
+        })
+      },
+    })
+    const artifact = await writeArtifact(context, CONTAINMENT_ARTIFACT, result)
+    await context.record('containment.verdict', {contained: result.contained, exposed: result.exposed, unknown: result.unknown, clock: result.clock})
+    if (input.untilContained === true && !result.contained) {
+      throw new JwkrError('ERR_NOT_CONTAINED', notContainedMessage(result), {
+        hint: [...result.advice, `The evidence is in ${artifact}.`].join('\n  '),
+        details: {exposed: result.exposed, unknown: result.unknown},
+      })
+    }
+    return outputsOf(result, artifact)
+  },
+})
+
+/** The fetches and probes one check makes, from the inventory alone (a probe per service that has one). */
+function plannedChecks(inventory: Inventory, input: ContainmentVerifyInput): PlannedCall[] {
+  const calls = plannedFetches(inventory).map((call) => ({...call, description: `Re-check: ${call.description}`}))
+  for (const service of inventory.services) {
+    if (service.probe === undefined) continue
+    calls.push({
+      kind: 'http',
+      target: `${service.probe.method} ${service.probe.url}`,
+      description:
+        `Canary token for ${service.id} (signed with the leaked key, sub jwkr-canary, 5-minute exp), per issuer it trusts ` +
+        'that served the key: contained when it answers 401/403. Only when the private key is known.',
+    })
+  }
+  if (input.untilContained === true) {
+    calls.push({
+      kind: 'wait',
+      target: `every ${input.interval ?? '15s'}, at most ${input.deadline ?? '30m'}`,
+      description: 'Repeat the checks until every service and JWKS is contained; fail when the deadline passes first.',
+    })
+  }
+  return calls
+}
+
+/** The journal so far, to learn when the key was removed; a journal that cannot be read says nothing. */
+async function journalEvents(context: StepContext) {
+  try {
+    return readJournal(await readFile(join(context.incident.dir, JOURNAL_FILE), 'utf8')).events
+  } catch {
+    return []
+  }
+}
+
+function outputsOf(result: VerifyResult, artifact: string): ContainmentVerifyOutput {
+  const count = (status: string) => result.services.filter((service) => service.status === status).length
+  return {
+    contained: result.contained,
+    services: {contained: count('contained'), exposed: count('exposed'), unknown: count('unknown')},
+    exposed: result.exposed,
+    unknown: result.unknown,
+    deadline: result.clock.deadline,
+    clock: {
+      containedBy: result.clock.containedBy,
+      deadline: result.clock.deadline,
+      waitFor: result.clock.waitFor,
+      tokenLifetimeSeconds: result.clock.tokenLifetimeSeconds,
+    },
+    probesPossible: result.probes.possible,
+    checks: result.checks,
+    artifact,
+  }
+}

@@ -1,0 +1,128 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import type {InventoryValidateResult} from '../../src/commands/inventory/validate.js'
+import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
+
+const PASSWORD = 'pa55word-9f8e7d'
+
+function writeInventory(lines: string[], name = 'jwkr.inventory.yaml'): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'jwkr-inventory-validate-')), name)
+  writeFileSync(file, `${lines.join('\n')}\n`)
+  return file
+}
+
+const broken = [
+  'version: 1',
+  'issuers:',
+  '  - id: auth-main',
+  `    issuer: https://ops:${PASSWORD}@auth.example.com`,
+  '    keySource: {type: vault, address: https://vault.example.com}',
+  'services:',
+  '  - id: billing',
+  '    team: payments',
+  '    contacts: {email: payments@example.com}',
+  '    trusts: [auth-mian]',
+]
+
+let savedEnv: string | undefined
+let savedCwd: string
+beforeEach(() => {
+  savedEnv = process.env.JWKR_INVENTORY
+  savedCwd = process.cwd()
+  delete process.env.JWKR_INVENTORY
+})
+afterEach(() => {
+  if (savedEnv === undefined) delete process.env.JWKR_INVENTORY
+  else process.env.JWKR_INVENTORY = savedEnv
+  process.chdir(savedCwd)
+})
+
+describe('jwkr inventory validate', () => {
+  it('says valid and exits 0 for the shipped example', async () => {
+    const file = join(projectRoot, 'examples/jwkr.inventory.yaml')
+    const {stdout, error} = await run(['inventory', 'validate', file])
+    expect(exitCodeOf(error)).toBe(0)
+    expect(stdout.trim()).toBe(`valid: ${file} (8 issuers, 3 services)`)
+  })
+
+  it('prints every problem as file:line:column on stderr, exits 1, and never repeats a credential', async () => {
+    // Given an inventory with a password in a URL, a vault source without its key, and a typo in trusts
+    const file = writeInventory(broken)
+    // When it is validated
+    const {stdout, stderr, error} = await run(['inventory', 'validate', file])
+    // Then each problem is one compiler-style line, and the exit code is 1
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stdout).toBe('')
+    expect(stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${escape(file)}:4:13: 'issuer' holds credentials \\(user:password@ in the URL\\): remove them; `),
+      ),
+      `${file}:5:16: missing required property 'key'`,
+      `${file}:10:14: trusts 'auth-mian', which is not an issuer id in this inventory (did you mean 'auth-main'?)`,
+      `3 problems in ${file}`,
+    ])
+    expect(stderr).not.toContain(PASSWORD)
+  })
+
+  it('--json gives {valid, problems} and exits 1', async () => {
+    const file = writeInventory(broken)
+    const {stdout, error} = await run(['inventory', 'validate', file, '--json'])
+    expect(exitCodeOf(error)).toBe(1)
+    const result = JSON.parse(stdout) as InventoryValidateResult
+    expect(result).toMatchObject({valid: false, file, issuers: null, services: null})
+    expect(result.problems.map((problem) => [problem.line, problem.column, problem.path])).toEqual([
+      [4, 13, 'issuers[0].issuer'],
+      [5, 16, 'issuers[0].keySource'],
+      [10, 14, 'services[0].trusts[0]'],
+    ])
+    expect(stdout).not.toContain(PASSWORD)
+  })
+
+  it('--json for a valid file gives valid: true and the counts', async () => {
+    const file = writeInventory([
+      'version: 1',
+      'issuers:',
+      '  - {id: a, issuer: https://a.example.com, keySource: {type: manual}}',
+    ])
+    const {stdout, error} = await run(['inventory', 'validate', file, '--json'])
+    expect(exitCodeOf(error)).toBe(0)
+    expect(JSON.parse(stdout)).toEqual({valid: true, file, issuers: 1, services: 0, problems: []})
+  })
+
+  it('without FILE checks JWKR_INVENTORY, else ./jwkr.inventory.yaml, else says how to get one', async () => {
+    // Given an inventory named by JWKR_INVENTORY
+    const file = writeInventory(['version: 1', 'issuers: []'], 'ops.yaml')
+    process.env.JWKR_INVENTORY = file
+    expect(exitCodeOf((await run(['inventory', 'validate'])).error)).toBe(0)
+    // And, without it, one in the working directory
+    delete process.env.JWKR_INVENTORY
+    const local = writeInventory(['version: 1', 'issuers: [{}]'])
+    process.chdir(join(local, '..'))
+    const found = await run(['inventory', 'validate'])
+    expect(exitCodeOf(found.error)).toBe(1)
+    expect(found.stderr).toContain(`${local}:2:11: missing required property 'id'`)
+    // When there is neither
+    process.chdir(mkdtempSync(join(tmpdir(), 'jwkr-empty-')))
+    const {stderr, error} = await run(['inventory', 'validate'])
+    // Then it fails with ERR_INVENTORY_NOT_FOUND and points at --inventory and the example
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toContain(
+      'No inventory: no --inventory given, JWKR_INVENTORY is not set, and there is no ./jwkr.inventory.yaml.',
+    )
+    expect(stderr).toContain('examples/jwkr.inventory.yaml')
+  })
+
+  it('says the file does not exist (ERR_INVENTORY_NOT_FOUND in the --json error document)', async () => {
+    const missing = '/nonexistent/jwkr.inventory.yaml'
+    const {stdout, error} = await run(['inventory', 'validate', missing, '--json'])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(JSON.parse(stdout).error).toMatchObject({code: 'ERR_INVENTORY_NOT_FOUND', message: `No inventory at ${missing}.`})
+  })
+})
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

@@ -1,0 +1,202 @@
+import {mkdtemp, mkdir, writeFile, readFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {JwkrError} from '../../../src/core/errors.js'
+import {inventorySchema} from '../../../src/core/inventory/inventory-schema.js'
+import {checkInventory, loadInventory} from '../../../src/core/inventory/load-inventory.js'
+import {KEY_SOURCE_TYPES} from '../../../src/core/inventory/types.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
+import {formatProblems} from '../../../src/core/yaml/load-yaml-document.js'
+import {projectRoot} from '../../helpers/run.js'
+
+const EXAMPLE = join(projectRoot, 'examples/jwkr.inventory.yaml')
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'jwkr-inventory-'))
+}
+
+/** One file with every kind of mistake the loader knows, each on its own line. */
+const BAD = `version: 1
+issuers:
+  - id: auth-main
+    issuer: https://auth.example.com
+    keySource: {type: jwks-file, path: ./keys.json, domain: example.com}
+  - id: auth-main
+    issuer: ftp://auth.example.com
+    jwksUri: https://admin:hunter2-secret@auth.example.com/jwks
+    keySource: {type: okat}
+  - id: sso
+    issuer: https://sso.example.com
+    discovery: https://sso.example.com/.well-known/openid-configuration?access_token=tok-4f9a8c77e1
+    keySource: {type: keycloak, baseUrl: https://sso.example.com}
+  - id: okta
+    issuer: not a url
+    keySource: {type: okta, domain: example.okta.com}
+services:
+  - id: billing
+    team: payments
+    contacts: {slack: "#payments-oncall"}
+    trusts: [auth-mian, nobody]
+    probe: {url: https://billing.example.com/me, method: PUT, headers: {Authorization: Bearer probe-cred-77aa}}
+    jwksCacheSeconds: -5
+    repo: not-a-repo
+  - id: billing
+    team: payments
+    contact: {email: oncall@example.com}
+    trusts: [sso]
+notify:
+  slack: {}
+`
+
+const CREDENTIALS = ['hunter2-secret', 'tok-4f9a8c77e1', 'probe-cred-77aa']
+
+describe('checkInventory', () => {
+  it('reports every problem of one bad file at once, each at its line and column', () => {
+    // Given an inventory with a mistake of every kind on its own line
+    const secrets = new SecretRegistry()
+    // When it is checked
+    const {inventory, problems} = checkInventory(BAD, 'bad.yaml', {secrets})
+    // Then there is no inventory, and every problem is reported in document order with its position
+    expect(inventory).toBeUndefined()
+    const env =
+      'credentials never live in the inventory: jwkr reads them from the environment (AUTH0_TOKEN, OKTA_TOKEN, VAULT_TOKEN, GITHUB_TOKEN, …)'
+    expect(formatProblems(problems).split('\n')).toEqual([
+      "bad.yaml:5:53: unknown property 'domain' (expected one of type, path)",
+      "bad.yaml:6:9: duplicate issuer id 'auth-main' (first used at line 3)",
+      "bad.yaml:7:13: 'issuer' must be an http or https URL (got ftp:)",
+      `bad.yaml:8:14: 'jwksUri' holds credentials (user:password@ in the URL): remove them; ${env}`,
+      "bad.yaml:9:23: unknown keySource type 'okat' (did you mean 'okta'?); the known types are jwks-file, github-file, auth0, keycloak, okta, vault, webhook, manual",
+      `bad.yaml:12:16: 'discovery' holds a credential in its query (access_token): remove it; ${env}`,
+      "bad.yaml:13:16: missing required property 'realm'",
+      "bad.yaml:15:13: 'issuer' is not a valid URL",
+      "bad.yaml:16:16: missing required property 'authServerId'",
+      "bad.yaml:21:14: trusts 'auth-mian', which is not an issuer id in this inventory (did you mean 'auth-main'?)",
+      "bad.yaml:21:25: trusts 'nobody', which is not an issuer id in this inventory; the issuers are auth-main, sso, okta",
+      'bad.yaml:22:58: \'method\' must be one of GET, POST, HEAD (got "PUT")',
+      `bad.yaml:22:73: probe header 'Authorization' holds a credential: remove it; the probe sends the canary token itself, and ${env}`,
+      "bad.yaml:23:23: 'jwksCacheSeconds' must be >= 0",
+      'bad.yaml:24:11: \'repo\' must be a GitHub repository written owner/name (got "not-a-repo")',
+      "bad.yaml:25:5: missing required property 'contacts'",
+      "bad.yaml:25:9: duplicate service id 'billing' (first used at line 18)",
+      "bad.yaml:27:5: unknown property 'contact' (did you mean 'contacts'?)",
+      "bad.yaml:30:10: missing required property 'channel'",
+    ])
+    // And each problem carries the path of the value it concerns
+    expect(problems.find((problem) => problem.line === 9)?.path).toBe('issuers[1].keySource.type')
+    // And the credentials it found are never quoted, and are registered so no output can repeat them
+    const text = JSON.stringify(problems)
+    for (const credential of CREDENTIALS) {
+      expect(text).not.toContain(credential)
+      expect(secrets.leaks(`… ${credential} …`)).toBe(true)
+    }
+  })
+
+  it('reports a YAML syntax error at its position and nothing else', () => {
+    // Given a flow mapping that is never closed
+    const text = 'version: 1\nissuers:\n  - {id: a, issuer: https://a.example\nservices: []\n'
+    // When it is checked
+    const {inventory, problems} = checkInventory(text, 'broken.yaml')
+    // Then only the syntax problem is reported, with its line and column
+    expect(inventory).toBeUndefined()
+    expect(problems.length).toBeGreaterThan(0)
+    expect(problems.every((problem) => problem.file === 'broken.yaml' && problem.line >= 3 && problem.column >= 1)).toBe(true)
+    expect(problems.some((problem) => /flow|indent|end/i.test(problem.message))).toBe(true)
+  })
+
+  it('names the version it expects and the sections it needs', () => {
+    const {problems} = checkInventory('version: 2\nservices: []\n', 'v2.yaml')
+    expect(formatProblems(problems).split('\n')).toEqual([
+      "v2.yaml:1:1: missing required property 'issuers'",
+      "v2.yaml:1:10: 'version' must be 1 (got 2)",
+    ])
+  })
+
+  it('accepts a bare host name or an https URL as an Auth0/Okta domain, but no credentials in either', () => {
+    // Given two auth0 issuers written both ways, and one with a password before the host
+    const text = `version: 1
+issuers:
+  - {id: a, issuer: https://a.example.com, keySource: {type: auth0, domain: tenant.eu.auth0.com}}
+  - {id: b, issuer: https://b.example.com, keySource: {type: auth0, domain: "https://tenant.eu.auth0.com"}}
+  - {id: c, issuer: https://c.example.com, keySource: {type: okta, domain: "ops:pa55-w0rd-x@example.okta.com", authServerId: default}}
+`
+    // When it is checked
+    const {problems} = checkInventory(text, 'hosts.yaml')
+    // Then only the one with credentials is refused, without quoting them
+    expect(problems.map((problem) => [problem.line, problem.column, problem.message.split(':')[0]])).toEqual([
+      [5, 76, "'domain' holds credentials (user"],
+    ])
+    expect(JSON.stringify(problems)).not.toContain('pa55-w0rd-x')
+  })
+})
+
+describe('the example inventory', () => {
+  it('is valid, and shows every keySource type and every service field', async () => {
+    // Given the commented example that ships with the package
+    const text = await readFile(EXAMPLE, 'utf8')
+    // When it is checked
+    const {inventory, problems} = checkInventory(text, EXAMPLE)
+    // Then it has no problem
+    expect(problems).toEqual([])
+    // And it uses every keySource type, every issuer field, every service field and every top-level section
+    const schema = inventorySchema as {properties: Record<string, {items?: {properties: Record<string, unknown>}}>}
+    expect(new Set(inventory?.issuers.map((issuer) => issuer.keySource.type))).toEqual(new Set(KEY_SOURCE_TYPES))
+    const issuerFields = new Set(inventory?.issuers.flatMap((issuer) => Object.keys(issuer)))
+    expect([...issuerFields].sort()).toEqual(Object.keys(schema.properties.issuers?.items?.properties ?? {}).sort())
+    const serviceFields = new Set(inventory?.services.flatMap((service) => Object.keys(service)))
+    expect([...serviceFields].sort()).toEqual(Object.keys(schema.properties.services?.items?.properties ?? {}).sort())
+    expect(Object.keys(inventory ?? {}).sort()).toEqual(Object.keys(schema.properties).sort())
+    // And its relative paths are resolved against the examples folder
+    const examples = join(projectRoot, 'examples')
+    expect(inventory?.issuers[0]?.keySource).toEqual({type: 'jwks-file', path: join(examples, 'keys/auth-main.jwks.json')})
+    expect(inventory?.services[0]?.logs).toEqual(['/var/log/billing/access.log', join(examples, 'logs/billing')])
+    expect(inventory?.templates).toBe(join(examples, 'jwkr-templates'))
+  })
+})
+
+describe('loadInventory', () => {
+  it('resolves a relative jwks-file path against the inventory’s folder, not the working directory', async () => {
+    // Given an inventory in a sub-folder naming ./keys/main.jwks.json, and no services section
+    const dir = await tempDir()
+    await mkdir(join(dir, 'ops'))
+    const file = join(dir, 'ops', 'jwkr.inventory.yaml')
+    await writeFile(
+      file,
+      'version: 1\nissuers:\n  - id: main\n    issuer: https://auth.example.com\n    keySource: {type: jwks-file, path: ./keys/main.jwks.json}\n',
+    )
+    // When it is loaded
+    const inventory = await loadInventory(file)
+    // Then the path points into ops/, and services default to none
+    expect(inventory.issuers[0]?.keySource).toEqual({type: 'jwks-file', path: join(dir, 'ops', 'keys', 'main.jwks.json')})
+    expect(inventory.services).toEqual([])
+  })
+
+  it('refuses an invalid file with ERR_INVENTORY_INVALID listing every problem', async () => {
+    // Given the bad inventory on disk
+    const dir = await tempDir()
+    const file = join(dir, 'jwkr.inventory.yaml')
+    await writeFile(file, BAD)
+    // When it is loaded
+    const error = await loadInventory(file).catch((caught: unknown) => caught)
+    // Then the error lists every problem with its position, in the message and in details
+    expect(error).toBeInstanceOf(JwkrError)
+    const failure = error as JwkrError
+    expect(failure.code).toBe('ERR_INVENTORY_INVALID')
+    expect(failure.message).toContain(`The inventory ${file} has 19 problems:`)
+    expect(failure.message).toContain(`${file}:9:23: unknown keySource type 'okat'`)
+    expect((failure.details?.problems as unknown[]).length).toBe(19)
+    expect(failure.hint).toContain('jwkr inventory validate')
+    for (const credential of CREDENTIALS) expect(failure.message).not.toContain(credential)
+  })
+
+  it('says where to start when the file does not exist', async () => {
+    const missing = join(await tempDir(), 'nope.yaml')
+    const error = (await loadInventory(missing).catch((caught: unknown) => caught)) as JwkrError
+    expect(error.code).toBe('ERR_INVENTORY_NOT_FOUND')
+    expect(error.message).toBe(`No inventory at ${missing}.`)
+    expect(error.hint).toContain('--inventory')
+    expect(error.hint).toContain('examples/jwkr.inventory.yaml')
+  })
+})
