@@ -1,0 +1,308 @@
+// A JWKS file that the issuer serves (a static file behind a web server, a config map). Rotation
+// appends the replacement's public key, then removes every entry whose canonical thumbprint is the
+// leaked one (never by kid); other keys and members stay as they were, in order. Each write is
+// atomic and backs up the version it replaces into the incident's artifacts; check() reads the file.
+import {readFile} from 'node:fs/promises'
+import {dirname, join, resolve} from 'node:path'
+
+import {calculateJwkThumbprint, type JWK} from 'jose'
+
+import {canonicalizeJwk, privateMemberNames} from '../../core/key/canonical-key.js'
+import {JwkrError} from '../../core/errors.js'
+import type {InventoryIssuer} from '../../core/inventory/types.js'
+import type {SecretRegistry} from '../../core/secrets.js'
+import {backupOnce, writeFileAtomic} from './atomic-file.js'
+import {publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
+import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
+import {notFoundResult} from './rotation.js'
+
+/** A JWKS file as read: the parsed document and how it was laid out, to write it back alike. */
+export interface JwksDocument {
+  text: string
+  document: Record<string, unknown> & {keys: unknown[]}
+  indent: string
+  trailingNewline: boolean
+}
+
+export interface JwksChange {
+  /** Appended unless a key with its thumbprint is already there. */
+  add?: {jwk: JWK; thumbprint: string}
+  /** Every key with this canonical thumbprint is removed. */
+  removeThumbprint?: string
+}
+
+/**
+ * The document after a change, plus what changed. Pure: the dry run uses it to show the diff.
+ * Keys whose thumbprint cannot be computed (unknown kty, broken members) are kept untouched.
+ */
+export async function applyJwksChange(
+  document: JwksDocument['document'],
+  change: JwksChange,
+): Promise<{document: JwksDocument['document']; added: boolean; removed: number}> {
+  const thumbprints = await Promise.all(document.keys.map(thumbprintOrNull))
+  let keys = document.keys
+  let removed = 0
+  if (change.removeThumbprint !== undefined) {
+    keys = keys.filter((_, index) => thumbprints[index] !== change.removeThumbprint)
+    removed = document.keys.length - keys.length
+  }
+  const added = change.add !== undefined && !thumbprints.includes(change.add.thumbprint)
+  if (added && change.add) keys = [...keys, change.add.jwk]
+  return {document: {...document, keys}, added, removed}
+}
+
+export async function readJwksFile(path: string, secrets: SecretRegistry): Promise<JwksDocument> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'
+    throw new JwkrError(
+      'ERR_KEY_SOURCE_INVALID',
+      missing ? `The JWKS file ${path} does not exist.` : `The JWKS file ${path} cannot be read.`,
+      {
+        hint: "Check keySource.path in the inventory (relative paths are relative to the inventory's folder).",
+        cause: error,
+      },
+    )
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''))
+  } catch {
+    secrets.addFromText(text)
+    throw new JwkrError('ERR_KEY_SOURCE_INVALID', `The JWKS file ${path} is not valid JSON.`, {
+      hint: 'Fix the file (or restore it from its backup), then resume.',
+    })
+  }
+  if (parsed === null || typeof parsed !== 'object' || !Array.isArray((parsed as {keys?: unknown}).keys)) {
+    throw new JwkrError('ERR_KEY_SOURCE_INVALID', `The JWKS file ${path} has no "keys" array.`, {
+      hint: 'A JWKS is an object {"keys": [...]} (RFC 7517 §5).',
+    })
+  }
+  const document = parsed as JwksDocument['document']
+  for (const key of document.keys) secrets.addJwk(key)
+  const indent = /^\{\s*?\n([ \t]+)\S/.exec(text)?.[1] ?? ''
+  return {text, document, indent, trailingNewline: text.endsWith('\n')}
+}
+
+export function serializeJwks(read: JwksDocument, document: JwksDocument['document']): string {
+  return JSON.stringify(document, null, read.indent === '' ? undefined : read.indent) + (read.trailingNewline ? '\n' : '')
+}
+
+export function createJwksFileKeySource(issuer: InventoryIssuer, config: {path: string}, deps: KeySourceDeps): KeySource {
+  const {secrets} = deps
+  const path = resolve(deps.baseDir ?? process.cwd(), config.path)
+  const read = () => readJwksFile(path, secrets)
+
+  async function listKeys(): Promise<SourceKey[]> {
+    const {document} = await read()
+    const keys: SourceKey[] = []
+    for (const [index, raw] of document.keys.entries()) {
+      const record = (raw ?? {}) as Record<string, unknown>
+      // A symmetric key has no public half to list; it is still matched (and removed) by thumbprint.
+      if (record.kty === 'oct') continue
+      try {
+        keys.push(await sourceKeyFromJwk(raw, {status: 'unknown', ref: {index}}, secrets))
+      } catch {
+        // A key jwkr cannot read is kept in the file untouched, and not listed.
+      }
+    }
+    return keys
+  }
+
+  /**
+   * Refuses a change whose result would still publish private members of a key other than the
+   * leaked one; says whether the leaked key's own were published (in the file, or in the original
+   * that the first write backed up, when a resumed run finds them already stripped).
+   */
+  async function guard(read: JwksDocument, leakedThumbprint: string): Promise<{leakedHadPrivate: boolean}> {
+    const {leaked, others} = await privateHolders(read.document, leakedThumbprint)
+    if (others.length > 0) {
+      throw new JwkrError(
+        'ERR_JWKS_PRIVATE_MEMBERS',
+        `The JWKS file ${path} publishes private members of other keys too (${others.join('; ')}).`,
+        {
+          hint: 'Those keys are exposed as well: respond to them (jwkr key rotate) or remove their private members by hand; jwkr will not rewrite a JWKS that keeps them.',
+        },
+      )
+    }
+    if (leaked || !deps.artifactsDir) return {leakedHadPrivate: leaked}
+    const original = await readJwksFile(backupPath('add'), secrets).catch(() => undefined)
+    return {leakedHadPrivate: original ? (await privateHolders(original.document, leakedThumbprint)).leaked : false}
+  }
+
+  /** One atomic write of the current file with `change`, backing up the version it replaces. */
+  async function write(stage: string, request: RotateRequest, change: JwksChange): Promise<{added: boolean; removed: number}> {
+    const current = await read()
+    const changed = await applyJwksChange(current.document, change)
+    const document = {
+      ...changed.document,
+      keys: await Promise.all(changed.document.keys.map((key) => stripIfLeaked(key, request.leaked.thumbprint))),
+    }
+    const text = serializeJwks(current, document)
+    if (text === current.text) return changed
+    try {
+      if (deps.artifactsDir) await backupOnce(current.text, backupPath(stage))
+      await writeFileAtomic(path, text)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error'
+      throw new JwkrError(
+        'ERR_KEY_SOURCE_WRITE',
+        `Cannot write the JWKS file ${path} or its backup (${code}); it was left as it was.`,
+        {
+          hint: `Check that jwkr may write to ${dirname(path)} and to the incident's artifacts folder, then resume.`,
+          cause: error,
+        },
+      )
+    }
+    return changed
+  }
+
+  const backupPath = (stage: string) => join(deps.artifactsDir ?? '', 'jwks-file', `${issuer.id}.before-${stage}.json`)
+  const present = async (thumbprint: string) =>
+    (await Promise.all((await read()).document.keys.map(thumbprintOrNull))).includes(thumbprint)
+
+  async function removeStage(request: RotateRequest, run: EffectRunner): Promise<void> {
+    const removed = {thumbprint: request.leaked.thumbprint}
+    await run(
+      'remove',
+      `Remove the key with thumbprint ${request.leaked.thumbprint} from ${path}`,
+      async () => {
+        await write('remove', request, {removeThumbprint: request.leaked.thumbprint})
+        return removed
+      },
+      async () => ((await present(request.leaked.thumbprint)) ? undefined : removed),
+    )
+  }
+
+  function result(request: RotateRequest, added: ChangeResult['added'], stages: string[], warnings: string[]): ChangeResult {
+    return {
+      issuerId: issuer.id,
+      source: 'jwks-file',
+      outcome: 'changed',
+      added,
+      removed: [{kid: request.leaked.kid, thumbprint: request.leaked.thumbprint}],
+      signingSwitched: null,
+      leakedStillListed: false,
+      stages,
+      warnings,
+    }
+  }
+
+  function privateWarning(leakedHadPrivate: boolean): string[] {
+    if (!leakedHadPrivate) return []
+    const backup = deps.artifactsDir ? ` The backups in ${join(deps.artifactsDir, 'jwks-file')} (mode 0600) hold them too.` : ''
+    return [`The JWKS file published the leaked key's private members: anyone who fetched it has the key.${backup}`]
+  }
+
+  const removeCall = (request: RotateRequest): PlannedCall => ({
+    kind: 'file',
+    target: path,
+    description: `Remove every key with thumbprint ${request.leaked.thumbprint}${request.leaked.kid ? ` (kid ${request.leaked.kid}, or any other kid)` : ''}, atomically; other keys and members stay in order.`,
+  })
+  const backupNote = deps.artifactsDir ? `, backing up the current file to ${join(deps.artifactsDir, 'jwks-file')}` : ''
+
+  return {
+    type: 'jwks-file',
+    capabilities: {takesGeneratedKey: true, switchesSigning: false, removesKey: true, revokesSessions: false},
+    listKeys,
+    planRotate: (request) => [
+      {
+        kind: 'file',
+        target: path,
+        description: `Append the new public key (kid ${request.replacement?.kid ?? '?'}) atomically${backupNote}.`,
+      },
+      removeCall(request),
+    ],
+    async rotate(request, run) {
+      const replacement = await replacementOf(request, secrets)
+      const current = await read()
+      const thumbprints = await Promise.all(current.document.keys.map(thumbprintOrNull))
+      if (!thumbprints.includes(request.leaked.thumbprint) && !thumbprints.includes(replacement.thumbprint)) {
+        return notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])
+      }
+      const {leakedHadPrivate} = await guard(current, request.leaked.thumbprint)
+      const added = {kid: replacement.jwk.kid ?? null, thumbprint: replacement.thumbprint}
+      await run(
+        'add',
+        `Append the key ${replacement.thumbprint} to ${path}`,
+        async () => {
+          await write('add', request, {add: replacement})
+          return added
+        },
+        async () => ((await present(replacement.thumbprint)) ? added : undefined),
+      )
+      await removeStage(request, run)
+      return result(
+        request,
+        [added],
+        ['add', 'remove'],
+        [
+          `A JWKS file cannot switch signing: make the issuer sign with the new key (kid ${added.kid})${request.replacement?.privateKeyFile ? `, written to ${request.replacement.privateKeyFile}` : ''}, or its tokens fail verification.`,
+          ...privateWarning(leakedHadPrivate),
+        ],
+      )
+    },
+    planRevoke: (request) => [removeCall(request)],
+    async revoke(request, run) {
+      const current = await read()
+      if (!(await Promise.all(current.document.keys.map(thumbprintOrNull))).includes(request.leaked.thumbprint)) {
+        return notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])
+      }
+      const {leakedHadPrivate} = await guard(current, request.leaked.thumbprint)
+      await removeStage(request, run)
+      return result(
+        request,
+        [],
+        ['remove'],
+        [
+          'If the issuer still signs with the leaked key, its new tokens now fail verification: rotate instead (jwkr key rotate).',
+          ...privateWarning(leakedHadPrivate),
+        ],
+      )
+    },
+  }
+}
+
+async function replacementOf(request: RotateRequest, secrets: SecretRegistry): Promise<{jwk: JWK; thumbprint: string}> {
+  if (!request.replacement) {
+    throw new JwkrError('ERR_USAGE', 'The jwks-file key source publishes a key that jwkr generated, and none was given.', {
+      hint: 'Use jwkr key rotate, which generates the replacement, or jwkr key revoke to remove the leaked key only.',
+    })
+  }
+  return publicReplacement(request.replacement.publicJwk, request.replacement.kid, secrets)
+}
+
+async function thumbprintOrNull(raw: unknown): Promise<string | null> {
+  try {
+    return await calculateJwkThumbprint(canonicalizeJwk(raw).thumbprintJwk, 'sha256')
+  } catch {
+    return null
+  }
+}
+
+/** The leaked key loses its private members in every write (it is about to go, and they are exposed). */
+async function stripIfLeaked(raw: unknown, leakedThumbprint: string): Promise<unknown> {
+  if (raw === null || typeof raw !== 'object' || (await thumbprintOrNull(raw)) !== leakedThumbprint) return raw
+  return (raw as JWK).kty === 'oct' ? raw : withoutPrivateMembers(raw as JWK)
+}
+
+/** Whether the leaked key's entries hold private members, and which other keys do (described, no values). */
+async function privateHolders(
+  document: JwksDocument['document'],
+  leakedThumbprint: string,
+): Promise<{leaked: boolean; others: string[]}> {
+  let leaked = false
+  const others: string[] = []
+  for (const [index, raw] of document.keys.entries()) {
+    const members = privateMemberNames((raw ?? {}) as Record<string, unknown>)
+    if (members.length === 0) continue
+    if ((await thumbprintOrNull(raw)) === leakedThumbprint) leaked = true
+    else
+      others.push(
+        `key ${index + 1}${typeof (raw as JWK).kid === 'string' ? ` (kid ${(raw as JWK).kid})` : ''}: ${members.join(', ')}`,
+      )
+  }
+  return {leaked, others}
+}

@@ -1,0 +1,137 @@
+// Okta custom authorization server keys. keyRotate makes the ACTIVE key EXPIRED and the NEXT key
+// ACTIVE; there is no API that deletes a key, so the leaked key may stay listed (and, Okta does not
+// say, served) as EXPIRED. The result says so in a warning: never success by silence.
+import {JwkrError} from '../../core/errors.js'
+import type {InventoryIssuer} from '../../core/inventory/types.js'
+import {createIdpClient, firstString, originOf, requireCredential} from './idp-client.js'
+import {findByThumbprint, sourceKeyFromJwk} from './key-material.js'
+import type {ChangeResult, KeySource, KeySourceDeps, PlannedCall, SourceKey, SourceKeyStatus} from './key-source.js'
+import {keyRef, notFoundResult, rotateUntilRetired, takeSnapshot} from './rotation.js'
+
+export const OKTA_TOKEN_HINT =
+  'export OKTA_TOKEN=… : an Okta API token (sent as "SSWS <token>") of an admin who may manage this authorization server.'
+
+const STATUSES: Record<string, SourceKeyStatus> = {ACTIVE: 'active', NEXT: 'next', EXPIRED: 'expired'}
+
+export function createOktaKeySource(
+  issuer: InventoryIssuer,
+  config: {domain: string; authServerId: string},
+  deps: KeySourceDeps,
+): KeySource {
+  const {secrets} = deps
+  secrets.add(deps.env.OKTA_TOKEN)
+  const server = `/api/v1/authorizationServers/${encodeURIComponent(config.authServerId)}`
+  const client = createIdpClient({
+    service: 'Okta API',
+    baseUrl: originOf(config.domain, 'okta domain'),
+    auth: () => ({authorization: `SSWS ${requireCredential(deps.env, 'OKTA_TOKEN', 'the Okta API', secrets)}`}),
+    authHint: `The token was refused (revoked, expired or for another org). ${OKTA_TOKEN_HINT}`,
+    forbiddenHint: `The token's admin may not manage this authorization server. ${OKTA_TOKEN_HINT}`,
+    errorMessage: (body) => {
+      const summary = firstString(body, ['errorSummary'])
+      const code = firstString(body, ['errorCode'])
+      return summary && code ? `${summary} (${code})` : summary
+    },
+    secrets,
+    fetch: deps.fetch,
+    http: deps.http,
+  })
+  const api = `${client.baseUrl}${server}`
+  const where = `Okta authorization server ${config.authServerId}`
+
+  async function listKeys(signal?: AbortSignal): Promise<SourceKey[]> {
+    const {body} = await client.request('GET', `${server}/credentials/keys`, {signal})
+    if (!Array.isArray(body)) {
+      throw new JwkrError('ERR_IDP_BAD_RESPONSE', `GET ${server}/credentials/keys did not answer with a list of keys.`, {
+        hint: 'Check the inventory: okta {domain, authServerId} names a custom authorization server.',
+      })
+    }
+    return Promise.all(
+      body.map((item) => {
+        const record = (item ?? {}) as Record<string, unknown>
+        const status = STATUSES[String(record.status)] ?? 'unknown'
+        return sourceKeyFromJwk(item, {status, ref: {status: record.status ?? null}}, secrets)
+      }),
+    )
+  }
+
+  const listCall: PlannedCall = {
+    kind: 'http',
+    target: `GET ${api}/credentials/keys`,
+    description: 'List the ACTIVE, NEXT and EXPIRED keys and find the leaked one by thumbprint.',
+  }
+
+  /** The warning for a leaked key that Okta keeps listed. */
+  const stillListed = (leaked: SourceKey): string =>
+    `Okta keeps the leaked key (kid ${leaked.kid ?? '?'}) listed as EXPIRED and has no API to delete it; it may still be served at the jwks_uri. ` +
+    'Ask Okta support to purge it, and rely on the denylist (jwkr tokens invalidate) until then.'
+
+  const result = (keys: SourceKey[], thumbprint: string, stages: string[], outcome: ChangeResult['outcome']): ChangeResult => {
+    const active = keys.find((key) => key.status === 'active')
+    const leaked = findByThumbprint(keys, thumbprint)
+    return {
+      issuerId: issuer.id,
+      source: 'okta',
+      outcome,
+      added: active && active.thumbprint !== thumbprint ? [keyRef(active)] : [],
+      removed: leaked ? [] : [{kid: null, thumbprint}],
+      signingSwitched: active ? active.thumbprint !== thumbprint : null,
+      leakedStillListed: leaked !== undefined,
+      stages,
+      warnings: leaked ? [stillListed(leaked)] : [],
+    }
+  }
+
+  return {
+    type: 'okta',
+    capabilities: {takesGeneratedKey: false, switchesSigning: true, removesKey: false, revokesSessions: false},
+    listKeys,
+    planRotate: () => [
+      listCall,
+      {
+        kind: 'http',
+        target: `POST ${api}/credentials/lifecycle/keyRotate`,
+        description:
+          'Rotate the signing keys ({"use":"sig"}): the leaked ACTIVE key becomes EXPIRED and the NEXT key signs (twice when the leaked key is NEXT). The EXPIRED key may stay listed.',
+      },
+    ],
+    async rotate(request, run, signal) {
+      const stages = ['snapshot']
+      const snapshot = await takeSnapshot(run, () => listKeys(signal), request.leaked.thumbprint, where)
+      if (!snapshot.found) return notFoundResult(issuer.id, 'okta', request.leaked.thumbprint, where, stages)
+      const keys = await rotateUntilRetired(
+        run,
+        request.leaked.thumbprint,
+        snapshot,
+        {
+          list: () => listKeys(signal),
+          retired: (leaked) => leaked === undefined || leaked.status === 'expired',
+          rotate: async () => {
+            await client.request('POST', `${server}/credentials/lifecycle/keyRotate`, {json: {use: 'sig'}, signal})
+          },
+          description: `POST ${api}/credentials/lifecycle/keyRotate`,
+          maxRotations: 2,
+        },
+        stages,
+      )
+      return result(keys, request.leaked.thumbprint, stages, 'changed')
+    },
+    planRevoke: () => [listCall],
+    async revoke(request, _run, signal) {
+      const keys = await listKeys(signal)
+      const leaked = findByThumbprint(keys, request.leaked.thumbprint)
+      if (!leaked) return notFoundResult(issuer.id, 'okta', request.leaked.thumbprint, where, [])
+      if (leaked.status === 'active' || leaked.status === 'next') {
+        throw new JwkrError(
+          'ERR_IDP_UNSUPPORTED',
+          `Okta cannot remove one key: the leaked key is the ${leaked.status.toUpperCase()} key of ${where}.`,
+          {
+            hint: `Run jwkr key rotate for issuer ${issuer.id}: rotation retires it (it then stays listed as EXPIRED).`,
+            details: {kid: leaked.kid},
+          },
+        )
+      }
+      return result(keys, request.leaked.thumbprint, [], 'unchanged')
+    },
+  }
+}

@@ -1,0 +1,90 @@
+// Choosing the adapter by keySource.type, and wiring stages to the engine's effect keys.
+import {describe, expect, it} from 'vitest'
+
+import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import {effectKey, stageRunner} from '../../../src/adapters/idp/key-source.js'
+import type {InventoryIssuer, KeySource as KeySourceConfig} from '../../../src/core/inventory/types.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
+import {failureOf} from './helpers/secrecy.js'
+
+const issuerWith = (keySource: KeySourceConfig): InventoryIssuer => ({
+  id: 'auth-main',
+  issuer: 'https://auth.example.com',
+  keySource,
+})
+const deps = () => ({env: {}, secrets: new SecretRegistry()})
+
+describe('createKeySource', () => {
+  it.each<[KeySourceConfig, Record<string, boolean>]>([
+    [
+      {type: 'jwks-file', path: 'keys.json'},
+      {takesGeneratedKey: true, switchesSigning: false, removesKey: true, revokesSessions: false},
+    ],
+    [
+      {type: 'auth0', domain: 'tenant.auth0.com'},
+      {takesGeneratedKey: false, switchesSigning: true, removesKey: true, revokesSessions: false},
+    ],
+    [
+      {type: 'keycloak', baseUrl: 'https://sso.example.com', realm: 'acme'},
+      {takesGeneratedKey: false, switchesSigning: true, removesKey: true, revokesSessions: true},
+    ],
+    [
+      {type: 'okta', domain: 'example.okta.com', authServerId: 'aus1'},
+      {takesGeneratedKey: false, switchesSigning: true, removesKey: false, revokesSessions: false},
+    ],
+    [
+      {type: 'vault', address: 'https://vault.example.com', key: 'k'},
+      {takesGeneratedKey: false, switchesSigning: true, removesKey: true, revokesSessions: false},
+    ],
+    [
+      {type: 'webhook', url: 'https://hooks.example.com/x'},
+      {takesGeneratedKey: true, switchesSigning: true, removesKey: true, revokesSessions: false},
+    ],
+    [{type: 'manual'}, {takesGeneratedKey: true, switchesSigning: true, removesKey: true, revokesSessions: false}],
+  ])('builds the %o source without needing its credential yet', (config, capabilities) => {
+    const source = createKeySource(issuerWith(config), deps())
+    expect(source.type).toBe(config.type)
+    expect(source.capabilities).toEqual(capabilities)
+    expect(typeof source.revokeSessions).toBe(capabilities.revokesSessions ? 'function' : 'undefined')
+  })
+
+  it('says plainly that github-file is not available yet', async () => {
+    const error = await failureOf(async () =>
+      createKeySource(issuerWith({type: 'github-file', repo: 'acme/keys', path: 'jwks.json'}), deps()),
+    )
+    expect([error.code, error.message]).toEqual([
+      'ERR_IDP_UNSUPPORTED',
+      'The github-file key source of issuer auth-main is not available yet.',
+    ])
+  })
+
+  it('refuses an unknown type, listing the known ones', async () => {
+    const error = await failureOf(async () => createKeySource(issuerWith({type: 'azure'} as unknown as KeySourceConfig), deps()))
+    expect(error.code).toBe('ERR_KEY_SOURCE_INVALID')
+    expect(error.hint).toContain('jwks-file, github-file, auth0')
+  })
+
+  it('refuses an auth0 domain that is not a host name', async () => {
+    const error = await failureOf(async () => createKeySource(issuerWith({type: 'auth0', domain: 'not a domain'}), deps()))
+    expect(error.code).toBe('ERR_KEY_SOURCE_INVALID')
+  })
+})
+
+describe('stageRunner', () => {
+  it('turns each stage into the engine effect key incident:operation:issuer:stage', async () => {
+    const keys: string[] = []
+    const run = stageRunner(
+      async (key, _description, apply) => {
+        keys.push(key)
+        return apply()
+      },
+      {incidentId: 'inc-1', issuerId: 'auth-main'},
+      'rotate',
+    )
+    await run('add', 'add a key', async () => ({ok: true}))
+    expect(keys).toEqual(['inc-1:rotate:auth-main:add'])
+    expect(effectKey({incidentId: 'inc-1', issuerId: 'auth-main'}, 'sessions', 'not-before')).toBe(
+      'inc-1:sessions:auth-main:not-before',
+    )
+  })
+})

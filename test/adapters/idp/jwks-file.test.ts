@@ -1,0 +1,267 @@
+// The jwks-file key source against real files in a temporary folder: the replacement appended,
+// the leaked key removed by canonical thumbprint (whatever its kid or padding), everything else kept
+// in order and layout, atomic writes with 0600 backups, private members refused, and a resumed
+// rotation that never adds the replacement twice.
+import {mkdtemp, readdir, readFile, rm, stat, writeFile, chmod} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+
+import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
+import {privateNeedles} from '../../core/key/samples.js'
+import {makeKey, type TestKey} from './helpers/keys.js'
+import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {errorTexts, expectNoNeedles, failureOf} from './helpers/secrecy.js'
+
+let leaked: TestKey
+let replacement: TestKey
+let others: TestKey[]
+let dir: string
+let file: string
+let artifacts: string
+
+const issuer = (path: string): InventoryIssuer => ({
+  id: 'auth-main',
+  issuer: 'https://auth.example.com',
+  keySource: {type: 'jwks-file', path},
+})
+
+function source(secrets = new SecretRegistry()): KeySource {
+  return createKeySource(issuer('keys/auth-main.jwks.json'), {env: {}, secrets, baseDir: dir, artifactsDir: artifacts})
+}
+
+function request(kid: string | null = 'leaked-1'): RotateRequest {
+  return {
+    issuerId: 'auth-main',
+    incidentId: 'inc-1',
+    leaked: {thumbprint: leaked.thumbprint, kid},
+    replacement: {publicJwk: {...replacement.publicJwk, alg: 'RS256', use: 'sig'}, kid: replacement.thumbprint},
+    reason: 'key pasted into a chat',
+  }
+}
+
+const entry = (key: TestKey, kid: string, extra: Record<string, unknown> = {}) => ({
+  kid,
+  use: 'sig',
+  alg: key.publicJwk.kty === 'RSA' ? 'RS256' : 'ES256',
+  ...key.publicJwk,
+  ...extra,
+})
+
+async function writeJwks(document: unknown, layout: 'pretty' | 'compact' = 'pretty'): Promise<string> {
+  const text = layout === 'pretty' ? `${JSON.stringify(document, null, 2)}\n` : JSON.stringify(document)
+  await writeFile(file, text)
+  return text
+}
+
+const readJwks = async () =>
+  JSON.parse(await readFile(file, 'utf8')) as {keys: Array<Record<string, unknown>>} & Record<string, unknown>
+
+beforeAll(async () => {
+  ;[leaked, replacement, ...others] = await Promise.all([makeKey('RSA'), makeKey('RSA'), makeKey('EC'), makeKey('OKP')])
+})
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'jwkr-jwks-file-'))
+  artifacts = join(dir, 'incident', 'artifacts')
+  await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'keys')))
+  file = join(dir, 'keys', 'auth-main.jwks.json')
+})
+
+afterEach(async () => {
+  await rm(dir, {recursive: true, force: true})
+})
+
+describe('rotating a key in a JWKS file', () => {
+  it('appends the replacement and removes the leaked key, keeping the rest in order and layout', async () => {
+    // Given a served JWKS with two other keys around the leaked one, and members jwkr does not know
+    const [ec, okp] = others as [TestKey, TestKey]
+    const original = await writeJwks({
+      keys: [entry(ec, 'ec-1', {'x-team': 'payments'}), entry(leaked, 'leaked-1'), entry(okp, 'okp-1')],
+      'x-generated-by': 'keyctl 2.1',
+    })
+    // When the leaked key is rotated
+    const result = await source().rotate(request(), new MemoryRunner().run)
+    // Then the file holds the other keys unchanged and in order, then the replacement
+    const after = await readJwks()
+    expect(after.keys.map((key) => key.kid)).toEqual(['ec-1', 'okp-1', replacement.thumbprint])
+    expect(after.keys[0]).toEqual(entry(ec, 'ec-1', {'x-team': 'payments'}))
+    expect(after.keys[2]).toEqual({...replacement.publicJwk, alg: 'RS256', use: 'sig', kid: replacement.thumbprint})
+    expect(after['x-generated-by']).toBe('keyctl 2.1')
+    expect(Object.keys(after)).toEqual(['keys', 'x-generated-by'])
+    // And in the same layout: two-space indent, trailing newline
+    const text = await readFile(file, 'utf8')
+    expect(text).toBe(`${JSON.stringify(after, null, 2)}\n`)
+    // And the version each write replaced is backed up with mode 0600
+    const backups = join(artifacts, 'jwks-file')
+    expect((await readdir(backups)).sort()).toEqual(['auth-main.before-add.json', 'auth-main.before-remove.json'])
+    expect(await readFile(join(backups, 'auth-main.before-add.json'), 'utf8')).toBe(original)
+    expect((await stat(join(backups, 'auth-main.before-add.json'))).mode & 0o777).toBe(0o600)
+    // And no temporary file is left next to the JWKS
+    expect(await readdir(join(dir, 'keys'))).toEqual(['auth-main.jwks.json'])
+    expect(result).toMatchObject({
+      outcome: 'changed',
+      added: [{kid: replacement.thumbprint, thumbprint: replacement.thumbprint}],
+      removed: [{thumbprint: leaked.thumbprint}],
+      signingSwitched: null,
+      stages: ['add', 'remove'],
+    })
+    expect(result.warnings[0]).toContain('cannot switch signing')
+  })
+
+  it('removes the leaked key by thumbprint whatever its kid, padding or number of copies', async () => {
+    // Given the leaked key twice: once under another kid, once with a zero-padded modulus
+    const padded = Buffer.concat([Buffer.from([0]), Buffer.from(String(leaked.publicJwk.n), 'base64url')]).toString('base64url')
+    await writeJwks({
+      keys: [entry(leaked, 'renamed-by-ops'), {...entry(leaked, 'legacy'), n: padded}, entry(others[0] as TestKey, 'ec-1')],
+    })
+    // When it is revoked under the kid the responder knows
+    const result = await source().revoke(request('leaked-1'), new MemoryRunner().run)
+    // Then both copies are gone and the other key stays
+    expect((await readJwks()).keys.map((key) => key.kid)).toEqual(['ec-1'])
+    expect(result.stages).toEqual(['remove'])
+  })
+
+  it('keeps a compact file compact and its permissions as they were', async () => {
+    await writeJwks({keys: [entry(leaked, 'leaked-1')]}, 'compact')
+    await chmod(file, 0o640)
+    await source().rotate(request(), new MemoryRunner().run)
+    const text = await readFile(file, 'utf8')
+    expect(text).not.toContain('\n')
+    expect(JSON.parse(text).keys).toHaveLength(1)
+    expect((await stat(file)).mode & 0o777).toBe(0o640)
+  })
+
+  it('changes nothing when the file does not hold the leaked key', async () => {
+    const original = await writeJwks({keys: [entry(others[0] as TestKey, 'ec-1')]})
+    const result = await source().rotate(request(), new MemoryRunner().run)
+    expect(result.outcome).toBe('not-found')
+    expect(await readFile(file, 'utf8')).toBe(original)
+  })
+
+  it('lists public keys only, by thumbprint, skipping secret and unreadable entries', async () => {
+    await writeJwks({
+      keys: [
+        entry(leaked, 'leaked-1'),
+        {kty: 'oct', kid: 'hmac', k: 'c2VjcmV0LXNoYXJlZC1rZXktMTIzNDU2Nzg5MA'},
+        {kty: 'XYZ', kid: 'future'},
+      ],
+    })
+    const keys = await source().listKeys()
+    expect(keys.map((key) => [key.kid, key.thumbprint])).toEqual([['leaked-1', leaked.thumbprint]])
+    expect(keys[0]?.publicJwk).toEqual({kty: 'RSA', n: leaked.publicJwk.n, e: 'AQAB', kid: 'leaked-1', alg: 'RS256', use: 'sig'})
+  })
+})
+
+describe('private members in a JWKS file', () => {
+  it('refuses a replacement that holds private members, writing nothing', async () => {
+    const original = await writeJwks({keys: [entry(leaked, 'leaked-1')]})
+    const error = await failureOf(() =>
+      source().rotate({...request(), replacement: {publicJwk: replacement.privateJwk, kid: 'x'}}, new MemoryRunner().run),
+    )
+    expect(error.code).toBe('ERR_JWKS_PRIVATE_MEMBERS')
+    expect(await readFile(file, 'utf8')).toBe(original)
+    expectNoNeedles(errorTexts(error), privateNeedles(replacement.privateJwk))
+  })
+
+  it('strips the leaked key private members at the first write when the file published them', async () => {
+    // Given the JWKS itself published the leaked private key (the leak)
+    await writeJwks({keys: [{...leaked.privateJwk, kid: 'leaked-1'}, entry(others[0] as TestKey, 'ec-1')]})
+    // When the first stage ran and the run then stopped
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'add'
+    await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    // Then the served file no longer holds the private members, even before the key is removed
+    expectNoNeedles([await readFile(file, 'utf8')], privateNeedles(leaked.privateJwk))
+    expect((await readJwks()).keys.map((key) => key.kid)).toEqual(['leaked-1', 'ec-1', replacement.thumbprint])
+    // And the finished rotation says the key was public, while the backup is private to the owner
+    const result = await source().rotate(request(), runner.run)
+    expect(result.warnings.join(' ')).toContain("published the leaked key's private members")
+    expect((await stat(join(artifacts, 'jwks-file', 'auth-main.before-add.json'))).mode & 0o777).toBe(0o600)
+    expectNoNeedles([JSON.stringify(result)], privateNeedles(leaked.privateJwk))
+  })
+
+  it('refuses to rewrite a file that publishes private members of another key', async () => {
+    const other = others[0] as TestKey
+    const original = await writeJwks({keys: [entry(leaked, 'leaked-1'), {...other.privateJwk, kid: 'ec-1'}]})
+    const secrets = new SecretRegistry()
+    const error = await failureOf(() => source(secrets).rotate(request(), new MemoryRunner().run))
+    expect(error.code).toBe('ERR_JWKS_PRIVATE_MEMBERS')
+    expect(error.message).toContain('kid ec-1')
+    expect(await readFile(file, 'utf8')).toBe(original)
+    expectNoNeedles(errorTexts(error), privateNeedles(other.privateJwk))
+    expect(secrets.leaks(String(other.privateJwk.d))).toBe(true)
+  })
+})
+
+describe('resuming a JWKS file rotation', () => {
+  it('finds the replacement already appended instead of appending it again', async () => {
+    // Given a run that crashed right after appending the replacement
+    await writeJwks({keys: [entry(leaked, 'leaked-1')]})
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'add'
+    await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    // When it is resumed, and run once more
+    await source().rotate(request(), runner.run)
+    const settled = await readFile(file, 'utf8')
+    await source().rotate(request(), runner.run)
+    // Then the replacement is in the file once, the leaked key is gone, and the last run wrote nothing
+    expect((await readJwks()).keys.map((key) => key.kid)).toEqual([replacement.thumbprint])
+    expect(runner.events.filter((item) => item.stage === 'add').map((item) => item.event)).toEqual([
+      'applied',
+      'recovered',
+      'replayed',
+    ])
+    expect(await readFile(file, 'utf8')).toBe(settled)
+  })
+})
+
+describe('planning a JWKS file change', () => {
+  it('names both writes and writes nothing', async () => {
+    const original = await writeJwks({keys: [entry(leaked, 'leaked-1')]})
+    const plan = source().planRotate(request())
+    expect(plan.map((call) => [call.kind, call.target])).toEqual([
+      ['file', file],
+      ['file', file],
+    ])
+    expect(plan[1]?.description).toContain(leaked.thumbprint)
+    expect(await readFile(file, 'utf8')).toBe(original)
+    await expect(stat(artifacts)).rejects.toThrow()
+  })
+})
+
+describe('JWKS file errors', () => {
+  it('says when the file is missing', async () => {
+    const error = await failureOf(() => source().listKeys())
+    expect([error.code, error.message]).toEqual(['ERR_KEY_SOURCE_INVALID', `The JWKS file ${file} does not exist.`])
+  })
+
+  it('never echoes a broken file that holds private values', async () => {
+    await writeFile(file, `{"keys": [{"kty": "RSA", "d": "${String(leaked.privateJwk.d)}", "n": `)
+    const secrets = new SecretRegistry()
+    const error = await failureOf(() => source(secrets).listKeys())
+    expect(error.code).toBe('ERR_KEY_SOURCE_INVALID')
+    expectNoNeedles(errorTexts(error), privateNeedles(leaked.privateJwk).slice(0, 4))
+    expect(secrets.leaks(String(leaked.privateJwk.d))).toBe(true)
+  })
+
+  it('leaves the file as it was when the backup cannot be written', async () => {
+    // Given an artifacts folder that cannot be created (a file stands in its way)
+    const original = await writeJwks({keys: [entry(leaked, 'leaked-1')]})
+    await writeFile(join(dir, 'incident'), 'not a folder')
+    // When a rotation is tried
+    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    // Then it fails with a clear error, before touching the JWKS
+    expect([error.code, error.message]).toEqual(['ERR_KEY_SOURCE_WRITE', expect.stringContaining('ENOTDIR')])
+    expect(await readFile(file, 'utf8')).toBe(original)
+  })
+
+  it('refuses a document without a keys array', async () => {
+    await writeFile(file, JSON.stringify([entry(leaked, 'leaked-1')]))
+    expect((await failureOf(() => source().listKeys())).message).toContain('no "keys" array')
+  })
+})

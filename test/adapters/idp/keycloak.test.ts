@@ -1,0 +1,339 @@
+// The Keycloak key source against the Admin REST API double: the leaked key's provider found by
+// thumbprint, a generated provider added above it, the leaked provider disabled and deleted, the
+// realm's not-before pushed, and a resumed run that never adds a second provider.
+import {beforeEach, describe, expect, it} from 'vitest'
+
+import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
+import {server} from '../../helpers/msw.js'
+import {
+  createKeycloakState,
+  KEYCLOAK_ADMIN_ROLES,
+  keycloakComponent,
+  keycloakHandlers,
+  type KeycloakMockState,
+} from '../../mocks/keycloak.js'
+import {makeKey, type TestKey} from './helpers/keys.js'
+import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {requestLines} from './helpers/mock-kit.js'
+import {errorTexts, expectNoNeedles, failureOf, requestTexts} from './helpers/secrecy.js'
+
+const TOKEN = 'kc-admin-token-77e1c0ffee'
+const issuer: InventoryIssuer = {
+  id: 'sso',
+  issuer: 'https://sso.example.com/realms/acme',
+  keySource: {type: 'keycloak', baseUrl: 'https://sso.example.com', realm: 'acme'},
+}
+const KEYS = 'GET /admin/realms/acme/keys'
+
+let leaked: TestKey
+let state: KeycloakMockState
+let sleeps: number[]
+
+function source(env: Record<string, string | undefined> = {KEYCLOAK_TOKEN: TOKEN}, secrets = new SecretRegistry()): KeySource {
+  return createKeySource(issuer, {
+    env,
+    secrets,
+    now: () => new Date('2025-03-01T12:00:00Z'),
+    http: {sleep: async (ms) => void sleeps.push(ms)},
+  })
+}
+
+function request(kid: string | null = leaked.kid): RotateRequest {
+  return {
+    issuerId: issuer.id,
+    incidentId: 'inc-7',
+    leaked: {thumbprint: leaked.thumbprint, kid},
+    reason: 'realm key exported to a ticket',
+  }
+}
+
+function leakedComponentId(): string {
+  return state.components.find((item) => item.key?.kid === leaked.kid)?.id ?? 'missing'
+}
+
+beforeEach(async () => {
+  leaked ??= await makeKey('RSA', 'kc-leaked-kid')
+  sleeps = []
+  state = createKeycloakState({tokens: {[TOKEN]: KEYCLOAK_ADMIN_ROLES, 'kc-viewer-token': ['view-realm']}})
+  state.components.push(
+    keycloakComponent(state, leaked, {withCertificate: true}),
+    keycloakComponent(state, await makeKey('EC'), {providerId: 'ecdsa-generated', priority: 50}),
+  )
+  server.use(...keycloakHandlers(state))
+})
+
+describe('listing Keycloak realm keys', () => {
+  it('reads publicKey bodies and matches keys by thumbprint, with their provider component', async () => {
+    const keys = await source().listKeys()
+    const found = keys.find((key) => key.thumbprint === leaked.thumbprint)
+    expect(found).toMatchObject({
+      kid: 'kc-leaked-kid',
+      status: 'active',
+      ref: {componentId: leakedComponentId(), priority: 100, algorithm: 'RS256'},
+    })
+    expect(keys).toHaveLength(2)
+    expect(state.requests[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`)
+  })
+
+  it('works under a legacy /auth context path', async () => {
+    // Given a Keycloak before 17, served under /auth
+    const legacy = createKeycloakState({baseUrl: 'https://old-sso.example.com/auth', tokens: {[TOKEN]: KEYCLOAK_ADMIN_ROLES}})
+    legacy.components.push(keycloakComponent(legacy, leaked))
+    server.use(...keycloakHandlers(legacy))
+    const old = createKeySource(
+      {...issuer, keySource: {type: 'keycloak', baseUrl: 'https://old-sso.example.com/auth/', realm: 'acme'}},
+      {env: {KEYCLOAK_TOKEN: TOKEN}, secrets: new SecretRegistry()},
+    )
+    // When its keys are listed
+    const keys = await old.listKeys()
+    // Then the admin API was found below the context path
+    expect(keys.map((key) => key.thumbprint)).toEqual([leaked.thumbprint])
+    expect(legacy.requests.map((item) => item.url)).toEqual(['https://old-sso.example.com/auth/admin/realms/acme/keys'])
+  })
+})
+
+describe('rotating a leaked Keycloak key', () => {
+  it('adds a generated provider above it, then disables and deletes the leaked provider', async () => {
+    // Given the realm signs with the leaked key
+    const leakedId = leakedComponentId()
+    // When it is rotated
+    const result = await source().rotate(request(), new MemoryRunner().run)
+    // Then the calls came in the documented order
+    expect(requestLines(state)).toEqual([
+      KEYS,
+      KEYS,
+      'POST /admin/realms/acme/components',
+      `GET /admin/realms/acme/components/${leakedId}`,
+      `PUT /admin/realms/acme/components/${leakedId}`,
+      `DELETE /admin/realms/acme/components/${leakedId}`,
+      KEYS,
+    ])
+    // And the new provider is an rsa-generated one of higher priority, created as Keycloak expects
+    const created = JSON.parse(state.requests[2]?.body ?? '{}')
+    expect(created).toEqual({
+      name: 'jwkr-inc-7-sso',
+      providerId: 'rsa-generated',
+      providerType: 'org.keycloak.keys.KeyProvider',
+      config: {priority: ['200'], enabled: ['true'], active: ['true'], keySize: ['2048'], algorithm: ['RS256']},
+    })
+    expect(JSON.parse(state.requests[4]?.body ?? '{}').config).toMatchObject({enabled: ['false'], active: ['false']})
+    // And the leaked key is gone from the realm, the new one signs
+    const keys = await source().listKeys()
+    expect(keys.find((key) => key.thumbprint === leaked.thumbprint)).toBeUndefined()
+    const added = keys.find((key) => key.ref?.componentId === state.components.find((item) => item.name === 'jwkr-inc-7-sso')?.id)
+    expect(result).toMatchObject({
+      outcome: 'changed',
+      added: [{kid: added?.kid, thumbprint: added?.thumbprint}],
+      removed: [{kid: 'kc-leaked-kid', thumbprint: leaked.thumbprint}],
+      signingSwitched: true,
+      leakedStillListed: false,
+      stages: ['snapshot', 'add-provider', 'disable-leaked', 'delete-leaked'],
+    })
+  })
+
+  it('adds an ecdsa-generated provider on the same curve for a leaked EC key', async () => {
+    // Given the leaked key is the realm's EC key
+    const ecKey = await makeKey('EC', 'kc-ec-kid')
+    state.components.push(keycloakComponent(state, ecKey, {providerId: 'ecdsa-generated', priority: 150}))
+    // When it is rotated
+    await source().rotate({...request(), leaked: {thumbprint: ecKey.thumbprint, kid: 'kc-ec-kid'}}, new MemoryRunner().run)
+    // Then the new provider is ecdsa-generated on P-256, above every other key
+    const created = JSON.parse(state.requests.find((item) => item.method === 'POST')?.body ?? '{}')
+    expect(created).toMatchObject({providerId: 'ecdsa-generated', config: {ecdsaEllipticCurveKey: ['P-256'], priority: ['250']}})
+    expect(state.components.some((item) => item.key?.kid === 'kc-ec-kid')).toBe(false)
+  })
+
+  it('matches the leaked key by thumbprint when the request names another kid', async () => {
+    const result = await source().rotate(request('what-the-ticket-called-it'), new MemoryRunner().run)
+    expect(result.removed).toEqual([{kid: 'kc-leaked-kid', thumbprint: leaked.thumbprint}])
+    expect(state.components.some((item) => item.key?.kid === 'kc-leaked-kid')).toBe(false)
+  })
+
+  it('changes nothing when the realm does not hold the leaked key', async () => {
+    state.components.splice(0, 1)
+    const result = await source().rotate(request(), new MemoryRunner().run)
+    expect(result.outcome).toBe('not-found')
+    expect(requestLines(state)).toEqual([KEYS])
+  })
+
+  it('warns on revoke when no other key is left to sign with that algorithm', async () => {
+    // When only the leaked RS256 key is removed
+    const result = await source().revoke(request(), new MemoryRunner().run)
+    // Then it is gone, and the result says Keycloak will fall back to a key of its own
+    expect(requestLines(state).filter((line) => line.startsWith('POST'))).toEqual([])
+    expect(state.components.some((item) => item.key?.kid === 'kc-leaked-kid')).toBe(false)
+    expect(result.signingSwitched).toBeNull()
+    expect(result.warnings.join(' ')).toContain('fallback key')
+  })
+})
+
+describe('resuming a Keycloak rotation', () => {
+  it('finds the provider it added before a crash instead of adding a second one', async () => {
+    // Given a run that crashed right after Keycloak created the new provider
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'add-provider'
+    await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    // When it is resumed, and run once more after that
+    await source().rotate(request(), runner.run)
+    await source().rotate(request(), runner.run)
+    // Then exactly one provider was added, found again by its name, and the leaked one is gone
+    expect(state.components.filter((item) => item.name === 'jwkr-inc-7-sso')).toHaveLength(1)
+    expect(requestLines(state).filter((line) => line === 'POST /admin/realms/acme/components')).toHaveLength(1)
+    expect(runner.events.filter((item) => item.stage === 'add-provider').map((item) => item.event)).toEqual([
+      'applied',
+      'recovered',
+      'replayed',
+    ])
+    expect(state.components.some((item) => item.key?.kid === 'kc-leaked-kid')).toBe(false)
+  })
+
+  it('recognises a deletion made before a crash', async () => {
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'delete-leaked'
+    await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    const result = await source().rotate(request(), runner.run)
+    expect(requestLines(state).filter((line) => line.startsWith('DELETE'))).toHaveLength(1)
+    expect(result.stages).toEqual(['snapshot', 'add-provider', 'disable-leaked', 'delete-leaked'])
+  })
+})
+
+describe('revoking Keycloak sessions', () => {
+  it('sets the realm not-before, pushes it, and logs everyone out when asked', async () => {
+    // Given one client that push-revocation cannot reach
+    state.adminUrls.unreachable = ['https://legacy.example.com/admin']
+    const notBefore = new Date('2025-03-01T11:59:00Z')
+    // When sessions are revoked with logout-all
+    const result = await source().revokeSessions?.(
+      {issuerId: 'sso', incidentId: 'inc-7', leaked: request().leaked, reason: 'leak', notBefore, logoutAll: true},
+      new MemoryRunner().run,
+    )
+    // Then the realm refuses tokens from before then, clients were told, sessions are gone
+    expect(state.notBefore).toBe(notBefore.getTime() / 1000)
+    expect(requestLines(state)).toEqual([
+      'PUT /admin/realms/acme',
+      'POST /admin/realms/acme/push-revocation',
+      'POST /admin/realms/acme/logout-all',
+    ])
+    expect(JSON.parse(state.requests[0]?.body ?? '{}')).toEqual({notBefore: notBefore.getTime() / 1000})
+    expect(state.sessions).toBe(0)
+    expect(result?.actions.map((action) => [action.action, action.ok])).toEqual([
+      ['not-before', true],
+      ['push-revocation', false],
+      ['logout-all', false],
+    ])
+    expect(result?.warnings.join(' ')).toContain('https://legacy.example.com/admin')
+  })
+
+  it('recognises a not-before set before a crash', async () => {
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'not-before'
+    const sessions = {
+      issuerId: 'sso',
+      incidentId: 'inc-7',
+      leaked: request().leaked,
+      reason: 'leak',
+      notBefore: new Date('2025-03-01T11:59:00Z'),
+    }
+    await expect(source().revokeSessions?.(sessions, runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    await source().revokeSessions?.(sessions, runner.run)
+    expect(requestLines(state).filter((line) => line === 'PUT /admin/realms/acme')).toHaveLength(1)
+    expect(requestLines(state)).toContain('GET /admin/realms/acme')
+  })
+})
+
+describe('planning a Keycloak change', () => {
+  it('lists every call and makes none', () => {
+    const calls = [
+      ...source().planRotate(request()),
+      ...source().planRevoke(request()),
+      ...(source().planRevokeSessions?.({...request(), logoutAll: true}) ?? []),
+    ]
+    expect(calls.map((call) => call.target.split(' ')[0])).toEqual([
+      'GET',
+      'POST',
+      'PUT',
+      'DELETE',
+      'GET',
+      'PUT',
+      'DELETE',
+      'PUT',
+      'POST',
+      'POST',
+    ])
+    expect(state.requests).toEqual([])
+  })
+})
+
+describe('Keycloak credentials and errors', () => {
+  it('gets a token once with the client-credentials grant', async () => {
+    // Given a service-account client instead of a token
+    state.clients['jwkr-responder'] = {secret: 'kc-client-secret-5b1d', roles: KEYCLOAK_ADMIN_ROLES}
+    const keycloak = source({KEYCLOAK_CLIENT_ID: 'jwkr-responder', KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-5b1d'})
+    // When keys are listed twice
+    await keycloak.listKeys()
+    await keycloak.listKeys()
+    // Then one token was fetched from the master realm and used for both
+    expect(requestLines(state)).toEqual(['POST /realms/master/protocol/openid-connect/token', KEYS, KEYS])
+    expect(state.requests[0]?.headers.authorization).toBeUndefined()
+  })
+
+  it('refuses a wrong client secret without quoting it', async () => {
+    state.clients['jwkr-responder'] = {secret: 'kc-client-secret-5b1d', roles: KEYCLOAK_ADMIN_ROLES}
+    const error = await failureOf(() =>
+      source({KEYCLOAK_CLIENT_ID: 'jwkr-responder', KEYCLOAK_CLIENT_SECRET: 'kc-wrong-secret-0000'}).listKeys(),
+    )
+    expect(error.code).toBe('ERR_IDP_AUTH')
+    expect(error.message).toContain('Invalid client')
+    expectNoNeedles(errorTexts(error), ['kc-wrong-secret-0000'])
+  })
+
+  it('names KEYCLOAK_TOKEN when no credential is set', async () => {
+    const error = await failureOf(() => source({}).listKeys())
+    expect(error.code).toBe('ERR_IDP_CREDENTIALS_MISSING')
+    expect(error.message).toContain('KEYCLOAK_TOKEN')
+    expect(state.requests).toEqual([])
+  })
+
+  it('translates 401, 403 and 404 as Keycloak sends them', async () => {
+    const unauthorised = await failureOf(() => source({KEYCLOAK_TOKEN: 'kc-expired'}).listKeys())
+    expect(unauthorised.code).toBe('ERR_IDP_AUTH')
+    expect(unauthorised.hint).toContain('KEYCLOAK_TOKEN')
+    const forbidden = await failureOf(() => source({KEYCLOAK_TOKEN: 'kc-viewer-token'}).rotate(request(), new MemoryRunner().run))
+    expect(forbidden.code).toBe('ERR_IDP_FORBIDDEN')
+    expect(forbidden.details).toMatchObject({status: 403, endpoint: 'POST /admin/realms/acme/components'})
+    expect(forbidden.hint).toContain('manage-realm')
+    const wrongRealm = createKeySource(
+      {...issuer, keySource: {type: 'keycloak', baseUrl: 'https://sso.example.com', realm: 'acmee'}},
+      {env: {KEYCLOAK_TOKEN: TOKEN}, secrets: new SecretRegistry()},
+    )
+    const notFound = await failureOf(() => wrongRealm.listKeys())
+    expect(notFound.code).toBe('ERR_IDP_NOT_FOUND')
+    expect(notFound.message).toContain('Realm not found.')
+  })
+
+  it('translates a 409 on delete into ERR_IDP_CONFLICT', async () => {
+    state.failures.push({status: 409, times: 1, match: 'DELETE'})
+    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    expect(error.code).toBe('ERR_IDP_CONFLICT')
+    expect(error.message).toContain('Conflict detected')
+  })
+
+  it('waits out a 429 with Retry-After and adds one provider only', async () => {
+    state.failures.push({status: 429, times: 1, retryAfter: 1, match: 'POST /admin/realms/acme/components'})
+    await source().rotate(request(), new MemoryRunner().run)
+    expect(sleeps).toEqual([1000])
+    expect(state.components.filter((item) => item.name === 'jwkr-inc-7-sso')).toHaveLength(1)
+  })
+
+  it('never sends or reports the token or a private value of the leaked key', async () => {
+    const secrets = new SecretRegistry()
+    const result = await source({KEYCLOAK_TOKEN: TOKEN}, secrets).rotate(request(), new MemoryRunner().run)
+    state.failures.push({status: 500, times: 5})
+    const error = await failureOf(() => source({KEYCLOAK_TOKEN: TOKEN}, secrets).listKeys())
+    const needles = [TOKEN, ...['d', 'p', 'q', 'dp', 'dq', 'qi'].map((member) => String(leaked.privateJwk[member]))]
+    expectNoNeedles([...requestTexts(state.requests, ['authorization']), JSON.stringify(result), ...errorTexts(error)], needles)
+  })
+})
