@@ -1,9 +1,8 @@
 // The denylist as a file (`--denylist-file`): read, merge and replace it atomically (a temp file in
 // the same folder, fsync, rename), so a reader such as a guard or a web server sees the old
 // document or the new one, never half of one. A missing file is created; its folder must exist.
-import {randomBytes} from 'node:crypto'
-import {open, readFile, rename, unlink, type FileHandle} from 'node:fs/promises'
-import {basename, dirname, join} from 'node:path'
+import {readFile} from 'node:fs/promises'
+import {dirname} from 'node:path'
 
 import {
   createDenylistValidator,
@@ -17,6 +16,7 @@ import {
   type MergeResult,
 } from '../../core/containment/denylist.js'
 import {JwkrError} from '../../core/errors.js'
+import {writeFileAtomic} from '../fs/atomic-file.js'
 
 /** The denylist holds no secrets, and relying parties running as other users must read it. */
 export const DENYLIST_FILE_MODE = 0o644
@@ -39,24 +39,11 @@ export async function readDenylistFile(file: string, validator?: DenylistValidat
 
 /** Replaces `file` with the document: the old file stays whole until the new one is complete and on disk. */
 export async function writeDenylistFile(file: string, document: DenylistDocument): Promise<void> {
-  const directory = dirname(file)
-  const temp = join(directory, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  let handle: FileHandle | undefined
   try {
-    handle = await open(temp, 'wx', DENYLIST_FILE_MODE)
-    // The mode given to open is narrowed by the umask.
-    await handle.chmod(DENYLIST_FILE_MODE)
-    await handle.writeFile(serializeDenylist(document), 'utf8')
-    await handle.sync()
-    await handle.close()
-    handle = undefined
-    await rename(temp, file)
+    await writeFileAtomic(file, serializeDenylist(document), DENYLIST_FILE_MODE)
   } catch (error) {
-    await handle?.close().catch(() => undefined)
-    await unlink(temp).catch(() => undefined)
     throw writeError(file, error)
   }
-  await syncDirectory(directory)
 }
 
 /** Reads the file (if any), merges the entries and writes it back only when something was added. */
@@ -74,19 +61,6 @@ export function fileDenylistStore(file: string): DenylistStore {
     target: file,
     merge: async (entries, now) => ({added: (await mergeIntoDenylistFile(file, entries, now)).added}),
     close: async () => undefined,
-  }
-}
-
-/** Makes the rename durable; some file systems cannot fsync a folder, and the file's own fsync still holds. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle: FileHandle | undefined
-  try {
-    handle = await open(directory, 'r')
-    await handle.sync()
-  } catch {
-    // See above.
-  } finally {
-    await handle?.close()
   }
 }
 

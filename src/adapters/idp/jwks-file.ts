@@ -11,7 +11,7 @@ import {canonicalizeJwk, privateMemberNames} from '../../core/key/canonical-key.
 import {JwkrError} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import {backupOnce, writeFileAtomic} from './atomic-file.js'
+import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'
 import {publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
 import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
 import {notFoundResult} from './rotation.js'

@@ -10,14 +10,16 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
   const dir = dirname(path)
   const existing = await stat(path).catch(() => undefined)
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
-  const handle = await open(temp, 'wx', existing ? existing.mode & 0o777 : mode)
   try {
-    await handle.writeFile(text)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
+    const handle = await open(temp, 'wx', 0o600)
+    try {
+      // Set the mode explicitly: the one given to open is narrowed by the umask.
+      await handle.chmod(existing ? existing.mode & 0o777 : mode)
+      await handle.writeFile(text)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
     await rename(temp, path)
   } catch (error) {
     await rm(temp, {force: true})
