@@ -1,0 +1,161 @@
+// The one place that builds a GitHub REST client (Octokit with the throttling and retry plugins).
+// Every GitHub adapter (code search, tracking issues, pull requests) takes the client it returns,
+// so tests inject a fetch, switch retries off and shrink the waits, and every request error leaves
+// the client already translated into a JwkrError (errors.ts).
+import {retry} from '@octokit/plugin-retry'
+import {throttling} from '@octokit/plugin-throttling'
+import {Octokit} from '@octokit/rest'
+import Bottleneck from 'bottleneck'
+
+import {JwkrError} from '../../core/errors.js'
+import type {SecretRegistry} from '../../core/secrets.js'
+import {GITHUB_TOKEN_HINT, toGitHubError} from './errors.js'
+
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
+
+/** Octokit's logger shape; the client never logs unless given one. */
+export interface GitHubLog {
+  debug: (message: string, ...rest: unknown[]) => void
+  info: (message: string, ...rest: unknown[]) => void
+  warn: (message: string, ...rest: unknown[]) => void
+  error: (message: string, ...rest: unknown[]) => void
+}
+
+export interface GitHubThrottleOptions {
+  /** Milliseconds per second of `retry-after` / `x-ratelimit-reset` (and of the 5xx backoff). Tests use 1. */
+  retryAfterBaseMs?: number
+  /**
+   * Gap between two search requests (default 0). Code search on github.com allows 10 requests a
+   * minute; rather than pace every server (GitHub Enterprise and drills have no such limit), the
+   * client runs into the limit and waits for its `x-ratelimit-reset`, which is at most a minute away.
+   */
+  searchIntervalMs?: number
+  /** Gap between two write requests (GitHub's best practices ask for one second). */
+  writeIntervalMs?: number
+  /** A rate limit that resets later than this is reported, not waited for (a responder should not stare at a silent hour). */
+  maxWaitSeconds?: number
+}
+
+export interface GitHubClientOptions {
+  token: string | undefined
+  /** REST API root: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server and drills. */
+  baseUrl?: string | undefined
+  /** How often a rate-limited, 5xx or failed request is tried again; 0 turns retrying off. Default 3. */
+  retries?: number
+  throttle?: GitHubThrottleOptions
+  /** Registry the token is added to before anything can fail. */
+  secrets: SecretRegistry
+  fetch?: typeof globalThis.fetch
+  log?: Partial<GitHubLog>
+}
+
+export interface GitHubSettings {
+  token: string | undefined
+  baseUrl: string
+}
+
+// The plugins add options (retry, throttle), no methods: the client's type is Octokit's own.
+const JwkrOctokit: typeof Octokit = Octokit.plugin(retry, throttling)
+
+export type GitHubClient = Octokit
+
+const DEFAULTS = {
+  retries: 3,
+  retryAfterBaseMs: 1000,
+  searchIntervalMs: 0,
+  writeIntervalMs: 1000,
+  maxWaitSeconds: 120,
+}
+
+/** `GITHUB_TOKEN` and `GITHUB_API_URL` (default https://api.github.com) from the environment. */
+export function githubSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): GitHubSettings {
+  const token = env.GITHUB_TOKEN?.trim()
+  const baseUrl = env.GITHUB_API_URL?.trim()
+  return {
+    token: token === '' ? undefined : token,
+    baseUrl: baseUrl === undefined || baseUrl === '' ? DEFAULT_GITHUB_API_URL : baseUrl,
+  }
+}
+
+/**
+ * Builds the GitHub client: Octokit with GitHub's recommended throttling, bounded retries that honour
+ * `retry-after` and `x-ratelimit-reset`, and request errors translated into JwkrErrors.
+ *
+ * @example const client = createGitHubClient({...githubSettingsFromEnv(), secrets})
+ */
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const {secrets} = options
+  const token = options.token?.trim()
+  if (token === undefined || token === '') {
+    throw new JwkrError('ERR_GITHUB_TOKEN_MISSING', 'No GitHub token: GITHUB_TOKEN is not set.', {hint: GITHUB_TOKEN_HINT})
+  }
+  secrets.add(token)
+  const baseUrl = normaliseBaseUrl(options.baseUrl ?? DEFAULT_GITHUB_API_URL)
+  const retries = Math.max(0, Math.floor(options.retries ?? DEFAULTS.retries))
+  const throttle = {...DEFAULTS, ...definedOnly(options.throttle ?? {})}
+  const log: GitHubLog = {debug: noop, info: noop, warn: noop, error: noop, ...options.log}
+
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: {method: string; url: string}, _octokit: unknown, retryCount: number): boolean => {
+      if (retryCount >= retries || retryAfter > throttle.maxWaitSeconds) return false
+      log.warn(
+        `GitHub ${kind} hit on ${request.method} ${pathOf(request.url)}: waiting ${retryAfter} s before retry ${retryCount + 1} of ${retries}.`,
+      )
+      return true
+    }
+
+  const client = new JwkrOctokit({
+    auth: token,
+    baseUrl,
+    userAgent: 'jwk-responder',
+    log,
+    request: options.fetch ? {fetch: options.fetch} : {},
+    retry: {
+      enabled: retries > 0,
+      retries,
+      retryAfterBaseValue: throttle.retryAfterBaseMs,
+      // Rate limits (403, 429) belong to the throttling plugin, which waits for the reset instead of guessing.
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+    },
+    throttle: {
+      onRateLimit: onLimit('rate limit'),
+      onSecondaryRateLimit: onLimit('secondary rate limit'),
+      retryAfterBaseValue: throttle.retryAfterBaseMs,
+      // Our own groups: the plugin's defaults are shared by the whole process and pace searches 2 s apart.
+      search: new Bottleneck.Group({maxConcurrent: 1, minTime: throttle.searchIntervalMs}),
+      write: new Bottleneck.Group({maxConcurrent: 1, minTime: throttle.writeIntervalMs}),
+      notifications: new Bottleneck.Group({maxConcurrent: 1, minTime: throttle.writeIntervalMs * 3}),
+    },
+  })
+  // Registered last, so it sees the final error after every retry: callers only ever get JwkrErrors.
+  client.hook.error('request', (error) => {
+    throw toGitHubError(error, {secrets, baseUrl})
+  })
+  return client
+}
+
+function normaliseBaseUrl(value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    url = new URL('invalid:')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new JwkrError('ERR_GITHUB_API_URL_INVALID', `GITHUB_API_URL is not an http(s) URL: ${value}`, {
+      hint: 'Unset it for github.com, or set the REST API root of GitHub Enterprise Server: GITHUB_API_URL=https://HOST/api/v3.',
+    })
+  }
+  return url.toString().replace(/\/+$/, '')
+}
+
+function pathOf(url: string): string {
+  return url.replace(/^https?:\/\/[^/]+/, '').split('?')[0] ?? url
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+function noop(): void {}
