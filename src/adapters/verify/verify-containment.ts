@@ -1,0 +1,395 @@
+// The proof of containment behind `jwkr verify` and the containment.verify step: every JWKS fetched
+// again, every dependent service probed with a canary, the containment clock, and a verdict per
+// service and endpoint — once, or again every interval until all are contained or the deadline passes.
+import {setTimeout as sleep} from 'node:timers/promises'
+
+import {canarySigner, type CanarySigner} from '../../core/containment/canary.js'
+import {
+  containmentClock,
+  DEFAULT_TOKEN_LIFETIME_SECONDS,
+  issuerRemoval,
+  type ContainmentClock,
+} from '../../core/containment/clock.js'
+import {
+  allContained,
+  endpointVerdict,
+  serviceVerdict,
+  type ContainmentStatus,
+  type Evidence,
+  type JwksEvidence,
+  type ProbeEvidence,
+  type VerdictBasis,
+} from '../../core/containment/verdict.js'
+import {JwkrError} from '../../core/errors.js'
+import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
+import type {EndpointOwner, LeakedKeyRef} from '../../core/inventory/locate.js'
+import type {Inventory, InventoryService, ServiceContacts} from '../../core/inventory/types.js'
+import type {LoadedKey} from '../../core/key/types.js'
+import type {SecretRegistry} from '../../core/secrets.js'
+import {DEFAULT_TIMEOUT_MS} from '../http/fetch-json.js'
+import {checkJwks} from './check-jwks.js'
+import {probeServices} from './probe-services.js'
+
+export const DEFAULT_DEADLINE_MS = 30 * 60_000
+export const DEFAULT_INTERVAL_MS = 15_000
+
+export interface VerifyOptions {
+  inventory: Inventory
+  key: LoadedKey
+  secrets: SecretRegistry
+  /** Check again every interval until everything is contained or the deadline passes. */
+  untilContained?: boolean
+  /** With untilContained: give up this long after the start (default 30 minutes). */
+  deadlineMs?: number
+  /** With untilContained: time between the starts of two checks (default 15 s). */
+  intervalMs?: number
+  /** The longest lifetime of a token signed with the key (default 1 hour). */
+  tokenLifetimeSeconds?: number
+  /** When the key left the issuers' JWKS, as the responder knows it (`--removed-at`). */
+  removedAt?: Date
+  /** When the key left each issuer, from the incident journal (issuer id → time). */
+  recordedRemovals?: Record<string, Date>
+  /** Goes into the canaries' jti. */
+  incident?: string
+  /** Per request (JWKS fetch or probe). */
+  timeoutMs?: number
+  signal?: AbortSignal
+  /** Called after every check, with what it saw (to journal evidence or show progress). */
+  onCheck?: (check: VerifyCheck) => void | Promise<void>
+}
+
+export interface StatusChange {
+  status: ContainmentStatus
+  at: string
+}
+
+export interface ServiceResult {
+  id: string
+  team: string
+  contacts: ServiceContacts
+  status: ContainmentStatus
+  basis: VerdictBasis
+  reason: string
+  /** What to do, while it is not contained. */
+  advice: string | null
+  checkedAt: string
+  /** Since when it has had this status (the first check of the current streak). */
+  since: string
+  containedSince: string | null
+  cacheSeconds: number
+  /** When its cache must have dropped the key (the clock); null when unknown. */
+  containedBy: string | null
+  /** Every change of status during this run, oldest first. */
+  history: StatusChange[]
+  evidence: Evidence[]
+}
+
+export interface EndpointResult {
+  url: string
+  owners: EndpointOwner[]
+  status: ContainmentStatus
+  reason: string
+  checkedAt: string
+  since: string
+  containedSince: string | null
+  history: StatusChange[]
+  evidence: JwksEvidence
+}
+
+export interface ProbeAbility {
+  possible: boolean
+  alg: string | null
+  /** Why canaries cannot be sent (then only the JWKS checks and the clock decide). */
+  reason: string | null
+}
+
+/** The `--json` document of `jwkr verify`. Public values only: canaries appear by jti. */
+export interface VerifyResult {
+  contained: boolean
+  thumbprint: string
+  kid: string | null
+  startedAt: string
+  checkedAt: string
+  checks: number
+  untilContained: boolean
+  /** With untilContained: when the checks give up. */
+  gaveUpAt: string | null
+  probes: ProbeAbility
+  services: ServiceResult[]
+  endpoints: EndpointResult[]
+  clock: ContainmentClock
+  /** Service ids by status. */
+  exposed: string[]
+  unknown: string[]
+  /** What to do next, one line per service or endpoint that is not contained. */
+  advice: string[]
+}
+
+export interface VerifyCheck {
+  round: number
+  result: VerifyResult
+  /** Everything this check saw: the probes and the JWKS fetches. */
+  evidence: Evidence[]
+}
+
+interface IssuerState {
+  everServed: boolean
+  serving: boolean | null
+  firstSeenGone?: Date
+}
+
+interface Streak {
+  status: ContainmentStatus
+  since: string
+  history: StatusChange[]
+}
+
+/**
+ * Proves (or fails to prove) that the leaked key is contained.
+ *
+ * @example const result = await verifyContainment({inventory, key, secrets, untilContained: true, intervalMs: 15_000})
+ * @throws JwkrError ERR_KEY_INVALID for a key source that only names a key (a JWT), ERR_ABORTED when cancelled.
+ */
+export async function verifyContainment(options: VerifyOptions): Promise<VerifyResult> {
+  const leaked = leakedKeyRef(options.key)
+  const run = new VerifyRun(options, leaked)
+  const started = Date.now()
+  const gaveUpAt = options.untilContained ? started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS) : null
+  for (let round = 1; ; round++) {
+    const check = await run.check(round, gaveUpAt)
+    await options.onCheck?.(check)
+    const left = gaveUpAt === null ? 0 : gaveUpAt - Date.now()
+    if (check.result.contained || left <= 0) return check.result
+    try {
+      await sleep(
+        Math.min(options.intervalMs ?? DEFAULT_INTERVAL_MS, left),
+        undefined,
+        options.signal ? {signal: options.signal} : undefined,
+      )
+    } catch {
+      throw new JwkrError('ERR_ABORTED', 'Verifying containment was cancelled.', {
+        hint: 'Run jwkr verify again; nothing was changed anywhere.',
+      })
+    }
+  }
+}
+
+/** The state one run keeps between its checks: what each issuer served, and each status streak. */
+class VerifyRun {
+  readonly #o: VerifyOptions
+  readonly #leaked: LeakedKeyRef
+  readonly #signer: CanarySigner
+  readonly #startedAt = new Date().toISOString()
+  readonly #issuers = new Map<string, IssuerState>()
+  readonly #ownServed = new Set<string>()
+  readonly #streaks = new Map<string, Streak>()
+
+  constructor(options: VerifyOptions, leaked: LeakedKeyRef) {
+    this.#o = options
+    this.#leaked = leaked
+    this.#signer = canarySigner(options.key)
+  }
+
+  async check(round: number, gaveUpAt: number | null): Promise<VerifyCheck> {
+    const {inventory, secrets} = this.#o
+    const checkedAt = new Date()
+    const timeoutMs = this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    const jwks = await checkJwks(inventory, this.#leaked, {secrets, timeoutMs, signal: this.#o.signal})
+    this.#observe(jwks)
+    const involved = this.#involvedIssuers()
+    const dependents = inventory.services.filter(
+      (service) => service.trusts.some((id) => involved.has(id)) || this.#ownServed.has(service.id),
+    )
+    const trusted = (service: InventoryService) => service.trusts.filter((id) => involved.has(id))
+    const probes = this.#signer.possible
+      ? await probeServices(
+          dependents.map((service) => ({
+            service,
+            issuers: inventory.issuers.filter((issuer) => trusted(service).includes(issuer.id)),
+          })),
+          this.#o.key,
+          {secrets, incident: this.#o.incident, timeoutMs, signal: this.#o.signal},
+        )
+      : new Map<string, ProbeEvidence[]>()
+    const now = new Date()
+    const clock = containmentClock({
+      services: dependents.map((service) => ({
+        id: service.id,
+        trusts: trusted(service),
+        jwksCacheSeconds: service.jwksCacheSeconds,
+      })),
+      removals: [...involved].map((id) => issuerRemoval(id, this.#removalEvidence(id))),
+      tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
+      now,
+    })
+    const stamp = checkedAt.toISOString()
+    const services = dependents.map((service) => this.#service(service, trusted(service), jwks, probes, clock, now, stamp))
+    const endpoints = jwks.map((evidence) => this.#endpoint(evidence, stamp))
+    const statuses = [...services, ...endpoints].map((item) => item.status)
+    const result: VerifyResult = {
+      contained: statuses.length > 0 && allContained(statuses),
+      thumbprint: this.#leaked.thumbprint,
+      kid: this.#leaked.kid,
+      startedAt: this.#startedAt,
+      checkedAt: stamp,
+      checks: round,
+      untilContained: this.#o.untilContained === true,
+      gaveUpAt: gaveUpAt === null ? null : new Date(gaveUpAt).toISOString(),
+      probes: this.#signer.possible
+        ? {possible: true, alg: this.#signer.alg, reason: null}
+        : {possible: false, alg: null, reason: this.#signer.reason},
+      services,
+      endpoints,
+      clock,
+      exposed: services.filter((service) => service.status === 'exposed').map((service) => service.id),
+      unknown: services.filter((service) => service.status === 'unknown').map((service) => service.id),
+      advice: [
+        ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map(endpointAdvice),
+        ...services.flatMap((service) => (service.advice === null ? [] : [service.advice])),
+      ],
+    }
+    if (statuses.length === 0) result.advice.push('The inventory names no JWKS and no service: there is nothing to check.')
+    return {round, result, evidence: [...[...probes.values()].flat(), ...jwks]}
+  }
+
+  #observe(jwks: JwksEvidence[]): void {
+    for (const evidence of jwks) {
+      for (const owner of evidence.owners) {
+        if (owner.type === 'service') {
+          if (evidence.servesLeakedKey) this.#ownServed.add(owner.id)
+          continue
+        }
+        const state = this.#issuers.get(owner.id) ?? {everServed: false, serving: null}
+        state.serving = evidence.servesLeakedKey
+        if (evidence.servesLeakedKey === true) {
+          state.everServed = true
+          state.firstSeenGone = undefined
+        } else if (evidence.servesLeakedKey === false && state.firstSeenGone === undefined) {
+          state.firstSeenGone = new Date(evidence.checkedAt)
+        }
+        this.#issuers.set(owner.id, state)
+      }
+    }
+  }
+
+  /**
+   * The issuers whose tokens the key could sign: those seen serving it, and those the journal says it
+   * was removed from. When none is known (it was gone before the first check), every issuer.
+   */
+  #involvedIssuers(): Set<string> {
+    const ids = this.#o.inventory.issuers.map((issuer) => issuer.id)
+    const recorded = Object.keys(this.#o.recordedRemovals ?? {})
+    const involved = ids.filter((id) => this.#issuers.get(id)?.everServed === true || recorded.includes(id))
+    return new Set(involved.length > 0 ? involved : ids)
+  }
+
+  #removalEvidence(id: string) {
+    const state = this.#issuers.get(id)
+    return {
+      explicit: this.#o.removedAt,
+      recorded: this.#o.recordedRemovals?.[id],
+      firstSeenGone: state?.firstSeenGone,
+      serving: state?.serving ?? null,
+    }
+  }
+
+  #service(
+    service: InventoryService,
+    trusts: string[],
+    jwks: JwksEvidence[],
+    probes: Map<string, ProbeEvidence[]>,
+    clock: ContainmentClock,
+    now: Date,
+    checkedAt: string,
+  ): ServiceResult {
+    const issuers = jwks.filter((evidence) =>
+      evidence.owners.some((owner) => owner.type === 'issuer' && trusts.includes(owner.id)),
+    )
+    const own = service.jwksUri === undefined ? null : (jwks.find((evidence) => evidence.url === service.jwksUri) ?? null)
+    const sent = probes.get(service.id) ?? []
+    const serviceClock = clock.services.find((entry) => entry.id === service.id)
+    const cacheSeconds = serviceClock?.cacheSeconds ?? 0
+    const containedBy = serviceClock?.containedBy ?? null
+    const verdict = serviceVerdict({
+      id: service.id,
+      probes: sent,
+      noProbe: sent.length > 0 ? null : this.#noProbeReason(service, trusts),
+      issuers,
+      own,
+      containedBy,
+      cacheSeconds,
+      now,
+    })
+    const streak = this.#streak(`service:${service.id}`, verdict.status, checkedAt)
+    return {
+      id: service.id,
+      team: service.team,
+      contacts: {...service.contacts},
+      status: verdict.status,
+      basis: verdict.basis,
+      reason: verdict.reason,
+      advice: verdict.advice,
+      checkedAt,
+      since: streak.since,
+      containedSince: verdict.status === 'contained' ? streak.since : null,
+      cacheSeconds,
+      containedBy,
+      history: streak.history.map((change) => ({...change})),
+      evidence: [...sent, ...issuers, ...(own === null ? [] : [own])],
+    }
+  }
+
+  #noProbeReason(service: InventoryService, trusts: string[]): string {
+    if (!this.#signer.possible) return 'no probe possible without the private key'
+    if (service.probe === undefined) return 'no probe in the inventory'
+    if (trusts.length === 0) return 'it trusts no issuer that published the key, so no canary issuer'
+    return 'no probe was sent'
+  }
+
+  #endpoint(evidence: JwksEvidence, checkedAt: string): EndpointResult {
+    const verdict = endpointVerdict(evidence)
+    const streak = this.#streak(`endpoint:${evidence.url}`, verdict.status, checkedAt)
+    return {
+      url: evidence.url,
+      owners: evidence.owners,
+      status: verdict.status,
+      reason: verdict.reason,
+      checkedAt,
+      since: streak.since,
+      containedSince: verdict.status === 'contained' ? streak.since : null,
+      history: streak.history.map((change) => ({...change})),
+      evidence,
+    }
+  }
+
+  #streak(id: string, status: ContainmentStatus, at: string): Streak {
+    const known = this.#streaks.get(id)
+    if (known?.status === status) return known
+    const streak: Streak = {status, since: at, history: [...(known?.history ?? []), {status, at}]}
+    this.#streaks.set(id, streak)
+    return streak
+  }
+}
+
+/** What is left to contain, in one line: "still exposed: a, b; not proven: c; JWKS …". */
+export function remainingSummary(result: VerifyResult): string {
+  const parts: string[] = []
+  if (result.exposed.length > 0) parts.push(`still exposed: ${result.exposed.join(', ')}`)
+  if (result.unknown.length > 0) parts.push(`not proven: ${result.unknown.join(', ')}`)
+  const endpoints = result.endpoints.filter((endpoint) => endpoint.status !== 'contained')
+  if (endpoints.length > 0) parts.push(`JWKS ${endpoints.map((endpoint) => `${endpoint.url} ${endpoint.reason}`).join('; ')}`)
+  return parts.length > 0 ? parts.join('; ') : 'nothing could be checked'
+}
+
+/** The message of a failed proof: which services remain exposed, and why. */
+export function notContainedMessage(result: VerifyResult): string {
+  const when = result.untilContained ? ` by ${result.checkedAt} (checked ${result.checks} times until the deadline)` : ''
+  return `Containment is not proven${when}: ${remainingSummary(result)}.`
+}
+
+function endpointAdvice(endpoint: EndpointResult): string {
+  const owners = endpoint.owners.map((owner) => `${owner.type} ${owner.id}`).join(', ')
+  return endpoint.status === 'exposed'
+    ? `${endpoint.url} (${owners}) ${endpoint.reason}: remove it (jwkr key rotate / jwkr key revoke), then verify again`
+    : `${endpoint.url} (${owners}) ${endpoint.reason}: unknown is not "no" — check that it answers`
+}

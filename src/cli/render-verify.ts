@@ -1,0 +1,159 @@
+// The human report of `jwkr verify`: the verdict first, then one row per service (status, since
+// when, evidence), the JWKS endpoints, the containment clock, and what to do about what is left;
+// plus the one-line progress shown on stderr between checks. Colour only through the given Style.
+import Table from 'cli-table3'
+
+import {
+  remainingSummary,
+  type EndpointResult,
+  type ServiceResult,
+  type VerifyCheck,
+  type VerifyResult,
+} from '../adapters/verify/verify-containment.js'
+import type {ContainmentStatus, Evidence} from '../core/containment/verdict.js'
+import {formatDuration} from '../core/duration.js'
+import type {Style} from './style.js'
+
+/** @example this.log(renderVerify(result, this.style)) */
+export function renderVerify(result: VerifyResult, style: Style): string {
+  const blocks = [
+    `${style.bold('Leaked key')} ${result.thumbprint}${result.kid === null ? '' : style.dim(` (kid ${result.kid})`)}`,
+    verdict(result, style),
+  ]
+  if (result.services.length > 0) blocks.push(`${style.bold('Services')}\n${serviceTable(result.services, style)}`)
+  if (result.endpoints.length > 0) blocks.push(`${style.bold('JWKS endpoints')}\n${endpointTable(result.endpoints, style)}`)
+  blocks.push(`${style.bold('Containment clock')}\n${clockLines(result).join('\n')}`)
+  if (result.advice.length > 0) blocks.push(`${style.bold('What to do')}\n${result.advice.map((line) => `- ${line}`).join('\n')}`)
+  const checks = result.checks === 1 ? '1 check' : `${result.checks} checks`
+  blocks.push(style.dim(`${checks}, the last at ${result.checkedAt}. Canaries are named by jti; the tokens are never recorded.`))
+  return blocks.join('\n\n')
+}
+
+/**
+ * One line on stderr after each check of `--until-contained`.
+ *
+ * @example check 3: 2/3 services contained · still exposed: reports (cache until 2024-05-01T10:10:00.000Z) · next check in 15s
+ */
+export function describeCheck({round, result}: VerifyCheck, intervalMs: number): string {
+  const contained = result.services.filter((service) => service.status === 'contained').length
+  const parts = [`check ${round}: ${contained}/${result.services.length} services contained`]
+  for (const [status, label] of [
+    ['exposed', 'still exposed'],
+    ['unknown', 'not proven'],
+  ] as const) {
+    const services = result.services.filter((service) => service.status === status)
+    const names = services.map(
+      (service) => `${service.id}${service.containedBy === null ? '' : ` (cache until ${service.containedBy})`}`,
+    )
+    if (names.length > 0) parts.push(`${label}: ${names.join(', ')}`)
+  }
+  const endpoints = result.endpoints.filter((endpoint) => endpoint.status !== 'contained').map((endpoint) => endpoint.url)
+  if (endpoints.length > 0) parts.push(`JWKS still to fix: ${endpoints.join(', ')}`)
+  if (result.clock.containedBy !== null) parts.push(`caches expire by ${result.clock.containedBy}`)
+  if (!result.contained && result.gaveUpAt !== null) {
+    const left = Date.parse(result.gaveUpAt) - Date.now()
+    parts.push(
+      left > 0
+        ? `next check in ${formatDuration(Math.min(intervalMs, left))} (gives up at ${result.gaveUpAt})`
+        : 'deadline reached',
+    )
+  }
+  return parts.join(' · ')
+}
+
+function verdict(result: VerifyResult, style: Style): string {
+  const lines: string[] = []
+  if (result.contained) {
+    lines.push(
+      style.green(style.bold(`CONTAINED: every service rejects the key and no JWKS serves it (checked ${result.checkedAt}).`)),
+    )
+  } else {
+    lines.push(style.red(style.bold(`NOT CONTAINED: ${remainingSummary(result)}.`)))
+  }
+  lines.push(
+    result.probes.possible
+      ? style.dim(
+          `Probes: a fresh canary token per service, signed ${result.probes.alg} with the leaked key (sub jwkr-canary, 5-minute exp).`,
+        )
+      : style.yellow(`Probes impossible: ${result.probes.reason} Relying on the JWKS checks and the containment clock.`),
+  )
+  return lines.join('\n')
+}
+
+function serviceTable(services: ServiceResult[], style: Style): string {
+  const table = newTable(['service', 'status', 'since', 'why', 'evidence'], [null, null, null, ...wrapWidths(64, [0.4, 0.6])])
+  for (const service of services) {
+    table.push([
+      service.id,
+      status(service.status, style),
+      service.since,
+      `${service.reason} [${service.basis}]`,
+      evidenceLines(service.evidence),
+    ])
+  }
+  return table.toString()
+}
+
+function endpointTable(endpoints: EndpointResult[], style: Style): string {
+  const table = newTable(['endpoint', 'for', 'status', 'since', 'evidence'], [null, null, null, null, ...wrapWidths(110, [1])])
+  for (const endpoint of endpoints) {
+    const owners = endpoint.owners.map((owner) => `${owner.type} ${owner.id}`).join('\n')
+    table.push([endpoint.url, owners, status(endpoint.status, style), endpoint.since, evidenceLines([endpoint.evidence])])
+  }
+  return table.toString()
+}
+
+function clockLines(result: VerifyResult): string[] {
+  const {clock} = result
+  const lines = clock.issuers.map((issuer) =>
+    issuer.removedAt === null
+      ? `- ${issuer.issuer}: ${issuer.stillServing ? 'still publishes the key: the clock has not started' : 'nothing says when the key left it'}`
+      : `- ${issuer.issuer}: the key left its JWKS by ${issuer.removedAt} (${issuer.source === 'flag' ? '--removed-at' : issuer.source === 'journal' ? 'incident journal' : 'first check that saw it gone'})`,
+  )
+  for (const service of clock.services) {
+    const cache = `${service.cacheSeconds} s${service.cacheSecondsAssumed ? ' (assumed: jose default)' : ''}`
+    lines.push(
+      `- ${service.id}: cache ${cache}, ${service.containedBy === null ? `waiting for ${service.waitingFor.join(', ') || 'a removal'}` : `must drop the key by ${service.containedBy}`}`,
+    )
+  }
+  lines.push(
+    clock.containedBy === null
+      ? '- Every cache: not known yet (a key still served, or no removal time).'
+      : `- Every cache must have dropped the key by ${clock.containedBy}${clock.remainingMs ? ` (in ${clock.waitFor})` : ''}; with tokens living ${formatDuration(clock.tokenLifetimeSeconds * 1000)}, exposure ends by ${clock.deadline}.`,
+  )
+  return lines
+}
+
+function evidenceLines(evidence: Evidence[]): string {
+  return evidence
+    .map((item) => {
+      const status = item.httpStatus === null ? 'no answer' : `HTTP ${item.httpStatus}`
+      const hash = item.bodySha256 === null ? '' : `, sha256 ${item.bodySha256.slice(0, 12)}…`
+      if (item.kind === 'probe') return `${item.method} ${item.url} → ${status}, jti ${item.jti}, at ${item.checkedAt}${hash}`
+      const served =
+        item.servesLeakedKey === null ? (item.error ?? 'unreadable') : item.servesLeakedKey ? 'serves the key' : 'key gone'
+      return `JWKS ${item.url} → ${status}, ${served}, at ${item.checkedAt}${hash}`
+    })
+    .join('\n')
+}
+
+function status(value: ContainmentStatus, style: Style): string {
+  if (value === 'contained') return style.green('contained')
+  if (value === 'exposed') return style.red(style.bold('EXPOSED'))
+  return style.yellow('unknown')
+}
+
+function newTable(head: string[], colWidths: (number | null)[]): Table.Table {
+  return new Table({head, colWidths, style: {head: [], border: []}, wordWrap: true})
+}
+
+/**
+ * Widths for the wrapping columns on a terminal: their shares of what it leaves beside the fixed
+ * ones. Piped output is not wrapped (null), so each evidence line stays whole for grep.
+ */
+function wrapWidths(fixed: number, shares: number[]): (number | null)[] {
+  const columns = process.stdout.columns
+  if (!columns) return shares.map(() => null)
+  const room = Math.max(48, columns - fixed)
+  return shares.map((share) => Math.max(24, Math.floor(room * share)))
+}

@@ -1,0 +1,113 @@
+import {Flags} from '@oclif/core'
+
+import {JwkrCommand} from '../cli/base-command.js'
+import {keySelectionFlags} from '../cli/key-flags.js'
+import {describeCheck, renderVerify} from '../cli/render-verify.js'
+import {resolveInventoryPath} from '../cli/run-playbook-command.js'
+import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {notContainedMessage, verifyContainment, type VerifyResult} from '../adapters/verify/verify-containment.js'
+import {parseRemovalTime} from '../core/containment/clock.js'
+import {parseDuration} from '../core/duration.js'
+import {ExitCode, JwkrError} from '../core/errors.js'
+import {leakedKeyOf} from '../core/inventory/leaked-key.js'
+import {inventoryNotFound, loadInventory} from '../core/inventory/load-inventory.js'
+
+export default class Verify extends JwkrCommand {
+  static override summary = 'Prove the leaked key is contained: canary probes, JWKS re-checks and the containment clock.'
+  static override description =
+    'Fetches every JWKS of the inventory again (contained when the key’s thumbprint is gone) and, when the private key ' +
+    'is known, sends each dependent service a canary token signed with the leaked key (sub jwkr-canary, a canary jti, ' +
+    '5-minute exp): contained when it answers 401/403, exposed when it answers 2xx. The containment clock says when ' +
+    'each service’s cached key set must have dropped the key (removal + jwksCacheSeconds, default 600 s). With ' +
+    '--until-contained it checks again every --interval until everything is contained or --deadline passes. Exits 0 ' +
+    'when everything is contained, 4 otherwise. Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the ' +
+    'output; the canary tokens themselves never are.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --key leaked.json',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --until-contained --interval 15s --deadline 30m',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --removed-at 2024-05-01T10:02:00Z --token-lifetime 15m',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --inventory ops/jwkr.inventory.yaml --json',
+  ]
+  static override flags = {
+    key: Flags.string({
+      char: 'k',
+      required: true,
+      description: 'The leaked key: a file path, "-" for stdin, or the JWK/JWKS JSON or PEM itself.',
+    }),
+    ...keySelectionFlags,
+    inventory: Flags.string({description: 'The inventory file (default: JWKR_INVENTORY, else ./jwkr.inventory.yaml).'}),
+    'until-contained': Flags.boolean({
+      description: 'Check again every --interval until everything is contained or --deadline passes.',
+    }),
+    deadline: Flags.string({default: '30m', description: 'With --until-contained: give up after this long.'}),
+    interval: Flags.string({default: '15s', description: 'With --until-contained: time between checks.'}),
+    'removed-at': Flags.string({
+      description: 'When the key left the issuers’ JWKS (ISO 8601); by default the first check that sees it gone.',
+    }),
+    'token-lifetime': Flags.string({default: '1h', description: 'The longest lifetime of a token signed with the key.'}),
+    timeout: Flags.string({default: '5s', description: 'Per request (JWKS fetch or probe).'}),
+  }
+
+  async run(): Promise<VerifyResult> {
+    const {flags} = await this.parse(Verify)
+    // The key first: its private values are registered before anything else can fail or print.
+    const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
+    const intervalMs = positiveDuration(flags.interval, '--interval')
+    const options = {
+      deadlineMs: positiveDuration(flags.deadline, '--deadline'),
+      intervalMs,
+      tokenLifetimeSeconds: Math.ceil(parseDuration(flags['token-lifetime']) / 1000),
+      timeoutMs: positiveDuration(flags.timeout, '--timeout'),
+      removedAt: flags['removed-at'] === undefined ? undefined : parseRemovalTime(flags['removed-at'], '--removed-at'),
+    }
+    const path = flags.inventory ?? resolveInventoryPath(undefined)
+    if (path === null) throw inventoryNotFound(null)
+    const inventory = await loadInventory(path, {secrets: this.secrets})
+
+    const json = this.jsonEnabled()
+    const controller = new AbortController()
+    const onSigint = (): void => controller.abort()
+    process.once('SIGINT', onSigint)
+    let result: VerifyResult
+    try {
+      result = await verifyContainment({
+        inventory,
+        key,
+        secrets: this.secrets,
+        untilContained: flags['until-contained'],
+        ...options,
+        signal: controller.signal,
+        onCheck: json || !flags['until-contained'] ? undefined : (check) => this.logToStderr(describeCheck(check, intervalMs)),
+      })
+    } finally {
+      process.removeListener('SIGINT', onSigint)
+    }
+
+    if (json) {
+      if (result.contained) return result
+      // One document on stdout: the result says what is exposed; the exit code says it is not proven.
+      this.logJson(result)
+      return this.exit(ExitCode.notContained)
+    }
+    this.log(renderVerify(result, this.style))
+    if (!result.contained) {
+      throw new JwkrError('ERR_NOT_CONTAINED', notContainedMessage(result), {
+        exitCode: ExitCode.notContained,
+        hint: result.advice.join('\n  '),
+        details: {exposed: result.exposed, unknown: result.unknown},
+      })
+    }
+    return result
+  }
+}
+
+function positiveDuration(text: string, flag: string): number {
+  const ms = parseDuration(text)
+  if (ms <= 0) {
+    throw new JwkrError('ERR_USAGE', `${flag} must be longer than 0, not ${text}.`, {
+      hint: `Give ${flag} a duration such as 15s or 30m.`,
+      exitCode: ExitCode.usage,
+    })
+  }
+  return ms
+}

@@ -1,0 +1,66 @@
+import {createHash} from 'node:crypto'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {sendProbe} from '../../../src/adapters/http/probe.js'
+import {closedPortUrl, startJwksServer, type JwksServer} from '../../helpers/jwks-server.js'
+
+const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJqd2tyLWNhbmFyeSJ9.c2lnbmF0dXJl'
+
+let server: JwksServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+async function serverWith(path: string, ...replies: Parameters<JwksServer['route']>[1][]): Promise<JwksServer> {
+  server = await startJwksServer()
+  server.route(path, ...replies)
+  return server
+}
+
+describe('sendProbe', () => {
+  it('sends the token as a bearer token with the inventory headers and method, and hashes the body', async () => {
+    // Given a service that answers 401 with a JSON body
+    const s = await serverWith('/api/me', {status: 401, json: {error: 'invalid_token'}})
+    // When a probe is sent with a POST and an extra header
+    const response = await sendProbe({url: s.url('/api/me'), method: 'POST', headers: {accept: 'application/json'}, token: TOKEN})
+    // Then the service saw the bearer token, the method and the header, and the answer is recorded
+    const [request] = s.requestsTo('/api/me')
+    expect(request).toMatchObject({method: 'POST'})
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`)
+    expect(request?.headers.accept).toBe('application/json')
+    expect(response).toMatchObject({url: s.url('/api/me'), method: 'POST', httpStatus: 401, error: null})
+    expect(response.bodySha256).toBe(createHash('sha256').update('{"error":"invalid_token"}').digest('hex'))
+    expect(response.sentAt).toBeInstanceOf(Date)
+  })
+
+  it('never lets an inventory header replace the canary', async () => {
+    const s = await serverWith('/api/me', {status: 200, json: {}})
+    await sendProbe({url: s.url('/api/me'), method: 'GET', headers: {Authorization: 'Bearer other'}, token: TOKEN})
+    expect(s.requestsTo('/api/me')[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`)
+  })
+
+  it('does not follow a redirect (a login page says nothing about the token)', async () => {
+    const s = await serverWith('/api/me', {status: 302, headers: {location: '/login'}})
+    const response = await sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN})
+    expect(response.httpStatus).toBe(302)
+    expect(s.requestsTo('/login')).toEqual([])
+  })
+
+  it('reports a timeout and a refused connection without throwing', async () => {
+    const s = await serverWith('/api/me', {status: 200, json: {}, delayMs: 2000})
+    const slow = await sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN, timeoutMs: 100})
+    expect(slow).toMatchObject({httpStatus: null, bodySha256: null, error: 'no complete answer within 100 ms'})
+    const refused = await sendProbe({url: await closedPortUrl('/api/me'), method: 'HEAD', token: TOKEN})
+    expect(refused).toMatchObject({httpStatus: null, error: expect.stringContaining('refused')})
+  })
+
+  it('stops at once when cancelled', async () => {
+    const s = await serverWith('/api/me', {status: 200, json: {}, delayMs: 2000})
+    const controller = new AbortController()
+    const pending = sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN, signal: controller.signal})
+    controller.abort()
+    expect(await pending).toMatchObject({httpStatus: null, error: 'the probe was cancelled'})
+  })
+})

@@ -1,0 +1,115 @@
+import {describe, expect, it} from 'vitest'
+
+import {
+  containmentClock,
+  DEFAULT_JWKS_CACHE_SECONDS,
+  issuerRemoval,
+  keyRemovalTime,
+  parseRemovalTime,
+} from '../../../src/core/containment/clock.js'
+import {JwkrError} from '../../../src/core/errors.js'
+
+const at = (time: string) => new Date(`2024-05-01T${time}Z`)
+
+describe('keyRemovalTime: when the key left an issuer', () => {
+  it('takes the earliest of the flag, the journal and the first check that saw it gone (each is an upper bound)', () => {
+    expect(keyRemovalTime({firstSeenGone: at('10:05:00'), serving: false})).toEqual({at: at('10:05:00'), source: 'observed'})
+    expect(keyRemovalTime({recorded: at('10:02:00'), firstSeenGone: at('10:05:00'), serving: false})).toEqual({
+      at: at('10:02:00'),
+      source: 'journal',
+    })
+    expect(
+      keyRemovalTime({explicit: at('10:01:00'), recorded: at('10:02:00'), firstSeenGone: at('10:05:00'), serving: false}),
+    ).toEqual({
+      at: at('10:01:00'),
+      source: 'flag',
+    })
+  })
+
+  it('has no time while the JWKS still serves the key, whatever the flag or journal say', () => {
+    expect(keyRemovalTime({explicit: at('10:01:00'), recorded: at('10:02:00'), serving: true})).toBeNull()
+  })
+
+  it("trusts only the responder's word for a JWKS that cannot be read", () => {
+    expect(keyRemovalTime({recorded: at('10:02:00'), firstSeenGone: at('10:03:00'), serving: null})).toBeNull()
+    expect(keyRemovalTime({explicit: at('10:01:00'), serving: null})).toEqual({at: at('10:01:00'), source: 'flag'})
+  })
+})
+
+describe('containmentClock', () => {
+  const removed = (issuer: string, time: string | null) =>
+    issuerRemoval(issuer, time === null ? {serving: true} : {firstSeenGone: at(time), serving: false})
+
+  it('gives each service removal + its cache, the slowest overall, and the deadline with the token lifetime', () => {
+    // Given two issuers removed at 10:00 and 10:02, and three services with different caches
+    const clock = containmentClock({
+      services: [
+        {id: 'fast', trusts: ['auth-a'], jwksCacheSeconds: 60},
+        {id: 'both', trusts: ['auth-a', 'auth-b'], jwksCacheSeconds: 300},
+        {id: 'default', trusts: ['auth-a']},
+      ],
+      removals: [removed('auth-a', '10:00:00'), removed('auth-b', '10:02:00')],
+      tokenLifetimeSeconds: 900,
+      now: at('10:03:00'),
+    })
+    // Then each service's clock starts at the last removal among its issuers
+    expect(clock.services).toEqual([
+      expect.objectContaining({
+        id: 'fast',
+        keyRemovedAt: at('10:00:00').toISOString(),
+        containedBy: at('10:01:00').toISOString(),
+      }),
+      expect.objectContaining({
+        id: 'both',
+        keyRemovedAt: at('10:02:00').toISOString(),
+        containedBy: at('10:07:00').toISOString(),
+      }),
+      expect.objectContaining({
+        id: 'default',
+        cacheSeconds: DEFAULT_JWKS_CACHE_SECONDS,
+        cacheSecondsAssumed: true,
+        containedBy: at('10:10:00').toISOString(),
+        exposureEndsBy: at('10:25:00').toISOString(),
+      }),
+    ])
+    // And overall: the slowest cache, plus the token lifetime for the deadline, and the wait from now
+    expect(clock.containedBy).toBe(at('10:10:00').toISOString())
+    expect(clock.deadline).toBe(at('10:25:00').toISOString())
+    expect(clock.remainingMs).toBe(7 * 60_000)
+    expect(clock.waitFor).toBe('7m')
+  })
+
+  it('has not started for a service whose issuer still serves the key, and then has no overall time', () => {
+    const clock = containmentClock({
+      services: [
+        {id: 'done', trusts: ['auth-a'], jwksCacheSeconds: 60},
+        {id: 'waiting', trusts: ['auth-a', 'auth-b'], jwksCacheSeconds: 60},
+      ],
+      removals: [removed('auth-a', '10:00:00'), removed('auth-b', null)],
+      tokenLifetimeSeconds: 3600,
+      now: at('10:03:00'),
+    })
+    expect(clock.services[1]).toMatchObject({id: 'waiting', keyRemovedAt: null, containedBy: null, waitingFor: ['auth-b']})
+    expect(clock.issuers[1]).toMatchObject({issuer: 'auth-b', removedAt: null, stillServing: true})
+    expect(clock).toMatchObject({containedBy: null, deadline: null, remainingMs: null, waitFor: null})
+  })
+
+  it('says 0 left once every cache must have expired', () => {
+    const clock = containmentClock({
+      services: [{id: 'fast', trusts: ['auth-a'], jwksCacheSeconds: 1}],
+      removals: [removed('auth-a', '10:00:00')],
+      tokenLifetimeSeconds: 60,
+      now: at('11:00:00'),
+    })
+    expect(clock).toMatchObject({remainingMs: 0, waitFor: '0ms'})
+  })
+})
+
+describe('parseRemovalTime', () => {
+  it('reads ISO 8601 and refuses other text and the future', () => {
+    const now = at('12:00:00')
+    expect(parseRemovalTime('2024-05-01T10:02:00Z', '--removed-at', now)).toEqual(at('10:02:00'))
+    expect(() => parseRemovalTime('yesterday', '--removed-at', now)).toThrow(JwkrError)
+    expect(() => parseRemovalTime('2024-05-01T13:00:00Z', '--removed-at', now)).toThrow(/in the future/)
+  })
+})
