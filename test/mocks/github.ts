@@ -55,6 +55,8 @@ export interface GitHubMockRepo {
   /** Commit sha → its parent, message and the whole tree (path → content). */
   commits: Record<string, {parent: string | null; message: string; files: Record<string, string>}>
   pulls: GitHubMockPull[]
+  /** Issues (and their comments), numbered with the pulls as GitHub numbers them. */
+  issues?: GitHubMockIssue[]
 }
 
 export interface GitHubMockPull {
@@ -103,6 +105,12 @@ export function githubHandlers(state: GitHubMockState): HttpHandler[] {
     route(state, 'post', '/repos/:owner/:repo/git/refs', createRef),
     route(state, 'get', '/repos/:owner/:repo/pulls', listPulls),
     route(state, 'post', '/repos/:owner/:repo/pulls', createPull),
+    route(state, 'get', '/repos/:owner/:repo/issues', listIssues),
+    route(state, 'post', '/repos/:owner/:repo/issues', createIssue),
+    route(state, 'get', '/repos/:owner/:repo/issues/:number', getIssue),
+    route(state, 'patch', '/repos/:owner/:repo/issues/:number', updateIssue),
+    route(state, 'get', '/repos/:owner/:repo/issues/:number/comments', listComments),
+    route(state, 'post', '/repos/:owner/:repo/issues/:number/comments', createComment),
     // Anything else under the API root: what GitHub answers for an unknown path.
     route(state, 'all', '/*', () => githubError(404, 'Not Found', GITHUB_DOCS.rest)),
   ]
@@ -301,4 +309,467 @@ function blobSha(content: string): string {
 
 function repoId(fullName: string): number {
   return Number.parseInt(createHash('sha1').update(fullName).digest('hex').slice(0, 8), 16)
+}
+
+// Repositories: contents, git refs and pull requests, with the real API's shapes and refusals.
+
+const DOCS = {
+  repo: 'https://docs.github.com/rest/repos/repos#get-a-repository',
+  getContent: 'https://docs.github.com/rest/repos/contents#get-repository-content',
+  putContent: 'https://docs.github.com/rest/repos/contents#create-or-update-file-contents',
+  getRef: 'https://docs.github.com/rest/git/refs#get-a-reference',
+  createRef: 'https://docs.github.com/rest/git/refs#create-a-reference',
+  listPulls: 'https://docs.github.com/rest/pulls/pulls#list-pull-requests',
+  createPull: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+}
+
+/** A repository whose default branch holds `files` in one initial commit. */
+export function createGitHubRepo(fullName: string, files: Record<string, string>, defaultBranch = 'main'): GitHubMockRepo {
+  const sha = commitSha(null, 'Initial commit', files)
+  return {
+    fullName,
+    defaultBranch,
+    branches: {[defaultBranch]: sha},
+    commits: {[sha]: {parent: null, message: 'Initial commit', files: {...files}}},
+    pulls: [],
+    issues: [],
+  }
+}
+
+/** The content of a file at the head of a branch (undefined when either is missing). */
+export function fileAt(repo: GitHubMockRepo, branch: string, path: string): string | undefined {
+  const head = repo.branches[branch]
+  return head === undefined ? undefined : repo.commits[head]?.files[path]
+}
+
+/** `/repos/{owner}/{repo}/{rest}` of a request, with the rest decoded (Octokit sends `config%2Fjwks.json`). */
+function repoRequest(state: GitHubMockState, url: URL): {repo: GitHubMockRepo | undefined; rest: string} {
+  const path = url.pathname.slice(new URL(state.baseUrl).pathname.replace(/\/$/, '').length)
+  const [, , owner = '', name = '', ...rest] = path.split('/')
+  const fullName = `${decodeURIComponent(owner)}/${decodeURIComponent(name)}`.toLowerCase()
+  return {
+    repo: state.repos.find((repo) => repo.fullName.toLowerCase() === fullName),
+    rest: decodeURIComponent(rest.join('/')),
+  }
+}
+
+function getRepository(state: GitHubMockState, url: URL): Response {
+  const {repo} = repoRequest(state, url)
+  if (!repo) return githubError(404, 'Not Found', DOCS.repo)
+  const [owner = '', name = ''] = repo.fullName.split('/')
+  return HttpResponse.json({
+    id: repoId(repo.fullName),
+    name,
+    full_name: repo.fullName,
+    private: true,
+    owner: {login: owner, type: 'Organization'},
+    html_url: `${webUrl(state.baseUrl)}/${repo.fullName}`,
+    default_branch: repo.defaultBranch,
+    permissions: {admin: false, push: true, pull: true},
+  })
+}
+
+function getContent(state: GitHubMockState, url: URL): Response {
+  const {repo, rest} = repoRequest(state, url)
+  const path = rest.replace(/^contents\//, '')
+  if (!repo) return githubError(404, 'Not Found', DOCS.getContent)
+  const ref = url.searchParams.get('ref') ?? repo.defaultBranch
+  const head = repo.branches[ref] ?? (repo.commits[ref] ? ref : undefined)
+  if (head === undefined) return githubError(404, `No commit found for the ref ${ref}`, DOCS.getContent)
+  const content = repo.commits[head]?.files[path]
+  if (content === undefined) return githubError(404, 'Not Found', DOCS.getContent)
+  return HttpResponse.json(contentItem(state, repo, path, content, ref))
+}
+
+function putContent(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
+  const {repo, rest} = repoRequest(state, url)
+  const path = rest.replace(/^contents\//, '')
+  if (!repo) return githubError(404, 'Not Found', DOCS.putContent)
+  const body = parseBody(request.body)
+  for (const member of ['message', 'content'] as const) {
+    if (typeof body[member] !== 'string')
+      return githubError(422, `Invalid request.\n\n"${member}" wasn't supplied.`, DOCS.putContent)
+  }
+  const content = String(body.content)
+  if (!/^[A-Za-z0-9+/\n]*={0,2}\n?$/.test(content)) return githubError(422, 'content is not valid Base64', DOCS.putContent)
+  const branch = typeof body.branch === 'string' ? body.branch : repo.defaultBranch
+  const head = repo.branches[branch]
+  if (head === undefined) return githubError(404, `Branch ${branch} not found`, DOCS.putContent)
+  const tree = repo.commits[head]?.files ?? {}
+  const existing = tree[path]
+  if (existing !== undefined) {
+    if (typeof body.sha !== 'string') return githubError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.', DOCS.putContent)
+    if (body.sha !== blobSha(existing)) return githubError(409, `${path} does not match ${body.sha}`, DOCS.putContent)
+  }
+  const files = {...tree, [path]: Buffer.from(content, 'base64').toString('utf8')}
+  const message = String(body.message)
+  const sha = commitSha(head, message, files)
+  repo.commits[sha] = {parent: head, message, files}
+  repo.branches[branch] = sha
+  return HttpResponse.json(
+    {
+      content: contentItem(state, repo, path, files[path] ?? '', branch, false),
+      commit: {sha, message, parents: [{sha: head}], html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/commit/${sha}`},
+    },
+    {status: existing === undefined ? 201 : 200},
+  )
+}
+
+function getRef(state: GitHubMockState, url: URL): Response {
+  const {repo, rest} = repoRequest(state, url)
+  const ref = rest.replace(/^git\/ref\//, '')
+  const branch = ref.replace(/^heads\//, '')
+  const sha = repo && ref.startsWith('heads/') ? repo.branches[branch] : undefined
+  if (!repo || sha === undefined) return githubError(404, 'Not Found', DOCS.getRef)
+  return HttpResponse.json(refItem(state, repo, branch, sha))
+}
+
+function createRef(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
+  const {repo} = repoRequest(state, url)
+  if (!repo) return githubError(404, 'Not Found', DOCS.createRef)
+  const body = parseBody(request.body)
+  const ref = typeof body.ref === 'string' ? body.ref : ''
+  if (!ref.startsWith('refs/') || ref.split('/').length < 3) {
+    return githubError(422, "Reference name must start with 'refs/' and have at least two slashes.", DOCS.createRef)
+  }
+  if (typeof body.sha !== 'string' || !repo.commits[body.sha]) return githubError(422, 'Object does not exist', DOCS.createRef)
+  const branch = ref.replace(/^refs\/heads\//, '')
+  if (repo.branches[branch] !== undefined) return githubError(422, 'Reference already exists', DOCS.createRef)
+  repo.branches[branch] = body.sha
+  return HttpResponse.json(refItem(state, repo, branch, body.sha), {status: 201})
+}
+
+function listPulls(state: GitHubMockState, url: URL): Response {
+  const {repo} = repoRequest(state, url)
+  if (!repo) return githubError(404, 'Not Found', DOCS.listPulls)
+  const wanted = url.searchParams.get('state') ?? 'open'
+  const head = url.searchParams.get('head')
+  const base = url.searchParams.get('base')
+  const owner = repo.fullName.split('/')[0]
+  const pulls = repo.pulls.filter(
+    (pull) =>
+      (wanted === 'all' || pull.state === wanted) &&
+      (head === null || head === `${owner}:${pull.head}`) &&
+      (base === null || base === pull.base),
+  )
+  return HttpResponse.json(pulls.map((pull) => pullItem(state, repo, pull)))
+}
+
+function createPull(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
+  const {repo} = repoRequest(state, url)
+  if (!repo) return githubError(404, 'Not Found', DOCS.createPull)
+  const body = parseBody(request.body)
+  const missing = ['title', 'head', 'base'].filter((field) => typeof body[field] !== 'string')
+  if (missing.length > 0) return pullInvalid(missing.map((field) => ({resource: 'PullRequest', field, code: 'missing_field'})))
+  const owner = repo.fullName.split('/')[0] ?? ''
+  const head = String(body.head).replace(new RegExp(`^${owner}:`), '')
+  const base = String(body.base)
+  if (repo.branches[head] === undefined) return pullInvalid([{resource: 'PullRequest', field: 'head', code: 'invalid'}])
+  if (repo.branches[base] === undefined) return pullInvalid([{resource: 'PullRequest', field: 'base', code: 'invalid'}])
+  if (repo.pulls.some((pull) => pull.state === 'open' && pull.head === head && pull.base === base)) {
+    return pullInvalid([
+      {resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${head}.`},
+    ])
+  }
+  if (repo.branches[head] === repo.branches[base]) {
+    return pullInvalid([{resource: 'PullRequest', code: 'custom', message: `No commits between ${base} and ${head}`}])
+  }
+  const pull: GitHubMockPull = {
+    number: repo.pulls.length + 1,
+    title: String(body.title),
+    body: typeof body.body === 'string' ? body.body : '',
+    head,
+    base,
+    state: 'open',
+  }
+  repo.pulls.push(pull)
+  return HttpResponse.json(pullItem(state, repo, pull), {status: 201})
+}
+
+function pullInvalid(errors: Array<Record<string, string>>): Response {
+  return HttpResponse.json(
+    {message: 'Validation Failed', errors, documentation_url: DOCS.createPull, status: '422'},
+    {status: 422, headers: {'x-github-request-id': REQUEST_ID}},
+  )
+}
+
+function contentItem(
+  state: GitHubMockState,
+  repo: GitHubMockRepo,
+  path: string,
+  content: string,
+  ref: string,
+  withContent = true,
+) {
+  const sha = blobSha(content)
+  const web = `${webUrl(state.baseUrl)}/${repo.fullName}/blob/${ref}/${path}`
+  return {
+    type: 'file',
+    name: path.split('/').pop(),
+    path,
+    sha,
+    size: Buffer.byteLength(content),
+    url: `${state.baseUrl}/repos/${repo.fullName}/contents/${path}?ref=${ref}`,
+    html_url: web,
+    git_url: `${state.baseUrl}/repos/${repo.fullName}/git/blobs/${sha}`,
+    download_url: `https://raw.githubusercontent.com/${repo.fullName}/${ref}/${path}`,
+    // GitHub wraps the base64 body at 60 characters.
+    ...(withContent
+      ? {
+          encoding: 'base64',
+          content: `${(
+            Buffer.from(content)
+              .toString('base64')
+              .match(/.{1,60}/g) ?? []
+          ).join('\n')}\n`,
+        }
+      : {}),
+  }
+}
+
+function refItem(state: GitHubMockState, repo: GitHubMockRepo, branch: string, sha: string) {
+  return {
+    ref: `refs/heads/${branch}`,
+    url: `${state.baseUrl}/repos/${repo.fullName}/git/refs/heads/${branch}`,
+    object: {sha, type: 'commit', url: `${state.baseUrl}/repos/${repo.fullName}/git/commits/${sha}`},
+  }
+}
+
+function pullItem(state: GitHubMockState, repo: GitHubMockRepo, pull: GitHubMockPull) {
+  const owner = repo.fullName.split('/')[0]
+  return {
+    number: pull.number,
+    state: pull.state,
+    title: pull.title,
+    body: pull.body,
+    url: `${state.baseUrl}/repos/${repo.fullName}/pulls/${pull.number}`,
+    html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/pull/${pull.number}`,
+    head: {ref: pull.head, label: `${owner}:${pull.head}`, sha: repo.branches[pull.head]},
+    base: {ref: pull.base, label: `${owner}:${pull.base}`, sha: repo.branches[pull.base]},
+  }
+}
+
+function parseBody(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {}
+  } catch {
+    return {}
+  }
+}
+
+function commitSha(parent: string | null, message: string, files: Record<string, string>): string {
+  return createHash('sha1')
+    .update(JSON.stringify([parent, message, files, Math.random()]))
+    .digest('hex')
+}
+
+// Issues and their comments, as the REST API answers: the issues list holds pull requests too
+// (with a `pull_request` member; the mock does not date pulls, so only without `since`), filters by
+// state and `since` (updated at or after), pages with a Link header; creation needs a title and refuses a body over 65,536 characters (422 Validation
+// Failed); an unknown issue is a 404.
+
+export interface GitHubMockIssue {
+  number: number
+  title: string
+  body: string
+  labels: string[]
+  state: 'open' | 'closed'
+  createdAt: string
+  updatedAt: string
+  comments: Array<{id: number; body: string; createdAt: string}>
+}
+
+const ISSUE_DOCS = {
+  list: 'https://docs.github.com/rest/issues/issues#list-repository-issues',
+  create: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+  get: 'https://docs.github.com/rest/issues/issues#get-an-issue',
+  update: 'https://docs.github.com/rest/issues/issues#update-an-issue',
+  comments: 'https://docs.github.com/rest/issues/comments#list-issue-comments',
+  comment: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
+}
+/** GitHub refuses issue and comment bodies longer than this. */
+export const GITHUB_BODY_LIMIT = 65_536
+
+/** The issues of a repository of the mock (created empty on first use). */
+export function issuesOf(repo: GitHubMockRepo): GitHubMockIssue[] {
+  repo.issues ??= []
+  return repo.issues
+}
+
+function issueRequest(state: GitHubMockState, url: URL): {repo: GitHubMockRepo | undefined; issue: GitHubMockIssue | undefined} {
+  const {repo, rest} = repoRequest(state, url)
+  const number = Number(/^issues\/(\d+)/.exec(rest)?.[1])
+  return {repo, issue: repo ? issuesOf(repo).find((issue) => issue.number === number) : undefined}
+}
+
+function listIssues(state: GitHubMockState, url: URL): Response {
+  const {repo} = repoRequest(state, url)
+  if (!repo) return githubError(404, 'Not Found', ISSUE_DOCS.list)
+  const wanted = url.searchParams.get('state') ?? 'open'
+  const since = url.searchParams.get('since')
+  if (since !== null && Number.isNaN(Date.parse(since))) {
+    return issueInvalid([{resource: 'Issue', field: 'since', code: 'invalid'}], ISSUE_DOCS.list)
+  }
+  const items = [
+    ...issuesOf(repo)
+      .filter(
+        (issue) =>
+          (wanted === 'all' || issue.state === wanted) && (since === null || issue.updatedAt >= new Date(since).toISOString()),
+      )
+      .map((issue) => issueItem(state, repo, issue)),
+    ...(since === null ? repo.pulls.filter((pull) => wanted === 'all' || pull.state === wanted) : []).map((pull) => ({
+      ...pullItem(state, repo, pull),
+      pull_request: {url: `${state.baseUrl}/repos/${repo.fullName}/pulls/${pull.number}`},
+    })),
+  ].sort((a, b) => (url.searchParams.get('direction') === 'asc' ? a.number - b.number : b.number - a.number))
+  const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30))
+  const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
+  const lastPage = Math.max(1, Math.ceil(items.length / perPage))
+  return HttpResponse.json(items.slice((page - 1) * perPage, page * perPage), {headers: pageLinks(url, page, lastPage)})
+}
+
+function createIssue(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
+  const {repo} = repoRequest(state, url)
+  if (!repo) return githubError(404, 'Not Found', ISSUE_DOCS.create)
+  const body = parseBody(request.body)
+  if (typeof body.title !== 'string' || body.title.trim() === '') {
+    return issueInvalid([{resource: 'Issue', field: 'title', code: 'missing_field'}], ISSUE_DOCS.create)
+  }
+  const problem = bodyProblem(body.body)
+  if (problem) return issueInvalid([problem], ISSUE_DOCS.create)
+  if (body.labels !== undefined && (!Array.isArray(body.labels) || body.labels.some((label) => typeof label !== 'string'))) {
+    return issueInvalid([{resource: 'Issue', field: 'labels', code: 'invalid'}], ISSUE_DOCS.create)
+  }
+  const at = new Date().toISOString()
+  const issue: GitHubMockIssue = {
+    number: issuesOf(repo).length + repo.pulls.length + 1,
+    title: body.title,
+    body: typeof body.body === 'string' ? body.body : '',
+    labels: (body.labels as string[] | undefined) ?? [],
+    state: 'open',
+    createdAt: at,
+    updatedAt: at,
+    comments: [],
+  }
+  issuesOf(repo).push(issue)
+  return HttpResponse.json(issueItem(state, repo, issue), {status: 201})
+}
+
+function getIssue(state: GitHubMockState, url: URL): Response {
+  const {repo, issue} = issueRequest(state, url)
+  if (!repo || !issue) return githubError(404, 'Not Found', ISSUE_DOCS.get)
+  return HttpResponse.json(issueItem(state, repo, issue))
+}
+
+function updateIssue(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
+  const {repo, issue} = issueRequest(state, url)
+  if (!repo || !issue) return githubError(404, 'Not Found', ISSUE_DOCS.update)
+  const body = parseBody(request.body)
+  const problem = bodyProblem(body.body)
+  if (problem) return issueInvalid([problem], ISSUE_DOCS.update)
+  if (typeof body.title === 'string') issue.title = body.title
+  if (typeof body.body === 'string') issue.body = body.body
+  if (body.state === 'open' || body.state === 'closed') issue.state = body.state
+  if (Array.isArray(body.labels)) issue.labels = body.labels.filter((label): label is string => typeof label === 'string')
+  issue.updatedAt = new Date().toISOString()
+  return HttpResponse.json(issueItem(state, repo, issue))
+}
+
+function listComments(state: GitHubMockState, url: URL): Response {
+  const {repo, issue} = issueRequest(state, url)
+  if (!repo || !issue) return githubError(404, 'Not Found', ISSUE_DOCS.comments)
+  const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get('per_page') ?? 30) || 30))
+  const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1)
+  const lastPage = Math.max(1, Math.ceil(issue.comments.length / perPage))
+  const items = issue.comments
+    .slice((page - 1) * perPage, page * perPage)
+    .map((comment) => commentItem(state, repo, issue, comment))
+  return HttpResponse.json(items, {headers: pageLinks(url, page, lastPage)})
+}
+
+function createComment(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
+  const {repo, issue} = issueRequest(state, url)
+  if (!repo || !issue) return githubError(404, 'Not Found', ISSUE_DOCS.comment)
+  const body = parseBody(request.body)
+  if (typeof body.body !== 'string' || body.body === '') {
+    return issueInvalid([{resource: 'IssueComment', field: 'body', code: 'missing_field'}], ISSUE_DOCS.comment)
+  }
+  const problem = bodyProblem(body.body)
+  if (problem) return issueInvalid([{...problem, resource: 'IssueComment'}], ISSUE_DOCS.comment)
+  const comment = {
+    id: 1000 + issuesOf(repo).reduce((n, each) => n + each.comments.length, 0),
+    body: body.body,
+    createdAt: new Date().toISOString(),
+  }
+  issue.comments.push(comment)
+  issue.updatedAt = comment.createdAt
+  return HttpResponse.json(commentItem(state, repo, issue, comment), {status: 201})
+}
+
+function bodyProblem(body: unknown): Record<string, string> | undefined {
+  if (body === undefined || body === null) return undefined
+  if (typeof body !== 'string') return {resource: 'Issue', field: 'body', code: 'invalid'}
+  if (body.length > GITHUB_BODY_LIMIT) {
+    return {
+      resource: 'Issue',
+      field: 'body',
+      code: 'custom',
+      message: `body is too long (maximum is ${GITHUB_BODY_LIMIT} characters)`,
+    }
+  }
+  return undefined
+}
+
+function issueInvalid(errors: Array<Record<string, string>>, documentationUrl: string): Response {
+  return HttpResponse.json(
+    {message: 'Validation Failed', errors, documentation_url: documentationUrl, status: '422'},
+    {status: 422, headers: {'x-github-request-id': REQUEST_ID}},
+  )
+}
+
+function pageLinks(url: URL, page: number, lastPage: number): Record<string, string> {
+  const at = (n: number) => {
+    const next = new URL(url)
+    next.searchParams.set('page', String(n))
+    return next.toString()
+  }
+  const links: string[] = []
+  if (page < lastPage) links.push(`<${at(page + 1)}>; rel="next"`, `<${at(lastPage)}>; rel="last"`)
+  if (page > 1) links.push(`<${at(page - 1)}>; rel="prev"`, `<${at(1)}>; rel="first"`)
+  return links.length > 0 ? {link: links.join(', ')} : {}
+}
+
+function issueItem(state: GitHubMockState, repo: GitHubMockRepo, issue: GitHubMockIssue) {
+  return {
+    id: repoId(`${repo.fullName}#${issue.number}`),
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    state: issue.state,
+    labels: issue.labels.map((name) => ({name})),
+    comments: issue.comments.length,
+    created_at: issue.createdAt,
+    updated_at: issue.updatedAt,
+    url: `${state.baseUrl}/repos/${repo.fullName}/issues/${issue.number}`,
+    html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/issues/${issue.number}`,
+    user: {login: 'jwkr-bot', type: 'User'},
+  }
+}
+
+function commentItem(
+  state: GitHubMockState,
+  repo: GitHubMockRepo,
+  issue: GitHubMockIssue,
+  comment: {id: number; body: string; createdAt: string},
+) {
+  return {
+    id: comment.id,
+    body: comment.body,
+    created_at: comment.createdAt,
+    updated_at: comment.createdAt,
+    url: `${state.baseUrl}/repos/${repo.fullName}/issues/comments/${comment.id}`,
+    html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/issues/${issue.number}#issuecomment-${comment.id}`,
+    user: {login: 'jwkr-bot', type: 'User'},
+  }
 }

@@ -1,0 +1,158 @@
+// Containment evidence from the journal: the canary probes and JWKS re-fetches a verify step records
+// (`evidence.probe`, `evidence.jwks`), and the locate answers that found the key served
+// (`locate.endpoint`). From them: which targets are contained, since when, and the time to contain.
+import type {JournalEvent} from '../../incident/types.js'
+import {between, firstOf, instant, num, rec, str} from './read-data.js'
+import type {Containment, ContainmentTarget, EvidenceItem, Outcome} from './report-model.js'
+
+const CONTAINED = new Set(['contained', 'rejected'])
+const EXPOSED = new Set(['exposed', 'accepted'])
+const UNKNOWN = new Set(['unknown', 'inconclusive'])
+
+/** The evidence events of a journal, in journal order. Events of other types are ignored. */
+export function evidenceOf(events: readonly JournalEvent[]): EvidenceItem[] {
+  return events.flatMap((event) => {
+    const item = evidenceItem(event)
+    return item ? [item] : []
+  })
+}
+
+function evidenceItem({seq, ts, type, data}: JournalEvent): EvidenceItem | undefined {
+  const base = {
+    seq,
+    at: instant(data.checkedAt) ?? ts,
+    step: str(data.step),
+    url: str(data.url),
+    method: str(data.method),
+    httpStatus: firstOf(data, ['httpStatus', 'status'], num),
+    jti: str(data.jti),
+    bodySha256: firstOf(data, ['bodySha256', 'bodyHash', 'responseSha256'], str),
+  }
+  const error = str(data.error) ?? str(rec(data.error)?.message)
+  if (type === 'evidence.probe') {
+    const service = str(data.service)
+    const outcome = named(data) ?? probeOutcome(base.httpStatus)
+    return {
+      ...base,
+      kind: 'probe',
+      target: service ?? base.url ?? '?',
+      service,
+      outcome,
+      detail: str(data.reason) ?? withStatus(base.httpStatus, error ?? probeDetail(outcome)),
+    }
+  }
+  if (type === 'evidence.jwks') {
+    const owner = ownersOf(data.owners)
+    const outcome = named(data) ?? servedOutcome(data.servesLeakedKey, data.ok)
+    return {
+      ...base,
+      kind: 'jwks',
+      target: base.url ?? owner ?? '?',
+      service: owner,
+      outcome,
+      detail: withStatus(base.httpStatus, error ?? jwksDetail(outcome, owner)),
+    }
+  }
+  if (type === 'locate.endpoint' && data.servesLeakedKey === true) {
+    const owners = ownersOf(data.owners)
+    return {
+      ...base,
+      kind: 'endpoint',
+      target: base.url ?? '?',
+      service: owners,
+      outcome: 'exposed',
+      detail: withStatus(base.httpStatus, `served the leaked key when located${owners ? ` (${owners})` : ''}`),
+    }
+  }
+  return undefined
+}
+
+/** Who an endpoint belongs to: `[{type: 'issuer', id: 'auth-main'}]` (or plain ids) → `auth-main`. */
+function ownersOf(value: unknown): string | null {
+  const ids = (Array.isArray(value) ? value : [])
+    .map((owner) => str(owner) ?? str(rec(owner)?.id))
+    .filter((id): id is string => id !== null)
+  return ids.length > 0 ? ids.join(', ') : null
+}
+
+function named(data: Record<string, unknown>): Outcome | null {
+  const value = firstOf(data, ['outcome', 'result', 'verdict'], str)?.toLowerCase()
+  if (!value) return null
+  if (CONTAINED.has(value)) return 'contained'
+  if (EXPOSED.has(value)) return 'exposed'
+  return UNKNOWN.has(value) ? 'unknown' : null
+}
+
+/** A relying party that refuses the canary (401/403) is contained; one that accepts it (2xx) is exposed. */
+function probeOutcome(status: number | null): Outcome {
+  if (status === 401 || status === 403) return 'contained'
+  if (status !== null && status >= 200 && status < 300) return 'exposed'
+  return 'unknown'
+}
+
+function servedOutcome(serves: unknown, ok: unknown): Outcome {
+  if (serves === true) return 'exposed'
+  if (serves === false && ok !== false) return 'contained'
+  return 'unknown'
+}
+
+function withStatus(status: number | null, text: string): string {
+  return status === null ? text : `HTTP ${status}: ${text}`
+}
+
+function probeDetail(outcome: Outcome): string {
+  if (outcome === 'contained') return 'rejected the canary token'
+  if (outcome === 'exposed') return 'accepted the canary token'
+  return 'gave no answer that tells'
+}
+
+function jwksDetail(outcome: Outcome, owner: string | null): string {
+  const of = owner ? ` (${owner})` : ''
+  if (outcome === 'contained') return `no longer serves the leaked key${of}`
+  if (outcome === 'exposed') return `still serves the leaked key${of}`
+  return `could not be read${of}`
+}
+
+/**
+ * Where containment stands: per target (a relying party probed, or a JWKS URL), the latest outcome
+ * and since when it has been contained without interruption. Proven when every target's latest check
+ * says contained; containedAt is when the last of them became so.
+ *
+ * @param fallback  a verify step that reported containment without recording evidence events
+ */
+export function containmentOf(
+  evidence: readonly EvidenceItem[],
+  openedAt: string | null,
+  fallback: {containedAt: string} | null = null,
+): Containment {
+  const checks = new Map<string, EvidenceItem[]>()
+  for (const item of evidence) {
+    const key = item.kind === 'probe' ? `probe:${item.target}` : `jwks:${item.target}`
+    checks.set(key, [...(checks.get(key) ?? []), item])
+  }
+  const targets = [...checks.values()].map(targetOf)
+  const counts = {contained: 0, exposed: 0, unknown: 0}
+  for (const target of targets) counts[target.outcome] += 1
+  const proven = targets.length > 0 ? counts.contained === targets.length : fallback !== null
+  const containedAt = !proven
+    ? null
+    : targets.length > 0
+      ? targets.map((target) => target.since ?? '').reduce((a, b) => (a > b ? a : b))
+      : (fallback?.containedAt ?? null)
+  return {proven, containedAt, timeToContainMs: between(openedAt, containedAt), targets, counts}
+}
+
+function targetOf(items: EvidenceItem[]): ContainmentTarget {
+  const sorted = [...items].sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq)
+  const latest = sorted[sorted.length - 1] as EvidenceItem
+  let since: string | null = null
+  for (let i = sorted.length - 1; i >= 0 && sorted[i]?.outcome === 'contained'; i--) since = sorted[i]?.at ?? since
+  return {
+    target: latest.target,
+    kind: latest.kind === 'endpoint' ? 'jwks' : latest.kind,
+    outcome: latest.outcome,
+    since,
+    lastCheckedAt: latest.at,
+    checks: sorted.length,
+  }
+}

@@ -1,0 +1,85 @@
+// report.rca: the root-cause analysis drafted from the journal at the end of a run (Markdown, a
+// self-contained HTML file with a drawn timeline, and the timeline on its own), written into the
+// incident's artifacts. The same documents come later from `jwkr report rca | timeline`.
+import {join} from 'node:path'
+
+import {renderDocument, templatesFor, type DocumentRequest} from '../../adapters/templates/documents.js'
+import {buildReport} from '../../core/report/build-report.js'
+import {readIncidentEvents} from '../../incident/read-incident.js'
+import {JOURNAL_FILE} from '../../incident/workspace.js'
+import {defineStep} from '../define-step.js'
+import type {PlannedCall, StepContext} from '../types.js'
+import {writeArtifact} from '../write-artifact.js'
+
+export interface ReportRcaInput {
+  /** A folder of template overrides (default: the inventory's `templates:`). */
+  templates?: string
+}
+
+export interface ReportRcaOutput extends Record<string, unknown> {
+  markdown: string
+  html: string
+  timeline: string
+}
+
+export const RCA_ARTIFACTS = {markdown: 'rca.md', html: 'rca.html', timeline: 'timeline.md'} as const
+
+const templatesInput = {
+  type: 'string',
+  minLength: 1,
+  description: "A folder of template overrides (default: the inventory's templates:).",
+}
+
+export const reportRca = defineStep<ReportRcaInput, ReportRcaOutput>({
+  id: 'report.rca',
+  title: 'Draft the root-cause analysis',
+  description:
+    'Writes the RCA draft (Markdown and a printable HTML page with a drawn timeline) and the incident timeline into ' +
+    "the incident's artifacts, from the journal alone: facts, timeline, containment evidence, time to contain, and " +
+    'the root-cause questions left blank for a person. Changes nothing outside the incident folder.',
+  inputSchema: {type: 'object', additionalProperties: false, properties: {templates: templatesInput}},
+  outputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['markdown', 'html', 'timeline'],
+    properties: {markdown: {type: 'string'}, html: {type: 'string'}, timeline: {type: 'string'}},
+  },
+  sideEffects: false,
+  plan: (_input, context) => plannedFiles(context, Object.values(RCA_ARTIFACTS), 'the RCA draft and the timeline'),
+  async run(input, context) {
+    const [markdown, html, timeline] = await writeIncidentDocuments(context, input, [
+      {file: RCA_ARTIFACTS.markdown, request: {kind: 'rca', format: 'md'}},
+      {file: RCA_ARTIFACTS.html, request: {kind: 'rca', format: 'html'}},
+      {file: RCA_ARTIFACTS.timeline, request: {kind: 'timeline', format: 'md'}},
+    ])
+    return {markdown: markdown as string, html: html as string, timeline: timeline as string}
+  },
+})
+
+export function plannedFiles(context: Pick<StepContext, 'incident'>, files: readonly string[], what: string): PlannedCall[] {
+  return files.map((file) => ({
+    kind: 'file',
+    target: join(context.incident.artifactsDir, file),
+    description: `Write ${what} (${file}) from the journal.`,
+  }))
+}
+
+/**
+ * Renders documents from the incident's journal as it stands and writes each into the artifacts
+ * (redacted, mode 0600). Returns their paths, in order.
+ */
+export async function writeIncidentDocuments(
+  context: StepContext,
+  input: {templates?: string},
+  documents: ReadonlyArray<{file: string; request: DocumentRequest}>,
+): Promise<string[]> {
+  const events = await readIncidentEvents({...context.incident, journalPath: join(context.incident.dir, JOURNAL_FILE)})
+  const model = buildReport(events, {now: context.now()})
+  const templates = await templatesFor({flag: input.templates, inventoryPath: context.inventoryPath, secrets: context.secrets})
+  const paths: string[] = []
+  for (const {file, request} of documents) {
+    context.progress({message: `Writing ${file}`, fraction: paths.length / documents.length})
+    paths.push(await writeArtifact(context, file, renderDocument(templates, model, request)))
+  }
+  return paths
+}

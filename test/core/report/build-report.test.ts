@@ -1,0 +1,315 @@
+import {describe, expect, it} from 'vitest'
+
+import {buildReport} from '../../../src/core/report/build-report.js'
+import {phaseOf} from '../../../src/core/report/phases.js'
+import {CONTAINED_ID, eventsOf, fixtureModel, FIXTURE_NOW, OPENED, THUMBPRINT} from './fixture.js'
+
+const now = FIXTURE_NOW
+
+describe('buildReport on the contained fixture incident', () => {
+  it('carries the facts of the incident and of the key, never its material', async () => {
+    // Given the committed journal of a contained incident
+    // When the report model is folded from it
+    const model = await fixtureModel()
+    // Then the incident and key facts come from incident.opened and key.inspect
+    expect(model.incident).toMatchObject({
+      id: CONTAINED_ID,
+      drill: false,
+      status: 'closed',
+      openedAt: '2026-03-14T09:00:00.000Z',
+      openedBy: 'alice@sec-laptop',
+      closedAt: '2026-03-14T11:00:00.000Z',
+      source: '/srv/build-cache/leaked-signing-key.json',
+    })
+    expect(model.severity).toBe('critical')
+    expect(model.key).toEqual({
+      thumbprint: THUMBPRINT,
+      thumbprintUri: `urn:ietf:params:oauth:jwk-thumbprint:sha-256:${THUMBPRINT}`,
+      kid: 'example-signing-2026',
+      kty: 'RSA',
+      alg: 'RS256',
+      private: true,
+      privateMembers: ['d', 'p', 'q', 'dp', 'dq', 'qi'],
+    })
+    expect(model.replacement).toEqual({kid: 'auth-main-2026-03-14', thumbprint: 'N3wK3yThumbprint0000000000000000000000000000'})
+    expect(model.issuers).toEqual({publishing: ['auth-main'], unchecked: ['partner-gateway']})
+    expect(model.services).toEqual(['billing-api', 'reports'])
+    expect(model.generatedAt).toBe(now.toISOString())
+  })
+
+  it('proves containment when every target’s latest check rejects the key, at the moment the last one did', async () => {
+    const model = await fixtureModel()
+    // Then billing-api, which accepted the canary at 09:10 and rejected it at 09:20, is contained since 09:20:05.8
+    expect(model.containment.targets).toEqual([
+      {
+        target: 'https://auth.example.com/.well-known/jwks.json',
+        kind: 'jwks',
+        outcome: 'contained',
+        since: '2026-03-14T09:10:04.800Z',
+        lastCheckedAt: '2026-03-14T09:10:04.800Z',
+        checks: 2,
+      },
+      {
+        target: 'billing-api',
+        kind: 'probe',
+        outcome: 'contained',
+        since: '2026-03-14T09:20:05.800Z',
+        lastCheckedAt: '2026-03-14T09:20:05.800Z',
+        checks: 2,
+      },
+      {
+        target: 'reports',
+        kind: 'probe',
+        outcome: 'contained',
+        since: '2026-03-14T09:10:06.300Z',
+        lastCheckedAt: '2026-03-14T09:10:06.300Z',
+        checks: 1,
+      },
+    ])
+    expect(model.containment).toMatchObject({
+      proven: true,
+      containedAt: '2026-03-14T09:20:05.800Z',
+      counts: {contained: 3, exposed: 0, unknown: 0},
+    })
+    // And the time to contain runs from the opening: 20 min 5.8 s
+    expect(model.containment.timeToContainMs).toBe(1_205_800)
+  })
+
+  it('opens the exposure window at the given leak time and closes it when containment was proven', async () => {
+    const model = await fixtureModel()
+    expect(model.exposure).toEqual({
+      from: '2026-03-13T02:40:00.000Z',
+      fromBasis: 'given',
+      until: '2026-03-14T09:20:05.800Z',
+      untilBasis: 'contained',
+      durationMs: Date.parse('2026-03-14T09:20:05.800Z') - Date.parse('2026-03-13T02:40:00.000Z'),
+    })
+  })
+
+  it('reads token triage from tokens.scan outputs as the step writes them', async () => {
+    const model = await fixtureModel()
+    expect(model.triage).toEqual({
+      step: 'tokens',
+      scanned: 1843211,
+      signedWithLeakedKey: 312,
+      kidMatchBadSignature: 4,
+      suspectedForgeries: 7,
+      subjects: 58,
+      issuers: [],
+      audiences: [],
+      firstIat: null,
+      lastIat: null,
+      firstForgeryAt: null,
+      longestRemainingSeconds: 3000,
+      subjectsFile: '/var/jwkr/incidents/2026-03-14-ctrvio/artifacts/tokens-subjects.csv',
+    })
+  })
+
+  it('groups steps into phases by their uses, core steps joining the phase before them', async () => {
+    const model = await fixtureModel()
+    expect(model.steps.map((step) => `${step.id}:${step.phase}`)).toEqual([
+      'inspect:assess',
+      'triage:assess',
+      'go-ahead:assess',
+      'locate:locate',
+      'scan:locate',
+      'notify-github:communicate',
+      'rotate:contain',
+      'deny:contain',
+      'tokens:prove',
+      'verify:prove',
+      'rca:communicate',
+    ])
+    expect(model.phases.map((phase) => [phase.name, phase.startedAt, phase.finishedAt, phase.status])).toEqual([
+      ['assess', '2026-03-14T09:00:00.500Z', '2026-03-14T09:02:10.100Z', 'done'],
+      ['locate', '2026-03-14T09:02:11.000Z', '2026-03-14T09:02:14.000Z', 'done'],
+      ['contain', '2026-03-14T09:02:24.000Z', '2026-03-14T09:05:45.000Z', 'done'],
+      ['prove', '2026-03-14T09:05:46.000Z', '2026-03-14T09:20:07.000Z', 'done'],
+      ['communicate', '2026-03-14T09:02:15.000Z', '2026-03-14T09:21:10.300Z', 'done'],
+    ])
+    // And the rotation's retry shows
+    expect(model.steps.find((step) => step.id === 'rotate')).toMatchObject({
+      attempts: 2,
+      status: 'succeeded',
+      approvedBy: 'alice',
+    })
+  })
+
+  it('keeps the timeline readable: no plans, starts or skips by condition, but decisions, failures, notes and evidence', async () => {
+    const model = await fixtureModel()
+    const kinds = model.timeline.map((event) => event.kind)
+    expect(kinds).not.toContain(undefined)
+    expect(model.timeline.some((event) => /planned|started/.test(event.text))).toBe(false)
+    expect(model.timeline.some((event) => event.text.includes('scan'))).toBe(false)
+    expect(model.timeline.map((event) => event.text)).toEqual(
+      expect.arrayContaining([
+        'Wait for a decision (go-ahead) approved by alice',
+        'Rotate the key at every issuer (rotate) failed (retried): auth-main answered 503 to POST /keys',
+        'Probe of billing-api: HTTP 200: the canary was ACCEPTED',
+        'Note by bob: The key was in a build cache uploaded to a public bucket on 13 March.',
+        'Incident closed: Contained and verified; RCA drafted.',
+      ]),
+    )
+    // And its times are in journal order
+    const times = model.timeline.map((event) => event.at)
+    expect([...times].sort()).toEqual(times)
+  })
+
+  it('lists the links remote changes gave back, and what was done per step', async () => {
+    const model = await fixtureModel()
+    expect(model.links.map((link) => link.url)).toEqual([
+      'https://github.com/example-org/security-incidents/issues/42',
+      'https://github.com/example-org/auth-config/pull/17',
+    ])
+    expect(model.actionsTaken.map((action) => [action.step, action.effects])).toEqual([
+      ['locate', []],
+      ['rotate', ['Replace the key in example-org/auth-config (pull request)']],
+      ['deny', ['Add the key to the denylist file']],
+      ['tokens', []],
+      ['verify', []],
+    ])
+  })
+
+  it('derives observations and action items from the facts', async () => {
+    const model = await fixtureModel()
+    expect(model.observations.wentWell).toContain(
+      'Containment was proven 20m6s after the incident was opened, by 3 endpoints and relying parties rejecting the key.',
+    )
+    expect(model.observations.toImprove).toEqual(
+      expect.arrayContaining([
+        'Rotate the key at every issuer (rotate) needed 2 attempts.',
+        'billing-api still accepted the key until 2026-03-14 09:20:05 UTC.',
+        'Issuers that could not be checked: partner-gateway.',
+      ]),
+    )
+    expect(model.actionItems).toEqual([
+      'Find out whether issuer partner-gateway publishes the key.',
+      'Investigate 7 suspected forged tokens and what they were used for.',
+      'Notify the 58 affected subjects found by token triage.',
+    ])
+  })
+})
+
+describe('buildReport on other journals', () => {
+  it('says containment is not proven while a target’s latest check still accepts the key, and the window stays open until now', () => {
+    // Given a probe that accepted the canary, then an inconclusive one for another service
+    const events = eventsOf([
+      OPENED,
+      [
+        60,
+        'evidence.probe',
+        {step: 'v', service: 'billing', httpStatus: 200, outcome: 'accepted', reason: 'HTTP 200: the canary was ACCEPTED'},
+      ],
+      [
+        61,
+        'evidence.probe',
+        {step: 'v', service: 'reports', httpStatus: 503, outcome: 'inconclusive', reason: 'HTTP 503: the service failed'},
+      ],
+    ])
+    // When the report is built an hour after the opening
+    const model = buildReport(events, {now: new Date('2026-03-14T10:00:00.000Z')})
+    // Then it is not proven, nothing has a time to contain, and the exposure runs from the opening to now
+    expect(model.containment).toMatchObject({
+      proven: false,
+      containedAt: null,
+      timeToContainMs: null,
+      counts: {contained: 0, exposed: 1, unknown: 1},
+    })
+    expect(model.exposure).toEqual({
+      from: '2026-03-14T09:00:00.000Z',
+      fromBasis: 'reported',
+      until: null,
+      untilBasis: 'ongoing',
+      durationMs: 3_600_000,
+    })
+    expect(model.actionItems).toEqual([
+      'Contain billing: it still accepted the leaked key at 2026-03-14 09:01:00 UTC.',
+      'Check reports again: its last check could not tell.',
+    ])
+  })
+
+  it('reads probe outcomes from the HTTP status when a journal has no outcome, and JWKS answers from servesLeakedKey', () => {
+    const events = eventsOf([
+      OPENED,
+      [1, 'evidence.probe', {service: 'a', httpStatus: 403}],
+      [2, 'evidence.probe', {service: 'b', status: 204}],
+      [
+        3,
+        'evidence.jwks',
+        {url: 'https://x/jwks', owners: [{type: 'issuer', id: 'x'}], servesLeakedKey: null, error: 'timed out'},
+      ],
+      [4, 'locate.endpoint', {url: 'https://y/jwks', owners: [{type: 'service', id: 'y'}], servesLeakedKey: false}],
+    ])
+    const model = buildReport(events, {now})
+    expect(model.evidence.map((item) => [item.kind, item.target, item.outcome, item.detail])).toEqual([
+      ['probe', 'a', 'contained', 'HTTP 403: rejected the canary token'],
+      ['probe', 'b', 'exposed', 'HTTP 204: accepted the canary token'],
+      ['jwks', 'https://x/jwks', 'unknown', 'timed out'],
+    ])
+  })
+
+  it('takes a verify step’s contained output as proof when it recorded no evidence events', () => {
+    const events = eventsOf([
+      OPENED,
+      [10, 'step.started', {step: 'prove', uses: 'containment.verify', attempt: 1}],
+      [70, 'step.succeeded', {step: 'prove', outputs: {contained: true}}],
+    ])
+    const model = buildReport(events, {now})
+    expect(model.containment).toMatchObject({
+      proven: true,
+      containedAt: '2026-03-14T09:01:10.000Z',
+      timeToContainMs: 70_000,
+      targets: [],
+    })
+  })
+
+  it('shows a running step and its open phase, and fails nothing on an empty or foreign journal', () => {
+    const events = eventsOf([
+      OPENED,
+      [5, 'step.started', {step: 'rotate', uses: 'key.rotate', attempt: 1}],
+      [6, 'some.thing', {x: 1}],
+    ])
+    const model = buildReport(events, {now: new Date('2026-03-14T09:00:30.000Z')})
+    expect(model.steps).toEqual([expect.objectContaining({id: 'rotate', status: 'running', phase: 'contain', finishedAt: null})])
+    expect(model.phases).toEqual([expect.objectContaining({name: 'contain', finishedAt: null, status: 'running'})])
+    expect(model.counts).toEqual({steps: 1, succeeded: 0, failed: 0, skipped: 0, pending: 1})
+    const empty = buildReport([], {now})
+    expect(empty).toMatchObject({severity: 'unknown', triage: null, locate: null, copies: null, timeline: [], phases: []})
+  })
+
+  it('counts copies of the key from code.search and code.scan outputs', () => {
+    const events = eventsOf([
+      OPENED,
+      [
+        0.5,
+        'playbook.loaded',
+        {
+          steps: [
+            {id: 's1', uses: 'code.search'},
+            {id: 's2', uses: 'code.scan'},
+          ],
+        },
+      ],
+      [1, 'step.succeeded', {step: 's1', outputs: {results: 3, repos: ['org/a', 'org/b'], incomplete: false}}],
+      [2, 'step.succeeded', {step: 's2', outputs: {hits: 2, privateHits: 1, files: ['/srv/a.pem', '/srv/b.json']}}],
+    ])
+    const model = buildReport(events, {now})
+    expect(model.copies).toEqual({repos: ['org/a', 'org/b'], files: ['/srv/a.pem', '/srv/b.json'], privateHits: 1})
+  })
+})
+
+describe('phaseOf', () => {
+  it('maps each area to its phase and lets core steps inherit the one before', () => {
+    expect(phaseOf('key.inspect')).toBe('assess')
+    expect(phaseOf('key.rotate', 'locate')).toBe('contain')
+    expect(phaseOf('tokens.invalidate', 'locate')).toBe('contain')
+    expect(phaseOf('tokens.scan', 'contain')).toBe('prove')
+    expect(phaseOf('containment.verify')).toBe('prove')
+    expect(phaseOf('services.locate')).toBe('locate')
+    expect(phaseOf('notify.slack')).toBe('communicate')
+    expect(phaseOf('report.rca')).toBe('communicate')
+    expect(phaseOf('core.wait', 'contain')).toBe('contain')
+    expect(phaseOf('custom.thing', 'prove')).toBe('prove')
+    expect(phaseOf(undefined)).toBe('assess')
+  })
+})

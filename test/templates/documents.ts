@@ -1,0 +1,52 @@
+// Every document jwkr renders from an incident, as the commands, the steps and the GitHub tracking
+// issue render them: the golden-file, injection, drill and secrecy tests all go through this list.
+import {renderTrackingIssue, renderChecklist} from '../../src/adapters/github/tracking-issue.js'
+import {renderDocument, type DocumentRequest} from '../../src/adapters/templates/documents.js'
+import type {TemplateSet} from '../../src/adapters/templates/template-set.js'
+import {buildReport} from '../../src/core/report/build-report.js'
+import {foldIncident} from '../../src/incident/state.js'
+import type {JournalEvent} from '../../src/incident/types.js'
+import {evidenceCommentModel} from '../../src/playbook/observers/github-issue.js'
+
+export const DOCUMENTS: ReadonlyArray<{file: string; template: string; request: DocumentRequest}> = [
+  {file: 'rca.md', template: 'report/rca.md', request: {kind: 'rca', format: 'md'}},
+  {file: 'rca.html', template: 'report/rca.html', request: {kind: 'rca', format: 'html'}},
+  {file: 'timeline.md', template: 'report/timeline.md', request: {kind: 'timeline', format: 'md'}},
+  {file: 'notify-users.md', template: 'notify/users.md', request: {kind: 'notification', format: 'md', audience: 'users'}},
+  {file: 'notify-users.txt', template: 'notify/users.txt', request: {kind: 'notification', format: 'txt', audience: 'users'}},
+  {
+    file: 'notify-partners.md',
+    template: 'notify/partners.md',
+    request: {kind: 'notification', format: 'md', audience: 'partners'},
+  },
+]
+
+/** The documents of an incident by file name, GitHub bodies included (`github-*`). */
+export function renderAll(templates: TemplateSet, events: readonly JournalEvent[], now: Date): Map<string, string> {
+  const model = buildReport(events, {now})
+  const rendered = new Map<string, string>()
+  for (const {file, request} of DOCUMENTS) rendered.set(file, renderDocument(templates, model, request))
+  const issue = renderTrackingIssue(templates, model)
+  rendered.set('github-issue-title.txt', `${issue.title}\n`)
+  rendered.set('github-issue.md', issue.body)
+  rendered.set('github-checklist.md', `${renderChecklist(templates, {incident: model.incident, checklist: model.checklist})}\n`)
+  // The evidence comment of the step that recorded the most evidence.
+  const state = foldIncident(events)
+  const byStep = new Map<string, JournalEvent[]>()
+  for (const event of events) {
+    if (/^(evidence\.|locate\.endpoint$)/.test(event.type) && typeof event.data.step === 'string') {
+      byStep.set(event.data.step, [...(byStep.get(event.data.step) ?? []), event])
+    }
+  }
+  const [step, recorded] = [...byStep].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []]
+  rendered.set('github-comment.md', templates.render('github/comment.md', evidenceCommentModel(state, step, recorded)))
+  return rendered
+}
+
+/** Templates the golden files cover directly; the partials are covered through them. */
+export const COVERED_TEMPLATES = [
+  ...DOCUMENTS.map((document) => document.template),
+  'github/issue.md',
+  'github/checklist.md',
+  'github/comment.md',
+]
