@@ -52,6 +52,7 @@ export interface GitHubClientOptions {
 export interface GitHubSettings {
   token: string | undefined
   baseUrl: string
+  throttle?: {writeIntervalMs: number}
 }
 
 // The plugins add options (retry, throttle), no methods: the client's type is Octokit's own.
@@ -71,9 +72,14 @@ const DEFAULTS = {
 export function githubSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): GitHubSettings {
   const token = env.GITHUB_TOKEN?.trim()
   const baseUrl = env.GITHUB_API_URL?.trim()
+  // GitHub asks for a second between writes; a drill's fake GitHub does not need it.
+  const writeInterval = Number(env.JWKR_GITHUB_WRITE_INTERVAL_MS)
   return {
     token: token === '' ? undefined : token,
     baseUrl: baseUrl === undefined || baseUrl === '' ? DEFAULT_GITHUB_API_URL : baseUrl,
+    ...(env.JWKR_GITHUB_WRITE_INTERVAL_MS && Number.isFinite(writeInterval) && writeInterval >= 0
+      ? {throttle: {writeIntervalMs: writeInterval}}
+      : {}),
   }
 }
 

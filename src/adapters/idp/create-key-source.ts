@@ -3,6 +3,7 @@
 import {JwkrError} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import {createAuth0KeySource} from './auth0.js'
+import {createGitHubFileKeySource} from './github-file.js'
 import {createJwksFileKeySource} from './jwks-file.js'
 import type {KeySource, KeySourceDeps} from './key-source.js'
 import {createKeycloakKeySource} from './keycloak.js'
@@ -35,9 +36,7 @@ export function createKeySource(issuer: InventoryIssuer, deps: KeySourceDeps): K
     case 'manual':
       return createManualKeySource(issuer, deps)
     case 'github-file':
-      throw new JwkrError('ERR_IDP_UNSUPPORTED', `The github-file key source of issuer ${issuer.id} is not available yet.`, {
-        hint: 'Change the JWKS in the repository by hand (or with a webhook source) until it lands.',
-      })
+      return createGitHubFileKeySource(issuer, config, deps)
     default:
       throw new JwkrError(
         'ERR_KEY_SOURCE_INVALID',

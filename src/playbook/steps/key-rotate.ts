@@ -1,0 +1,385 @@
+// key.rotate: takes the leaked key out of service at every issuer that publishes it, in the order
+// that keeps legitimate traffic working: publish a replacement, switch signing, remove the leaked
+// key. Each stage runs through context.effect, and the replacement itself is generated once per
+// incident (its private JWK in the artifacts, mode 0600), so a resumed run never makes a second key,
+// provider or pull request. Also the shared part of key.revoke and tokens.invalidate.
+import {join} from 'node:path'
+
+import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {
+  applyKeyChange,
+  createReplacement,
+  keySourcesFor,
+  locatePublishers,
+  needsReplacement,
+  planKeyChange,
+  type ContainmentContext,
+  type IssuerChange,
+  type KeyOperation,
+  type ReplacementFacts,
+} from '../../adapters/keys/contain-key.js'
+import {readPrivateKeyFile} from '../../adapters/keys/private-key-file.js'
+import {orderForContainment, selectIssuers, type SkippedIssuer} from '../../core/containment/plan-containment.js'
+import {JwkrError} from '../../core/errors.js'
+import {leakedKeyOf, leakedKeyRef} from '../../core/inventory/leaked-key.js'
+import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
+import type {LeakedKeyRef} from '../../core/inventory/locate.js'
+import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
+import type {LoadedKey} from '../../core/key/types.js'
+import {defineStep} from '../define-step.js'
+import type {JsonSchema, PlannedCall, StepContext} from '../types.js'
+import {plannedFetches} from './services-locate.js'
+
+export interface KeyChangeStepInput {
+  key: string
+  kid?: string
+  thumbprint?: string
+  /** Issuer ids to act on (services.locate's `publishing`); null or absent: locate first. */
+  issuers?: string[] | null
+  newKid?: string
+  reason?: string
+}
+
+export interface IssuerResultOutput extends Record<string, unknown> {
+  issuerId: string
+  source: string
+  status: IssuerChange['status']
+  stages: string[]
+  added: Array<{kid: string | null; thumbprint: string | null}>
+  removed: Array<{kid: string | null; thumbprint: string | null}>
+  signingSwitched: boolean | null
+  leakedStillListed: boolean
+  warnings: string[]
+  error: {code: string; message: string; hint: string | null} | null
+}
+
+export interface KeyChangeStepOutput extends Record<string, unknown> {
+  thumbprint: string
+  /** The new key's public facts and where its private JWK is (key.rotate only; null when no source takes one). */
+  replacement: {kid: string; thumbprint: string; alg: string | null; privateKeyFile: string} | null
+  issuers: IssuerResultOutput[]
+  /** Issuer ids changed (or found already changed). */
+  changed: string[]
+  /** Issuer ids where the key was not found. */
+  notFound: string[]
+  skipped: SkippedIssuer[]
+}
+
+const ids = {type: 'array', items: {type: 'string'}}
+const nullableString = {type: ['string', 'null']}
+const keyRefs = {
+  type: 'array',
+  items: {type: 'object', required: ['kid', 'thumbprint'], properties: {kid: nullableString, thumbprint: nullableString}},
+}
+export const ERROR_SCHEMA: JsonSchema = {
+  type: ['object', 'null'],
+  required: ['code', 'message', 'hint'],
+  properties: {code: {type: 'string'}, message: {type: 'string'}, hint: nullableString},
+}
+export const SKIPPED_SCHEMA: JsonSchema = {
+  type: 'array',
+  items: {type: 'object', required: ['issuerId', 'reason'], properties: {issuerId: {type: 'string'}, reason: {type: 'string'}}},
+}
+
+/** The inputs shared by the three containment steps. */
+export const KEY_INPUT_PROPERTIES: Record<string, JsonSchema> = {
+  key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM or certificate).'},
+  kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
+  thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+  issuers: {
+    type: ['array', 'null'],
+    items: {type: 'string'},
+    description:
+      'Issuer ids to act on (e.g. steps.locate.outputs.publishing); when null or absent the step locates the key first.',
+  },
+  reason: {type: 'string', description: 'Why, in one line (pull request bodies, change requests).'},
+}
+
+export function keyChangeSchemas(operation: KeyOperation): {inputSchema: JsonSchema; outputSchema: JsonSchema} {
+  return {
+    inputSchema: {
+      type: 'object',
+      required: ['key'],
+      additionalProperties: false,
+      properties: {
+        ...KEY_INPUT_PROPERTIES,
+        ...(operation === 'rotate'
+          ? {newKid: {type: 'string', minLength: 1, description: 'kid of the new key (default: its thumbprint).'}}
+          : {}),
+      },
+    },
+    outputSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['thumbprint', 'replacement', 'issuers', 'changed', 'notFound', 'skipped'],
+      properties: {
+        thumbprint: {type: 'string'},
+        replacement: {
+          type: ['object', 'null'],
+          required: ['kid', 'thumbprint', 'alg', 'privateKeyFile'],
+          properties: {
+            kid: {type: 'string'},
+            thumbprint: {type: 'string'},
+            alg: nullableString,
+            privateKeyFile: {type: 'string'},
+          },
+        },
+        issuers: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: [
+              'issuerId',
+              'source',
+              'status',
+              'stages',
+              'added',
+              'removed',
+              'signingSwitched',
+              'leakedStillListed',
+              'warnings',
+              'error',
+            ],
+            properties: {
+              issuerId: {type: 'string'},
+              source: {type: 'string'},
+              status: {enum: ['changed', 'unchanged', 'not-found', 'failed']},
+              stages: ids,
+              added: keyRefs,
+              removed: keyRefs,
+              signingSwitched: {type: ['boolean', 'null']},
+              leakedStillListed: {type: 'boolean'},
+              warnings: ids,
+              error: ERROR_SCHEMA,
+            },
+          },
+        },
+        changed: ids,
+        notFound: ids,
+        skipped: SKIPPED_SCHEMA,
+      },
+    },
+  }
+}
+
+export const keyRotate = defineStep<KeyChangeStepInput, KeyChangeStepOutput>({
+  id: 'key.rotate',
+  title: 'Rotate the key at its issuers',
+  description:
+    'Publishes a replacement, makes the issuer sign with it where the key source can, then removes the leaked key (matched ' +
+    'by thumbprint) from every issuer that publishes it, so legitimate tokens keep working and the attacker’s stop. File ' +
+    'and repository sources get a key generated like the leaked one (its private JWK only in the incident artifacts, mode ' +
+    '0600); IdPs rotate with keys of their own. A resumed run never repeats a stage.',
+  ...keyChangeSchemas('rotate'),
+  sideEffects: true,
+  requiresInventory: true,
+  plan: (input, context) => planKeyChangeStep('rotate', input, context),
+  run: (input, context) => runKeyChangeStep('rotate', input, context),
+})
+
+/** The plan of key.rotate / key.revoke: every call, computed from the inventory and the key, making none. */
+export async function planKeyChangeStep(
+  operation: KeyOperation,
+  input: KeyChangeStepInput,
+  context: StepContext,
+): Promise<PlannedCall[]> {
+  const prepared = await prepareForPlan(input, context)
+  if ('calls' in prepared) return prepared.calls
+  const {leaked, inventory, targets} = prepared
+  const sources = keySourcesFor(targets, containmentContext(context, inventory, input.reason))
+  const calls: PlannedCall[] = Array.isArray(input.issuers) ? [] : plannedFetches(inventory)
+  if (operation === 'rotate' && needsReplacement(sources)) {
+    calls.push({
+      kind: 'file',
+      target: replacementPath(context),
+      description: 'Generate the replacement key and write its private JWK here (mode 0600; never printed or journaled).',
+    })
+  }
+  for (const change of planKeyChange(
+    operation,
+    sources,
+    leaked,
+    {incidentId: context.incident.id, reason: input.reason},
+    input.newKid ?? null,
+  )) {
+    calls.push(...change.plan)
+    if (change.error)
+      calls.push({kind: 'none', target: change.issuerId, description: `Cannot act on it: ${change.error.message}`})
+  }
+  return calls
+}
+
+export async function runKeyChangeStep(
+  operation: KeyOperation,
+  input: KeyChangeStepInput,
+  context: StepContext,
+): Promise<KeyChangeStepOutput> {
+  const {key, leaked, inventory} = await prepare(input, context)
+  const containment = containmentContext(context, inventory, input.reason)
+  const {targets, skipped} = await chooseTargets(input.issuers, inventory, leaked, context)
+  const sources = keySourcesFor(targets, containment)
+  const replacement = operation === 'rotate' && needsReplacement(sources) ? await replacementOnce(key, input, context) : null
+  if (replacement) {
+    await context.record('key.replacement', {
+      kid: replacement.kid,
+      thumbprint: replacement.thumbprint,
+      alg: replacement.alg,
+      privateKeyFile: replacement.privateKeyFile,
+    })
+  }
+  const changes = await applyKeyChange(operation, sources, key, replacement, containment)
+  const issuers = changes.map(issuerOutput)
+  for (const issuer of issuers) await context.record(`key.${operation}.issuer`, issuer)
+  throwOnFailures(operation === 'rotate' ? 'Rotation' : 'Revocation', issuers)
+  return {
+    thumbprint: leaked.thumbprint,
+    replacement: replacement
+      ? {
+          kid: replacement.kid,
+          thumbprint: replacement.thumbprint,
+          alg: replacement.alg,
+          privateKeyFile: replacement.privateKeyFile,
+        }
+      : null,
+    issuers,
+    changed: issuers
+      .filter((issuer) => issuer.status === 'changed' || issuer.status === 'unchanged')
+      .map((issuer) => issuer.issuerId),
+    notFound: issuers.filter((issuer) => issuer.status === 'not-found').map((issuer) => issuer.issuerId),
+    skipped,
+  }
+}
+
+/** The key, its identity and the inventory: every private value registered first. */
+export async function prepare(
+  input: Pick<KeyChangeStepInput, 'key' | 'kid' | 'thumbprint'>,
+  context: StepContext,
+): Promise<{key: LoadedKey; leaked: LeakedKeyRef; inventory: Inventory}> {
+  if (context.inventoryPath === null) throw inventoryNotFound(null)
+  const key = leakedKeyOf(
+    await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
+  )
+  const leaked = leakedKeyRef(key)
+  const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
+  return {key, leaked, inventory}
+}
+
+/** What a plan needs; a problem becomes the one planned call that says so (a plan never throws for bad input). */
+export async function prepareForPlan(
+  input: Pick<KeyChangeStepInput, 'key' | 'kid' | 'thumbprint' | 'issuers'>,
+  context: StepContext,
+): Promise<{leaked: LeakedKeyRef; inventory: Inventory; targets: InventoryIssuer[]} | {calls: PlannedCall[]}> {
+  if (context.inventoryPath === null) return {calls: []}
+  try {
+    const {leaked, inventory} = await prepare(input, context)
+    const targets = Array.isArray(input.issuers)
+      ? input.issuers.length === 0
+        ? []
+        : selectIssuers(inventory, {issuers: input.issuers}).targets
+      : orderForContainment(inventory.issuers)
+    return {leaked, inventory, targets}
+  } catch (error) {
+    if (!(error instanceof JwkrError)) throw error
+    const first = error.message.split('\n')[0] ?? error.message
+    return {
+      calls: [
+        {kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`},
+      ],
+    }
+  }
+}
+
+/** The issuers named in the input, or (when none were passed) those locate finds publishing the key. */
+export async function chooseTargets(
+  issuers: string[] | null | undefined,
+  inventory: Inventory,
+  leaked: LeakedKeyRef,
+  context: StepContext,
+): Promise<{targets: InventoryIssuer[]; skipped: SkippedIssuer[]; kids: Record<string, string | null>}> {
+  if (Array.isArray(issuers)) {
+    return {...(issuers.length === 0 ? {targets: [], skipped: []} : selectIssuers(inventory, {issuers})), kids: {}}
+  }
+  context.progress({message: 'Locating the key at every issuer…'})
+  const located = await locatePublishers(inventory, leaked, {secrets: context.secrets, signal: context.signal})
+  return {...selectIssuers(inventory, {all: true}, located), kids: located.kids}
+}
+
+export function containmentContext(context: StepContext, inventory: Inventory, reason?: string): ContainmentContext {
+  return {
+    inventory,
+    secrets: context.secrets,
+    env: context.env,
+    incidentId: context.incident.id,
+    effect: context.effect,
+    artifactsDir: context.incident.artifactsDir,
+    signal: context.signal,
+    now: () => context.now(),
+    onProgress: (message) => context.progress({message}),
+    ...(reason ? {reason} : {}),
+  }
+}
+
+/** Every issuer that failed, in one error, after the results were recorded: a retry or resume repeats nothing done. */
+export function throwOnFailures(what: string, results: ReadonlyArray<{issuerId: string; error: {message: string} | null}>): void {
+  const failed = results.filter((result) => result.error !== null)
+  if (failed.length === 0) return
+  throw new JwkrError(
+    'ERR_CONTAINMENT_INCOMPLETE',
+    `${what} failed at ${failed.map((result) => `${result.issuerId} (${result.error?.message ?? 'failed'})`).join('; ')}.`,
+    {hint: 'Fix the cause, then retry or resume the incident: stages already done are not repeated.'},
+  )
+}
+
+function replacementPath(context: StepContext): string {
+  return join(context.incident.artifactsDir, 'keys', `${context.stepId}.private.jwk.json`)
+}
+
+/**
+ * The replacement, generated once per incident: the effect records its public facts and path (never
+ * the key); a resume reads the public half back from the file, registering its private members.
+ */
+async function replacementOnce(key: LoadedKey, input: KeyChangeStepInput, context: StepContext): Promise<ReplacementFacts> {
+  const path = replacementPath(context)
+  const stored = async () => {
+    const found = await readPrivateKeyFile(path, context.secrets)
+    return found
+      ? {kid: found.kid, thumbprint: found.thumbprint, alg: found.alg, kty: found.kty, privateKeyFile: path}
+      : undefined
+  }
+  await context.effect(
+    `${context.incident.id}:rotate:${context.stepId}:replacement`,
+    `Generate the replacement key and write its private JWK to ${path} (mode 0600)`,
+    async () => {
+      const made = await createReplacement(key, () => path, {secrets: context.secrets, newKid: input.newKid})
+      return {kid: made.kid, thumbprint: made.thumbprint, alg: made.alg, kty: made.kty, privateKeyFile: path}
+    },
+    stored,
+  )
+  const found = await readPrivateKeyFile(path, context.secrets)
+  if (!found) {
+    throw new JwkrError(
+      'ERR_INPUT_NOT_FOUND',
+      `The replacement key file ${path} is gone, so its public key cannot be published.`,
+      {
+        hint: 'Put it back (from where it was moved), then resume; or start a new incident to generate another key.',
+      },
+    )
+  }
+  return {...found, privateKeyFile: path}
+}
+
+function issuerOutput(change: IssuerChange): IssuerResultOutput {
+  const result = change.result
+  return {
+    issuerId: change.issuerId,
+    source: change.source,
+    status: change.status,
+    stages: result?.stages ?? [],
+    added: result?.added ?? [],
+    removed: result?.removed ?? [],
+    signingSwitched: result?.signingSwitched ?? null,
+    leakedStillListed: result?.leakedStillListed ?? false,
+    warnings: result?.warnings ?? [],
+    error: change.error,
+  }
+}

@@ -1,0 +1,208 @@
+// tokens.invalidate: removing a key from a JWKS does not stop relying parties that cached it, nor
+// the sessions and refresh tokens issued while it was trusted. This step publishes the denylist
+// (always to the incident's artifacts, and to the file and Redis given) and revokes sessions where
+// the issuer can, saying plainly where it cannot. Its not-before is fixed once per incident, so a
+// resume writes the same entries (merging adds nothing) and sets the same revocation time.
+import {join} from 'node:path'
+
+import {keySourcesFor} from '../../adapters/keys/contain-key.js'
+import {
+  planDenylist,
+  planSessions,
+  revokeSessionsAt,
+  writeDenylist,
+  type DenylistSpec,
+  type SessionChange,
+} from '../../adapters/keys/invalidate-tokens.js'
+import {denylistEntries, parseNotBefore, type SkippedIssuer} from '../../core/containment/plan-containment.js'
+import {defineStep} from '../define-step.js'
+import type {PlannedCall, StepContext} from '../types.js'
+import {
+  chooseTargets,
+  containmentContext,
+  ERROR_SCHEMA,
+  KEY_INPUT_PROPERTIES,
+  prepare,
+  prepareForPlan,
+  SKIPPED_SCHEMA,
+  throwOnFailures,
+} from './key-rotate.js'
+import {plannedFetches} from './services-locate.js'
+
+export interface TokensInvalidateInput {
+  key: string
+  kid?: string
+  thumbprint?: string
+  issuers?: string[] | null
+  /** ISO 8601; default: fixed the first time the step runs in the incident. */
+  notBefore?: string | null
+  denylistFile?: string | null
+  /** Default: REDIS_URL. */
+  redis?: string | null
+  logoutAll?: boolean
+  reason?: string
+}
+
+export interface TokensInvalidateOutput extends Record<string, unknown> {
+  thumbprint: string
+  notBefore: string
+  entries: number
+  /** The denylist document in the incident's artifacts (always written). */
+  artifact: string
+  denylist: Array<{kind: string; target: string; status: string; added: number}>
+  sessions: Array<Pick<SessionChange, 'issuerId' | 'source' | 'status' | 'actions' | 'warnings' | 'byHand' | 'error'>>
+  skipped: SkippedIssuer[]
+}
+
+export const DENYLIST_ARTIFACT = 'denylist.json'
+
+const nullableString = {type: ['string', 'null']}
+const strings = {type: 'array', items: {type: 'string'}}
+
+export const tokensInvalidate = defineStep<TokensInvalidateInput, TokensInvalidateOutput>({
+  id: 'tokens.invalidate',
+  title: 'Deny the key and revoke sessions',
+  description:
+    'A removed key stays trusted by every relying party that cached it, and an attacker’s refresh token keeps minting ' +
+    'tokens. This step writes the denylist (thumbprint, kid and iss of each issuer) to the incident’s artifacts and to ' +
+    'the file and Redis given, so guards refuse the key now, then revokes sessions where the issuer can (Keycloak ' +
+    'not-before, push revocation, logout-all) and says what to do by hand where it cannot.',
+  inputSchema: {
+    type: 'object',
+    required: ['key'],
+    additionalProperties: false,
+    properties: {
+      ...KEY_INPUT_PROPERTIES,
+      notBefore: {
+        ...nullableString,
+        description: 'ISO 8601: tokens issued before are refused (default: when the step first runs).',
+      },
+      denylistFile: {...nullableString, description: 'A denylist file to create or merge into, besides the artifact.'},
+      redis: {...nullableString, description: 'Redis URL to publish the denylist to (default: REDIS_URL).'},
+      logoutAll: {type: 'boolean', description: 'Also end every user session where the issuer can.'},
+    },
+  },
+  outputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['thumbprint', 'notBefore', 'entries', 'artifact', 'denylist', 'sessions', 'skipped'],
+    properties: {
+      thumbprint: {type: 'string'},
+      notBefore: {type: 'string'},
+      entries: {type: 'integer', minimum: 1},
+      artifact: {type: 'string'},
+      denylist: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kind', 'target', 'status', 'added'],
+          properties: {kind: {type: 'string'}, target: {type: 'string'}, status: {type: 'string'}, added: {type: 'integer'}},
+        },
+      },
+      sessions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['issuerId', 'source', 'status', 'actions', 'warnings', 'byHand', 'error'],
+          properties: {
+            issuerId: {type: 'string'},
+            source: {type: 'string'},
+            status: {enum: ['done', 'unsupported', 'failed']},
+            actions: {type: 'array', items: {type: 'object'}},
+            warnings: strings,
+            byHand: nullableString,
+            error: ERROR_SCHEMA,
+          },
+        },
+      },
+      skipped: SKIPPED_SCHEMA,
+    },
+  },
+  sideEffects: true,
+  requiresInventory: true,
+  async plan(input, context) {
+    const prepared = await prepareForPlan(input, context)
+    if ('calls' in prepared) return prepared.calls
+    const {leaked, inventory, targets} = prepared
+    const containment = containmentContext(context, inventory, input.reason)
+    const calls: PlannedCall[] = Array.isArray(input.issuers) ? [] : plannedFetches(inventory)
+    for (const write of planDenylist(denylistSpecs(input, context), context.secrets)) {
+      calls.push({
+        kind: write.kind === 'file' ? 'file' : 'http',
+        target: write.target,
+        description: 'Merge the denylist entries (entries already there are kept).',
+      })
+    }
+    const notBefore = input.notBefore ? parseNotBefore(input.notBefore, 'notBefore') : context.now()
+    for (const change of planSessions(
+      keySourcesFor(targets, containment),
+      leaked,
+      {notBefore, logoutAll: input.logoutAll ?? false},
+      containment,
+    )) {
+      calls.push(...change.plan)
+      if (change.byHand) calls.push({kind: 'manual', target: change.issuerId, description: change.byHand})
+    }
+    return calls
+  },
+  async run(input, context) {
+    const {leaked, inventory} = await prepare(input, context)
+    const containment = containmentContext(context, inventory, input.reason)
+    const notBefore = await fixedNotBefore(input, context)
+    const {targets, skipped, kids} = await chooseTargets(input.issuers, inventory, leaked, context)
+    const entries = denylistEntries(
+      leaked,
+      targets.map((issuer) => ({iss: issuer.issuer, kid: kids[issuer.id] ?? null})),
+      notBefore,
+      context.incident.id,
+    )
+    const writes = await writeDenylist(denylistSpecs(input, context), entries, containment)
+    for (const write of writes) await context.record('tokens.denylist', {...write})
+    const sessions = await revokeSessionsAt(
+      keySourcesFor(targets, containment),
+      leaked,
+      {notBefore, logoutAll: input.logoutAll ?? false},
+      containment,
+    )
+    const outputs = sessions.map(({plan: _plan, ...change}) => change)
+    for (const change of outputs) await context.record('tokens.sessions', {...change})
+    throwOnFailures('Invalidation', [
+      ...writes.map((write) => ({issuerId: write.target, error: write.error})),
+      ...outputs.map((change) => ({issuerId: change.issuerId, error: change.error})),
+    ])
+    return {
+      thumbprint: leaked.thumbprint,
+      notBefore: notBefore.toISOString(),
+      entries: entries.length,
+      artifact: artifactPath(context),
+      denylist: writes.map(({kind, target, status, added}) => ({kind, target, status, added})),
+      sessions: outputs,
+      skipped,
+    }
+  },
+})
+
+function artifactPath(context: StepContext): string {
+  return join(context.incident.artifactsDir, DENYLIST_ARTIFACT)
+}
+
+function denylistSpecs(input: TokensInvalidateInput, context: StepContext): DenylistSpec[] {
+  const redis = input.redis ?? context.env.REDIS_URL
+  return [
+    {kind: 'file', location: artifactPath(context)},
+    ...(input.denylistFile ? [{kind: 'file' as const, location: input.denylistFile}] : []),
+    ...(redis ? [{kind: 'redis' as const, location: redis}] : []),
+  ]
+}
+
+/** The input's not-before, or the instant the step first ran in this incident (recorded once, reused on resume). */
+async function fixedNotBefore(input: TokensInvalidateInput, context: StepContext): Promise<Date> {
+  if (input.notBefore) return parseNotBefore(input.notBefore, 'notBefore')
+  const {notBefore} = await context.effect(
+    `${context.incident.id}:invalidate:${context.stepId}:not-before`,
+    'Fix the instant before which tokens are refused',
+    async () => ({notBefore: context.now().toISOString()}),
+    async () => undefined,
+  )
+  return new Date(notBefore)
+}

@@ -1,0 +1,202 @@
+// key.rotate through the engine: a real jwks-file issuer and a Keycloak realm (msw), the replacement
+// generated once per incident into the artifacts (0600), a plan that makes no call, a resume after a
+// crash between stages that never makes a second key or provider, and no private value (leaked or
+// generated) in the journal, the outputs, the artifacts or any request.
+import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {Ajv2020} from 'ajv/dist/2020.js'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import {resumeRun, startRun} from '../../../src/playbook/respond.js'
+import {keyRotate, type KeyChangeStepOutput} from '../../../src/playbook/steps/key-rotate.js'
+import {privateNeedles} from '../../core/key/samples.js'
+import {createContainmentWorld, snapshot, type ContainmentWorld} from '../../helpers/containment-world.js'
+import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
+
+const PLAYBOOK = `inputs:
+  key: {type: string, required: true}
+  issuers: {type: array, required: false}
+steps:
+  - id: rotate
+    uses: key.rotate
+    with:
+      key: "\${{ inputs.key }}"
+      issuers: "\${{ inputs.issuers }}"
+`
+
+let world: ContainmentWorld
+let home: string
+
+beforeEach(async () => {
+  world = await createContainmentWorld()
+  home = await tempHome()
+})
+
+afterEach(async () => {
+  await world.close()
+})
+
+async function rotate(inputs: Record<string, unknown>, options: {dryRun?: boolean} = {}) {
+  const playbook = await writePlaybook(home, PLAYBOOK)
+  const result = await startRun({
+    ...baseOptions(home),
+    playbook,
+    inputs: {key: world.keyFile, ...inputs},
+    inventoryPath: world.inventory,
+    dryRun: options.dryRun ?? false,
+    yes: true,
+    env: world.env,
+    registry: registryWith(),
+    ui: scriptedUi({}, false),
+  })
+  const incidentDir = join(home, 'incidents', result.incident)
+  return {result, incidentDir, artifacts: join(incidentDir, 'artifacts'), journal: await readJournal(home, result.incident)}
+}
+
+const jwksKids = async () =>
+  (JSON.parse(await readFile(world.jwksFile, 'utf8')) as {keys: Array<{kid: string}>}).keys.map((key) => key.kid)
+
+describe('key.rotate', () => {
+  it('rotates at the named issuers, keeps the new private key in the artifacts only, and journals the evidence', async () => {
+    // When the step rotates at the jwks-file issuer and the Keycloak realm
+    const {result, artifacts, journal, incidentDir} = await rotate({issuers: ['auth-main', 'sso']})
+    // Then it succeeds with outputs that fit its schema
+    const [step] = result.steps
+    expect(step?.status, JSON.stringify(step?.error)).toBe('succeeded')
+    const outputs = step?.outputs as KeyChangeStepOutput
+    expect(new Ajv2020({strict: false}).validate(keyRotate.outputSchema, outputs)).toBe(true)
+    expect(outputs.changed).toEqual(['sso', 'auth-main'])
+    // And the new private key is in the artifacts, mode 0600, and the JWKS publishes its public half
+    const keyFile = join(artifacts, 'keys', 'rotate.private.jwk.json')
+    expect(outputs.replacement).toMatchObject({privateKeyFile: keyFile, alg: 'RS256'})
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+    expect(await jwksKids()).toEqual(['other-1', outputs.replacement?.kid])
+    expect(await readFile(join(artifacts, 'jwks-file', 'auth-main.before-add.json'), 'utf8')).toBe(world.jwksText)
+    // And Keycloak signs with a provider named after the incident, the leaked one gone
+    expect(world.keycloak.components.map((component) => component.name)).toEqual([`jwkr-${result.incident}-sso`])
+    // And the journal holds the replacement's path and thumbprint, and each issuer's result
+    expect(journal.find((event) => event.type === 'key.replacement')?.data).toEqual({
+      step: 'rotate',
+      kid: outputs.replacement?.kid,
+      thumbprint: outputs.replacement?.thumbprint,
+      alg: 'RS256',
+      privateKeyFile: keyFile,
+    })
+    expect(
+      journal.filter((event) => event.type === 'key.rotate.issuer').map((event) => [event.data.issuerId, event.data.status]),
+    ).toEqual([
+      ['sso', 'changed'],
+      ['auth-main', 'changed'],
+    ])
+    // And no private value of either key is in the journal, the outputs, the other artifacts or a request
+    const generated = JSON.parse(await readFile(keyFile, 'utf8')) as Record<string, unknown>
+    const files = await snapshot(incidentDir)
+    delete files['artifacts/keys/rotate.private.jwk.json']
+    const written = [
+      JSON.stringify(journal),
+      JSON.stringify(outputs),
+      JSON.stringify(files),
+      ...world.keycloak.requests.map((item) => item.body),
+    ]
+    for (const needle of [...world.needles, ...privateNeedles(generated)]) {
+      for (const text of written) expect(text).not.toContain(needle)
+    }
+  })
+
+  it('locates the key first when no issuers are given, and acts only where it is published', async () => {
+    // When the step runs without issuers (services.locate did not say)
+    const {result} = await rotate({})
+    // Then it acted on the Auth0 tenant and the file issuer, and never called Keycloak
+    const outputs = result.steps[0]?.outputs as KeyChangeStepOutput
+    expect(outputs.issuers.map((issuer) => issuer.issuerId)).toEqual(['auth-zero', 'auth-main'])
+    expect(world.keycloak.requests).toEqual([])
+    expect(world.auth0.keys.find((key) => key.kid === 'leaked-1')?.revoked).toBe(true)
+  })
+
+  it('plans every call from the inventory alone and makes none in a dry run', async () => {
+    // Given the world as it is
+    const before = await world.snapshot()
+    // When the step is dry-run without issuers
+    const {result, journal} = await rotate({}, {dryRun: true})
+    // Then nothing was asked of any server and no file changed
+    expect(result.steps[0]?.status).toBe('planned')
+    expect(world.requests()).toEqual([])
+    expect(await world.snapshot()).toEqual(before)
+    // And the plan names the locate fetches, the key file, and each issuer's changes
+    const calls = (journal.find((event) => event.type === 'step.planned')?.data.calls ?? []) as Array<{
+      kind: string
+      target: string
+    }>
+    const targets = calls.map((call) => call.target)
+    expect(targets).toContain(`GET ${world.jwks.url('/auth-main/jwks')}`)
+    expect(calls.find((call) => call.kind === 'file' && call.target.endsWith('keys/rotate.private.jwk.json'))).toBeDefined()
+    expect(targets).toContain('POST https://tenant.eu.auth0.com/api/v2/keys/signing/rotate')
+    expect(targets).toContain('POST https://sso.example.com/admin/realms/acme/components')
+    expect(targets).toContain(world.jwksFile)
+  })
+
+  it('after a crash between stages, resumes without a second key, provider or file change', async () => {
+    // Given a rotation whose process died right after Keycloak created the new provider, before that was journaled
+    const first = await rotate({issuers: ['auth-main', 'sso']})
+    const firstOutputs = first.result.steps[0]?.outputs as KeyChangeStepOutput
+    const journalFile = join(first.incidentDir, 'journal.jsonl')
+    const lines = (await readFile(journalFile, 'utf8')).split('\n').filter(Boolean)
+    const cut = lines.findIndex((line) => line.includes('"effect.intent"') && line.includes(':rotate:sso:add-provider'))
+    expect(cut).toBeGreaterThan(0)
+    await writeFile(journalFile, `${lines.slice(0, cut + 1).join('\n')}\n`)
+    // When the incident is resumed
+    const resumed = await resumeRun({
+      ...baseOptions(home),
+      id: first.result.incident,
+      yes: true,
+      env: world.env,
+      registry: registryWith(),
+      ui: scriptedUi({}, false),
+    })
+    // Then it completes with the same replacement key
+    expect(resumed.status).toBe('completed')
+    const outputs = resumed.steps[0]?.outputs as KeyChangeStepOutput
+    expect(outputs.replacement).toEqual(firstOutputs.replacement)
+    // And Keycloak's provider was found again, not added twice
+    expect(world.keycloak.requests.filter((item) => item.method === 'POST' && item.path.endsWith('/components'))).toHaveLength(1)
+    expect(world.keycloak.components.filter((component) => component.name.startsWith('jwkr-'))).toHaveLength(1)
+    const journal = await readJournal(home, first.result.incident)
+    expect(
+      journal.find((event) => event.type === 'effect.done' && String(event.data.key).endsWith(':add-provider'))?.data.recovered,
+    ).toBe(true)
+    // And one key was generated, once: one key file, one replacement in the JWKS, the first backup kept
+    expect(
+      journal.filter((event) => event.type === 'effect.intent' && String(event.data.key).endsWith(':replacement')),
+    ).toHaveLength(1)
+    expect(await readdir(join(first.artifacts, 'keys'))).toEqual(['rotate.private.jwk.json'])
+    expect(await jwksKids()).toEqual(['other-1', firstOutputs.replacement?.kid])
+    expect(await readFile(join(first.artifacts, 'jwks-file', 'auth-main.before-add.json'), 'utf8')).toBe(world.jwksText)
+  })
+
+  it('is wired into the standard playbook after locate, with tokens.invalidate, and a dry run of it calls nothing', async () => {
+    // When the built-in playbook is dry-run with the inventory
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: 'leaked-signing-key',
+      inputs: {key: world.keyFile},
+      inventoryPath: world.inventory,
+      dryRun: true,
+      yes: true,
+      env: world.env,
+      registry: registryWith(),
+      ui: scriptedUi({}, false),
+    })
+    // Then rotate and invalidate come after locate and are planned, and no server was asked anything
+    const ids = result.steps.map((step) => step.id)
+    expect(ids.indexOf('rotate')).toBeGreaterThan(ids.indexOf('locate'))
+    expect(ids.indexOf('invalidate')).toBeGreaterThan(ids.indexOf('rotate'))
+    const byId = new Map(result.steps.map((step) => [step.id, step]))
+    expect(byId.get('rotate')).toMatchObject({status: 'planned', uses: 'key.rotate'})
+    expect(byId.get('invalidate')).toMatchObject({status: 'planned', uses: 'tokens.invalidate'})
+    expect(byId.get('rotate')?.plan?.map((call) => call.target)).toContain(
+      'POST https://sso.example.com/admin/realms/acme/components',
+    )
+    expect(world.requests()).toEqual([])
+  })
+})
