@@ -281,7 +281,9 @@ class PlaybookRun {
     const raw = new Set(definition.rawInputs ?? [])
     const input: Record<string, unknown> = {}
     for (const [name, value] of Object.entries(step.with ?? {})) {
-      input[name] = raw.has(name) ? value : interpolate(value, scope)
+      const resolved = raw.has(name) ? value : interpolate(value, scope)
+      // An expression that comes out null (an optional input not given) leaves the input out.
+      if (resolved !== null && resolved !== undefined) input[name] = resolved
     }
     const validate = this.#ajv.compile(definition.inputSchema)
     if (!validate(input)) {

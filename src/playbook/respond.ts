@@ -12,7 +12,7 @@ import type {SecretRegistry} from '../core/secrets.js'
 import {Journal} from '../incident/journal.js'
 import {acquireLock} from '../incident/lock.js'
 import {foldIncident} from '../incident/state.js'
-import {createIncident, findIncident} from '../incident/workspace.js'
+import {createIncident, findIncident, type IncidentLocation} from '../incident/workspace.js'
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
 import {builtinObservers} from './observers/index.js'
 import {loadPlaybook, resolvePlaybook, type Playbook} from './load-playbook.js'
@@ -40,6 +40,8 @@ export interface StartOptions extends RunCommonOptions {
   inventoryPath: string | null
   dryRun: boolean
   drill?: boolean
+  /** An incident folder made already (a drill's, next to its world); default: a new one. */
+  incident?: IncidentLocation
 }
 
 export interface ResumeOptions extends RunCommonOptions {
@@ -56,7 +58,8 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   const playbook = await resolvePlaybook(options.playbook, registry)
   const inputs = withDefaults(playbook, options.inputs)
   const key = typeof inputs.key === 'string' ? await identify(inputs.key, options.secrets) : null
-  const incident = await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false})
+  const incident =
+    options.incident ?? (await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false}))
   const lock = await acquireLock(incident.dir)
   const journal = await Journal.create(incident.journalPath, {secrets: options.secrets, now})
   try {

@@ -156,6 +156,16 @@ const service = {
       minimum: 0,
       description: 'How long the service may keep a removed key: the containment clock.',
     },
+    cacheBust: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      description: 'A hook that makes the service drop its cached key set at once (containment calls it after rotation).',
+      properties: {
+        url: text('The hook URL.'),
+        method: {enum: ['POST', 'PUT', 'GET'], description: 'Default POST.'},
+      },
+    },
     repo: repo('The repository of its code.'),
     logs: {
       type: 'array',

@@ -140,6 +140,7 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
     urls.push({path: ['services', index, 'jwksUri'], value: service.jwksUri})
     const probe = isRecord(service.probe) ? service.probe : {}
     urls.push({path: ['services', index, 'probe', 'url'], value: probe.url})
+    if (isRecord(service.cacheBust)) urls.push({path: ['services', index, 'cacheBust', 'url'], value: service.cacheBust.url})
     for (const [name, value] of Object.entries(isRecord(probe.headers) ? probe.headers : {})) {
       if (!CREDENTIAL_HEADER.test(name)) continue
       registerHeader(value, secrets)

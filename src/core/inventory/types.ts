@@ -61,6 +61,8 @@ export interface InventoryService {
   probe?: ServiceProbe
   /** How long the service may keep a removed key (the containment clock). */
   jwksCacheSeconds?: number
+  /** A hook that makes the service drop its cached key set at once. */
+  cacheBust?: {url: string; method?: 'POST' | 'PUT' | 'GET'}
   /** `owner/name` of the service's code. */
   repo?: string
   /** Access logs to triage tokens in (absolute once loaded: relative paths are resolved against the inventory's folder). */

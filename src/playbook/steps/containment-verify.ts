@@ -9,10 +9,11 @@ import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_INTERVAL_MS,
+  notContainedMessage,
   verifyContainment,
   type VerifyResult,
 } from '../../adapters/verify/verify-containment.js'
-import {notContainedMessage} from '../../cli/render-verify.js'
+import {parseRemovalTime, REMOVAL_TIME_PATTERN} from '../../core/containment/clock.js'
 import {DURATION_PATTERN, formatDuration, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
@@ -74,11 +75,24 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM or certificate).'},
       kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
       thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
-      untilContained: {type: 'boolean', description: 'Check again every interval until everything is contained (fails at the deadline).'},
-      deadline: {...duration, description: `With untilContained: give up after this long (default ${formatDuration(DEFAULT_DEADLINE_MS)}).`},
-      interval: {...duration, description: `With untilContained: time between checks (default ${formatDuration(DEFAULT_INTERVAL_MS)}).`},
+      untilContained: {
+        type: 'boolean',
+        description: 'Check again every interval until everything is contained (fails at the deadline).',
+      },
+      deadline: {
+        ...duration,
+        description: `With untilContained: give up after this long (default ${formatDuration(DEFAULT_DEADLINE_MS)}).`,
+      },
+      interval: {
+        ...duration,
+        description: `With untilContained: time between checks (default ${formatDuration(DEFAULT_INTERVAL_MS)}).`,
+      },
       tokenLifetime: {...duration, description: 'The longest lifetime of a token signed with the key (default 1h).'},
-      removedAt: {type: 'string', format: 'date-time', description: 'When the key left the JWKS, if the journal does not say.'},
+      removedAt: {
+        type: 'string',
+        pattern: REMOVAL_TIME_PATTERN,
+        description: 'When the key left the JWKS, if the journal does not say.',
+      },
       timeout: {...duration, description: 'Per request (default 5s).'},
     },
   },
@@ -123,13 +137,17 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
     } catch (error) {
       if (!(error instanceof JwkrError)) throw error
       const first = error.message.split('\n')[0] ?? error.message
-      return [{kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`}]
+      return [
+        {kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`},
+      ]
     }
     return plannedChecks(inventory, input)
   },
   async run(input, context) {
     if (context.inventoryPath === null) throw inventoryNotFound(null)
-    const key = leakedKeyOf(await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}))
+    const key = leakedKeyOf(
+      await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
+    )
     const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
     const intervalMs = parseDuration(input.interval ?? '15s')
     const result = await verifyContainment({
@@ -141,7 +159,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       intervalMs,
       tokenLifetimeSeconds: Math.ceil(parseDuration(input.tokenLifetime ?? '1h') / 1000),
       timeoutMs: parseDuration(input.timeout ?? '5s'),
-      removedAt: input.removedAt === undefined ? undefined : new Date(input.removedAt),
+      removedAt: input.removedAt === undefined ? undefined : parseRemovalTime(input.removedAt, 'removedAt', context.now()),
       recordedRemovals: recordedRemovals(await journalEvents(context)),
       incident: context.incident.id,
       signal: context.signal,
@@ -159,7 +177,12 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       },
     })
     const artifact = await writeArtifact(context, CONTAINMENT_ARTIFACT, result)
-    await context.record('containment.verdict', {contained: result.contained, exposed: result.exposed, unknown: result.unknown, clock: result.clock})
+    await context.record('containment.verdict', {
+      contained: result.contained,
+      exposed: result.exposed,
+      unknown: result.unknown,
+      clock: result.clock,
+    })
     if (input.untilContained === true && !result.contained) {
       throw new JwkrError('ERR_NOT_CONTAINED', notContainedMessage(result), {
         hint: [...result.advice, `The evidence is in ${artifact}.`].join('\n  '),

@@ -1,0 +1,38 @@
+// The scorecard a team reads at the end of `jwkr drill`.
+import Table from 'cli-table3'
+
+import type {DrillResult} from '../drill/run-drill.js'
+import type {Style} from './style.js'
+
+export function renderDrill(result: DrillResult, style: Style): string {
+  const card = result.scorecard
+  const verdict = card.passed ? style.green(style.bold('PASSED')) : style.red(style.bold('NOT PASSED'))
+  const services = new Table({head: ['service', 'behaviour', 'guard', 'cache (s)', 'contained', 'after (s)'], style: {head: [], border: []}})
+  for (const s of card.services) {
+    services.push([s.id, s.behaviour, s.guarded ? 'yes' : '', s.cacheSeconds ?? 'forever', s.contained ? style.green('yes') : style.red('no'), s.containedAfterSeconds ?? '—'])
+  }
+  const phases = card.phases.map((p) => `${p.phase} ${p.seconds ?? '—'}s`).join(' · ')
+  const checks = card.checks.map((c) => `  ${c.ok ? style.green('✓') : style.red('✗')} ${c.name}: expected ${String(c.expected)}, got ${String(c.actual)}`)
+  const tokens = card.tokens
+    ? `Tokens: ${card.tokens.signedWithLeakedKey ?? '—'} signed with the leaked key, ${card.tokens.forgeries ?? '—'} suspected forgeries, ${card.tokens.subjects ?? '—'} subjects.`
+    : 'Tokens: no triage ran.'
+  const messages = `Messages: ${card.messages.slackPosts} Slack posts, ${card.messages.slackUpdates} status updates, tracking issue ${card.messages.trackingIssue}; ${card.messages.drafts.length} drafts.`
+  const lines = [
+    `${style.bold(`Drill ${result.drill}`)} (scenario ${result.scenario}): ${verdict} in ${card.wallSeconds ?? '—'}s — containment ${card.contained ? 'proven' : style.red('not proven')}`,
+    `Phases: ${phases}`,
+    services.toString(),
+    tokens,
+    messages,
+    'Checks:',
+    ...checks,
+    ...(card.mistakes.length > 0 ? ['Mistakes:', ...card.mistakes.map((m) => `  - ${m}`)] : []),
+    `Reports and drafts: ${result.artifacts}`,
+    `Read it all: jwkr drill report ${result.drill}`,
+  ]
+  if (result.world.kept) {
+    lines.push(style.bold('The world is still running (--keep); stop it with Ctrl-C:'))
+    lines.push(`  issuer ${result.world.urls.issuer}  slack ${result.world.urls.slack}  github ${result.world.urls.github}`)
+    for (const s of result.world.services) lines.push(`  ${s.id} ${s.url}`)
+  }
+  return lines.join('\n')
+}

@@ -1,0 +1,132 @@
+// The drill's scorecard: how the team (and the tool) did. Everything comes from the drill incident's
+// journal, through the same report model the RCA uses, plus what the world's fake Slack and GitHub
+// saw; the scenario's `expect` says what a good response achieves.
+import type {JournalEvent} from '../incident/types.js'
+import {buildReport} from '../core/report/build-report.js'
+import type {Phase, ReportModel} from '../core/report/report-model.js'
+import type {DrillScenario} from './load-scenario.js'
+
+export interface ScoredService {
+  id: string
+  behaviour: string
+  guarded: boolean
+  cacheSeconds: number | null
+  contained: boolean
+  /** From the opening of the incident to the first probe that saw it reject the leaked key for good. */
+  containedAfterSeconds: number | null
+}
+
+export interface ScoreCheck {
+  name: string
+  expected: unknown
+  actual: unknown
+  ok: boolean
+}
+
+export interface DrillScorecard {
+  drill: string
+  scenario: string
+  /** The run's own status (completed, failed…). */
+  run: string
+  /** Every service proven contained by the end of the run. */
+  contained: boolean
+  /** Every expectation of the scenario met. */
+  passed: boolean
+  wallSeconds: number | null
+  phases: Array<{phase: Phase; seconds: number | null; status: string}>
+  services: ScoredService[]
+  tokens: {signedWithLeakedKey: number | null; forgeries: number | null; subjects: number | null} | null
+  messages: {slackPosts: number; slackUpdates: number; trackingIssue: 'created' | 'reported' | 'none'; drafts: string[]}
+  mistakes: string[]
+  checks: ScoreCheck[]
+}
+
+/** What the world saw, reduced to plain facts (so the scorecard stays a pure function). */
+export interface WorldFacts {
+  services: Array<{id: string; behaviour: string; guarded: boolean; cacheSeconds: number}>
+  slack: {posts: number; updates: number}
+  github: {issues: number}
+  /** Files the run wrote into the incident's artifacts (reports, drafts). */
+  artifacts: string[]
+}
+
+export function scoreDrill(input: {
+  events: readonly JournalEvent[]
+  scenario: DrillScenario
+  world: WorldFacts
+  runStatus: string
+  now: Date
+}): DrillScorecard {
+  const model = buildReport(input.events, {now: input.now})
+  const openedAt = model.incident.openedAt === null ? null : Date.parse(model.incident.openedAt)
+  const services = input.world.services.map((service) => scoreService(service, model, openedAt))
+  const contained = services.length > 0 && services.every((service) => service.contained)
+  const forgeries = model.triage?.suspectedForgeries ?? null
+  const trackingIssue = input.world.github.issues > 0 ? 'created' : githubFailureReported(model) ? 'reported' : 'none'
+  const privateFound = model.locate?.critical.some((finding) => /private/i.test(finding)) ?? false
+  const expect = input.scenario.expect
+  const checks: ScoreCheck[] = [
+    check('every service contained', expect.contained, contained),
+    check('forgeries detected (at least)', expect.forgeriesAtLeast, forgeries, (forgeries ?? 0) >= expect.forgeriesAtLeast),
+    check('Slack status posted', expect.slackStatusPosted, input.world.slack.posts > 0),
+    check('tracking issue', expect.trackingIssue, trackingIssue, trackingIssue === expect.trackingIssue),
+    check('JWKS serving private members found', expect.privateMembersFound, privateFound, !expect.privateMembersFound || privateFound),
+  ]
+  return {
+    drill: model.incident.id,
+    scenario: input.scenario.name,
+    run: input.runStatus,
+    contained,
+    passed: checks.every((c) => c.ok),
+    wallSeconds: seconds(model.incident.openedAt, model.incident.lastEventAt),
+    phases: model.phases.map((phase) => ({phase: phase.name, seconds: phase.durationMs === null ? null : round(phase.durationMs / 1000), status: phase.status})),
+    services,
+    tokens: model.triage
+      ? {signedWithLeakedKey: model.triage.signedWithLeakedKey, forgeries, subjects: model.triage.subjects}
+      : null,
+    messages: {slackPosts: input.world.slack.posts, slackUpdates: input.world.slack.updates, trackingIssue, drafts: input.world.artifacts},
+    mistakes: mistakesOf(model),
+    checks,
+  }
+}
+
+function scoreService(service: WorldFacts['services'][number], model: ReportModel, openedAt: number | null): ScoredService {
+  const target = model.containment?.targets.find((t) => t.kind === 'probe' && t.target === service.id)
+  const contained = target?.outcome === 'contained'
+  const since = contained && target?.since ? Date.parse(target.since) : null
+  return {
+    id: service.id,
+    behaviour: service.behaviour,
+    guarded: service.guarded,
+    cacheSeconds: Number.isFinite(service.cacheSeconds) ? service.cacheSeconds : null,
+    contained,
+    containedAfterSeconds: since !== null && openedAt !== null ? round((since - openedAt) / 1000) : null,
+  }
+}
+
+function mistakesOf(model: ReportModel): string[] {
+  const mistakes: string[] = []
+  for (const step of model.steps) {
+    if (step.status === 'failed') mistakes.push(`${step.id} failed: ${step.error?.message ?? 'no reason recorded'}`)
+    if (step.status === 'skipped' && step.reason?.includes('responder')) mistakes.push(`${step.id} was skipped by the responder`)
+    if (step.status === 'pending' || step.status === 'running') mistakes.push(`${step.id} never finished`)
+  }
+  return mistakes
+}
+
+function githubFailureReported(model: ReportModel): boolean {
+  return model.steps.some((step) => step.uses === 'notify.github' && step.status === 'failed')
+}
+
+function check(name: string, expected: unknown, actual: unknown, ok = expected === actual): ScoreCheck {
+  return {name, expected, actual, ok}
+}
+
+function seconds(from: string | null, to: string | null): number | null {
+  if (from === null || to === null) return null
+  return round((Date.parse(to) - Date.parse(from)) / 1000)
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10
+}

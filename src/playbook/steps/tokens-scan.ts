@@ -1,0 +1,167 @@
+// tokens.scan: which tokens in the logs were signed with the leaked key, and which of those the issuer
+// never issued. Valid tokens are the users to notify and the lifetime to wait out; forgeries mean the
+// key is in someone else's hands and has been used. Reads only.
+import {mkdir} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
+import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
+import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
+import {defineStep} from '../define-step.js'
+import {writeArtifact} from '../write-artifact.js'
+
+export interface TokensScanInput {
+  key: string
+  /** Log files and folders; one path, or several. */
+  paths: string | string[]
+  /** The issuer's issued jtis: valid tokens missing from it are suspected forgeries. */
+  issuedLog?: string
+  kid?: string
+  thumbprint?: string
+  since?: string
+  until?: string
+  maxExamples?: number
+}
+
+export interface TokensScanOutput extends Record<string, unknown> {
+  tokens: number
+  signedWithLeakedKey: number
+  suspectedForgery: number
+  kidMatchBadSignature: number
+  other: number
+  /** Distinct subjects of the valid tokens. */
+  subjects: number
+  /** The same as suspectedForgery: valid tokens the issuer never issued. */
+  forgeries: number
+  /** max(exp) − now over the valid tokens, in seconds (0: all expired; null: no valid token). */
+  longestRemainingLifetimeSeconds: number | null
+  /** Valid tokens with no exp. */
+  withoutExpiry: number
+  /** The summary (counts, claims, redacted examples) as JSON. */
+  artifact: string
+  /** The affected subjects as CSV (sub,count,firstSeen,lastSeen), mode 0600. */
+  subjectsArtifact: string
+}
+
+export const TOKENS_SCAN_ARTIFACT = 'tokens-scan.json'
+export const TOKENS_SUBJECTS_ARTIFACT = 'tokens-subjects.csv'
+
+const COUNT = {type: 'integer', minimum: 0}
+
+export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
+  id: 'tokens.scan',
+  title: 'Find tokens signed with the key in the logs',
+  description:
+    'Reads the given logs (plain or gzip) for JWTs whose header names the key and verifies their signatures. Valid tokens ' +
+    'tell whom to notify and how long the last of them lives; valid tokens missing from the issued log are forgeries: the ' +
+    'key is in use by someone else. Reads only.',
+  inputSchema: {
+    type: 'object',
+    required: ['key', 'paths'],
+    additionalProperties: false,
+    properties: {
+      key: {type: 'string', description: 'Path of the leaked key.'},
+      paths: {
+        type: ['array', 'string'],
+        items: {type: 'string', minLength: 1},
+        minItems: 1,
+        minLength: 1,
+        description: 'Log files and folders to scan (one path, or a list).',
+      },
+      issuedLog: {type: 'string', description: 'The jtis the issuer issued (one a line, or JSON lines with a "jti").'},
+      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
+      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      since: {
+        type: 'string',
+        description: 'Only tokens issued at or after this time (ISO 8601, epoch seconds, or 24h / 7d back).',
+      },
+      until: {type: 'string', description: 'Only tokens issued at or before this time.'},
+      maxExamples: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 100,
+        description: 'Redacted example tokens in the artifact (default 5).',
+      },
+    },
+  },
+  outputSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'tokens',
+      'signedWithLeakedKey',
+      'suspectedForgery',
+      'kidMatchBadSignature',
+      'other',
+      'subjects',
+      'forgeries',
+      'longestRemainingLifetimeSeconds',
+      'withoutExpiry',
+      'artifact',
+      'subjectsArtifact',
+    ],
+    properties: {
+      tokens: COUNT,
+      signedWithLeakedKey: COUNT,
+      suspectedForgery: COUNT,
+      kidMatchBadSignature: COUNT,
+      other: COUNT,
+      subjects: COUNT,
+      forgeries: COUNT,
+      longestRemainingLifetimeSeconds: {type: ['integer', 'null'], minimum: 0},
+      withoutExpiry: COUNT,
+      artifact: {type: 'string'},
+      subjectsArtifact: {type: 'string'},
+    },
+  },
+  sideEffects: false,
+  plan: (input) =>
+    pathsOf(input).map((path) => ({
+      kind: 'none',
+      target: path,
+      description:
+        `Read the logs under ${path} for tokens that name the key and verify their signatures` +
+        `${input.issuedLog === undefined ? '' : `, checking valid ones against ${input.issuedLog}`}; reads only.`,
+    })),
+  async run(input, context) {
+    const now = context.now()
+    const since = input.since === undefined ? null : parseTimeBound(input.since, now, 'since')
+    const until = input.until === undefined ? null : parseTimeBound(input.until, now, 'until')
+    assertWindow(since, until)
+    const key = leakedKeyOf(
+      await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
+    )
+    await mkdir(context.incident.artifactsDir, {recursive: true, mode: 0o700})
+    const subjectsArtifact = join(context.incident.artifactsDir, TOKENS_SUBJECTS_ARTIFACT)
+    const result = await scanTokens(key, pathsOf(input), {
+      secrets: context.secrets,
+      issuedLog: input.issuedLog,
+      since,
+      until,
+      maxExamples: input.maxExamples,
+      subjectsOut: subjectsArtifact,
+      now: () => now,
+      onProgress: ({bytesRead, tokens}) => context.progress({message: `${bytesRead} bytes read, ${tokens} tokens`}),
+    })
+    const artifact = await writeArtifact(context, TOKENS_SCAN_ARTIFACT, result)
+    const {counts} = result
+    return {
+      tokens: result.tokens,
+      signedWithLeakedKey: counts['signed-with-leaked-key'],
+      suspectedForgery: counts['suspected-forgery'],
+      kidMatchBadSignature: counts['kid-match-bad-signature'],
+      other: counts.other,
+      subjects: result.subjects,
+      forgeries: counts['suspected-forgery'],
+      longestRemainingLifetimeSeconds: result.longestRemainingLifetime?.seconds ?? null,
+      withoutExpiry: result.withoutExpiry,
+      artifact,
+      subjectsArtifact,
+    }
+  },
+})
+
+function pathsOf(input: TokensScanInput): string[] {
+  return typeof input.paths === 'string' ? [input.paths] : input.paths
+}
