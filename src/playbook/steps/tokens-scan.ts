@@ -34,6 +34,8 @@ export interface TokensScanOutput extends Record<string, unknown> {
   subjects: number
   /** The same as suspectedForgery: valid tokens the issuer never issued. */
   forgeries: number
+  /** The earliest iat of a suspected forgery (ISO), or null. */
+  firstForgeryAt: string | null
   /** max(exp) − now over the valid tokens, in seconds (0: all expired; null: no valid token). */
   longestRemainingLifetimeSeconds: number | null
   /** Valid tokens with no exp. */
@@ -96,6 +98,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       'other',
       'subjects',
       'forgeries',
+      'firstForgeryAt',
       'longestRemainingLifetimeSeconds',
       'withoutExpiry',
       'artifact',
@@ -109,6 +112,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       other: COUNT,
       subjects: COUNT,
       forgeries: COUNT,
+      firstForgeryAt: {type: ['string', 'null']},
       longestRemainingLifetimeSeconds: {type: ['integer', 'null'], minimum: 0},
       withoutExpiry: COUNT,
       artifact: {type: 'string'},
@@ -154,6 +158,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       other: counts.other,
       subjects: result.subjects,
       forgeries: counts['suspected-forgery'],
+      firstForgeryAt: result.firstForgeryAt,
       longestRemainingLifetimeSeconds: result.longestRemainingLifetime?.seconds ?? null,
       withoutExpiry: result.withoutExpiry,
       artifact,

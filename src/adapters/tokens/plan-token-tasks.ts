@@ -1,0 +1,215 @@
+// Turns the paths given to `jwkr tokens scan` into tasks for the workers, lazily, so that memory does
+// not grow with the input: folders are walked (recursively, streaming), a plain file becomes byte
+// ranges that workers read themselves, a gzip file (told by its magic bytes, not its name) is one
+// task, and stdin ("-") is cut into chunks between tokens and handed over.
+import {closeSync, openSync, readSync, statSync} from 'node:fs'
+import type {Readable} from 'node:stream'
+import {createGunzip} from 'node:zlib'
+
+import {ExitCode, JwkrError} from '../../core/errors.js'
+import {isTokenByte, trailingRunStart} from '../../core/tokens/find-tokens.js'
+import type {WalkCounts} from '../scan/walk-files.js'
+import type {TokenTask} from './run-token-task.js'
+
+/** A task without its id, with the source it reads and its place among that source's tasks. */
+export interface PlannedTask {
+  task: DistributiveOmit<TokenTask, 'id'>
+  source: number
+  ordinal: number
+  /** Offset of the task's first byte in its (decompressed) source. */
+  base: number
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+export interface TokenSourceInfo {
+  /** The file's path, or "stdin". */
+  path: string
+  gzip: boolean
+  /** A plain file, read in ranges: lines are counted afterwards, for the tokens shown (linesAt). */
+  plain: boolean
+}
+
+export interface PlanOptions {
+  stdin: Readable
+  /** Bytes of a plain file per range task. */
+  rangeBytes: number
+  /** Bytes of stdin per chunk task (a chunk may run up to maxTokenBytes longer, to end after a token). */
+  chunkBytes: number
+  maxTokenBytes: number
+  /** Sources in scan order; filled as the plan goes. */
+  sources: TokenSourceInfo[]
+  /** Files left out: binary data, or unreadable. */
+  skipped: {binary: number; unreadable: number}
+  /** Problems met while planning (a corrupt gzip stdin); what came before counts. */
+  problems: string[]
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b]
+/** ripgrep and git look at the first 8 KiB for a NUL byte to call a file binary. */
+const BINARY_PROBE = 8 * 1024
+
+/**
+ * Checks every path before anything is read, so a typo fails fast with exit 1.
+ *
+ * @example assertLogPaths(['/var/log/app', '-'])
+ */
+export function assertLogPaths(paths: readonly string[]): void {
+  if (paths.length === 0) {
+    throw new JwkrError('ERR_USAGE', 'No logs to scan.', {
+      hint: 'Name the log files or folders to scan, or "-" to read stdin, e.g. `jwkr tokens scan --key leaked.json /var/log/app`.',
+      exitCode: ExitCode.usage,
+    })
+  }
+  if (paths.filter((path) => path === '-').length > 1) {
+    throw new JwkrError('ERR_USAGE', 'stdin ("-") can be read only once.', {hint: 'Give "-" once.', exitCode: ExitCode.usage})
+  }
+  for (const path of paths) {
+    if (path === '-') continue
+    try {
+      statSync(path)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new JwkrError(
+        code === 'ENOENT' ? 'ERR_INPUT_NOT_FOUND' : 'ERR_INPUT_UNREADABLE',
+        code === 'ENOENT' ? `No such file or directory: ${path}.` : `Cannot read ${path}${code ? ` (${code})` : ''}.`,
+        {hint: 'Name the log files or folders to scan, or "-" to read stdin.'},
+      )
+    }
+  }
+}
+
+/** Every task of every path, in order. */
+export async function* planTokenTasks(paths: readonly string[], options: PlanOptions): AsyncGenerator<PlannedTask> {
+  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
+  for (const path of paths) {
+    if (path === '-') {
+      yield* stdinTasks(options)
+      continue
+    }
+    if (statSync(path).isFile()) {
+      yield* fileTasks(path, options)
+      continue
+    }
+    // Logs sit in hidden and ignored places as often as anywhere: search everything, follow no links.
+    // (Loaded here: the walker brings a .gitignore parser that a single file does not need.)
+    const {walkFiles} = await import('../scan/walk-files.js')
+    for (const file of walkFiles([path], {hidden: true, gitignore: false}, counts)) yield* fileTasks(file, options)
+  }
+  options.skipped.unreadable += counts.unreadable
+}
+
+function* fileTasks(path: string, options: PlanOptions): Generator<PlannedTask> {
+  let size: number
+  let head: Buffer
+  try {
+    const fd = openSync(path, 'r')
+    try {
+      size = statSync(path).size
+      head = Buffer.alloc(Math.min(BINARY_PROBE, size))
+      head = head.subarray(0, readSync(fd, head, 0, head.length, 0))
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    options.skipped.unreadable++
+    return
+  }
+  const gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
+  if (!gzip && head.includes(0)) {
+    options.skipped.binary++
+    return
+  }
+  const source = options.sources.push({path, gzip, plain: !gzip}) - 1
+  if (gzip) {
+    yield {task: {kind: 'gzip', path}, source, ordinal: 0, base: 0}
+    return
+  }
+  let ordinal = 0
+  for (let start = 0; start < size || ordinal === 0; start += options.rangeBytes) {
+    const end = Math.min(size, start + options.rangeBytes)
+    yield {task: {kind: 'range', path, start, end}, source, ordinal: ordinal++, base: start}
+  }
+}
+
+/**
+ * Where to cut the next chunk of stdin, or 0 to wait for more: after the last byte of the first
+ * chunkBytes that cannot be part of a token; when those bytes are all one run, after the run (once
+ * its end has come), or right there if the run is longer than any token.
+ */
+function cutAt(text: Buffer, {chunkBytes, maxTokenBytes}: {chunkBytes: number; maxTokenBytes: number}): number {
+  if (text.length < chunkBytes) return 0
+  const cut = trailingRunStart(text, 0, chunkBytes)
+  if (cut > 0) return cut
+  const runEnd = text.findIndex((byte) => !isTokenByte(byte))
+  if (runEnd !== -1 && runEnd <= maxTokenBytes) return runEnd
+  return runEnd === -1 && text.length <= maxTokenBytes ? 0 : chunkBytes
+}
+
+/**
+ * Chunks of stdin (decompressed when it is gzip), each cut after the last byte that cannot be part
+ * of a token, so no token is split; a run longer than a chunk is cut anyway (no token is that long).
+ */
+async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
+  const source = options.sources.length
+  const chunks = (options.stdin as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]()
+  const first = await chunks.next()
+  const firstChunk = first.done ? Buffer.alloc(0) : toBuffer(first.value)
+  const gzip = firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]
+  options.sources.push({path: 'stdin', gzip, plain: false})
+  const input = gzip ? gunzipped(firstChunk, chunks) : rest(firstChunk, chunks)
+  let pending: Buffer[] = []
+  let pendingBytes = 0
+  let ordinal = 0
+  let base = 0
+  let insideRun = false
+  const take = (from: Buffer, length: number): PlannedTask => {
+    const data = new Uint8Array(length)
+    data.set(from.subarray(0, length))
+    const planned: PlannedTask = {task: {kind: 'bytes', data, startsInsideRun: insideRun}, source, ordinal: ordinal++, base}
+    insideRun = length > 0 && trailingRunStart(from, 0, length) < length
+    base += length
+    return planned
+  }
+  try {
+    for await (const chunk of input) {
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      if (pendingBytes < options.chunkBytes) continue
+      let joined = Buffer.concat(pending)
+      for (let length = cutAt(joined, options); length > 0; length = cutAt(joined, options)) {
+        yield take(joined, length)
+        joined = joined.subarray(length)
+      }
+      pending = [joined]
+      pendingBytes = joined.length
+    }
+  } catch {
+    options.problems.push(
+      `stdin: the ${gzip ? 'gzip data is truncated or corrupt' : 'input could not be read'}; the tokens before that point are counted.`,
+    )
+  }
+  if (pendingBytes > 0 || ordinal === 0) yield take(Buffer.concat(pending), pendingBytes)
+}
+
+async function* rest(first: Buffer, chunks: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+  if (first.length > 0) yield first
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield toBuffer(next.value)
+}
+
+async function* gunzipped(first: Buffer, chunks: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip()
+  const feed = (async () => {
+    for await (const chunk of rest(first, chunks)) {
+      if (!gunzip.write(chunk)) await new Promise((resolve) => gunzip.once('drain', resolve))
+    }
+    gunzip.end()
+  })()
+  feed.catch((error: unknown) => gunzip.destroy(error as Error))
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk
+  await feed
+}
+
+function toBuffer(chunk: Buffer | string): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+}

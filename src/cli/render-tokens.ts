@@ -1,0 +1,164 @@
+// The human report of `jwkr tokens scan`: the verdict, a table of counts per class, who and what the
+// valid tokens cover, a few examples (signature removed), and what to do next. Claims come from
+// tokens that may be forged: control characters are replaced before they reach a terminal.
+import Table from 'cli-table3'
+
+import type {TokenScanResult} from '../adapters/tokens/scan-tokens.js'
+import {formatSize} from '../adapters/scan/parse-size.js'
+import {formatDuration} from '../core/duration.js'
+import type {Style} from './style.js'
+
+const LISTED = 5
+
+/**
+ * @example this.log(renderTokens(result, this.style))
+ */
+export function renderTokens(result: TokenScanResult, style: Style): string {
+  const {counts} = result
+  const valid = counts['signed-with-leaked-key'] + counts['suspected-forgery']
+  const blocks = [
+    `${style.bold('Leaked key')} ${result.key.thumbprint ?? ''}${result.key.kid === null ? '' : style.dim(` (kid ${clean(result.key.kid)})`)}`,
+  ]
+  blocks.push(verdict(result, style))
+  const table = new Table({head: ['tokens', 'count'], style: {head: [], border: []}})
+  table.push(
+    [style.red('suspected-forgery'), number(counts['suspected-forgery'])],
+    ['signed-with-leaked-key', number(counts['signed-with-leaked-key'])],
+    ['kid-match-bad-signature', number(counts['kid-match-bad-signature'])],
+    [style.dim('other (not this key)'), number(counts.other)],
+  )
+  if (result.window.since !== null || result.window.until !== null) {
+    table.push([style.dim('outside --since/--until'), number(counts['outside-window'])])
+  }
+  blocks.push(table.toString())
+  if (valid > 0) blocks.push(coverage(result))
+  if (result.examples.length > 0) {
+    blocks.push(
+      [
+        style.bold('Examples') + style.dim(' (signature removed: no longer usable as credentials)'),
+        ...result.examples.map((example) => `  ${example.class}  ${example.source}\n    ${example.token}`),
+      ].join('\n'),
+    )
+  }
+  blocks.push([style.bold('Next'), ...nextSteps(result).map((step) => `  - ${step}`)].join('\n'))
+  blocks.push(footer(result, style))
+  return blocks.join('\n\n')
+}
+
+function verdict(result: TokenScanResult, style: Style): string {
+  const {counts} = result
+  const valid = counts['signed-with-leaked-key'] + counts['suspected-forgery']
+  if (counts['suspected-forgery'] > 0) {
+    return style.red(
+      style.bold(
+        `${plural(counts['suspected-forgery'], 'valid token')} ${counts['suspected-forgery'] === 1 ? 'was' : 'were'} never issued by the issuer: ` +
+          'the key has been used by someone else.',
+      ),
+    )
+  }
+  if (valid > 0)
+    return style.yellow(
+      style.bold(`${plural(valid, 'token')} in the logs ${valid === 1 ? 'is' : 'are'} signed with the leaked key.`),
+    )
+  if (counts['kid-match-bad-signature'] > 0) {
+    return style.yellow(
+      `No valid token signed with the key, but ${plural(counts['kid-match-bad-signature'], 'token')} claim it with a bad signature.`,
+    )
+  }
+  return style.green('No token in the logs is signed with the leaked key.')
+}
+
+function coverage(result: TokenScanResult): string {
+  const lines = [
+    `Issued (iat) ${result.iat.first ?? 'unknown'} – ${result.iat.last ?? 'unknown'}` +
+      (result.firstForgeryAt === null ? '' : `; the first forgery ${result.firstForgeryAt}`),
+    `Subjects ${number(result.subjects)}; issuers ${listed(result.issuers)}; audiences ${listed(result.audiences)}`,
+  ]
+  const lifetime = result.longestRemainingLifetime
+  if (lifetime !== null) {
+    lines.push(
+      lifetime.seconds > 0
+        ? `The last of them expires ${lifetime.expires ?? 'far in the future'} (in ${humanDuration(lifetime.seconds)}).`
+        : 'All of them have expired.',
+    )
+  }
+  if (result.withoutExpiry > 0) {
+    lines.push(
+      `${plural(result.withoutExpiry, 'token')} ${result.withoutExpiry === 1 ? 'has' : 'have'} no exp: never expiring by themselves.`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function nextSteps(result: TokenScanResult): string[] {
+  const {counts} = result
+  const valid = counts['signed-with-leaked-key'] + counts['suspected-forgery']
+  const steps: string[] = []
+  if (counts['suspected-forgery'] > 0) {
+    steps.push(
+      'Treat the forgeries as an active attack: the key is in use. Contain it now (rotate, revoke, denylist) and keep these logs as evidence.',
+    )
+  }
+  if (valid > 0) {
+    steps.push(
+      result.subjectsOut === null
+        ? `Notify the ${number(result.subjects)} affected subjects: rerun with --subjects-out FILE for the list (CSV).`
+        : `Notify the ${number(result.subjects)} affected subjects listed in ${result.subjectsOut}.`,
+    )
+    if (result.issuedLog === null)
+      steps.push("Rerun with --issued-log FILE (the issuer's issued jtis) to tell forgeries from real tokens.")
+    const lifetime = result.longestRemainingLifetime
+    if (result.withoutExpiry > 0 || (lifetime !== null && lifetime.seconds > 0)) {
+      steps.push('Tokens signed with the key are still valid: denylist the key at every relying party, not only at the issuer.')
+    }
+  }
+  if (counts['kid-match-bad-signature'] > 0) {
+    steps.push(
+      'Tokens claim the key with a bad signature: someone is probing. Check that every relying party verifies signatures and pins algorithms.',
+    )
+  }
+  if (steps.length === 0)
+    steps.push('Scan the logs of every service that trusts the issuer, over the whole time the key was exposed.')
+  return steps
+}
+
+function footer(result: TokenScanResult, style: Style): string {
+  const lines = [
+    `Read ${plural(result.sources, 'file')} (${formatSize(result.bytesRead)}), found ${plural(result.tokens, 'token')}.`,
+  ]
+  if (result.mode === 'all')
+    lines.push(
+      "The key has no kid: every token header was decoded and every token whose alg fits the key verified (slower); a bad signature there cannot be told from another key's token.",
+    )
+  const {binary, unreadable} = result.skipped
+  if (binary + unreadable > 0) lines.push(`Skipped ${number(binary)} binary and ${number(unreadable)} unreadable files.`)
+  const text = style.dim(lines.join('\n'))
+  return result.problems.length === 0
+    ? text
+    : `${text}\n${result.problems.map((problem) => style.yellow(`! ${clean(problem)}`)).join('\n')}`
+}
+
+function listed(values: string[]): string {
+  if (values.length === 0) return 'none'
+  const shown = values.slice(0, LISTED).map(clean).join(', ')
+  return values.length > LISTED ? `${shown} and ${number(values.length - LISTED)} more` : shown
+}
+
+/** Claims are attacker input: no escape sequence from a forged token reaches the terminal. */
+function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+}
+
+function number(count: number): string {
+  return count.toLocaleString('en')
+}
+
+function plural(count: number, one: string): string {
+  return `${number(count)} ${count === 1 ? one : `${one}s`}`
+}
+
+/** Days beyond two days (a token valid until 2099 is not "631937h"), else hours and minutes. */
+function humanDuration(seconds: number): string {
+  return seconds >= 2 * 86_400 ? `${number(Math.floor(seconds / 86_400))} days` : formatDuration(seconds * 1000)
+}

@@ -1,0 +1,110 @@
+import {Args, Flags, type Interfaces} from '@oclif/core'
+import {JwkrCommand} from '../../cli/base-command.js'
+import {keySelectionFlags} from '../../cli/key-flags.js'
+import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {formatSize} from '../../adapters/scan/parse-size.js'
+import {scanTokens, type TokenScanResult} from '../../adapters/tokens/scan-tokens.js'
+import {defaultThreads, startTokenWorkers, type TokenWorkers} from '../../adapters/tokens/start-token-worker.js'
+import {ExitCode, JwkrError} from '../../core/errors.js'
+import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
+import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
+
+export default class TokensScan extends JwkrCommand {
+  static override summary = 'Find the tokens in logs that were signed with the leaked key.'
+  static override description =
+    'Reads log files, folders (recursively), gzip files (told by their magic bytes) or stdin ("-"), finds every compact JWT ' +
+    '(log lines, JSON, Authorization headers, query strings), and keeps those whose header names the key (kid, embedded jwk, ' +
+    "x5t). Their signatures are verified with the key's public half, ignoring exp and nbf: signed-with-leaked-key when valid, " +
+    'kid-match-bad-signature when not, and suspected-forgery when valid but missing from --issued-log. Prints counts per class, ' +
+    'when and to whom the valid tokens were issued, how long the last of them lives, and examples with the signature removed; ' +
+    'a whole token is never printed. A key without a kid (a PEM key) is looked for by verifying every token whose alg fits ' +
+    'it (slower). Uses one worker thread per core; memory stays flat whatever the input size.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --key leaked.json /var/log/gateway',
+    '<%= config.bin %> <%= command.id %> --key leaked.json access.log.gz --issued-log issued-jtis.txt --subjects-out subjects.csv',
+    'zcat access.log.*.gz | <%= config.bin %> <%= command.id %> --key leaked.json - --since 7d',
+    '<%= config.bin %> <%= command.id %> --key leaked.json logs/ --since 2024-05-01 --until 2024-05-08 --json',
+  ]
+  static override strict = false
+  static override args = {
+    path: Args.string({description: 'Log files and folders to scan, or "-" for stdin (several may be given).'}),
+  }
+  static override flags = {
+    key: Flags.string({
+      required: true,
+      description: 'The key: a file path, or the JWK/JWKS JSON or PEM itself (its public half is enough).',
+    }),
+    ...keySelectionFlags,
+    'issued-log': Flags.string({
+      description:
+        'The jtis the issuer really issued (one a line, or JSON lines with a "jti"): valid tokens missing from it are suspected forgeries.',
+    }),
+    since: Flags.string({
+      description: 'Only tokens issued (iat) at or after this time: ISO 8601, epoch seconds, or a duration back (24h, 7d).',
+    }),
+    until: Flags.string({description: 'Only tokens issued (iat) at or before this time; tokens without iat are kept.'}),
+    'subjects-out': Flags.string({
+      description:
+        'Write the affected subjects as CSV (sub,count,firstSeen,lastSeen) to this file, mode 0600: it is personal data.',
+    }),
+    'max-examples': Flags.integer({min: 0, max: 100, default: 5, description: 'Example tokens (signature removed) to show.'}),
+    threads: Flags.integer({
+      min: 0,
+      max: 64,
+      description: 'Worker threads that read and verify (default: one per core; 0 scans on the main thread).',
+    }),
+  }
+
+  async run(): Promise<TokenScanResult> {
+    const {argv, flags} = await this.parse(TokensScan)
+    // The workers load their modules while this thread reads the key (bench/tokens.mjs).
+    const workers = startTokenWorkers(flags.threads ?? defaultThreads())
+    try {
+      return await this.scan(argv.map(String), flags, workers)
+    } finally {
+      await workers.close()
+    }
+  }
+
+  private async scan(paths: string[], flags: ScanFlags, workers: TokenWorkers): Promise<TokenScanResult> {
+    const now = new Date()
+    const since = flags.since === undefined ? null : parseTimeBound(flags.since, now, '--since')
+    const until = flags.until === undefined ? null : parseTimeBound(flags.until, now, '--until')
+    assertWindow(since, until)
+    if (flags.key === '-' && paths.includes('-')) {
+      throw new JwkrError('ERR_USAGE', 'stdin cannot hold both the key and the logs.', {
+        hint: 'Pass the key as a file (--key leaked.json) when the logs come on stdin.',
+        exitCode: ExitCode.usage,
+      })
+    }
+    const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
+    // ora and the table printer load only when a person will see them: --json runs start faster (bench/).
+    const spinner =
+      !this.jsonEnabled() && process.stderr.isTTY
+        ? (await import('ora')).default({stream: process.stderr, text: 'Scanning…'}).start()
+        : null
+    try {
+      const result = await scanTokens(key, paths, {
+        secrets: this.secrets,
+        issuedLog: flags['issued-log'],
+        since,
+        until,
+        maxExamples: flags['max-examples'],
+        subjectsOut: flags['subjects-out'],
+        workers,
+        now: () => now,
+        onProgress: spinner
+          ? ({bytesRead, tokens}) =>
+              (spinner.text = `Scanning… ${formatSize(bytesRead)} read, ${tokens.toLocaleString('en')} tokens`)
+          : undefined,
+      })
+      spinner?.stop()
+      if (!this.jsonEnabled()) this.log((await import('../../cli/render-tokens.js')).renderTokens(result, this.style))
+      return result
+    } finally {
+      spinner?.stop()
+    }
+  }
+}
+
+type ScanFlags = Interfaces.InferredFlags<(typeof TokensScan)['flags']>

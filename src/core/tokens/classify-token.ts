@@ -1,0 +1,66 @@
+// What a token that points at the leaked key means for the incident, from its verified signature and
+// (when the issuer's log of issued tokens is known) whether the issuer really issued it.
+import type {KeyReference} from './key-reference.js'
+
+export const TOKEN_CLASSES = ['suspected-forgery', 'signed-with-leaked-key', 'kid-match-bad-signature'] as const
+
+/**
+ * - `signed-with-leaked-key`: the signature verifies with the leaked key (and the issuer issued it,
+ *   when an issued log is given);
+ * - `suspected-forgery`: the signature verifies, but the issued log has no such `jti` (or it has none):
+ *   someone else holds the key and used it;
+ * - `kid-match-bad-signature`: the header claims the key, the signature is not the key's.
+ */
+export type TokenClass = (typeof TOKEN_CLASSES)[number]
+
+/** The claims the summary is made of; anything else in the payload is left alone. */
+export interface TokenClaims {
+  sub: string | null
+  iss: string | null
+  aud: string[]
+  /** Seconds since the epoch. */
+  iat: number | null
+  exp: number | null
+  jti: string | null
+}
+
+/** What a worker found out about one token that points at the key. */
+export interface TokenVerdict {
+  reference: KeyReference
+  /** The signature verifies with the leaked key. */
+  valid: boolean
+  claims: TokenClaims
+  /** header.payload: the token without its signature, safe to show. */
+  unsigned: string
+}
+
+/**
+ * @example classifyToken({reference: 'kid', valid: true, claims, unsigned}, new Set(['a1'])) // 'signed-with-leaked-key' when claims.jti is 'a1'
+ * @returns null for a token checked only because its alg fits a key without kid, and not signed by it (counted with the others).
+ */
+export function classifyToken(verdict: TokenVerdict, issued: ReadonlySet<string> | null): TokenClass | null {
+  if (!verdict.valid) return verdict.reference === 'algorithm' ? null : 'kid-match-bad-signature'
+  if (issued !== null && (verdict.claims.jti === null || !issued.has(verdict.claims.jti))) return 'suspected-forgery'
+  return 'signed-with-leaked-key'
+}
+
+/**
+ * The claims of a decoded payload, tolerating any shape (a forged token's payload is attacker input).
+ *
+ * @example claimsOf({sub: 'u1', aud: 'api', iat: 1700000000}) // {sub: 'u1', iss: null, aud: ['api'], iat: 1700000000, exp: null, jti: null}
+ */
+export function claimsOf(payload: unknown): TokenClaims {
+  const record =
+    payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : {}
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
+  const time = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
+  const aud = Array.isArray(record.aud) ? record.aud.filter((item): item is string => typeof item === 'string') : []
+  return {
+    sub: text(record.sub),
+    iss: text(record.iss),
+    aud: typeof record.aud === 'string' ? [record.aud] : aud,
+    iat: time(record.iat),
+    exp: time(record.exp),
+    jti: text(record.jti),
+  }
+}

@@ -1,0 +1,104 @@
+import {mkdir, mkdtemp, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Readable} from 'node:stream'
+import {gzipSync} from 'node:zlib'
+
+import {describe, expect, it} from 'vitest'
+
+import {
+  planTokenTasks,
+  type PlannedTask,
+  type PlanOptions,
+  type TokenSourceInfo,
+} from '../../../src/adapters/tokens/plan-token-tasks.js'
+import {isTokenByte} from '../../../src/core/tokens/find-tokens.js'
+
+const TOKEN = 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhIn0.c2lnbmF0dXJlLWJ5dGVzLWdvLWhlcmU'
+
+function options(stdin: Readable, sizes: Partial<PlanOptions> = {}): PlanOptions & {sources: TokenSourceInfo[]} {
+  return {
+    stdin,
+    rangeBytes: 1000,
+    chunkBytes: 1000,
+    maxTokenBytes: 200,
+    sources: [],
+    skipped: {binary: 0, unreadable: 0},
+    problems: [],
+    ...sizes,
+  }
+}
+
+async function plan(paths: string[], planOptions: PlanOptions): Promise<PlannedTask[]> {
+  const tasks: PlannedTask[] = []
+  for await (const task of planTokenTasks(paths, planOptions)) tasks.push(task)
+  return tasks
+}
+
+describe('planTokenTasks', () => {
+  it('cuts stdin into bounded chunks that end between tokens, in order, losing no byte', async () => {
+    // Given 3 MiB on stdin in 64 KiB pieces: lines with tokens, and one run of token characters longer than any token
+    const line = (i: number): string => `${i} GET /x?access_token=${TOKEN}&n=${i} "${TOKEN}",${TOKEN}\n`
+    const text = Buffer.from(Array.from({length: 12_000}, (_, i) => line(i)).join('') + 'A'.repeat(5000) + ` ${TOKEN}\n`)
+    const pieces = Array.from({length: Math.ceil(text.length / 65536)}, (_, i) => text.subarray(i * 65536, (i + 1) * 65536))
+    // When it is planned in 4 KiB chunks, tokens of at most 512 bytes
+    const planOptions = options(Readable.from(pieces), {chunkBytes: 4096, maxTokenBytes: 512})
+    const tasks = await plan(['-'], planOptions)
+    const chunks = tasks.map(({task}) => (task.kind === 'bytes' ? Buffer.from(task.data) : Buffer.alloc(0)))
+    // Then every chunk is at most chunkBytes + maxTokenBytes, and together they are the input, in order
+    expect(Math.max(...chunks.map((chunk) => chunk.length))).toBeLessThanOrEqual(4096 + 512)
+    expect(Buffer.concat(chunks).equals(text)).toBe(true)
+    expect(tasks.map((task) => task.base)).toEqual(
+      chunks.map((_, i) => chunks.slice(0, i).reduce((sum, chunk) => sum + chunk.length, 0)),
+    )
+    expect(tasks.map((task) => task.ordinal)).toEqual(chunks.map((_, i) => i))
+    // And a chunk ends inside a run only in the run too long to be a token, and then the next one says so
+    const insideRun = tasks.map(({task}) => task.kind === 'bytes' && task.startsInsideRun)
+    chunks.forEach((chunk, i) => {
+      if (i + 1 < chunks.length && isTokenByte(chunk[chunk.length - 1] as number)) {
+        expect(insideRun[i + 1]).toBe(true)
+        expect(chunk.subarray(-600).every((byte) => byte === 0x41)).toBe(true)
+      }
+    })
+    expect(planOptions.sources).toEqual([{path: 'stdin', gzip: false, plain: false}])
+  })
+
+  it('decompresses gzip stdin, told by its magic bytes', async () => {
+    const text = Buffer.from(`a ${TOKEN}\n`.repeat(500))
+    const planOptions = options(Readable.from([gzipSync(text)]))
+    const tasks = await plan(['-'], planOptions)
+    expect(
+      Buffer.concat(tasks.map(({task}) => (task.kind === 'bytes' ? Buffer.from(task.data) : Buffer.alloc(0)))).equals(text),
+    ).toBe(true)
+    expect(planOptions.sources).toEqual([{path: 'stdin', gzip: true, plain: false}])
+  })
+
+  it('splits a plain file into ranges, keeps a gzip file whole, skips a binary one, and walks folders deeply', async () => {
+    // Given a folder with a 2,500-byte log, a gzip log named .txt, an empty log, and a binary file, nested
+    const dir = await mkdtemp(join(tmpdir(), 'jwkr-plan-'))
+    await mkdir(join(dir, 'a', 'b'), {recursive: true})
+    await writeFile(join(dir, 'app.log'), 'x'.repeat(2500))
+    await writeFile(join(dir, 'a', 'b', 'old.txt'), gzipSync('hello'))
+    await writeFile(join(dir, 'a', 'empty.log'), '')
+    await writeFile(join(dir, 'a', 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 1]))
+    const planOptions = options(Readable.from([]))
+    // When it is planned in 1,000-byte ranges
+    const tasks = await plan([dir], planOptions)
+    // Then the plain log is three ranges covering it, the gzip file one task, the empty log one empty range
+    const described = tasks.map(({task, source, ordinal}) => ({
+      ...task,
+      path: task.kind === 'bytes' ? '' : task.path.slice(dir.length),
+      source,
+      ordinal,
+    }))
+    expect(described.sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : a.path < b.path ? -1 : 1))).toEqual([
+      {kind: 'gzip', path: '/a/b/old.txt', source: expect.any(Number), ordinal: 0},
+      {kind: 'range', path: '/a/empty.log', start: 0, end: 0, source: expect.any(Number), ordinal: 0},
+      {kind: 'range', path: '/app.log', start: 0, end: 1000, source: expect.any(Number), ordinal: 0},
+      {kind: 'range', path: '/app.log', start: 1000, end: 2000, source: expect.any(Number), ordinal: 1},
+      {kind: 'range', path: '/app.log', start: 2000, end: 2500, source: expect.any(Number), ordinal: 2},
+    ])
+    expect(new Set(described.map((task) => task.source)).size).toBe(3)
+    expect(planOptions.skipped).toEqual({binary: 1, unreadable: 0})
+  })
+})

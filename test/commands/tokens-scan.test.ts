@@ -1,0 +1,165 @@
+// `jwkr tokens scan` end to end on the committed log fixtures: what a responder reads, the --json
+// document, the subjects CSV, the window, stdin through the real binary, the errors, and that no whole
+// token, signature or private value of the key is ever printed.
+import {spawnSync} from 'node:child_process'
+import {mkdtemp, readFile, stat} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gzipSync} from 'node:zlib'
+
+import {describe, expect, it} from 'vitest'
+
+import type {TokenScanResult} from '../../src/adapters/tokens/scan-tokens.js'
+import {leakedNeedles} from '../core/key/samples.js'
+import {EXPECTED, ISSUED_TXT, keyFile, keyNeedles, LOGS, sourcesOf, tokenNeedles} from '../adapters/tokens/token-fixtures.js'
+import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
+
+function scan(...args: string[]) {
+  const key = args.includes('--key') ? [] : ['--key', keyFile('rs256')]
+  return run<TokenScanResult>(['tokens', 'scan', ...key, '--threads', '0', ...args])
+}
+
+describe('jwkr tokens scan', () => {
+  it('prints the verdict, the counts per class, who is affected, examples and what to do next', async () => {
+    // Given the logs and the issuer's issued jtis
+    // When they are scanned for the leaked RS256 key
+    const {stdout, stderr, error} = await scan(LOGS, '--issued-log', ISSUED_TXT)
+    // Then the forgery comes first, as the verdict
+    expect(exitCodeOf(error)).toBe(0)
+    expect(stderr).toBe('')
+    expect(stdout).toContain('1 valid token was never issued by the issuer: the key has been used by someone else.')
+    // And a table counts each class
+    expect(stdout).toMatch(/suspected-forgery\s+│ 1 /)
+    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 6 /)
+    expect(stdout).toMatch(/kid-match-bad-signature\s+│ 3 /)
+    expect(stdout).toMatch(/other \(not this key\)\s+│ 10 /)
+    // And the valid tokens are summed up
+    expect(stdout).toContain(
+      'Issued (iat) 2024-05-01T10:00:00.000Z – 2024-05-09T10:00:00.000Z; the first forgery 2024-05-02T10:00:00.000Z',
+    )
+    expect(stdout).toContain('Subjects 5; issuers https://auth.example.com; audiences api.example.com')
+    expect(stdout).toMatch(/The last of them expires 2099-01-01T00:00:00\.000Z \(in [\d,]+ days\)\./)
+    expect(stdout).toContain('1 token has no exp')
+    // And examples show where, without their signature
+    expect(stdout).toContain(`suspected-forgery  ${sourcesOf('rsBob')[0]}`)
+    // And the next steps say what to do
+    expect(stdout).toContain('Treat the forgeries as an active attack')
+    expect(stdout).toContain('Notify the 5 affected subjects: rerun with --subjects-out FILE')
+    expect(stdout).toContain('someone is probing')
+    expect(stdout).toContain(`Read 5 files (`)
+    expect(stdout).toContain('found 20 tokens.')
+  })
+
+  it('prints one JSON document with the same data under --json', async () => {
+    const {stdout, result, error} = await scan(LOGS, '--issued-log', ISSUED_TXT, '--max-examples', '2', '--json')
+    expect(exitCodeOf(error)).toBe(0)
+    const document = JSON.parse(stdout) as TokenScanResult
+    expect(document).toEqual(result)
+    expect(document).toMatchObject({
+      key: {kid: 'leaked-rs256-2024'},
+      mode: 'named',
+      tokens: EXPECTED.rs256.tokens,
+      counts: {'suspected-forgery': 1, 'signed-with-leaked-key': 6, 'kid-match-bad-signature': 3, other: 10, 'outside-window': 0},
+      subjects: 5,
+      issuedLog: {path: ISSUED_TXT, jtis: 10},
+      subjectsOut: null,
+    })
+    expect(document.examples).toHaveLength(2)
+    // An example is header.payload: two parts, no signature
+    for (const example of document.examples) expect(example.token.split('.')).toHaveLength(2)
+  })
+
+  it('writes the affected subjects to --subjects-out (mode 0600) and points to it', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'jwkr-subjects-')), 'subjects.csv')
+    const {stdout, error} = await scan(LOGS, '--subjects-out', out)
+    expect(exitCodeOf(error)).toBe(0)
+    expect(stdout).toContain(`Notify the 5 affected subjects listed in ${out}.`)
+    const rows = (await readFile(out, 'utf8')).trim().split('\r\n')
+    expect(rows[0]).toBe('sub,count,firstSeen,lastSeen')
+    expect(rows.slice(1).map((row) => row.split(',')[0])).toEqual(EXPECTED.rs256.subjects)
+    expect((await stat(out)).mode & 0o777).toBe(0o600)
+  })
+
+  it('keeps to the --since/--until window, and shows what fell outside it', async () => {
+    const {stdout, error} = await scan(LOGS, '--since', '2024-05-02', '--until', '2024-05-05T10:00:00Z')
+    expect(exitCodeOf(error)).toBe(0)
+    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 3 /)
+    expect(stdout).toMatch(/outside --since\/--until\s+│ 4 /)
+    const json = await scan(LOGS, '--since', '2024-05-02', '--json')
+    expect((json.result as TokenScanResult).window).toEqual({since: '2024-05-02T00:00:00.000Z', until: null})
+  })
+
+  it('never prints a whole token, a signature or a private value of the key, in text or JSON', async () => {
+    const needles = [...tokenNeedles(), ...keyNeedles('rs256')]
+    for (const json of [false, true]) {
+      const {stdout, stderr, error} = await scan(
+        LOGS,
+        '--issued-log',
+        ISSUED_TXT,
+        '--max-examples',
+        '100',
+        ...(json ? ['--json'] : []),
+      )
+      expect(exitCodeOf(error)).toBe(0)
+      expect(stdout).toContain('eyJhbGciOiJSUzI1NiIsImtpZCI6ImxlYWtlZC1yczI1Ni0yMDI0In0.')
+      expect(leakedNeedles(stdout + stderr, needles)).toEqual([])
+    }
+  })
+
+  it('says so when no token is signed with the key', async () => {
+    const {stdout, error} = await scan(join(LOGS, 'proxy.log'), '--key', keyFile('es256'))
+    expect(exitCodeOf(error)).toBe(0)
+    expect(stdout).toContain('No token in the logs is signed with the leaked key.')
+    expect(stdout).toContain('Scan the logs of every service that trusts the issuer')
+  })
+
+  it.each([
+    [['nope.log'], 1, /^Error: No such file or directory: nope\.log\.\n→ Name the log files/],
+    [[], 2, /^Error: No logs to scan\.\n→ /],
+    [[LOGS, '--since', 'last tuesday'], 2, /^Error: --since 'last tuesday' is not a time\.\n→ Give an ISO 8601/],
+    [
+      [LOGS, '--since', '2024-05-09', '--until', '2024-05-01'],
+      2,
+      /^Error: --since \(2024-05-09T00:00:00\.000Z\) is after --until/,
+    ],
+    [[LOGS, '--issued-log', 'missing.txt'], 1, /^Error: Cannot read the issued log missing\.txt \(ENOENT\)\.\n→ /],
+  ])('fails with a message and a hint for %j (exit %i)', async (args, exitCode, message) => {
+    const {stdout, stderr, error} = await scan(...args)
+    expect(exitCodeOf(error)).toBe(exitCode)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(message)
+  })
+})
+
+describe('jwkr tokens scan - (stdin, end to end through bin/dev.js)', () => {
+  function jwkr(args: string[], input: Buffer): {stdout: string; stderr: string; status: number | null} {
+    const result = spawnSync(process.execPath, [join(projectRoot, 'bin/dev.js'), 'tokens', 'scan', ...args], {
+      cwd: projectRoot,
+      input,
+      encoding: 'utf8',
+      env: {...process.env, NO_COLOR: '1', DEBUG: ''},
+      timeout: 60_000,
+    })
+    return {stdout: result.stdout, stderr: result.stderr, status: result.status}
+  }
+
+  it('reads logs piped into stdin, gzip or not, on worker threads', async () => {
+    const text = await readFile(join(LOGS, 'access.log'))
+    for (const input of [text, gzipSync(text)]) {
+      const {stdout, stderr, status} = jwkr(['--key', keyFile('rs256'), '-', '--json'], input)
+      expect({status, stderr}).toEqual({status: 0, stderr: ''})
+      const result = JSON.parse(stdout) as TokenScanResult
+      expect(result.counts).toMatchObject({'signed-with-leaked-key': 2, 'kid-match-bad-signature': 1, other: 2})
+      expect(result.examples.map((example) => example.source)).toEqual(['stdin:2', 'stdin:5', 'stdin:4'])
+      expect(result.io.threads).toBeGreaterThan(0)
+      expect(leakedNeedles(stdout, [...tokenNeedles(), ...keyNeedles('rs256')])).toEqual([])
+    }
+  })
+
+  it('refuses to read both the key and the logs from stdin', () => {
+    const {stdout, stderr, status} = jwkr(['--key', '-', '-'], Buffer.alloc(0))
+    expect(status).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^Error: stdin cannot hold both the key and the logs\.\n→ /)
+  })
+})

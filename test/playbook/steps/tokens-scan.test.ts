@@ -1,0 +1,122 @@
+import {Ajv2020} from 'ajv/dist/2020.js'
+import {readFile, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import type {TokenScanResult} from '../../../src/adapters/tokens/scan-tokens.js'
+import {startRun} from '../../../src/playbook/respond.js'
+import {tokensScan} from '../../../src/playbook/steps/tokens-scan.js'
+import {leakedNeedles} from '../../core/key/samples.js'
+import {EXPECTED, ISSUED_JSONL, keyFile, keyNeedles, LOGS, tokenNeedles} from '../../adapters/tokens/token-fixtures.js'
+import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
+
+const PLAYBOOK = `inputs:
+  key: {type: string, required: true}
+  logs: {type: array, required: true}
+  issued: {type: string, required: true}
+steps:
+  - id: tokens
+    uses: tokens.scan
+    with:
+      key: "\${{ inputs.key }}"
+      paths: "\${{ inputs.logs }}"
+      issuedLog: "\${{ inputs.issued }}"
+`
+
+async function runTokens(logs: unknown, dryRun = false) {
+  const home = await tempHome()
+  const file = await writePlaybook(home, PLAYBOOK)
+  const result = await startRun({
+    ...baseOptions(home),
+    playbook: file,
+    inputs: {key: keyFile('rs256'), logs, issued: ISSUED_JSONL},
+    dryRun,
+    registry: registryWith(),
+    ui: scriptedUi({}, false),
+  })
+  return {home, result, journal: await readJournal(home, result.incident)}
+}
+
+describe('tokens.scan', () => {
+  it('counts the classes, writes the summary and the subjects as artifacts, and never writes a token or a private value', async () => {
+    // When the step scans the fixture logs with the issued log
+    const before = Date.now()
+    const {result, journal} = await runTokens([LOGS])
+    // Then it succeeds with outputs that fit its schema
+    const [step] = result.steps
+    expect(step?.status).toBe('succeeded')
+    const outputs = step?.outputs as Record<string, unknown>
+    expect(new Ajv2020({strict: false}).validate(tokensScan.outputSchema, outputs)).toBe(true)
+    expect(outputs).toMatchObject({
+      tokens: EXPECTED.rs256.tokens,
+      signedWithLeakedKey: EXPECTED.rs256.signed,
+      suspectedForgery: 1,
+      forgeries: 1,
+      firstForgeryAt: '2024-05-02T10:00:00.000Z',
+      kidMatchBadSignature: 3,
+      other: 10,
+      subjects: 5,
+      withoutExpiry: 1,
+    })
+    // And the longest remaining lifetime runs to the token that expires on 2099-01-01
+    const lifetime = outputs.longestRemainingLifetimeSeconds as number
+    expect(Math.abs(lifetime - (Date.UTC(2099, 0, 1) - before) / 1000)).toBeLessThan(120)
+    // And the summary and the subjects sit in the artifacts, readable by the user only
+    const summary = JSON.parse(await readFile(outputs.artifact as string, 'utf8')) as TokenScanResult
+    expect(outputs.artifact).toMatch(/artifacts\/tokens-scan\.json$/)
+    expect(summary.counts['suspected-forgery']).toBe(1)
+    expect(summary.subjectsOut).toBe(outputs.subjectsArtifact)
+    const csv = await readFile(outputs.subjectsArtifact as string, 'utf8')
+    expect(
+      csv
+        .split('\r\n')
+        .slice(1, -1)
+        .map((row) => row.split(',')[0]),
+    ).toEqual(EXPECTED.rs256.subjects)
+    for (const artifact of [outputs.artifact, outputs.subjectsArtifact])
+      expect((await stat(artifact as string)).mode & 0o777).toBe(0o600)
+    // And no whole token, signature or private value is in the journal or an artifact
+    const needles = [...tokenNeedles(), ...keyNeedles('rs256')]
+    expect(leakedNeedles(JSON.stringify(journal) + JSON.stringify(summary) + csv, needles)).toEqual([])
+  })
+
+  it('takes a single path as well as a list', async () => {
+    const {result} = await runTokens(join(LOGS, 'proxy.log'))
+    expect(result.steps[0]?.outputs).toMatchObject({tokens: 4, suspectedForgery: 1, kidMatchBadSignature: 1, other: 2})
+  })
+
+  it('plans one read per path and reads nothing in a dry run', async () => {
+    const {result, home} = await runTokens([LOGS, join(LOGS, 'access.log')], true)
+    expect(result.steps[0]?.status).toBe('planned')
+    expect(result.steps[0]?.plan?.map((call) => [call.kind, call.target])).toEqual([
+      ['none', LOGS],
+      ['none', join(LOGS, 'access.log')],
+    ])
+    expect(result.steps[0]?.plan?.[0]?.description).toContain(`checking valid ones against ${ISSUED_JSONL}; reads only`)
+    await expect(stat(join(home, 'incidents', result.incident, 'artifacts', 'tokens-scan.json'))).rejects.toThrow()
+  })
+
+  it('fails with a clear error for a path that does not exist', async () => {
+    const {result} = await runTokens([join(LOGS, 'nope')])
+    expect(result.status).toBe('failed')
+    expect(result.steps[0]?.error).toMatchObject({code: 'ERR_INPUT_NOT_FOUND', message: expect.stringContaining('nope')})
+  })
+
+  it('is wired into the standard playbook: planned when logs are given, skipped otherwise', async () => {
+    for (const logs of [[LOGS], undefined]) {
+      const home = await tempHome()
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: 'leaked-signing-key',
+        inputs: logs === undefined ? {key: keyFile('rs256')} : {key: keyFile('rs256'), logs},
+        dryRun: true,
+        registry: registryWith(),
+        ui: scriptedUi({}, false),
+      })
+      const step = result.steps.find((candidate) => candidate.id === 'tokens')
+      expect(step).toMatchObject(logs === undefined ? {status: 'skipped'} : {status: 'planned', uses: 'tokens.scan'})
+      if (logs !== undefined) expect(step?.plan?.map((call) => call.target)).toEqual([LOGS])
+    }
+  })
+})
