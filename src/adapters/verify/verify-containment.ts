@@ -221,6 +221,9 @@ class VerifyRun {
       removals: [...involved].map((id) => issuerRemoval(id, this.#removalEvidence(id))),
       tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
       now,
+      contained: new Set(
+        [...probes].filter(([, evidence]) => evidence.length > 0 && evidence.every((e) => e.outcome === 'rejected')).map(([id]) => id),
+      ),
     })
     const stamp = checkedAt.toISOString()
     const services = dependents.map((service) => this.#service(service, trusted(service), jwks, probes, clock, now, stamp))

@@ -46,6 +46,8 @@ export interface ClockInput {
   removals: IssuerRemoval[]
   tokenLifetimeSeconds: number
   now: Date
+  /** Services already proven contained (their probe was rejected): nothing to wait for there. */
+  contained?: ReadonlySet<string>
 }
 
 export interface ServiceClock {
@@ -72,7 +74,7 @@ export interface ContainmentClock {
   containedBy: string | null
   /** containedBy + the longest token lifetime: when the proof must be complete. */
   deadline: string | null
-  /** Milliseconds from now until containedBy (0 once passed); null when unknown. */
+  /** Milliseconds from now until the services not yet proven contained must be (0 once passed); null when unknown. */
   remainingMs: number | null
   /** The same as a duration a playbook's core.wait takes (`9m30s`); null when unknown. */
   waitFor: string | null
@@ -154,7 +156,13 @@ export function containmentClock(input: ClockInput): ContainmentClock {
   const known = services.filter((service) => service.containedBy !== null).map((service) => Date.parse(service.containedBy ?? ''))
   const complete = services.length > 0 && known.length === services.length
   const containedBy = complete ? Math.max(...known) : null
-  const remainingMs = containedBy === null ? null : Math.max(0, containedBy - input.now.getTime())
+  // A wait is sized by the services still to be proven contained: one busted early or behind the
+  // denylist need not hold the run for its (perhaps hours-long) declared cache.
+  const pending = services.filter((service) => !input.contained?.has(service.id))
+  const pendingBy = pending.map((service) => (service.containedBy === null ? null : Date.parse(service.containedBy)))
+  const remainingMs = pendingBy.includes(null)
+    ? null
+    : Math.max(0, ...pendingBy.map((at) => (at ?? 0) - input.now.getTime()))
   return {
     now: input.now.toISOString(),
     tokenLifetimeSeconds: input.tokenLifetimeSeconds,

@@ -103,6 +103,22 @@ describe('containmentClock', () => {
     })
     expect(clock).toMatchObject({remainingMs: 0, waitFor: '0ms'})
   })
+
+  it('sizes the wait by the services not yet proven contained, while containedBy stays the worst case', () => {
+    // Given a stubborn service (declared cache 10 minutes) whose cache was busted and whose probe is rejected
+    const clock = containmentClock({
+      services: [
+        {id: 'stubborn', trusts: ['auth-a'], jwksCacheSeconds: 600},
+        {id: 'normal', trusts: ['auth-a'], jwksCacheSeconds: 5},
+      ],
+      removals: [removed('auth-a', '10:00:00')],
+      tokenLifetimeSeconds: 60,
+      now: at('10:00:02'),
+      contained: new Set(['stubborn']),
+    })
+    // Then the run waits for the normal service only, and the report still knows the worst case
+    expect(clock).toMatchObject({remainingMs: 3000, waitFor: '3s', containedBy: '2024-05-01T10:10:00.000Z'})
+  })
 })
 
 describe('parseRemovalTime', () => {
