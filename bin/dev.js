@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --import tsx --disable-warning=ExperimentalWarning
 // Development entry: runs the TypeScript sources in src/ without a build. The plugins are loaded
-// here with the root's manifest ignored, so a manifest left by `npm run build` never hides a new
-// command or runs stale code.
+// here with the manifest of the root plugin ignored, so a manifest left by a build never hides a
+// new command or runs stale code.
 import {execute, Plugin} from '@oclif/core'
 import {fileURLToPath} from 'node:url'
 

@@ -19,6 +19,8 @@ export interface DrillOptions {
   services?: number
   yes: boolean
   keep: boolean
+  /** How long the proof may take before containment counts as not proven (default 60s). */
+  deadline?: string
   ui: EngineUi
   secrets: SecretRegistry
   env: Record<string, string | undefined>
@@ -41,7 +43,7 @@ export interface DrillResult {
 }
 
 /** The playbook's knobs for a world whose caches live seconds, not minutes. */
-const DRILL_INPUTS = {proveDeadline: '2m', proveInterval: '1s', tokenLifetime: '5m'}
+const DRILL_INPUTS = {proveInterval: '1s', tokenLifetime: '5m'}
 
 export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const scenario = await loadScenario(options.scenario)
@@ -64,6 +66,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         issuedLog: world.issuedLogPath,
         denylistFile: world.denylistPath,
         ...DRILL_INPUTS,
+        proveDeadline: options.deadline ?? '60s',
       },
       inventoryPath: world.inventoryPath,
       dryRun: false,

@@ -12,11 +12,17 @@ const goAhead = /Start locating and containing it\?[\s\S]*Proceed/
 describe('a guided run on a terminal', {timeout: 60_000}, () => {
   it('shows each step with its reason and plan, and proceeds when told to', async () => {
     const home = await tempHome()
-    const result = await runOnTerminal(respond(home), [
-      {waitFor: question('Identify the leaked key'), send: keys.enter},
-      {waitFor: question('Record a note'), send: keys.enter},
-      {waitFor: goAhead, send: keys.enter},
-    ])
+    const result = await runOnTerminal(
+      respond(home),
+      [
+        {waitFor: question('Identify the leaked key'), send: keys.enter},
+        {waitFor: question('Record a note'), send: keys.enter},
+        {waitFor: goAhead, send: keys.enter},
+      ],
+      {},
+      45_000,
+      keys.enter,
+    )
     expect(result.exitCode).toBe(0)
     expect(result.screen).toContain('Every later step matches on the key')
     expect(result.screen).toContain('Read the key and compute its thumbprint (no network).')
@@ -25,11 +31,17 @@ describe('a guided run on a terminal', {timeout: 60_000}, () => {
 
   it('skips a step when the responder picks skip', async () => {
     const home = await tempHome()
-    const result = await runOnTerminal(respond(home), [
-      {waitFor: question('Identify the leaked key'), send: keys.enter},
-      {waitFor: question('Record a note'), send: keys.down + keys.enter},
-      {waitFor: goAhead, send: keys.enter},
-    ])
+    const result = await runOnTerminal(
+      respond(home),
+      [
+        {waitFor: question('Identify the leaked key'), send: keys.enter},
+        {waitFor: question('Record a note'), send: keys.down + keys.enter},
+        {waitFor: goAhead, send: keys.enter},
+      ],
+      {},
+      45_000,
+      keys.enter,
+    )
     expect(result.exitCode).toBe(0)
     expect(result.screen).toMatch(/triage\s+│\s+core\.note\s+│\s+skipped/)
   })

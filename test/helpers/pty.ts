@@ -14,13 +14,23 @@ export interface TerminalStep {
   send: string
 }
 
+/** The footer @inquirer/prompts shows under a select: a question is waiting for an answer. */
+const PROMPT_FOOTER = /navigate • ⏎ select|\(y\/N\)|\(Y\/n\)/
+
 export interface TerminalRun {
   exitCode: number | null
   screen: string
 }
 
 /** Runs `node bin/dev.js ARGS` on a pseudo-terminal and plays the steps; resolves when it exits. */
-export async function runOnTerminal(args: string[], steps: TerminalStep[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<TerminalRun> {
+export async function runOnTerminal(
+  args: string[],
+  steps: TerminalStep[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
+  /** After the scripted steps, answer every further question with this (e.g. Enter: proceed). */
+  thenAnswer?: string,
+): Promise<TerminalRun> {
   const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
   const child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], {
     cwd: projectRoot,
@@ -48,6 +58,16 @@ export async function runOnTerminal(args: string[], steps: TerminalStep[], env: 
     from = screen.length
     await sleep(100)
     child.stdin.write(step.send)
+  }
+  if (thenAnswer !== undefined) {
+    while (child.exitCode === null && Date.now() < deadline) {
+      if (PROMPT_FOOTER.test(screen.slice(from))) {
+        from = screen.length
+        await sleep(100)
+        child.stdin.write(thenAnswer)
+      }
+      await sleep(50)
+    }
   }
   const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(1000, deadline - Date.now()))
   const exitCode = await exited

@@ -14,15 +14,14 @@ export const projectRoot = fileURLToPath(new URL('../..', import.meta.url))
 
 /** `run(['key', 'inspect', 'file.json', '--json'])`: topics and verbs first, as on the command line. */
 export async function run<T = unknown>(args: string[]) {
+  let file: string | undefined
   let split = 0
-  for (let i = args.length; i > 0; i--) {
-    if (existsSync(join(projectRoot, 'src/commands', ...args.slice(0, i)) + '.ts')) {
-      split = i
-      break
-    }
+  for (let i = args.length; i > 0 && file === undefined; i--) {
+    const base = join(projectRoot, 'src/commands', ...args.slice(0, i))
+    file = [`${base}.ts`, join(base, 'index.ts')].find((candidate) => existsSync(candidate))
+    split = i
   }
-  if (split === 0) throw new Error(`No command in src/commands for ${args.join(' ')}`)
-  const file = join(projectRoot, 'src/commands', ...args.slice(0, split)) + '.ts'
+  if (file === undefined) throw new Error(`No command in src/commands for ${args.join(' ')}`)
   const module = (await import(/* @vite-ignore */ file)) as {default: CommandClass}
   return captureOutput<T>(() => module.default.run(args.slice(split), {root: projectRoot, ignoreManifest: true}))
 }

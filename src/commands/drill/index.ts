@@ -27,6 +27,7 @@ export default class Drill extends JwkrCommand {
     services: Flags.integer({description: 'How many relying-party services (default: the scenario’s).', min: 1, max: 50}),
     yes: Flags.boolean({char: 'y', description: 'Run unattended: approve every step.'}),
     keep: Flags.boolean({description: 'Leave the world running after the drill, to explore it (Ctrl-C stops it).'}),
+    deadline: Flags.string({default: '60s', description: 'How long the proof may take before containment counts as not proven.'}),
   }
 
   async run(): Promise<DrillResult> {
@@ -42,6 +43,7 @@ export default class Drill extends JwkrCommand {
         services: flags.services,
         yes: flags.yes || !interactive,
         keep: flags.keep,
+        deadline: flags.deadline,
         ui: createEngineUi({secrets: this.secrets, interactive, quiet: this.jsonEnabled()}),
         secrets: this.secrets,
         env: process.env,

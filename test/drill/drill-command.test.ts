@@ -1,0 +1,107 @@
+// `jwkr drill` end to end: every scenario runs to the outcome it expects, a world that cannot be
+// contained ends with exit 4, the guided mode works on a terminal, and nothing is left listening.
+import {writeFile} from 'node:fs/promises'
+import {connect} from 'node:net'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {tempHome} from '../helpers/engine-harness.js'
+import {keys, runOnTerminal} from '../helpers/pty.js'
+import {exitCodeOf, run} from '../helpers/run.js'
+
+interface DrillJson {
+  drill: string
+  scenario: string
+  passed: boolean
+  contained: boolean
+  scorecard: {
+    services: Array<{id: string; contained: boolean; containedAfterSeconds: number | null}>
+    checks: Array<{name: string; ok: boolean}>
+    messages: {slackPosts: number; trackingIssue: string; drafts: string[]}
+    tokens: {forgeries: number | null} | null
+  }
+  world: {urls: Record<string, string>; services: Array<{id: string; url: string}>}
+}
+
+async function refuses(url: string): Promise<boolean> {
+  const {hostname, port} = new URL(url)
+  return new Promise((resolve) => {
+    const socket = connect({host: hostname, port: Number(port)})
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(false)
+    })
+    socket.once('error', () => resolve(true))
+  })
+}
+
+async function expectWorldClosed(result: DrillJson): Promise<void> {
+  const urls = [...Object.values(result.world.urls), ...result.world.services.map((service) => service.url)]
+  for (const url of urls) expect(await refuses(url), url).toBe(true)
+}
+
+describe('jwkr drill', {timeout: 120_000}, () => {
+  for (const scenario of ['basic', 'stubborn-cache', 'flaky-slack', 'github-outage', 'jwks-serves-private']) {
+    it(`runs the ${scenario} scenario to its expected outcome and closes its world`, async () => {
+      const home = await tempHome()
+      const {stdout, error} = await run(['drill', '--scenario', scenario, '--yes', '--json', '--home', home])
+      expect(error).toBeUndefined()
+      const result = JSON.parse(stdout) as DrillJson
+      expect(result.scorecard.checks.filter((check) => !check.ok)).toEqual([])
+      expect(result).toMatchObject({scenario, passed: true, contained: true})
+      expect(result.scorecard.services.every((service) => service.contained && service.containedAfterSeconds !== null)).toBe(true)
+      expect(result.scorecard.messages.drafts.length).toBeGreaterThan(0)
+      await expectWorldClosed(result)
+    })
+  }
+
+  it('ends with exit 4 and names the service when a relying party can never be contained', async () => {
+    // Given a scenario whose third service keeps its first key set forever and has no cache-bust hook
+    const home = await tempHome()
+    const file = join(home, 'never.yaml')
+    await writeFile(
+      file,
+      `apiVersion: jwkr/v1
+kind: DrillScenario
+name: never
+description: One service never refetches its key set.
+services: 3
+faults:
+  services:
+    - service: 3
+      behaviour: never-refetch
+expect:
+  contained: true
+`,
+    )
+    // When the drill runs with a short proof deadline
+    const {stdout, error} = await run(['drill', '--scenario', file, '--yes', '--json', '--deadline', '4s', '--home', home])
+    // Then containment is not proven, exit 4, and the scorecard says which service is exposed
+    expect(exitCodeOf(error)).toBe(4)
+    const result = JSON.parse(stdout) as DrillJson
+    expect(result.contained).toBe(false)
+    expect(result.scorecard.services.filter((service) => !service.contained).map((service) => service.id)).toHaveLength(1)
+    await expectWorldClosed(result)
+  })
+
+  it('lists its scenarios and renders a drill report with its scorecard and RCA', async () => {
+    const list = JSON.parse((await run(['drill', 'list', '--json'])).stdout) as {scenarios: Array<{name: string}>}
+    expect(list.scenarios.map((s) => s.name).sort()).toEqual(['basic', 'flaky-slack', 'github-outage', 'jwks-serves-private', 'stubborn-cache'])
+    const home = await tempHome()
+    const drill = JSON.parse((await run(['drill', '--yes', '--json', '--home', home, '--services', '2'])).stdout) as DrillJson
+    const report = await run(['drill', 'report', drill.drill, '--home', home])
+    expect(report.error).toBeUndefined()
+    expect(report.stdout).toContain('DRILL')
+    expect(report.stdout).toContain(`# Drill \`${drill.drill}\``)
+    expect(report.stdout).toMatch(/every service contained \| true \| true \| ✓/)
+    expect(report.stdout).toContain('# Root cause analysis: leaked signing key')
+  })
+
+  it('runs guided on a terminal, one question per step with side effects', async () => {
+    const home = await tempHome()
+    const result = await runOnTerminal(['drill', '--home', home, '--services', '2'], [], {}, 90_000, keys.enter)
+    expect(result.exitCode).toBe(0)
+    expect(result.screen).toContain('Rotate the key at its issuers')
+    expect(result.screen).toMatch(/Drill \S+ \(scenario basic\): PASSED/)
+  })
+})
