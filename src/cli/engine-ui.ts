@@ -87,7 +87,9 @@ export function createEngineUi(options: UiOptions): EngineUi {
       )
     },
     async confirmRepeat(step, description) {
-      write(`${style.yellow('!')} ${step.id}: jwkr cannot tell whether this already happened before the interruption: ${description}`)
+      write(
+        `${style.yellow('!')} ${step.id}: jwkr cannot tell whether this already happened before the interruption: ${description}`,
+      )
       return confirm({message: 'Do it (again)?', default: false}, context)
     },
   }
@@ -95,7 +97,9 @@ export function createEngineUi(options: UiOptions): EngineUi {
 
 export function renderPlan(plan: PlannedCall[], style: Style): string {
   if (plan.length === 0) return `  ${style.dim('(no calls)')}`
-  return plan.map((call) => `  ${style.cyan(call.kind.padEnd(7))} ${call.target}\n          ${style.dim(call.description)}`).join('\n')
+  return plan
+    .map((call) => `  ${style.cyan(call.kind.padEnd(7))} ${call.target}\n          ${style.dim(call.description)}`)
+    .join('\n')
 }
 
 function mark(outcome: StepOutcome, style: Style): string {

@@ -7,12 +7,24 @@ import type {Style} from './style.js'
 export function renderDrill(result: DrillResult, style: Style): string {
   const card = result.scorecard
   const verdict = card.passed ? style.green(style.bold('PASSED')) : style.red(style.bold('NOT PASSED'))
-  const services = new Table({head: ['service', 'behaviour', 'guard', 'cache (s)', 'contained', 'after (s)'], style: {head: [], border: []}})
+  const services = new Table({
+    head: ['service', 'behaviour', 'guard', 'cache (s)', 'contained', 'after (s)'],
+    style: {head: [], border: []},
+  })
   for (const s of card.services) {
-    services.push([s.id, s.behaviour, s.guarded ? 'yes' : '', s.cacheSeconds ?? 'forever', s.contained ? style.green('yes') : style.red('no'), s.containedAfterSeconds ?? '—'])
+    services.push([
+      s.id,
+      s.behaviour,
+      s.guarded ? 'yes' : '',
+      s.cacheSeconds ?? 'forever',
+      s.contained ? style.green('yes') : style.red('no'),
+      s.containedAfterSeconds ?? '—',
+    ])
   }
   const phases = card.phases.map((p) => `${p.phase} ${p.seconds ?? '—'}s`).join(' · ')
-  const checks = card.checks.map((c) => `  ${c.ok ? style.green('✓') : style.red('✗')} ${c.name}: expected ${String(c.expected)}, got ${String(c.actual)}`)
+  const checks = card.checks.map(
+    (c) => `  ${c.ok ? style.green('✓') : style.red('✗')} ${c.name}: expected ${String(c.expected)}, got ${String(c.actual)}`,
+  )
   const tokens = card.tokens
     ? `Tokens: ${card.tokens.signedWithLeakedKey ?? '—'} signed with the leaked key, ${card.tokens.forgeries ?? '—'} suspected forgeries, ${card.tokens.subjects ?? '—'} subjects.`
     : 'Tokens: no triage ran.'

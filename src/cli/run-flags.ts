@@ -6,7 +6,10 @@ export const homeFlag = {
 }
 
 export const approvalFlags = {
-  yes: Flags.boolean({char: 'y', description: 'Approve every step with side effects without asking (needed without a terminal).'}),
+  yes: Flags.boolean({
+    char: 'y',
+    description: 'Approve every step with side effects without asking (needed without a terminal).',
+  }),
 }
 
 export const runFlags = {

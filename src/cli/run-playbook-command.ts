@@ -29,7 +29,10 @@ export interface PlaybookCommandHost {
 }
 
 /** Runs `start` with a UI and Ctrl-C handling, prints the result, and exits with the right code. */
-export async function runPlaybookCommand(host: PlaybookCommandHost, start: (context: RunContext) => Promise<RunResult>): Promise<RunResult> {
+export async function runPlaybookCommand(
+  host: PlaybookCommandHost,
+  start: (context: RunContext) => Promise<RunResult>,
+): Promise<RunResult> {
   const controller = new AbortController()
   const onSigint = (): void => controller.abort(new JwkrError('ERR_ABORTED', 'Interrupted.'))
   process.once('SIGINT', onSigint)
@@ -71,7 +74,11 @@ export function exitCodeFor(result: RunResult): number {
 }
 
 /** `--inventory` > JWKR_INVENTORY > ./jwkr.inventory.yaml when it exists > none. */
-export function resolveInventoryPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
+export function resolveInventoryPath(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): string | null {
   const given = flag ?? env.JWKR_INVENTORY
   if (given !== undefined && given !== '') {
     const path = resolve(cwd, given)
@@ -92,7 +99,10 @@ export function parseInputs(pairs: string[] | undefined): Record<string, unknown
   for (const pair of pairs ?? []) {
     const at = pair.indexOf('=')
     if (at <= 0) {
-      throw new JwkrError('ERR_USAGE', `--input ${pair} is not NAME=VALUE.`, {hint: 'Write it like --input key=leaked.json', exitCode: ExitCode.usage})
+      throw new JwkrError('ERR_USAGE', `--input ${pair} is not NAME=VALUE.`, {
+        hint: 'Write it like --input key=leaked.json',
+        exitCode: ExitCode.usage,
+      })
     }
     const value = pair.slice(at + 1)
     inputs[pair.slice(0, at)] = /^(true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(value) ? parseJsonOr(value) : value

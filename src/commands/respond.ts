@@ -19,23 +19,29 @@ export default class Respond extends JwkrCommand {
   ]
   static override flags = {
     key: Flags.string({char: 'k', required: true, description: 'The leaked key: a file, "-" for stdin, or the key itself.'}),
-    playbook: Flags.string({char: 'p', default: 'leaked-signing-key', description: 'A built-in playbook name or a playbook file.'}),
+    playbook: Flags.string({
+      char: 'p',
+      default: 'leaked-signing-key',
+      description: 'A built-in playbook name or a playbook file.',
+    }),
     ...runFlags,
   }
 
   async run(): Promise<RunResult> {
     const {flags} = await this.parse(Respond)
     const inventoryPath = resolveInventoryPath(flags.inventory)
-    return runPlaybookCommand({command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home}, (context) =>
-      startRun({
-        ...context,
-        secrets: this.secrets,
-        yes: flags.yes,
-        playbook: flags.playbook,
-        inputs: {...parseInputs(flags.input), key: flags.key},
-        inventoryPath,
-        dryRun: flags['dry-run'],
-      }),
+    return runPlaybookCommand(
+      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
+      (context) =>
+        startRun({
+          ...context,
+          secrets: this.secrets,
+          yes: flags.yes,
+          playbook: flags.playbook,
+          inputs: {...parseInputs(flags.input), key: flags.key},
+          inventoryPath,
+          dryRun: flags['dry-run'],
+        }),
     )
   }
 }

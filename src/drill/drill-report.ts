@@ -10,10 +10,17 @@ import type {SecretRegistry} from '../core/secrets.js'
 import {findIncident} from '../incident/workspace.js'
 import type {DrillScorecard} from './scorecard.js'
 
-export async function renderDrillReport(options: {home: string; id: string; secrets: SecretRegistry; now?: Date}): Promise<{drill: string; text: string}> {
+export async function renderDrillReport(options: {
+  home: string
+  id: string
+  secrets: SecretRegistry
+  now?: Date
+}): Promise<{drill: string; text: string}> {
   const location = await findIncident(options.home, options.id)
   if (!location.drill) {
-    throw new JwkrError('ERR_USAGE', `${options.id} is an incident, not a drill.`, {hint: `Use jwkr report rca --incident ${options.id}.`})
+    throw new JwkrError('ERR_USAGE', `${options.id} is an incident, not a drill.`, {
+      hint: `Use jwkr report rca --incident ${options.id}.`,
+    })
   }
   const file = join(location.artifactsDir, 'scorecard.json')
   const scorecard = JSON.parse(
@@ -25,6 +32,13 @@ export async function renderDrillReport(options: {home: string; id: string; secr
   ) as DrillScorecard
   const templates = await loadTemplates({secrets: options.secrets})
   const card = templates.render('drill/scorecard.md', {incident: {drill: true}, scorecard})
-  const rca = await renderIncidentDocument({home: options.home, id: options.id, kind: 'rca', format: 'md', secrets: options.secrets, now: options.now})
+  const rca = await renderIncidentDocument({
+    home: options.home,
+    id: options.id,
+    kind: 'rca',
+    format: 'md',
+    secrets: options.secrets,
+    now: options.now,
+  })
   return {drill: location.id, text: `${card}\n---\n\n${rca.text}`}
 }

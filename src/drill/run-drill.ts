@@ -88,7 +88,12 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       contained: scorecard.contained,
       passed: scorecard.passed,
       scorecard,
-      world: {dir: world.dir, kept: options.keep, urls: world.urls, services: world.services.map((s) => ({id: s.id, url: s.url}))},
+      world: {
+        dir: world.dir,
+        kept: options.keep,
+        urls: world.urls,
+        services: world.services.map((s) => ({id: s.id, url: s.url})),
+      },
       steps: run.steps,
       artifacts: world.incident.artifactsDir,
     }
@@ -110,7 +115,12 @@ async function factsOf(world: World): Promise<WorldFacts> {
   const messages = world.slack.records.filter((record) => record.ok)
   const artifacts = await readdir(world.incident.artifactsDir, {recursive: true}).catch(() => [] as string[])
   return {
-    services: world.services.map((service) => ({id: service.id, behaviour: service.behaviour, guarded: service.guarded, cacheSeconds: service.cacheSeconds})),
+    services: world.services.map((service) => ({
+      id: service.id,
+      behaviour: service.behaviour,
+      guarded: service.guarded,
+      cacheSeconds: service.cacheSeconds,
+    })),
     slack: {
       posts: messages.filter((record) => record.method === 'chat.postMessage').length,
       updates: messages.filter((record) => record.method === 'chat.update').length,

@@ -70,7 +70,12 @@ export function scoreDrill(input: {
     check('forgeries detected (at least)', expect.forgeriesAtLeast, forgeries, (forgeries ?? 0) >= expect.forgeriesAtLeast),
     check('Slack status posted', expect.slackStatusPosted, input.world.slack.posts > 0),
     check('tracking issue', expect.trackingIssue, trackingIssue, trackingIssue === expect.trackingIssue),
-    check('JWKS serving private members found', expect.privateMembersFound, privateFound, !expect.privateMembersFound || privateFound),
+    check(
+      'JWKS serving private members found',
+      expect.privateMembersFound,
+      privateFound,
+      !expect.privateMembersFound || privateFound,
+    ),
   ]
   return {
     drill: model.incident.id,
@@ -79,12 +84,21 @@ export function scoreDrill(input: {
     contained,
     passed: checks.every((c) => c.ok),
     wallSeconds: seconds(model.incident.openedAt, model.incident.lastEventAt),
-    phases: model.phases.map((phase) => ({phase: phase.name, seconds: phase.durationMs === null ? null : round(phase.durationMs / 1000), status: phase.status})),
+    phases: model.phases.map((phase) => ({
+      phase: phase.name,
+      seconds: phase.durationMs === null ? null : round(phase.durationMs / 1000),
+      status: phase.status,
+    })),
     services,
     tokens: model.triage
       ? {signedWithLeakedKey: model.triage.signedWithLeakedKey, forgeries, subjects: model.triage.subjects}
       : null,
-    messages: {slackPosts: input.world.slack.posts, slackUpdates: input.world.slack.updates, trackingIssue, drafts: input.world.artifacts},
+    messages: {
+      slackPosts: input.world.slack.posts,
+      slackUpdates: input.world.slack.updates,
+      trackingIssue,
+      drafts: input.world.artifacts,
+    },
     mistakes: mistakesOf(model),
     checks,
   }

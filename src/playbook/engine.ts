@@ -85,7 +85,12 @@ export interface EngineObserver {
   name: string
   onEvent(
     event: JournalEvent,
-    context: {state: IncidentState; secrets: SecretRegistry; env: Record<string, string | undefined>; signal: AbortSignal | undefined},
+    context: {
+      state: IncidentState
+      secrets: SecretRegistry
+      env: Record<string, string | undefined>
+      signal: AbortSignal | undefined
+    },
   ): Promise<void>
 }
 
@@ -215,7 +220,8 @@ class PlaybookRun {
         `Step "${step.id}" (${definition.title}) has side effects and needs approval: rerun with --yes, or run it on a terminal.`,
       )
     }
-    const question = step.confirm === undefined ? `Run "${step.title ?? definition.title}"?` : String(interpolate(step.confirm, this.#scope()))
+    const question =
+      step.confirm === undefined ? `Run "${step.title ?? definition.title}"?` : String(interpolate(step.confirm, this.#scope()))
     const answer = await this.#o.ui.confirmStep(step, definition, plan, question)
     if (answer === 'abort') throw new StopRun('aborted', `The responder stopped the run before step "${step.id}".`)
     if (answer === 'proceed' && needsApproval) await this.#journal('step.approved', {step: step.id, by: 'responder'})
@@ -223,7 +229,11 @@ class PlaybookRun {
   }
 
   /** Runs the attempts a step's retry allows. Returns the final error, or undefined on success. */
-  async #attempts(step: PlaybookStep, definition: StepDefinition, input: Record<string, unknown>): Promise<JwkrError | undefined> {
+  async #attempts(
+    step: PlaybookStep,
+    definition: StepDefinition,
+    input: Record<string, unknown>,
+  ): Promise<JwkrError | undefined> {
     const attempts = step.retry?.attempts ?? 1
     for (let attempt = 1; ; attempt++) {
       await this.#journal('step.started', {step: step.id, uses: step.uses, attempt, input})
@@ -259,7 +269,7 @@ class PlaybookRun {
     } catch (error) {
       if (controller.signal.aborted && !this.#o.signal?.aborted) {
         throw new JwkrError('ERR_STEP_TIMEOUT', `Step "${step.id}" did not finish within its timeout.`, {
-          hint: 'Raise the step\'s timeout in the playbook, or resume the incident to try again.',
+          hint: "Raise the step's timeout in the playbook, or resume the incident to try again.",
         })
       }
       throw error
@@ -271,9 +281,13 @@ class PlaybookRun {
   #checkOutputs(definition: StepDefinition, outputs: unknown): void {
     const validate = this.#ajv.compile(definition.outputSchema)
     if (!validate(outputs)) {
-      throw new JwkrError('ERR_STEP_FAILED', `Step ${definition.id} returned outputs that do not fit its schema: ${this.#ajv.errorsText(validate.errors)}.`, {
-        hint: 'This is a bug in the step; report it with the incident journal.',
-      })
+      throw new JwkrError(
+        'ERR_STEP_FAILED',
+        `Step ${definition.id} returned outputs that do not fit its schema: ${this.#ajv.errorsText(validate.errors)}.`,
+        {
+          hint: 'This is a bug in the step; report it with the incident journal.',
+        },
+      )
     }
   }
 
@@ -332,11 +346,19 @@ class PlaybookRun {
       if (found === 'unknown') {
         const repeat = this.#o.yes || (this.#o.ui.interactive && (await this.#o.ui.confirmRepeat(step, description)))
         if (!repeat) {
-          throw new JwkrError('ERR_APPROVAL_REQUIRED', `Cannot tell whether "${description}" already happened before the interruption.`, {
-            hint: 'Check by hand, then resume with --yes to repeat it, or skip the step on a terminal.',
-          })
+          throw new JwkrError(
+            'ERR_APPROVAL_REQUIRED',
+            `Cannot tell whether "${description}" already happened before the interruption.`,
+            {
+              hint: 'Check by hand, then resume with --yes to repeat it, or skip the step on a terminal.',
+            },
+          )
         }
-        await this.#journal('effect.repeated', {step: step.id, key, reason: this.#o.yes ? 'repeated under --yes' : 'repeated by the responder'})
+        await this.#journal('effect.repeated', {
+          step: step.id,
+          key,
+          reason: this.#o.yes ? 'repeated under --yes' : 'repeated by the responder',
+        })
       }
     }
     await this.#journal('effect.intent', {step: step.id, key, description})
@@ -400,7 +422,8 @@ class PlaybookRun {
   #outcome(step: PlaybookStep): StepOutcome {
     const folded = this.#state().steps[step.id]
     const planned = this.#planned.get(step.id)
-    const status: StepStatus = this.#o.dryRun && planned && !folded?.status?.match(/succeeded|skipped/) ? 'planned' : (folded?.status ?? 'pending')
+    const status: StepStatus =
+      this.#o.dryRun && planned && !folded?.status?.match(/succeeded|skipped/) ? 'planned' : (folded?.status ?? 'pending')
     return {
       id: step.id,
       uses: step.uses,
@@ -409,7 +432,9 @@ class PlaybookRun {
       error: folded?.error ?? null,
       startedAt: folded?.startedAt ?? null,
       finishedAt: folded?.finishedAt ?? null,
-      ...(folded?.status === 'skipped' || this.#reasons.has(step.id) ? {reason: this.#reasons.get(step.id) ?? folded?.reason} : {}),
+      ...(folded?.status === 'skipped' || this.#reasons.has(step.id)
+        ? {reason: this.#reasons.get(step.id) ?? folded?.reason}
+        : {}),
       ...(planned ? {plan: planned} : {}),
     }
   }

@@ -59,7 +59,8 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   const inputs = withDefaults(playbook, options.inputs)
   const key = typeof inputs.key === 'string' ? await identify(inputs.key, options.secrets) : null
   const incident =
-    options.incident ?? (await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false}))
+    options.incident ??
+    (await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false}))
   const lock = await acquireLock(incident.dir)
   const journal = await Journal.create(incident.journalPath, {secrets: options.secrets, now})
   try {
@@ -154,7 +155,7 @@ async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playb
   const file = join(dir, PLAYBOOK_COPY)
   const text = await readFile(file, 'utf8').catch(() => {
     throw new JwkrError('ERR_PLAYBOOK_NOT_FOUND', `The incident has no copy of its playbook (${file}).`, {
-      hint: 'Start a new run with jwkr respond; the journal keeps this incident\'s history.',
+      hint: "Start a new run with jwkr respond; the journal keeps this incident's history.",
     })
   })
   return loadPlaybook(text, file, registry)
@@ -181,10 +182,14 @@ function withDefaults(playbook: Playbook, given: Record<string, unknown>): Recor
     })
   }
   if (missing.length > 0) {
-    throw new JwkrError('ERR_USAGE', `The playbook ${playbook.name} needs the input ${missing.map((n) => `"${n}"`).join(', ')}.`, {
-      hint: `Pass it with --input ${missing[0]}=VALUE${missing.includes('key') ? ' (or --key FILE)' : ''}.`,
-      exitCode: 2,
-    })
+    throw new JwkrError(
+      'ERR_USAGE',
+      `The playbook ${playbook.name} needs the input ${missing.map((n) => `"${n}"`).join(', ')}.`,
+      {
+        hint: `Pass it with --input ${missing[0]}=VALUE${missing.includes('key') ? ' (or --key FILE)' : ''}.`,
+        exitCode: 2,
+      },
+    )
   }
   return inputs
 }

@@ -59,7 +59,10 @@ describe('jwkr respond', () => {
     const {stdout, error} = await run(['respond', '--key', example, '--dry-run', '--home', home, '--json'])
     expect(error).toBeUndefined()
     const result = JSON.parse(stdout)
-    expect(result.steps.find((s: {id: string}) => s.id === 'go-ahead')).toMatchObject({status: 'planned', plan: [{kind: 'manual'}]})
+    expect(result.steps.find((s: {id: string}) => s.id === 'go-ahead')).toMatchObject({
+      status: 'planned',
+      plan: [{kind: 'manual'}],
+    })
     const journal = await readFile(join(home, 'incidents', result.incident, 'journal.jsonl'), 'utf8')
     expect(journal).not.toContain('"step.started"')
   })
@@ -90,9 +93,22 @@ steps:
     onFailure: continue
 `,
     )
-    const {stdout, error} = await run(['playbook', 'run', file, '--input', `path=${join(home, 'nope.json')}`, '--yes', '--home', home, '--json'])
+    const {stdout, error} = await run([
+      'playbook',
+      'run',
+      file,
+      '--input',
+      `path=${join(home, 'nope.json')}`,
+      '--yes',
+      '--home',
+      home,
+      '--json',
+    ])
     expect(exitCodeOf(error)).toBe(3)
-    expect(JSON.parse(stdout)).toMatchObject({status: 'failed', steps: [{id: 'inspect', status: 'failed', error: {code: 'ERR_INPUT_NOT_FOUND'}}]})
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'failed',
+      steps: [{id: 'inspect', status: 'failed', error: {code: 'ERR_INPUT_NOT_FOUND'}}],
+    })
   })
 
   it('lists, shows, verifies and closes the incident afterwards', async () => {

@@ -86,7 +86,13 @@ expect:
 
   it('lists its scenarios and renders a drill report with its scorecard and RCA', async () => {
     const list = JSON.parse((await run(['drill', 'list', '--json'])).stdout) as {scenarios: Array<{name: string}>}
-    expect(list.scenarios.map((s) => s.name).sort()).toEqual(['basic', 'flaky-slack', 'github-outage', 'jwks-serves-private', 'stubborn-cache'])
+    expect(list.scenarios.map((s) => s.name).sort()).toEqual([
+      'basic',
+      'flaky-slack',
+      'github-outage',
+      'jwks-serves-private',
+      'stubborn-cache',
+    ])
     const home = await tempHome()
     const drill = JSON.parse((await run(['drill', '--yes', '--json', '--home', home, '--services', '2'])).stdout) as DrillJson
     const report = await run(['drill', 'report', drill.drill, '--home', home])

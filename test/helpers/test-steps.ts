@@ -30,7 +30,9 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
       inputSchema: {type: 'object', required: ['name'], properties: {name: {type: 'string'}, failAfterEffect: {type: 'integer'}}},
       outputSchema: {type: 'object', required: ['ref'], properties: {ref: {type: 'string'}}},
       sideEffects: true,
-      plan: (input) => [{kind: 'http', target: `POST ${options.effectUrl}/effects/${input.name}`, description: 'make the change'}],
+      plan: (input) => [
+        {kind: 'http', target: `POST ${options.effectUrl}/effects/${input.name}`, description: 'make the change'},
+      ],
       async run(input, context) {
         const n = count(context.stepId)
         const key = `${context.incident.id}:${input.name}`

@@ -29,10 +29,14 @@ const PLAYBOOK = `steps:
 `
 
 function spawnRun(home: string, playbook: string, effectUrl: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'test/fixtures/crash-runner.ts'), home, playbook, effectUrl], {
-    cwd: projectRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'test/fixtures/crash-runner.ts'), home, playbook, effectUrl],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  )
 }
 
 async function killWhen(child: ChildProcess, condition: () => Promise<boolean>, afterMs = 0): Promise<void> {
@@ -63,7 +67,13 @@ async function journalHas(home: string, predicate: (type: string, data: Record<s
 
 async function resumeAndCheck(home: string, effects: EffectServer): Promise<void> {
   const id = await incidentId(home)
-  const result = await resumeRun({...baseOptions(home), id, registry: registryWith({effectUrl: effects.url}), yes: true, ui: scriptedUi({}, false)})
+  const result = await resumeRun({
+    ...baseOptions(home),
+    id,
+    registry: registryWith({effectUrl: effects.url}),
+    yes: true,
+    ui: scriptedUi({}, false),
+  })
   expect(result.status).toBe('completed')
   expect([...effects.counts.values()]).toEqual([1])
   const events = await readJournal(home, id)
@@ -121,7 +131,13 @@ describe('crash and resume', {timeout: 60_000}, () => {
         const child = spawnRun(home, playbook, local.url)
         await killWhen(child, () => journalHas(home, (type) => type === 'incident.opened'), delay)
         const id = await incidentId(home)
-        const result = await resumeRun({...baseOptions(home), id, registry: registryWith({effectUrl: local.url}), yes: true, ui: scriptedUi({}, false)})
+        const result = await resumeRun({
+          ...baseOptions(home),
+          id,
+          registry: registryWith({effectUrl: local.url}),
+          yes: true,
+          ui: scriptedUi({}, false),
+        })
         expect(result.status, `killed ${delay} ms after opening`).toBe('completed')
         expect([...local.counts.values()], `killed ${delay} ms after opening`).toEqual([1])
       } finally {
@@ -145,7 +161,7 @@ describe('crash and resume', {timeout: 60_000}, () => {
     expect(await journalHas(home, (type) => type === 'journal.repaired')).toBe(true)
   })
 
-  it('refuses a second process while one holds the incident, and takes over a dead one\'s lock', async () => {
+  it("refuses a second process while one holds the incident, and takes over a dead one's lock", async () => {
     const home = await tempHome()
     const playbook = await writePlaybook(home, PLAYBOOK)
     const child = spawnRun(home, playbook, effects.url)
@@ -156,7 +172,13 @@ describe('crash and resume', {timeout: 60_000}, () => {
     const dead = await readFile(lockFile, 'utf8')
     await writeFile(lockFile, JSON.stringify({...JSON.parse(dead), pid: process.pid}))
     await expect(
-      resumeRun({...baseOptions(home), id, registry: registryWith({effectUrl: effects.url}), yes: true, ui: scriptedUi({}, false)}),
+      resumeRun({
+        ...baseOptions(home),
+        id,
+        registry: registryWith({effectUrl: effects.url}),
+        yes: true,
+        ui: scriptedUi({}, false),
+      }),
     ).rejects.toMatchObject({code: 'ERR_INCIDENT_LOCKED'})
     // The killed child's lock (a dead pid) is taken over
     await writeFile(lockFile, dead)

@@ -80,7 +80,14 @@ describe('resuming an incident', () => {
     effects.hang = true
     const controller = new AbortController()
     void effects.nextPost().then(() => controller.abort())
-    const first = await startRun({...baseOptions(home), playbook: file, registry, yes: true, signal: controller.signal, ui: scriptedUi({}, false)})
+    const first = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry,
+      yes: true,
+      signal: controller.signal,
+      ui: scriptedUi({}, false),
+    })
     expect(first.status).toBe('aborted')
     const before = await readJournal(home, first.incident)
     expect(before.some((e) => e.type === 'effect.intent')).toBe(true)
@@ -110,10 +117,22 @@ describe('resuming an incident', () => {
     effects.hang = true
     const controller = new AbortController()
     void effects.nextPost().then(() => controller.abort())
-    const first = await startRun({...baseOptions(home), playbook: file, registry, yes: true, signal: controller.signal, ui: scriptedUi({}, false)})
+    const first = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry,
+      yes: true,
+      signal: controller.signal,
+      ui: scriptedUi({}, false),
+    })
     effects.hang = false
     // On a terminal the responder is asked, and "no" leaves the effect unmade
-    const refused = await resumeRun({...baseOptions(home), id: first.incident, registry, ui: scriptedUi({gates: ['proceed'], repeats: [false]})})
+    const refused = await resumeRun({
+      ...baseOptions(home),
+      id: first.incident,
+      registry,
+      ui: scriptedUi({gates: ['proceed'], repeats: [false]}),
+    })
     expect(refused.status).toBe('failed')
     expect(refused.steps[0]?.error?.code).toBe('ERR_APPROVAL_REQUIRED')
     expect([...effects.counts.values()]).toEqual([1])
@@ -159,7 +178,9 @@ describe('a dry run', () => {
     })
     // Then every step is planned with its calls, no handler with effects ran, no request was made
     expect(result.steps.map((s) => s.status)).toEqual(['planned', 'planned'])
-    expect(result.steps[1]?.plan).toEqual([{kind: 'http', target: 'POST https://idp.example.test/effects/rotate', description: 'make the change'}])
+    expect(result.steps[1]?.plan).toEqual([
+      {kind: 'http', target: 'POST https://idp.example.test/effects/rotate', description: 'make the change'},
+    ])
     expect(requests).toEqual([])
     expect(calls.size).toBe(0)
     // And the only new files are inside the incident's folder

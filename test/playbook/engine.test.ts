@@ -79,7 +79,12 @@ steps:
     retry: {attempts: 3, backoff: 10ms}
 `,
     )
-    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui: scriptedUi({}, false)})
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry: registryWith({calls}),
+      ui: scriptedUi({}, false),
+    })
     expect(result.status).toBe('completed')
     expect(calls.get('flaky')).toBe(3)
     const events = await readJournal(home, result.incident)
@@ -118,7 +123,12 @@ steps:
     uses: test.echo
 `,
     )
-    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui: scriptedUi({}, false)})
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry: registryWith({calls}),
+      ui: scriptedUi({}, false),
+    })
     expect(result.status).toBe('failed')
     expect(result.steps.map((s) => s.status)).toEqual(['failed', 'pending'])
     expect(calls.has('never')).toBe(false)
@@ -179,7 +189,12 @@ steps:
     it('asks before each step and proceeds', async () => {
       const home = await tempHome()
       const ui = scriptedUi({gates: ['proceed', 'proceed', 'proceed']})
-      const result = await startRun({...baseOptions(home), playbook: await writePlaybook(home, body), registry: registryWith(), ui})
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: await writePlaybook(home, body),
+        registry: registryWith(),
+        ui,
+      })
       expect(result.status).toBe('completed')
       expect(ui.asked).toEqual(['gate one: Run "Echo"?', 'gate two: Really run two after 1?', 'gate three: Run "Echo"?'])
       const approvals = (await readJournal(home, result.incident)).filter((e) => e.type === 'step.approved')
@@ -189,7 +204,12 @@ steps:
     it('skips a step when the responder says skip', async () => {
       const home = await tempHome()
       const ui = scriptedUi({gates: ['proceed', 'skip', 'proceed']})
-      const result = await startRun({...baseOptions(home), playbook: await writePlaybook(home, body), registry: registryWith(), ui})
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: await writePlaybook(home, body),
+        registry: registryWith(),
+        ui,
+      })
       expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded'])
       expect(result.steps[1]?.reason).toBe('skipped by the responder')
     })
@@ -197,7 +217,12 @@ steps:
     it('stops the run when the responder aborts, leaving it resumable', async () => {
       const home = await tempHome()
       const ui = scriptedUi({gates: ['proceed', 'abort']})
-      const result = await startRun({...baseOptions(home), playbook: await writePlaybook(home, body), registry: registryWith(), ui})
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: await writePlaybook(home, body),
+        registry: registryWith(),
+        ui,
+      })
       expect(result.status).toBe('aborted')
       expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'pending', 'pending'])
     })

@@ -222,7 +222,9 @@ class VerifyRun {
       tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
       now,
       contained: new Set(
-        [...probes].filter(([, evidence]) => evidence.length > 0 && evidence.every((e) => e.outcome === 'rejected')).map(([id]) => id),
+        [...probes]
+          .filter(([, evidence]) => evidence.length > 0 && evidence.every((e) => e.outcome === 'rejected'))
+          .map(([id]) => id),
       ),
     })
     const stamp = checkedAt.toISOString()

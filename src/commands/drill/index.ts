@@ -49,7 +49,8 @@ export default class Drill extends JwkrCommand {
         env: process.env,
         signal: controller.signal,
         onWorld: (world) => {
-          if (!this.jsonEnabled()) this.logToStderr(`World ${world.id} is up: ${world.services.length} services, issuer ${world.urls.issuer}`)
+          if (!this.jsonEnabled())
+            this.logToStderr(`World ${world.id} is up: ${world.services.length} services, issuer ${world.urls.issuer}`)
         },
       })
       if (!this.jsonEnabled()) this.log(renderDrill(result, this.style))

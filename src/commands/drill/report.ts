@@ -8,7 +8,10 @@ import {resolveHome} from '../../incident/workspace.js'
 
 export default class DrillReport extends JwkrCommand {
   static override summary = 'Render a drill’s report: its scorecard, then its root-cause report.'
-  static override examples = ['<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio', '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio --out drill.md']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio',
+    '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio --out drill.md',
+  ]
   static override args = {id: Args.string({required: true, description: 'The drill id (jwkr incident list --drills).'})}
   static override flags = {...homeFlag, out: Flags.string({description: 'Write the report to this file instead of stdout.'})}
 

@@ -13,7 +13,10 @@ export default class IncidentClose extends JwkrCommand {
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --json',
   ]
   static override args = {id: Args.string({required: true, description: 'The incident id.'})}
-  static override flags = {...homeFlag, reason: Flags.string({description: 'Why it is closed.', default: 'closed by the responder'})}
+  static override flags = {
+    ...homeFlag,
+    reason: Flags.string({description: 'Why it is closed.', default: 'closed by the responder'}),
+  }
 
   async run(): Promise<IncidentState> {
     const {args, flags} = await this.parse(IncidentClose)

@@ -18,7 +18,14 @@ export default class IncidentList extends JwkrCommand {
       if (incidents.length === 0) this.log('No incidents yet. Start one with: jwkr respond --key <leaked key>')
       else {
         const table = new Table({head: ['id', 'status', 'age', 'playbook', 'thumbprint'], style: {head: [], border: []}})
-        for (const i of incidents) table.push([i.drill ? `${i.id} (drill)` : i.id, i.status, formatDuration((i.age ?? 0) * 1000), i.playbook ?? '', i.thumbprint ?? ''])
+        for (const i of incidents)
+          table.push([
+            i.drill ? `${i.id} (drill)` : i.id,
+            i.status,
+            formatDuration((i.age ?? 0) * 1000),
+            i.playbook ?? '',
+            i.thumbprint ?? '',
+          ])
         this.log(table.toString())
       }
     }

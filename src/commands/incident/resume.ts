@@ -11,7 +11,10 @@ export default class IncidentResume extends JwkrCommand {
   static override description =
     'After a crash, Ctrl-C or a run that stopped for approval. Steps already done are not run again; a side effect ' +
     'whose result is unknown is checked with its service first, or repeated only with your approval (or --yes).'
-  static override examples = ['<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c', '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --yes --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c',
+    '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --yes --json',
+  ]
   static override args = {id: Args.string({required: true, description: 'The incident id (jwkr incident list).'})}
   static override flags = {
     ...homeFlag,
@@ -22,8 +25,9 @@ export default class IncidentResume extends JwkrCommand {
   async run(): Promise<RunResult> {
     const {args, flags} = await this.parse(IncidentResume)
     const inventoryPath = flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory)
-    return runPlaybookCommand({command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home}, (context) =>
-      resumeRun({...context, secrets: this.secrets, yes: flags.yes, id: args.id, inventoryPath}),
+    return runPlaybookCommand(
+      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
+      (context) => resumeRun({...context, secrets: this.secrets, yes: flags.yes, id: args.id, inventoryPath}),
     )
   }
 }

@@ -9,7 +9,10 @@ import {resolveHome} from '../../incident/workspace.js'
 
 export default class IncidentShow extends JwkrCommand {
   static override summary = 'Show an incident: its steps and its timeline.'
-  static override examples = ['<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c', '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c',
+    '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --json',
+  ]
   static override args = {id: Args.string({required: true, description: 'The incident id.'})}
   static override flags = {...homeFlag}
 

@@ -9,7 +9,10 @@ export default class IncidentVerify extends JwkrCommand {
   static override summary = 'Check that an incident journal has not been edited.'
   static override description =
     'Recomputes the hash chain of the journal and names the first event that does not match (an edit, a deleted or reordered line).'
-  static override examples = ['<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c', '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c',
+    '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --json',
+  ]
   static override args = {id: Args.string({required: true, description: 'The incident id.'})}
   static override flags = {...homeFlag}
 

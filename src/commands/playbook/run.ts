@@ -23,8 +23,18 @@ export default class PlaybookRun extends JwkrCommand {
     const {args, flags} = await this.parse(PlaybookRun)
     const inventoryPath = resolveInventoryPath(flags.inventory)
     const inputs = {...parseInputs(flags.input), ...(flags.key === undefined ? {} : {key: flags.key})}
-    return runPlaybookCommand({command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home}, (context) =>
-      startRun({...context, secrets: this.secrets, yes: flags.yes, playbook: args.playbook, inputs, inventoryPath, dryRun: flags['dry-run']}),
+    return runPlaybookCommand(
+      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
+      (context) =>
+        startRun({
+          ...context,
+          secrets: this.secrets,
+          yes: flags.yes,
+          playbook: args.playbook,
+          inputs,
+          inventoryPath,
+          dryRun: flags['dry-run'],
+        }),
     )
   }
 }

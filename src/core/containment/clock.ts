@@ -160,9 +160,7 @@ export function containmentClock(input: ClockInput): ContainmentClock {
   // denylist need not hold the run for its (perhaps hours-long) declared cache.
   const pending = services.filter((service) => !input.contained?.has(service.id))
   const pendingBy = pending.map((service) => (service.containedBy === null ? null : Date.parse(service.containedBy)))
-  const remainingMs = pendingBy.includes(null)
-    ? null
-    : Math.max(0, ...pendingBy.map((at) => (at ?? 0) - input.now.getTime()))
+  const remainingMs = pendingBy.includes(null) ? null : Math.max(0, ...pendingBy.map((at) => (at ?? 0) - input.now.getTime()))
   return {
     now: input.now.toISOString(),
     tokenLifetimeSeconds: input.tokenLifetimeSeconds,

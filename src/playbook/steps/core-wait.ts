@@ -24,7 +24,7 @@ const TICK_MS = 1000
 export const coreWait = defineStep<CoreWaitInput, CoreWaitOutput>({
   id: 'core.wait',
   title: 'Wait',
-  description: 'Waits a fixed time, or until a condition holds — e.g. until every relying party\'s JWKS cache has expired.',
+  description: "Waits a fixed time, or until a condition holds — e.g. until every relying party's JWKS cache has expired.",
   inputSchema: {
     type: 'object',
     additionalProperties: false,
@@ -53,7 +53,8 @@ export const coreWait = defineStep<CoreWaitInput, CoreWaitOutput>({
       description: input.duration ? `Wait ${input.duration}.` : `Wait until ${input.until} (at most ${input.timeout ?? '30m'}).`,
     },
   ],
-  run: (input, context) => (input.until === undefined ? waitFor(parseDuration(input.duration ?? '0s'), context) : waitUntil(input, context)),
+  run: (input, context) =>
+    input.until === undefined ? waitFor(parseDuration(input.duration ?? '0s'), context) : waitUntil(input, context),
 })
 
 async function waitFor(totalMs: number, context: StepContext): Promise<CoreWaitOutput> {
@@ -77,7 +78,10 @@ async function waitUntil(input: CoreWaitInput, context: StepContext): Promise<Co
         hint: 'Check what the condition waits for, then resume the incident to wait again.',
       })
     }
-    context.progress({message: `waiting until ${input.until} (${formatDuration(timeoutMs - waited)} left)`, fraction: waited / timeoutMs})
+    context.progress({
+      message: `waiting until ${input.until} (${formatDuration(timeoutMs - waited)} left)`,
+      fraction: waited / timeoutMs,
+    })
     await sleep(Math.min(intervalMs, timeoutMs - waited), undefined, {signal: context.signal})
   }
 }

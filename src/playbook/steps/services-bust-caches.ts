@@ -53,7 +53,9 @@ export const servicesBustCaches = defineStep<BustCachesInput, BustCachesOutput>(
         target: `${service.cacheBust?.method ?? 'POST'} ${service.cacheBust?.url}`,
         description: `Make ${service.id} drop its cached key set.`,
       }))
-    return calls.length > 0 ? calls : [{kind: 'none', target: 'inventory', description: 'No service in scope declares a cache-bust hook.'}]
+    return calls.length > 0
+      ? calls
+      : [{kind: 'none', target: 'inventory', description: 'No service in scope declares a cache-bust hook.'}]
   },
   async run(input, context) {
     const scope = await servicesInScope(input, context)

@@ -48,14 +48,13 @@ describe('createKeySource', () => {
     expect(typeof source.revokeSessions).toBe(capabilities.revokesSessions ? 'function' : 'undefined')
   })
 
-  it('says plainly that github-file is not available yet', async () => {
-    const error = await failureOf(async () =>
-      createKeySource(issuerWith({type: 'github-file', repo: 'acme/keys', path: 'jwks.json'}), deps()),
-    )
-    expect([error.code, error.message]).toEqual([
-      'ERR_IDP_UNSUPPORTED',
-      'The github-file key source of issuer auth-main is not available yet.',
-    ])
+  it('builds the github-file source, which publishes a generated key through a pull request', async () => {
+    const source = createKeySource(issuerWith({type: 'github-file', repo: 'acme/keys', path: 'jwks.json'}), {
+      ...deps(),
+      env: {GITHUB_TOKEN: 'ghp_test'},
+    })
+    expect(source.type).toBe('github-file')
+    expect(source.capabilities).toMatchObject({takesGeneratedKey: true, removesKey: true})
   })
 
   it('refuses an unknown type, listing the known ones', async () => {
