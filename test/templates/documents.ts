@@ -6,7 +6,27 @@ import type {TemplateSet} from '../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../src/core/report/build-report.js'
 import {foldIncident} from '../../src/incident/state.js'
 import type {JournalEvent} from '../../src/incident/types.js'
+import type {DrillScenario} from '../../src/drill/load-scenario.js'
+import {scoreDrill} from '../../src/drill/scorecard.js'
 import {evidenceCommentModel} from '../../src/playbook/observers/github-issue.js'
+
+/** A drill scenario for the scorecard document: the basic scenario's expectations. */
+const SCENARIO: DrillScenario = {
+  name: 'basic',
+  description: 'The issuer signing key was found in a repository.',
+  file: 'playbooks/drills/basic.yaml',
+  services: 2,
+  world: {cacheSeconds: [2, 3], denylistGuard: [2], tokenLifetimeSeconds: 300},
+  faults: {jwksServesPrivate: false, services: [], slack: [], github: []},
+  expect: {
+    contained: true,
+    forgeriesAtLeast: 1,
+    slackStatusPosted: true,
+    trackingIssue: 'created',
+    privateMembersFound: false,
+    cacheBust: [],
+  },
+}
 
 export const DOCUMENTS: ReadonlyArray<{file: string; template: string; request: DocumentRequest}> = [
   {file: 'rca.md', template: 'report/rca.md', request: {kind: 'rca', format: 'md'}},
@@ -40,6 +60,21 @@ export function renderAll(templates: TemplateSet, events: readonly JournalEvent[
   }
   const [step, recorded] = [...byStep].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []]
   rendered.set('github-comment.md', templates.render('github/comment.md', evidenceCommentModel(state, step, recorded)))
+  const scorecard = scoreDrill({
+    events,
+    scenario: SCENARIO,
+    world: {
+      services: model.containment.targets
+        .filter((target) => target.kind === 'probe')
+        .map((target, index) => ({id: target.target, behaviour: 'normal', guarded: index === 1, cacheSeconds: 2 + index})),
+      slack: {posts: 3, updates: 7},
+      github: {issues: 1},
+      artifacts: ['drills/x/artifacts/rca.md', 'drills/x/artifacts/notify-users.md'],
+    },
+    runStatus: 'completed',
+    now,
+  })
+  rendered.set('drill-scorecard.md', templates.render('drill/scorecard.md', {incident: {drill: model.incident.drill}, scorecard}))
   return rendered
 }
 
@@ -49,4 +84,5 @@ export const COVERED_TEMPLATES = [
   'github/issue.md',
   'github/checklist.md',
   'github/comment.md',
+  'drill/scorecard.md',
 ]

@@ -25,6 +25,7 @@ describe('a kid, claims, notes and answers holding markup', () => {
     const documents = await documentsOf(INJECTION_ID)
     const markdown = [...documents].filter(([file]) => file.endsWith('.md'))
     expect(markdown.map(([file]) => file).sort()).toEqual([
+      'drill-scorecard.md',
       'github-checklist.md',
       'github-comment.md',
       'github-issue.md',

@@ -159,7 +159,9 @@ export async function verifyContainment(options: VerifyOptions): Promise<VerifyR
     const check = await run.check(round, gaveUpAt)
     await options.onCheck?.(check)
     const left = gaveUpAt === null ? 0 : gaveUpAt - Date.now()
-    if (check.result.contained || left <= 0) return check.result
+    // With nothing to check (no JWKS, no service), waiting cannot change the answer.
+    const nothingToCheck = check.result.services.length === 0 && check.result.endpoints.length === 0
+    if (check.result.contained || left <= 0 || nothingToCheck) return check.result
     try {
       await sleep(
         Math.min(options.intervalMs ?? DEFAULT_INTERVAL_MS, left),
