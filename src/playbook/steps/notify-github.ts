@@ -27,14 +27,13 @@ import {JwkrError} from '../../core/errors.js'
 import {loadInventory} from '../../core/inventory/load-inventory.js'
 import {buildReport} from '../../core/report/build-report.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import {Journal} from '../../incident/journal.js'
-import {acquireLock} from '../../incident/lock.js'
 import {readIncidentEvents} from '../../incident/read-incident.js'
-import {foldIncident, type IncidentState} from '../../incident/state.js'
+import type {IncidentState} from '../../incident/state.js'
 import type {JournalEvent} from '../../incident/types.js'
-import {findIncident, JOURNAL_FILE} from '../../incident/workspace.js'
+import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import type {StepContext} from '../types.js'
+import {journalEffects, withIncidentJournal} from '../../incident/incident-journal.js'
 
 export interface NotifyGithubInput {
   /** owner/name; default notify.github.repo of the inventory. */
@@ -312,58 +311,30 @@ export async function notifyGithubFromJournal(
   options: NotifyGithubCommandOptions,
 ): Promise<NotifyGithubCommandResult> {
   const now = options.now ?? (() => new Date())
-  const location = await findIncident(home, id)
-  const lock = await acquireLock(location.dir)
-  try {
-    const journal = await Journal.open(location.journalPath, {secrets: options.secrets, now})
-    try {
-      const opened = journal.events().find((event) => event.type === 'incident.opened')?.data.inventory
-      const inventoryPath = typeof opened === 'string' && opened !== '' ? opened : null
-      const target = await githubTarget(
-        {repo: options.repo, templates: options.templates},
-        {inventoryPath, secrets: options.secrets},
-      )
-      if (!target.repo) {
-        throw new JwkrError('ERR_GITHUB_REPO_MISSING', `Incident ${location.id} names no repository for its tracking issue.`, {
-          hint: 'Pass --repo owner/name, or set notify.github.repo in the inventory the incident was opened with.',
-        })
-      }
-      const client = createGitHubClient({...githubSettingsFromEnv(options.env), ...options.client, secrets: options.secrets})
-      const ref = await openIssue({
-        client,
-        repo: target.repo,
-        labels: options.labels,
-        templates: target.templates,
-        events: await readIncidentEvents(location),
-        now: now(),
-        secrets: options.secrets,
-        effect: journalEffects(journal),
+  return withIncidentJournal(home, id, {secrets: options.secrets, now}, async (journal, location) => {
+    const opened = journal.events().find((event) => event.type === 'incident.opened')?.data.inventory
+    const inventoryPath = typeof opened === 'string' && opened !== '' ? opened : null
+    const target = await githubTarget(
+      {repo: options.repo, templates: options.templates},
+      {inventoryPath, secrets: options.secrets},
+    )
+    if (!target.repo) {
+      throw new JwkrError('ERR_GITHUB_REPO_MISSING', `Incident ${location.id} names no repository for its tracking issue.`, {
+        hint: 'Pass --repo owner/name, or set notify.github.repo in the inventory the incident was opened with.',
       })
-      await journal.append(GITHUB_ISSUE_EVENT, {step: COMMAND_STEP, ...issueRecord(location.id, ref)})
-      return {incident: location.id, ...ref}
-    } finally {
-      await journal.close()
     }
-  } finally {
-    await lock.release()
-  }
-}
-
-/** The engine's effect semantics over a journal, for the command: done before → its ref; else check, then apply. */
-function journalEffects(journal: Journal): EffectRunner {
-  return async (key, description, apply, check) => {
-    const known = foldIncident(journal.events()).effects[key]
-    if (known?.status === 'done' && known.ref) return known.ref as Awaited<ReturnType<typeof apply>>
-    if (known) {
-      const found = check ? await check() : undefined
-      if (found !== undefined && found !== 'unknown') {
-        await journal.append('effect.done', {step: COMMAND_STEP, key, ref: found, recovered: true})
-        return found
-      }
-    }
-    await journal.append('effect.intent', {step: COMMAND_STEP, key, description})
-    const ref = await apply()
-    await journal.append('effect.done', {step: COMMAND_STEP, key, ref})
-    return ref
-  }
+    const client = createGitHubClient({...githubSettingsFromEnv(options.env), ...options.client, secrets: options.secrets})
+    const ref = await openIssue({
+      client,
+      repo: target.repo,
+      labels: options.labels,
+      templates: target.templates,
+      events: await readIncidentEvents(location),
+      now: now(),
+      secrets: options.secrets,
+      effect: journalEffects(journal, COMMAND_STEP),
+    })
+    await journal.append(GITHUB_ISSUE_EVENT, {step: COMMAND_STEP, ...issueRecord(location.id, ref)})
+    return {incident: location.id, ...ref}
+  })
 }

@@ -16,13 +16,12 @@ import {
 import {loadInventory} from '../../core/inventory/load-inventory.js'
 import {buildContactNotice, buildSlackStatus, slackStatusFacts} from '../../core/notify/slack-status.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import {Journal} from '../../incident/journal.js'
-import {acquireLock} from '../../incident/lock.js'
 import {readIncidentEvents} from '../../incident/read-incident.js'
 import {foldIncident, type IncidentState} from '../../incident/state.js'
-import {findIncident, JOURNAL_FILE} from '../../incident/workspace.js'
+import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall, StepContext} from '../types.js'
+import {journalEffects, withIncidentJournal} from '../../incident/incident-journal.js'
 
 export interface NotifySlackInput {
   /** An existing channel to use (`#name` or an id) instead of creating one; overrides notify.slack.channel. */
@@ -195,30 +194,20 @@ export async function notifySlackFromJournal(
   options: NotifySlackCommandOptions,
 ): Promise<NotifySlackCommandResult> {
   const now = options.now ?? (() => new Date())
-  const location = await findIncident(home, id)
-  const lock = await acquireLock(location.dir)
-  try {
-    const journal = await Journal.open(location.journalPath, {secrets: options.secrets, now})
-    try {
-      const state = foldIncident(journal.events())
-      const opened = journal.events().find((event) => event.type === 'incident.opened')?.data.inventory
-      const inventoryPath =
-        options.inventoryPath !== undefined ? options.inventoryPath : typeof opened === 'string' ? opened : null
-      const result = await notifySlackFor(state, {
-        client: options.client,
-        channel: options.channel ?? (await inventoryChannel({inventoryPath, secrets: options.secrets})),
-        invite: true,
-        now: now(),
-        effect: journalEffects(journal),
-      })
-      await journal.append(SLACK_STATUS_EVENT, {step: COMMAND_STEP, ...statusRecord(result)})
-      return {incident: location.id, ...result}
-    } finally {
-      await journal.close()
-    }
-  } finally {
-    await lock.release()
-  }
+  return withIncidentJournal(home, id, {secrets: options.secrets, now}, async (journal, location) => {
+    const state = foldIncident(journal.events())
+    const opened = journal.events().find((event) => event.type === 'incident.opened')?.data.inventory
+    const inventoryPath = options.inventoryPath !== undefined ? options.inventoryPath : typeof opened === 'string' ? opened : null
+    const result = await notifySlackFor(state, {
+      client: options.client,
+      channel: options.channel ?? (await inventoryChannel({inventoryPath, secrets: options.secrets})),
+      invite: true,
+      now: now(),
+      effect: journalEffects(journal, COMMAND_STEP),
+    })
+    await journal.append(SLACK_STATUS_EVENT, {step: COMMAND_STEP, ...statusRecord(result)})
+    return {incident: location.id, ...result}
+  })
 }
 
 /** The incident's state, read from its journal (complete lines only) while the engine appends to it. */
@@ -299,26 +288,6 @@ async function inventoryChannel(context: {inventoryPath: string | null; secrets:
   if (context.inventoryPath === null) return undefined
   const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
   return inventory.notify?.slack?.channel
-}
-
-/**
- * The engine's effect semantics over a journal, for the command: an effect done before returns its
- * ref; otherwise Slack is asked first (the check) and the change is made only when it is not there.
- */
-function journalEffects(journal: Journal): EffectRunner {
-  return async (key, description, apply, check) => {
-    const known = foldIncident(journal.events()).effects[key]
-    if (known?.status === 'done' && known.ref) return known.ref as Awaited<ReturnType<typeof apply>>
-    const found = check ? await check() : undefined
-    if (found !== undefined && found !== 'unknown') {
-      await journal.append('effect.done', {step: COMMAND_STEP, key, ref: found, recovered: true})
-      return found
-    }
-    await journal.append('effect.intent', {step: COMMAND_STEP, key, description})
-    const ref = await apply()
-    await journal.append('effect.done', {step: COMMAND_STEP, key, ref})
-    return ref
-  }
 }
 
 function statusRecord(result: SlackStatusRef): SlackStatusRef {

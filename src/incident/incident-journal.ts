@@ -1,0 +1,57 @@
+// Acting on an incident outside a playbook run (`jwkr notify slack|github`, `jwkr incident close`):
+// its journal opened under its lock, and side effects journaled with the engine's semantics, so a
+// later run (or a resume) sees what the command did and never does it twice.
+import type {SecretRegistry} from '../core/secrets.js'
+import {Journal} from './journal.js'
+import {acquireLock} from './lock.js'
+import {foldIncident} from './state.js'
+import {findIncident, type IncidentLocation} from './workspace.js'
+
+/** The same contract as a step's `context.effect`. */
+export type JournalEffect = <R extends Record<string, unknown>>(
+  key: string,
+  description: string,
+  apply: () => Promise<R>,
+  check?: () => Promise<R | undefined | 'unknown'>,
+) => Promise<R>
+
+/** Runs `work` with the incident's journal open, holding its lock; always closes and releases. */
+export async function withIncidentJournal<T>(
+  home: string,
+  id: string,
+  options: {secrets: SecretRegistry; now?: () => Date},
+  work: (journal: Journal, location: IncidentLocation) => Promise<T>,
+): Promise<T> {
+  const location = await findIncident(home, id)
+  const lock = await acquireLock(location.dir)
+  try {
+    const journal = await Journal.open(location.journalPath, {secrets: options.secrets, now: options.now})
+    try {
+      return await work(journal, location)
+    } finally {
+      await journal.close()
+    }
+  } finally {
+    await lock.release()
+  }
+}
+
+/**
+ * Effects for a command, journaled as `step`: one done before returns its ref; otherwise the remote
+ * is asked first (`check`), and the change is made only when it is not there yet.
+ */
+export function journalEffects(journal: Journal, step: string): JournalEffect {
+  return async (key, description, apply, check) => {
+    const known = foldIncident(journal.events()).effects[key]
+    if (known?.status === 'done' && known.ref) return known.ref as Awaited<ReturnType<typeof apply>>
+    const found = check ? await check() : undefined
+    if (found !== undefined && found !== 'unknown') {
+      await journal.append('effect.done', {step, key, ref: found, recovered: true})
+      return found
+    }
+    await journal.append('effect.intent', {step, key, description})
+    const ref = await apply()
+    await journal.append('effect.done', {step, key, ref})
+    return ref
+  }
+}
