@@ -34,8 +34,8 @@ export interface RunCommonOptions {
 }
 
 export interface StartOptions extends RunCommonOptions {
-  /** A built-in playbook name or a file path. */
-  playbook: string
+  /** A built-in playbook name, a file path, or a playbook built in memory (jwkr step run). */
+  playbook: string | Playbook
   inputs: Record<string, unknown>
   inventoryPath: string | null
   dryRun: boolean
@@ -55,7 +55,7 @@ const PLAYBOOK_COPY = 'playbook.yaml'
 export async function startRun(options: StartOptions): Promise<RunResult> {
   const now = options.now ?? (() => new Date())
   const registry = options.registry ?? createRegistry(builtinSteps())
-  const playbook = await resolvePlaybook(options.playbook, registry)
+  const playbook = typeof options.playbook === 'string' ? await resolvePlaybook(options.playbook, registry) : options.playbook
   const inputs = withDefaults(playbook, options.inputs)
   const key = typeof inputs.key === 'string' ? await identify(inputs.key, options.secrets) : null
   const incident =
