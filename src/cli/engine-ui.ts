@@ -86,6 +86,11 @@ export function createEngineUi(options: UiOptions): EngineUi {
         context,
       )
     },
+    async askPerson(step, title, lines) {
+      write(`\n${style.bold(title)} ${style.dim(`(${step.id})`)}`)
+      for (const [index, line] of lines.entries()) write(`  ${index + 1}. ${line}`)
+      return confirm({message: 'Done?', default: false}, context)
+    },
     async confirmRepeat(step, description) {
       write(
         `${style.yellow('!')} ${step.id}: jwkr cannot tell whether this already happened before the interruption: ${description}`,

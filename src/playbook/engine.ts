@@ -53,6 +53,8 @@ export interface EngineUi {
   onFailure(step: PlaybookStep, error: JwkrError): Promise<FailureAnswer>
   /** An effect whose result is unknown after a crash: make it again? */
   confirmRepeat(step: PlaybookStep, description: string): Promise<boolean>
+  /** A task for a person (e.g. a key changed by hand): shown, then "was it done?". */
+  askPerson?(step: PlaybookStep, title: string, lines: string[]): Promise<boolean>
   progress?(step: PlaybookStep, update: StepProgress): void
   stepFinished?(outcome: StepOutcome): void
 }
@@ -325,6 +327,9 @@ class PlaybookRun {
       },
       evaluate: (expression) => evaluate(parseCondition(expression), this.#scope()),
       effect: (key, description, apply, check) => this.#effect(step, key, description, apply, check),
+      ...(this.#o.ui.interactive && !this.#o.yes && this.#o.ui.askPerson
+        ? {askPerson: (title: string, lines: string[]) => this.#o.ui.askPerson!(step, title, lines)}
+        : {}),
     }
   }
 

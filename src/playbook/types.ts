@@ -50,6 +50,11 @@ export interface StepContext {
    * (inputs, steps.<id>.outputs, incident, now). Used by steps that poll a condition (core.wait).
    */
   evaluate(expression: string): unknown
+  /**
+   * Present only when a person can answer (a terminal, no --yes): shows a task to do by hand and asks
+   * whether it was done (the manual key source). Steps without it must fail clearly instead of waiting.
+   */
+  askPerson?(title: string, lines: string[]): Promise<boolean>
   /** Appends an event to the journal (redacted). Use for evidence and findings. */
   record(type: string, data: Record<string, unknown>): Promise<void>
   /**

@@ -17,12 +17,13 @@ export interface ScriptedUi extends EngineUi {
 }
 
 export function scriptedUi(
-  script: {gates?: GateAnswer[]; failures?: FailureAnswer[]; repeats?: boolean[]} = {},
+  script: {gates?: GateAnswer[]; failures?: FailureAnswer[]; repeats?: boolean[]; people?: boolean[]} = {},
   interactive = true,
 ): ScriptedUi {
   const gates = [...(script.gates ?? [])]
   const failures = [...(script.failures ?? [])]
   const repeats = [...(script.repeats ?? [])]
+  const people = [...(script.people ?? [])]
   const asked: string[] = []
   return {
     interactive,
@@ -38,6 +39,10 @@ export function scriptedUi(
     async confirmRepeat(step) {
       asked.push(`repeat ${step.id}`)
       return repeats.shift() ?? false
+    },
+    async askPerson(step, title, lines) {
+      asked.push(`person ${step.id}: ${title}: ${lines.join(' / ')}`)
+      return people.shift() ?? false
     },
   }
 }

@@ -110,6 +110,20 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return {}
       },
     }),
+    defineStep<{task: string}, {done: boolean}>({
+      id: 'test.by-hand',
+      title: 'By hand',
+      description: 'Asks a person to do a task.',
+      inputSchema: {type: 'object', required: ['task'], properties: {task: {type: 'string'}}},
+      outputSchema: anyObject,
+      sideEffects: true,
+      plan: (input) => [{kind: 'manual', target: 'responder', description: input.task}],
+      run: async (input, context) => {
+        count(context.stepId)
+        if (!context.askPerson) throw new JwkrError('ERR_APPROVAL_REQUIRED', 'Nobody is there to do it.')
+        return {done: await context.askPerson('Do it', [input.task])}
+      },
+    }),
     effectStep('test.effect', true),
     effectStep('test.effect-unknown', false),
   ]

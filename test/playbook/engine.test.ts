@@ -278,4 +278,29 @@ steps:
     const failures = (await readJournal(home, result.incident)).filter((e) => e.type === 'observer.failed')
     expect(failures.map((e) => [e.data.observer, e.data.message])).toEqual([['broken', 'chat is down']])
   })
+
+  it('lets a step ask a person on a terminal, and never under --yes or without one', async () => {
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: manual
+    uses: test.by-hand
+    with: {task: "remove the key from the signer"}
+    onFailure: continue
+`,
+    )
+    const ui = scriptedUi({gates: ['proceed'], people: [true]})
+    const guided = await startRun({...baseOptions(home), playbook: file, registry: registryWith(), ui})
+    expect(guided.steps[0]).toMatchObject({status: 'succeeded', outputs: {done: true}})
+    expect(ui.asked).toContain('person manual: Do it: remove the key from the signer')
+    const unattended = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      registry: registryWith(),
+      yes: true,
+      ui: scriptedUi({}, true),
+    })
+    expect(unattended.steps[0]).toMatchObject({status: 'failed', error: {code: 'ERR_APPROVAL_REQUIRED'}})
+  })
 })

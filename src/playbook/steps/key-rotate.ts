@@ -316,6 +316,7 @@ export function containmentContext(context: StepContext, inventory: Inventory, r
     now: () => context.now(),
     onProgress: (message) => context.progress({message}),
     ...(reason ? {reason} : {}),
+    ...(context.askPerson ? {confirm: (instructions) => context.askPerson!(instructions.title, instructions.steps)} : {}),
   }
 }
 

@@ -200,3 +200,26 @@ describe('key.rotate', () => {
     expect(world.requests()).toEqual([])
   })
 })
+
+describe('key.rotate with a key source changed by hand', () => {
+  it('hands the manual instructions to the person at the terminal, and refuses without one', async () => {
+    const {containmentContext} = await import('../../../src/playbook/steps/key-rotate.js')
+    const asked: string[] = []
+    const base = {
+      secrets: undefined as never,
+      env: {},
+      incident: {id: 'inc', dir: '/tmp', artifactsDir: '/tmp/a', drill: false},
+      effect: (async () => ({})) as never,
+      signal: new AbortController().signal,
+      now: () => new Date(),
+      progress: () => undefined,
+    }
+    const withPerson = containmentContext(
+      {...base, askPerson: async (title: string, lines: string[]) => asked.push(`${title}: ${lines.join(' / ')}`) > 0} as never,
+      {version: 1, issuers: [], services: []},
+    )
+    expect(await withPerson.confirm?.({title: 'Remove the leaked key', steps: ['delete it']})).toBe(true)
+    expect(asked).toEqual(['Remove the leaked key: delete it'])
+    expect(containmentContext(base as never, {version: 1, issuers: [], services: []}).confirm).toBeUndefined()
+  })
+})
