@@ -160,15 +160,15 @@ function opensslRound() {
 
 // Alternated rounds, as for the scan: the median of the paired ratios.
 const rounds = []
-for (let round = 0; round < 3; round++) rounds.push({jose: await verifyRound(), openssl: opensslRound()})
-const jose = median(rounds.map((round) => round.jose))
+for (let round = 0; round < 3; round++) rounds.push({jwkr: await verifyRound(), openssl: opensslRound()})
+const jose = median(rounds.map((round) => round.jwkr))
 console.log(
-  `verify (jose)    ${jose.toFixed(0)} RS256 verifies/s on ${VERIFY_THREADS} workers, one reused key object (median of 3 rounds)`,
+  `verify           ${jose.toFixed(0)} RS256 verifies/s on ${VERIFY_THREADS} workers, one reused key object (median of 3 rounds)`,
 )
 if (rounds.some((round) => Number.isNaN(round.openssl))) {
   console.log('openssl speed    not measured (no openssl, or its output was not understood)')
 } else {
-  const ratio = median(rounds.map((round) => round.jose / round.openssl))
+  const ratio = median(rounds.map((round) => round.jwkr / round.openssl))
   console.log(
     `openssl speed    ${median(rounds.map((round) => round.openssl)).toFixed(0)} rsa2048 verifies/s (-multi ${VERIFY_THREADS}, median)`,
   )

@@ -14,6 +14,7 @@ import {claimsOf, type TokenVerdict} from '../../core/tokens/classify-token.js'
 import {isTokenByte} from '../../core/tokens/find-tokens.js'
 import {headerNeedles, referenceOf, type KeyIdentity} from '../../core/tokens/key-reference.js'
 import {TokenStream, type StreamedToken} from '../../core/tokens/token-stream.js'
+import {verifySignature} from '../../core/tokens/verify-signature.js'
 
 export interface TokenWorkerData {
   identity: KeyIdentity
@@ -189,12 +190,14 @@ async function verdictOf(token: string, data: TokenWorkerData): Promise<TokenVer
 }
 
 /**
- * Whether the key made the token's signature (exp and nbf are not looked at). The same KeyObject is
- * passed every time: jose converts it to a CryptoKey once and keeps it.
+ * Whether the key made the token's signature (exp and nbf are not looked at). node:crypto decides
+ * for the asymmetric algs (the hot path, see verify-signature.ts); jose decides the rest.
  *
  * @example await verifiesWith(token, key.publicKey) // true or false, never throws
  */
 export async function verifiesWith(token: string, key: KeyObject): Promise<boolean> {
+  const fast = verifySignature(token, key)
+  if (fast !== undefined) return fast
   try {
     await compactVerify(token, key)
     return true

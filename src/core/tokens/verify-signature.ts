@@ -1,0 +1,77 @@
+// The triage's hot path: does the leaked public key verify this token's signature? Token triage may
+// verify millions of tokens, and jose v6 verifies through WebCrypto, which on Node 20 costs about
+// four times node:crypto's one-shot verify for the same RSA operation (bench/tokens). So for the
+// asymmetric algorithms whose parameters the JWS `alg` fixes completely (RFC 7518 §3.3–3.5, RFC 8037
+// §3.1) node:crypto does the verify; everything else (HMAC, unknown algs) goes to jose, which is
+// also the oracle the tests compare this with. Nothing here is hand-written cryptography.
+import {constants, verify, type KeyObject} from 'node:crypto'
+
+interface AlgorithmParameters {
+  /** The key type node:crypto reports for keys that may make this alg. */
+  keyType: string
+  /** For EC: the curve the alg requires (RFC 7518 §3.4). */
+  curve?: string
+  digest: string | null
+  padding?: number
+  dsaEncoding?: 'ieee-p1363'
+}
+
+const ALGORITHMS: Record<string, AlgorithmParameters> = {
+  RS256: {keyType: 'rsa', digest: 'sha256'},
+  RS384: {keyType: 'rsa', digest: 'sha384'},
+  RS512: {keyType: 'rsa', digest: 'sha512'},
+  PS256: {keyType: 'rsa', digest: 'sha256', padding: constants.RSA_PKCS1_PSS_PADDING},
+  PS384: {keyType: 'rsa', digest: 'sha384', padding: constants.RSA_PKCS1_PSS_PADDING},
+  PS512: {keyType: 'rsa', digest: 'sha512', padding: constants.RSA_PKCS1_PSS_PADDING},
+  ES256: {keyType: 'ec', curve: 'prime256v1', digest: 'sha256', dsaEncoding: 'ieee-p1363'},
+  ES384: {keyType: 'ec', curve: 'secp384r1', digest: 'sha384', dsaEncoding: 'ieee-p1363'},
+  ES512: {keyType: 'ec', curve: 'secp521r1', digest: 'sha512', dsaEncoding: 'ieee-p1363'},
+  ES256K: {keyType: 'ec', curve: 'secp256k1', digest: 'sha256', dsaEncoding: 'ieee-p1363'},
+  Ed25519: {keyType: 'ed25519', digest: null},
+}
+
+/**
+ * True when `key` made the token's signature, false when it did not (or the alg cannot be the key's:
+ * `none`, HMAC with a public key, another curve), and undefined when this fast path does not decide
+ * (a secret key, an alg it does not know): ask jose then.
+ *
+ * @example verifySignature(token, leaked.publicKey) // true | false | undefined
+ */
+export function verifySignature(token: string, key: KeyObject): boolean | undefined {
+  const first = token.indexOf('.')
+  const last = token.lastIndexOf('.')
+  if (first <= 0 || last === first) return false
+  let alg: unknown
+  try {
+    alg = (JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString('utf8')) as {alg?: unknown}).alg
+  } catch {
+    return false
+  }
+  if (key.type === 'secret') return undefined
+  if (typeof alg !== 'string') return false
+  const parameters = ALGORITHMS[alg === 'EdDSA' ? edAlg(key) : alg]
+  if (!parameters) return alg === 'none' || alg.startsWith('HS') ? false : undefined
+  if (key.asymmetricKeyType !== parameters.keyType) return false
+  if (parameters.curve && key.asymmetricKeyDetails?.namedCurve !== parameters.curve) return false
+  const signature = Buffer.from(token.slice(last + 1), 'base64url')
+  const input = Buffer.from(token.slice(0, last), 'ascii')
+  try {
+    return verify(
+      parameters.digest,
+      input,
+      {
+        key,
+        ...(parameters.padding === undefined ? {} : {padding: parameters.padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST}),
+        ...(parameters.dsaEncoding ? {dsaEncoding: parameters.dsaEncoding} : {}),
+      },
+      signature,
+    )
+  } catch {
+    return false
+  }
+}
+
+/** `EdDSA` names the curve by the key (RFC 8037 §3.1): Ed25519 here, Ed448 left to jose. */
+function edAlg(key: KeyObject): string {
+  return key.asymmetricKeyType === 'ed25519' ? 'Ed25519' : 'EdDSA'
+}

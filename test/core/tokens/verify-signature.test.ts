@@ -1,0 +1,108 @@
+// The triage's fast verify must agree with jose, the oracle, on every token: valid, tampered, forged
+// with another key, alg "none", HMAC alg confusion, the wrong curve (RFC 7515 §5.2, RFC 8725 §3.1).
+import {createHmac, generateKeyPairSync, type KeyObject} from 'node:crypto'
+import fc from 'fast-check'
+import {CompactSign, compactVerify} from 'jose'
+import {describe, expect, it} from 'vitest'
+
+import {verifySignature} from '../../../src/core/tokens/verify-signature.js'
+
+const payload = new TextEncoder().encode(JSON.stringify({sub: 'alice', jti: 'a-1'}))
+
+async function joseSays(token: string, key: KeyObject): Promise<boolean> {
+  try {
+    await compactVerify(token, key)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function sign(alg: string, key: KeyObject, kid = 'k1'): Promise<string> {
+  return new CompactSign(payload).setProtectedHeader({alg, kid}).sign(key)
+}
+
+const rsa = generateKeyPairSync('rsa', {modulusLength: 2048})
+const otherRsa = generateKeyPairSync('rsa', {modulusLength: 2048})
+const p256 = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+const p384 = generateKeyPairSync('ec', {namedCurve: 'P-384'})
+const p521 = generateKeyPairSync('ec', {namedCurve: 'P-521'})
+const ed25519 = generateKeyPairSync('ed25519')
+
+const CASES: Array<[string, {privateKey: KeyObject; publicKey: KeyObject}]> = [
+  ['RS256', rsa],
+  ['RS384', rsa],
+  ['RS512', rsa],
+  ['PS256', rsa],
+  ['PS384', rsa],
+  ['PS512', rsa],
+  ['ES256', p256],
+  ['ES384', p384],
+  ['ES512', p521],
+  ['EdDSA', ed25519],
+]
+
+function b64(text: string): string {
+  return Buffer.from(text).toString('base64url')
+}
+
+describe('verifySignature agrees with jose', () => {
+  it.each(CASES)('%s: a valid token is the key’s, a tampered one is not', async (alg, pair) => {
+    const token = await sign(alg, pair.privateKey)
+    expect([verifySignature(token, pair.publicKey), await joseSays(token, pair.publicKey)]).toEqual([true, true])
+    const [h, p, s] = token.split('.')
+    const otherPayload = `${h}.${b64(JSON.stringify({sub: 'mallory'}))}.${s}`
+    expect([verifySignature(otherPayload, pair.publicKey), await joseSays(otherPayload, pair.publicKey)]).toEqual([false, false])
+    const flipped = `${h}.${p}.${(s ?? '').slice(0, -2)}${(s ?? '').endsWith('AA') ? 'BA' : 'AA'}`
+    expect(verifySignature(flipped, pair.publicKey)).toBe(await joseSays(flipped, pair.publicKey))
+  })
+
+  it('a token signed by another key with the leaked kid is not the key’s', async () => {
+    const forged = await sign('RS256', otherRsa.privateKey)
+    expect([verifySignature(forged, rsa.publicKey), await joseSays(forged, rsa.publicKey)]).toEqual([false, false])
+  })
+
+  it('refuses alg "none" and HMAC alg confusion with the public key as the secret (RFC 8725 §3.1)', async () => {
+    const none = `${b64(JSON.stringify({alg: 'none', kid: 'k1'}))}.${b64('{"sub":"x"}')}.`
+    expect([verifySignature(none, rsa.publicKey), await joseSays(none, rsa.publicKey)]).toEqual([false, false])
+    const pem = rsa.publicKey.export({format: 'pem', type: 'spki'})
+    const input = `${b64(JSON.stringify({alg: 'HS256', kid: 'k1'}))}.${b64('{"sub":"x"}')}`
+    const confused = `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`
+    expect([verifySignature(confused, rsa.publicKey), await joseSays(confused, rsa.publicKey)]).toEqual([false, false])
+  })
+
+  it('refuses an EC alg with a key on another curve, and an RSA alg with an EC key', async () => {
+    const es384 = await sign('ES384', p384.privateKey)
+    expect(verifySignature(es384, p256.publicKey)).toBe(false)
+    const rs = await sign('RS256', rsa.privateKey)
+    expect(verifySignature(rs, p256.publicKey)).toBe(false)
+  })
+
+  it('leaves HMAC with a secret key to jose', async () => {
+    const {createSecretKey} = await import('node:crypto')
+    const secret = createSecretKey(Buffer.alloc(32, 7))
+    const token = await sign('HS256', secret)
+    expect(verifySignature(token, secret)).toBeUndefined()
+  })
+
+  it('matches jose on random corruptions of valid tokens', async () => {
+    const tokens = await Promise.all(
+      CASES.map(async ([alg, pair]) => ({token: await sign(alg, pair.privateKey), key: pair.publicKey})),
+    )
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(tokens.length - 1),
+        fc.nat(),
+        fc.constantFrom('A', 'z', '_', '-', '.', 'Q'),
+        async (which, at, char) => {
+          const {token, key} = tokens[which]!
+          const index = at % token.length
+          const mutated = token.slice(0, index) + char + token.slice(index + 1)
+          const fast = verifySignature(mutated, key)
+          expect(fast === undefined ? 'jose' : fast).toBe(fast === undefined ? 'jose' : await joseSays(mutated, key))
+        },
+      ),
+      {numRuns: 300},
+    )
+  })
+})
