@@ -12,3 +12,4 @@ export {
 } from './guard/create-denylist-guard.js'
 export {DenylistedKeyError, type DenylistMatch, type DenylistMatchKind} from './guard/denylisted-key-error.js'
 export type {DenylistDocument, DenylistEntry, DenylistReason} from './core/containment/denylist.js'
+export {verifyJournal} from './incident/verify-journal.js'
