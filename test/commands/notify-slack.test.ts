@@ -84,7 +84,8 @@ describe('jwkr notify slack', () => {
     expect(error).toBeUndefined()
     const result = JSON.parse(stdout)
     expect(result).toMatchObject({incident: id, created: true, posted: true, invited: [], unresolved: []})
-    expect(result.channel).toMatch(/^inc-jwk-\d{4}-\d{2}-\d{2}-[a-z0-9_-]{8}$/)
+    // (The short thumbprint is 8 characters before runs of "-" and "_" are folded, so at most 8.)
+    expect(result.channel).toMatch(/^inc-jwk-\d{4}-\d{2}-\d{2}-[a-z0-9_-]{1,8}$/)
     expect(messagesIn(slack, result.channelId)).toMatchObject([{ts: result.ts}])
     // And the journal records the effects and the slack.status event
     const journal = await readJournal(home, id)
