@@ -6,6 +6,7 @@ import {formatSize, parseSize} from '../../adapters/scan/parse-size.js'
 import {scanForKey} from '../../adapters/scan/scan-for-key.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
 export interface CodeScanInput {
@@ -45,7 +46,7 @@ export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
     required: ['key', 'paths'],
     additionalProperties: false,
     properties: {
-      key: {type: 'string', description: 'Path of the leaked key.'},
+      ...leakedKeyInput,
       paths: {
         type: ['array', 'string'],
         items: {type: 'string', minLength: 1},
@@ -53,8 +54,6 @@ export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
         minLength: 1,
         description: 'Files and folders to search (one path, or a list).',
       },
-      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
       hidden: {type: 'boolean', description: 'Search hidden files and folders too.'},
       noIgnore: {type: 'boolean', description: 'Search what .gitignore excludes too.'},
       maxFileSize: {

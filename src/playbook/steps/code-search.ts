@@ -6,6 +6,7 @@ import {SEARCH_RESULT_CAP, searchCode, searchTermsForKeys} from '../../adapters/
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
 export interface CodeSearchInput {
@@ -43,10 +44,8 @@ export const codeSearch = defineStep<CodeSearchInput, CodeSearchOutput>({
     required: ['key', 'org'],
     additionalProperties: false,
     properties: {
-      key: {type: 'string', description: 'Path of the leaked key.'},
+      ...leakedKeyInput,
       org: {type: 'string', minLength: 1, description: 'The GitHub organisation login.'},
-      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
       kinds: {type: 'array', items: {type: 'string'}, description: 'Only these needle kinds (kid, thumbprint, modulus, …).'},
       maxResults: {type: 'integer', minimum: 1, maximum: SEARCH_RESULT_CAP, description: 'Results per term at most.'},
     },

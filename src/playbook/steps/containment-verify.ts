@@ -22,6 +22,7 @@ import type {Inventory} from '../../core/inventory/types.js'
 import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {readJournal} from '../../incident/verify-journal.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 import type {PlannedCall, StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 import {plannedFetches} from './services-locate.js'
@@ -72,9 +73,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
     required: ['key'],
     additionalProperties: false,
     properties: {
-      key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM or certificate).'},
-      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      ...leakedKeyInput,
       untilContained: {
         type: 'boolean',
         description: 'Check again every interval until everything is contained (fails at the deadline).',

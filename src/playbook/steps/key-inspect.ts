@@ -2,6 +2,7 @@
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
 import {inspectKeySet} from '../../core/key/inspect-key.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 
 export interface KeyInspectInput {
   key: string
@@ -33,9 +34,7 @@ export const keyInspect = defineStep<KeyInspectInput, KeyInspectOutput>({
     required: ['key'],
     additionalProperties: false,
     properties: {
-      key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM, certificate or JWT).'},
-      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      ...leakedKeyInput,
     },
   },
   outputSchema: {

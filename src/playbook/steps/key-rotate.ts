@@ -27,6 +27,7 @@ import type {LeakedKeyRef} from '../../core/inventory/locate.js'
 import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
 import type {LoadedKey} from '../../core/key/types.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 import type {JsonSchema, PlannedCall, StepContext} from '../types.js'
 import {plannedFetches} from './services-locate.js'
 
@@ -83,9 +84,7 @@ export const SKIPPED_SCHEMA: JsonSchema = {
 
 /** The inputs shared by the three containment steps. */
 export const KEY_INPUT_PROPERTIES: Record<string, JsonSchema> = {
-  key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM or certificate).'},
-  kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-  thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+  ...leakedKeyInput,
   issuers: {
     type: ['array', 'null'],
     items: {type: 'string'},

@@ -12,6 +12,7 @@ import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 
@@ -61,9 +62,7 @@ export const servicesLocate = defineStep<ServicesLocateInput, ServicesLocateOutp
     required: ['key'],
     additionalProperties: false,
     properties: {
-      key: {type: 'string', description: 'Path of the leaked key (JWK, JWKS, PEM or certificate).'},
-      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
+      ...leakedKeyInput,
       concurrency: {type: 'integer', minimum: 1, description: `Requests in flight at once (default ${DEFAULT_CONCURRENCY}).`},
       timeout: {type: 'string', pattern: DURATION_PATTERN, title: 'duration like 5s', description: 'Per request (default 5s).'},
       strict: {type: 'boolean', description: 'Fail the step when any endpoint could not be read.'},

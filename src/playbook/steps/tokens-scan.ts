@@ -9,6 +9,7 @@ import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
 import {defineStep} from '../define-step.js'
+import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
 export interface TokensScanInput {
@@ -63,7 +64,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
     required: ['key', 'paths'],
     additionalProperties: false,
     properties: {
-      key: {type: 'string', description: 'Path of the leaked key.'},
+      ...leakedKeyInput,
       paths: {
         type: ['array', 'string'],
         items: {type: 'string', minLength: 1},
@@ -72,8 +73,6 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
         description: 'Log files and folders to scan (one path, or a list).',
       },
       issuedLog: {type: 'string', description: 'The jtis the issuer issued (one a line, or JSON lines with a "jti").'},
-      kid: {type: 'string', description: 'From a JWKS, the kid of the leaked key.'},
-      thumbprint: {type: 'string', description: 'From a JWKS, the thumbprint of the leaked key.'},
       since: {
         type: 'string',
         description: 'Only tokens issued at or after this time (ISO 8601, epoch seconds, or 24h / 7d back).',
