@@ -10,6 +10,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {createFaultScript, type FaultRule, type InjectedFault} from './fault-script.js'
 import {parseJson, readBody, sendJson, startLoopbackServer} from './loopback-server.js'
 import {createRecordLog} from './record-log.js'
+import {blobSha, contentItem, pullItem, refItem, type GitHubUrls} from './github-shapes.js'
 
 export const FAKE_GITHUB_ROUTES = [
   'GET /user',
@@ -566,7 +567,9 @@ function getContent(repo: FakeGitHubRepo, {state, params, query}: Context): Repl
   const head = repo.branches[ref] ?? (repo.commits[ref] ? ref : undefined)
   if (head === undefined) return githubError(404, `No commit found for the ref ${ref}`)
   const content = repo.commits[head]?.files[path]
-  return content === undefined ? githubError(404, 'Not Found') : {status: 200, json: contentItem(state, repo, path, content, ref)}
+  return content === undefined
+    ? githubError(404, 'Not Found')
+    : {status: 200, json: contentItem(urlsOf(state), repo, path, content, ref)}
 }
 
 function putContent(repo: FakeGitHubRepo, {state, params, body}: Context): Reply {
@@ -593,7 +596,7 @@ function putContent(repo: FakeGitHubRepo, {state, params, body}: Context): Reply
   return {
     status: existing === undefined ? 201 : 200,
     json: {
-      content: contentItem(state, repo, path, files[path] ?? '', branch, false),
+      content: contentItem(urlsOf(state), repo, path, files[path] ?? '', branch, false),
       commit: {sha, message, parents: [{sha: head}], html_url: `${state.web}/${repo.fullName}/commit/${sha}`},
     },
   }
@@ -603,7 +606,7 @@ function getRef(repo: FakeGitHubRepo, {state, params}: Context): Reply {
   const ref = params.ref ?? ''
   const branch = ref.replace(/^heads\//, '')
   const sha = ref.startsWith('heads/') ? repo.branches[branch] : undefined
-  return sha === undefined ? githubError(404, 'Not Found') : {status: 200, json: refItem(state, repo, branch, sha)}
+  return sha === undefined ? githubError(404, 'Not Found') : {status: 200, json: refItem(urlsOf(state), repo, branch, sha)}
 }
 
 function createRef(repo: FakeGitHubRepo, {state, body}: Context): Reply {
@@ -615,7 +618,7 @@ function createRef(repo: FakeGitHubRepo, {state, body}: Context): Reply {
   const branch = ref.replace(/^refs\/heads\//, '')
   if (repo.branches[branch] !== undefined) return githubError(422, 'Reference already exists')
   repo.branches[branch] = body.sha
-  return {status: 201, json: refItem(state, repo, branch, body.sha)}
+  return {status: 201, json: refItem(urlsOf(state), repo, branch, body.sha)}
 }
 
 function listPulls(repo: FakeGitHubRepo, {state, query}: Context): Reply {
@@ -629,7 +632,7 @@ function listPulls(repo: FakeGitHubRepo, {state, query}: Context): Reply {
       (head === null || head === `${owner}:${pull.head}`) &&
       (base === null || base === pull.base),
   )
-  return {status: 200, json: pulls.map((pull) => pullItem(state, repo, pull))}
+  return {status: 200, json: pulls.map((pull) => pullItem(urlsOf(state), repo, pull))}
 }
 
 function createPull(repo: FakeGitHubRepo, {state, body}: Context): Reply {
@@ -658,62 +661,10 @@ function createPull(repo: FakeGitHubRepo, {state, body}: Context): Reply {
     state: 'open',
   }
   repo.pulls.push(pull)
-  return {status: 201, json: pullItem(state, repo, pull)}
-}
-
-function contentItem(state: State, repo: FakeGitHubRepo, path: string, content: string, ref: string, withContent = true) {
-  const sha = blobSha(content)
-  return {
-    type: 'file',
-    name: path.split('/').pop(),
-    path,
-    sha,
-    size: Buffer.byteLength(content),
-    url: `${state.api}/repos/${repo.fullName}/contents/${path}?ref=${ref}`,
-    html_url: `${state.web}/${repo.fullName}/blob/${ref}/${path}`,
-    git_url: `${state.api}/repos/${repo.fullName}/git/blobs/${sha}`,
-    download_url: `${state.web}/${repo.fullName}/raw/${ref}/${path}`,
-    // GitHub wraps the base64 body at 60 characters.
-    ...(withContent
-      ? {
-          encoding: 'base64',
-          content: `${(
-            Buffer.from(content)
-              .toString('base64')
-              .match(/.{1,60}/g) ?? []
-          ).join('\n')}\n`,
-        }
-      : {}),
-  }
-}
-
-function refItem(state: State, repo: FakeGitHubRepo, branch: string, sha: string) {
-  return {
-    ref: `refs/heads/${branch}`,
-    url: `${state.api}/repos/${repo.fullName}/git/refs/heads/${branch}`,
-    object: {sha, type: 'commit', url: `${state.api}/repos/${repo.fullName}/git/commits/${sha}`},
-  }
-}
-
-function pullItem(state: State, repo: FakeGitHubRepo, pull: FakeGitHubPull) {
-  const owner = repo.fullName.split('/')[0]
-  return {
-    number: pull.number,
-    state: pull.state,
-    title: pull.title,
-    body: pull.body,
-    url: `${state.api}/repos/${repo.fullName}/pulls/${pull.number}`,
-    html_url: `${state.web}/${repo.fullName}/pull/${pull.number}`,
-    head: {ref: pull.head, label: `${owner}:${pull.head}`, sha: repo.branches[pull.head]},
-    base: {ref: pull.base, label: `${owner}:${pull.base}`, sha: repo.branches[pull.base]},
-  }
+  return {status: 201, json: pullItem(urlsOf(state), repo, pull)}
 }
 
 /** git's blob id of the content, as GitHub reports it. */
-function blobSha(content: string): string {
-  const bytes = Buffer.from(content)
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
-}
 
 function commitSha(state: State, parent: string | null, message: string, files: Record<string, string>): string {
   return createHash('sha1')
@@ -723,4 +674,8 @@ function commitSha(state: State, parent: string | null, message: string, files: 
 
 function idOf(text: string): number {
   return Number.parseInt(createHash('sha1').update(text).digest('hex').slice(0, 8), 16)
+}
+
+function urlsOf(state: State): GitHubUrls {
+  return {api: state.api, web: state.web, raw: `${state.web}/raw`}
 }

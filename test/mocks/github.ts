@@ -6,6 +6,7 @@
 import {createHash} from 'node:crypto'
 
 import {http, HttpResponse, type HttpHandler} from 'msw'
+import {blobSha, contentItem, pullItem, refItem, type GitHubUrls} from '../../src/drill/github-shapes.js'
 
 export interface GitHubMockFile {
   /** owner/name */
@@ -302,10 +303,6 @@ function webUrl(baseUrl: string): string {
 }
 
 /** git's blob id of the content, as GitHub reports it. */
-function blobSha(content: string): string {
-  const bytes = Buffer.from(content)
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
-}
 
 function repoId(fullName: string): number {
   return Number.parseInt(createHash('sha1').update(fullName).digest('hex').slice(0, 8), 16)
@@ -378,7 +375,7 @@ function getContent(state: GitHubMockState, url: URL): Response {
   if (head === undefined) return githubError(404, `No commit found for the ref ${ref}`, DOCS.getContent)
   const content = repo.commits[head]?.files[path]
   if (content === undefined) return githubError(404, 'Not Found', DOCS.getContent)
-  return HttpResponse.json(contentItem(state, repo, path, content, ref))
+  return HttpResponse.json(contentItem(urlsOf(state), repo, path, content, ref))
 }
 
 function putContent(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
@@ -408,7 +405,7 @@ function putContent(state: GitHubMockState, url: URL, request: RecordedGitHubReq
   repo.branches[branch] = sha
   return HttpResponse.json(
     {
-      content: contentItem(state, repo, path, files[path] ?? '', branch, false),
+      content: contentItem(urlsOf(state), repo, path, files[path] ?? '', branch, false),
       commit: {sha, message, parents: [{sha: head}], html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/commit/${sha}`},
     },
     {status: existing === undefined ? 201 : 200},
@@ -421,7 +418,7 @@ function getRef(state: GitHubMockState, url: URL): Response {
   const branch = ref.replace(/^heads\//, '')
   const sha = repo && ref.startsWith('heads/') ? repo.branches[branch] : undefined
   if (!repo || sha === undefined) return githubError(404, 'Not Found', DOCS.getRef)
-  return HttpResponse.json(refItem(state, repo, branch, sha))
+  return HttpResponse.json(refItem(urlsOf(state), repo, branch, sha))
 }
 
 function createRef(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
@@ -436,7 +433,7 @@ function createRef(state: GitHubMockState, url: URL, request: RecordedGitHubRequ
   const branch = ref.replace(/^refs\/heads\//, '')
   if (repo.branches[branch] !== undefined) return githubError(422, 'Reference already exists', DOCS.createRef)
   repo.branches[branch] = body.sha
-  return HttpResponse.json(refItem(state, repo, branch, body.sha), {status: 201})
+  return HttpResponse.json(refItem(urlsOf(state), repo, branch, body.sha), {status: 201})
 }
 
 function listPulls(state: GitHubMockState, url: URL): Response {
@@ -452,7 +449,7 @@ function listPulls(state: GitHubMockState, url: URL): Response {
       (head === null || head === `${owner}:${pull.head}`) &&
       (base === null || base === pull.base),
   )
-  return HttpResponse.json(pulls.map((pull) => pullItem(state, repo, pull)))
+  return HttpResponse.json(pulls.map((pull) => pullItem(urlsOf(state), repo, pull)))
 }
 
 function createPull(state: GitHubMockState, url: URL, request: RecordedGitHubRequest): Response {
@@ -483,7 +480,7 @@ function createPull(state: GitHubMockState, url: URL, request: RecordedGitHubReq
     state: 'open',
   }
   repo.pulls.push(pull)
-  return HttpResponse.json(pullItem(state, repo, pull), {status: 201})
+  return HttpResponse.json(pullItem(urlsOf(state), repo, pull), {status: 201})
 }
 
 function pullInvalid(errors: Array<Record<string, string>>): Response {
@@ -491,62 +488,6 @@ function pullInvalid(errors: Array<Record<string, string>>): Response {
     {message: 'Validation Failed', errors, documentation_url: DOCS.createPull, status: '422'},
     {status: 422, headers: {'x-github-request-id': REQUEST_ID}},
   )
-}
-
-function contentItem(
-  state: GitHubMockState,
-  repo: GitHubMockRepo,
-  path: string,
-  content: string,
-  ref: string,
-  withContent = true,
-) {
-  const sha = blobSha(content)
-  const web = `${webUrl(state.baseUrl)}/${repo.fullName}/blob/${ref}/${path}`
-  return {
-    type: 'file',
-    name: path.split('/').pop(),
-    path,
-    sha,
-    size: Buffer.byteLength(content),
-    url: `${state.baseUrl}/repos/${repo.fullName}/contents/${path}?ref=${ref}`,
-    html_url: web,
-    git_url: `${state.baseUrl}/repos/${repo.fullName}/git/blobs/${sha}`,
-    download_url: `https://raw.githubusercontent.com/${repo.fullName}/${ref}/${path}`,
-    // GitHub wraps the base64 body at 60 characters.
-    ...(withContent
-      ? {
-          encoding: 'base64',
-          content: `${(
-            Buffer.from(content)
-              .toString('base64')
-              .match(/.{1,60}/g) ?? []
-          ).join('\n')}\n`,
-        }
-      : {}),
-  }
-}
-
-function refItem(state: GitHubMockState, repo: GitHubMockRepo, branch: string, sha: string) {
-  return {
-    ref: `refs/heads/${branch}`,
-    url: `${state.baseUrl}/repos/${repo.fullName}/git/refs/heads/${branch}`,
-    object: {sha, type: 'commit', url: `${state.baseUrl}/repos/${repo.fullName}/git/commits/${sha}`},
-  }
-}
-
-function pullItem(state: GitHubMockState, repo: GitHubMockRepo, pull: GitHubMockPull) {
-  const owner = repo.fullName.split('/')[0]
-  return {
-    number: pull.number,
-    state: pull.state,
-    title: pull.title,
-    body: pull.body,
-    url: `${state.baseUrl}/repos/${repo.fullName}/pulls/${pull.number}`,
-    html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/pull/${pull.number}`,
-    head: {ref: pull.head, label: `${owner}:${pull.head}`, sha: repo.branches[pull.head]},
-    base: {ref: pull.base, label: `${owner}:${pull.base}`, sha: repo.branches[pull.base]},
-  }
 }
 
 function parseBody(text: string): Record<string, unknown> {
@@ -619,7 +560,7 @@ function listIssues(state: GitHubMockState, url: URL): Response {
       )
       .map((issue) => issueItem(state, repo, issue)),
     ...(since === null ? repo.pulls.filter((pull) => wanted === 'all' || pull.state === wanted) : []).map((pull) => ({
-      ...pullItem(state, repo, pull),
+      ...pullItem(urlsOf(state), repo, pull),
       pull_request: {url: `${state.baseUrl}/repos/${repo.fullName}/pulls/${pull.number}`},
     })),
   ].sort((a, b) => (url.searchParams.get('direction') === 'asc' ? a.number - b.number : b.number - a.number))
@@ -772,4 +713,8 @@ function commentItem(
     html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/issues/${issue.number}#issuecomment-${comment.id}`,
     user: {login: 'jwkr-bot', type: 'User'},
   }
+}
+
+function urlsOf(state: GitHubMockState): GitHubUrls {
+  return {api: state.baseUrl, web: webUrl(state.baseUrl), raw: 'https://raw.githubusercontent.com'}
 }
