@@ -7,6 +7,9 @@ import {ExitCode, JwkrError} from '../core/errors.js'
 import {SecretRegistry} from '../core/secrets.js'
 import {createStyle, type Style} from './style.js'
 
+/** What stands in for a text that could not be redacted. */
+const WITHHELD = '[withheld: it could not be redacted]'
+
 export abstract class JwkrCommand extends Command {
   static override enableJsonFlag = true
 
@@ -50,20 +53,39 @@ export abstract class JwkrCommand extends Command {
     // inline key that was never parsed: register what looks private on the command line first.
     for (const arg of this.argv) this.secrets.addFromText(arg)
     const failure = toJwkrError(error)
-    const message = this.secrets.redact(failure.message)
-    const hint = failure.hint === undefined ? undefined : this.secrets.redact(failure.hint)
+    const document = this.#errorDocument(failure)
     if (this.jsonEnabled()) {
-      this.logJson({
-        error: {code: failure.code, message, hint: hint ?? null, exitCode: failure.exitCode, details: failure.details ?? null},
-      })
+      super.logJson({error: document})
     } else {
       const style = createStyle(process.stderr)
-      const lines = [`${style.red('Error:')} ${message}`]
-      if (hint) lines.push(`${style.dim('→')} ${hint}`)
-      if (this.debugEnabled() && error instanceof Error && error.stack) lines.push(this.secrets.redact(error.stack))
+      const lines = [`${style.red('Error:')} ${document.message}`]
+      if (document.hint) lines.push(`${style.dim('→')} ${document.hint}`)
+      if (this.debugEnabled() && error instanceof Error && error.stack) lines.push(this.#redactedOr(error.stack, WITHHELD))
       process.stderr.write(`${lines.join('\n')}\n`)
     }
     throw new Errors.ExitError(failure.exitCode)
+  }
+
+  /** The error as it may be shown: redacted, or withheld where redaction itself fails (never raw). */
+  #errorDocument(failure: JwkrError) {
+    const withheld = `An error (${failure.code}) occurred whose message cannot be shown safely: it may hold private key material.`
+    const message = this.#redactedOr(failure.message, withheld)
+    const hint = failure.hint === undefined ? null : this.#redactedOr(failure.hint, WITHHELD)
+    let details: unknown
+    try {
+      details = this.secrets.redactValue(failure.details ?? null)
+    } catch {
+      details = null
+    }
+    return {code: failure.code, message, hint, exitCode: failure.exitCode, details}
+  }
+
+  #redactedOr(text: string, fallback: string): string {
+    try {
+      return this.secrets.redact(text)
+    } catch {
+      return fallback
+    }
   }
 
   private debugEnabled(): boolean {

@@ -18,7 +18,8 @@ const PEM_PRIVATE_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----([\s\S]*?)(?:---
 
 export class SecretRegistry {
   readonly #values = new Set<string>()
-  #pattern: RegExp | undefined
+  /** The values, longest first; rebuilt lazily after `add`. */
+  #sorted: string[] | undefined
 
   /** Registers a secret string and its other common encodings (base64url ↔ base64, hex). */
   add(value: string | undefined | null): void {
@@ -26,7 +27,7 @@ export class SecretRegistry {
     for (const form of encodingsOf(value)) {
       if (form.length >= MIN_SECRET_LENGTH && !this.#values.has(form)) {
         this.#values.add(form)
-        this.#pattern = undefined
+        this.#sorted = undefined
       }
     }
   }
@@ -72,17 +73,26 @@ export class SecretRegistry {
 
   /** True when the text contains a registered secret. */
   leaks(text: string): boolean {
-    const pattern = this.#compiled()
-    if (!pattern) return false
-    pattern.lastIndex = 0
-    return pattern.test(text)
+    return this.#ordered().some((value) => value.length <= text.length && text.includes(value))
   }
 
-  /** Replaces every registered secret in the text with `[REDACTED]`. */
+  /**
+   * Replaces every registered secret in the text with `[REDACTED]`.
+   *
+   * Matching is by exact substring, never by a pattern built from the secrets: such a pattern grows
+   * with them (an `oct` key of a few tens of KB made it too large to compile) and its error message
+   * would quote them. Where occurrences overlap, the union of their spans is replaced once.
+   */
   redact(text: string): string {
-    const pattern = this.#compiled()
-    if (!pattern) return text
-    return text.replace(pattern, REDACTED)
+    const spans = this.#spansIn(text)
+    if (spans.length === 0) return text
+    let out = ''
+    let from = 0
+    for (const [start, end] of spans) {
+      out += text.slice(from, start) + REDACTED
+      from = end
+    }
+    return out + text.slice(from)
   }
 
   /** Redacts every string (and key) inside a JSON-compatible value; returns a plain JSON copy. */
@@ -101,14 +111,30 @@ export class SecretRegistry {
     return walk(JSON.parse(JSON.stringify(value) ?? 'null')) as T
   }
 
-  #compiled(): RegExp | undefined {
-    if (this.#values.size === 0) return undefined
-    if (!this.#pattern) {
-      // Longest first so that a secret containing another is replaced whole.
-      const alternatives = [...this.#values].sort((a, b) => b.length - a.length).map(escapeRegExp)
-      this.#pattern = new RegExp(alternatives.join('|'), 'g')
+  /** Every occurrence of every secret in the text, as sorted, merged `[start, end)` spans. */
+  #spansIn(text: string): Array<[number, number]> {
+    const found: Array<[number, number]> = []
+    for (const value of this.#ordered()) {
+      if (value.length > text.length) continue
+      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
+        found.push([at, at + value.length])
+      }
     }
-    return this.#pattern
+    if (found.length <= 1) return found
+    found.sort((a, b) => a[0] - b[0] || b[1] - a[1])
+    const merged: Array<[number, number]> = [found[0] as [number, number]]
+    for (const span of found.slice(1)) {
+      const last = merged[merged.length - 1] as [number, number]
+      if (span[0] <= last[1]) last[1] = Math.max(last[1], span[1])
+      else merged.push(span)
+    }
+    return merged
+  }
+
+  /** The values in a stable order (longest first); rebuilt only after a new one is added. */
+  #ordered(): string[] {
+    this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length)
+    return this.#sorted
   }
 }
 
@@ -128,8 +154,4 @@ function encodingsOf(value: string): string[] {
     forms.push(hex, hex.toUpperCase())
   }
   return forms
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -125,3 +125,25 @@ describe('toJwkrError', () => {
     expect(toJwkrError('a string')).toMatchObject({message: 'Unexpected error: a string'})
   })
 })
+
+/** A command whose redaction itself fails, as the regular-expression redaction once did on a large secret. */
+class RedactionFails extends JwkrCommand {
+  async run(): Promise<void> {
+    this.secrets.add(SECRET)
+    this.secrets.redact = () => {
+      throw new SyntaxError(`Invalid regular expression: /${SECRET}/: too large`)
+    }
+    throw new JwkrError('ERR_KEY_INVALID', `bad key ${SECRET}`, {hint: `try ${SECRET}`})
+  }
+}
+
+describe('JwkrCommand errors when redaction itself fails', () => {
+  it('withholds the message instead of printing it raw, human and --json', async () => {
+    for (const args of [[], ['--json'], ['--debug']]) {
+      const {stdout, stderr, error} = await captureOutput(() => RedactionFails.run(args, {root: projectRoot}))
+      expect(exitOf(error)).toBe(1)
+      expect(stdout + stderr).not.toContain(SECRET)
+      expect(stdout + stderr).toContain('ERR_KEY_INVALID')
+    }
+  })
+})

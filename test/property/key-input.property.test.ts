@@ -206,3 +206,36 @@ describe('jwkr key inspect / thumbprint, for JWK-shaped input with random privat
     )
   })
 })
+
+describe('loadKeys and redaction, for oct secrets of any size up to the intake limit', () => {
+  // Regression corpus: a 13–27 KB `k` once broke the redaction pattern and the error path printed
+  // every private member. The sizes below are kept as examples; fast-check adds random ones.
+  const octSize = fc.integer({min: 1, max: Math.floor(((1024 * 1024 - 200) * 3) / 4)})
+
+  it('reads the set and redacts every secret from its report and from the raw text', async () => {
+    await fc.assert(
+      fc.asyncProperty(octSize, secretValue, async (bytes, d) => {
+        const k = Buffer.alloc(bytes, 0x5a).toString('base64url')
+        const text = JSON.stringify({
+          keys: [
+            {kty: 'oct', k},
+            {...RFC7638_RSA, d},
+          ],
+        })
+        const secrets = new SecretRegistry()
+        const {printed} = await attempt(text, secrets)
+        expect(secrets.leaks(printed ?? '')).toBe(false)
+        const redacted = secrets.redact(text)
+        expect(redacted).not.toContain(k)
+        expect(redacted).not.toContain(d)
+      }),
+      {
+        numRuns: 12,
+        examples: [
+          [13 * 1024, 'SxThirteenKilobytes'],
+          [27 * 1024, 'SxTwentySevenKilobytes'],
+        ],
+      },
+    )
+  })
+})
