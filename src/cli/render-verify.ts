@@ -39,6 +39,7 @@ export function describeCheck({round, result}: VerifyCheck, intervalMs: number):
   const parts = [`check ${round}: ${contained}/${result.services.length} services contained`]
   for (const [status, label] of [
     ['exposed', 'still exposed'],
+    ['undiscriminating', 'refusing for other reasons'],
     ['unknown', 'not proven'],
   ] as const) {
     const services = result.services.filter((service) => service.status === status)
@@ -62,22 +63,37 @@ export function describeCheck({round, result}: VerifyCheck, intervalMs: number):
 }
 
 function verdict(result: VerifyResult, style: Style): string {
-  const lines: string[] = []
-  if (result.contained) {
-    lines.push(
-      style.green(style.bold(`CONTAINED: every service rejects the key and no JWKS serves it (checked ${result.checkedAt}).`)),
-    )
-  } else {
-    lines.push(style.red(style.bold(`NOT CONTAINED: ${remainingSummary(result)}.`)))
-  }
+  const lines = [headline(result, style)]
+  const kids = [...new Set(result.published.map((entry) => (entry.kid === null ? 'none' : `"${entry.kid}"`)))]
   lines.push(
     result.probes.possible
       ? style.dim(
-          `Probes: a fresh canary token per service, signed ${result.probes.alg} with the leaked key (sub jwkr-canary, 5-minute exp).`,
+          `Probes: per service, a fresh canary signed ${result.probes.alg} with the leaked key, shaped like an attacker's token ` +
+            `(${kids.length > 0 ? `published kid ${kids.join(', ')}` : 'kid of the key file: never seen published'}; sub jwkr-canary, 5-minute exp). ` +
+            'A refusal (401) counts only from a service seen to accept one, or beside an accepted control.',
         )
-      : style.yellow(`Probes impossible: ${result.probes.reason} Relying on the JWKS checks and the containment clock.`),
+      : style.yellow(`Probes impossible: ${result.probes.reason} No service can be proven contained without them.`),
   )
   return lines.join('\n')
+}
+
+function headline(result: VerifyResult, style: Style): string {
+  if (result.baseline) {
+    const accepting = result.exposed.length
+    const line = `BASELINE: ${accepting} of ${result.services.length} services accept the canary before containment, so their refusals will prove it.`
+    return result.undiscriminating.length + result.unknown.length === 0
+      ? style.green(style.bold(line))
+      : style.yellow(style.bold(`${line} Not so: ${[...result.undiscriminating, ...result.unknown].join(', ')}.`))
+  }
+  if (result.outcome === 'proven')
+    return style.green(
+      style.bold(
+        `CONTAINMENT PROVEN: every service refuses the key after accepting it (or beside an accepted control), and no JWKS serves it (checked ${result.checkedAt}).`,
+      ),
+    )
+  if (result.outcome === 'not-attempted')
+    return style.yellow(style.bold(`CONTAINMENT NOT ATTEMPTED: ${result.missing.join('; ')}.`))
+  return style.red(style.bold(`NOT PROVEN: ${remainingSummary(result)}.`))
 }
 
 function serviceTable(services: ServiceResult[], style: Style): string {
@@ -129,7 +145,10 @@ function evidenceLines(evidence: Evidence[]): string {
     .map((item) => {
       const status = item.httpStatus === null ? 'no answer' : `HTTP ${item.httpStatus}`
       const hash = item.bodySha256 === null ? '' : `, sha256 ${item.bodySha256.slice(0, 12)}…`
-      if (item.kind === 'probe') return `${item.method} ${item.url} → ${status}, jti ${item.jti}, at ${item.checkedAt}${hash}`
+      if (item.kind === 'probe') {
+        const token = `${item.role} kid ${item.kid === null ? 'none' : item.kid}`
+        return `${token}: ${item.method} ${item.url} → ${status}, jti ${item.jti}, at ${item.checkedAt}${hash}`
+      }
       const served =
         item.servesLeakedKey === null ? (item.error ?? 'unreadable') : item.servesLeakedKey ? 'serves the key' : 'key gone'
       return `JWKS ${item.url} → ${status}, ${served}, at ${item.checkedAt}${hash}`
@@ -140,6 +159,7 @@ function evidenceLines(evidence: Evidence[]): string {
 function status(value: ContainmentStatus, style: Style): string {
   if (value === 'contained') return style.green('contained')
   if (value === 'exposed') return style.red(style.bold('EXPOSED'))
+  if (value === 'undiscriminating') return style.yellow('undiscriminating')
   return style.yellow('unknown')
 }
 

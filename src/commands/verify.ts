@@ -16,15 +16,21 @@ export default class Verify extends JwkrCommand {
   static override summary = 'Prove the leaked key is contained: canary probes, JWKS re-checks and the containment clock.'
   static override description =
     'Fetches every JWKS of the inventory again (contained when the key’s thumbprint is gone) and, when the private key ' +
-    'is known, sends each dependent service a canary token signed with the leaked key (sub jwkr-canary, a canary jti, ' +
-    '5-minute exp): contained when it answers 401/403, exposed when it answers 2xx. The containment clock says when ' +
-    'each service’s cached key set must have dropped the key (removal + jwksCacheSeconds, default 600 s). With ' +
-    '--until-contained it checks again every --interval until everything is contained or --deadline passes. Exits 0 ' +
-    'when everything is contained, 4 otherwise. Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the ' +
-    'output; the canary tokens themselves never are.'
+    'is known, sends each dependent service a canary token signed with the leaked key and shaped like an attacker’s ' +
+    '(the kid the issuer publishes, the service’s probe.token aud/typ/scope; sub jwkr-canary, a canary jti, 5-minute ' +
+    'exp), plus the same token with a broken signature, which must be refused. A service that answers 2xx or 403 ' +
+    'accepts the key (exposed). A 401 proves containment only from a service seen to accept a canary earlier in this ' +
+    'run, or beside a control token signed with the replacement key (--control-key) that it accepts; otherwise the ' +
+    'service is "undiscriminating": its refusal may have another cause. Run with --baseline before containment to ' +
+    'see which probes discriminate. The containment clock says when each cached key set must have dropped the key; ' +
+    'it infers, it never proves. With --until-contained it checks again every --interval until containment is proven ' +
+    'or --deadline passes. Exits 0 only when containment is proven, 4 otherwise (not proven, or not attempted). ' +
+    'Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the output; the tokens themselves never are.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --baseline',
     '<%= config.bin %> <%= command.id %> --key leaked.json --until-contained --interval 15s --deadline 30m',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --control-key jwkr-replacement-k2.private.jwk.json',
     '<%= config.bin %> <%= command.id %> --key leaked.json --removed-at 2024-05-01T10:02:00Z --token-lifetime 15m',
     '<%= config.bin %> <%= command.id %> --key leaked.json --inventory ops/jwkr.inventory.yaml --json',
   ]
@@ -38,6 +44,13 @@ export default class Verify extends JwkrCommand {
     inventory: Flags.string({description: 'The inventory file (default: JWKR_INVENTORY, else ./jwkr.inventory.yaml).'}),
     'until-contained': Flags.boolean({
       description: 'Check again every --interval until everything is contained or --deadline passes.',
+      exclusive: ['baseline'],
+    }),
+    baseline: Flags.boolean({
+      description: 'Before containment: expect every canary to be accepted, and name the services whose probes cannot tell.',
+    }),
+    'control-key': Flags.string({
+      description: 'The replacement private key (a file): a control token signed with it must be accepted.',
     }),
     deadline: Flags.string({default: '30m', description: 'With --until-contained: give up after this long.'}),
     interval: Flags.string({default: '15s', description: 'With --until-contained: time between checks.'}),
@@ -52,6 +65,8 @@ export default class Verify extends JwkrCommand {
     const {flags} = await this.parse(Verify)
     // The key first: its private values are registered before anything else can fail or print.
     const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
+    const controlKey =
+      flags['control-key'] === undefined ? null : leakedKeyOf(await loadKeySource(flags['control-key'], {secrets: this.secrets}))
     const intervalMs = positiveDuration(flags.interval, '--interval')
     const options = {
       deadlineMs: positiveDuration(flags.deadline, '--deadline'),
@@ -75,6 +90,8 @@ export default class Verify extends JwkrCommand {
         key,
         secrets: this.secrets,
         untilContained: flags['until-contained'],
+        baseline: flags.baseline,
+        controlKey,
         ...options,
         signal: controller.signal,
         onCheck: json || !flags['until-contained'] ? undefined : (check) => this.logToStderr(describeCheck(check, intervalMs)),
@@ -83,6 +100,11 @@ export default class Verify extends JwkrCommand {
       process.removeListener('SIGINT', onSigint)
     }
 
+    // A baseline expects acceptance: it succeeds when it could look, whatever it saw.
+    if (flags.baseline) {
+      if (!json) this.log(renderVerify(result, this.style))
+      return result
+    }
     if (json) {
       if (result.contained) return result
       // One document on stdout: the result says what is exposed; the exit code says it is not proven.
@@ -94,7 +116,12 @@ export default class Verify extends JwkrCommand {
       throw new JwkrError('ERR_NOT_CONTAINED', notContainedMessage(result), {
         exitCode: ExitCode.notContained,
         hint: result.advice.join('\n  '),
-        details: {exposed: result.exposed, unknown: result.unknown},
+        details: {
+          outcome: result.outcome,
+          exposed: result.exposed,
+          unknown: result.unknown,
+          undiscriminating: result.undiscriminating,
+        },
       })
     }
     return result

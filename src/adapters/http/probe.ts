@@ -25,6 +25,8 @@ export interface ProbeResponse {
   httpStatus: number | null
   /** SHA-256 (hex) of the body bytes received (up to PROBE_MAX_BODY_BYTES); null when no answer came. */
   bodySha256: string | null
+  /** The `WWW-Authenticate` header (control characters removed, at most 300 characters); null when absent. */
+  wwwAuthenticate: string | null
   /** Why no answer came (timeout, refused, aborted…); null when one did. */
   error: string | null
   durationMs: number
@@ -39,12 +41,14 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
   const timeoutMs = request.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout
+  let wwwAuthenticate: string | null = null
   const answer = (httpStatus: number | null, bodySha256: string | null, error: string | null): ProbeResponse => ({
     url: request.url,
     method: request.method,
     sentAt,
     httpStatus,
     bodySha256,
+    wwwAuthenticate,
     error,
     durationMs: Math.round(performance.now() - started),
   })
@@ -55,12 +59,21 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
   try {
     const response = await fetch(request.url, {method: request.method, redirect: 'manual', signal, headers})
     status = response.status
+    wwwAuthenticate = challengeOf(response.headers)
     return answer(status, await hashBody(response), null)
   } catch (error) {
     if (request.signal?.aborted) return answer(status, null, 'the probe was cancelled')
     if (timeout.aborted) return answer(status, null, `no complete answer within ${timeoutMs} ms`)
     return answer(status, null, describeFailure(error))
   }
+}
+
+/** The service's challenge, as plain printable text: it is untrusted and ends up in reports. */
+function challengeOf(headers: Headers): string | null {
+  const value = headers.get('www-authenticate')
+  if (value === null) return null
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300)
 }
 
 async function hashBody(response: Response): Promise<string> {

@@ -74,7 +74,7 @@ async function checkTarget(
   secrets: SecretRegistry,
 ): Promise<JwksEvidence> {
   const checkedAt = new Date().toISOString()
-  const base = {kind: 'jwks' as const, url: target.url, owners: target.owners, checkedAt, kid: null}
+  const base = {kind: 'jwks' as const, url: target.url, owners: target.owners, checkedAt, kid: null, alg: null, use: null}
   if (target.failure) return {...base, ...target.failure, bodySha256: null, servesLeakedKey: null}
   const result = await fetcher(target.url)
   const fetched = {httpStatus: result.httpStatus, durationMs: result.durationMs}
@@ -84,5 +84,14 @@ async function checkTarget(
   const served = await readServedKeys(result.body, {secrets})
   if (served.error) return {...base, ...fetched, bodySha256, servesLeakedKey: null, error: served.error.message}
   const match = served.keys.find((key) => key.thumbprint === leaked.thumbprint)
-  return {...base, ...fetched, bodySha256, servesLeakedKey: match !== undefined, kid: match?.kid ?? null, error: null}
+  return {
+    ...base,
+    ...fetched,
+    bodySha256,
+    servesLeakedKey: match !== undefined,
+    kid: match?.kid ?? null,
+    alg: match?.alg ?? null,
+    use: match?.use ?? null,
+    error: null,
+  }
 }

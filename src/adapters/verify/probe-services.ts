@@ -1,10 +1,13 @@
-// One round of canary probes for `jwkr verify`: for each service with a probe, one fresh canary per
-// issuer it trusts that served the key (iss of that issuer, aud the service id), sent as a bearer
-// token. Each answer becomes evidence that names the canary by its jti, never by its token.
+// One round of probes for `jwkr verify`. For each service with a probe and each issuer it trusts that
+// served the key: one canary per kid the issuer publishes the key under (the token an attacker would
+// send: that kid, iss, and the service's token shape), and, when asked, a negative control (the canary
+// with a broken signature) and a control signed with the replacement key. Each answer becomes evidence
+// that names the token by its jti, never by the token itself.
 import pLimit from 'p-limit'
 
-import {mintCanary} from '../../core/containment/canary.js'
-import {probeOutcome, type ProbeEvidence} from '../../core/containment/verdict.js'
+import {breakSignature, mintCanary, type Canary, type CanaryClaims} from '../../core/containment/canary.js'
+import {identitiesFor, type PublishedIdentity, type PublishedKey} from '../../core/containment/published-key.js'
+import {probeOutcome, type ProbeEvidence, type ProbeRole} from '../../core/containment/verdict.js'
 import type {InventoryIssuer, InventoryService} from '../../core/inventory/types.js'
 import type {LoadedKey} from '../../core/key/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
@@ -18,16 +21,30 @@ export interface ProbeTarget {
 
 export interface ProbeServicesOptions {
   secrets: SecretRegistry
+  /** Where the issuers publish the key: each canary carries a kid it is published under. */
+  published: readonly PublishedKey[]
+  /** The replacement private key: a control token signed with it must be accepted. */
+  controlKey?: LoadedKey | null
+  /** Also send each service the canary with a broken signature, which it must refuse. */
+  negativeControl?: boolean
   incident?: string
   timeoutMs?: number
   signal?: AbortSignal
   concurrency?: number
 }
 
+interface Send {
+  service: InventoryService
+  role: ProbeRole
+  canary: Canary
+  /** What is sent: the canary's token, or a broken copy of it. */
+  token: string
+}
+
 /**
  * Probes every target that has a probe; the map holds each probed service's evidence.
  *
- * @example const evidence = await probeServices(targets, leakedKey, {secrets, timeoutMs: 5000})
+ * @example const evidence = await probeServices(targets, leakedKey, {secrets, published, timeoutMs: 5000})
  */
 export async function probeServices(
   targets: ProbeTarget[],
@@ -35,47 +52,93 @@ export async function probeServices(
   options: ProbeServicesOptions,
 ): Promise<Map<string, ProbeEvidence[]>> {
   const limit = pLimit(options.concurrency ?? 16)
-  const jobs = targets.flatMap(({service, issuers}) =>
-    service.probe === undefined ? [] : issuers.map((issuer) => limit(() => probeOnce(service, issuer, key, options))),
-  )
+  const sends = (await Promise.all(targets.map((target) => tokensFor(target, key, options)))).flat()
   const byService = new Map<string, ProbeEvidence[]>()
-  for (const evidence of await Promise.all(jobs))
+  for (const evidence of await Promise.all(sends.map((send) => limit(() => probeOnce(send, options))))) {
     byService.set(evidence.service, [...(byService.get(evidence.service) ?? []), evidence])
+  }
   return byService
 }
 
-async function probeOnce(
-  service: InventoryService,
-  issuer: InventoryIssuer,
-  key: LoadedKey,
-  options: ProbeServicesOptions,
-): Promise<ProbeEvidence> {
-  const probe = service.probe as NonNullable<InventoryService['probe']>
+/**
+ * The kids a canary for this issuer carries: every kid the issuer publishes the key under; when it was
+ * never seen published, the key file's own kid (or none).
+ */
+export function canaryIdentities(published: readonly PublishedKey[], issuer: string, key: LoadedKey): PublishedIdentity[] {
+  const seen = identitiesFor(published, issuer)
+  return seen.length > 0 ? seen : [{kid: key.report.kid, alg: key.report.alg}]
+}
+
+async function tokensFor(target: ProbeTarget, key: LoadedKey, options: ProbeServicesOptions): Promise<Send[]> {
+  const {service} = target
+  if (service.probe === undefined) return []
+  const sends: Send[] = []
   // A fresh canary per probe: a relying party that remembers jtis would refuse a second use and look contained.
-  const canary = await mintCanary(
-    key,
-    {issuer: issuer.issuer, audience: service.id},
-    {secrets: options.secrets, incident: options.incident},
-  )
+  const mint = (signer: LoadedKey, claims: CanaryClaims, control: boolean) =>
+    mintCanary(signer, claims, {secrets: options.secrets, incident: options.incident, control})
+  for (const issuer of target.issuers) {
+    for (const identity of canaryIdentities(options.published, issuer.id, key)) {
+      const canary = await mint(key, claimsFor(service, issuer, identity), false)
+      sends.push({service, role: 'canary', canary, token: canary.token})
+    }
+    const control = options.controlKey
+    if (control) {
+      const canary = await mint(control, claimsFor(service, issuer, {kid: control.report.kid, alg: control.report.alg}), true)
+      sends.push({service, role: 'control', canary, token: canary.token})
+    }
+  }
+  const first = sends.find((send) => send.role === 'canary')
+  if (options.negativeControl && first) {
+    // One bit away from a valid canary: as secret as the canary itself.
+    const broken = breakSignature(first.token)
+    options.secrets.add(broken)
+    sends.push({service, role: 'negative-control', canary: first.canary, token: broken})
+  }
+  return sends
+}
+
+/** The token an attacker would send this service: the issuer's iss, the published kid, the service's token shape. */
+function claimsFor(service: InventoryService, issuer: InventoryIssuer, identity: PublishedIdentity): CanaryClaims {
+  const shape = service.probe?.token ?? {}
+  const alg = shape.alg ?? identity.alg ?? undefined
+  return {
+    issuer: issuer.issuer,
+    audience: shape.aud ?? service.id,
+    kid: identity.kid,
+    ...(shape.typ === undefined ? {} : {typ: shape.typ}),
+    ...(alg === undefined ? {} : {alg}),
+    ...(shape.scope === undefined ? {} : {scope: shape.scope}),
+    ...(shape.scp === undefined ? {} : {scp: shape.scp}),
+    ...(shape.claims === undefined ? {} : {claims: shape.claims}),
+  }
+}
+
+async function probeOnce(send: Send, options: ProbeServicesOptions): Promise<ProbeEvidence> {
+  const probe = send.service.probe as NonNullable<InventoryService['probe']>
   const response = await sendProbe({
     url: probe.url,
     method: probe.method,
     headers: probe.headers,
-    token: canary.token,
+    token: send.token,
     timeoutMs: options.timeoutMs,
     signal: options.signal,
   })
+  const {canary} = send
   return {
     kind: 'probe',
-    service: service.id,
+    service: send.service.id,
     url: probe.url,
     method: probe.method,
     checkedAt: response.sentAt.toISOString(),
     httpStatus: response.httpStatus,
     bodySha256: response.bodySha256,
     jti: canary.jti,
+    role: send.role,
+    kid: canary.kid,
+    typ: canary.typ,
     issuer: canary.issuer,
     audience: canary.audience,
+    wwwAuthenticate: response.wwwAuthenticate,
     ...probeOutcome(response.httpStatus, response.error),
     durationMs: response.durationMs,
   }

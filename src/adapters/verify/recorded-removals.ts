@@ -1,6 +1,7 @@
 // When the leaked key left each issuer's JWKS, as far as the incident journal knows: the containment
 // clock of a containment.verify step starts there instead of at its own first check. Every time found
 // is an upper bound of the real removal, so the earliest per issuer is kept.
+import {issuerIds} from './recorded-probes.js'
 
 /** The parts of a journal event read here. */
 export interface RemovalEvent {
@@ -26,7 +27,7 @@ export function recordedRemovals(events: readonly RemovalEvent[]): Record<string
     const at = Date.parse(event.ts)
     if (Number.isNaN(at)) continue
     if (event.type === 'evidence.jwks') {
-      for (const issuer of issuerOwners(event.data.owners)) {
+      for (const issuer of issuerIds(event.data.owners)) {
         if (event.data.servesLeakedKey === true) seenGone.delete(issuer)
         else if (event.data.servesLeakedKey === false && !seenGone.has(issuer)) seenGone.set(issuer, at)
       }
@@ -41,12 +42,4 @@ export function recordedRemovals(events: readonly RemovalEvent[]): Record<string
     if (known === undefined || at < known.getTime()) removals[issuer] = new Date(at)
   }
   return removals
-}
-
-function issuerOwners(owners: unknown): string[] {
-  if (!Array.isArray(owners)) return []
-  return owners.flatMap((owner) => {
-    const record = owner as {type?: unknown; id?: unknown} | null
-    return record?.type === 'issuer' && typeof record.id === 'string' ? [record.id] : []
-  })
 }

@@ -4,6 +4,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {canarySigner, type CanarySigner} from '../../core/containment/canary.js'
+import {mergePublished, publishedFrom, type PublishedKey} from '../../core/containment/published-key.js'
 import {
   containmentClock,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
@@ -11,7 +12,6 @@ import {
   type ContainmentClock,
 } from '../../core/containment/clock.js'
 import {
-  allContained,
   endpointVerdict,
   serviceVerdict,
   type ContainmentStatus,
@@ -49,6 +49,17 @@ export interface VerifyOptions {
   removedAt?: Date
   /** When the key left each issuer, from the incident journal (issuer id → time). */
   recordedRemovals?: Record<string, Date>
+  /**
+   * A check before any containment step: every canary is expected to be accepted, and a service that
+   * refuses it is undiscriminating. One check; never with untilContained.
+   */
+  baseline?: boolean
+  /** Where the key was seen published before this run (locate, the journal): the canaries carry those kids. */
+  published?: PublishedKey[]
+  /** Service id → when it was seen accepting a canary earlier in the incident (so its refusals now prove something). */
+  acceptedBefore?: Record<string, string>
+  /** The replacement private key: a control token signed with it must be accepted while the canary is refused. */
+  controlKey?: LoadedKey | null
   /** Goes into the canaries' jti. */
   incident?: string
   /** Per request (JWKS fetch or probe). */
@@ -72,6 +83,8 @@ export interface ServiceResult {
   reason: string
   /** What to do, while it is not contained. */
   advice: string | null
+  /** When it was last seen accepting a canary (what makes its refusals count); null never. */
+  acceptedBefore: string | null
   checkedAt: string
   /** Since when it has had this status (the first check of the current streak). */
   since: string
@@ -103,9 +116,22 @@ export interface ProbeAbility {
   reason: string | null
 }
 
+/**
+ * proven: every dependent service was probed and refuses the key after accepting it (or beside an
+ * accepted control), and no JWKS serves it. not-attempted: no service could be probed (nothing
+ * located, no probe, no private key). not-proven: anything else.
+ */
+export type ContainmentOutcome = 'proven' | 'not-proven' | 'not-attempted'
+
 /** The `--json` document of `jwkr verify`. Public values only: canaries appear by jti. */
 export interface VerifyResult {
+  /** True only when the outcome is proven. */
   contained: boolean
+  outcome: ContainmentOutcome
+  /** What is missing for a proof (not-attempted and not-proven), in words. */
+  missing: string[]
+  /** A check before containment, where acceptance was expected. */
+  baseline: boolean
   thumbprint: string
   kid: string | null
   startedAt: string
@@ -118,9 +144,12 @@ export interface VerifyResult {
   services: ServiceResult[]
   endpoints: EndpointResult[]
   clock: ContainmentClock
+  /** Where the key is or was published: the kids and algs the canaries carried. */
+  published: PublishedKey[]
   /** Service ids by status. */
   exposed: string[]
   unknown: string[]
+  undiscriminating: string[]
   /** What to do next, one line per service or endpoint that is not contained. */
   advice: string[]
 }
@@ -154,13 +183,13 @@ export async function verifyContainment(options: VerifyOptions): Promise<VerifyR
   const leaked = leakedKeyRef(options.key)
   const run = new VerifyRun(options, leaked)
   const started = Date.now()
-  const gaveUpAt = options.untilContained ? started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS) : null
+  const gaveUpAt = options.untilContained && !options.baseline ? started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS) : null
   for (let round = 1; ; round++) {
     const check = await run.check(round, gaveUpAt)
     await options.onCheck?.(check)
     const left = gaveUpAt === null ? 0 : gaveUpAt - Date.now()
-    // With nothing to check (no JWKS, no service), waiting cannot change the answer.
-    const nothingToCheck = check.result.services.length === 0 && check.result.endpoints.length === 0
+    // With no service that can be probed, waiting cannot turn into a proof.
+    const nothingToCheck = check.result.outcome === 'not-attempted'
     if (check.result.contained || left <= 0 || nothingToCheck) return check.result
     try {
       await sleep(
@@ -185,11 +214,19 @@ class VerifyRun {
   readonly #issuers = new Map<string, IssuerState>()
   readonly #ownServed = new Set<string>()
   readonly #streaks = new Map<string, Streak>()
+  /** Where the key is or was published; grows as checks see it. */
+  #published: PublishedKey[]
+  /** Service id → the last time it accepted a canary (before this run or in it). */
+  readonly #acceptedBefore: Map<string, string>
+  /** Services already sent the negative control (once per run is enough). */
+  readonly #negativeSent = new Set<string>()
 
   constructor(options: VerifyOptions, leaked: LeakedKeyRef) {
     this.#o = options
     this.#leaked = leaked
     this.#signer = canarySigner(options.key)
+    this.#published = [...(options.published ?? [])]
+    this.#acceptedBefore = new Map(Object.entries(options.acceptedBefore ?? {}))
   }
 
   async check(round: number, gaveUpAt: number | null): Promise<VerifyCheck> {
@@ -203,6 +240,8 @@ class VerifyRun {
       (service) => service.trusts.some((id) => involved.has(id)) || this.#ownServed.has(service.id),
     )
     const trusted = (service: InventoryService) => service.trusts.filter((id) => involved.has(id))
+    this.#published = mergePublished(this.#published, publishedFrom(jwks))
+    const probed = dependents.filter((service) => service.probe !== undefined && !this.#negativeSent.has(service.id))
     const probes = this.#signer.possible
       ? await probeServices(
           dependents.map((service) => ({
@@ -210,37 +249,53 @@ class VerifyRun {
             issuers: inventory.issuers.filter((issuer) => trusted(service).includes(issuer.id)),
           })),
           this.#o.key,
-          {secrets, incident: this.#o.incident, timeoutMs, signal: this.#o.signal},
+          {
+            secrets,
+            published: this.#published,
+            controlKey: this.#o.baseline ? null : this.#o.controlKey,
+            negativeControl: probed.length > 0,
+            incident: this.#o.incident,
+            timeoutMs,
+            signal: this.#o.signal,
+          },
         )
       : new Map<string, ProbeEvidence[]>()
+    for (const service of probed) this.#negativeSent.add(service.id)
     const now = new Date()
-    const clock = containmentClock({
-      services: dependents.map((service) => ({
-        id: service.id,
-        trusts: trusted(service),
-        jwksCacheSeconds: service.jwksCacheSeconds,
-      })),
-      removals: [...involved].map((id) => issuerRemoval(id, this.#removalEvidence(id))),
-      tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
-      now,
-      contained: new Set(
-        [...probes]
-          .filter(([, evidence]) => evidence.length > 0 && evidence.every((e) => e.outcome === 'rejected'))
-          .map(([id]) => id),
-      ),
-    })
+    const clockOf = (contained: ReadonlySet<string>) =>
+      containmentClock({
+        services: dependents.map((service) => ({
+          id: service.id,
+          trusts: trusted(service),
+          jwksCacheSeconds: service.jwksCacheSeconds,
+        })),
+        removals: [...involved].map((id) => issuerRemoval(id, this.#removalEvidence(id))),
+        tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
+        now,
+        contained,
+      })
     const stamp = checkedAt.toISOString()
-    const services = dependents.map((service) => this.#service(service, trusted(service), jwks, probes, clock, now, stamp))
+    const services = dependents.map((service) =>
+      this.#service(service, trusted(service), jwks, probes, clockOf(new Set()), now, stamp),
+    )
+    this.#rememberAcceptances(probes)
+    // The wait is sized by the services not yet proven contained.
+    const clock = clockOf(new Set(services.filter((service) => service.status === 'contained').map((service) => service.id)))
     const endpoints = jwks.map((evidence) => this.#endpoint(evidence, stamp))
-    const statuses = [...services, ...endpoints].map((item) => item.status)
+    const {outcome, missing} = containmentOutcome(services, endpoints, this.#signer)
+    const byStatus = (status: ContainmentStatus) =>
+      services.filter((service) => service.status === status).map((service) => service.id)
     const result: VerifyResult = {
-      contained: statuses.length > 0 && allContained(statuses),
+      contained: outcome === 'proven',
+      outcome,
+      missing,
+      baseline: this.#o.baseline === true,
       thumbprint: this.#leaked.thumbprint,
       kid: this.#leaked.kid,
       startedAt: this.#startedAt,
       checkedAt: stamp,
       checks: round,
-      untilContained: this.#o.untilContained === true,
+      untilContained: this.#o.untilContained === true && this.#o.baseline !== true,
       gaveUpAt: gaveUpAt === null ? null : new Date(gaveUpAt).toISOString(),
       probes: this.#signer.possible
         ? {possible: true, alg: this.#signer.alg, reason: null}
@@ -248,15 +303,25 @@ class VerifyRun {
       services,
       endpoints,
       clock,
-      exposed: services.filter((service) => service.status === 'exposed').map((service) => service.id),
-      unknown: services.filter((service) => service.status === 'unknown').map((service) => service.id),
+      published: this.#published.map((entry) => ({...entry})),
+      exposed: byStatus('exposed'),
+      unknown: byStatus('unknown'),
+      undiscriminating: byStatus('undiscriminating'),
       advice: [
         ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map(endpointAdvice),
         ...services.flatMap((service) => (service.advice === null ? [] : [service.advice])),
       ],
     }
-    if (statuses.length === 0) result.advice.push('The inventory names no JWKS and no service: there is nothing to check.')
+    if (outcome === 'not-attempted') result.advice.push(...missing)
     return {round, result, evidence: [...[...probes.values()].flat(), ...jwks]}
+  }
+
+  /** A canary accepted now makes the service's later refusals count. */
+  #rememberAcceptances(probes: Map<string, ProbeEvidence[]>): void {
+    for (const [id, evidence] of probes) {
+      const accepted = evidence.filter((probe) => probe.role === 'canary' && probe.outcome === 'accepted').at(-1)
+      if (accepted) this.#acceptedBefore.set(id, accepted.checkedAt)
+    }
   }
 
   #observe(jwks: JwksEvidence[]): void {
@@ -317,9 +382,12 @@ class VerifyRun {
     const serviceClock = clock.services.find((entry) => entry.id === service.id)
     const cacheSeconds = serviceClock?.cacheSeconds ?? 0
     const containedBy = serviceClock?.containedBy ?? null
+    const acceptedBefore = this.#acceptedBefore.get(service.id) ?? null
     const verdict = serviceVerdict({
       id: service.id,
       probes: sent,
+      acceptedBefore,
+      baseline: this.#o.baseline === true,
       noProbe: sent.length > 0 ? null : this.#noProbeReason(service, trusts),
       issuers,
       own,
@@ -336,6 +404,7 @@ class VerifyRun {
       basis: verdict.basis,
       reason: verdict.reason,
       advice: verdict.advice,
+      acceptedBefore,
       checkedAt,
       since: streak.since,
       containedSince: verdict.status === 'contained' ? streak.since : null,
@@ -378,10 +447,47 @@ class VerifyRun {
   }
 }
 
+/**
+ * The outcome of one check and what a proof still lacks. Proven needs at least one probed service, every
+ * service contained (a refusal seen after an acceptance or beside an accepted control) and no JWKS
+ * serving the key; with no service probed at all, containment was not attempted.
+ */
+export function containmentOutcome(
+  services: readonly ServiceResult[],
+  endpoints: readonly EndpointResult[],
+  signer: CanarySigner,
+): {outcome: ContainmentOutcome; missing: string[]} {
+  const probed = services.filter((service) => service.evidence.some((item) => item.kind === 'probe'))
+  if (probed.length === 0) {
+    const missing =
+      services.length === 0
+        ? [
+            endpoints.length === 0
+              ? 'nothing to check: the inventory names no JWKS and no service'
+              : 'no service depends on an issuer that published the key',
+          ]
+        : !signer.possible
+          ? [`no probe could be sent: ${signer.reason}`]
+          : [
+              `no service could be probed (${services.map((service) => service.id).join(', ')}): give them a probe in the inventory`,
+            ]
+    return {outcome: 'not-attempted', missing}
+  }
+  const missing = [
+    ...services
+      .filter((service) => service.status !== 'contained')
+      .map((service) => `${service.id}: ${service.status} (${service.reason})`),
+    ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map((endpoint) => `${endpoint.url}: ${endpoint.reason}`),
+  ]
+  return {outcome: missing.length === 0 ? 'proven' : 'not-proven', missing}
+}
+
 /** What is left to contain, in one line: "still exposed: a, b; not proven: c; JWKS …". */
 export function remainingSummary(result: VerifyResult): string {
   const parts: string[] = []
   if (result.exposed.length > 0) parts.push(`still exposed: ${result.exposed.join(', ')}`)
+  if (result.undiscriminating.length > 0)
+    parts.push(`refusing for other reasons (never seen to accept a canary): ${result.undiscriminating.join(', ')}`)
   if (result.unknown.length > 0) parts.push(`not proven: ${result.unknown.join(', ')}`)
   const endpoints = result.endpoints.filter((endpoint) => endpoint.status !== 'contained')
   if (endpoints.length > 0) parts.push(`JWKS ${endpoints.map((endpoint) => `${endpoint.url} ${endpoint.reason}`).join('; ')}`)
@@ -390,6 +496,7 @@ export function remainingSummary(result: VerifyResult): string {
 
 /** The message of a failed proof: which services remain exposed, and why. */
 export function notContainedMessage(result: VerifyResult): string {
+  if (result.outcome === 'not-attempted') return `Containment was not attempted: ${result.missing.join('; ')}.`
   const when = result.untilContained ? ` by ${result.checkedAt} (checked ${result.checks} times until the deadline)` : ''
   return `Containment is not proven${when}: ${remainingSummary(result)}.`
 }

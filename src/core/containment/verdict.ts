@@ -1,12 +1,27 @@
 // Decides, from evidence alone, whether each relying party and each JWKS endpoint is contained,
-// exposed or unknown, and what to tell the responder. Pure: the probes and fetches happen in
-// src/adapters/verify; this module only reads what they saw. Unknown is never counted as contained.
+// exposed, undiscriminating or unknown, and what to tell the responder. Pure: the probes and fetches
+// happen in src/adapters/verify; this module only reads what they saw. A refusal proves containment
+// only from a probe that was seen to accept a token (README, "What proven rests on"); unknown and
+// undiscriminating are never counted as contained.
 import type {EndpointOwner} from '../inventory/locate.js'
 
-export type ContainmentStatus = 'contained' | 'exposed' | 'unknown'
+/**
+ * `undiscriminating`: the service refuses the canary but was never seen to accept one, so its refusal
+ * may have another cause (kid, typ, aud, scope, route) and proves nothing about the key.
+ */
+export type ContainmentStatus = 'contained' | 'exposed' | 'unknown' | 'undiscriminating'
 
-/** What one probe said: the service refused the canary, took it, or answered nothing conclusive. */
+/**
+ * What one probe said: the service refused the token (401), took it (2xx, or 403: the signature was
+ * accepted and only authorization failed), or answered nothing conclusive.
+ */
 export type ProbeOutcome = 'rejected' | 'accepted' | 'inconclusive'
+
+/**
+ * canary: signed with the leaked key. control: the same shape signed with the replacement key, which
+ * the service must accept. negative-control: the canary with a broken signature, which it must refuse.
+ */
+export type ProbeRole = 'canary' | 'control' | 'negative-control'
 
 /** One canary sent to one service. Holds the canary's jti, never the token. */
 export interface ProbeEvidence {
@@ -20,9 +35,15 @@ export interface ProbeEvidence {
   /** SHA-256 (hex) of the response body as received; null when none arrived. */
   bodySha256: string | null
   jti: string
+  role: ProbeRole
+  /** The token's header kid (null: it had none) and typ. */
+  kid: string | null
+  typ: string
   /** The canary's iss and aud. */
   issuer: string
-  audience: string
+  audience: string | string[]
+  /** The service's `WWW-Authenticate` answer, which often says why a token was refused. */
+  wwwAuthenticate: string | null
   outcome: ProbeOutcome
   reason: string
   durationMs: number
@@ -39,16 +60,21 @@ export interface JwksEvidence {
   bodySha256: string | null
   /** Null when the JWKS could not be read: unknown is not "no". */
   servesLeakedKey: boolean | null
-  /** The kid the leaked key is served under, when it is. */
+  /** The kid, alg and use the leaked key is served under, when it is. */
   kid: string | null
+  alg: string | null
+  use: string | null
   error: string | null
   durationMs: number
 }
 
 export type Evidence = ProbeEvidence | JwksEvidence
 
-/** How a service's status was decided: a probe answer, its issuers' JWKS, or the containment clock. */
-export type VerdictBasis = 'probe' | 'jwks' | 'clock' | 'none'
+/**
+ * How a service's status was decided: a canary's answer (a refusal counts only after the service was
+ * seen to accept one), a control signed with the replacement key, its issuers' JWKS, or the clock.
+ */
+export type VerdictBasis = 'probe' | 'control' | 'jwks' | 'clock' | 'none'
 
 export interface Verdict {
   status: ContainmentStatus
@@ -63,8 +89,12 @@ export interface ServiceVerdict extends Verdict {
 
 export interface ServiceVerdictInput {
   id: string
-  /** The canaries sent this check; empty when none could be (see noProbe). */
+  /** The canaries and controls sent this check; empty when none could be (see noProbe). */
   probes: ProbeEvidence[]
+  /** When the service was last seen accepting a canary (before containment, or an earlier check); null never. */
+  acceptedBefore: string | null
+  /** A check before containment: the canary is expected to be accepted, and a refusal marks the probe as undiscriminating. */
+  baseline: boolean
   /** Why no canary was sent (no private key, no probe in the inventory); null when probes were sent. */
   noProbe: string | null
   /** The JWKS of the issuers it trusts that served the key. */
@@ -78,19 +108,21 @@ export interface ServiceVerdictInput {
 }
 
 /**
- * The verdict on one answer to a canary: 401/403 is a rejection (contained), any 2xx an acceptance
- * (exposed); anything else proves nothing either way.
+ * The verdict on one answer to a probe token: 401 is a refusal; 2xx an acceptance, and so is 403 (RFC
+ * 6750 `insufficient_scope`: the signature was accepted, only authorization failed); anything else
+ * (5xx, redirects, timeouts) proves nothing either way.
  *
- * @example probeOutcome(401, null) // → {outcome: 'rejected', reason: 'HTTP 401: the canary was rejected'}
+ * @example probeOutcome(401, null) // → {outcome: 'rejected', reason: 'HTTP 401: the token was refused'}
  */
 export function probeOutcome(httpStatus: number | null, error: string | null): {outcome: ProbeOutcome; reason: string} {
   if (httpStatus === null) return {outcome: 'inconclusive', reason: error ?? 'no answer'}
-  if (httpStatus === 401 || httpStatus === 403)
-    return {outcome: 'rejected', reason: `HTTP ${httpStatus}: the canary was rejected`}
-  if (httpStatus >= 200 && httpStatus < 300) return {outcome: 'accepted', reason: `HTTP ${httpStatus}: the canary was ACCEPTED`}
+  if (httpStatus === 401) return {outcome: 'rejected', reason: 'HTTP 401: the token was refused'}
+  if (httpStatus === 403)
+    return {outcome: 'accepted', reason: 'HTTP 403: the signature was ACCEPTED (only authorization failed, e.g. a missing scope)'}
+  if (httpStatus >= 200 && httpStatus < 300) return {outcome: 'accepted', reason: `HTTP ${httpStatus}: the token was ACCEPTED`}
   const why =
     httpStatus >= 500
-      ? 'the service failed, which proves nothing'
+      ? 'the service itself failed, which says nothing about the token'
       : httpStatus >= 300 && httpStatus < 400
         ? 'a redirect, not an answer about the token (check the probe URL)'
         : 'neither 2xx nor 401/403 (check the probe URL and method)'
@@ -128,35 +160,97 @@ export function serviceVerdict(input: ServiceVerdictInput): ServiceVerdict {
   return base
 }
 
-/** True when every service and every endpoint is contained (an empty list proves nothing about its part). */
-export function allContained(statuses: readonly ContainmentStatus[]): boolean {
-  return statuses.every((status) => status === 'contained')
-}
-
 function fromProbes(input: ServiceVerdictInput): ServiceVerdict {
-  const accepted = input.probes.filter((probe) => probe.outcome === 'accepted')
-  if (accepted.length > 0) {
-    const first = accepted[0] as ProbeEvidence
+  const of = (role: ProbeRole) => input.probes.filter((probe) => probe.role === role)
+  const canaries = of('canary')
+  const broken = of('negative-control').find((probe) => probe.outcome === 'accepted')
+  if (broken) {
+    return withAdvice(
+      input,
+      'exposed',
+      'probe',
+      `accepted a token with a broken signature (HTTP ${broken.httpStatus} from ${broken.url}): it does not verify signatures`,
+      'fix its token verification: removing a key cannot contain a service that checks no signature',
+    )
+  }
+  const accepted = canaries.find((probe) => probe.outcome === 'accepted')
+  if (accepted) {
     const still = input.issuers.filter((issuer) => issuer.servesLeakedKey === true)
+    const how = `HTTP ${accepted.httpStatus} from ${accepted.url}`
+    if (input.baseline) {
+      return {
+        status: 'exposed',
+        basis: 'probe',
+        reason: `accepted the canary before containment (${how}): its probe tells a trusted key from a refused one`,
+        advice: null,
+      }
+    }
     const why =
       still.length > 0
-        ? `accepted the canary (HTTP ${first.httpStatus} from ${first.url}); ${issuerList(still)} still publish${still.length === 1 ? 'es' : ''} the key`
-        : `accepted the canary (HTTP ${first.httpStatus} from ${first.url}) although no issuer publishes the key any more: it trusts a cached copy`
+        ? `accepted the canary (${how}); ${issuerList(still)} still publish${still.length === 1 ? 'es' : ''} the key`
+        : `accepted the canary (${how}) although no issuer publishes the key any more: it trusts a cached copy`
     return withAdvice(input, 'exposed', 'probe', why, cacheAdvice(input, still))
   }
-  const inconclusive = input.probes.filter((probe) => probe.outcome === 'inconclusive')
-  if (inconclusive.length > 0) {
-    const first = inconclusive[0] as ProbeEvidence
+  const failed = canaries.find((probe) => probe.outcome === 'inconclusive')
+  if (failed)
     return withAdvice(
       input,
       'unknown',
       'probe',
-      `the probe ${first.method} ${first.url} proved nothing: ${first.reason}`,
-      'check its probe (URL, method, headers) in the inventory so that a bad token gets 401/403',
+      `the probe ${failed.method} ${failed.url} proved nothing: ${failed.reason}`,
+      failureAdvice(failed),
     )
+  const statuses = [...new Set(canaries.map((probe) => probe.httpStatus))].join('/')
+  const control = of('control').find((probe) => probe.outcome === 'accepted')
+  if (control && !input.baseline) {
+    return {
+      status: 'contained',
+      basis: 'control',
+      reason: `refused the canary (HTTP ${statuses}) while accepting a control token signed with the replacement key (HTTP ${control.httpStatus})`,
+      advice: null,
+    }
   }
-  const statuses = [...new Set(input.probes.map((probe) => probe.httpStatus))].join('/')
-  return {status: 'contained', basis: 'probe', reason: `rejected the canary (HTTP ${statuses})`, advice: null}
+  if (input.acceptedBefore !== null && !input.baseline) {
+    return {
+      status: 'contained',
+      basis: 'probe',
+      reason: `refused the canary (HTTP ${statuses}) after accepting one at ${input.acceptedBefore}`,
+      advice: null,
+    }
+  }
+  return withAdvice(
+    input,
+    'undiscriminating',
+    'probe',
+    `refused the canary (HTTP ${statuses}) but was never seen to accept one: the refusal may have a cause other than the key`,
+    likelyCause(canaries[0]),
+  )
+}
+
+/** What to do about a probe that proved nothing, without blaming the probe when the service failed. */
+function failureAdvice(probe: ProbeEvidence): string {
+  if (probe.httpStatus !== null && probe.httpStatus >= 500)
+    return 'the service answers with errors: check the service itself, then verify again (the probe is not at fault)'
+  if (probe.httpStatus === null)
+    return 'the service did not answer: check that it is up and reachable from here, then verify again'
+  return 'check its probe (URL, method, headers) in the inventory so that a token reaches the token check'
+}
+
+/**
+ * Why a service may refuse a canary for a reason other than the key, from its WWW-Authenticate answer
+ * and the canary's shape: the kid, typ, aud, scope or the route.
+ */
+export function likelyCause(probe: ProbeEvidence | undefined): string {
+  const said = (probe?.wwwAuthenticate ?? '').toLowerCase()
+  const quoted = probe?.wwwAuthenticate ? ` (it said: ${probe.wwwAuthenticate})` : ''
+  if (/\btyp\b|token type/.test(said))
+    return `it refuses the token type${quoted}: set probe.token.typ to what its tokens carry (e.g. at+jwt)`
+  if (/aud/.test(said)) return `it refuses the audience${quoted}: set probe.token.aud to the audience its tokens carry`
+  if (/scope/.test(said)) return `it asks for a scope${quoted}: set probe.token.scope (or scp) to one its tokens carry`
+  if (/\biss|issuer/.test(said)) return `it refuses the issuer${quoted}: check the issuer's iss in the inventory`
+  if (/kid|signing key|no matching key|key not found|jwk/.test(said) || probe?.kid === null)
+    return `it found no key for the canary's kid${probe?.kid === null ? ' (the canary had none: verifiers such as jwks-rsa pick keys by kid)' : ` "${probe?.kid}"`}${quoted}: run services locate so the canary carries the kid the issuer publishes`
+  return `check its probe route and probe.token (aud, typ, scope) so that a token signed with a trusted key is accepted${quoted}; until then its refusals prove nothing`
 }
 
 function fromJwksAndClock(input: ServiceVerdictInput): ServiceVerdict {
@@ -191,12 +285,14 @@ function fromJwksAndClock(input: ServiceVerdictInput): ServiceVerdict {
     )
   }
   if (Date.parse(input.containedBy) <= input.now.getTime()) {
-    return {
-      status: 'contained',
-      basis: 'clock',
-      reason: `its cache (${input.cacheSeconds} s) must have dropped the key by ${input.containedBy} (${noProbe}: inferred, not probed)`,
-      advice: null,
-    }
+    // The clock infers; it proves nothing. Only a probe can say "contained".
+    return withAdvice(
+      input,
+      'unknown',
+      'clock',
+      `its cache (${input.cacheSeconds} s) should have dropped the key by ${input.containedBy} (${noProbe}: inferred, not proven)`,
+      'add a probe for it to the inventory to prove it',
+    )
   }
   return withAdvice(
     input,

@@ -57,6 +57,9 @@ export interface ServedKey {
   index: number
   kid: string | null
   kty: string | null
+  /** The entry's `alg` and `use`, as served: what a token signed with it carries and is checked against. */
+  alg: string | null
+  use: string | null
   /** Canonical RFC 7638 SHA-256 thumbprint; null when the entry is not a readable key. */
   thumbprint: string | null
   /** Private members present in the served entry (names only). */
@@ -116,8 +119,10 @@ export interface LocateIssuer {
   issuer: string
   /** null when the JWKS could not be read: unknown is not "no". */
   publishes: boolean | null
-  /** The kid under which the leaked key is served. */
+  /** The kid, alg and use under which the leaked key is served (what an attacker's token carries). */
   kid: string | null
+  alg: string | null
+  use: string | null
   jwksUri: string | null
   discovery: string | null
   status: IssuerStatus
@@ -191,6 +196,8 @@ async function readServedKey(entry: unknown, index: number): Promise<ServedKey> 
     index,
     kid: typeof raw.kid === 'string' ? raw.kid : null,
     kty: typeof raw.kty === 'string' ? raw.kty : null,
+    alg: typeof raw.alg === 'string' ? raw.alg : null,
+    use: typeof raw.use === 'string' ? raw.use : null,
     thumbprint: null,
     privateMembers: privateMemberNames(raw),
     error: null,
@@ -306,7 +313,15 @@ function issuerStatus(
     jwksUri: resolution?.jwksUri ?? null,
     discovery: resolution?.discovery ?? null,
   }
-  const unknown = (error: EndpointError): LocateIssuer => ({...base, publishes: null, kid: null, status: 'unknown', error})
+  const unknown = (error: EndpointError): LocateIssuer => ({
+    ...base,
+    publishes: null,
+    kid: null,
+    alg: null,
+    use: null,
+    status: 'unknown',
+    error,
+  })
   if (!resolution) return unknown({code: 'not-checked', message: 'The issuer was not checked.'})
   if (!resolution.jwksUri) return unknown(resolution.error ?? {code: 'no-jwks-uri', message: 'No JWKS URL was found.'})
   const endpoint = byUrl.get(resolution.jwksUri)
@@ -314,8 +329,8 @@ function issuerStatus(
   if (!endpoint.ok) return unknown(endpoint.error ?? {code: 'unknown', message: 'The JWKS could not be read.'})
   const match = endpoint.keys.find((key) => key.thumbprint === leaked.thumbprint)
   return match
-    ? {...base, publishes: true, kid: match.kid, status: 'publishes', error: null}
-    : {...base, publishes: false, kid: null, status: 'does-not-publish', error: null}
+    ? {...base, publishes: true, kid: match.kid, alg: match.alg, use: match.use, status: 'publishes', error: null}
+    : {...base, publishes: false, kid: null, alg: null, use: null, status: 'does-not-publish', error: null}
 }
 
 function endpointFindings(endpoint: LocateEndpoint, leaked: LeakedKeyRef): LocateFinding[] {

@@ -43,11 +43,39 @@ export interface ServiceContacts {
   email?: string
 }
 
+/** What a canary must look like for this service to accept it if it still trusted the key. */
+export interface ProbeTokenShape {
+  /** The audience: one string (any string, URLs included) or several. Default: the service id. */
+  aud?: string | string[]
+  /** The JOSE header `typ`, e.g. "at+jwt" (RFC 9068). Default "JWT". */
+  typ?: string
+  /** Space-separated scopes, sent as the `scope` claim. */
+  scope?: string
+  /** Scopes sent as the `scp` array claim (Okta, Microsoft). */
+  scp?: string[]
+  /** The JWS alg to sign with; must fit the key. */
+  alg?: string
+  /** Extra claims. Never `sub`, `jti`, `iss`, `exp`, `iat`: those label the canary and are set by jwkr. */
+  claims?: Record<string, unknown>
+}
+
+export type VerifierProfileId =
+  | 'jwks-rsa'
+  | 'jose'
+  | 'get-jwks'
+  | 'spring-security'
+  | 'envoy'
+  | 'istio'
+  | 'go-jwx'
+  | 'microsoft-identitymodel'
+
 /** A request that a relying party answers with 401/403 when given a token it rejects. */
 export interface ServiceProbe {
   url: string
   method: string
   headers?: Record<string, string>
+  /** The shape of the canary this service would accept (see ProbeTokenShape). */
+  token?: ProbeTokenShape
 }
 
 export interface InventoryService {

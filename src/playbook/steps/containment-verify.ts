@@ -5,12 +5,14 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {recordedAcceptances, recordedPublished} from '../../adapters/verify/recorded-probes.js'
 import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_INTERVAL_MS,
   notContainedMessage,
   verifyContainment,
+  type ContainmentOutcome,
   type VerifyResult,
 } from '../../adapters/verify/verify-containment.js'
 import {parseRemovalTime, REMOVAL_TIME_PATTERN} from '../../core/containment/clock.js'
@@ -31,6 +33,10 @@ export interface ContainmentVerifyInput {
   key: string
   kid?: string
   thumbprint?: string
+  /** Before containment: expect every canary to be accepted; refusals mark undiscriminating probes. */
+  baseline?: boolean
+  /** The replacement private key file (key.rotate's): control tokens signed with it must be accepted. */
+  controlKey?: string
   untilContained?: boolean
   deadline?: string
   interval?: string
@@ -41,10 +47,15 @@ export interface ContainmentVerifyInput {
 
 export interface ContainmentVerifyOutput extends Record<string, unknown> {
   contained: boolean
-  services: {contained: number; exposed: number; unknown: number}
-  /** Service ids still exposed, and those not proven either way. */
+  /** proven, not-proven or not-attempted (no service could be probed). */
+  outcome: ContainmentOutcome
+  /** What a proof still lacks, in words. */
+  missing: string[]
+  services: {contained: number; exposed: number; unknown: number; undiscriminating: number}
+  /** Service ids still exposed, not proven either way, and refusing for other reasons than the key. */
   exposed: string[]
   unknown: string[]
+  undiscriminating: string[]
   /** When the proof must be complete: every cache expired + the longest token lifetime (null while unknown). */
   deadline: string | null
   clock: {containedBy: string | null; deadline: string | null; waitFor: string | null; tokenLifetimeSeconds: number}
@@ -55,6 +66,7 @@ export interface ContainmentVerifyOutput extends Record<string, unknown> {
 }
 
 export const CONTAINMENT_ARTIFACT = 'containment.json'
+export const BASELINE_ARTIFACT = 'containment-baseline.json'
 
 const duration = {type: 'string', pattern: DURATION_PATTERN, title: 'duration like 15s'}
 const ids = {type: 'array', items: {type: 'string'}}
@@ -65,15 +77,27 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
   title: 'Prove the key is contained',
   description:
     'Removing a key from a JWKS stops nothing while relying parties still cache it. This step fetches every JWKS again ' +
-    '(the thumbprint must be gone) and sends each dependent service a canary token signed with the leaked key (it must ' +
-    'answer 401/403), and computes when every cache must have dropped the key. Reads only; with untilContained it ' +
-    'checks again until everything is contained, and fails when the deadline passes first.',
+    '(the thumbprint must be gone) and sends each dependent service a canary token signed with the leaked key, shaped ' +
+    'like an attacker\'s (the kid the issuer publishes, the service\'s aud/typ/scope). A refusal (401) proves ' +
+    'containment only from a service seen to accept a canary before (baseline: true, run before containment) or beside ' +
+    'an accepted control token signed with the replacement key (controlKey). It computes when every cache must have ' +
+    'dropped the key. Reads only; with untilContained it checks again until everything is contained, and fails when ' +
+    'the deadline passes first.',
   inputSchema: {
     type: 'object',
     required: ['key'],
     additionalProperties: false,
     properties: {
       ...leakedKeyInput,
+      baseline: {
+        type: 'boolean',
+        description:
+          'Run before containment: every canary is expected to be accepted; a service that refuses it is undiscriminating.',
+      },
+      controlKey: {
+        type: 'string',
+        description: 'The replacement private key file: a control token signed with it must be accepted.',
+      },
       untilContained: {
         type: 'boolean',
         description: 'Check again every interval until everything is contained (fails at the deadline).',
@@ -98,17 +122,38 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
   outputSchema: {
     type: 'object',
     additionalProperties: false,
-    required: ['contained', 'services', 'exposed', 'unknown', 'deadline', 'clock', 'probesPossible', 'checks', 'artifact'],
+    required: [
+      'contained',
+      'outcome',
+      'missing',
+      'services',
+      'exposed',
+      'unknown',
+      'undiscriminating',
+      'deadline',
+      'clock',
+      'probesPossible',
+      'checks',
+      'artifact',
+    ],
     properties: {
       contained: {type: 'boolean'},
+      outcome: {enum: ['proven', 'not-proven', 'not-attempted']},
+      missing: ids,
       services: {
         type: 'object',
         additionalProperties: false,
-        required: ['contained', 'exposed', 'unknown'],
-        properties: {contained: {type: 'integer'}, exposed: {type: 'integer'}, unknown: {type: 'integer'}},
+        required: ['contained', 'exposed', 'unknown', 'undiscriminating'],
+        properties: {
+          contained: {type: 'integer'},
+          exposed: {type: 'integer'},
+          unknown: {type: 'integer'},
+          undiscriminating: {type: 'integer'},
+        },
       },
       exposed: ids,
       unknown: ids,
+      undiscriminating: ids,
       deadline: nullableTime,
       clock: {
         type: 'object',
@@ -148,44 +193,67 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
     )
     const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
-    const intervalMs = parseDuration(input.interval ?? '15s')
+    const controlKey =
+      input.controlKey === undefined || input.baseline === true
+        ? null
+        : leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets}))
+    const events = await journalEvents(context)
+    const phase = input.baseline === true ? 'baseline' : 'check'
     const result = await verifyContainment({
       inventory,
       key,
       secrets: context.secrets,
+      baseline: input.baseline === true,
+      published: recordedPublished(events, key.report.thumbprint ?? ''),
+      acceptedBefore: recordedAcceptances(events),
+      controlKey,
       untilContained: input.untilContained === true,
       deadlineMs: parseDuration(input.deadline ?? '30m'),
-      intervalMs,
+      intervalMs: parseDuration(input.interval ?? '15s'),
       tokenLifetimeSeconds: Math.ceil(parseDuration(input.tokenLifetime ?? '1h') / 1000),
       timeoutMs: parseDuration(input.timeout ?? '5s'),
       removedAt: input.removedAt === undefined ? undefined : parseRemovalTime(input.removedAt, 'removedAt', context.now()),
-      recordedRemovals: recordedRemovals(await journalEvents(context)),
+      recordedRemovals: recordedRemovals(events),
       incident: context.incident.id,
       signal: context.signal,
       onCheck: async ({round, result: seen, evidence}) => {
         for (const item of evidence) {
           const {kind, ...data} = item
-          await context.record(kind === 'probe' ? 'evidence.probe' : 'evidence.jwks', {round, ...data})
+          await context.record(kind === 'probe' ? 'evidence.probe' : 'evidence.jwks', {round, phase, ...data})
         }
-        const done = seen.services.filter((service) => service.status === 'contained').length
+        const done = seen.services.filter((service) => service.status === (seen.baseline ? 'exposed' : 'contained')).length
         const waiting = seen.services.filter((service) => service.status !== 'contained').map((service) => service.id)
         context.progress({
-          message: `check ${round}: ${done}/${seen.services.length} contained${waiting.length > 0 ? ` · waiting for ${waiting.join(', ')}` : ''}`,
+          message: seen.baseline
+            ? `baseline: ${done}/${seen.services.length} accept the canary`
+            : `check ${round}: ${done}/${seen.services.length} contained${waiting.length > 0 ? ` · waiting for ${waiting.join(', ')}` : ''}`,
           ...(seen.services.length > 0 ? {fraction: done / seen.services.length} : {}),
         })
       },
     })
-    const artifact = await writeArtifact(context, CONTAINMENT_ARTIFACT, result)
+    const artifact = await writeArtifact(context, input.baseline === true ? BASELINE_ARTIFACT : CONTAINMENT_ARTIFACT, result)
+    if (input.baseline === true) {
+      await context.record('containment.baseline', {
+        discriminating: result.exposed,
+        undiscriminating: result.undiscriminating,
+        unknown: result.unknown,
+        published: result.published,
+      })
+      return outputsOf(result, artifact)
+    }
     await context.record('containment.verdict', {
       contained: result.contained,
+      outcome: result.outcome,
+      missing: result.missing,
       exposed: result.exposed,
       unknown: result.unknown,
+      undiscriminating: result.undiscriminating,
       clock: result.clock,
     })
     if (input.untilContained === true && !result.contained) {
       throw new JwkrError('ERR_NOT_CONTAINED', notContainedMessage(result), {
         hint: [...result.advice, `The evidence is in ${artifact}.`].join('\n  '),
-        details: {exposed: result.exposed, unknown: result.unknown},
+        details: {exposed: result.exposed, unknown: result.unknown, undiscriminating: result.undiscriminating},
       })
     }
     return outputsOf(result, artifact)
@@ -228,9 +296,17 @@ function outputsOf(result: VerifyResult, artifact: string): ContainmentVerifyOut
   const count = (status: string) => result.services.filter((service) => service.status === status).length
   return {
     contained: result.contained,
-    services: {contained: count('contained'), exposed: count('exposed'), unknown: count('unknown')},
+    outcome: result.outcome,
+    missing: result.missing,
+    services: {
+      contained: count('contained'),
+      exposed: count('exposed'),
+      unknown: count('unknown'),
+      undiscriminating: count('undiscriminating'),
+    },
     exposed: result.exposed,
     unknown: result.unknown,
+    undiscriminating: result.undiscriminating,
     deadline: result.clock.deadline,
     clock: {
       containedBy: result.clock.containedBy,

@@ -183,7 +183,7 @@ function endpointEvidence(endpoint: LocateEndpoint): Record<string, unknown> {
     error: endpoint.error,
     durationMs: endpoint.durationMs,
     attempts: endpoint.attempts,
-    keys: endpoint.keys.map((key) => ({kid: key.kid, kty: key.kty, thumbprint: key.thumbprint})),
+    keys: endpoint.keys.map((key) => ({kid: key.kid, kty: key.kty, alg: key.alg, use: key.use, thumbprint: key.thumbprint})),
     servesLeakedKey: endpoint.servesLeakedKey,
     privateMembersServed: endpoint.privateMembersServed,
   }

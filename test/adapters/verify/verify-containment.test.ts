@@ -7,7 +7,12 @@ import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
-import {verifyContainment, type VerifyCheck, type VerifyOptions} from '../../../src/adapters/verify/verify-containment.js'
+import {
+  verifyContainment,
+  type VerifyCheck,
+  type VerifyOptions,
+  type VerifyResult,
+} from '../../../src/adapters/verify/verify-containment.js'
 import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
 import {loadInventory} from '../../../src/core/inventory/load-inventory.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
@@ -35,6 +40,13 @@ async function verify(w: World, options: Partial<VerifyOptions> & {keyFile?: str
 }
 
 const HEX64 = /^[0-9a-f]{64}$/
+
+/** What the journal would say of a check: the services that accepted a canary, and when. */
+function acceptances(result: VerifyResult): Record<string, string> {
+  return Object.fromEntries(
+    result.services.filter((service) => service.status === 'exposed').map((service) => [service.id, service.checkedAt]),
+  )
+}
 
 describe('verifyContainment before the key is removed', () => {
   it('finds every probe exposed and the issuer still serving the key, with evidence a report can show', async () => {
@@ -70,10 +82,20 @@ describe('verifyContainment before the key is removed', () => {
     })
     expect(probe?.bodySha256).toMatch(HEX64)
     expect(Date.parse(probe?.checkedAt ?? '')).not.toBeNaN()
-    // … the jti the relying party itself saw and accepted
-    expect(w.rp('billing-api').requests.map((request) => [request.jti, request.status])).toEqual([
-      [probe?.kind === 'probe' ? probe.jti : '', 200],
+    // … the jti the relying party itself saw and accepted, then refused with a broken signature (the negative control)
+    const jti = probe?.kind === 'probe' ? probe.jti : ''
+    const seen = w.rp('billing-api').requests.map((request) => [request.jti, request.status, request.error ?? ''])
+    expect(seen.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
+      [jti, 200, ''],
+      [jti, 401, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'],
     ])
+    expect(result.services[0]?.evidence.map((item) => (item.kind === 'probe' ? [item.role, item.outcome] : item.kind))).toEqual([
+      ['canary', 'accepted'],
+      ['negative-control', 'rejected'],
+      'jwks',
+    ])
+    // … and the canary carried the kid the issuer publishes the key under
+    expect(probe).toMatchObject({kid: 'prod-1', typ: 'JWT'})
     const endpoint = result.endpoints[0]?.evidence
     expect(endpoint).toMatchObject({kind: 'jwks', httpStatus: 200, servesLeakedKey: true, kid: 'prod-1'})
     expect(endpoint?.bodySha256).toMatch(HEX64)
@@ -82,7 +104,7 @@ describe('verifyContainment before the key is removed', () => {
     expect(result.clock.issuers).toEqual([{issuer: 'auth-main', removedAt: null, source: null, stillServing: true}])
     // And the canaries are registered secrets, absent from the result
     const tokens = tokensSeen(w)
-    expect(tokens).toHaveLength(2)
+    expect(tokens).toHaveLength(4)
     for (const token of tokens) {
       expect(secrets.leaks(token)).toBe(true)
       expect(JSON.stringify(result)).not.toContain(token)
@@ -99,10 +121,13 @@ describe('verifyContainment --until-contained', () => {
     ])
     const before = await verify(w)
     expect(before.result.exposed).toEqual(['fast', 'slow'])
-    // When the key is removed from the issuer and containment is checked until it holds
+    // When the key is removed from the issuer and containment is checked until it holds, knowing
+    // (as the journal would) that both accepted a canary before
     const removedAt = w.removeKey()
     const checks: VerifyCheck[] = []
     const {result} = await verify(w, {
+      acceptedBefore: acceptances(before.result),
+      published: before.result.published,
       untilContained: true,
       intervalMs: 100,
       deadlineMs: 15_000,
@@ -111,6 +136,7 @@ describe('verifyContainment --until-contained', () => {
     const finished = Date.now()
     // Then everything is contained in the end
     expect(result.contained).toBe(true)
+    expect(result.outcome).toBe('proven')
     expect(result.endpoints.map((endpoint) => endpoint.status)).toEqual(['contained'])
     // And a check saw the fast one contained while the slow one still accepted the canary
     const statuses = checks.map(({result: seen}) => seen.services.map((service) => service.status).join(','))
@@ -124,7 +150,10 @@ describe('verifyContainment --until-contained', () => {
     // removal and rejected the first one only once its cache was stale
     const rp = w.rp('slow')
     const lastFetch = rp.lastFetchBefore(removedAt) ?? 0
-    const afterRemoval = rp.requests.filter((request) => request.at > removedAt)
+    // (the negative control, a canary with a broken signature, is refused at any time: leave it out)
+    const afterRemoval = rp.requests.filter(
+      (request) => request.at > removedAt && request.error !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    )
     expect(afterRemoval[0]?.status).toBe(200)
     const firstRejection = afterRemoval.find((request) => request.status === 401)
     expect(firstRejection?.at).toBeGreaterThanOrEqual(lastFetch + 2000)
@@ -157,8 +186,8 @@ describe('verifyContainment --until-contained', () => {
     expect(result.advice).toContain(service?.advice)
   })
 
-  it('counts a forever-caching relying party contained once its denylist guard refuses the key', async () => {
-    // Given a relying party that never refreshes, guarded by a denylist file that lists the leaked key
+  it('counts a forever-caching relying party contained once its denylist guard refuses the key it accepted before', async () => {
+    // Given a relying party that never refreshes, guarded by a denylist file that is empty for now
     const dir = await mkdtemp(join(tmpdir(), 'jwkr-denylist-'))
     open.push({close: () => rm(dir, {recursive: true, force: true})})
     const file = join(dir, 'denylist.json')
@@ -167,17 +196,25 @@ describe('verifyContainment --until-contained', () => {
     const guard = await createDenylistGuard({file}, {watch: false, refreshIntervalMs: 60_000})
     open.push(guard)
     const w = await world([{id: 'guarded', forever: true, guard}])
+    // And a baseline check that saw it accept the canary
+    const {result: baseline} = await verify(w, {baseline: true})
+    expect(baseline.services[0]).toMatchObject({status: 'exposed'})
     await writeFile(
       file,
       denylist([{thumbprint: w.leaked.thumbprint, notBefore: new Date().toISOString(), reason: 'key-compromise'}]),
     )
     // When the denylist is reloaded, while the issuer still publishes the key
     await guard.reload()
-    const {result} = await verify(w)
+    const {result} = await verify(w, {acceptedBefore: acceptances(baseline)})
     // Then the probe proves the service rejects it, even though the issuer's JWKS does not
     expect(result.services[0]).toMatchObject({id: 'guarded', status: 'contained', basis: 'probe'})
     expect(result.endpoints[0]?.status).toBe('exposed')
     expect(result.contained).toBe(false)
+    expect(result.outcome).toBe('not-proven')
+    // And without the baseline, the same refusal proves nothing: the service is undiscriminating
+    const {result: alone} = await verify(w)
+    expect(alone.services[0]).toMatchObject({status: 'undiscriminating', basis: 'probe'})
+    expect(alone.undiscriminating).toEqual(['guarded'])
   })
 })
 
@@ -194,10 +231,13 @@ describe('verifyContainment without the private key', () => {
     // When the key was removed long ago (per the responder) and is gone from the JWKS
     w.removeKey()
     const {result: after} = await verify(w, {keyFile: w.publicKeyFile, removedAt: new Date(Date.now() - 60_000)})
-    // Then the clock says every cache has dropped it: contained, inferred, not probed
-    expect(after.services[0]).toMatchObject({status: 'contained', basis: 'clock'})
+    // Then the clock says every cache should have dropped it, but that is inferred: not proven, not attempted
+    expect(after.services[0]).toMatchObject({status: 'unknown', basis: 'clock'})
+    expect(after.services[0]?.reason).toContain('inferred, not proven')
     expect(after.clock.issuers[0]).toMatchObject({source: 'flag'})
-    expect(after.contained).toBe(true)
+    expect(after.contained).toBe(false)
+    expect(after.outcome).toBe('not-attempted')
+    expect(after.missing[0]).toContain('Only the public key is known')
     expect(w.rp('billing-api').requests).toEqual([])
   })
 

@@ -3,13 +3,14 @@ import {createPublicKey, generateKeyPairSync, randomBytes} from 'node:crypto'
 import {decodeProtectedHeader, jwtVerify, SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {CANARY_SUBJECT, canarySigner, mintCanary} from '../../../src/core/containment/canary.js'
+import {breakSignature, CANARY_SUBJECT, canarySigner, mintCanary} from '../../../src/core/containment/canary.js'
 import {loadKeys} from '../../../src/core/key/load-keys.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {hasSecp256k1} from '../key/samples.js'
 
-const CLAIMS = {issuer: 'https://auth.example.com', audience: 'billing-api'}
+const CLAIMS = {issuer: 'https://auth.example.com', audience: 'billing-api', kid: null}
+const VERIFY = {issuer: CLAIMS.issuer, audience: CLAIMS.audience}
 
 async function loadOne(jwk: Record<string, unknown>, secrets = new SecretRegistry()): Promise<LoadedKey> {
   const [key] = (await loadKeys(JSON.stringify(jwk), {secrets})).keys
@@ -74,16 +75,16 @@ describe('canarySigner picks the JWS algorithm from the key', () => {
 })
 
 describe('mintCanary', () => {
-  it('signs a labelled, short-lived token with the leaked key under its kid, and registers it as a secret', async () => {
-    // Given the leaked EC key with a kid, and a registry
+  it('signs a labelled, short-lived token with the leaked key under the published kid, and registers it as a secret', async () => {
+    // Given the leaked EC key (its file has no kid), published by the issuer as kid "prod-2024"
     const secrets = new SecretRegistry()
-    const key = await loadOne({...jwkOf('ec'), kid: 'prod-2024'}, secrets)
+    const key = await loadOne(jwkOf('ec'), secrets)
     const now = new Date('2024-05-01T10:00:00Z')
-    // When a canary is minted for the incident
-    const canary = await mintCanary(key, CLAIMS, {secrets, incident: 'inc-42', now})
+    // When a canary is minted for the incident with the published kid
+    const canary = await mintCanary(key, {...CLAIMS, kid: 'prod-2024'}, {secrets, incident: 'inc-42', now})
     // Then the header names the key, the claims say what it is, and it lives five minutes
     expect(decodeProtectedHeader(canary.token)).toEqual({alg: 'ES256', kid: 'prod-2024', typ: 'JWT'})
-    const {payload} = await jwtVerify(canary.token, key.publicKey as never, {currentDate: now, ...CLAIMS})
+    const {payload} = await jwtVerify(canary.token, key.publicKey as never, {currentDate: now, ...VERIFY})
     expect(payload).toMatchObject({iss: CLAIMS.issuer, aud: CLAIMS.audience, sub: CANARY_SUBJECT, iat: now.getTime() / 1000})
     expect(payload.exp).toBe(now.getTime() / 1000 + 300)
     expect(payload.jti).toMatch(/^jwkr-canary-inc-42-[0-9a-f]{32}$/)
@@ -105,5 +106,64 @@ describe('mintCanary', () => {
     expect(first.jti).toMatch(/^jwkr-canary-[0-9a-f]{32}$/)
     expect(second.jti).not.toBe(first.jti)
     expect(second.token).not.toBe(first.token)
+  })
+
+  it("is shaped like the service's tokens: typ, URL audiences, scopes, extra claims, the alg asked for", async () => {
+    // Given an RSA key and a service that takes RFC 9068 access tokens with a scope
+    const secrets = new SecretRegistry()
+    const key = await loadOne(jwkOf('rsa'), secrets)
+    // When a canary is minted with that shape, and claims that would unlabel it
+    const canary = await mintCanary(
+      key,
+      {
+        issuer: 'https://auth.example.com/',
+        audience: ['https://api.example.com/', 'billing'],
+        kid: 'k1',
+        typ: 'at+jwt',
+        alg: 'PS256',
+        scope: 'read:billing',
+        scp: ['read'],
+        claims: {client_id: 'web', sub: 'alice', jti: 'mine'},
+      },
+      {secrets},
+    )
+    // Then the header and claims carry the shape, and sub and jti still label the canary
+    expect(decodeProtectedHeader(canary.token)).toEqual({alg: 'PS256', kid: 'k1', typ: 'at+jwt'})
+    const {payload} = await jwtVerify(canary.token, key.publicKey as never, {
+      typ: 'at+jwt',
+      audience: 'https://api.example.com/',
+      issuer: 'https://auth.example.com/',
+    })
+    expect(payload).toMatchObject({scope: 'read:billing', scp: ['read'], client_id: 'web', sub: CANARY_SUBJECT})
+    expect(payload.jti).toMatch(/^jwkr-canary-/)
+  })
+
+  it('falls back to an alg that fits the key when the one asked for does not', async () => {
+    const secrets = new SecretRegistry()
+    const key = await loadOne(jwkOf('ec'), secrets)
+    const canary = await mintCanary(key, {...CLAIMS, alg: 'RS256'}, {secrets})
+    expect(canary.alg).toBe('ES256')
+  })
+
+  it('marks a control token in its jti, and it stays a canary to triage', async () => {
+    const secrets = new SecretRegistry()
+    const key = await loadOne(jwkOf('ec'), secrets)
+    const control = await mintCanary(key, CLAIMS, {secrets, control: true, incident: 'inc-1'})
+    expect(control.jti).toMatch(/^jwkr-canary-control-inc-1-[0-9a-f]{32}$/)
+  })
+})
+
+describe('breakSignature', () => {
+  it('gives a token no key verifies, with header and payload unchanged', async () => {
+    // Given a valid canary
+    const secrets = new SecretRegistry()
+    const key = await loadOne(jwkOf('ed25519'), secrets)
+    const canary = await mintCanary(key, CLAIMS, {secrets})
+    // When its signature is broken
+    const broken = breakSignature(canary.token)
+    // Then only the signature differs, and it no longer verifies
+    expect(broken.split('.').slice(0, 2)).toEqual(canary.token.split('.').slice(0, 2))
+    expect(broken).not.toBe(canary.token)
+    await expect(jwtVerify(broken, key.publicKey as never, VERIFY)).rejects.toThrow(/signature/)
   })
 })

@@ -1,7 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
 import {
-  allContained,
   endpointVerdict,
   probeOutcome,
   serviceVerdict,
@@ -12,7 +11,7 @@ import {
 
 const NOW = new Date('2024-05-01T10:10:00Z')
 
-function probe(httpStatus: number | null, error: string | null = null): ProbeEvidence {
+function probe(httpStatus: number | null, error: string | null = null, extra: Partial<ProbeEvidence> = {}): ProbeEvidence {
   return {
     kind: 'probe',
     service: 'billing-api',
@@ -22,10 +21,15 @@ function probe(httpStatus: number | null, error: string | null = null): ProbeEvi
     httpStatus,
     bodySha256: httpStatus === null ? null : 'ab'.repeat(32),
     jti: 'jwkr-canary-x',
+    role: 'canary',
+    kid: 'prod-1',
+    typ: 'JWT',
     issuer: 'https://auth.example.com',
     audience: 'billing-api',
+    wwwAuthenticate: null,
     ...probeOutcome(httpStatus, error),
     durationMs: 3,
+    ...extra,
   }
 }
 
@@ -39,6 +43,8 @@ function jwks(servesLeakedKey: boolean | null, owner = 'auth-main'): JwksEvidenc
     bodySha256: servesLeakedKey === null ? null : 'cd'.repeat(32),
     servesLeakedKey,
     kid: servesLeakedKey ? 'prod-1' : null,
+    alg: servesLeakedKey ? 'RS256' : null,
+    use: servesLeakedKey ? 'sig' : null,
     error: servesLeakedKey === null ? 'HTTP 503 Service Unavailable' : null,
     durationMs: 2,
   }
@@ -48,6 +54,8 @@ function input(overrides: Partial<ServiceVerdictInput>): ServiceVerdictInput {
   return {
     id: 'billing-api',
     probes: [],
+    acceptedBefore: '2024-05-01T09:58:00.000Z',
+    baseline: false,
     noProbe: null,
     issuers: [jwks(false)],
     own: null,
@@ -61,7 +69,7 @@ function input(overrides: Partial<ServiceVerdictInput>): ServiceVerdictInput {
 describe('probeOutcome', () => {
   it.each([
     [401, 'rejected'],
-    [403, 'rejected'],
+    [403, 'accepted'],
     [200, 'accepted'],
     [204, 'accepted'],
     [500, 'inconclusive'],
@@ -96,13 +104,80 @@ describe('serviceVerdict', () => {
     expect(verdict.advice).toContain('remove the key from auth-main')
   })
 
-  it('is contained when every canary is rejected, even while an issuer still publishes the key (a denylist at work)', () => {
-    expect(serviceVerdict(input({probes: [probe(401), probe(403)], issuers: [jwks(true)]}))).toEqual({
-      status: 'contained',
-      basis: 'probe',
-      reason: 'rejected the canary (HTTP 401/403)',
-      advice: null,
+  it('is contained when every canary is refused after one was accepted, even while an issuer still publishes the key (a denylist at work)', () => {
+    // Given a service seen accepting a canary before containment, When it now refuses every canary
+    const verdict = serviceVerdict(input({probes: [probe(401), probe(401)], issuers: [jwks(true)]}))
+    // Then it is contained, and the reason names the acceptance the proof rests on
+    expect(verdict).toMatchObject({status: 'contained', basis: 'probe', advice: null})
+    expect(verdict.reason).toBe('refused the canary (HTTP 401) after accepting one at 2024-05-01T09:58:00.000Z')
+  })
+
+  it('is exposed on a 403: the signature was accepted, only authorization failed', () => {
+    const verdict = serviceVerdict(input({probes: [probe(403)]}))
+    expect(verdict).toMatchObject({status: 'exposed', basis: 'probe'})
+  })
+
+  it('is undiscriminating when it refuses a canary it was never seen to accept, with advice from WWW-Authenticate', () => {
+    // Given no earlier acceptance and a refusal that names the token type
+    const said = 'Bearer error="invalid_token", error_description="unexpected "typ" JWT header value"'
+    const verdict = serviceVerdict(input({acceptedBefore: null, probes: [probe(401, null, {wwwAuthenticate: said})]}))
+    // Then the refusal proves nothing, and the advice names the typ
+    expect(verdict).toMatchObject({status: 'undiscriminating', basis: 'probe'})
+    expect(verdict.advice).toContain('probe.token.typ')
+  })
+
+  it.each([
+    ['Bearer error="invalid_token", error_description="unexpected "aud" claim value"', 'probe.token.aud'],
+    ['Bearer error="insufficient_scope"', 'probe.token.scope'],
+    ['Bearer error="invalid_token", error_description="unexpected "iss" claim value"', 'iss'],
+    ['Bearer error="invalid_token", error_description="no matching key in the key set"', 'kid the issuer publishes'],
+    [null, 'probe route'],
+  ])('names the likely cause of a refusal: %s', (said, advice) => {
+    const verdict = serviceVerdict(input({acceptedBefore: null, probes: [probe(401, null, {wwwAuthenticate: said})]}))
+    expect(verdict.advice).toContain(advice)
+  })
+
+  it('blames the kid when the canary carried none', () => {
+    const verdict = serviceVerdict(input({acceptedBefore: null, probes: [probe(401, null, {kid: null})]}))
+    expect(verdict.advice).toContain('the canary had none')
+  })
+
+  it('is contained on a refusal beside an accepted control signed with the replacement key', () => {
+    const control = probe(200, null, {role: 'control', kid: 'new-1'})
+    const verdict = serviceVerdict(input({acceptedBefore: null, probes: [probe(401), control]}))
+    expect(verdict).toMatchObject({status: 'contained', basis: 'control'})
+  })
+
+  it('stays undiscriminating when the control is refused too', () => {
+    const control = probe(401, null, {role: 'control', kid: 'new-1'})
+    expect(serviceVerdict(input({acceptedBefore: null, probes: [probe(401), control]})).status).toBe('undiscriminating')
+  })
+
+  it('is exposed when it accepts the canary with a broken signature (it checks no signature)', () => {
+    const broken = probe(200, null, {role: 'negative-control'})
+    const verdict = serviceVerdict(input({probes: [probe(401), broken]}))
+    expect(verdict).toMatchObject({status: 'exposed', basis: 'probe'})
+    expect(verdict.reason).toContain('broken signature')
+  })
+
+  describe('at the baseline, before containment', () => {
+    it('an accepted canary is expected: exposed, with no advice', () => {
+      const verdict = serviceVerdict(input({baseline: true, acceptedBefore: null, probes: [probe(200)]}))
+      expect(verdict).toMatchObject({status: 'exposed', advice: null})
+      expect(verdict.reason).toContain('tells a trusted key from a refused one')
     })
+
+    it('a refused canary marks the probe undiscriminating, even beside an accepted control', () => {
+      const control = probe(200, null, {role: 'control'})
+      const verdict = serviceVerdict(input({baseline: true, acceptedBefore: null, probes: [probe(401), control]}))
+      expect(verdict.status).toBe('undiscriminating')
+    })
+  })
+
+  it('does not blame the probe when the service itself fails (5xx)', () => {
+    const verdict = serviceVerdict(input({probes: [probe(503)]}))
+    expect(verdict).toMatchObject({status: 'unknown'})
+    expect(verdict.advice).toContain('the probe is not at fault')
   })
 
   it('is unknown when no probe is accepted but one proved nothing (5xx, timeout)', () => {
@@ -122,14 +197,14 @@ describe('serviceVerdict', () => {
       expect(serviceVerdict(input({noProbe, issuers: [jwks(null)]}))).toMatchObject({status: 'unknown', basis: 'jwks'})
     })
 
-    it('follows the clock: exposed until its cache must have expired, contained (inferred) after', () => {
+    it('follows the clock: exposed until its cache must have expired, then unknown: the clock infers, it never proves', () => {
       expect(serviceVerdict(input({noProbe, containedBy: '2024-05-01T10:15:00.000Z'}))).toMatchObject({
         status: 'exposed',
         basis: 'clock',
       })
       const after = serviceVerdict(input({noProbe, containedBy: '2024-05-01T10:05:00.000Z'}))
-      expect(after).toMatchObject({status: 'contained', basis: 'clock'})
-      expect(after.reason).toContain('inferred, not probed')
+      expect(after).toMatchObject({status: 'unknown', basis: 'clock'})
+      expect(after.reason).toContain('inferred, not proven')
     })
   })
 
@@ -139,15 +214,10 @@ describe('serviceVerdict', () => {
   })
 })
 
-describe('endpointVerdict and allContained', () => {
+describe('endpointVerdict', () => {
   it('reads each JWKS: serving is exposed, gone is contained, unreadable is unknown', () => {
     expect(endpointVerdict(jwks(true))).toEqual({status: 'exposed', reason: 'still serves the leaked key (kid "prod-1")'})
     expect(endpointVerdict(jwks(false)).status).toBe('contained')
     expect(endpointVerdict(jwks(null))).toEqual({status: 'unknown', reason: 'could not be read: HTTP 503 Service Unavailable'})
-  })
-
-  it('counts unknown as not contained', () => {
-    expect(allContained(['contained', 'contained'])).toBe(true)
-    expect(allContained(['contained', 'unknown'])).toBe(false)
   })
 })

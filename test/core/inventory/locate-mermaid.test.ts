@@ -11,6 +11,8 @@ function issuer(id: string, fields: Partial<LocateIssuer>): LocateIssuer {
     issuer: `https://${id}.example`,
     publishes: false,
     kid: null,
+    alg: null,
+    use: null,
     jwksUri: `https://${id}.example/jwks`,
     discovery: null,
     status: 'does-not-publish',

@@ -1,0 +1,62 @@
+// What the incident journal already knows that makes a probe count: where the key was published
+// (its kid and alg, from locate and from earlier JWKS checks), and which services were seen to accept
+// a canary (before containment, or in an earlier check). Every later check reads them, so a canary
+// carries the published kid after the key is gone from the JWKS, and a refusal counts as proof.
+import type {PublishedKey} from '../../core/containment/published-key.js'
+import {mergePublished} from '../../core/containment/published-key.js'
+import type {RemovalEvent} from './recorded-removals.js'
+
+/**
+ * Every place the journal saw the key served: `locate.endpoint` events (the keys of each JWKS, matched
+ * on the thumbprint) and `evidence.jwks` events that saw it.
+ *
+ * @example recordedPublished(events, thumbprint) // → [{issuer: 'auth-main', url, kid: 'k1', alg: 'RS256', use: 'sig'}]
+ */
+export function recordedPublished(events: readonly RemovalEvent[], thumbprint: string): PublishedKey[] {
+  let published: PublishedKey[] = []
+  for (const {type, data} of events) {
+    const url = typeof data.url === 'string' ? data.url : null
+    if (url === null) continue
+    const issuers = issuerIds(data.owners)
+    let seen: Array<Record<string, unknown>> = []
+    if (type === 'locate.endpoint' && Array.isArray(data.keys)) {
+      seen = (data.keys as Array<Record<string, unknown>>).filter((key) => key?.thumbprint === thumbprint)
+    } else if (type === 'evidence.jwks' && data.servesLeakedKey === true) {
+      seen = [data]
+    }
+    published = mergePublished(
+      published,
+      seen.flatMap((key) => issuers.map((issuer) => ({issuer, url, kid: text(key.kid), alg: text(key.alg), use: text(key.use)}))),
+    )
+  }
+  return published
+}
+
+/**
+ * Service id → the last time it accepted a canary signed with the leaked key (a control token signed
+ * with the replacement does not count).
+ *
+ * @example recordedAcceptances(events) // → {'billing-api': '2024-05-01T10:00:02.000Z'}
+ */
+export function recordedAcceptances(events: readonly RemovalEvent[]): Record<string, string> {
+  const accepted: Record<string, string> = {}
+  for (const {type, data} of events) {
+    if (type !== 'evidence.probe' || data.outcome !== 'accepted') continue
+    if (data.role !== undefined && data.role !== 'canary') continue
+    if (typeof data.service === 'string' && typeof data.checkedAt === 'string') accepted[data.service] = data.checkedAt
+  }
+  return accepted
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null
+}
+
+/** The issuer ids among an event's owners. */
+export function issuerIds(owners: unknown): string[] {
+  if (!Array.isArray(owners)) return []
+  return owners.flatMap((owner) => {
+    const record = owner as {type?: unknown; id?: unknown} | null
+    return record?.type === 'issuer' && typeof record.id === 'string' ? [record.id] : []
+  })
+}
