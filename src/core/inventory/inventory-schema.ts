@@ -2,7 +2,7 @@
 // editors can check the file as it is written; the loader checks every inventory against it. Each
 // keySource type has its own `if`/`then`, so an error names the field that type needs.
 import type {JsonSchema} from '../../playbook/types.js'
-import {KEY_SOURCE_TYPES, type KeySourceType} from './types.js'
+import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type KeySourceType} from './types.js'
 
 /** Issuer and service ids: named in `trusts`, in step outputs and in messages. */
 export const INVENTORY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
@@ -117,6 +117,35 @@ const issuer = {
   },
 }
 
+/** The shape of a canary the service would accept (ProbeTokenShape). */
+const probeToken = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'What a canary must look like for this service to accept it if it still trusted the key: shaped like its real tokens, ' +
+    'so that a refusal proves the key is distrusted, not that the token was wrong.',
+  properties: {
+    aud: {
+      type: ['string', 'array'],
+      minLength: 1,
+      items: {type: 'string', minLength: 1},
+      minItems: 1,
+      title: 'string or list of strings',
+      description: 'The audience its tokens carry: one string (URLs included) or several. Default: the service id.',
+    },
+    typ: text('The JOSE header typ, e.g. at+jwt (RFC 9068). Default JWT.'),
+    scope: text('Space-separated scopes, sent as the scope claim.'),
+    scp: {type: 'array', items: text('A scope.'), description: 'Scopes sent as the scp array claim (Okta, Microsoft).'},
+    alg: text('The JWS alg to sign with (e.g. RS256, ES256); it must fit the leaked key.'),
+    claims: {
+      type: 'object',
+      description:
+        'Further claims its tokens carry (e.g. tenant, azp). Never iss, sub, aud, jti, iat, exp or nbf: jwkr sets those ' +
+        'itself (they label the canary and bound its life).',
+    },
+  },
+}
+
 const service = {
   type: 'object',
   additionalProperties: false,
@@ -149,12 +178,19 @@ const service = {
           additionalProperties: {type: 'string'},
           description: 'Extra headers (never credentials: the probe sends the canary token itself).',
         },
+        token: probeToken,
       },
     },
     jwksCacheSeconds: {
       type: 'integer',
       minimum: 0,
       description: 'How long the service may keep a removed key: the containment clock.',
+    },
+    verifier: {
+      enum: [...VERIFIER_PROFILE_IDS],
+      description:
+        'The JWKS library or proxy that verifies its tokens. Without jwksCacheSeconds, the containment clock uses the ' +
+        'cache lifetime that verifier documents; it also says how to bust that cache.',
     },
     cacheBust: {
       type: 'object',

@@ -4,6 +4,7 @@
 import {readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
+import {RESERVED_CANARY_CLAIMS} from '../containment/canary.js'
 import {JwkrError} from '../errors.js'
 import type {SecretRegistry} from '../secrets.js'
 import {
@@ -16,7 +17,7 @@ import {
   type YamlDocument,
 } from '../yaml/load-yaml-document.js'
 import {inventorySchema} from './inventory-schema.js'
-import {KEY_SOURCE_TYPES, type Inventory} from './types.js'
+import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type Inventory} from './types.js'
 
 export interface InventoryCheck {
   /** Present only when there are no problems; relative file paths in it are resolved. */
@@ -140,6 +141,16 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
     urls.push({path: ['services', index, 'jwksUri'], value: service.jwksUri})
     const probe = isRecord(service.probe) ? service.probe : {}
     urls.push({path: ['services', index, 'probe', 'url'], value: probe.url})
+    if (typeof service.verifier === 'string' && !(VERIFIER_PROFILE_IDS as readonly string[]).includes(service.verifier)) {
+      problems.push(document.problemAt(['services', index, 'verifier'], unknownVerifierMessage(service.verifier)))
+    }
+    const token = isRecord(probe.token) ? probe.token : {}
+    for (const name of Object.keys(isRecord(token.claims) ? token.claims : {})) {
+      if (!(RESERVED_CANARY_CLAIMS as readonly string[]).includes(name)) continue
+      problems.push(
+        document.problemAt(['services', index, 'probe', 'token', 'claims', name], reservedClaimMessage(name), {key: true}),
+      )
+    }
     if (isRecord(service.cacheBust)) urls.push({path: ['services', index, 'cacheBust', 'url'], value: service.cacheBust.url})
     for (const [name, value] of Object.entries(isRecord(probe.headers) ? probe.headers : {})) {
       if (!CREDENTIAL_HEADER.test(name)) continue
@@ -192,6 +203,19 @@ function duplicateIds(
 function unknownTypeMessage(type: string): string {
   const guess = suggestion(type, KEY_SOURCE_TYPES)
   return `unknown keySource type '${type}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known types are ${KEY_SOURCE_TYPES.join(', ')}`
+}
+
+function unknownVerifierMessage(verifier: string): string {
+  const guess = suggestion(verifier, VERIFIER_PROFILE_IDS)
+  return `unknown verifier '${verifier}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known verifiers are ${VERIFIER_PROFILE_IDS.join(', ')}`
+}
+
+function reservedClaimMessage(name: string): string {
+  const instead = name === 'aud' ? '; give the audience as probe.token.aud' : ''
+  return (
+    `probe.token.claims must not set '${name}': jwkr sets ${RESERVED_CANARY_CLAIMS.join(', ')} itself ` +
+    `(they label the canary and bound its life)${instead}`
+  )
 }
 
 function unknownIssuerMessage(id: string, issuerIds: string[]): string {

@@ -55,19 +55,24 @@ export interface ProbeTokenShape {
   scp?: string[]
   /** The JWS alg to sign with; must fit the key. */
   alg?: string
-  /** Extra claims. Never `sub`, `jti`, `iss`, `exp`, `iat`: those label the canary and are set by jwkr. */
+  /** Extra claims. Never `iss`, `sub`, `aud`, `jti`, `iat`, `exp`, `nbf`: jwkr sets those (they label the canary and bound its life). */
   claims?: Record<string, unknown>
 }
 
 export type VerifierProfileId =
-  | 'jwks-rsa'
-  | 'jose'
-  | 'get-jwks'
-  | 'spring-security'
-  | 'envoy'
-  | 'istio'
-  | 'go-jwx'
-  | 'microsoft-identitymodel'
+  'jwks-rsa' | 'jose' | 'get-jwks' | 'spring-security' | 'envoy' | 'istio' | 'go-jwx' | 'microsoft-identitymodel'
+
+/** Every VerifierProfileId, in the order the schema and messages list them. */
+export const VERIFIER_PROFILE_IDS: readonly VerifierProfileId[] = [
+  'jwks-rsa',
+  'jose',
+  'get-jwks',
+  'spring-security',
+  'envoy',
+  'istio',
+  'go-jwx',
+  'microsoft-identitymodel',
+]
 
 /** A request that a relying party answers with 401/403 when given a token it rejects. */
 export interface ServiceProbe {
@@ -89,6 +94,8 @@ export interface InventoryService {
   probe?: ServiceProbe
   /** How long the service may keep a removed key (the containment clock). */
   jwksCacheSeconds?: number
+  /** The JWKS library or proxy that verifies its tokens: its documented cache sets the clock when jwksCacheSeconds is absent. */
+  verifier?: VerifierProfileId
   /** A hook that makes the service drop its cached key set at once. */
   cacheBust?: {url: string; method?: 'POST' | 'PUT' | 'GET'}
   /** `owner/name` of the service's code. */

@@ -132,6 +132,104 @@ issuers:
   })
 })
 
+describe('services[].verifier and services[].probe.token', () => {
+  const service = (lines: string[]) =>
+    [
+      'version: 1',
+      'issuers:',
+      '  - {id: auth, issuer: https://auth.example.com, keySource: {type: manual}}',
+      'services:',
+      '  - id: billing',
+      '    team: payments',
+      '    contacts: {slack: "#payments-oncall"}',
+      '    trusts: [auth]',
+      ...lines,
+      '',
+    ].join('\n')
+
+  it('accepts a verifier and a canary shape, and keeps them as written', () => {
+    // Given a service naming its verifier and the shape of its tokens (aud as a list, scp, extra claims)
+    const text = service([
+      '    verifier: get-jwks',
+      '    probe:',
+      '      url: https://billing.example.com/me',
+      '      method: GET',
+      '      token:',
+      '        aud: [https://billing.example.com, billing]',
+      '        typ: at+jwt',
+      '        scp: [billing.read]',
+      '        alg: ES256',
+      '        claims: {tenant: acme, azp: web}',
+    ])
+    // When it is checked
+    const {inventory, problems} = checkInventory(text, 'ok.yaml')
+    // Then there is no problem, and both fields reach the inventory unchanged
+    expect(problems).toEqual([])
+    expect(inventory?.services[0]?.verifier).toBe('get-jwks')
+    expect(inventory?.services[0]?.probe?.token).toEqual({
+      aud: ['https://billing.example.com', 'billing'],
+      typ: 'at+jwt',
+      scp: ['billing.read'],
+      alg: 'ES256',
+      claims: {tenant: 'acme', azp: 'web'},
+    })
+  })
+
+  it('refuses an unknown verifier (with a guess) and a malformed canary shape, each at its line', () => {
+    // Given a misspelt verifier, an empty aud list, scp as a string and an unknown token field
+    const text = service([
+      '    verifier: jwks-rsaa',
+      '    probe:',
+      '      url: https://billing.example.com/me',
+      '      method: GET',
+      '      token:',
+      '        aud: []',
+      '        scp: billing.read',
+      '        colour: blue',
+    ])
+    // When it is checked
+    const {inventory, problems} = checkInventory(text, 'bad.yaml')
+    // Then each is reported where it is written
+    expect(inventory).toBeUndefined()
+    expect(formatProblems(problems).split('\n')).toEqual([
+      "bad.yaml:9:15: unknown verifier 'jwks-rsaa' (did you mean 'jwks-rsa'?); the known verifiers are jwks-rsa, jose, get-jwks, spring-security, envoy, istio, go-jwx, microsoft-identitymodel",
+      "bad.yaml:14:14: 'aud' must NOT have fewer than 1 items",
+      'bad.yaml:15:14: \'scp\' must be a list (got "billing.read")',
+      "bad.yaml:16:9: unknown property 'colour' (expected one of aud, typ, scope, scp, alg, claims)",
+    ])
+  })
+
+  it('refuses the claims jwkr sets itself inside probe.token.claims, at the line of each', () => {
+    // Given extra claims that try to set sub, exp and aud next to an allowed one
+    const text = service([
+      '    probe:',
+      '      url: https://billing.example.com/me',
+      '      method: GET',
+      '      token:',
+      '        claims:',
+      '          tenant: acme',
+      '          sub: alice',
+      '          exp: 9999999999',
+      '          aud: billing',
+    ])
+    // When it is checked
+    const {inventory, problems} = checkInventory(text, 'claims.yaml')
+    // Then each reserved name is refused at its key, saying who sets it, and aud points at probe.token.aud
+    expect(inventory).toBeUndefined()
+    const why = 'jwkr sets iss, sub, aud, jti, iat, exp, nbf itself (they label the canary and bound its life)'
+    expect(formatProblems(problems).split('\n')).toEqual([
+      `claims.yaml:15:11: probe.token.claims must not set 'sub': ${why}`,
+      `claims.yaml:16:11: probe.token.claims must not set 'exp': ${why}`,
+      `claims.yaml:17:11: probe.token.claims must not set 'aud': ${why}; give the audience as probe.token.aud`,
+    ])
+    expect(problems.map((problem) => problem.path)).toEqual([
+      'services[0].probe.token.claims.sub',
+      'services[0].probe.token.claims.exp',
+      'services[0].probe.token.claims.aud',
+    ])
+  })
+})
+
 describe('the example inventory', () => {
   it('is valid, and shows every keySource type and every service field', async () => {
     // Given the commented example that ships with the package
