@@ -73,9 +73,11 @@ describe('containment.verify', () => {
     expect(step?.status).toBe('succeeded')
     expect(step?.outputs).toMatchObject({
       contained: false,
-      services: {contained: 0, exposed: 1, unknown: 0},
+      outcome: 'not-proven',
+      services: {contained: 0, exposed: 1, unknown: 0, undiscriminating: 0},
       exposed: ['billing-api'],
       unknown: [],
+      undiscriminating: [],
       deadline: null,
       clock: {containedBy: null, deadline: null, waitFor: null, tokenLifetimeSeconds: 3600},
       probesPossible: true,
@@ -83,10 +85,15 @@ describe('containment.verify', () => {
     })
     // And the journal holds the evidence: URL, time, status, body hash, the canary's jti
     const probes = journal.filter((event) => event.type === 'evidence.probe')
-    expect(probes).toHaveLength(1)
+    expect(probes.map((event) => [event.data.role, event.data.outcome])).toEqual([
+      ['canary', 'accepted'],
+      ['negative-control', 'rejected'],
+    ])
     expect(probes[0]?.data).toMatchObject({
       step: 'prove',
       round: 1,
+      phase: 'check',
+      kid: 'prod-1',
       service: 'billing-api',
       url: w.rp('billing-api').url,
       method: 'GET',
@@ -104,6 +111,7 @@ describe('containment.verify', () => {
     })
     expect(journal.find((event) => event.type === 'containment.verdict')?.data).toMatchObject({
       contained: false,
+      outcome: 'not-proven',
       exposed: ['billing-api'],
     })
     // And the whole result is an artifact
