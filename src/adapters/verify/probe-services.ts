@@ -17,6 +17,8 @@ export interface ProbeTarget {
   service: InventoryService
   /** The issuers whose iss the canaries carry: those the service trusts that served the key. */
   issuers: InventoryIssuer[]
+  /** Also send the canary with a broken signature, which it must refuse (once per run is enough). */
+  negativeControl?: boolean
 }
 
 export interface ProbeServicesOptions {
@@ -25,8 +27,6 @@ export interface ProbeServicesOptions {
   published: readonly PublishedKey[]
   /** The replacement private key: a control token signed with it must be accepted. */
   controlKey?: LoadedKey | null
-  /** Also send each service the canary with a broken signature, which it must refuse. */
-  negativeControl?: boolean
   incident?: string
   timeoutMs?: number
   signal?: AbortSignal
@@ -88,7 +88,7 @@ async function tokensFor(target: ProbeTarget, key: LoadedKey, options: ProbeServ
     }
   }
   const first = sends.find((send) => send.role === 'canary')
-  if (options.negativeControl && first) {
+  if (target.negativeControl && first) {
     // One bit away from a valid canary: as secret as the canary itself.
     const broken = breakSignature(first.token)
     options.secrets.add(broken)

@@ -5,6 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {canarySigner, type CanarySigner} from '../../core/containment/canary.js'
 import {mergePublished, publishedFrom, type PublishedKey} from '../../core/containment/published-key.js'
+import {probeSpacingMs, verifierProfile} from '../../core/containment/verifier-profiles.js'
 import {
   containmentClock,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
@@ -220,6 +221,9 @@ class VerifyRun {
   readonly #acceptedBefore: Map<string, string>
   /** Services already sent the negative control (once per run is enough). */
   readonly #negativeSent = new Set<string>()
+  /** When each service was last probed (epoch ms), and its last result, for probes spaced out by its verifier. */
+  readonly #lastProbed = new Map<string, number>()
+  readonly #lastResults = new Map<string, ServiceResult>()
 
   constructor(options: VerifyOptions, leaked: LeakedKeyRef) {
     this.#o = options
@@ -241,26 +245,29 @@ class VerifyRun {
     )
     const trusted = (service: InventoryService) => service.trusts.filter((id) => involved.has(id))
     this.#published = mergePublished(this.#published, publishedFrom(jwks))
-    const probed = dependents.filter((service) => service.probe !== undefined && !this.#negativeSent.has(service.id))
+    const due = dependents.filter((service) => this.#due(service, checkedAt))
     const probes = this.#signer.possible
       ? await probeServices(
-          dependents.map((service) => ({
+          due.map((service) => ({
             service,
             issuers: inventory.issuers.filter((issuer) => trusted(service).includes(issuer.id)),
+            negativeControl: !this.#negativeSent.has(service.id),
           })),
           this.#o.key,
           {
             secrets,
             published: this.#published,
             controlKey: this.#o.baseline ? null : this.#o.controlKey,
-            negativeControl: probed.length > 0,
             incident: this.#o.incident,
             timeoutMs,
             signal: this.#o.signal,
           },
         )
       : new Map<string, ProbeEvidence[]>()
-    for (const service of probed) this.#negativeSent.add(service.id)
+    for (const id of probes.keys()) {
+      this.#negativeSent.add(id)
+      this.#lastProbed.set(id, checkedAt.getTime())
+    }
     const now = new Date()
     const clockOf = (contained: ReadonlySet<string>) =>
       containmentClock({
@@ -268,6 +275,7 @@ class VerifyRun {
           id: service.id,
           trusts: trusted(service),
           jwksCacheSeconds: service.jwksCacheSeconds,
+          verifier: service.verifier,
         })),
         removals: [...involved].map((id) => issuerRemoval(id, this.#removalEvidence(id))),
         tokenLifetimeSeconds: this.#o.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
@@ -275,9 +283,13 @@ class VerifyRun {
         contained,
       })
     const stamp = checkedAt.toISOString()
-    const services = dependents.map((service) =>
-      this.#service(service, trusted(service), jwks, probes, clockOf(new Set()), now, stamp),
-    )
+    const services = dependents.map((service) => {
+      const result = due.includes(service)
+        ? this.#service(service, trusted(service), jwks, probes, clockOf(new Set()), now, stamp)
+        : this.#spacedOut(service)
+      this.#lastResults.set(service.id, result)
+      return result
+    })
     this.#rememberAcceptances(probes)
     // The wait is sized by the services not yet proven contained.
     const clock = clockOf(new Set(services.filter((service) => service.status === 'contained').map((service) => service.id)))
@@ -314,6 +326,26 @@ class VerifyRun {
     }
     if (outcome === 'not-attempted') result.advice.push(...missing)
     return {round, result, evidence: [...[...probes.values()].flat(), ...jwks]}
+  }
+
+  /**
+   * Whether a service is probed in this check. A verifier that renews a cached key each time it is
+   * asked (get-jwks) would be kept trusting a removed key by the probes themselves: those are probed
+   * no more often than its cache lifetime (verifier profiles).
+   */
+  #due(service: InventoryService, now: Date): boolean {
+    const last = this.#lastProbed.get(service.id)
+    if (last === undefined || service.verifier === undefined || !this.#lastResults.has(service.id)) return true
+    const cacheSeconds = service.jwksCacheSeconds ?? verifierProfile(service.verifier).cacheSeconds
+    const spacing = probeSpacingMs(verifierProfile(service.verifier), cacheSeconds)
+    return spacing === null || now.getTime() - last >= spacing
+  }
+
+  /** The last result of a service not probed this check, saying why. */
+  #spacedOut(service: InventoryService): ServiceResult {
+    const last = this.#lastResults.get(service.id) as ServiceResult
+    const note = `not probed again yet: its verifier (${service.verifier}) renews a cached key on use, so probes are spaced past its cache lifetime`
+    return {...last, reason: last.reason.includes(note) ? last.reason : `${last.reason}; ${note}`}
   }
 
   /** A canary accepted now makes the service's later refusals count. */

@@ -16,7 +16,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
 import {verifyContainment, type VerifyCheck, type VerifyResult} from '../../../src/adapters/verify/verify-containment.js'
 import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
-import type {Inventory, InventoryService} from '../../../src/core/inventory/types.js'
+import type {Inventory, ProbeTokenShape} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {generatePrivateJwk, signToken, startOidcIssuer} from '../../helpers/oidc-issuer.js'
 import {
@@ -44,7 +44,7 @@ interface Attempt {
 }
 
 /** The service's token shape, as the inventory's probe.token says it. */
-function shapeOf(rp: RealRelyingParty): InventoryService['probe'] extends infer P ? NonNullable<P>['token'] : never {
+function shapeOf(rp: RealRelyingParty): ProbeTokenShape {
   if (rp.library === 'jose-at+jwt') return {aud: AT_AUDIENCE, typ: 'at+jwt'}
   if (rp.library === 'express-oauth2-jwt-bearer') return {aud: API_AUDIENCE, scope: SCOPE}
   return {aud: API_AUDIENCE}
@@ -88,7 +88,7 @@ function startAttacker(rps: RealRelyingParty[], leaked: JWK, issuer: string) {
   let running = true
   const loop = async (rp: RealRelyingParty) => {
     while (running) {
-      const shape = shapeOf(rp) ?? {}
+      const shape = shapeOf(rp)
       const token = await signToken(leaked, {
         iss: issuer,
         aud: shape.aud as string,

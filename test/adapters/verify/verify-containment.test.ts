@@ -271,3 +271,25 @@ describe('verifyContainment with endpoints that prove nothing', () => {
     expect(result.endpoints[0]).toMatchObject({status: 'unknown', reason: expect.stringContaining('503')})
   })
 })
+
+describe('verifyContainment with a verifier that renews a cached key on use', () => {
+  it('spaces its probes past its cache lifetime, so the probes never keep a removed key alive', async () => {
+    // Given a service whose verifier (get-jwks) renews a cached key each time it is asked, with a 1 s cache
+    const w = await world([{id: 'renewing', cacheSeconds: 1, verifier: 'get-jwks'}])
+    // When containment is checked every 100 ms for 1.5 s
+    const checks: VerifyCheck[] = []
+    const {result} = await verify(w, {
+      untilContained: true,
+      intervalMs: 100,
+      deadlineMs: 1500,
+      onCheck: (check) => void checks.push(check),
+    })
+    // Then it was checked many times but probed once: the next probe is due only after 2 s
+    expect(checks.length).toBeGreaterThan(3)
+    const canaries = w.rp('renewing').requests.filter((request) => request.error !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+    expect(canaries).toHaveLength(1)
+    // And the later checks say why, keeping the last verdict
+    expect(result.services[0]?.reason).toContain('not probed again yet')
+    expect(result.services[0]?.status).toBe('exposed')
+  })
+})

@@ -21,6 +21,8 @@ export interface ServiceSpec {
   guard?: DenylistGuard
   /** Listed without a probe. */
   noProbe?: boolean
+  /** The inventory's verifier profile (the relying party itself is always jose). */
+  verifier?: string
   /** The probe URL, instead of a relying party (e.g. a closed port, a server that fails). */
   probeUrl?: string
 }
@@ -78,6 +80,7 @@ export async function startWorld(services: ServiceSpec[], options: {keyType?: 'e
       '    trusts: [auth-main]',
       ...(url === undefined ? [] : [`    probe: {url: "${url}", method: GET}`]),
       ...(spec.cacheSeconds === undefined ? [] : [`    jwksCacheSeconds: ${spec.cacheSeconds}`]),
+      ...(spec.verifier === undefined ? [] : [`    verifier: ${spec.verifier}`]),
     ].join('\n')
   })
   await writeFile(
