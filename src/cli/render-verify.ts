@@ -10,6 +10,7 @@ import {
   type VerifyCheck,
   type VerifyResult,
 } from '../adapters/verify/verify-containment.js'
+import type {ServiceClock} from '../core/containment/clock.js'
 import type {ContainmentStatus, Evidence} from '../core/containment/verdict.js'
 import {formatDuration} from '../core/duration.js'
 import type {Style} from './style.js'
@@ -127,7 +128,7 @@ function clockLines(result: VerifyResult): string[] {
       : `- ${issuer.issuer}: the key left its JWKS by ${issuer.removedAt} (${issuer.source === 'flag' ? '--removed-at' : issuer.source === 'journal' ? 'incident journal' : 'first check that saw it gone'})`,
   )
   for (const service of clock.services) {
-    const cache = `${service.cacheSeconds} s${service.cacheSecondsAssumed ? ' (assumed: jose default)' : ''}`
+    const cache = `${service.cacheSeconds} s${cacheNote(service)}`
     lines.push(
       `- ${service.id}: cache ${cache}, ${service.containedBy === null ? `waiting for ${service.waitingFor.join(', ') || 'a removal'}` : `must drop the key by ${service.containedBy}`}`,
     )
@@ -138,6 +139,13 @@ function clockLines(result: VerifyResult): string[] {
       : `- Every cache must have dropped the key by ${clock.containedBy}${clock.remainingMs ? ` (in ${clock.waitFor})` : ''}; with tokens living ${formatDuration(clock.tokenLifetimeSeconds * 1000)}, exposure ends by ${clock.deadline}.`,
   )
   return lines
+}
+
+/** Where a service's cache lifetime came from, when the inventory does not give it. */
+function cacheNote(service: ServiceClock): string {
+  if (service.cacheSource === 'profile') return ` (from the ${service.verifier ?? 'verifier'} profile)`
+  if (service.cacheSource === 'assumed') return ' (assumed: jose default)'
+  return ''
 }
 
 function evidenceLines(evidence: Evidence[]): string {

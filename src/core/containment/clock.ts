@@ -4,6 +4,8 @@
 // deadline that adds the longest token lifetime (a token accepted just before is good until it expires).
 import {formatDuration} from '../duration.js'
 import {ExitCode, JwkrError} from '../errors.js'
+import type {VerifierProfileId} from '../inventory/types.js'
+import {verifierProfile, type VerifierProfile} from './verifier-profiles.js'
 
 /** jose's `createRemoteJWKSet` default `cacheMaxAge` (10 minutes), for services that do not say. */
 export const DEFAULT_JWKS_CACHE_SECONDS = 600
@@ -39,7 +41,12 @@ export interface ClockService {
   /** The issuers it trusts that served the leaked key (those whose removal starts its clock). */
   trusts: string[]
   jwksCacheSeconds?: number
+  /** Its verifier: the profile's documented cache lifetime applies when jwksCacheSeconds is absent. */
+  verifier?: VerifierProfileId
 }
+
+/** Where a service's cache lifetime came from: its jwksCacheSeconds, its verifier's profile, or jose's default. */
+export type CacheSource = 'inventory' | 'profile' | 'assumed'
 
 export interface ClockInput {
   services: ClockService[]
@@ -53,8 +60,10 @@ export interface ClockInput {
 export interface ServiceClock {
   id: string
   cacheSeconds: number
-  /** True when the inventory does not give jwksCacheSeconds and jose's default was assumed. */
-  cacheSecondsAssumed: boolean
+  /** 'inventory' (jwksCacheSeconds), 'profile' (the verifier's documented default) or 'assumed' (jose's default). */
+  cacheSource: CacheSource
+  /** The verifier the inventory names, if any (even when jwksCacheSeconds overrides its cache lifetime). */
+  verifier: VerifierProfileId | null
   /** When the key left the last of its trusted issuers; null while one still serves it (or nobody knows). */
   keyRemovedAt: string | null
   /** When its cached key set must have expired: keyRemovedAt + cacheSeconds. */
@@ -174,8 +183,7 @@ export function containmentClock(input: ClockInput): ContainmentClock {
 }
 
 function serviceClock(service: ClockService, removals: Map<string, IssuerRemoval>, tokenLifetimeSeconds: number): ServiceClock {
-  const cacheSecondsAssumed = service.jwksCacheSeconds === undefined
-  const cacheSeconds = service.jwksCacheSeconds ?? DEFAULT_JWKS_CACHE_SECONDS
+  const {cacheSeconds, cacheSource} = serviceCacheSeconds(service)
   const waitingFor = service.trusts.filter((id) => (removals.get(id)?.removedAt ?? null) === null)
   const times = service.trusts.map((id) => Date.parse(removals.get(id)?.removedAt ?? ''))
   const removedAt = service.trusts.length > 0 && waitingFor.length === 0 ? Math.max(...times) : null
@@ -183,12 +191,30 @@ function serviceClock(service: ClockService, removals: Map<string, IssuerRemoval
   return {
     id: service.id,
     cacheSeconds,
-    cacheSecondsAssumed,
+    cacheSource,
+    verifier: service.verifier ?? null,
     keyRemovedAt: iso(removedAt),
     containedBy: iso(containedBy),
     exposureEndsBy: iso(containedBy === null ? null : containedBy + tokenLifetimeSeconds * 1000),
     waitingFor,
   }
+}
+
+/**
+ * How long a service's cache may keep a removed key: its jwksCacheSeconds, else its verifier's
+ * documented default, else jose's default (assumed).
+ *
+ * @example serviceCacheSeconds({verifier: 'spring-security'}) // → {cacheSeconds: 300, cacheSource: 'profile'}
+ */
+export function serviceCacheSeconds(service: Pick<ClockService, 'jwksCacheSeconds' | 'verifier'>): {
+  cacheSeconds: number
+  cacheSource: CacheSource
+} {
+  if (service.jwksCacheSeconds !== undefined) return {cacheSeconds: service.jwksCacheSeconds, cacheSource: 'inventory'}
+  // An id outside the table (an inventory that skipped validation) falls back like no verifier at all.
+  const profile = service.verifier === undefined ? undefined : (verifierProfile(service.verifier) as VerifierProfile | undefined)
+  if (profile) return {cacheSeconds: profile.cacheSeconds, cacheSource: 'profile'}
+  return {cacheSeconds: DEFAULT_JWKS_CACHE_SECONDS, cacheSource: 'assumed'}
 }
 
 function iso(ms: number | null): string | null {

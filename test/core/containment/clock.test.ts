@@ -67,7 +67,8 @@ describe('containmentClock', () => {
       expect.objectContaining({
         id: 'default',
         cacheSeconds: DEFAULT_JWKS_CACHE_SECONDS,
-        cacheSecondsAssumed: true,
+        cacheSource: 'assumed',
+        verifier: null,
         containedBy: at('10:10:00').toISOString(),
         exposureEndsBy: at('10:25:00').toISOString(),
       }),
@@ -77,6 +78,61 @@ describe('containmentClock', () => {
     expect(clock.deadline).toBe(at('10:25:00').toISOString())
     expect(clock.remainingMs).toBe(7 * 60_000)
     expect(clock.waitFor).toBe('7m')
+  })
+
+  it("takes a service's cache from its verifier's profile when the inventory gives no jwksCacheSeconds", () => {
+    // Given a service naming Spring Security and no cache, one naming get-jwks with its own cache, and one naming nothing
+    const clock = containmentClock({
+      services: [
+        {id: 'spring', trusts: ['auth-a'], verifier: 'spring-security'},
+        {id: 'tuned', trusts: ['auth-a'], verifier: 'get-jwks', jwksCacheSeconds: 30},
+        {id: 'unknown', trusts: ['auth-a']},
+      ],
+      removals: [removed('auth-a', '10:00:00')],
+      tokenLifetimeSeconds: 600,
+      now: at('10:01:00'),
+    })
+    // When the clock is computed
+    // Then the verifier's documented 300 s applies to the first, the inventory's 30 s wins over get-jwks' 60 s,
+    // and jose's 600 s is assumed for the last; each says where its cache lifetime came from
+    expect(clock.services).toEqual([
+      expect.objectContaining({
+        id: 'spring',
+        cacheSeconds: 300,
+        cacheSource: 'profile',
+        verifier: 'spring-security',
+        containedBy: at('10:05:00').toISOString(),
+      }),
+      expect.objectContaining({
+        id: 'tuned',
+        cacheSeconds: 30,
+        cacheSource: 'inventory',
+        verifier: 'get-jwks',
+        containedBy: at('10:00:30').toISOString(),
+      }),
+      expect.objectContaining({
+        id: 'unknown',
+        cacheSeconds: DEFAULT_JWKS_CACHE_SECONDS,
+        cacheSource: 'assumed',
+        verifier: null,
+      }),
+    ])
+    expect(clock.containedBy).toBe(at('10:10:00').toISOString())
+  })
+
+  it('lets a long-lived verifier cache set the deadline (Microsoft.IdentityModel: 12 h)', () => {
+    // Given one service verified by Microsoft.IdentityModel, without jwksCacheSeconds
+    const clock = containmentClock({
+      services: [{id: 'dotnet', trusts: ['auth-a'], verifier: 'microsoft-identitymodel'}],
+      removals: [removed('auth-a', '10:00:00')],
+      tokenLifetimeSeconds: 3600,
+      now: at('10:00:00'),
+    })
+    // When the clock is computed
+    // Then its cache may hold the key for 12 hours, and the run would wait that long
+    expect(clock.services[0]).toMatchObject({cacheSeconds: 43_200, cacheSource: 'profile'})
+    expect(clock.containedBy).toBe('2024-05-01T22:00:00.000Z')
+    expect(clock.waitFor).toBe('12h')
   })
 
   it('has not started for a service whose issuer still serves the key, and then has no overall time', () => {
