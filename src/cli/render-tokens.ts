@@ -31,6 +31,13 @@ export function renderTokens(result: TokenScanResult, style: Style): string {
     table.push([style.dim('outside --since/--until'), number(counts['outside-window'])])
   }
   blocks.push(table.toString())
+  if (result.canaries > 0) {
+    blocks.push(
+      style.dim(
+        `canaries seen: ${number(result.canaries)} (jwkr's own containment probes, by jti or sub: left out of the counts, subjects and examples)`,
+      ),
+    )
+  }
   if (valid > 0) blocks.push(coverage(result))
   if (result.examples.length > 0) {
     blocks.push(

@@ -11,7 +11,16 @@ import {describe, expect, it} from 'vitest'
 
 import type {TokenScanResult} from '../../src/adapters/tokens/scan-tokens.js'
 import {leakedNeedles} from '../core/key/samples.js'
-import {EXPECTED, ISSUED_TXT, keyFile, keyNeedles, LOGS, sourcesOf, tokenNeedles} from '../adapters/tokens/token-fixtures.js'
+import {
+  canaryLog,
+  EXPECTED,
+  ISSUED_TXT,
+  keyFile,
+  keyNeedles,
+  LOGS,
+  sourcesOf,
+  tokenNeedles,
+} from '../adapters/tokens/token-fixtures.js'
 import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
 
 function scan(...args: string[]) {
@@ -104,6 +113,35 @@ describe('jwkr tokens scan', () => {
       expect(stdout).toContain('eyJhbGciOiJSUzI1NiIsImtpZCI6ImxlYWtlZC1yczI1Ni0yMDI0In0.')
       expect(leakedNeedles(stdout + stderr, needles)).toEqual([])
     }
+  })
+
+  it("reports jwkr's own canaries apart, as canaries seen, and leaves them out of the counts and the subjects", async () => {
+    // Given a log made now with four canaries mixed in, and the issued log (which holds no canary jti)
+    const {dir, log, plain, canaries} = await canaryLog()
+    const out = join(dir, 'subjects.csv')
+    // When it is scanned, in text and in JSON
+    const text = await scan(log, '--issued-log', ISSUED_TXT, '--subjects-out', out)
+    const json = await scan(log, '--issued-log', ISSUED_TXT, '--json')
+    const reference = await scan(plain, '--issued-log', ISSUED_TXT, '--json')
+    // Then the text says how many canaries were seen, and no forgery
+    expect(exitCodeOf(text.error)).toBe(0)
+    expect(text.stdout).toContain(`canaries seen: ${canaries} (jwkr's own containment probes`)
+    expect(text.stdout).not.toContain('never issued by the issuer')
+    expect(text.stdout).toContain('Notify the 1 affected subjects listed in')
+    // And the JSON carries them as canaries, with every count that of the log without them
+    const document = json.result as TokenScanResult
+    const without = reference.result as TokenScanResult
+    expect(document.canaries).toBe(canaries)
+    expect(document.counts).toEqual(without.counts)
+    expect(document.subjects).toBe(without.subjects)
+    // And the subjects CSV lists alice only
+    expect(
+      (await readFile(out, 'utf8'))
+        .trim()
+        .split('\r\n')
+        .slice(1)
+        .map((row) => row.split(',')[0]),
+    ).toEqual(['alice'])
   })
 
   it('says so when no token is signed with the key', async () => {

@@ -18,7 +18,8 @@ export default class TokensScan extends JwkrCommand {
     'kid-match-bad-signature when not, and suspected-forgery when valid but missing from --issued-log. Prints counts per class, ' +
     'when and to whom the valid tokens were issued, how long the last of them lives, and examples with the signature removed; ' +
     'a whole token is never printed. A key without a kid (a PEM key) is looked for by verifying every token whose alg fits ' +
-    'it (slower). Uses one worker thread per core; memory stays flat whatever the input size.'
+    'it (slower). jwkr\'s own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart as "canaries seen", in no ' +
+    'class, subject or example. Uses one worker thread per core; memory stays flat whatever the input size.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json /var/log/gateway',
     '<%= config.bin %> <%= command.id %> --key leaked.json access.log.gz --issued-log issued-jtis.txt --subjects-out subjects.csv',

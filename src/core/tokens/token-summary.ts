@@ -1,7 +1,9 @@
 // Folds the verdicts of a token scan into what the responder decides on: counts per class, when the
 // valid tokens were issued, who they were issued to, how long the last of them stays usable, and a
 // few examples (signature removed). Claims are counted from tokens with a valid signature only: a
-// bad signature's claims are whatever its author wrote.
+// bad signature's claims are whatever its author wrote. jwkr's own canaries are counted apart and
+// nowhere else: not in the classes, the subjects, the claims or the examples.
+import {isCanary} from './canary-token.js'
 import {classifyToken, TOKEN_CLASSES, type TokenClass, type TokenVerdict} from './classify-token.js'
 
 /** Where a token was found, in an order that is the same however the work was split. */
@@ -45,9 +47,12 @@ export interface SubjectRow {
 }
 
 export interface TokenSummary {
-  /** Every compact JWS found. */
+  /** Every compact JWS found (canaries included). */
   tokens: number
+  /** Tokens that point at the key, by class; canaries are not in them. */
   counts: TokenCounts
+  /** jwkr's own canary tokens seen (by jti prefix or sub): left out of counts, subjects and examples. */
+  canaries: number
   /** Of the tokens with a valid signature. */
   iat: {first: string | null; last: string | null}
   /** The earliest iat of a suspected forgery: the key was in someone else's hands by then. */
@@ -83,6 +88,7 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
     'outside-window': 0,
   }
   #tokens = 0
+  #canaries = 0
   #firstIat: number | null = null
   #lastIat: number | null = null
   #firstForgeryIat: number | null = null
@@ -104,9 +110,13 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
     this.#counts.other += count
   }
 
-  /** One token that points at the key (also counted in `tokens`). */
-  add(verdict: TokenVerdict, position: P): TokenClass | 'outside-window' | 'other' {
+  /** One token that points at the key (also counted in `tokens`); a canary is only counted as one. */
+  add(verdict: TokenVerdict, position: P): TokenClass | 'outside-window' | 'other' | 'canary' {
     this.#tokens++
+    if (isCanary(verdict.claims)) {
+      this.#canaries++
+      return 'canary'
+    }
     const name = classifyToken(verdict, this.#options.issued)
     if (name === null) {
       this.#counts.other++
@@ -176,6 +186,7 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
     return {
       tokens: this.#tokens,
       counts: {...this.#counts},
+      canaries: this.#canaries,
       iat: {first: isoOrNull(this.#firstIat), last: isoOrNull(this.#lastIat)},
       firstForgeryAt: isoOrNull(this.#firstForgeryIat),
       subjects: this.#subjects.size,

@@ -31,8 +31,10 @@ export interface TokensScanOutput extends Record<string, unknown> {
   suspectedForgery: number
   kidMatchBadSignature: number
   other: number
-  /** Distinct subjects of the valid tokens. */
+  /** Distinct subjects of the valid tokens (canaries left out). */
   subjects: number
+  /** jwkr's own canary tokens seen in the logs: counted apart, in no class and no subject. */
+  canaries: number
   /** The same as suspectedForgery: valid tokens the issuer never issued. */
   forgeries: number
   /** The earliest iat of a suspected forgery (ISO), or null. */
@@ -58,7 +60,9 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
   description:
     'Reads the given logs (plain or gzip) for JWTs whose header names the key and verifies their signatures. Valid tokens ' +
     'tell whom to notify and how long the last of them lives; valid tokens missing from the issued log are forgeries: the ' +
-    'key is in use by someone else. Reads only.',
+    'key is in use by someone else. ' +
+    "jwkr's own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart (canaries), in no class and no subject. " +
+    'Reads only.',
   inputSchema: {
     type: 'object',
     required: ['key', 'paths'],
@@ -96,6 +100,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       'kidMatchBadSignature',
       'other',
       'subjects',
+      'canaries',
       'forgeries',
       'firstForgeryAt',
       'longestRemainingLifetimeSeconds',
@@ -110,6 +115,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       kidMatchBadSignature: COUNT,
       other: COUNT,
       subjects: COUNT,
+      canaries: COUNT,
       forgeries: COUNT,
       firstForgeryAt: {type: ['string', 'null']},
       longestRemainingLifetimeSeconds: {type: ['integer', 'null'], minimum: 0},
@@ -156,6 +162,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       kidMatchBadSignature: counts['kid-match-bad-signature'],
       other: counts.other,
       subjects: result.subjects,
+      canaries: result.canaries,
       forgeries: counts['suspected-forgery'],
       firstForgeryAt: result.firstForgeryAt,
       longestRemainingLifetimeSeconds: result.longestRemainingLifetime?.seconds ?? null,

@@ -15,6 +15,7 @@ import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {leakedNeedles} from '../../core/key/samples.js'
 import {
+  canaryLog,
   EXPECTED,
   ISSUED_JSONL,
   ISSUED_TXT,
@@ -260,5 +261,35 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
     const error = await scan(reference, [LOGS]).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(JwkrError)
     expect(error).toMatchObject({code: 'ERR_KEY_INVALID', message: expect.stringContaining('kid "k"')})
+  })
+})
+
+describe("scanTokens and jwkr's own canaries", () => {
+  it('leaves canaries out of the counts, the subjects and the CSV, and counts them apart', async () => {
+    // Given access.log with four canaries of the leaked key mixed in (minted, its broken control, told by jti, told by sub)
+    const {dir, log, plain, canaries} = await canaryLog()
+    const key = await leakedKey(keyFile('rs256'))
+    // When both logs are scanned with the issued log, which holds no canary jti
+    const reference = await scan(key, [plain], {issuedLog: ISSUED_TXT, maxExamples: 50})
+    const out = join(dir, 'subjects.csv')
+    const result = await scan(key, [log], {issuedLog: ISSUED_TXT, maxExamples: 50, subjectsOut: out})
+    // Then the canaries are counted apart, and every triage figure is that of the log without them
+    expect(result.canaries).toBe(canaries)
+    expect(reference.canaries).toBe(0)
+    expect(result.counts).toEqual(reference.counts)
+    expect(result.counts['suspected-forgery']).toBe(0)
+    expect(result.tokens).toBe(reference.tokens + canaries)
+    expect(result.subjects).toBe(reference.subjects)
+    expect({...result.iat, firstForgeryAt: result.firstForgeryAt}).toEqual({
+      ...reference.iat,
+      firstForgeryAt: reference.firstForgeryAt,
+    })
+    // And no canary is an example, and jwkr-canary is no affected subject
+    expect(result.examples).toHaveLength(reference.examples.length)
+    expect(JSON.stringify(result.examples)).not.toContain(Buffer.from('"sub":"jwkr-canary"').toString('base64url').slice(0, 20))
+    const csv = await readFile(out, 'utf8')
+    expect(csv).not.toContain('jwkr-canary')
+    expect(csv).not.toContain('probe-account')
+    expect(csv.split('\r\n')[1]).toMatch(/^alice,2,/)
   })
 })

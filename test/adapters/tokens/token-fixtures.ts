@@ -2,9 +2,16 @@
 // expected counts per leaked key, and the needles that must never be printed — every whole token and
 // every signature found in the logs, and the private values of the leaked keys.
 import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {mkdtemp, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
+import {SignJWT} from 'jose'
+
+import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {breakSignature, CANARY_JTI_PREFIX, CANARY_SUBJECT, mintCanary} from '../../../src/core/containment/canary.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'
 import {projectRoot} from '../../helpers/run.js'
 
@@ -63,3 +70,57 @@ export function tokenNeedles(): string[] {
 
 /** The private values of a leaked fixture key in every encoding. */
 export const keyNeedles = (name: LeakedName): string[] => privateNeedles(keyJwk(name))
+
+/** A log written at test time: the lines of access.log with jwkr's own canaries mixed in. */
+export interface CanaryLog {
+  dir: string
+  /** The log with the canaries. */
+  log: string
+  /** The same log without them: the reference a scan must match, canaries aside. */
+  plain: string
+  /** Canary tokens planted. */
+  canaries: number
+}
+
+/**
+ * access.log with four canaries of the leaked RS256 key between its lines, as a service's access log
+ * holds them after jwkr probed it: one minted by mintCanary (jti prefix and sub), its negative control
+ * (signature broken), one told only by its jti prefix, one only by its sub.
+ */
+export async function canaryLog(): Promise<CanaryLog> {
+  const secrets = new SecretRegistry()
+  const [key] = (await loadKeySource(keyFile('rs256'), {secrets})).keys
+  if (!key?.privateKey) throw new Error('the rs256 fixture key has no private half')
+  const kid = keyJwk('rs256').kid as string
+  const minted = await mintCanary(
+    key,
+    {issuer: 'https://auth.example.com', audience: 'api.example.com', kid},
+    {secrets, incident: 'inc-1', now: new Date('2024-05-03T10:00:00Z')},
+  )
+  const sign = (claims: Record<string, unknown>): Promise<string> =>
+    new SignJWT({iss: 'https://auth.example.com', aud: 'api.example.com', iat: 1714730400, ...claims})
+      .setProtectedHeader({alg: 'RS256', kid})
+      .sign(key.privateKey as never)
+  const canaries = [
+    minted.token,
+    breakSignature(minted.token),
+    await sign({sub: 'probe-account', jti: `${CANARY_JTI_PREFIX}inc-1-control-0001`}),
+    await sign({sub: CANARY_SUBJECT, jti: 'not-a-canary-jti'}),
+  ]
+  const lines = readFileSync(join(LOGS, 'access.log'), 'utf8').trimEnd().split('\n')
+  const mixed = lines.flatMap((line, index) => {
+    const canary = canaries[index]
+    return canary === undefined
+      ? [line]
+      : [
+          line,
+          `10.9.9.9 - - [03/May/2024:10:00:0${index} +0000] "GET /api/orders HTTP/1.1" 401 0 "-" "jwkr" Authorization: Bearer ${canary}`,
+        ]
+  })
+  const dir = await mkdtemp(join(tmpdir(), 'jwkr-canaries-'))
+  const log = join(dir, 'with-canaries.log')
+  const plain = join(dir, 'without.log')
+  await writeFile(log, `${mixed.join('\n')}\n`)
+  await writeFile(plain, `${lines.join('\n')}\n`)
+  return {dir, log, plain, canaries: canaries.length}
+}

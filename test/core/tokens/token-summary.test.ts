@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
+import {CANARY_JTI_PREFIX, CANARY_SUBJECT} from '../../../src/core/containment/canary.js'
+import {isCanary} from '../../../src/core/tokens/canary-token.js'
 import {claimsOf, type TokenClaims, type TokenVerdict} from '../../../src/core/tokens/classify-token.js'
 import {TokenSummaryBuilder, type TokenSummaryOptions} from '../../../src/core/tokens/token-summary.js'
 
@@ -138,5 +140,48 @@ describe('TokenSummaryBuilder', () => {
     const none = builder({maxExamples: 0})
     none.add(token(true, {}), {source: 0, offset: 0})
     expect(none.result(NOW, locate).examples).toEqual([])
+  })
+
+  it("counts jwkr's own canaries apart: in no class, subject, claim or example, whatever their signature", () => {
+    // Given an issued log without canary jtis, one real token, and canaries told by jti, by sub, and a broken control
+    const summary = builder({issued: new Set(['a1']), maxExamples: 10})
+    summary.add(token(true, {sub: 'alice', jti: 'a1', iat: at('2024-05-01T00:00:00Z')}), {source: 0, offset: 0})
+    const canaries = [
+      token(true, {
+        sub: CANARY_SUBJECT,
+        jti: `${CANARY_JTI_PREFIX}inc-1-abc`,
+        iss: 'https://probe',
+        iat: at('2024-04-01T00:00:00Z'),
+      }),
+      token(true, {sub: 'someone', jti: `${CANARY_JTI_PREFIX}control-inc-1-def`, exp: at('2099-01-01T00:00:00Z')}),
+      token(true, {sub: CANARY_SUBJECT, jti: null, aud: ['probe-aud']}),
+      token(false, {sub: CANARY_SUBJECT, jti: `${CANARY_JTI_PREFIX}inc-1-abc`}),
+    ]
+    // When they are added among the real token
+    const classes = canaries.map((canary, offset) => summary.add(canary, {source: 0, offset: offset + 1}))
+    const result = summary.result(NOW, locate)
+    // Then each is a canary, counted apart and in the token total only
+    expect(classes).toEqual(['canary', 'canary', 'canary', 'canary'])
+    expect(result.canaries).toBe(4)
+    expect(result.tokens).toBe(5)
+    expect(result.counts).toEqual({
+      'suspected-forgery': 0,
+      'signed-with-leaked-key': 1,
+      'kid-match-bad-signature': 0,
+      other: 0,
+      'outside-window': 0,
+    })
+    // And nothing of theirs reaches the summary: subjects, issuers, audiences, iat, lifetime, examples
+    expect(summary.subjects().map((row) => row.sub)).toEqual(['alice'])
+    expect(result).toMatchObject({subjects: 1, issuers: [], audiences: [], firstForgeryAt: null, longestRemainingLifetime: null})
+    expect(result.iat).toEqual({first: '2024-05-01T00:00:00.000Z', last: '2024-05-01T00:00:00.000Z'})
+    expect(result.examples.map((example) => example.token)).toEqual(['h.a1'])
+  })
+
+  it('tells a canary by its jti prefix or its sub only', () => {
+    expect(isCanary({sub: CANARY_SUBJECT, jti: null})).toBe(true)
+    expect(isCanary({sub: null, jti: `${CANARY_JTI_PREFIX}x`})).toBe(true)
+    expect(isCanary({sub: 'jwkr-canary-not', jti: 'jwkr-canary'})).toBe(false)
+    expect(isCanary({sub: null, jti: null})).toBe(false)
   })
 })

@@ -8,7 +8,7 @@ import type {TokenScanResult} from '../../../src/adapters/tokens/scan-tokens.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {tokensScan} from '../../../src/playbook/steps/tokens-scan.js'
 import {leakedNeedles} from '../../core/key/samples.js'
-import {EXPECTED, ISSUED_JSONL, keyFile, keyNeedles, LOGS, tokenNeedles} from '../../adapters/tokens/token-fixtures.js'
+import {canaryLog, EXPECTED, ISSUED_JSONL, keyFile, keyNeedles, LOGS, tokenNeedles} from '../../adapters/tokens/token-fixtures.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
 
 const PLAYBOOK = `inputs:
@@ -79,6 +79,22 @@ describe('tokens.scan', () => {
     // And no whole token, signature or private value is in the journal or an artifact
     const needles = [...tokenNeedles(), ...keyNeedles('rs256')]
     expect(leakedNeedles(JSON.stringify(journal) + JSON.stringify(summary) + csv, needles)).toEqual([])
+  })
+
+  it("counts jwkr's own canaries apart in its outputs and its journal event, and keeps them out of the subjects", async () => {
+    // Given a log with four canaries mixed in among access.log's tokens
+    const {log, canaries} = await canaryLog()
+    // When the step scans it with the issued log (which holds no canary jti)
+    const {result, journal} = await runTokens([log])
+    // Then the canaries are an output of their own, and no forgery, subject or CSV row of theirs
+    const outputs = result.steps[0]?.outputs as Record<string, unknown>
+    expect(new Ajv2020({strict: false}).validate(tokensScan.outputSchema, outputs)).toBe(true)
+    expect(outputs).toMatchObject({canaries, suspectedForgery: 0, forgeries: 0, subjects: 1})
+    const csv = await readFile(outputs.subjectsArtifact as string, 'utf8')
+    expect(csv).not.toContain('jwkr-canary')
+    // And the journal's record of the step says the same
+    const succeeded = journal.find((event) => event.type === 'step.succeeded')
+    expect(succeeded?.data).toMatchObject({step: 'tokens', outputs: {canaries, suspectedForgery: 0, subjects: 1}})
   })
 
   it('takes a single path as well as a list', async () => {
