@@ -2,6 +2,10 @@
 // appends the replacement's public key, then removes every entry whose canonical thumbprint is the
 // leaked one (never by kid); other keys and members stay as they were, in order. Each write is
 // atomic and backs up the version it replaces into the incident's artifacts; check() reads the file.
+// In private mode (`private: true`) the file is the signer's own private key set (oidc-provider and
+// many in-house issuers are configured so): it is kept 0600, the replacement's private JWK goes in
+// first (where such signers take their signing key), and the other private keys in it are the
+// signer's, not a leak.
 import {readFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
 
@@ -12,6 +16,7 @@ import {JwkrError} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'
+import {readPrivateJwk} from '../keys/private-key-file.js'
 import {publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
 import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
 import {notFoundResult} from './rotation.js'
@@ -25,8 +30,8 @@ export interface JwksDocument {
 }
 
 export interface JwksChange {
-  /** Appended unless a key with its thumbprint is already there. */
-  add?: {jwk: JWK; thumbprint: string}
+  /** Appended (or put first) unless a key with its thumbprint is already there. */
+  add?: {jwk: JWK; thumbprint: string; first?: boolean}
   /** Every key with this canonical thumbprint is removed. */
   removeThumbprint?: string
 }
@@ -47,7 +52,7 @@ export async function applyJwksChange(
     removed = document.keys.length - keys.length
   }
   const added = change.add !== undefined && !thumbprints.includes(change.add.thumbprint)
-  if (added && change.add) keys = [...keys, change.add.jwk]
+  if (added && change.add) keys = change.add.first ? [change.add.jwk, ...keys] : [...keys, change.add.jwk]
   return {document: {...document, keys}, added, removed}
 }
 
@@ -90,9 +95,14 @@ export function serializeJwks(read: JwksDocument, document: JwksDocument['docume
   return JSON.stringify(document, null, read.indent === '' ? undefined : read.indent) + (read.trailingNewline ? '\n' : '')
 }
 
-export function createJwksFileKeySource(issuer: InventoryIssuer, config: {path: string}, deps: KeySourceDeps): KeySource {
+export function createJwksFileKeySource(
+  issuer: InventoryIssuer,
+  config: {path: string; private?: boolean},
+  deps: KeySourceDeps,
+): KeySource {
   const {secrets} = deps
   const path = resolve(deps.baseDir ?? process.cwd(), config.path)
+  const privateMode = config.private === true
   const read = () => readJwksFile(path, secrets)
 
   async function listKeys(): Promise<SourceKey[]> {
@@ -117,6 +127,8 @@ export function createJwksFileKeySource(issuer: InventoryIssuer, config: {path: 
    * that the first write backed up, when a resumed run finds them already stripped).
    */
   async function guard(read: JwksDocument, leakedThumbprint: string): Promise<{leakedHadPrivate: boolean}> {
+    // The signer's own key set holds private keys by design: none of them is "exposed" for that.
+    if (privateMode) return {leakedHadPrivate: false}
     const {leaked, others} = await privateHolders(read.document, leakedThumbprint)
     if (others.length > 0) {
       throw new JwkrError(
@@ -138,13 +150,15 @@ export function createJwksFileKeySource(issuer: InventoryIssuer, config: {path: 
     const changed = await applyJwksChange(current.document, change)
     const document = {
       ...changed.document,
-      keys: await Promise.all(changed.document.keys.map((key) => stripIfLeaked(key, request.leaked.thumbprint))),
+      keys: privateMode
+        ? changed.document.keys
+        : await Promise.all(changed.document.keys.map((key) => stripIfLeaked(key, request.leaked.thumbprint))),
     }
     const text = serializeJwks(current, document)
     if (text === current.text) return changed
     try {
       if (deps.artifactsDir) await backupOnce(current.text, backupPath(stage))
-      await writeFileAtomic(path, text)
+      await writeFileAtomic(path, text, privateMode ? 0o600 : undefined)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error'
       throw new JwkrError(
@@ -211,12 +225,14 @@ export function createJwksFileKeySource(issuer: InventoryIssuer, config: {path: 
       {
         kind: 'file',
         target: path,
-        description: `Append the new public key (kid ${request.replacement?.kid ?? '?'}) atomically${backupNote}.`,
+        description: privateMode
+          ? `Put the new private key (kid ${request.replacement?.kid ?? '?'}) first in the signer's key set, atomically, mode 0600${backupNote}.`
+          : `Append the new public key (kid ${request.replacement?.kid ?? '?'}) atomically${backupNote}.`,
       },
       removeCall(request),
     ],
     async rotate(request, run) {
-      const replacement = await replacementOf(request, secrets)
+      const replacement = privateMode ? await privateReplacementOf(request, secrets) : await replacementOf(request, secrets)
       const current = await read()
       const thumbprints = await Promise.all(current.document.keys.map(thumbprintOrNull))
       if (!thumbprints.includes(request.leaked.thumbprint) && !thumbprints.includes(replacement.thumbprint)) {
@@ -238,10 +254,14 @@ export function createJwksFileKeySource(issuer: InventoryIssuer, config: {path: 
         request,
         [added],
         ['add', 'remove'],
-        [
-          `A JWKS file cannot switch signing: make the issuer sign with the new key (kid ${added.kid})${request.replacement?.privateKeyFile ? `, written to ${request.replacement.privateKeyFile}` : ''}, or its tokens fail verification.`,
-          ...privateWarning(leakedHadPrivate),
-        ],
+        privateMode
+          ? [
+              `The signer's key set now starts with the new key (kid ${added.kid}): restart or reload the signer so that it signs with it and serves the new public set.`,
+            ]
+          : [
+              `A JWKS file cannot switch signing: make the issuer sign with the new key (kid ${added.kid})${request.replacement?.privateKeyFile ? `, written to ${request.replacement.privateKeyFile}` : ''}, or its tokens fail verification.`,
+              ...privateWarning(leakedHadPrivate),
+            ],
       )
     },
     planRevoke: (request) => [removeCall(request)],
@@ -272,6 +292,26 @@ async function replacementOf(request: RotateRequest, secrets: SecretRegistry): P
     })
   }
   return publicReplacement(request.replacement.publicJwk, request.replacement.kid, secrets)
+}
+
+/** The replacement as the signer needs it: its private JWK, read from the 0600 file jwkr wrote. */
+async function privateReplacementOf(
+  request: RotateRequest,
+  secrets: SecretRegistry,
+): Promise<{jwk: JWK; thumbprint: string; first: true}> {
+  const file = request.replacement?.privateKeyFile
+  const jwk = file === undefined ? undefined : await readPrivateJwk(file, secrets)
+  if (!request.replacement || jwk === undefined) {
+    throw new JwkrError(
+      'ERR_USAGE',
+      'A private jwks-file key source needs the replacement private key jwkr generated, and none was found.',
+      {
+        hint: 'Use jwkr key rotate (or the key.rotate step), which generates it into a 0600 file, then resume.',
+      },
+    )
+  }
+  const {thumbprint} = await publicReplacement(request.replacement.publicJwk, request.replacement.kid, secrets)
+  return {jwk: {...jwk, kid: request.replacement.kid} as JWK, thumbprint, first: true}
 }
 
 async function thumbprintOrNull(raw: unknown): Promise<string | null> {

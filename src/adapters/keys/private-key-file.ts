@@ -63,10 +63,10 @@ export interface StoredKey {
 }
 
 /**
- * The public facts of a key file jwkr wrote, registering its private members first. Undefined when
- * there is no file; ERR_KEY_INVALID (never quoting it) when the file is not a whole key.
+ * The private JWK in a key file jwkr wrote, its private members registered before anything can fail.
+ * Undefined when there is no file; ERR_KEY_INVALID (never quoting it) when it is not a whole JWK.
  */
-export async function readPrivateKeyFile(path: string, secrets: SecretRegistry): Promise<StoredKey | undefined> {
+export async function readPrivateJwk(path: string, secrets: SecretRegistry): Promise<Record<string, unknown> | undefined> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -78,15 +78,25 @@ export async function readPrivateKeyFile(path: string, secrets: SecretRegistry):
     })
   }
   secrets.addFromText(text)
-  let jwk: Record<string, unknown>
   try {
-    jwk = JSON.parse(text) as Record<string, unknown>
+    const jwk = JSON.parse(text) as Record<string, unknown>
     secrets.addJwk(jwk)
+    if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw new Error('not an object')
+    return jwk
   } catch {
     throw new JwkrError('ERR_KEY_INVALID', `The key file ${path} is not a whole JWK (was its writing interrupted?).`, {
       hint: 'Move it aside and run again: a new replacement key is generated.',
     })
   }
+}
+
+/**
+ * The public facts of a key file jwkr wrote, registering its private members first. Undefined when
+ * there is no file; ERR_KEY_INVALID (never quoting it) when the file is not a whole key.
+ */
+export async function readPrivateKeyFile(path: string, secrets: SecretRegistry): Promise<StoredKey | undefined> {
+  const jwk = await readPrivateJwk(path, secrets)
+  if (jwk === undefined) return undefined
   const canonical = canonicalizeJwk(jwk, `the key file ${path}`)
   const thumbprint = await calculateJwkThumbprint(canonical.thumbprintJwk, 'sha256')
   const named = {

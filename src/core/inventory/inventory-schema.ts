@@ -48,7 +48,15 @@ const repo = (description: string) => ({
 const KEY_SOURCE_FIELDS: Record<KeySourceType, {required: string[]; properties: Record<string, unknown>}> = {
   'jwks-file': {
     required: ['path'],
-    properties: {path: text("The JWKS file the issuer serves; relative paths are relative to the inventory's folder.")},
+    properties: {
+      path: text("The JWKS file the issuer serves; relative paths are relative to the inventory's folder."),
+      private: {
+        type: 'boolean',
+        description:
+          "The file is the signer's own private key set (oidc-provider and many in-house issuers): rotation puts the new " +
+          'private key first and removes the leaked one, the file stays 0600, and its other private keys are not called exposed.',
+      },
+    },
   },
   'github-file': {
     required: ['repo', 'path'],

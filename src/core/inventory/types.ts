@@ -4,7 +4,7 @@
 
 /** Where an issuer's signing keys are managed (the adapter in src/adapters/idp that rotates them). */
 export type KeySource =
-  | {type: 'jwks-file'; path: string}
+  | {type: 'jwks-file'; path: string; private?: boolean}
   | {type: 'github-file'; repo: string; path: string; branch?: string}
   | {type: 'auth0'; domain: string}
   | {type: 'keycloak'; baseUrl: string; realm: string}

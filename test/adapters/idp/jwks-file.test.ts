@@ -265,3 +265,56 @@ describe('JWKS file errors', () => {
     expect((await failureOf(() => source().listKeys())).message).toContain('no "keys" array')
   })
 })
+
+describe('a private JWKS file: the signer’s own key set', () => {
+  function privateSource(secrets = new SecretRegistry()): KeySource {
+    const signer: InventoryIssuer = {
+      id: 'auth-main',
+      issuer: 'https://auth.example.com',
+      keySource: {type: 'jwks-file', path: 'keys/auth-main.jwks.json', private: true},
+    }
+    return createKeySource(signer, {env: {}, secrets, baseDir: dir, artifactsDir: artifacts})
+  }
+
+  it('puts the replacement private key first, removes the leaked one, keeps the file 0600, and calls no other key exposed', async () => {
+    // Given the signer's private key set (the leaked key and another private key), mode 0600
+    const other = others[0] as TestKey
+    await writeJwks({
+      keys: [
+        {...leaked.privateJwk, kid: 'leaked-1'},
+        {...other.privateJwk, kid: 'ec-1'},
+      ],
+    })
+    await chmod(file, 0o600)
+    // And the replacement jwkr generated, in its 0600 file
+    const keyFile = join(dir, 'replacement.private.jwk.json')
+    await writeFile(keyFile, JSON.stringify({...replacement.privateJwk, alg: 'RS256', use: 'sig'}), {mode: 0o600})
+    const secrets = new SecretRegistry()
+    // When the key is rotated there
+    const result = await privateSource(secrets).rotate(
+      {...request(), replacement: {...request().replacement!, privateKeyFile: keyFile}},
+      new MemoryRunner().run,
+    )
+    // Then the set starts with the replacement's private key, keeps the other one, and lost the leaked one
+    const {keys} = await readJwks()
+    expect(keys.map((key) => key.kid)).toEqual([replacement.thumbprint, 'ec-1'])
+    expect(keys[0]?.d).toBe(replacement.privateJwk.d)
+    expect(keys[1]?.d).toBe(other.privateJwk.d)
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    // And nothing is called exposed, the result says to reload the signer, and it quotes no private value
+    expect(result.warnings.join(' ')).toContain('restart or reload the signer')
+    expect(result.warnings.join(' ')).not.toContain('exposed')
+    expectNoNeedles(
+      [JSON.stringify(result)],
+      [...privateNeedles(leaked.privateJwk), ...privateNeedles(replacement.privateJwk), ...privateNeedles(other.privateJwk)],
+    )
+    expect(secrets.leaks(String(replacement.privateJwk.d))).toBe(true)
+  })
+
+  it('refuses to rotate without the replacement private key file, writing nothing', async () => {
+    const original = await writeJwks({keys: [{...leaked.privateJwk, kid: 'leaked-1'}]})
+    const error = await failureOf(() => privateSource().rotate(request(), new MemoryRunner().run))
+    expect(error.code).toBe('ERR_USAGE')
+    expect(await readFile(file, 'utf8')).toBe(original)
+  })
+})
