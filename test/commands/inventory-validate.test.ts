@@ -27,6 +27,26 @@ const broken = [
   '    trusts: [auth-mian]',
 ]
 
+/** Four services: a declared cache, a verifier, and two with neither (lines 12 and 16). */
+const cacheInventory = [
+  'version: 1',
+  'issuers:',
+  '  - {id: auth, issuer: https://auth.example.com, keySource: {type: manual}}',
+  'services:',
+  '  - id: billing',
+  '    team: payments',
+  '    contacts: {email: payments@example.com}',
+  '    trusts: [auth]',
+  '    jwksCacheSeconds: 300',
+  '  - {id: reports, team: data, contacts: {email: data@example.com}, trusts: [auth], verifier: go-jwx}',
+  '  # two services that say nothing about their JWKS cache',
+  '  - id: legacy',
+  '    team: it',
+  '    contacts: {email: it@example.com}',
+  '    trusts: [auth]',
+  '  - {id: batch, team: data, contacts: {email: data@example.com}, trusts: [auth]}',
+]
+
 let savedEnv: string | undefined
 let savedCwd: string
 beforeEach(() => {
@@ -72,7 +92,7 @@ describe('jwkr inventory validate', () => {
     const {stdout, error} = await run(['inventory', 'validate', file, '--json'])
     expect(exitCodeOf(error)).toBe(1)
     const result = JSON.parse(stdout) as InventoryValidateResult
-    expect(result).toMatchObject({valid: false, file, issuers: null, services: null})
+    expect(result).toMatchObject({valid: false, file, issuers: null, services: null, warnings: []})
     expect(result.problems.map((problem) => [problem.line, problem.column, problem.path])).toEqual([
       [4, 13, 'issuers[0].issuer'],
       [5, 16, 'issuers[0].keySource'],
@@ -89,7 +109,40 @@ describe('jwkr inventory validate', () => {
     ])
     const {stdout, error} = await run(['inventory', 'validate', file, '--json'])
     expect(exitCodeOf(error)).toBe(0)
-    expect(JSON.parse(stdout)).toEqual({valid: true, file, issuers: 1, services: 0, problems: []})
+    expect(JSON.parse(stdout)).toEqual({valid: true, file, issuers: 1, services: 0, problems: [], warnings: []})
+  })
+
+  it('warns, without failing, about each service whose cache lifetime the clock would have to assume', async () => {
+    // Given a valid inventory with one service giving jwksCacheSeconds, one naming its verifier, and two giving neither
+    const file = writeInventory(cacheInventory)
+    // When it is validated
+    const {stdout, stderr, error} = await run(['inventory', 'validate', file])
+    // Then it is valid and exits 0, and each service without either is warned about at its id, compiler-style
+    expect(exitCodeOf(error)).toBe(0)
+    expect(stdout.trim()).toBe(`valid: ${file} (1 issuer, 4 services, 2 warnings)`)
+    const advice = 'the containment clock will assume 600 s; set jwksCacheSeconds or verifier'
+    expect(stderr.trim().split('\n')).toEqual([
+      `${file}:12:9: warning: service 'legacy' gives neither jwksCacheSeconds nor verifier: ${advice}`,
+      `${file}:16:10: warning: service 'batch' gives neither jwksCacheSeconds nor verifier: ${advice}`,
+    ])
+  })
+
+  it('--json carries the warnings with their positions, and still exits 0', async () => {
+    // Given the same inventory
+    const file = writeInventory(cacheInventory)
+    // When it is validated with --json
+    const {stdout, error} = await run(['inventory', 'validate', file, '--json'])
+    // Then the document is valid, with no problem and the two warnings
+    expect(exitCodeOf(error)).toBe(0)
+    const result = JSON.parse(stdout) as InventoryValidateResult
+    expect(result).toMatchObject({valid: true, file, issuers: 1, services: 4, problems: []})
+    expect(result.warnings.map((warning) => [warning.line, warning.column, warning.path])).toEqual([
+      [12, 9, 'services[2].id'],
+      [16, 10, 'services[3].id'],
+    ])
+    expect(result.warnings[0]?.message).toBe(
+      "service 'legacy' gives neither jwksCacheSeconds nor verifier: the containment clock will assume 600 s; set jwksCacheSeconds or verifier",
+    )
   })
 
   it('without FILE checks JWKR_INVENTORY, else ./jwkr.inventory.yaml, else says how to get one', async () => {

@@ -5,6 +5,7 @@ import {readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
 import {RESERVED_CANARY_CLAIMS} from '../containment/canary.js'
+import {DEFAULT_JWKS_CACHE_SECONDS} from '../containment/clock.js'
 import {JwkrError} from '../errors.js'
 import type {SecretRegistry} from '../secrets.js'
 import {
@@ -23,6 +24,8 @@ export interface InventoryCheck {
   /** Present only when there are no problems; relative file paths in it are resolved. */
   inventory?: Inventory
   problems: Problem[]
+  /** What is allowed but weakens the response (e.g. a service whose cache lifetime must be assumed); only for a valid inventory. */
+  warnings: Problem[]
 }
 
 export interface CheckInventoryOptions {
@@ -47,15 +50,16 @@ const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|
  */
 export function checkInventory(text: string, file: string, options: CheckInventoryOptions = {}): InventoryCheck {
   const document = loadYamlDocument<unknown>(text, file, inventorySchema)
-  if (document.syntaxError) return {problems: document.problems}
+  if (document.syntaxError) return {problems: document.problems, warnings: []}
   const raw = document.value
   const checks = isRecord(raw) ? crossCheck(raw, document, options.secrets) : []
   // A check here says more than the schema about the same value (an unknown keySource type, a URL
   // with credentials): it replaces what the schema said there.
   const covered = new Set(checks.map((problem) => problem.path))
   const problems = sortProblems([...document.problems.filter((problem) => !covered.has(problem.path)), ...checks])
-  if (problems.length > 0) return {problems}
-  return {inventory: toInventory(raw as Inventory, options.baseDir ?? dirname(resolve(file))), problems: []}
+  if (problems.length > 0) return {problems, warnings: []}
+  const inventory = toInventory(raw as Inventory, options.baseDir ?? dirname(resolve(file)))
+  return {inventory, problems: [], warnings: inventoryWarnings(inventory, document)}
 }
 
 /**
@@ -177,6 +181,21 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
     if (message) problems.push(document.problemAt(path, message))
   }
   return problems
+}
+
+/** A service with neither jwksCacheSeconds nor verifier: the containment clock can only assume its cache lifetime. */
+function inventoryWarnings(inventory: Inventory, document: Document): Problem[] {
+  return inventory.services.flatMap((service, index) =>
+    service.jwksCacheSeconds === undefined && service.verifier === undefined
+      ? [
+          document.problemAt(
+            ['services', index, 'id'],
+            `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
+              `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
+          ),
+        ]
+      : [],
+  )
 }
 
 function duplicateIds(
