@@ -34,11 +34,12 @@ export const VERIFIER_PROFILES: Readonly<Record<VerifierProfileId, Readonly<Veri
     name: 'jwks-rsa',
     cacheSeconds: 600,
     refreshOnUnknownKid: true,
-    staleOnError: true,
+    // Only with cacheMaxAgeFallback, which is off by default (a stopped issuer then gives 500s, not a stale key).
+    staleOnError: false,
     renewsOnUse: false,
     selectsBy: 'kid',
     advice:
-      'Restart the service or create a new JwksClient: there is no public invalidate. With cacheMaxAgeFallback set, ' +
+      'Restart the service or create a new JwksClient: there is no public invalidate. If it sets cacheMaxAgeFallback, ' +
       'it serves the stale key while the JWKS endpoint is unreachable, so keep the endpoint up.',
     source:
       'node-jwks-rsa 4.x src/JwksClient.js and src/wrappers/cache.js: cacheMaxAge 600000 ms per kid (lru-memoizer), ' +
@@ -66,8 +67,9 @@ export const VERIFIER_PROFILES: Readonly<Record<VerifierProfileId, Readonly<Veri
     renewsOnUse: true,
     selectsBy: 'kid',
     advice:
-      'Restart the service: a removed kid is served from its stale cache whenever the refetch fails or misses it, and each ' +
-      'such lookup re-stores it for another ttl.',
+      'Restart the service, or clear both caches (getJwks.cache.clear(); getJwks.staleCache.clear()): an expired entry ' +
+      'stays until it is read, the first late lookup of a removed kid is still accepted, and each such lookup re-stores it ' +
+      'for another ttl, so its ttl is no upper bound.',
     source:
       'nearform/get-jwks 11.x README and src/get-jwks.js: ttl 60000 ms (lru-cache), key alg:kid:domain, a failed or ' +
       'kid-less refetch returns the staleCache entry and disposes it back into staleCache with a fresh ttl',
@@ -131,7 +133,8 @@ export const VERIFIER_PROFILES: Readonly<Record<VerifierProfileId, Readonly<Veri
   'microsoft-identitymodel': {
     id: 'microsoft-identitymodel',
     name: 'Microsoft.IdentityModel / ASP.NET Core JwtBearer',
-    cacheSeconds: 43_200,
+    // 12 h plus the random jitter ConfigurationManager adds (up to an hour).
+    cacheSeconds: 46_800,
     refreshOnUnknownKid: true,
     staleOnError: true,
     renewsOnUse: false,

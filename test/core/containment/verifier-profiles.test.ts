@@ -35,14 +35,14 @@ describe('VERIFIER_PROFILES', () => {
     )
     // Then they are the libraries' documented defaults
     expect(table).toEqual({
-      'jwks-rsa': [600, true, true, false, 'kid'],
+      'jwks-rsa': [600, true, false, false, 'kid'],
       jose: [600, true, false, false, 'kid-or-alg'],
       'get-jwks': [60, true, true, true, 'kid'],
       'spring-security': [300, true, false, false, 'kid-or-alg'],
       envoy: [600, false, false, false, 'kid-or-alg'],
       istio: [1200, false, true, false, 'kid-or-alg'],
       'go-jwx': [900, false, true, false, 'kid'],
-      'microsoft-identitymodel': [43_200, true, true, false, 'kid-or-alg'],
+      'microsoft-identitymodel': [46_800, true, true, false, 'kid-or-alg'],
     })
     // And each names its real cache-bust lever
     expect(verifierProfile('jose').advice).toContain('JWKS.reload()')

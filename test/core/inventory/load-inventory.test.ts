@@ -64,7 +64,7 @@ describe('checkInventory', () => {
     const env =
       'credentials never live in the inventory: jwkr reads them from the environment (AUTH0_TOKEN, OKTA_TOKEN, VAULT_TOKEN, GITHUB_TOKEN, …)'
     expect(formatProblems(problems).split('\n')).toEqual([
-      "bad.yaml:5:53: unknown property 'domain' (expected one of type, path)",
+      "bad.yaml:5:53: unknown property 'domain' (expected one of type, path, private)",
       "bad.yaml:6:9: duplicate issuer id 'auth-main' (first used at line 3)",
       "bad.yaml:7:13: 'issuer' must be an http or https URL (got ftp:)",
       `bad.yaml:8:14: 'jwksUri' holds credentials (user:password@ in the URL): remove them; ${env}`,
