@@ -21,7 +21,7 @@ import {startFakeSlack, type FakeSlack} from './fake-slack.js'
 import {startIssuerServer, type DrillUser, type IssuerServer} from './issuer-server.js'
 import {loadScenario, MAX_SERVICES, type DrillScenario, type ServiceBehaviour} from './load-scenario.js'
 import {makeLogs, type LogSigningKey, type MadeLogs} from './make-logs.js'
-import {DEFAULT_RELOAD_PATH, startRelyingParty, type RelyingParty} from './relying-party.js'
+import {DEFAULT_RELOAD_PATH, startRelyingParty, type RelyingParty, type RelyingPartyVerifier} from './relying-party.js'
 import {worldInventory} from './world-inventory.js'
 
 export const WORLD_DIR = 'world'
@@ -74,6 +74,8 @@ export interface WorldService {
   declaredCacheSeconds: number
   /** Behind the denylist guard, following world/denylist.json. */
   guarded: boolean
+  /** The JWKS client it is built on. */
+  verifier: RelyingPartyVerifier
   behaviour: 'normal' | ServiceBehaviour
   relyingParty: RelyingParty
 }
@@ -156,7 +158,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
     `${JSON.stringify({keys: [publicHalf(previous.privateJwk), scenario.faults.jwksServesPrivate ? leaked.privateJwk : publicHalf(leaked.privateJwk)]}, null, 2)}\n`,
   )
   await writeDenylistFile(paths.denylist, emptyDenylist(now))
-  await writePrivateKeyFile(paths.leak, leaked.privateJwk)
+  await writePrivateKeyFile(paths.leak, scenario.faults.leakWithoutKid ? withoutKid(leaked.privateJwk) : leaked.privateJwk)
 
   const plan = planServices(scenario, count, options.cacheSeconds)
   const users = USERS.map((name) => ({sub: name, email: `${name}@example.com`}))
@@ -216,6 +218,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
     const services: WorldService[] = []
     for (const spec of plan) {
       const relyingParty = await startRelyingParty({
+        verifier: spec.verifier,
         jwksUri: issuer.jwksUri,
         issuer: issuer.issuer,
         audience: spec.id,
@@ -257,6 +260,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
           probeUrl: service.url,
           reloadUrl: service.reloadUrl,
           declaredCacheSeconds: service.declaredCacheSeconds,
+          verifier: service.verifier,
           repo: `${DRILL_ORG}/${service.id}`,
           logs: logs.serviceDirs[service.id] ? [`./${relative(dir, logs.serviceDirs[service.id] as string)}`] : [],
         })),
@@ -328,6 +332,8 @@ interface ServicePlan {
   guarded: boolean
   behaviour: 'normal' | ServiceBehaviour
   reloadHook: boolean
+  /** The JWKS client it is built on (its inventory entry names the matching verifier profile). */
+  verifier: RelyingPartyVerifier
 }
 
 /**
@@ -339,7 +345,12 @@ export function planServices(scenario: DrillScenario, count: number, cacheSecond
     const position = index + 1
     const usual = cacheSeconds[index % cacheSeconds.length] ?? 5
     const fault = scenario.faults.services.find((candidate) => Math.min(candidate.service, count) === position)
-    const base = {id: SERVICE_NAMES[index] ?? `service-${position}`, team: TEAMS[index % TEAMS.length] ?? 'ops', position}
+    const base = {
+      id: SERVICE_NAMES[index] ?? `service-${position}`,
+      team: TEAMS[index % TEAMS.length] ?? 'ops',
+      position,
+      verifier: scenario.world.verifiers[index % scenario.world.verifiers.length] ?? 'jose',
+    }
     if (fault?.behaviour === 'stubborn-cache') {
       const seconds = fault.cacheSeconds ?? 600
       return {
@@ -370,6 +381,12 @@ export function planServices(scenario: DrillScenario, count: number, cacheSecond
       reloadHook: false,
     }
   })
+}
+
+/** The key as found without its identifiers: what a PEM, or a key copied from a provider's config, gives. */
+function withoutKid(jwk: JWK): JWK {
+  const {kid: _kid, alg: _alg, use: _use, ...rest} = jwk
+  return rest
 }
 
 /** Every service must accept a fresh token before the leak is "found": else the drill would prove nothing. */

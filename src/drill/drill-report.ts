@@ -7,6 +7,8 @@ import {loadTemplates} from '../adapters/templates/template-set.js'
 import {renderIncidentDocument} from '../adapters/templates/documents.js'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import {runOutcome} from '../core/report/run-outcome.js'
+import {readIncidentEvents} from '../incident/read-incident.js'
 import {findIncident} from '../incident/workspace.js'
 import type {DrillScorecard} from './scorecard.js'
 
@@ -30,6 +32,8 @@ export async function renderDrillReport(options: {
       })
     }),
   ) as DrillScorecard
+  // A scorecard written before it carried the run's outcome: the journal still says what it was.
+  scorecard.outcome ??= runOutcome(await readIncidentEvents(location))
   const templates = await loadTemplates({secrets: options.secrets})
   const card = templates.render('drill/scorecard.md', {incident: {drill: true}, scorecard})
   const rca = await renderIncidentDocument({

@@ -12,6 +12,7 @@ import type {JsonSchema} from '../playbook/types.js'
 import {FAKE_GITHUB_ROUTES, type FakeGitHubRoute} from './fake-github.js'
 import {FAKE_SLACK_METHODS, type FakeSlackMethod} from './fake-slack.js'
 import type {FaultReply} from './fault-script.js'
+import type {RelyingPartyVerifier} from './relying-party.js'
 
 /** The most services a world may have: each is a server with its own port. */
 export const MAX_SERVICES = 50
@@ -45,10 +46,14 @@ export interface DrillScenario {
     denylistGuard: number[]
     /** Lifetime of the tokens the issuer mints. */
     tokenLifetimeSeconds: number
+    /** The JWKS client each service is built on, given to the services in turn (default: jose). */
+    verifiers: RelyingPartyVerifier[]
   }
   faults: {
     /** The issuer's JWKS publishes the leaked key's private members. */
     jwksServesPrivate: boolean
+    /** The leaked key was found without its kid (a PEM, a key copied from a provider's config). */
+    leakWithoutKid: boolean
     services: ServiceFault[]
     slack: Array<{method: FakeSlackMethod; replies: FaultReply[]; repeat: boolean}>
     github: Array<{route: FakeGitHubRoute; replies: FaultReply[]; repeat: boolean}>
@@ -108,6 +113,12 @@ export const SCENARIO_SCHEMA: JsonSchema = Object.freeze({
         cacheSeconds: {type: 'array', minItems: 1, items: SECONDS},
         denylistGuard: {type: 'array', items: POSITION},
         tokenLifetimeSeconds: {type: 'integer', minimum: 30, maximum: 86_400},
+        verifiers: {
+          type: 'array',
+          minItems: 1,
+          items: {enum: ['jose', 'jwks-rsa']},
+          description: 'The JWKS client of each service in turn: jose (picks by alg without a kid) or jwks-rsa (by kid).',
+        },
       },
     },
     faults: {
@@ -115,6 +126,11 @@ export const SCENARIO_SCHEMA: JsonSchema = Object.freeze({
       additionalProperties: false,
       properties: {
         issuer: {type: 'object', additionalProperties: false, properties: {jwksServesPrivate: {type: 'boolean'}}},
+        leak: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {withoutKid: {type: 'boolean', description: 'The leaked key file has no kid (nor alg, use).'}},
+        },
         services: {
           type: 'array',
           items: {
@@ -228,6 +244,7 @@ interface RawScenario {
   world?: Partial<DrillScenario['world']>
   faults?: {
     issuer?: {jwksServesPrivate?: boolean}
+    leak?: {withoutKid?: boolean}
     services?: ServiceFault[]
     slack?: Array<{method: FakeSlackMethod; replies: FaultReply[]; repeat?: boolean}>
     github?: Array<{route: FakeGitHubRoute; replies: FaultReply[]; repeat?: boolean}>
@@ -246,9 +263,11 @@ function withDefaults(raw: RawScenario, file: string): DrillScenario {
       cacheSeconds: raw.world?.cacheSeconds ?? DEFAULTS.cacheSeconds,
       denylistGuard: raw.world?.denylistGuard ?? DEFAULTS.denylistGuard,
       tokenLifetimeSeconds: raw.world?.tokenLifetimeSeconds ?? DEFAULTS.tokenLifetimeSeconds,
+      verifiers: raw.world?.verifiers ?? ['jose'],
     },
     faults: {
       jwksServesPrivate: faults.issuer?.jwksServesPrivate ?? false,
+      leakWithoutKid: faults.leak?.withoutKid ?? false,
       services: faults.services ?? [],
       slack: (faults.slack ?? []).map((fault) => ({...fault, repeat: fault.repeat ?? false})),
       github: (faults.github ?? []).map((fault) => ({...fault, repeat: fault.repeat ?? false})),

@@ -1,11 +1,15 @@
 // A real relying party on 127.0.0.1, for drills and containment tests: it verifies bearer tokens with
-// jose's createRemoteJWKSet at its own cache lifetime (or keeps its first key set forever, like a
+// jose's createRemoteJWKSet, or with jwks-rsa (which picks keys by kid, as express-jwt services do),
+// at its own cache lifetime (or keeps its first key set forever, like a
 // service that never refetches), optionally behind the jwkr denylist guard, answers its probe
 // endpoint 200 `{sub}` for a valid token and 401 otherwise, and may offer a cache-bust hook
 // (POST /admin/jwks/reload) that refetches the key set at once. It records every request and fetch.
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
-import {createRemoteJWKSet, customFetch, decodeJwt, jwtVerify} from 'jose'
+import {createPublicKey, type KeyObject} from 'node:crypto'
+
+import {createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTHeaderParameters} from 'jose'
+import jwksRsa from 'jwks-rsa'
 
 import {privateMemberNames} from '../core/key/canonical-key.js'
 import {createDenylistGuard, type DenylistGuard} from '../guard/create-denylist-guard.js'
@@ -14,7 +18,12 @@ import {pathOf, sendJson, startLoopbackServer} from './loopback-server.js'
 export const DEFAULT_PROBE_PATH = '/api/me'
 export const DEFAULT_RELOAD_PATH = '/admin/jwks/reload'
 
+/** The JWKS client a relying party is built on. */
+export type RelyingPartyVerifier = 'jose' | 'jwks-rsa'
+
 export interface RelyingPartyOptions {
+  /** jose's createRemoteJWKSet (the default), or jwks-rsa: keys by kid, cached per kid. */
+  verifier?: RelyingPartyVerifier
   jwksUri: string
   /** The iss it accepts. */
   issuer: string
@@ -90,11 +99,7 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
     jwksFetches.push(Date.now())
     return options.publicMembersOnly ? publicOnly(response) : response
   }
-  const remote = createRemoteJWKSet(new URL(options.jwksUri), {
-    cacheMaxAge: options.neverRefresh ? Infinity : options.cacheMaxAgeMs,
-    cooldownDuration: options.neverRefresh ? Infinity : (options.cooldownMs ?? Math.min(options.cacheMaxAgeMs, 30_000)),
-    [customFetch]: recordingFetch,
-  })
+  const remote = keyResolver(options, recordingFetch)
   const ownGuard =
     options.denylistFile === undefined
       ? undefined
@@ -107,7 +112,7 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
           },
         )
   const guard = options.guard ?? ownGuard
-  const getKey = guard ? guard.wrap(remote) : remote
+  const getKey = guard ? guard.wrap(remote.getKey) : remote.getKey
   const path = options.path ?? DEFAULT_PROBE_PATH
   const reloadPath = options.reloadPath ?? null
 
@@ -121,8 +126,7 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
     if (reloadPath !== null && requested === reloadPath) {
       if (request.method !== 'POST') return sendJson(response, 405, {error: 'method_not_allowed'}, {allow: 'POST'})
       reloads.push(Date.now())
-      await remote.reload()
-      return sendJson(response, 200, {reloaded: true, keys: remote.jwks()?.keys.length ?? 0})
+      return sendJson(response, 200, {reloaded: true, keys: await remote.reload()})
     }
     if (requested !== path) return answer(404, 'not_found', {error: 'not_found'})
     try {
@@ -153,6 +157,47 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
     close: () => {
       closing ??= Promise.all([server.close(), ownGuard?.close()]).then(() => undefined)
       return closing
+    },
+  }
+}
+
+interface KeyResolver {
+  getKey: (header: JWTHeaderParameters) => Promise<KeyObject | Awaited<ReturnType<ReturnType<typeof createRemoteJWKSet>>>>
+  /** Fetches the key set again at once; returns how many keys it holds. */
+  reload(): Promise<number>
+}
+
+/** The library that finds the key for a token: jose's remote JWKS, or a jwks-rsa client. */
+function keyResolver(options: RelyingPartyOptions, fetcher: typeof fetch): KeyResolver {
+  const maxAge = options.neverRefresh ? Infinity : options.cacheMaxAgeMs
+  if (options.verifier === 'jwks-rsa') {
+    const client = () =>
+      jwksRsa({
+        jwksUri: options.jwksUri,
+        cache: true,
+        cacheMaxAge: maxAge,
+        rateLimit: false,
+        fetcher: async (uri: string) => (await (await fetcher(uri)).json()) as {keys: unknown[]},
+      })
+    let current = client()
+    return {
+      getKey: async (header) => createPublicKey((await current.getSigningKey(header.kid)).getPublicKey()),
+      async reload() {
+        current = client()
+        return (await current.getSigningKeys()).length
+      },
+    }
+  }
+  const remote = createRemoteJWKSet(new URL(options.jwksUri), {
+    cacheMaxAge: maxAge,
+    cooldownDuration: options.neverRefresh ? Infinity : (options.cooldownMs ?? Math.min(options.cacheMaxAgeMs, 30_000)),
+    [customFetch]: fetcher,
+  })
+  return {
+    getKey: (header) => remote(header),
+    async reload() {
+      await remote.reload()
+      return remote.jwks()?.keys.length ?? 0
     },
   }
 }

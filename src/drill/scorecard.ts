@@ -4,6 +4,7 @@
 import type {JournalEvent} from '../incident/types.js'
 import {buildReport} from '../core/report/build-report.js'
 import type {Phase, ReportModel} from '../core/report/report-model.js'
+import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
 import type {DrillScenario} from './load-scenario.js'
 
 export interface ScoredService {
@@ -28,8 +29,10 @@ export interface DrillScorecard {
   scenario: string
   /** The run's own status (completed, failed…). */
   run: string
-  /** Every service proven contained by the end of the run. */
+  /** Containment proven by the run's outcome (run-outcome.ts), with every service of the world proven contained. */
   contained: boolean
+  /** The run's outcome, as respond prints it: the scorecard can pass only where it is proven (or not expected). */
+  outcome: RunOutcome
   /** Every expectation of the scenario met. */
   passed: boolean
   wallSeconds: number | null
@@ -60,7 +63,8 @@ export function scoreDrill(input: {
   const model = buildReport(input.events, {now: input.now})
   const openedAt = model.incident.openedAt === null ? null : Date.parse(model.incident.openedAt)
   const services = input.world.services.map((service) => scoreService(service, model, openedAt))
-  const contained = services.length > 0 && services.every((service) => service.contained)
+  const outcome = runOutcome(input.events, {runStatus: input.runStatus})
+  const contained = outcome.status === 'proven' && services.length > 0 && services.every((service) => service.contained)
   const forgeries = model.triage?.suspectedForgeries ?? null
   const trackingIssue = input.world.github.issues > 0 ? 'created' : githubFailureReported(model) ? 'reported' : 'none'
   const privateFound = model.locate?.critical.some((finding) => /private/i.test(finding)) ?? false
@@ -82,6 +86,7 @@ export function scoreDrill(input: {
     scenario: input.scenario.name,
     run: input.runStatus,
     contained,
+    outcome,
     passed: checks.every((c) => c.ok),
     wallSeconds: seconds(model.incident.openedAt, model.incident.lastEventAt),
     phases: model.phases.map((phase) => ({

@@ -3,7 +3,7 @@
 // it), contacts, repository and logs, and where to notify. Paths are relative to the world folder.
 import {stringify} from 'yaml'
 
-import type {Inventory} from '../core/inventory/types.js'
+import type {Inventory, VerifierProfileId} from '../core/inventory/types.js'
 
 export interface WorldInventorySpec {
   issuerId: string
@@ -20,6 +20,8 @@ export interface WorldInventorySpec {
     /** The cache-bust hook, when the service has one. */
     reloadUrl: string | null
     declaredCacheSeconds: number
+    /** The verifier profile of its JWKS client. */
+    verifier: VerifierProfileId
     repo: string
     /** Relative to the world folder. */
     logs: string[]
@@ -47,6 +49,7 @@ export function worldInventory(spec: WorldInventorySpec): string {
       trusts: [spec.issuerId],
       probe: {url: service.probeUrl, method: 'GET'},
       jwksCacheSeconds: service.declaredCacheSeconds,
+      verifier: service.verifier,
       ...(service.reloadUrl ? {cacheBust: {url: service.reloadUrl, method: 'POST' as const}} : {}),
       repo: service.repo,
       ...(service.logs.length > 0 ? {logs: service.logs} : {}),

@@ -41,7 +41,7 @@ async function expectWorldClosed(result: DrillJson): Promise<void> {
 }
 
 describe('jwkr drill', {timeout: 120_000}, () => {
-  for (const scenario of ['basic', 'stubborn-cache', 'flaky-slack', 'github-outage', 'jwks-serves-private']) {
+  for (const scenario of ['basic', 'stubborn-cache', 'flaky-slack', 'github-outage', 'jwks-serves-private', 'kidless-leak']) {
     it(`runs the ${scenario} scenario to its expected outcome and closes its world`, async () => {
       const home = await tempHome()
       const {stdout, error} = await run(['drill', '--scenario', scenario, '--yes', '--json', '--home', home])
@@ -91,6 +91,7 @@ expect:
       'flaky-slack',
       'github-outage',
       'jwks-serves-private',
+      'kidless-leak',
       'stubborn-cache',
     ])
     const home = await tempHome()

@@ -17,23 +17,27 @@ describe('drill scenarios', () => {
     await rm(dir, {recursive: true, force: true})
   })
 
-  it('lists the five built-in scenarios, basic first, each loading with its faults and expectations', async () => {
+  it('lists the six built-in scenarios, basic first, each loading with its faults and expectations', async () => {
     // Given the scenarios shipped in playbooks/drills
     // When they are listed and each is loaded
     const scenarios = await listScenarios()
     const loaded = await Promise.all(scenarios.map((scenario) => loadScenario(scenario.name)))
 
-    // Then all five are there, each says what it rehearses, and each injects what its name promises
+    // Then all six are there, each says what it rehearses, and each injects what its name promises
     expect(scenarios.map((scenario) => scenario.name)).toEqual([
       'basic',
       'flaky-slack',
       'github-outage',
       'jwks-serves-private',
+      'kidless-leak',
       'stubborn-cache',
     ])
     for (const scenario of loaded) expect(scenario.description.length).toBeGreaterThan(40)
     const byName = Object.fromEntries(loaded.map((scenario) => [scenario.name, scenario]))
-    expect(byName.basic?.faults).toEqual({jwksServesPrivate: false, services: [], slack: [], github: []})
+    expect(byName.basic?.faults).toEqual({jwksServesPrivate: false, leakWithoutKid: false, services: [], slack: [], github: []})
+    expect(byName.basic?.world.verifiers).toEqual(['jose'])
+    expect(byName['kidless-leak']?.faults.leakWithoutKid).toBe(true)
+    expect(byName['kidless-leak']?.world.verifiers).toEqual(['jose', 'jwks-rsa'])
     expect(byName['stubborn-cache']?.faults.services).toEqual([{service: 3, behaviour: 'stubborn-cache', cacheSeconds: 600}])
     expect(byName['stubborn-cache']?.expect.cacheBust).toEqual([3])
     expect(byName['flaky-slack']?.faults.slack).toEqual([
@@ -117,7 +121,7 @@ describe('drill scenarios', () => {
     // Then the error suggests the right one and lists them all
     expect(error.code).toBe('ERR_DRILL_SCENARIO_NOT_FOUND')
     expect(error.message).toContain("did you mean 'stubborn-cache'?")
-    expect(error.message).toContain('basic, flaky-slack, github-outage, jwks-serves-private, stubborn-cache')
+    expect(error.message).toContain('basic, flaky-slack, github-outage, jwks-serves-private, kidless-leak, stubborn-cache')
   })
 })
 

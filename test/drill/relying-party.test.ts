@@ -156,3 +156,38 @@ describe('a drill relying party', () => {
     expect(closed.guardErrors).toEqual([])
   })
 })
+
+describe('a relying party built on jwks-rsa', () => {
+  it('picks the key by kid: it accepts a token under the published kid and refuses the same key without one', async () => {
+    // Given an issuer publishing two keys, and a relying party on jwks-rsa
+    const issuer = await startJwksServer()
+    const leaked = await makeTestKey('k1', 'rsa')
+    const other = await makeTestKey('k0', 'rsa')
+    issuer.serve('/jwks', {keys: [other.publicJwk, leaked.publicJwk]})
+    const rp = await startRelyingParty({
+      verifier: 'jwks-rsa',
+      jwksUri: issuer.url('/jwks'),
+      issuer: 'https://auth.example.com',
+      audience: 'billing-api',
+      cacheMaxAgeMs: 60_000,
+    })
+    try {
+      const key = await importJWK(leaked.privateJwk, 'RS256')
+      const sign = (kid: string | null) =>
+        new SignJWT({})
+          .setProtectedHeader({alg: 'RS256', ...(kid === null ? {} : {kid})})
+          .setIssuer('https://auth.example.com')
+          .setAudience('billing-api')
+          .setExpirationTime('5m')
+          .sign(key)
+      const status = async (token: string) => (await fetch(rp.url, {headers: {authorization: `Bearer ${token}`}})).status
+      // When it is sent the leaked key's token with the published kid, and without a kid
+      // Then only the first is accepted: a kid-less canary would make it look contained
+      expect(await status(await sign('k1'))).toBe(200)
+      expect(await status(await sign(null))).toBe(401)
+    } finally {
+      await rp.close()
+      await issuer.close()
+    }
+  })
+})

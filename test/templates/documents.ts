@@ -16,8 +16,8 @@ const SCENARIO: DrillScenario = {
   description: 'The issuer signing key was found in a repository.',
   file: 'playbooks/drills/basic.yaml',
   services: 2,
-  world: {cacheSeconds: [2, 3], denylistGuard: [2], tokenLifetimeSeconds: 300},
-  faults: {jwksServesPrivate: false, services: [], slack: [], github: []},
+  world: {cacheSeconds: [2, 3], denylistGuard: [2], tokenLifetimeSeconds: 300, verifiers: ['jose']},
+  faults: {jwksServesPrivate: false, leakWithoutKid: false, services: [], slack: [], github: []},
   expect: {
     contained: true,
     forgeriesAtLeast: 1,
