@@ -29,9 +29,25 @@ function evidenceItem({seq, ts, type, data}: JournalEvent): EvidenceItem | undef
     bodySha256: firstOf(data, ['bodySha256', 'bodyHash', 'responseSha256'], str),
   }
   const error = str(data.error) ?? str(rec(data.error)?.message)
-  if (type === 'evidence.probe') {
+  if (type === 'containment.service') {
+    // The verdict of one check on one service (recorded since probes carry a role): it decides.
     const service = str(data.service)
-    const outcome = named(data) ?? probeOutcome(base.httpStatus)
+    return {
+      ...base,
+      kind: 'probe',
+      target: service ?? '?',
+      service,
+      outcome: verdictOutcome(str(data.status)),
+      detail: str(data.reason) ?? `${str(data.status) ?? 'unknown'}`,
+    }
+  }
+  if (type === 'evidence.probe') {
+    const role = str(data.role)
+    // Controls test the route, not the key; a canary's refusal proves nothing alone (containment.service does).
+    if (role !== null && role !== 'canary') return undefined
+    const service = str(data.service)
+    const answered = named(data) ?? probeOutcome(base.httpStatus)
+    const outcome = role !== null && answered === 'contained' ? 'unknown' : answered
     return {
       ...base,
       kind: 'probe',
@@ -88,6 +104,12 @@ function probeOutcome(status: number | null): Outcome {
   if (status === 401 || status === 403) return 'contained'
   if (status !== null && status >= 200 && status < 300) return 'exposed'
   return 'unknown'
+}
+
+/** A service verdict as a report outcome: undiscriminating and unknown are both not contained, not exposed. */
+function verdictOutcome(status: string | null): Outcome {
+  if (status === 'contained') return 'contained'
+  return status === 'exposed' ? 'exposed' : 'unknown'
 }
 
 function servedOutcome(serves: unknown, ok: unknown): Outcome {

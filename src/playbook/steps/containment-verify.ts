@@ -5,7 +5,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {recordedAcceptances, recordedPublished} from '../../adapters/verify/recorded-probes.js'
+import {recordedAcceptances, recordedPublished} from '../../core/containment/recorded-probes.js'
 import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
@@ -78,7 +78,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
   description:
     'Removing a key from a JWKS stops nothing while relying parties still cache it. This step fetches every JWKS again ' +
     '(the thumbprint must be gone) and sends each dependent service a canary token signed with the leaked key, shaped ' +
-    'like an attacker\'s (the kid the issuer publishes, the service\'s aud/typ/scope). A refusal (401) proves ' +
+    "like an attacker's (the kid the issuer publishes, the service's aud/typ/scope). A refusal (401) proves " +
     'containment only from a service seen to accept a canary before (baseline: true, run before containment) or beside ' +
     'an accepted control token signed with the replacement key (controlKey). It computes when every cache must have ' +
     'dropped the key. Reads only; with untilContained it checks again until everything is contained, and fails when ' +
@@ -220,6 +220,12 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
         for (const item of evidence) {
           const {kind, ...data} = item
           await context.record(kind === 'probe' ? 'evidence.probe' : 'evidence.jwks', {round, phase, ...data})
+        }
+        // The verdict per service, which a probe's answer alone does not give (a refusal counts only after an
+        // acceptance or beside an accepted control): the report reads these, not the raw answers.
+        for (const service of seen.services) {
+          const {id, status, basis, reason} = service
+          await context.record('containment.service', {round, phase, service: id, status, basis, reason})
         }
         const done = seen.services.filter((service) => service.status === (seen.baseline ? 'exposed' : 'contained')).length
         const waiting = seen.services.filter((service) => service.status !== 'contained').map((service) => service.id)

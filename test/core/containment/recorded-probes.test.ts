@@ -3,7 +3,7 @@
 // refusals count as proof).
 import {describe, expect, it} from 'vitest'
 
-import {recordedAcceptances, recordedPublished} from '../../../src/adapters/verify/recorded-probes.js'
+import {recordedAcceptances, recordedPublished} from '../../../src/core/containment/recorded-probes.js'
 
 const T = 'leaked-thumbprint'
 const issuer = [{type: 'issuer', id: 'auth-main'}]

@@ -2,9 +2,14 @@
 // (its kid and alg, from locate and from earlier JWKS checks), and which services were seen to accept
 // a canary (before containment, or in an earlier check). Every later check reads them, so a canary
 // carries the published kid after the key is gone from the JWKS, and a refusal counts as proof.
-import type {PublishedKey} from '../../core/containment/published-key.js'
-import {mergePublished} from '../../core/containment/published-key.js'
-import type {RemovalEvent} from './recorded-removals.js'
+import {mergePublished, type PublishedKey} from './published-key.js'
+
+/** The parts of a journal event read here. */
+export interface RecordedEvent {
+  ts: string
+  type: string
+  data: Record<string, unknown>
+}
 
 /**
  * Every place the journal saw the key served: `locate.endpoint` events (the keys of each JWKS, matched
@@ -12,7 +17,7 @@ import type {RemovalEvent} from './recorded-removals.js'
  *
  * @example recordedPublished(events, thumbprint) // → [{issuer: 'auth-main', url, kid: 'k1', alg: 'RS256', use: 'sig'}]
  */
-export function recordedPublished(events: readonly RemovalEvent[], thumbprint: string): PublishedKey[] {
+export function recordedPublished(events: readonly RecordedEvent[], thumbprint: string): PublishedKey[] {
   let published: PublishedKey[] = []
   for (const {type, data} of events) {
     const url = typeof data.url === 'string' ? data.url : null
@@ -38,7 +43,7 @@ export function recordedPublished(events: readonly RemovalEvent[], thumbprint: s
  *
  * @example recordedAcceptances(events) // → {'billing-api': '2024-05-01T10:00:02.000Z'}
  */
-export function recordedAcceptances(events: readonly RemovalEvent[]): Record<string, string> {
+export function recordedAcceptances(events: readonly RecordedEvent[]): Record<string, string> {
   const accepted: Record<string, string> = {}
   for (const {type, data} of events) {
     if (type !== 'evidence.probe' || data.outcome !== 'accepted') continue
