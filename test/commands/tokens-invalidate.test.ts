@@ -10,7 +10,7 @@ import type {InvalidateOutcome} from '../../src/adapters/keys/invalidate-tokens.
 import {REVOCATIONS_CHANNEL, REVOKED_SET, revokedEntryKey} from '../../src/adapters/denylist/redis-store.js'
 import type {DenylistDocument} from '../../src/core/containment/denylist.js'
 import {createContainmentWorld, withEnv, type ContainmentWorld} from '../helpers/containment-world.js'
-import {startRedisServer, type RedisServer} from '../helpers/redis-server.js'
+import {describeRedis, redisAvailable, startRedisServer, type RedisServer} from '../helpers/redis-server.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 
 const PASSWORD = 'redis-pass-9c1f7e'
@@ -20,14 +20,17 @@ let restoreEnv: () => void
 let savedCwd: string
 
 beforeAll(async () => {
+  if (!redisAvailable) return
   redis = await startRedisServer({password: PASSWORD})
 })
 
 afterAll(async () => {
+  if (!redisAvailable) return
   await redis.stop()
 })
 
 beforeEach(async () => {
+  if (!redisAvailable) return
   world = await createContainmentWorld()
   restoreEnv = withEnv({...world.env, JWKR_INVENTORY: undefined, REDIS_URL: undefined})
   savedCwd = process.cwd()
@@ -36,6 +39,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
+  if (!redisAvailable) return
   process.chdir(savedCwd)
   restoreEnv()
   await world.close()
@@ -43,7 +47,7 @@ afterEach(async () => {
 
 const NOT_BEFORE = '2026-11-29T03:00:00.000Z'
 
-describe('jwkr tokens invalidate', () => {
+describeRedis('jwkr tokens invalidate', () => {
   it('merges the entries into the file and Redis once: a second run adds and announces nothing', async () => {
     // Given a denylist file that already denies another key, and a guard listening on Redis
     const file = join(world.dir, 'denylist.json')

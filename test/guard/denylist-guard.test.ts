@@ -22,7 +22,7 @@ import {JwkrError} from '../../src/core/errors.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {createDenylistGuard, DenylistedKeyError, type DenylistGuard} from '../../src/index.js'
 import {closedPortUrl} from '../helpers/jwks-server.js'
-import {startRedisServer, type RedisServer} from '../helpers/redis-server.js'
+import {describeRedis, startRedisServer, type RedisServer} from '../helpers/redis-server.js'
 import {ISSUER, makeKey, OTHER_ISSUER, startRelyingParty, tokenFrom, type RelyingParty, type TestKey} from './relying-party.js'
 
 const NOW = new Date('2025-03-01T10:00:00.000Z')
@@ -255,7 +255,7 @@ describe('the guarded resolver', () => {
   })
 })
 
-describe('a guard on Redis', () => {
+describeRedis('a guard on Redis', () => {
   let server: RedisServer
   let store: RedisDenylistStore
   let errors: Error[]

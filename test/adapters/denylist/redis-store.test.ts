@@ -14,7 +14,7 @@ import type {DenylistEntry} from '../../../src/core/containment/denylist.js'
 import {JwkrError} from '../../../src/core/errors.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {closedPortUrl} from '../../helpers/jwks-server.js'
-import {startRedisServer, type RedisServer} from '../../helpers/redis-server.js'
+import {describeRedis, startRedisServer, type RedisServer} from '../../helpers/redis-server.js'
 
 const T0 = new Date('2025-03-01T10:00:00.000Z')
 const TP_A = 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs'
@@ -58,7 +58,7 @@ async function listen(server: RedisServer): Promise<{messages: string[]; settle(
   }
 }
 
-describe('the Redis denylist store', () => {
+describeRedis('the Redis denylist store', () => {
   let server: RedisServer
   let store: RedisDenylistStore
   beforeAll(async () => {
@@ -173,7 +173,7 @@ describe('the Redis denylist store', () => {
   })
 })
 
-describe('connecting to Redis', () => {
+describeRedis('connecting to Redis', () => {
   it('fails fast and clearly when nothing listens at the URL', async () => {
     // Given a port nothing listens on
     const url = (await closedPortUrl()).replace('http:', 'redis:').replace(/\/$/, '')

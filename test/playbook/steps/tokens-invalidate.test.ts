@@ -12,7 +12,7 @@ import {resumeRun, startRun} from '../../../src/playbook/respond.js'
 import type {TokensInvalidateOutput} from '../../../src/playbook/steps/tokens-invalidate.js'
 import {createContainmentWorld, type ContainmentWorld} from '../../helpers/containment-world.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
-import {startRedisServer, type RedisServer} from '../../helpers/redis-server.js'
+import {describeRedis, redisAvailable, startRedisServer, type RedisServer} from '../../helpers/redis-server.js'
 
 const PLAYBOOK = `inputs:
   key: {type: string, required: true}
@@ -32,20 +32,24 @@ let world: ContainmentWorld
 let home: string
 
 beforeAll(async () => {
+  if (!redisAvailable) return
   redis = await startRedisServer()
 })
 
 afterAll(async () => {
+  if (!redisAvailable) return
   await redis.stop()
 })
 
 beforeEach(async () => {
+  if (!redisAvailable) return
   world = await createContainmentWorld()
   home = await tempHome()
   await redis.client().flushall()
 })
 
 afterEach(async () => {
+  if (!redisAvailable) return
   await world.close()
 })
 
@@ -64,7 +68,7 @@ async function invalidate(dryRun = false) {
   return {result, incidentDir: join(home, 'incidents', result.incident)}
 }
 
-describe('tokens.invalidate', () => {
+describeRedis('tokens.invalidate', () => {
   it('writes the denylist everywhere, revokes Keycloak sessions and says what to do at Auth0', async () => {
     // When the step runs
     const {result, incidentDir} = await invalidate()
