@@ -4,7 +4,7 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, expect, it} from 'vitest'
 
 import type {InvalidateOutcome} from '../../src/adapters/keys/invalidate-tokens.js'
 import {REVOCATIONS_CHANNEL, REVOKED_SET, revokedEntryKey} from '../../src/adapters/denylist/redis-store.js'

@@ -1,6 +1,6 @@
 // The denylist in a real redis-server: the set, a hash per entry and a published message, written
 // once however often the merge runs; clear errors (without the password) when Redis is not there.
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, expect, it, vi} from 'vitest'
 
 import {
   describeRedisUrl,

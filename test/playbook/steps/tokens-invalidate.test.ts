@@ -4,7 +4,7 @@
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, beforeAll, beforeEach, expect, it} from 'vitest'
 
 import {REVOKED_SET} from '../../../src/adapters/denylist/redis-store.js'
 import type {DenylistDocument} from '../../../src/core/containment/denylist.js'
