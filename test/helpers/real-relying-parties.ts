@@ -87,6 +87,33 @@ export async function startRelyingParty(spec: RelyingPartySpec): Promise<RealRel
 }
 
 /** Sends `GET /api/me` with `Authorization: Bearer <token>` and reports the answer as it came. */
+/** One relying party of every library, trusting one issuer: the world of the proof tests. */
+export interface RelyingPartyWorldOptions {
+  issuer: string
+  jwksUri: string
+  cacheMaxAgeMs: number
+  /** The audience of every service but the at+jwt one, which takes `atAudience` (a URL). */
+  audience: string
+  atAudience: string
+  /** The scope Auth0's SDK service requires. */
+  scope: string
+}
+
+export async function startEveryRelyingParty(options: RelyingPartyWorldOptions): Promise<RealRelyingParty[]> {
+  return Promise.all(
+    relyingPartyLibraries.map((library) =>
+      startRelyingParty({
+        library,
+        issuer: options.issuer,
+        jwksUri: options.jwksUri,
+        audience: library === 'jose-at+jwt' ? options.atAudience : options.audience,
+        cacheMaxAgeMs: options.cacheMaxAgeMs,
+        ...(library === 'express-oauth2-jwt-bearer' ? {requiredScope: options.scope} : {}),
+      }),
+    ),
+  )
+}
+
 export async function probeRelyingParty(rp: Pick<RealRelyingParty, 'url'>, token: string): Promise<ProbeAnswer> {
   const response = await fetch(rp.url, {headers: {authorization: `Bearer ${token}`}})
   const text = await response.text()

@@ -19,12 +19,7 @@ import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
 import type {Inventory, ProbeTokenShape} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {generatePrivateJwk, signToken, startOidcIssuer} from '../../helpers/oidc-issuer.js'
-import {
-  probeRelyingParty,
-  relyingPartyLibraries,
-  startRelyingParty,
-  type RealRelyingParty,
-} from '../../helpers/real-relying-parties.js'
+import {probeRelyingParty, startEveryRelyingParty, type RealRelyingParty} from '../../helpers/real-relying-parties.js'
 
 const API_AUDIENCE = 'canary-api'
 const AT_AUDIENCE = 'https://api.example.test/'
@@ -53,20 +48,15 @@ function shapeOf(rp: RealRelyingParty): ProbeTokenShape {
 async function startWorld(leaked: JWK, other: JWK) {
   const issuer = await startOidcIssuer({jwks: {keys: [leaked, other]}, audience: AT_AUDIENCE, scopes: [SCOPE]})
   closing.push(issuer)
-  const rps = await Promise.all(
-    relyingPartyLibraries.map(async (library) => {
-      const rp = await startRelyingParty({
-        library,
-        issuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        audience: library === 'jose-at+jwt' ? AT_AUDIENCE : API_AUDIENCE,
-        cacheMaxAgeMs: MAX_AGE_MS,
-        ...(library === 'express-oauth2-jwt-bearer' ? {requiredScope: SCOPE} : {}),
-      })
-      closing.push(rp)
-      return rp
-    }),
-  )
+  const rps = await startEveryRelyingParty({
+    issuer: issuer.issuer,
+    jwksUri: issuer.jwksUri,
+    cacheMaxAgeMs: MAX_AGE_MS,
+    audience: API_AUDIENCE,
+    atAudience: AT_AUDIENCE,
+    scope: SCOPE,
+  })
+  closing.push(...rps)
   const inventory: Inventory = {
     version: 1,
     issuers: [{id: 'op', issuer: issuer.issuer, discovery: issuer.discoveryUrl, keySource: {type: 'manual'}}],

@@ -10,7 +10,7 @@ import {generatePrivateJwk, signToken, startOidcIssuer, type OidcIssuer} from '.
 import {
   probeRelyingParty,
   relyingPartyLibraries,
-  startRelyingParty,
+  startEveryRelyingParty,
   type ProbeAnswer,
   type RealRelyingParty,
   type RelyingPartyLibrary,
@@ -40,20 +40,15 @@ const closing: Closable[] = []
 async function startWorld(keys: JWK[], cacheMaxAgeMs: number, owner: Closable[] = closing): Promise<World> {
   const issuer = await startOidcIssuer({jwks: {keys}, audience: AT_AUDIENCE, scopes: [SCOPE]})
   owner.push(issuer)
-  const rps = await Promise.all(
-    relyingPartyLibraries.map(async (library) => {
-      const rp = await startRelyingParty({
-        library,
-        issuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        audience: library === 'jose-at+jwt' ? AT_AUDIENCE : API_AUDIENCE,
-        cacheMaxAgeMs,
-        ...(library === 'express-oauth2-jwt-bearer' ? {requiredScope: SCOPE} : {}),
-      })
-      owner.push(rp)
-      return rp
-    }),
-  )
+  const rps = await startEveryRelyingParty({
+    issuer: issuer.issuer,
+    jwksUri: issuer.jwksUri,
+    cacheMaxAgeMs: cacheMaxAgeMs,
+    audience: API_AUDIENCE,
+    atAudience: AT_AUDIENCE,
+    scope: SCOPE,
+  })
+  owner.push(...rps)
   const token: World['token'] = (rp, key, options = {}) =>
     signToken(key, {
       iss: issuer.issuer,
