@@ -3,7 +3,7 @@ import Table from 'cli-table3'
 
 import {formatDuration} from '../core/duration.js'
 import type {RunResult, StepOutcome} from '../playbook/engine.js'
-import {createStyle} from './style.js'
+import {createStyle, type Style} from './style.js'
 
 export function renderRun(result: RunResult): string {
   const style = createStyle(process.stdout)
@@ -21,7 +21,14 @@ export function renderRun(result: RunResult): string {
         .flatMap((step) => (step.plan ?? []).map((call) => `  ${step.id}: ${call.kind} ${call.target} — ${call.description}`))
         .join('\n')}`
     : ''
-  return `${table.toString()}${plan}\n\nIncident ${style.bold(result.incident)}: ${result.status}`
+  return `${table.toString()}${plan}\n\nIncident ${style.bold(result.incident)}: ${result.status}\n${outcomeLine(result, style)}`
+}
+
+/** The one line that says what the run achieved, coloured by its exit code, with the code itself. */
+export function outcomeLine(result: RunResult, style: Style): string {
+  const {summary, exitCode} = result.outcome
+  const paint = exitCode === 0 ? style.green : exitCode === 4 ? style.red : style.yellow
+  return `${paint(style.bold(summary.charAt(0).toUpperCase() + summary.slice(1)))} ${style.dim(`(exit ${exitCode})`)}`
 }
 
 function took(step: StepOutcome): string {

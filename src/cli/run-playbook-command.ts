@@ -62,15 +62,12 @@ export async function runPlaybookCommand(
   }
 }
 
+/**
+ * The exit code of a run: the outcome's (core/report/run-outcome.ts), so a run that contained nothing
+ * never exits 0; a run that stopped (aborted, waiting) exits 1.
+ */
 export function exitCodeFor(result: RunResult): number {
-  switch (result.status) {
-    case 'completed':
-      return ExitCode.ok
-    case 'failed':
-      return ExitCode.playbookFailed
-    default:
-      return ExitCode.failure
-  }
+  return result.outcome.exitCode
 }
 
 /** `--inventory` > JWKR_INVENTORY > ./jwkr.inventory.yaml when it exists > none. */

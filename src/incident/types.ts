@@ -60,6 +60,8 @@ export interface PlaybookLoadedData {
   name: string
   file: string
   digest: string
+  /** Whether the playbook attempts containment (absent in older journals: derived from its steps). */
+  contains?: boolean
   steps: {id: string; uses: string; title: string}[]
 }
 
@@ -130,7 +132,12 @@ export interface NoteAddedData {
 }
 
 export interface RunFinishedData {
-  status: 'completed' | 'failed' | 'aborted' | 'waiting'
+  /** `planned`: a dry run that finished. */
+  status: 'completed' | 'failed' | 'aborted' | 'waiting' | 'planned'
+  dryRun?: boolean
+  /** The run's outcome (core/report/run-outcome.ts) and what was missing for containment, when it was recorded. */
+  outcome?: 'proven' | 'not-proven' | 'not-attempted' | 'not-applicable'
+  missing?: string[]
 }
 
 export interface RunInterruptedData {

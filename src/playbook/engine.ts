@@ -10,9 +10,12 @@ import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
 import {foldIncident, type IncidentState} from '../incident/state.js'
 import type {JournalEvent} from '../incident/types.js'
+import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
+import {conditionSkipReason} from './describe-condition.js'
 import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
+import {StepSkipped} from './step-skipped.js'
 import type {PlannedCall, StepContext, StepDefinition, StepProgress} from './types.js'
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
@@ -37,6 +40,8 @@ export interface RunResult {
   steps: StepOutcome[]
   /** Set when status is 'waiting': what the responder must do to go on. */
   waitingFor?: string
+  /** What the run achieved, from its journal (core/report/run-outcome.ts): the outcome line and the exit code. */
+  outcome: RunOutcome
 }
 
 export type GateAnswer = 'proceed' | 'skip' | 'abort'
@@ -151,9 +156,21 @@ class PlaybookRun {
         throw error
       }
     }
-    if (!this.#o.dryRun || status !== 'completed') await this.#journal('run.finished', {status, dryRun: this.#o.dryRun})
-    else await this.#journal('run.finished', {status: 'planned', dryRun: true})
-    return {incident: this.#o.incident.id, status, steps: this.#outcomes(), ...(waitingFor ? {waitingFor} : {})}
+    const finished = this.#o.dryRun && status === 'completed' ? 'planned' : status
+    const outcome = runOutcome(this.#o.journal.events(), {runStatus: finished, contains: this.#o.playbook.contains})
+    await this.#journal('run.finished', {
+      status: finished,
+      dryRun: this.#o.dryRun,
+      outcome: outcome.status,
+      missing: outcome.missing,
+    })
+    return {
+      incident: this.#o.incident.id,
+      status,
+      steps: this.#outcomes(),
+      ...(waitingFor ? {waitingFor} : {}),
+      outcome,
+    }
   }
 
   /** Runs one step to a final state. Returns true when it failed and the run goes on (onFailure: continue). */
@@ -161,7 +178,7 @@ class PlaybookRun {
     const definition = this.#o.registry.get(step.uses)
     const scope = this.#scope()
     if (!evaluateCondition(step.if, scope)) {
-      await this.#skip(step, `its condition is false: ${step.if}`)
+      await this.#skip(step, conditionSkipReason(step.if, scope))
       return false
     }
     if (definition.requiresInventory && this.#o.inventoryPath === null) {
@@ -174,7 +191,15 @@ class PlaybookRun {
     this.#planned.set(step.id, plan)
     await this.#journal('step.planned', {step: step.id, uses: step.uses, calls: plan})
     if (this.#o.dryRun) {
-      if (definition.safeInDryRun) this.#dryOutputs.set(step.id, await definition.run(input, context))
+      if (definition.safeInDryRun) {
+        try {
+          this.#dryOutputs.set(step.id, await definition.run(input, context))
+        } catch (error) {
+          if (!(error instanceof StepSkipped)) throw error
+          await this.#skip(step, error.reason)
+          return false
+        }
+      }
       this.#o.ui.stepFinished?.(this.#outcome(step))
       return false
     }
@@ -185,6 +210,10 @@ class PlaybookRun {
         return false
       }
       const error = await this.#attempts(step, definition, input)
+      if (error instanceof StepSkipped) {
+        await this.#skip(step, error.reason)
+        return false
+      }
       if (!error) {
         this.#o.ui.stepFinished?.(this.#outcome(step))
         return false
@@ -230,12 +259,15 @@ class PlaybookRun {
     return answer
   }
 
-  /** Runs the attempts a step's retry allows. Returns the final error, or undefined on success. */
+  /**
+   * Runs the attempts a step's retry allows. Returns the final error, the StepSkipped of a handler
+   * that had nothing to do (never retried), or undefined on success.
+   */
   async #attempts(
     step: PlaybookStep,
     definition: StepDefinition,
     input: Record<string, unknown>,
-  ): Promise<JwkrError | undefined> {
+  ): Promise<JwkrError | StepSkipped | undefined> {
     const attempts = step.retry?.attempts ?? 1
     for (let attempt = 1; ; attempt++) {
       await this.#journal('step.started', {step: step.id, uses: step.uses, attempt, input})
@@ -247,6 +279,7 @@ class PlaybookRun {
         return undefined
       } catch (caught) {
         if (this.#o.signal?.aborted) throw caught
+        if (caught instanceof StepSkipped) return caught
         const error = asJwkrError(caught, step)
         const final = attempt >= attempts
         await this.#journal('step.failed', {step: step.id, error: {code: error.code, message: error.message}, attempt, final})
@@ -322,6 +355,9 @@ class PlaybookRun {
       env: this.#o.env ?? {},
       now: this.#now,
       progress: (update) => this.#o.ui.progress?.(step, update),
+      skip: (reason) => {
+        throw new StepSkipped(reason)
+      },
       record: async (type, data) => {
         await this.#journal(type, {step: step.id, ...data})
       },

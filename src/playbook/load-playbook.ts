@@ -26,6 +26,7 @@ import {
   referencesOf,
   type References,
 } from './expression.js'
+import {attemptsContainment} from '../core/report/run-outcome.js'
 import {playbookSchema} from './playbook-schema.js'
 import {unknownStepMessage, type StepRegistry} from './registry.js'
 import type {StepDefinition} from './types.js'
@@ -64,6 +65,11 @@ export interface Playbook {
   description: string
   inputs: Record<string, PlaybookInput>
   steps: PlaybookStep[]
+  /**
+   * Whether a run attempts containment, so ends with containment proven, not proven or not attempted
+   * (exit 4 unless proven): the playbook's `contains`, else whether a step uses containment.verify.
+   */
+  contains: boolean
   /** Where it was loaded from (as given). */
   file: string
   /** SHA-256 hex of the text, for the journal: which exact playbook ran. */
@@ -220,6 +226,7 @@ interface RawStep {
 interface RawPlaybook {
   name: string
   description?: string
+  contains?: boolean
   inputs?: Record<string, {type: InputType; required?: boolean; description?: string; default?: unknown}>
   steps: RawStep[]
 }
@@ -396,6 +403,10 @@ function toPlaybook(raw: RawPlaybook, file: string, text: string): Playbook {
     description: raw.description ?? '',
     inputs,
     steps: raw.steps.map(toStep),
+    contains: attemptsContainment(
+      raw.steps.map((step) => step.uses),
+      raw.contains,
+    ),
     file,
     digest: createHash('sha256').update(text).digest('hex'),
     text,

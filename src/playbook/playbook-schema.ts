@@ -38,6 +38,12 @@ export const playbookSchema: JsonSchema = Object.freeze({
       description: 'The name `jwkr respond --playbook NAME` and `jwkr playbook show NAME` use.',
     },
     description: {type: 'string', description: 'What situation this playbook is for.'},
+    contains: {
+      type: 'boolean',
+      description:
+        'Whether a run attempts to contain the key: it then ends with containment proven (exit 0), not proven or not ' +
+        'attempted (exit 4). Default: true when a step uses containment.verify. Set false for playbooks that only look.',
+    },
     inputs: {
       type: 'object',
       description: 'Values given when the playbook runs, used as `${{ inputs.<name> }}`.',

@@ -55,6 +55,13 @@ export interface StepContext {
    * whether it was done (the manual key source). Steps without it must fail clearly instead of waiting.
    */
   askPerson?(title: string, lines: string[]): Promise<boolean>
+  /**
+   * Ends the step as skipped, with this reason in words ("SLACK_TOKEN not set: …", "no issuer
+   * publishes the key"), never as succeeded: for a step that had nothing to do or could not act. The
+   * engine journals `step.skipped` with the reason; a resumed run does not run the step again.
+   * Throws (a StepSkipped), so `return context.skip(…)` or a bare call ends the handler.
+   */
+  skip(reason: string): never
   /** Appends an event to the journal (redacted). Use for evidence and findings. */
   record(type: string, data: Record<string, unknown>): Promise<void>
   /**
@@ -93,5 +100,6 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   rawInputs?: readonly string[]
   /** The calls the step would make, for --dry-run and for the confirm prompt. Makes none. */
   plan(input: I, context: StepContext): Promise<PlannedCall[]> | PlannedCall[]
+  /** Does the work and returns its outputs; ends the step as skipped with `context.skip(reason)` when there is nothing to do. */
   run(input: I, context: StepContext): Promise<O>
 }

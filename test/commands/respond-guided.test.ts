@@ -23,7 +23,9 @@ describe('a guided run on a terminal', {timeout: 60_000}, () => {
       45_000,
       keys.enter,
     )
-    expect(result.exitCode).toBe(0)
+    // Then the run completes, but without an inventory nothing was contained: exit 4, and the outcome line says so
+    expect(result.exitCode).toBe(4)
+    expect(result.screen).toContain('Containment not attempted')
     expect(result.screen).toContain('Every later step matches on the key')
     expect(result.screen).toContain('Read the key and compute its thumbprint (no network).')
     expect(result.screen).toMatch(/Incident \S+: completed/)
@@ -42,7 +44,7 @@ describe('a guided run on a terminal', {timeout: 60_000}, () => {
       45_000,
       keys.enter,
     )
-    expect(result.exitCode).toBe(0)
+    expect(result.exitCode).toBe(4)
     expect(result.screen).toMatch(/triage\s+│\s+core\.note\s+│\s+skipped/)
   })
 

@@ -20,13 +20,15 @@ describe('jwkr respond', () => {
     delete process.env.JWKR_HOME
   })
 
-  it('runs the standard playbook to completion with --yes and never writes a private value', async () => {
-    // When a responder runs the standard playbook unattended on the example leaked key
+  it('runs the standard playbook to the end with --yes and never writes a private value', async () => {
+    // When a responder runs the standard playbook unattended on the example leaked key, without an inventory
     const {stdout, stderr, error} = await run(['respond', '--key', example, '--yes', '--home', home, '--json'])
-    // Then it completes, every step is accounted for, and nothing private reached any output
-    expect(error).toBeUndefined()
+    // Then every step ran or was skipped, yet nothing was contained: exit 4, not 0 (see the outcome tests below)
+    expect(exitCodeOf(error)).toBe(4)
     const result = JSON.parse(stdout)
     expect(result.status).toBe('completed')
+    expect(result.outcome.status).toBe('not-attempted')
+    // And every step is accounted for, and nothing private reached any output
     expect(result.steps.find((s: {id: string}) => s.id === 'inspect')).toMatchObject({
       status: 'succeeded',
       outputs: {private: true, severity: 'critical', kid: 'example-signing-2026'},
@@ -39,11 +41,11 @@ describe('jwkr respond', () => {
     }
   })
 
-  it('prints a summary table and the incident id without --json', async () => {
+  it('prints a summary table, the incident id and the outcome line without --json', async () => {
     const {stdout, error} = await run(['respond', '--key', example, '--yes', '--home', home])
-    expect(error).toBeUndefined()
+    expect(exitCodeOf(error)).toBe(4)
     expect(stdout).toMatch(/inspect\s+│\s+key\.inspect\s+│\s+succeeded/)
-    expect(stdout).toMatch(/Incident \S+: completed/)
+    expect(stdout).toMatch(/Incident \S+: completed\nContainment not attempted: .* \(exit 4\)/)
   })
 
   it('stops before the first step with side effects when there is no terminal and no --yes', async () => {

@@ -124,6 +124,21 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return {done: await context.askPerson('Do it', [input.task])}
       },
     }),
+    defineStep<{reason: string}, {value: string}>({
+      id: 'test.nothing-to-do',
+      title: 'Nothing to do',
+      description: 'Ends skipped with its reason (context.skip), after journaling a finding.',
+      inputSchema: {type: 'object', required: ['reason'], properties: {reason: {type: 'string'}}},
+      outputSchema: {type: 'object', required: ['value'], properties: {value: {type: 'string'}}},
+      sideEffects: false,
+      safeInDryRun: true,
+      plan: () => [],
+      run: async (input, context) => {
+        count(context.stepId)
+        await context.record('test.looked', {found: 'nothing'})
+        return context.skip(input.reason)
+      },
+    }),
     effectStep('test.effect', true),
     effectStep('test.effect-unknown', false),
   ]

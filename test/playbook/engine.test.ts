@@ -64,7 +64,61 @@ steps:
     )
     const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith(), ui: scriptedUi({}, false)})
     expect(result.status).toBe('completed')
-    expect(result.steps[1]).toMatchObject({status: 'skipped', reason: expect.stringContaining('steps.first.outputs.value > 5')})
+    // Then the reason says, in words, which value made the condition false (never the ${{ }} text)
+    expect(result.steps[1]).toMatchObject({
+      status: 'skipped',
+      reason: "its condition is false: step first's output value is 3 (needed > 5)",
+    })
+  })
+
+  it('ends a step as skipped with its reason when its handler calls context.skip: never retried, never succeeded, not run again on resume', async () => {
+    // Given a step whose handler finds nothing to do, with retries allowed, and a step after it
+    const home = await tempHome()
+    const calls = new Map<string, number>()
+    const file = await writePlaybook(
+      home,
+      `steps:
+  - id: idle
+    uses: test.nothing-to-do
+    with: {reason: "SLACK_TOKEN not set: Slack was not notified"}
+    retry: {attempts: 3, backoff: 10ms}
+  - id: after
+    uses: test.echo
+    with: {value: "\${{ steps.idle.status }}"}
+`,
+    )
+    const finished: Array<[string, string, string | undefined]> = []
+    const ui = {
+      ...scriptedUi({}, false),
+      stepFinished: (o: {id: string; status: string; reason?: string}) => void finished.push([o.id, o.status, o.reason]),
+    }
+    // When it runs
+    const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui})
+    // Then the step is skipped with the reason in words, ran once, and the run goes on (later steps see 'skipped')
+    expect(result.status).toBe('completed')
+    expect(result.steps[0]).toMatchObject({
+      status: 'skipped',
+      outputs: null,
+      reason: 'SLACK_TOKEN not set: Slack was not notified',
+    })
+    expect(result.steps[1]?.outputs).toEqual({value: 'skipped'})
+    expect(calls.get('idle')).toBe(1)
+    expect(finished[0]).toEqual(['idle', 'skipped', 'SLACK_TOKEN not set: Slack was not notified'])
+    // And the journal says skipped, with its reason, after the finding it recorded: no failure, no success
+    const events = (await readJournal(home, result.incident)).filter((e) => e.data.step === 'idle')
+    expect(events.map((e) => e.type)).toEqual(['step.planned', 'step.started', 'test.looked', 'step.skipped'])
+    expect(events.at(-1)?.data).toEqual({step: 'idle', reason: 'SLACK_TOKEN not set: Slack was not notified'})
+    // And a resumed incident treats it as done
+    const {resumeRun} = await import('../../src/playbook/respond.js')
+    await resumeRun({
+      home,
+      secrets: baseOptions(home).secrets,
+      id: result.incident,
+      yes: true,
+      registry: registryWith({calls}),
+      ui: scriptedUi({}, false),
+    })
+    expect(calls.get('idle')).toBe(1)
   })
 
   it('retries a failing step with backoff and records each attempt', async () => {

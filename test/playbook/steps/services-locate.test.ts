@@ -242,7 +242,13 @@ describe('the standard playbook (leaked-signing-key)', () => {
     expect(result.status).toBe('completed')
     const byId = new Map(result.steps.map((step) => [step.id, step]))
     expect(byId.get('locate')).toMatchObject({status: 'skipped', reason: expect.stringContaining('no inventory')})
-    expect(byId.get('scan')).toMatchObject({status: 'skipped', reason: expect.stringContaining('inputs.scanPaths')})
-    expect(byId.get('search')).toMatchObject({status: 'skipped', reason: expect.stringContaining('inputs.githubOrg')})
+    expect(byId.get('scan')).toMatchObject({
+      status: 'skipped',
+      reason: 'its condition is false: the input scanPaths was not given',
+    })
+    expect(byId.get('search')).toMatchObject({
+      status: 'skipped',
+      reason: 'its condition is false: the input githubOrg was not given',
+    })
   })
 })
