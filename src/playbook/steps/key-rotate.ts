@@ -216,6 +216,8 @@ export async function runKeyChangeStep(
   const {key, leaked, inventory} = await prepare(input, context)
   const containment = containmentContext(context, inventory, input.reason)
   const {targets, skipped} = await chooseTargets(input.issuers, inventory, leaked, context)
+  const verb = operation === 'rotate' ? 'rotated' : 'revoked'
+  if (targets.length === 0) return context.skip(noIssuerReason(Array.isArray(input.issuers), skipped, `nothing was ${verb}`))
   const sources = keySourcesFor(targets, containment)
   const replacement = operation === 'rotate' && needsReplacement(sources) ? await replacementOnce(key, input, context) : null
   if (replacement) {
@@ -230,6 +232,10 @@ export async function runKeyChangeStep(
   const issuers = changes.map(issuerOutput)
   for (const issuer of issuers) await context.record(`key.${operation}.issuer`, issuer)
   throwOnFailures(operation === 'rotate' ? 'Rotation' : 'Revocation', issuers)
+  if (issuers.every((issuer) => issuer.status === 'not-found')) {
+    const at = issuers.map((issuer) => issuer.issuerId).join(', ')
+    return context.skip(`the key was not found in the key source of ${at}: nothing was ${verb}`)
+  }
   return {
     thumbprint: leaked.thumbprint,
     replacement: replacement
@@ -286,6 +292,15 @@ export async function prepareForPlan(
       ],
     }
   }
+}
+
+/**
+ * Why a containment step had no issuer to act on, in words: `no issuer publishes the key (…): nothing
+ * was rotated`, with the issuers that could not be checked.
+ */
+export function noIssuerReason(given: boolean, skipped: readonly SkippedIssuer[], consequence: string): string {
+  const unchecked = skipped.length > 0 ? `; not checked: ${skipped.map((issuer) => issuer.issuerId).join(', ')}` : ''
+  return `no issuer publishes the key (${given ? 'the locate step found none' : 'none of the inventory’s issuers serves it'}${unchecked}): ${consequence}`
 }
 
 /** The issuers named in the input, or (when none were passed) those locate finds publishing the key. */

@@ -44,7 +44,7 @@ export interface NotifyGithubInput {
 }
 
 export interface NotifyGithubOutput extends Record<string, unknown> {
-  /** False when GitHub is not configured (no repository, or no GITHUB_TOKEN): `reason` says so. */
+  /** Always true: without GITHUB_TOKEN or a repository the step ends skipped. Kept for older journals' readers. */
   opened: boolean
   reason: string | null
   repo: string | null
@@ -72,10 +72,28 @@ export interface NotifyGithubStepOptions {
 
 type EffectRunner = StepContext['effect']
 
-const NO_TOKEN =
-  'GITHUB_TOKEN is not set: no tracking issue was opened. Set it (and GITHUB_API_URL for GitHub Enterprise or a drill) and resume.'
-const NO_REPO =
-  'No repository for the tracking issue: set notify.github.repo in the inventory (or give the step a repo) and resume.'
+const NO_TOKEN = 'GITHUB_TOKEN not set'
+const NO_REPO = 'no repository for the tracking issue'
+
+/**
+ * Why the step was skipped, in words: what is missing (the token, the repository, or both), and how
+ * to open the issue afterwards (a resumed run does not run the step again).
+ */
+function notConfigured(
+  token: string | undefined,
+  repo: string | null,
+  context: {inventoryPath: string | null; incident: {id: string}},
+): string {
+  const missing = [
+    ...(token ? [] : [NO_TOKEN]),
+    ...(repo ? [] : [context.inventoryPath === null ? `no inventory to name the repository (notify.github.repo)` : NO_REPO]),
+  ]
+  const fix = [
+    ...(token ? [] : ['set GITHUB_TOKEN (and GITHUB_API_URL for GitHub Enterprise or a drill)']),
+    ...(repo ? [] : ['set notify.github.repo in the inventory (or pass --repo)']),
+  ]
+  return `${missing.join(' and ')}: no tracking issue was opened. To open it, ${fix.join(' and ')}, then run jwkr notify github --incident ${context.incident.id}.`
+}
 const COMMAND_STEP = 'jwkr notify github'
 const nullable = (type: string) => ({type: [type, 'null']})
 
@@ -93,7 +111,7 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
       'Opens one tracking issue for the incident in notify.github.repo (title with the thumbprint, labels security, ' +
       'incident and jwkr, the facts and a checklist of the playbook’s steps), or finds it again by its hidden marker. ' +
       'The checklist is then ticked as steps finish and containment evidence is posted as comments. Needs GITHUB_TOKEN; ' +
-      'without it, or without a repository, the step records that no issue was opened.',
+      'without it, or without a repository, the step is skipped and says which is missing.',
     inputSchema: {
       type: 'object',
       additionalProperties: false,
@@ -144,8 +162,9 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
           },
         ]
       }
-      if (!target.repo) return [{kind: 'none', target: 'GitHub', description: NO_REPO}]
-      if (!settings.token) return [{kind: 'none', target: 'GitHub', description: NO_TOKEN}]
+      if (!target.repo || !settings.token) {
+        return [{kind: 'none', target: 'GitHub', description: notConfigured(settings.token, target.repo, context)}]
+      }
       const api = `${settings.baseUrl.replace(/\/+$/, '')}/repos/${target.repo}`
       return [
         {kind: 'http', target: `GET ${api}/issues`, description: 'Look for the incident’s tracking issue by its hidden marker'},
@@ -164,11 +183,7 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
     async run(input, context) {
       const target = await githubTarget(input, context)
       const settings = githubSettingsFromEnv(context.env)
-      const reason = !target.repo ? NO_REPO : !settings.token ? NO_TOKEN : null
-      if (reason !== null || !target.repo) {
-        await context.record('github.skipped', {reason})
-        return {opened: false, reason, repo: target.repo, number: null, url: null, created: false}
-      }
+      if (!settings.token || !target.repo) return context.skip(notConfigured(settings.token, target.repo, context))
       const client = createGitHubClient({...settings, ...options.client, secrets: context.secrets})
       context.progress({message: `Opening the tracking issue in ${target.repo}`})
       const events = await readIncidentEvents({...context.incident, journalPath: join(context.incident.dir, JOURNAL_FILE)})

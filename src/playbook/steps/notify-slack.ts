@@ -33,7 +33,7 @@ export interface NotifySlackInput {
 }
 
 export interface NotifySlackOutput extends Record<string, unknown> {
-  /** False when Slack is not configured (no SLACK_TOKEN): `reason` says so. */
+  /** Always true: without SLACK_TOKEN the step ends skipped ("SLACK_TOKEN not set"). Kept for older journals' readers. */
   notified: boolean
   reason: string | null
   channel: string | null
@@ -49,7 +49,10 @@ export interface NotifySlackOutput extends Record<string, unknown> {
 
 /** The journal event that says where the status message is; the observer and later runs read it. */
 export const SLACK_STATUS_EVENT = 'slack.status'
-const NOT_CONFIGURED = 'SLACK_TOKEN is not set: Slack was not notified. Set it (and SLACK_API_URL for a drill) and resume.'
+const NOT_CONFIGURED = 'SLACK_TOKEN not set: Slack was not notified'
+/** Why the step was skipped, and how to notify Slack afterwards (a resumed run does not run it again). */
+const notConfigured = (incident: string) =>
+  `${NOT_CONFIGURED}. Set it (and SLACK_API_URL for a drill), then run jwkr notify slack --incident ${incident}.`
 const names = {type: 'array', items: {type: 'string'}}
 const nullableString = {type: ['string', 'null']}
 
@@ -60,7 +63,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     'Creates the incident channel (inc-jwk-<date>-<thumbprint>) or joins notify.slack.channel, posts one status ' +
     'message (severity, thumbprint, phase, contained services, next step) that is then updated as steps finish, with ' +
     'details of each step in its thread, and invites the Slack contacts of the affected teams. People need one place ' +
-    'that always says where things stand. Needs SLACK_TOKEN; without it the step records that Slack was not notified.',
+    'that always says where things stand. Needs SLACK_TOKEN; without it the step is skipped ("SLACK_TOKEN not set").',
   inputSchema: {
     type: 'object',
     additionalProperties: false,
@@ -94,7 +97,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
   sideEffects: true,
   async plan(input, context) {
     const settings = slackSettingsFromEnv(context.env)
-    if (!settings.token) return [{kind: 'none', target: 'Slack', description: NOT_CONFIGURED}]
+    if (!settings.token) return [{kind: 'none', target: 'Slack', description: `${NOT_CONFIGURED}: the step will be skipped.`}]
     let api: string
     try {
       api = normaliseApiUrl(settings.apiUrl)
@@ -138,21 +141,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
   },
   async run(input, context) {
     const settings = slackSettingsFromEnv(context.env)
-    if (!settings.token) {
-      await context.record('slack.skipped', {reason: NOT_CONFIGURED})
-      return {
-        notified: false,
-        reason: NOT_CONFIGURED,
-        channel: null,
-        channelId: null,
-        ts: null,
-        created: false,
-        posted: false,
-        invited: [],
-        noticed: [],
-        unresolved: [],
-      }
-    }
+    if (!settings.token) return context.skip(notConfigured(context.incident.id))
     const client = createSlackClient({...settings, secrets: context.secrets, log: (message) => context.progress({message})})
     const state = await readIncidentState(context.incident)
     context.progress({message: 'Opening the incident channel and posting the status message'})

@@ -59,6 +59,13 @@ export const servicesBustCaches = defineStep<BustCachesInput, BustCachesOutput>(
   },
   async run(input, context) {
     const scope = await servicesInScope(input, context)
+    if (scope.length === 0) return context.skip('no dependent service: no cache to bust')
+    if (!scope.some((service) => service.cacheBust)) {
+      return context.skip(
+        `no cache-bust hook: none of ${scope.map((service) => service.id).join(', ')} declares one, so their caches ` +
+          'drop the key only when they expire (the containment clock)',
+      )
+    }
     const outputs: BustCachesOutput = {busted: [], failed: [], withoutHook: []}
     for (const service of scope) {
       const hook = service.cacheBust
@@ -80,6 +87,13 @@ export const servicesBustCaches = defineStep<BustCachesInput, BustCachesOutput>(
       } catch (error) {
         outputs.failed.push({service: service.id, error: error instanceof Error ? error.message : String(error)})
       }
+    }
+    if (outputs.busted.length === 0) {
+      throw new JwkrError(
+        'ERR_STEP_FAILED',
+        `No cache-bust hook worked: ${outputs.failed.map((failure) => `${failure.service} (${failure.error})`).join('; ')}`,
+        {hint: 'Ask the services’ teams to reload their key sets; containment waits for their caches otherwise.'},
+      )
     }
     return outputs
   },

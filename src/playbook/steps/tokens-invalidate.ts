@@ -22,6 +22,7 @@ import {
   containmentContext,
   ERROR_SCHEMA,
   KEY_INPUT_PROPERTIES,
+  noIssuerReason,
   prepare,
   prepareForPlan,
   SKIPPED_SCHEMA,
@@ -148,15 +149,26 @@ export const tokensInvalidate = defineStep<TokensInvalidateInput, TokensInvalida
   async run(input, context) {
     const {leaked, inventory} = await prepare(input, context)
     const containment = containmentContext(context, inventory, input.reason)
-    const notBefore = await fixedNotBefore(input, context)
     const {targets, skipped, kids} = await chooseTargets(input.issuers, inventory, leaked, context)
+    const specs = denylistSpecs(input, context)
+    // The incident's own copy of the denylist is read by no relying party: alone, it denies nothing.
+    if (targets.length === 0 && specs.length === 1) {
+      return context.skip(
+        noIssuerReason(
+          Array.isArray(input.issuers),
+          skipped,
+          'no session to revoke, and no denylist file or REDIS_URL was given, so nothing was denied',
+        ),
+      )
+    }
+    const notBefore = await fixedNotBefore(input, context)
     const entries = denylistEntries(
       leaked,
       targets.map((issuer) => ({iss: issuer.issuer, kid: kids[issuer.id] ?? null})),
       notBefore,
       context.incident.id,
     )
-    const writes = await writeDenylist(denylistSpecs(input, context), entries, containment)
+    const writes = await writeDenylist(specs, entries, containment)
     for (const write of writes) await context.record('tokens.denylist', {...write})
     const sessions = await revokeSessionsAt(
       keySourcesFor(targets, containment),
@@ -170,6 +182,13 @@ export const tokensInvalidate = defineStep<TokensInvalidateInput, TokensInvalida
       ...writes.map((write) => ({issuerId: write.target, error: write.error})),
       ...outputs.map((change) => ({issuerId: change.issuerId, error: change.error})),
     ])
+    if (specs.length === 1 && !outputs.some((change) => change.status === 'done')) {
+      const byHand = outputs.filter((change) => change.byHand !== null).map((change) => change.issuerId)
+      return context.skip(
+        'nothing was denied: no denylist file or REDIS_URL was given (only the incident’s copy was written), and no ' +
+          `issuer could revoke sessions${byHand.length > 0 ? ` (revoke them by hand at ${byHand.join(', ')})` : ''}`,
+      )
+    }
     return {
       thumbprint: leaked.thumbprint,
       notBefore: notBefore.toISOString(),

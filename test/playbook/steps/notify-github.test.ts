@@ -346,17 +346,21 @@ describe('notify.github', () => {
     expect(issuesOf(repo)).toHaveLength(0)
   })
 
-  it('records that no issue was opened, and calls nothing, without a token or without a repository', async () => {
+  it('ends skipped, saying what is missing, and calls nothing, without a token or without a repository', async () => {
+    // Given no GITHUB_TOKEN: the step is skipped with that reason, never succeeded
     const noToken = await run({env: {}})
-    expect(noToken.result.steps.find((step) => step.id === 'issue')?.outputs).toMatchObject({
-      opened: false,
-      reason: expect.stringContaining('GITHUB_TOKEN is not set'),
+    expect(noToken.result.steps.find((step) => step.id === 'issue')).toMatchObject({
+      status: 'skipped',
+      outputs: null,
+      reason: expect.stringMatching(/^GITHUB_TOKEN not set: no tracking issue was opened/),
     })
+    // Given a token but no repository (none in the input, none in the inventory): skipped, saying so
     const noRepo = await run({playbook: PLAYBOOK.replace(`with: {repo: ${REPO}}`, '')})
-    expect(noRepo.result.steps.find((step) => step.id === 'issue')?.outputs).toMatchObject({
-      opened: false,
+    expect(noRepo.result.steps.find((step) => step.id === 'issue')).toMatchObject({
+      status: 'skipped',
       reason: expect.stringContaining('notify.github.repo'),
     })
+    expect(noRepo.result.steps.find((step) => step.id === 'issue')?.reason).not.toContain('GITHUB_TOKEN')
     expect(noRepo.result.status).toBe('completed')
     // (the observer stays silent too: no github.issue event, no request, even with a token)
     expect(state.requests).toEqual([])

@@ -279,16 +279,21 @@ describe('notify.slack in a playbook run', () => {
     ])
   })
 
-  it('without SLACK_TOKEN records that Slack was not notified, and calls nothing', async () => {
+  it('without SLACK_TOKEN ends skipped with "SLACK_TOKEN not set" (never succeeded), and calls nothing', async () => {
+    // Given a playbook with a notify.slack step and no SLACK_TOKEN
     const file = await playbook(NOTIFY)
+    // When it runs
     const result = await start(file, {env: {}})
+    // Then the step is skipped, its reason in words, with no outputs claiming anything
     expect(result.status).toBe('completed')
-    expect(result.steps.find((step) => step.id === 'notify')).toMatchObject({
-      status: 'succeeded',
-      outputs: {notified: false, reason: expect.stringContaining('SLACK_TOKEN is not set')},
-    })
+    const notify = result.steps.find((step) => step.id === 'notify')
+    expect(notify).toMatchObject({status: 'skipped', outputs: null, reason: expect.stringMatching(/^SLACK_TOKEN not set/)})
+    expect(notify?.reason).toContain(`jwkr notify slack --incident ${result.incident}`)
     expect(slack.requests).toEqual([])
-    expect(events(await readJournal(home, result.incident), 'slack.skipped')).toHaveLength(1)
+    // And the journal says the same: step.skipped with the reason, no step.succeeded
+    const journal = await readJournal(home, result.incident)
+    expect(events(journal, 'step.skipped')).toEqual([{step: 'notify', reason: notify?.reason}])
+    expect(events(journal, 'step.succeeded').filter((data) => data.step === 'notify')).toEqual([])
   })
 
   it('a refused token fails the step clearly and the run goes on (onFailure: continue)', async () => {
