@@ -31,6 +31,7 @@ export function renderDrill(result: DrillResult, style: Style): string {
   const messages = `Messages: ${card.messages.slackPosts} Slack posts, ${card.messages.slackUpdates} status updates, tracking issue ${card.messages.trackingIssue}; ${card.messages.drafts.length} drafts.`
   const lines = [
     `${style.bold(`Drill ${result.drill}`)} (scenario ${result.scenario}): ${verdict} in ${card.wallSeconds ?? '—'}s — containment ${card.contained ? 'proven' : style.red('not proven')}`,
+    ...(card.contained ? [] : [style.red(`Outcome: ${card.outcome.summary}`)]),
     `Phases: ${phases}`,
     services.toString(),
     tokens,

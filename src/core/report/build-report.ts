@@ -7,6 +7,7 @@ import type {IncidentState, JournalEvent, StepState} from '../../incident/types.
 import {checklistOf} from './checklist.js'
 import {containmentOf, evidenceOf} from './evidence.js'
 import {PHASES, PHASE_TITLES, phaseOf} from './phases.js'
+import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
 import {between, instant, isHttpUrl, num, rec, str, strings} from './read-data.js'
 import type {
   ActionTaken,
@@ -45,10 +46,12 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
   const evidence = evidenceOf(events)
   const verify = steps.find((step) => step.uses === 'containment.verify' && step.status === 'succeeded')
   const verified = verify && state.steps[verify.id]?.outputs?.contained === true && verify.finishedAt
-  const containment = containmentOf(
-    evidence,
+  const outcome = runOutcome(events)
+  const containment = agreeWith(
+    outcome,
+    containmentOf(evidence, state.openedAt ?? null, verified ? {containedAt: verify.finishedAt as string} : null),
+    events,
     state.openedAt ?? null,
-    verified ? {containedAt: verify.finishedAt as string} : null,
   )
   const links = linksOf(state, events)
   const counts = {
@@ -101,6 +104,7 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
     notes: state.notes.map((note) => ({at: note.ts, author: note.author, text: note.text, step: note.step ?? null})),
     evidence,
     containment,
+    outcome,
     exposure: exposureOf(state, triage, containment, generatedAt),
     links,
     actionsTaken: actionsOf(steps, state),
@@ -111,6 +115,23 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
   model.observations = observationsOf(model)
   model.actionItems = actionItemsOf(model)
   return model
+}
+
+/**
+ * Containment as the run's outcome says it: never proven when the outcome is not proven (a refusal
+ * the verdict did not count), and proven at the last verdict when it says so without evidence.
+ */
+function agreeWith(
+  outcome: RunOutcome,
+  containment: Containment,
+  events: readonly JournalEvent[],
+  openedAt: string | null,
+): Containment {
+  const proven = outcome.status === 'proven'
+  if (proven === containment.proven || outcome.status === 'not-applicable') return containment
+  if (!proven) return {...containment, proven: false, containedAt: null, timeToContainMs: null}
+  const containedAt = [...events].reverse().find((event) => event.type === VERDICT_EVENT)?.ts ?? null
+  return {...containment, proven: true, containedAt, timeToContainMs: between(openedAt, containedAt)}
 }
 
 function reportSteps(state: IncidentState): ReportStep[] {

@@ -3,6 +3,7 @@
 // … --format json` prints it. Unknown facts are null, never missing, so a template that names a fact
 // the model does not have is an error (strict templates), not a silent blank.
 import type {IncidentStatus, StepStatus} from '../../incident/types.js'
+import type {RunOutcome} from './run-outcome.js'
 
 /** The five phases of a response, derived from each step's `uses` area (phases.ts). */
 export type Phase = 'assess' | 'locate' | 'contain' | 'prove' | 'communicate'
@@ -204,6 +205,8 @@ export interface ReportModel {
   notes: ReportNote[]
   evidence: EvidenceItem[]
   containment: Containment
+  /** What the run achieved (run-outcome.ts): the report's outcome line, the same as the command's. */
+  outcome: RunOutcome
   exposure: Exposure
   links: ReportLink[]
   actionsTaken: ActionTaken[]
