@@ -83,6 +83,7 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
       name: playbook.name,
       file: playbook.file,
       digest: playbook.digest,
+      contains: playbook.contains,
       steps: playbook.steps.map((step) => ({id: step.id, uses: step.uses, title: step.title ?? registry.get(step.uses).title})),
     })
     return await runPlaybook({
