@@ -29,6 +29,8 @@ export interface ServicesLocateOutput extends Record<string, unknown> {
   thumbprint: string
   /** Issuer ids that serve the leaked key. */
   publishing: string[]
+  /** The kids the issuers serve it under: the tokens to look for, and what every canary carries. */
+  publishedKids: string[]
   /** Service ids that trust a publishing issuer or serve the key themselves. */
   dependents: string[]
   /** Issuer ids whose JWKS could not be read: they may publish it. */
@@ -74,6 +76,7 @@ export const servicesLocate = defineStep<ServicesLocateInput, ServicesLocateOutp
     required: [
       'thumbprint',
       'publishing',
+      'publishedKids',
       'dependents',
       'uncheckedIssuers',
       'endpoints',
@@ -86,6 +89,7 @@ export const servicesLocate = defineStep<ServicesLocateInput, ServicesLocateOutp
     properties: {
       thumbprint: {type: 'string'},
       publishing: ids,
+      publishedKids: ids,
       dependents: ids,
       uncheckedIssuers: ids,
       endpoints: {type: 'integer', minimum: 0},
@@ -193,6 +197,9 @@ function outputsOf(result: LocateResult, artifact: string, graph: string): Servi
   return {
     thumbprint: result.thumbprint,
     publishing: result.issuers.filter((issuer) => issuer.publishes).map((issuer) => issuer.id),
+    publishedKids: [
+      ...new Set(result.issuers.flatMap((issuer) => (issuer.publishes && issuer.kid !== null ? [issuer.kid] : []))),
+    ],
     dependents: result.services.map((service) => service.id),
     uncheckedIssuers: result.issuers.filter((issuer) => issuer.publishes === null).map((issuer) => issuer.id),
     endpoints: result.endpoints.length,

@@ -220,7 +220,12 @@ describe('the standard playbook (leaked-signing-key)', () => {
     const order = result.steps.map((step) => step.id)
     expect(order.slice(order.indexOf('go-ahead'))).toEqual(expect.arrayContaining(['locate', 'scan', 'search']))
     expect(order.indexOf('locate')).toBeGreaterThan(order.indexOf('go-ahead'))
-    expect([order.indexOf('scan'), order.indexOf('search')]).toEqual([order.indexOf('locate') + 1, order.indexOf('locate') + 2])
+    // (the baseline check follows locate: it needs the published kid, and comes before any change)
+    expect([order.indexOf('baseline'), order.indexOf('scan'), order.indexOf('search')]).toEqual([
+      order.indexOf('locate') + 1,
+      order.indexOf('locate') + 2,
+      order.indexOf('locate') + 3,
+    ])
     expect(byId.get('locate')).toMatchObject({status: 'planned', uses: 'services.locate'})
     expect(byId.get('locate')?.plan).toHaveLength(4)
     expect(byId.get('scan')?.plan).toEqual([expect.objectContaining({kind: 'none', target: dir})])
