@@ -1,11 +1,13 @@
 // Opening and resuming incidents: the service behind `jwkr respond`, `jwkr playbook run` and
 // `jwkr incident resume`. Identifies the key first (so bad input fails before anything is
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
-import {readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
-import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {writeFileAtomic} from '../adapters/fs/atomic-file.js'
+import {readSource} from '../adapters/input/read-source.js'
+import {loadKeys} from '../core/key/load-keys.js'
 import {JwkrError} from '../core/errors.js'
 import type {KeyReport} from '../core/key/types.js'
 import type {SecretRegistry} from '../core/secrets.js'
@@ -50,6 +52,8 @@ export interface ResumeOptions extends RunCommonOptions {
 }
 
 const PLAYBOOK_COPY = 'playbook.yaml'
+/** Where a key given on stdin or inline is kept for the run, in the incident's artifacts/keys. */
+const LEAKED_KEY_FILE = 'leaked-key.source'
 
 /** Opens a new incident and runs the playbook in it. */
 export async function startRun(options: StartOptions): Promise<RunResult> {
@@ -57,10 +61,13 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   const registry = options.registry ?? createRegistry(builtinSteps())
   const playbook = typeof options.playbook === 'string' ? await resolvePlaybook(options.playbook, registry) : options.playbook
   const inputs = withDefaults(playbook, options.inputs)
-  const key = typeof inputs.key === 'string' ? await identify(inputs.key, options.secrets) : null
+  // The key is read once: stdin can be read only once, and an inline key must not reach the journal.
+  const given = typeof inputs.key === 'string' ? await readSource(inputs.key) : null
+  const key = given === null ? null : await identify(given.text, options.secrets)
   const incident =
     options.incident ??
     (await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false}))
+  if (given !== null && given.origin !== inputs.key) inputs.key = await keepKeyInIncident(given.text, incident.artifactsDir)
   const lock = await acquireLock(incident.dir)
   const journal = await Journal.create(incident.journalPath, {secrets: options.secrets, now})
   try {
@@ -71,7 +78,7 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
       kid: key?.kid ?? null,
       kty: key?.kty ?? null,
       alg: key?.alg ?? null,
-      source: typeof inputs.key === 'string' ? inputs.key : null,
+      source: given?.origin ?? null,
       drill: options.drill ?? false,
       playbook: playbook.name,
       inputs,
@@ -126,7 +133,11 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     const playbook = await savedPlaybook(incident.dir, registry)
     const inputs = state.inputs ?? {}
     // Steps done before the crash will not run again, so register the key's secrets here.
-    if (typeof inputs.key === 'string') await identify(inputs.key, options.secrets).catch(() => undefined)
+    if (typeof inputs.key === 'string') {
+      await readSource(inputs.key)
+        .then(({text}) => identify(text, options.secrets))
+        .catch(() => undefined)
+    }
     await journal.append('incident.resumed', {by: whoami()})
     const opened = journal.events().find((event) => event.type === 'incident.opened')?.data ?? {}
     const inventoryPath = options.inventoryPath ?? (typeof opened.inventory === 'string' ? opened.inventory : null)
@@ -162,8 +173,19 @@ async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playb
   return loadPlaybook(text, file, registry)
 }
 
-async function identify(source: string, secrets: SecretRegistry): Promise<KeyReport | null> {
-  const {keys} = await loadKeySource(source, {secrets})
+/**
+ * A key given on stdin or inline, kept in the incident's artifacts (0600) where every step and a resumed
+ * run read it; the journal then names that file, never the key. Returns the file's path.
+ */
+async function keepKeyInIncident(text: string, artifactsDir: string): Promise<string> {
+  const path = join(artifactsDir, 'keys', LEAKED_KEY_FILE)
+  await mkdir(dirname(path), {recursive: true, mode: 0o700})
+  await writeFileAtomic(path, text, 0o600)
+  return path
+}
+
+async function identify(text: string, secrets: SecretRegistry): Promise<KeyReport | null> {
+  const {keys} = await loadKeys(text, {secrets})
   return keys.find(({report}) => report.private || report.thumbprintDerivedFromSecret)?.report ?? keys[0]?.report ?? null
 }
 
