@@ -2,6 +2,7 @@
 // steps grouped into phases, a readable timeline, the containment evidence, the exposure window and
 // what the responders should look at next. Pure: the journal's events and a clock in, a model out.
 import {formatDuration} from '../duration.js'
+import {recordedPublished} from '../containment/recorded-probes.js'
 import {foldIncident} from '../../incident/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../../incident/types.js'
 import {checklistOf} from './checklist.js'
@@ -44,6 +45,7 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
   const tokens = outputsOf('tokens.scan')
   const triage = tokens ? triageOf(tokens.id, tokens.outputs) : null
   const evidence = evidenceOf(events)
+  const published = publishedKidsOf(events, state.thumbprint ?? null)
   const verify = steps.find((step) => step.uses === 'containment.verify' && step.status === 'succeeded')
   const verified = verify && state.steps[verify.id]?.outputs?.contained === true && verify.finishedAt
   const outcome = runOutcome(events)
@@ -79,7 +81,9 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
     key: {
       thumbprint: state.thumbprint ?? str(inspect?.thumbprint),
       thumbprintUri: str(inspect?.thumbprintUri),
-      kid: state.kid ?? str(inspect?.kid),
+      kid: state.kid ?? str(inspect?.kid) ?? published.kids[0] ?? null,
+      publishedKids: published.kids,
+      publishedWithoutKid: published.withoutKid,
       kty: state.kty ?? str(inspect?.kty),
       alg: state.alg ?? str(inspect?.alg),
       private: typeof inspect?.private === 'boolean' ? inspect.private : null,
@@ -428,4 +432,11 @@ function utc(iso: string): string {
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
+}
+
+/** The kids the journal saw the key published under, and whether one place published it without a kid. */
+function publishedKidsOf(events: readonly JournalEvent[], thumbprint: string | null): {kids: string[]; withoutKid: boolean} {
+  const published = thumbprint === null ? [] : recordedPublished(events, thumbprint)
+  const kids = [...new Set(published.flatMap((entry) => (entry.kid === null ? [] : [entry.kid])))]
+  return {kids, withoutKid: published.some((entry) => entry.kid === null)}
 }

@@ -181,7 +181,12 @@ export interface ReportModel {
   key: {
     thumbprint: string | null
     thumbprintUri: string | null
+    /** The kid of the key as found, else the first kid an issuer published it under. */
     kid: string | null
+    /** Every kid the issuers published the key under (what an attacker's tokens carry). */
+    publishedKids: string[]
+    /** Whether an issuer published it without a kid (tokens without a kid then match it too). */
+    publishedWithoutKid: boolean
     kty: string | null
     alg: string | null
     /** Whether private material was exposed; null when the key was not inspected. */

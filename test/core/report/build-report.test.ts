@@ -26,6 +26,8 @@ describe('buildReport on the contained fixture incident', () => {
       thumbprint: THUMBPRINT,
       thumbprintUri: `urn:ietf:params:oauth:jwk-thumbprint:sha-256:${THUMBPRINT}`,
       kid: 'example-signing-2026',
+      publishedKids: ['example-signing-2026'],
+      publishedWithoutKid: false,
       kty: 'RSA',
       alg: 'RS256',
       private: true,
@@ -311,5 +313,26 @@ describe('phaseOf', () => {
     expect(phaseOf('core.wait', 'contain')).toBe('contain')
     expect(phaseOf('custom.thing', 'prove')).toBe('prove')
     expect(phaseOf(undefined)).toBe('assess')
+  })
+})
+
+describe('buildReport for a key found without its kid', () => {
+  it('names the kids the issuers published it under, so no document says "kid none"', () => {
+    // Given an incident whose key file had no kid, and a locate that saw the key published as k1 and k2
+    const opened: [number, string, Record<string, unknown>] = [0, OPENED[1], {...OPENED[2], kid: null}]
+    const endpoint = (url: string, kid: string) => ({
+      url,
+      owners: [{type: 'issuer', id: 'auth-main'}],
+      keys: [{kid, alg: 'RS256', use: 'sig', thumbprint: 'T'}],
+    })
+    const events = eventsOf([
+      opened,
+      [1, 'locate.endpoint', endpoint('https://a/jwks', 'k1')],
+      [2, 'locate.endpoint', endpoint('https://b/jwks', 'k2')],
+    ])
+    // When the report model is built
+    const model = buildReport(events, {now: new Date('2026-03-14T10:00:00Z')})
+    // Then the key carries the published kids
+    expect(model.key).toMatchObject({kid: 'k1', publishedKids: ['k1', 'k2'], publishedWithoutKid: false})
   })
 })
