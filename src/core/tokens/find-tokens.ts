@@ -5,8 +5,11 @@
 // A token starts with "eyJ" (base64url of `{"`) right after a byte that cannot be part of a token, so
 // "eyJ" inside a payload (after a dot) or inside a longer base64 blob is not a start. It is found by
 // searching for the "J" with Buffer#indexOf (native memchr): "J" is rare in text, and searching for the
-// common "e" first would stop at every other word.
-
+// common "e" first would stop at every other word. A header written some other way (leading
+// whitespace such as ` {"alg"…`, `{ "alg"`, a byte order mark, a first member whose name does not
+// start with a letter) does not start with "eyJ", but verifiers accept it: such a token is found from
+// its payload instead, an "eyJ" right after the first dot of a run, and kept when its header decodes
+// to whitespace and a `{`. The same search finds both, so the text is still read once.
 /** Bytes of the base64url alphabet (RFC 4648 §5). */
 const BASE64URL = new Uint8Array(256)
 for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') BASE64URL[char.charCodeAt(0)] = 1
@@ -20,6 +23,14 @@ const NEWLINE = 0x0a
 const LOWER_E = 0x65
 const LOWER_Y = 0x79
 const UPPER_J = 0x4a
+
+/** The 6-bit value of each base64url byte (-1 for the others). */
+const VALUE = new Int8Array(256).fill(-1)
+for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
+  VALUE[char.charCodeAt(0)] = index
+}
+/** Base64url characters of a header looked at for its first JSON byte (whitespace and a BOM before it). */
+const LEADING_CHARS = 64
 
 /** Where the parts of one compact JWS sit in a buffer: [start, headerEnd) . [headerEnd+1, payloadEnd) . [payloadEnd+1, end). */
 export interface TokenSpan {
@@ -56,16 +67,60 @@ export function findTokens(
   while (search < to) {
     const j = view.indexOf(UPPER_J, search)
     if (j === -1) return
-    const start = j - 2
+    let start = j - 2
     search = j + 1
     if (buffer[start] !== LOWER_E || buffer[start + 1] !== LOWER_Y) continue
     const before = start === from ? previousIsTokenByte : TOKEN_BYTE[buffer[start - 1] as number] === 1
-    if (before) continue
+    if (before) {
+      // The payload of a token whose header does not start with "eyJ"? Its header starts the run.
+      if (start === from || buffer[start - 1] !== DOT) continue
+      start = headerStart(buffer, from, start - 1, previousIsTokenByte)
+      if (start === -1) continue
+    }
     const span = spanAt(buffer, start, to)
     if (span.headerEnd !== -1) onToken(span)
     // Skip the rest of the run: the "eyJ" of its payload is not a start.
     search = span.end + 2
   }
+}
+
+/**
+ * Where the header that ends at the dot `dot` begins: the start of its run, when that run starts at
+ * `dot`'s header (no dot before it, a byte before it that cannot be part of a token) and the header
+ * decodes to JSON whitespace and a `{`; else -1.
+ */
+function headerStart(buffer: Buffer, from: number, dot: number, previousIsTokenByte: boolean): number {
+  let start = dot
+  while (start > from && BASE64URL[buffer[start - 1] as number] === 1) start--
+  if (start === dot) return -1
+  const before = start === from ? previousIsTokenByte : TOKEN_BYTE[buffer[start - 1] as number] === 1
+  return before || !startsLikeJsonObject(buffer, start, dot) ? -1 : start
+}
+
+/**
+ * Whether the base64url text buffer[start, end) decodes to a JSON object's first byte after optional
+ * JSON whitespace and a UTF-8 byte order mark (which jose's TextDecoder drops): what a verifier parses
+ * as a header.
+ *
+ * @example startsLikeJsonObject(Buffer.from('IHsiYWxnIjoi'), 0, 12) // true: ' {"alg":"'
+ */
+export function startsLikeJsonObject(buffer: Buffer, start: number, end: number): boolean {
+  let bits = 0
+  let count = 0
+  let index = 0
+  for (let at = start; at < end && at < start + LEADING_CHARS; at++) {
+    bits = ((bits << 6) | (VALUE[buffer[at] as number] as number)) & 0xfff
+    count += 6
+    if (count < 8) continue
+    count -= 8
+    const byte = (bits >> count) & 0xff
+    // The byte order mark EF BB BF, only as the first three bytes
+    const bom = index < 3 && byte === [0xef, 0xbb, 0xbf][index]
+    index++
+    if (byte === 0x7b) return true
+    if (!bom && byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false
+  }
+  return false
 }
 
 /** The parts of the token that starts at `start`, or headerEnd -1 when the run there is not a compact JWS. */

@@ -48,6 +48,32 @@ describe('findTokens', () => {
     expect(tokensIn(text)).toEqual([])
   })
 
+  it.each([
+    ['a leading space', ' {"alg":"RS256","kid":"k1"}'],
+    ['a space after the brace', '{ "alg": "RS256", "kid": "k1" }'],
+    ['a pretty-printed header', '{\n  "alg": "RS256",\n  "kid": "k1"\n}'],
+    ['a tab and a newline before the brace', '\t\n{"alg":"RS256"}'],
+    ['a byte order mark', '\uFEFF{"alg":"RS256"}'],
+    ['a first member whose name starts with a digit', '{"0":1,"alg":"RS256"}'],
+  ])('finds a token whose header JSON has %s (jose accepts it), from its payload', (_, json) => {
+    // Given a header that does not encode to "eyJ…", before a standard payload
+    const header = Buffer.from(json).toString('base64url')
+    expect(header.startsWith('eyJ')).toBe(false)
+    const token = `${header}.${PAYLOAD}.c2lnbmF0dXJl`
+    // Then it is found, whole, wherever it sits
+    expect(tokensIn(`Authorization: Bearer ${token}\n`)).toEqual([token])
+    expect(tokensIn(`["${TOKEN}","${token}"]`)).toEqual([TOKEN, token])
+    expect(tokensIn(token)).toEqual([token])
+  })
+
+  it.each([
+    ['a header that is not JSON', `x=${Buffer.from('ABC{"alg":"none"}').toString('base64url')}.${PAYLOAD}.c2ln`],
+    ['a payload-like part after two dots', `v=abc.def.${PAYLOAD}.c2ln`],
+    ['a payload-like part with nothing before its dot', `v=.${PAYLOAD}.c2ln`],
+  ])('takes no token from %s', (_, text) => {
+    expect(tokensIn(text)).toEqual([])
+  })
+
   it('does not start a token at `from` when the byte before it was part of a run', () => {
     // Given a text that starts inside a run (the previous block ended in the middle of a token)
     // Then the token at its very start is not one
