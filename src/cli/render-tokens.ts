@@ -137,8 +137,8 @@ function footer(result: TokenScanResult, style: Style): string {
     lines.push(
       "The key has no kid: every token header was decoded and every token whose alg fits the key verified (slower); a bad signature there cannot be told from another key's token.",
     )
-  const {binary, unreadable} = result.skipped
-  if (binary + unreadable > 0) lines.push(`Skipped ${number(binary)} binary and ${number(unreadable)} unreadable files.`)
+  const {unreadable} = result.skipped
+  if (unreadable > 0) lines.push(`Skipped ${plural(unreadable, 'unreadable file')}.`)
   const text = style.dim(lines.join('\n'))
   return result.problems.length === 0
     ? text

@@ -1,7 +1,9 @@
 // Turns the paths given to `jwkr tokens scan` into tasks for the workers, lazily, so that memory does
 // not grow with the input: folders are walked (recursively, streaming), a plain file becomes byte
 // ranges that workers read themselves, a gzip file (told by its magic bytes, not its name) is one
-// task, and stdin ("-") is cut into chunks between tokens and handed over.
+// task, and stdin ("-") is cut into chunks between tokens and handed over. Nothing is skipped for
+// looking binary: a NUL byte in a log (a crash, a partly written line) or a core dump holding tokens
+// in memory is read as bytes like any text, since tokens are ASCII whatever surrounds them.
 import {closeSync, openSync, readSync, statSync} from 'node:fs'
 import type {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
@@ -39,15 +41,13 @@ export interface PlanOptions {
   maxTokenBytes: number
   /** Sources in scan order; filled as the plan goes. */
   sources: TokenSourceInfo[]
-  /** Files left out: binary data, or unreadable. */
-  skipped: {binary: number; unreadable: number}
+  /** Files left out: unreadable ones (the scan says how many). */
+  skipped: {unreadable: number}
   /** Problems met while planning (a corrupt gzip stdin); what came before counts. */
   problems: string[]
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b]
-/** ripgrep and git look at the first 8 KiB for a NUL byte to call a file binary. */
-const BINARY_PROBE = 8 * 1024
 
 /**
  * Checks every path before anything is read, so a typo fails fast with exit 1.
@@ -106,7 +106,7 @@ function* fileTasks(path: string, options: PlanOptions): Generator<PlannedTask> 
     const fd = openSync(path, 'r')
     try {
       size = statSync(path).size
-      head = Buffer.alloc(Math.min(BINARY_PROBE, size))
+      head = Buffer.alloc(Math.min(GZIP_MAGIC.length, size))
       head = head.subarray(0, readSync(fd, head, 0, head.length, 0))
     } finally {
       closeSync(fd)
@@ -116,10 +116,6 @@ function* fileTasks(path: string, options: PlanOptions): Generator<PlannedTask> 
     return
   }
   const gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
-  if (!gzip && head.includes(0)) {
-    options.skipped.binary++
-    return
-  }
   const source = options.sources.push({path, gzip, plain: !gzip}) - 1
   if (gzip) {
     yield {task: {kind: 'gzip', path}, source, ordinal: 0, base: 0}

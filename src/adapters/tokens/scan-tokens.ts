@@ -65,7 +65,8 @@ export interface TokenScanResult extends TokenSummary {
   /** Files (and stdin) read. */
   sources: number
   bytesRead: number
-  skipped: {binary: number; unreadable: number}
+  /** Files that could not be read (a file is never skipped for looking binary: it is read as bytes). */
+  skipped: {unreadable: number}
   /** Inputs that could be read only in part. */
   problems: string[]
   window: {since: string | null; until: string | null}
@@ -110,7 +111,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
     maxExamples: options.maxExamples ?? 5,
   })
   const sources: TokenSourceInfo[] = []
-  const skipped = {binary: 0, unreadable: 0}
+  const skipped = {unreadable: 0}
   const problems: string[] = []
   /** Newlines per task of each gzip or stdin source, to turn a task's line into the source's. */
   const newlines: number[][] = []

@@ -23,7 +23,7 @@ function options(stdin: Readable, sizes: Partial<PlanOptions> = {}): PlanOptions
     chunkBytes: 1000,
     maxTokenBytes: 200,
     sources: [],
-    skipped: {binary: 0, unreadable: 0},
+    skipped: {unreadable: 0},
     problems: [],
     ...sizes,
   }
@@ -73,8 +73,8 @@ describe('planTokenTasks', () => {
     expect(planOptions.sources).toEqual([{path: 'stdin', gzip: true, plain: false}])
   })
 
-  it('splits a plain file into ranges, keeps a gzip file whole, skips a binary one, and walks folders deeply', async () => {
-    // Given a folder with a 2,500-byte log, a gzip log named .txt, an empty log, and a binary file, nested
+  it('splits a plain file into ranges, keeps a gzip file whole, reads a binary one as bytes, and walks folders deeply', async () => {
+    // Given a folder with a 2,500-byte log, a gzip log named .txt, an empty log, and a binary file (NUL bytes), nested
     const dir = await mkdtemp(join(tmpdir(), 'jwkr-plan-'))
     await mkdir(join(dir, 'a', 'b'), {recursive: true})
     await writeFile(join(dir, 'app.log'), 'x'.repeat(2500))
@@ -84,7 +84,8 @@ describe('planTokenTasks', () => {
     const planOptions = options(Readable.from([]))
     // When it is planned in 1,000-byte ranges
     const tasks = await plan([dir], planOptions)
-    // Then the plain log is three ranges covering it, the gzip file one task, the empty log one empty range
+    // Then the plain log is three ranges covering it, the gzip file one task, the empty log one empty range,
+    // and the binary file one range like any other file: nothing is skipped for holding NUL bytes
     const described = tasks.map(({task, source, ordinal}) => ({
       ...task,
       path: task.kind === 'bytes' ? '' : task.path.slice(dir.length),
@@ -94,11 +95,12 @@ describe('planTokenTasks', () => {
     expect(described.sort((a, b) => (a.path === b.path ? a.ordinal - b.ordinal : a.path < b.path ? -1 : 1))).toEqual([
       {kind: 'gzip', path: '/a/b/old.txt', source: expect.any(Number), ordinal: 0},
       {kind: 'range', path: '/a/empty.log', start: 0, end: 0, source: expect.any(Number), ordinal: 0},
+      {kind: 'range', path: '/a/image.png', start: 0, end: 7, source: expect.any(Number), ordinal: 0},
       {kind: 'range', path: '/app.log', start: 0, end: 1000, source: expect.any(Number), ordinal: 0},
       {kind: 'range', path: '/app.log', start: 1000, end: 2000, source: expect.any(Number), ordinal: 1},
       {kind: 'range', path: '/app.log', start: 2000, end: 2500, source: expect.any(Number), ordinal: 2},
     ])
-    expect(new Set(described.map((task) => task.source)).size).toBe(3)
-    expect(planOptions.skipped).toEqual({binary: 1, unreadable: 0})
+    expect(new Set(described.map((task) => task.source)).size).toBe(4)
+    expect(planOptions.skipped).toEqual({unreadable: 0})
   })
 })

@@ -59,7 +59,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
         sources: 5,
         mode: 'named',
         problems: [],
-        skipped: {binary: 0, unreadable: 0},
+        skipped: {unreadable: 0},
       })
       // And with the issued log (plain or JSON lines), valid tokens it does not hold are suspected forgeries
       for (const issuedLog of [ISSUED_TXT, ISSUED_JSONL]) {
@@ -220,14 +220,31 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
     ])
   })
 
-  it('skips binary files and reads hidden ones', async () => {
+  it('reads a file full of NUL bytes as text (nothing is skipped for looking binary), and hidden files', async () => {
+    // Given a hidden copy of access.log, and a core dump: ten NUL bytes, then the same lines
     const dir = await mkdtemp(join(tmpdir(), 'jwkr-tokens-'))
     await mkdir(join(dir, '.old'))
     await copyFile(join(LOGS, 'access.log'), join(dir, '.old', 'access.log'))
     await writeFile(join(dir, 'core.dump'), Buffer.concat([Buffer.alloc(10), await readFile(join(LOGS, 'access.log'))]))
+    // When the folder is scanned
     const result = await scan(await leakedKey(keyFile('rs256')), [dir])
-    expect(result).toMatchObject({sources: 1, skipped: {binary: 1, unreadable: 0}})
-    expect(result.counts['signed-with-leaked-key']).toBe(2)
+    // Then both are read, and the core dump's tokens count as much as the log's
+    expect(result).toMatchObject({sources: 2, skipped: {unreadable: 0}})
+    expect(result.counts['signed-with-leaked-key']).toBe(2 * 2)
+  })
+
+  it('reads a log with a single NUL byte in a line, and finds the token after it', async () => {
+    // Given a log whose second line holds a NUL byte (a partly written line after a crash) before a token
+    const dir = await mkdtemp(join(tmpdir(), 'jwkr-tokens-'))
+    const lines = (await readFile(join(LOGS, 'access.log'), 'latin1')).split('\n')
+    lines[1] = `${lines[1]?.slice(0, 10)}\0${lines[1]?.slice(10)}`
+    await writeFile(join(dir, 'app.log'), Buffer.from(lines.join('\n'), 'latin1'))
+    // When it is scanned
+    const result = await scan(await leakedKey(keyFile('rs256')), [join(dir, 'app.log')])
+    // Then it is not skipped: it counts as one source, with every token of access.log, the one after the NUL included
+    expect(result).toMatchObject({sources: 1, skipped: {unreadable: 0}})
+    expect(result.counts).toMatchObject({'signed-with-leaked-key': 2, 'kid-match-bad-signature': 1, other: 2})
+    expect(result.examples.map((example) => example.source)).toContain(`${join(dir, 'app.log')}:2`)
   })
 
   it('never carries a whole token, a signature or a private value of the key into its result', async () => {
