@@ -16,9 +16,8 @@ const LISTED = 5
 export function renderTokens(result: TokenScanResult, style: Style): string {
   const {counts} = result
   const valid = counts['signed-with-leaked-key'] + counts['suspected-forgery']
-  const blocks = [
-    `${style.bold('Leaked key')} ${result.key.thumbprint ?? ''}${result.key.kid === null ? '' : style.dim(` (kid ${clean(result.key.kid)})`)}`,
-  ]
+  const kids = keyKids(result.key)
+  const blocks = [`${style.bold('Leaked key')} ${result.key.thumbprint ?? ''}${kids === '' ? '' : style.dim(kids)}`]
   blocks.push(verdict(result, style))
   const table = new Table({head: ['tokens', 'count'], style: {head: [], border: []}})
   table.push(
@@ -135,7 +134,7 @@ function footer(result: TokenScanResult, style: Style): string {
   ]
   if (result.mode === 'all')
     lines.push(
-      "The key has no kid: every token header was decoded and every token whose alg fits the key verified (slower); a bad signature there cannot be told from another key's token.",
+      "The key has no kid (pass the kids it is published under with --kid): tokens are told apart by their signatures only, and a bad signature cannot be told from another key's token.",
     )
   const {unreadable} = result.skipped
   if (unreadable > 0) lines.push(`Skipped ${plural(unreadable, 'unreadable file')}.`)
@@ -143,6 +142,16 @@ function footer(result: TokenScanResult, style: Style): string {
   return result.problems.length === 0
     ? text
     : `${text}\n${result.problems.map((problem) => style.yellow(`! ${clean(problem)}`)).join('\n')}`
+}
+
+/** " (kid k1)", or " (kid k1; published as k2, k3)" with the kids given besides the key's own. */
+function keyKids(key: TokenScanResult['key']): string {
+  const published = key.kids.filter((kid) => kid !== key.kid)
+  const parts = [
+    ...(key.kid === null ? [] : [`kid ${clean(key.kid)}`]),
+    ...(published.length === 0 ? [] : [`published as ${published.map(clean).join(', ')}`]),
+  ]
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`
 }
 
 function listed(values: string[]): string {

@@ -2,11 +2,13 @@
 // document, the subjects CSV, the window, stdin through the real binary, the errors, and that no whole
 // token, signature or private value of the key is ever printed.
 import {spawnSync} from 'node:child_process'
-import {mkdtemp, readFile, stat} from 'node:fs/promises'
+import {createPrivateKey, createPublicKey, generateKeyPairSync} from 'node:crypto'
+import {mkdtemp, readFile, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
+import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
 import type {TokenScanResult} from '../../src/adapters/tokens/scan-tokens.js'
@@ -16,6 +18,7 @@ import {
   EXPECTED,
   ISSUED_TXT,
   keyFile,
+  keyJwk,
   keyNeedles,
   LOGS,
   sourcesOf,
@@ -39,21 +42,21 @@ describe('jwkr tokens scan', () => {
     expect(stdout).toContain('1 valid token was never issued by the issuer: the key has been used by someone else.')
     // And a table counts each class
     expect(stdout).toMatch(/suspected-forgery\s+│ 1 /)
-    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 6 /)
+    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 7 /)
     expect(stdout).toMatch(/kid-match-bad-signature\s+│ 3 /)
-    expect(stdout).toMatch(/other \(not this key\)\s+│ 10 /)
+    expect(stdout).toMatch(/other \(not this key\)\s+│ 9 /)
     // And the valid tokens are summed up
     expect(stdout).toContain(
       'Issued (iat) 2024-05-01T10:00:00.000Z – 2024-05-09T10:00:00.000Z; the first forgery 2024-05-02T10:00:00.000Z',
     )
-    expect(stdout).toContain('Subjects 5; issuers https://auth.example.com; audiences api.example.com')
+    expect(stdout).toContain('Subjects 6; issuers https://auth.example.com; audiences api.example.com')
     expect(stdout).toMatch(/The last of them expires 2099-01-01T00:00:00\.000Z \(in [\d,]+ days\)\./)
     expect(stdout).toContain('1 token has no exp')
     // And examples show where, without their signature
     expect(stdout).toContain(`suspected-forgery  ${sourcesOf('rsBob')[0]}`)
     // And the next steps say what to do
     expect(stdout).toContain('Treat the forgeries as an active attack')
-    expect(stdout).toContain('Notify the 5 affected subjects: rerun with --subjects-out FILE')
+    expect(stdout).toContain('Notify the 6 affected subjects: rerun with --subjects-out FILE')
     expect(stdout).toContain('someone is probing')
     expect(stdout).toContain(`Read 5 files (`)
     expect(stdout).toContain('found 20 tokens.')
@@ -68,8 +71,8 @@ describe('jwkr tokens scan', () => {
       key: {kid: 'leaked-rs256-2024'},
       mode: 'named',
       tokens: EXPECTED.rs256.tokens,
-      counts: {'suspected-forgery': 1, 'signed-with-leaked-key': 6, 'kid-match-bad-signature': 3, other: 10, 'outside-window': 0},
-      subjects: 5,
+      counts: {'suspected-forgery': 1, 'signed-with-leaked-key': 7, 'kid-match-bad-signature': 3, other: 9, 'outside-window': 0},
+      subjects: 6,
       issuedLog: {path: ISSUED_TXT, jtis: 10},
       subjectsOut: null,
     })
@@ -82,7 +85,7 @@ describe('jwkr tokens scan', () => {
     const out = join(await mkdtemp(join(tmpdir(), 'jwkr-subjects-')), 'subjects.csv')
     const {stdout, error} = await scan(LOGS, '--subjects-out', out)
     expect(exitCodeOf(error)).toBe(0)
-    expect(stdout).toContain(`Notify the 5 affected subjects listed in ${out}.`)
+    expect(stdout).toContain(`Notify the 6 affected subjects listed in ${out}.`)
     const rows = (await readFile(out, 'utf8')).trim().split('\r\n')
     expect(rows[0]).toBe('sub,count,firstSeen,lastSeen')
     expect(rows.slice(1).map((row) => row.split(',')[0])).toEqual(EXPECTED.rs256.subjects)
@@ -92,7 +95,7 @@ describe('jwkr tokens scan', () => {
   it('keeps to the --since/--until window, and shows what fell outside it', async () => {
     const {stdout, error} = await scan(LOGS, '--since', '2024-05-02', '--until', '2024-05-05T10:00:00Z')
     expect(exitCodeOf(error)).toBe(0)
-    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 3 /)
+    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 4 /)
     expect(stdout).toMatch(/outside --since\/--until\s+│ 4 /)
     const json = await scan(LOGS, '--since', '2024-05-02', '--json')
     expect((json.result as TokenScanResult).window).toEqual({since: '2024-05-02T00:00:00.000Z', until: null})
@@ -127,21 +130,21 @@ describe('jwkr tokens scan', () => {
     expect(exitCodeOf(text.error)).toBe(0)
     expect(text.stdout).toContain(`canaries seen: ${canaries} (jwkr's own containment probes`)
     expect(text.stdout).not.toContain('never issued by the issuer')
-    expect(text.stdout).toContain('Notify the 1 affected subjects listed in')
+    expect(text.stdout).toContain('Notify the 2 affected subjects listed in')
     // And the JSON carries them as canaries, with every count that of the log without them
     const document = json.result as TokenScanResult
     const without = reference.result as TokenScanResult
     expect(document.canaries).toBe(canaries)
     expect(document.counts).toEqual(without.counts)
     expect(document.subjects).toBe(without.subjects)
-    // And the subjects CSV lists alice only
+    // And the subjects CSV lists alice and dave (whose token has no kid) only
     expect(
       (await readFile(out, 'utf8'))
         .trim()
         .split('\r\n')
         .slice(1)
         .map((row) => row.split(',')[0]),
-    ).toEqual(['alice'])
+    ).toEqual(['alice', 'dave'])
   })
 
   it('says so when no token is signed with the key', async () => {
@@ -149,6 +152,52 @@ describe('jwkr tokens scan', () => {
     expect(exitCodeOf(error)).toBe(0)
     expect(stdout).toContain('No token in the logs is signed with the leaked key.')
     expect(stdout).toContain('Scan the logs of every service that trusts the issuer')
+  })
+
+  it('takes --kid, repeatable, for the kids the key is published under, and picks the key from a JWKS by one of them', async () => {
+    // Given a log made now with two tokens under the kid the issuer publishes the key as (not the key file's kid):
+    // one signed with the leaked key, one with another key
+    const leaked = createPrivateKey({key: keyJwk('rs256') as never, format: 'jwk'})
+    const other = generateKeyPairSync('rsa', {modulusLength: 2048})
+    const token = (sub: string, key: typeof leaked): Promise<string> =>
+      new SignJWT({sub, jti: sub, iat: 1714557600}).setProtectedHeader({alg: 'RS256', kid: 'issuer-kid-7'}).sign(key)
+    const dir = await mkdtemp(join(tmpdir(), 'jwkr-kids-'))
+    const log = join(dir, 'access.log')
+    await writeFile(log, `a ${await token('pat', leaked)}\nb ${await token('mallory', other.privateKey)}\n`)
+    // And a JWKS holding another public key and the leaked one
+    const jwks = join(dir, 'jwks.json')
+    const publicJwk = (key: typeof leaked, kid: string) => ({...createPublicKey(key).export({format: 'jwk'}), kid})
+    await writeFile(
+      jwks,
+      JSON.stringify({keys: [publicJwk(other.privateKey, 'other-1'), publicJwk(leaked, 'leaked-rs256-2024')]}),
+    )
+    // When the log is scanned with the published kid (and one more), from the key file and from the JWKS
+    for (const key of [keyFile('rs256'), jwks]) {
+      const {stdout, result, error} = await scan(
+        log,
+        '--key',
+        key,
+        '--kid',
+        'issuer-kid-7',
+        '--kid',
+        'leaked-rs256-2024',
+        '--json',
+      )
+      // Then the kid names the key: the valid token is signed with it, the other claims it with a bad signature
+      expect(exitCodeOf(error)).toBe(0)
+      expect(JSON.parse(stdout)).toMatchObject({
+        key: {kid: 'leaked-rs256-2024', kids: ['leaked-rs256-2024', 'issuer-kid-7']},
+        counts: {'signed-with-leaked-key': 1, 'kid-match-bad-signature': 1, other: 0},
+      })
+      expect((result as TokenScanResult).key.thumbprint).not.toBeNull()
+    }
+    // And the text names the published kids
+    const text = await scan(log, '--kid', 'issuer-kid-7')
+    expect(text.stdout).toContain('(kid leaked-rs256-2024; published as issuer-kid-7)')
+    // And a JWKS without a key of any given kid is an error that lists what it holds
+    const none = await scan(log, '--key', jwks, '--kid', 'issuer-kid-7')
+    expect(exitCodeOf(none.error)).toBe(1)
+    expect(none.stderr).toMatch(/^Error: No key matches kid "issuer-kid-7"\.\n→ The input holds 2 keys: other-1 /)
   })
 
   it.each([
@@ -187,8 +236,8 @@ describe('jwkr tokens scan - (stdin, end to end through bin/dev.js)', () => {
       const {stdout, stderr, status} = jwkr(['--key', keyFile('rs256'), '-', '--json'], input)
       expect({status, stderr}).toEqual({status: 0, stderr: ''})
       const result = JSON.parse(stdout) as TokenScanResult
-      expect(result.counts).toMatchObject({'signed-with-leaked-key': 2, 'kid-match-bad-signature': 1, other: 2})
-      expect(result.examples.map((example) => example.source)).toEqual(['stdin:2', 'stdin:5', 'stdin:4'])
+      expect(result.counts).toMatchObject({'signed-with-leaked-key': 3, 'kid-match-bad-signature': 1, other: 1})
+      expect(result.examples.map((example) => example.source)).toEqual(['stdin:2', 'stdin:5', 'stdin:4', 'stdin:6'])
       expect(result.io.threads).toBeGreaterThan(0)
       expect(leakedNeedles(stdout, [...tokenNeedles(), ...keyNeedles('rs256')])).toEqual([])
     }

@@ -38,6 +38,7 @@ export interface PlanOptions {
   rangeBytes: number
   /** Bytes of stdin per chunk task (a chunk may run up to maxTokenBytes longer, to end after a token). */
   chunkBytes: number
+  /** The longest token read (TokenStream's maxLongTokenBytes): a chunk never cuts a run shorter than this. */
   maxTokenBytes: number
   /** Sources in scan order; filled as the plan goes. */
   sources: TokenSourceInfo[]
@@ -137,7 +138,9 @@ function cutAt(text: Buffer, {chunkBytes, maxTokenBytes}: {chunkBytes: number; m
   if (text.length < chunkBytes) return 0
   const cut = trailingRunStart(text, 0, chunkBytes)
   if (cut > 0) return cut
-  const runEnd = text.findIndex((byte) => !isTokenByte(byte))
+  let runEnd = 0
+  while (runEnd < text.length && isTokenByte(text[runEnd] as number)) runEnd++
+  if (runEnd === text.length) runEnd = -1
   if (runEnd !== -1 && runEnd <= maxTokenBytes) return runEnd
   return runEnd === -1 && text.length <= maxTokenBytes ? 0 : chunkBytes
 }
@@ -159,6 +162,7 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
   let ordinal = 0
   let base = 0
   let insideRun = false
+  let retryAt = options.chunkBytes
   const take = (from: Buffer, length: number): PlannedTask => {
     const data = new Uint8Array(length)
     data.set(from.subarray(0, length))
@@ -171,7 +175,7 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
     for await (const chunk of input) {
       pending.push(chunk)
       pendingBytes += chunk.length
-      if (pendingBytes < options.chunkBytes) continue
+      if (pendingBytes < retryAt) continue
       let joined = Buffer.concat(pending)
       for (let length = cutAt(joined, options); length > 0; length = cutAt(joined, options)) {
         yield take(joined, length)
@@ -179,6 +183,8 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
       }
       pending = [joined]
       pendingBytes = joined.length
+      // Waiting for the end of a long run: look again once the text has doubled, not at every chunk.
+      retryAt = Math.max(options.chunkBytes, 2 * pendingBytes)
     }
   } catch {
     options.problems.push(

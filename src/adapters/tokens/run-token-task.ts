@@ -1,18 +1,17 @@
 // The work of one token-scan worker: read a piece of the input (a byte range of a plain file, a whole
 // gzip file, or a chunk of stdin) through one fixed TokenStream buffer, decode the headers the
-// pre-filter lets through, verify the signatures of those that point at the leaked key with one
-// reused key object, and report what it found. Runs inside each worker thread, or in-process.
+// pre-filter lets through (decided once per distinct header, on the decoded header), verify the
+// signatures of those that may be the key's with one reused key object, and report what it found.
+// Runs inside each worker thread, or in-process.
 import {closeSync, createReadStream, openSync, readSync} from 'node:fs'
 import type {KeyObject} from 'node:crypto'
 import {createGunzip} from 'node:zlib'
 
-import {decodeProtectedHeader} from 'jose/decode/protected_header'
 import {compactVerify} from 'jose/jws/compact/verify'
-import {decodeJwt} from 'jose/jwt/decode'
 
-import {claimsOf, type TokenVerdict} from '../../core/tokens/classify-token.js'
+import {claimsOf, concernsKey, unsignedForm, type TokenVerdict} from '../../core/tokens/classify-token.js'
 import {isTokenByte} from '../../core/tokens/find-tokens.js'
-import {headerNeedles, referenceOf, type KeyIdentity} from '../../core/tokens/key-reference.js'
+import {createHeaderFilter, decodeHeader, referenceOf, type KeyIdentity} from '../../core/tokens/key-reference.js'
 import {TokenStream, type StreamedToken} from '../../core/tokens/token-stream.js'
 import {verifySignature} from '../../core/tokens/verify-signature.js'
 
@@ -20,10 +19,12 @@ export interface TokenWorkerData {
   identity: KeyIdentity
   /** The leaked key's public half (its secret for an oct key). Never leaves the process. */
   verifyKey: KeyObject
-  /** named: decode only headers the pre-filter matches; all: decode every header (the key has no kid). */
+  /** named: the key has kids a header can name it by; all: it has none, so a bad signature names no one. */
   mode: 'named' | 'all'
   blockBytes: number
   maxTokenBytes: number
+  /** A longer run that starts like a token is read whole up to this many bytes (see TokenStream). */
+  maxLongTokenBytes: number
 }
 
 export type TokenTask =
@@ -64,6 +65,8 @@ const REPORT_EVERY = 8 * 1024 * 1024
 const MAX_PENDING = 256
 /** Verdicts kept per worker, so a token logged on every request is verified once. */
 const VERDICT_CACHE = 4096
+/** Tokens longer than this are not kept as a key of the verdict cache. */
+const CACHED_TOKEN_CHARS = 16 * 1024
 
 /** Runs one task at a time (the tasks share one buffer). */
 export interface TokenTaskRunner {
@@ -72,29 +75,40 @@ export interface TokenTaskRunner {
 
 type Collect = (found: StreamedToken[], bytesRead: number) => Promise<void>
 
+/** A verdict being worked out, or worked out. */
+type Decided = Promise<TokenVerdict | null> | {value: TokenVerdict | null}
+
 /**
  * @example const runner = createTokenTaskRunner(data); await runner.run({id: 1, kind: 'range', path, start: 0, end: size}, post)
  */
 export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
-  const needles = data.mode === 'named' ? headerNeedles(data.identity) : []
-  const wanted =
-    data.mode === 'all'
-      ? () => true
-      : (buffer: Buffer, start: number, headerEnd: number): boolean => {
-          const header = buffer.toString('latin1', start, headerEnd)
-          return needles.some((needle) => header.includes(needle))
-        }
-  // The verdict of a token seen again (even while it is still being verified) is not worked out twice.
-  const verdicts = new Map<string, Promise<TokenVerdict | null>>()
+  const filter = createHeaderFilter(data.identity)
+  const others = new KnownTokens(VERDICT_CACHE)
+  // A token already found to be another key's (one logged on every request) is only counted: it is
+  // recognised by its bytes, without making a string of it.
+  const wanted = (buffer: Buffer, start: number, headerEnd: number, end: number): boolean =>
+    filter(buffer.toString('latin1', start, headerEnd)) && !others.has(buffer, start, end)
+  // The verdict of a token seen again (even while it is still being verified) is not worked out twice;
+  // once worked out, it is kept as a value, so a token logged on every request costs a lookup only.
+  const verdicts = new Map<string, Decided>()
   // One buffer for every task of this worker: tasks run one at a time.
   const buffer = Buffer.allocUnsafe(data.blockBytes + data.maxTokenBytes)
 
-  function decide(token: string): Promise<TokenVerdict | null> {
+  function decide(token: string): Decided {
     const cached = verdicts.get(token)
     if (cached !== undefined) return cached
     const verdict = verdictOf(token, data)
+    if (token.length > CACHED_TOKEN_CHARS) return verdict
     if (verdicts.size >= VERDICT_CACHE) verdicts.delete(verdicts.keys().next().value as string)
     verdicts.set(token, verdict)
+    void verdict.then((value) => {
+      if (value === null || !concernsKey(value)) {
+        others.add(token)
+        verdicts.delete(token)
+      } else if (verdicts.get(token) === verdict) {
+        verdicts.set(token, {value})
+      }
+    })
     return verdict
   }
 
@@ -103,6 +117,7 @@ export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
       const stream = new TokenStream({
         blockBytes: data.blockBytes,
         maxTokenBytes: data.maxTokenBytes,
+        maxLongTokenBytes: data.maxLongTokenBytes,
         wanted,
         buffer,
         // A range of a plain file leaves lines to the end (linesAt), for the few tokens shown.
@@ -123,7 +138,7 @@ export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
           other: tokens - part.found.length,
           found: part.found,
           newlines: stream.newlines,
-          bufferBytes: stream.buffer.length,
+          bufferBytes: stream.peakBytes,
           ...(problem === undefined ? {} : {problem}),
         })
         part = {bytesRead: 0, found: [], tokensBefore: stream.tokens, bytesBefore: stream.bytes}
@@ -137,11 +152,13 @@ export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
       const collect: Collect = async (found, bytesRead) => {
         part.bytesRead += bytesRead
         for (const {token, offset, line} of found) {
-          pending.push(
-            decide(token).then((verdict) => {
-              if (verdict !== null) part.found.push({verdict, offset, line})
-            }),
-          )
+          // Another key's token, tried only because a verifier holding the key would: counted as other here.
+          const keep = (verdict: TokenVerdict | null): void => {
+            if (verdict !== null && concernsKey(verdict)) part.found.push({verdict, offset, line})
+          }
+          const decided = decide(token)
+          if (decided instanceof Promise) pending.push(decided.then(keep))
+          else keep(decided.value)
         }
         // Signatures are checked (on libuv's threads) while reading goes on; only a backlog is waited for.
         if (pending.length >= MAX_PENDING) await settle()
@@ -166,27 +183,57 @@ export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
 }
 
 /**
+ * A bounded set of tokens, looked up by their bytes in a buffer: a short key (the length and the last
+ * bytes of the signature) picks a few candidates, compared byte for byte, so no string of the whole
+ * token is made and no token is taken for another.
+ */
+class KnownTokens {
+  readonly #buckets = new Map<string, Buffer[]>()
+  #size = 0
+
+  constructor(readonly limit: number) {}
+
+  has(buffer: Buffer, start: number, end: number): boolean {
+    const bucket = this.#buckets.get(keyOf(buffer, start, end))
+    if (bucket === undefined) return false
+    const bytes = buffer.subarray(start, end)
+    return bucket.some((known) => known.equals(bytes))
+  }
+
+  add(token: string): void {
+    if (this.#size >= this.limit) {
+      this.#buckets.clear()
+      this.#size = 0
+    }
+    const bytes = Buffer.from(token, 'latin1')
+    const key = keyOf(bytes, 0, bytes.length)
+    const bucket = this.#buckets.get(key)
+    if (bucket?.some((known) => known.equals(bytes))) return
+    if (bucket) bucket.push(bytes)
+    else this.#buckets.set(key, [bytes])
+    this.#size++
+  }
+}
+
+function keyOf(buffer: Buffer, start: number, end: number): string {
+  return `${end - start}:${buffer.toString('latin1', Math.max(start, end - 12), end)}`
+}
+
+/**
  * The verdict on one token the pre-filter let through: null when its header does not point at the
  * key after all (or does not decode), else whether the key's signature is valid, and the claims.
  * Verification ignores exp and nbf: an expired token signed with the key is still evidence.
  */
 async function verdictOf(token: string, data: TokenWorkerData): Promise<TokenVerdict | null> {
-  let header: Record<string, unknown>
-  try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>
-  } catch {
-    return null
-  }
-  const reference = await referenceOf(header, data.identity, data.mode === 'all')
+  const first = token.indexOf('.')
+  const header = decodeHeader(token.slice(0, first))
+  if (header === null) return null
+  const reference = await referenceOf(header, data.identity)
   if (reference === null) return null
-  let payload: unknown = null
-  try {
-    payload = decodeJwt(token)
-  } catch {
-    // Not a JSON payload: still a token that claims the key; its claims are unknown.
-  }
+  // Not a JSON payload: still a token that may be the key's; its claims are unknown (claimsOf(null)).
+  const payload = decodeHeader(token.slice(first + 1, token.lastIndexOf('.')))
   const valid = await verifiesWith(token, data.verifyKey)
-  return {reference, valid, claims: claimsOf(payload), unsigned: token.slice(0, token.lastIndexOf('.'))}
+  return {reference, valid, claims: claimsOf(payload), unsigned: unsignedForm(token)}
 }
 
 /**
@@ -219,7 +266,7 @@ function startsInsideRun(path: string, start: number): boolean {
 
 /**
  * Reads [start, end) straight into the stream's buffer. The tokens that start in the range are this
- * task's, so a token running past `end` is read to its end (at most maxTokenBytes further), and one
+ * task's, so a token running past `end` is read to its end (at most maxLongTokenBytes further), and one
  * running in from before `start` is left to the previous range.
  */
 async function readRange(task: {path: string; start: number; end: number}, stream: TokenStream, collect: Collect): Promise<void> {
@@ -240,7 +287,7 @@ async function readRange(task: {path: string; start: number; end: number}, strea
       await collect(stream.push(0, true), 0)
       return
     }
-    // The range ends inside a run: read on to its end, block by block, at most maxTokenBytes further.
+    // The range ends inside a run: read on to its end, block by block, at most maxLongTokenBytes further.
     for (let extension = 0; ;) {
       const offset = stream.writeOffset
       const read = readSync(fd, buffer, offset, blockBytes, position)
@@ -248,7 +295,7 @@ async function readRange(task: {path: string; start: number; end: number}, strea
       while (run < read && isTokenByte(buffer[offset + run] as number)) run++
       position += run
       extension += run
-      if (run < read || read === 0 || extension > stream.maxTokenBytes) {
+      if (run < read || read === 0 || extension > stream.maxLongTokenBytes) {
         await collect(stream.push(run, true), 0)
         return
       }

@@ -25,6 +25,11 @@ export interface ScanTokensOptions {
   stdin?: Readable
   /** The issuer's log of issued jtis: valid tokens missing from it are suspected forgeries. */
   issuedLog?: string
+  /**
+   * The kids the key is published under (at the issuers, in JWKS), besides its own: a header naming
+   * one of them names the key, and a bad signature there is kid-match-bad-signature.
+   */
+  publishedKids?: readonly string[]
   since?: Date | null
   until?: Date | null
   /** Redacted example tokens in the result (default 5). */
@@ -45,8 +50,13 @@ export interface ScanTokensOptions {
 export interface TokenScanSizes {
   /** Bytes a worker reads per block: its buffer is blockBytes + maxTokenBytes, allocated once per task. */
   blockBytes: number
-  /** A run of token characters longer than this is not read as a token. */
+  /** A run of token characters longer than this is not kept in the buffer (see maxLongTokenBytes). */
   maxTokenBytes: number
+  /**
+   * A longer run that starts like a token (its header decodes to `{`) is set aside and read whole, up
+   * to this many bytes: a token with a 5 MB payload is still found. Held only while such a run lasts.
+   */
+  maxLongTokenBytes: number
   /** Bytes of a plain file per task. */
   rangeBytes: number
   /** Bytes of stdin per task. */
@@ -59,8 +69,13 @@ export interface TokenScanProgress {
 }
 
 export interface TokenScanResult extends TokenSummary {
-  key: {thumbprint: string | null; kid: string | null}
-  /** named: only headers whose encoded form names the key were decoded; all: every header was (the key has no kid). */
+  /** The key, and every kid a header may name it by (its own first, then the published ones). */
+  key: {thumbprint: string | null; kid: string | null; kids: string[]}
+  /**
+   * named: the key has kids, so a header naming one with a bad signature is kid-match-bad-signature;
+   * all: it has none, so only signatures tell (a bad one is another key's token). Every header is
+   * decoded either way.
+   */
   mode: 'named' | 'all'
   /** Files (and stdin) read. */
   sources: number
@@ -72,13 +87,14 @@ export interface TokenScanResult extends TokenSummary {
   window: {since: string | null; until: string | null}
   issuedLog: {path: string; jtis: number} | null
   subjectsOut: string | null
-  /** How the work was done: threads, and the largest buffer a worker held. */
+  /** How the work was done: threads, and the most bytes a worker held (its buffer, and the longest token set aside). */
   io: {threads: number; bufferBytes: number}
 }
 
 export const DEFAULT_SIZES: TokenScanSizes = {
   blockBytes: 1024 * 1024,
   maxTokenBytes: 64 * 1024,
+  maxLongTokenBytes: 16 * 1024 * 1024,
   rangeBytes: 8 * 1024 * 1024,
   chunkBytes: 1024 * 1024,
 }
@@ -96,13 +112,14 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
   const now = options.now ?? (() => new Date())
   const sizes = {...DEFAULT_SIZES, ...options.sizes}
   const issued = options.issuedLog === undefined ? null : await readIssuedLog(options.issuedLog)
-  const identity = keyIdentityOf(key.report)
+  const identity = keyIdentityOf(key.report, options.publishedKids)
   const data: TokenWorkerData = {
     identity,
     verifyKey,
-    mode: identity.kid === null ? 'all' : 'named',
+    mode: identity.kids.length === 0 ? 'all' : 'named',
     blockBytes: sizes.blockBytes,
     maxTokenBytes: sizes.maxTokenBytes,
+    maxLongTokenBytes: Math.max(sizes.maxTokenBytes, sizes.maxLongTokenBytes),
   }
   const builder = new TokenSummaryBuilder<Position>({
     issued: issued?.jtis ?? null,
@@ -122,7 +139,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
     stdin: options.stdin ?? process.stdin,
     rangeBytes: sizes.rangeBytes,
     chunkBytes: sizes.chunkBytes,
-    maxTokenBytes: sizes.maxTokenBytes,
+    maxTokenBytes: data.maxLongTokenBytes,
     sources,
     skipped,
     problems,
@@ -148,7 +165,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
   const subjectsOut = options.subjectsOut ?? null
   if (subjectsOut !== null) await writePrivateFile(subjectsOut, options.secrets.redact(subjectsCsv(builder.subjects())))
   return {
-    key: {thumbprint: key.report.thumbprint, kid: key.report.kid},
+    key: {thumbprint: key.report.thumbprint, kid: key.report.kid, kids: identity.kids},
     mode: data.mode,
     sources: sources.length,
     bytesRead: progress.bytesRead,

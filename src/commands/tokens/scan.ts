@@ -7,21 +7,25 @@ import {scanTokens, type TokenScanResult} from '../../adapters/tokens/scan-token
 import {defaultThreads, startTokenWorkers, type TokenWorkers} from '../../adapters/tokens/start-token-worker.js'
 import {ExitCode, JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
+import type {KeySet, LoadedKey} from '../../core/key/types.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
 
 export default class TokensScan extends JwkrCommand {
   static override summary = 'Find the tokens in logs that were signed with the leaked key.'
   static override description =
-    'Reads log files, folders (recursively), gzip files (told by their magic bytes) or stdin ("-"), finds every compact JWT ' +
-    '(log lines, JSON, Authorization headers, query strings), and keeps those whose header names the key (kid, embedded jwk, ' +
-    "x5t). Their signatures are verified with the key's public half, ignoring exp and nbf: signed-with-leaked-key when valid, " +
-    'kid-match-bad-signature when not, and suspected-forgery when valid but missing from --issued-log. Prints counts per class, ' +
+    'Reads log files, folders (recursively), gzip files (told by their magic bytes), any other file as bytes (a NUL byte ' +
+    'does not make a log skipped) or stdin ("-"), finds every compact JWT (log lines, JSON, Authorization headers, query ' +
+    'strings, payloads of any size up to 16 MiB) and decodes its header: a token is checked when its header names the key ' +
+    '(its kid or one it is published under, --kid; embedded jwk; x5t), has no kid, or has another kid with an alg that fits ' +
+    "the key (a verifier given the key itself accepts those). Their signatures are verified with the key's public half, " +
+    'ignoring exp and nbf: signed-with-leaked-key when valid, kid-match-bad-signature when the header names the key but the ' +
+    'signature is not its, and suspected-forgery when valid but missing from --issued-log. Prints counts per class, ' +
     'when and to whom the valid tokens were issued, how long the last of them lives, and examples with the signature removed; ' +
-    'a whole token is never printed. A key without a kid (a PEM key) is looked for by verifying every token whose alg fits ' +
-    'it (slower). jwkr\'s own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart as "canaries seen", in no ' +
+    'a whole token is never printed. jwkr\'s own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart as "canaries seen", in no ' +
     'class, subject or example. Uses one worker thread per core; memory stays flat whatever the input size.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json /var/log/gateway',
+    '<%= config.bin %> <%= command.id %> --key leaked.pem --kid 2024-05-signing --kid legacy-rs /var/log/gateway',
     '<%= config.bin %> <%= command.id %> --key leaked.json access.log.gz --issued-log issued-jtis.txt --subjects-out subjects.csv',
     'zcat access.log.*.gz | <%= config.bin %> <%= command.id %> --key leaked.json - --since 7d',
     '<%= config.bin %> <%= command.id %> --key leaked.json logs/ --since 2024-05-01 --until 2024-05-08 --json',
@@ -36,6 +40,12 @@ export default class TokensScan extends JwkrCommand {
       description: 'The key: a file path, or the JWK/JWKS JSON or PEM itself (its public half is enough).',
     }),
     ...keySelectionFlags,
+    kid: Flags.string({
+      multiple: true,
+      description:
+        'A kid the key is published under (repeatable; its own kid counts too): a header naming one of them names the key, ' +
+        'and a bad signature there is kid-match-bad-signature. From a JWKS, also picks the key with one of these kids.',
+    }),
     'issued-log': Flags.string({
       description:
         'The jtis the issuer really issued (one a line, or JSON lines with a "jti"): valid tokens missing from it are suspected forgeries.',
@@ -78,7 +88,8 @@ export default class TokensScan extends JwkrCommand {
         exitCode: ExitCode.usage,
       })
     }
-    const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
+    const kids = flags.kid ?? []
+    const key = keyWithKid(await loadKeySource(flags.key, {secrets: this.secrets, thumbprint: flags.thumbprint}), kids)
     // ora and the table printer load only when a person will see them: --json runs start faster (bench/).
     const spinner =
       !this.jsonEnabled() && process.stderr.isTTY
@@ -88,6 +99,7 @@ export default class TokensScan extends JwkrCommand {
       const result = await scanTokens(key, paths, {
         secrets: this.secrets,
         issuedLog: flags['issued-log'],
+        publishedKids: kids,
         since,
         until,
         maxExamples: flags['max-examples'],
@@ -109,3 +121,21 @@ export default class TokensScan extends JwkrCommand {
 }
 
 type ScanFlags = Interfaces.InferredFlags<(typeof TokensScan)['flags']>
+
+/**
+ * The leaked key of the source: from a JWKS of several keys, the one whose kid is among `kids` (the
+ * others given are kids it is published under); a single key whatever its own kid, since the kids it
+ * is published under may differ from the one in the file.
+ */
+function keyWithKid(set: KeySet, kids: readonly string[]): LoadedKey {
+  if (kids.length === 0 || set.keys.length <= 1) return leakedKeyOf(set)
+  const named = set.keys.filter(({report}) => report.kid !== null && kids.includes(report.kid))
+  if (named.length === 0) {
+    const available = set.keys.map(({report}) => `${report.kid ?? '(no kid)'} ${report.thumbprint ?? ''}`.trim())
+    throw new JwkrError('ERR_JWKS_NO_MATCH', `No key matches kid ${kids.map((kid) => `"${kid}"`).join(' or ')}.`, {
+      hint: `The input holds ${set.keys.length} keys: ${available.join('; ')}. Pick the leaked one with --thumbprint when it is published under other kids.`,
+      details: {available},
+    })
+  }
+  return leakedKeyOf({...set, keys: named})
+}

@@ -30,13 +30,35 @@ export interface TokenVerdict {
   /** The signature verifies with the leaked key. */
   valid: boolean
   claims: TokenClaims
-  /** header.payload: the token without its signature, safe to show. */
+  /** header.payload: the token without its signature, safe to show (cut after MAX_UNSIGNED_CHARS). */
   unsigned: string
+}
+
+/** Characters of header.payload kept for an example: a token with a 5 MB payload is not printed whole. */
+export const MAX_UNSIGNED_CHARS = 4096
+
+/**
+ * The token without its signature, cut to MAX_UNSIGNED_CHARS (then ending with "…").
+ *
+ * @example unsignedForm('eyJh.eyJz.c2ln') // 'eyJh.eyJz'
+ */
+export function unsignedForm(token: string): string {
+  const unsigned = token.slice(0, token.lastIndexOf('.'))
+  return unsigned.length > MAX_UNSIGNED_CHARS ? `${unsigned.slice(0, MAX_UNSIGNED_CHARS)}…` : unsigned
+}
+
+/**
+ * Whether the verdict concerns the key: false for a token tried only because a verifier holding the
+ * key would try it, whose signature is another key's (classifyToken gives it null).
+ */
+export function concernsKey(verdict: TokenVerdict): boolean {
+  return verdict.valid || verdict.reference !== 'algorithm'
 }
 
 /**
  * @example classifyToken({reference: 'kid', valid: true, claims, unsigned}, new Set(['a1'])) // 'signed-with-leaked-key' when claims.jti is 'a1'
- * @returns null for a token checked only because its alg fits a key without kid, and not signed by it (counted with the others).
+ * @returns null for a token checked only because a verifier holding the key would try it (no kid, or a
+ *   kid the key is not published under), and not signed by it: another key's token, counted with the others.
  */
 export function classifyToken(verdict: TokenVerdict, issued: ReadonlySet<string> | null): TokenClass | null {
   if (!verdict.valid) return verdict.reference === 'algorithm' ? null : 'kid-match-bad-signature'

@@ -1,6 +1,10 @@
-// Whether a token's header points at the leaked key, decided twice: cheaply on the still-encoded
-// header (does it contain the base64url of `"kid":"<kid>"`, in any of its three alignments?), then
-// for real on the decoded header (kid, embedded jwk by RFC 7638 thumbprint, x5t / x5t#S256).
+// Whether a token's header points at the leaked key, decided on the decoded header, never on its text:
+// a kid can be \u-escaped, members can sit in any order with any whitespace. A header is a candidate
+// (its signature is verified) when it names the key — one of the kids the key is published under, an
+// x5t / x5t#S256 of it, an embedded jwk with its RFC 7638 thumbprint — or when it does not name any
+// key a verifier would pick by: no kid, or a kid the key is not published under with an alg that fits
+// the key. A verifier given the key itself (jose's jwtVerify(token, key)) ignores the kid and accepts
+// such a token, and a JWKS verifier picks by alg when the header has no kid.
 import {calculateJwkThumbprint} from 'jose/jwk/thumbprint'
 import type {JWK} from 'jose'
 
@@ -10,6 +14,8 @@ import type {KeyReport} from '../key/types.js'
 /** What the token scan knows of the leaked key: public identifiers only (plain data, sent to workers). */
 export interface KeyIdentity {
   kid: string | null
+  /** Every kid a header may name the key by: its own, then those it is published under. */
+  kids: string[]
   thumbprint: string | null
   x5t: string | null
   x5tS256: string | null
@@ -20,8 +26,9 @@ export interface KeyIdentity {
 }
 
 /**
- * How a header points at the key. `algorithm`: the key has no kid to be named by, so every token
- * whose alg fits the key is a candidate, whatever kid it carries (a PEM key has no kid).
+ * How a header points at the key. `algorithm`: the header does not name the key (it has no kid, or
+ * a kid the key is not published under) but a verifier holding the key would still try it; only the
+ * signature tells, and a bad one says nothing (it is another key's token).
  */
 export type KeyReference = 'kid' | 'jwk' | 'x5t' | 'x5t#S256' | 'algorithm'
 
@@ -31,81 +38,99 @@ const ALGORITHMS: Record<string, readonly string[]> = {
   'EC P-256': ['ES256'],
   'EC P-384': ['ES384'],
   'EC P-521': ['ES512'],
+  'EC secp256k1': ['ES256K'],
   'OKP Ed25519': ['EdDSA', 'Ed25519'],
+  'OKP Ed448': ['EdDSA', 'Ed448'],
   oct: ['HS256', 'HS384', 'HS512'],
 }
 
-/** Characters of the public key material in a header's embedded jwk used as a pre-filter needle. */
-const MATERIAL_PREFIX = 40
+/** Headers up to this many characters have their decision remembered. */
+const CACHED_HEADER_CHARS = 2048
+/** Distinct headers remembered per filter (a log holds few: one per issuer, key and alg). */
+const CACHED_HEADERS = 1024
 
-export function keyIdentityOf(report: KeyReport): KeyIdentity {
+/**
+ * @example keyIdentityOf(key.report, ['kid-at-the-issuer']) // kids: ['kid-in-the-file', 'kid-at-the-issuer']
+ */
+export function keyIdentityOf(report: KeyReport, publishedKids: readonly string[] = []): KeyIdentity {
   const {kid, thumbprint, x5t, x5tS256, kty, crv} = report
-  return {kid, thumbprint, x5t, x5tS256, kty, crv, publicJwk: report.publicJwk}
+  const kids = [...new Set([...(kid === null ? [] : [kid]), ...publishedKids])]
+  return {kid, kids, thumbprint, x5t, x5tS256, kty, crv, publicJwk: report.publicJwk}
 }
 
+// Like jose: a byte order mark is dropped, bad UTF-8 becomes U+FFFD.
+const utf8 = new TextDecoder()
+
 /**
- * The three base64url forms `text` takes inside a longer base64url-encoded string, one for each
- * offset modulo 3 it can start at; the characters that also depend on the neighbouring bytes are
- * left out, so each form is found whatever surrounds the text.
+ * The JSON object a base64url header (or payload) decodes to, or null when it is not one.
  *
- * @example encodedAlignments('"kid":"k1"') // → ['ImtpZCI6ImsxI', 'JraWQiOiJrMS', 'ia2lkIjoiazEi']
+ * @example decodeHeader('IHsiYWxnIjoiUlMyNTYifQ') // {alg: 'RS256'} (the JSON had a leading space)
  */
-export function encodedAlignments(text: string): string[] {
-  const bytes = Buffer.from(text, 'utf8')
-  return [0, 1, 2].map((shift) => {
-    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64url')
-    return encoded.slice(Math.ceil((shift * 8) / 6), Math.floor(((shift + bytes.length) * 8) / 6))
-  })
+export function decodeHeader(encoded: string): Record<string, unknown> | null {
+  try {
+    const value = JSON.parse(utf8.decode(Buffer.from(encoded, 'base64url'))) as unknown
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
 }
 
 /**
- * The pre-filter: base64url needles of the header members that name the key. Empty when the key
- * has nothing to name it by (then every header must be decoded).
+ * The pre-filter of the scan's hot path: whether the token with this (still encoded) header must be
+ * decoded and verified. Decided on the decoded header, once per distinct header (a log repeats a few
+ * headers millions of times), so it never drops a candidate whatever the header's text looks like.
+ *
+ * @example const wanted = createHeaderFilter(identity); wanted('eyJhbGciOiJSUzI1NiJ9') // true: no kid
  */
-export function headerNeedles(identity: KeyIdentity): string[] {
-  const snippets: string[] = []
-  if (identity.kid !== null) snippets.push(`"kid":${JSON.stringify(identity.kid)}`, `"kid": ${JSON.stringify(identity.kid)}`)
-  if (identity.x5t !== null) snippets.push(`"x5t":"${identity.x5t}"`)
-  if (identity.x5tS256 !== null) snippets.push(`"x5t#S256":"${identity.x5tS256}"`)
-  const material = materialOf(identity.publicJwk)
-  if (material !== null) snippets.push(material)
-  return snippets.flatMap(encodedAlignments).filter((needle) => needle.length >= 4)
+export function createHeaderFilter(identity: KeyIdentity): (encoded: string) => boolean {
+  const kids = new Set(identity.kids)
+  const decided = new Map<string, boolean>()
+  return (encoded) => {
+    const known = decided.get(encoded)
+    if (known !== undefined) return known
+    const header = decodeHeader(encoded)
+    const candidate = header !== null && isCandidate(header, identity, kids)
+    if (encoded.length <= CACHED_HEADER_CHARS) {
+      if (decided.size >= CACHED_HEADERS) decided.clear()
+      decided.set(encoded, candidate)
+    }
+    return candidate
+  }
 }
 
-/** `"n":"<first characters of n>` of an RSA key, `"x":"<x>"` of an EC or OKP key. */
-function materialOf(jwk: JWK | null): string | null {
-  if (jwk?.kty === 'RSA' && typeof jwk.n === 'string') return `"n":"${jwk.n.slice(0, MATERIAL_PREFIX)}`
-  if ((jwk?.kty === 'EC' || jwk?.kty === 'OKP') && typeof jwk.x === 'string') return `"x":"${jwk.x}"`
-  return null
-}
-
-/** Whether the key has a kid, x5t or public JWK that headers can name it by. */
-export function isNameable(identity: KeyIdentity): boolean {
-  return identity.kid !== null || identity.x5t !== null || identity.x5tS256 !== null || identity.publicJwk !== null
+/** The synchronous half of referenceOf: an embedded jwk counts until its thumbprint says otherwise. */
+function isCandidate(header: Record<string, unknown>, identity: KeyIdentity, kids: ReadonlySet<string>): boolean {
+  if (typeof header.kid !== 'string') return true
+  if (kids.has(header.kid)) return true
+  if (identity.x5t !== null && header.x5t === identity.x5t) return true
+  if (identity.x5tS256 !== null && header['x5t#S256'] === identity.x5tS256) return true
+  if (header.jwk !== undefined) return true
+  return fitsKey(header.alg, identity)
 }
 
 /**
- * How a decoded header points at the key, or null when it does not. With `byAlgorithm` (the key has
- * no kid), any header whose alg fits the key counts too: such a token can only be checked by verifying it.
+ * How a decoded header points at the key, or null when it does not: a kid the key is not published
+ * under, with an alg the key cannot make. A header without a (string) kid is always `algorithm`: its
+ * signature decides (an alg the key cannot make never verifies).
+ *
+ * @example await referenceOf({alg: 'RS256', kid: 'k1'}, identity) // 'kid' when k1 is one of identity.kids
  */
-export async function referenceOf(
-  header: Record<string, unknown>,
-  identity: KeyIdentity,
-  byAlgorithm: boolean,
-): Promise<KeyReference | null> {
-  if (identity.kid !== null && header.kid === identity.kid) return 'kid'
+export async function referenceOf(header: Record<string, unknown>, identity: KeyIdentity): Promise<KeyReference | null> {
+  if (typeof header.kid === 'string' && identity.kids.includes(header.kid)) return 'kid'
   if (identity.x5t !== null && header.x5t === identity.x5t) return 'x5t'
   if (identity.x5tS256 !== null && header['x5t#S256'] === identity.x5tS256) return 'x5t#S256'
   if (identity.thumbprint !== null && header.jwk !== undefined && (await thumbprintOf(header.jwk)) === identity.thumbprint) {
     return 'jwk'
   }
-  if (byAlgorithm && typeof header.alg === 'string' && algorithmsFor(identity).includes(header.alg)) return 'algorithm'
+  if (typeof header.kid !== 'string' || fitsKey(header.alg, identity)) return 'algorithm'
   return null
 }
 
-function algorithmsFor(identity: KeyIdentity): readonly string[] {
+/** Whether a key of this type (and curve) can make signatures with `alg`. */
+export function fitsKey(alg: unknown, identity: Pick<KeyIdentity, 'kty' | 'crv'>): boolean {
+  if (typeof alg !== 'string') return false
   const type = identity.kty === 'RSA' || identity.kty === 'oct' ? identity.kty : `${identity.kty} ${identity.crv}`
-  return ALGORITHMS[type] ?? []
+  return (ALGORITHMS[type] ?? []).includes(alg)
 }
 
 /** The canonical RFC 7638 thumbprint of an embedded jwk, or null when it is not a valid public key. */

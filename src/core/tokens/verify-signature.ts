@@ -6,6 +6,8 @@
 // also the oracle the tests compare this with. Nothing here is hand-written cryptography.
 import {constants, verify, type KeyObject} from 'node:crypto'
 
+import {decodeHeader} from './key-reference.js'
+
 interface AlgorithmParameters {
   /** The key type node:crypto reports for keys that may make this alg. */
   keyType: string
@@ -30,6 +32,8 @@ const ALGORITHMS: Record<string, AlgorithmParameters> = {
   Ed25519: {keyType: 'ed25519', digest: null},
 }
 
+const HMAC = new Set(['HS256', 'HS384', 'HS512'])
+
 /**
  * True when `key` made the token's signature, false when it did not (or the alg cannot be the key's:
  * `none`, HMAC with a public key, another curve), and undefined when this fast path does not decide
@@ -41,14 +45,13 @@ export function verifySignature(token: string, key: KeyObject): boolean | undefi
   const first = token.indexOf('.')
   const last = token.lastIndexOf('.')
   if (first <= 0 || last === first) return false
-  let alg: unknown
-  try {
-    alg = (JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString('utf8')) as {alg?: unknown}).alg
-  } catch {
-    return false
-  }
-  if (key.type === 'secret') return undefined
+  // Decoded as jose decodes it: leading whitespace and a byte order mark are fine.
+  const header = decodeHeader(token.slice(0, first))
+  if (header === null) return false
+  const {alg} = header
   if (typeof alg !== 'string') return false
+  // A secret verifies HMAC only (jose decides those); no other alg can be its signature.
+  if (key.type === 'secret') return HMAC.has(alg) ? undefined : false
   const parameters = ALGORITHMS[alg === 'EdDSA' ? edAlg(key) : alg]
   if (!parameters) return alg === 'none' || alg.startsWith('HS') ? false : undefined
   if (key.asymmetricKeyType !== parameters.keyType) return false

@@ -18,6 +18,8 @@ export interface TokensScanInput {
   paths: string | string[]
   /** The issuer's issued jtis: valid tokens missing from it are suspected forgeries. */
   issuedLog?: string
+  /** Kids the key is published under (at its issuers), besides its own: a header naming one names the key. */
+  publishedKids?: string[]
   kid?: string
   thumbprint?: string
   since?: string
@@ -58,7 +60,8 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
   id: 'tokens.scan',
   title: 'Find tokens signed with the key in the logs',
   description:
-    'Reads the given logs (plain or gzip) for JWTs whose header names the key and verifies their signatures. Valid tokens ' +
+    'Reads the given logs (plain or gzip) for JWTs a verifier holding the key would try (a header naming the key by its kid ' +
+    'or a published kid, no kid, or another kid with an alg that fits the key) and verifies their signatures. Valid tokens ' +
     'tell whom to notify and how long the last of them lives; valid tokens missing from the issued log are forgeries: the ' +
     'key is in use by someone else. ' +
     "jwkr's own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart (canaries), in no class and no subject. " +
@@ -77,6 +80,12 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
         description: 'Log files and folders to scan (one path, or a list).',
       },
       issuedLog: {type: 'string', description: 'The jtis the issuer issued (one a line, or JSON lines with a "jti").'},
+      publishedKids: {
+        type: 'array',
+        items: {type: 'string', minLength: 1},
+        description:
+          'Kids the key is published under at its issuers, besides its own: a header naming one names the key (a bad signature there is kid-match-bad-signature).',
+      },
       since: {
         type: 'string',
         description: 'Only tokens issued at or after this time (ISO 8601, epoch seconds, or 24h / 7d back).',
@@ -146,6 +155,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
     const result = await scanTokens(key, pathsOf(input), {
       secrets: context.secrets,
       issuedLog: input.issuedLog,
+      publishedKids: input.publishedKids,
       since,
       until,
       maxExamples: input.maxExamples,

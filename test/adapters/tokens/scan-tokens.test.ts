@@ -74,7 +74,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
   it('gives each example its source path:line, in the plain files, the nested folder and the gzip file', async () => {
     const key = await leakedKey(keyFile('rs256'))
     const result = await scan(key, [LOGS], {issuedLog: ISSUED_TXT, maxExamples: 20})
-    expect(result.examples).toHaveLength(10)
+    expect(result.examples).toHaveLength(11)
     expect(result.examples.filter((example) => example.class === 'suspected-forgery').map((example) => example.source)).toEqual(
       sourcesOf('rsBob'),
     )
@@ -83,6 +83,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
     expect(sourcesOf('rsErinLong')[0]).toMatch(/archive\/2024\/app\.log\.gz:1$/)
     for (const source of [
       ...sourcesOf('rsAlice'),
+      ...sourcesOf('rsNoKid'),
       ...sourcesOf('rsErinLong'),
       ...sourcesOf('rsFrankNoExp'),
       ...sourcesOf('rsCarolJwk'),
@@ -138,6 +139,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
         'alice,3,2024-05-01T10:00:00.000Z,2024-05-01T10:00:00.000Z\r\n' +
         'bob,1,2024-05-02T10:00:00.000Z,2024-05-02T10:00:00.000Z\r\n' +
         'carol,1,2024-05-03T10:00:00.000Z,2024-05-03T10:00:00.000Z\r\n' +
+        'dave,1,2024-05-05T10:00:00.000Z,2024-05-05T10:00:00.000Z\r\n' +
         'erin,1,2024-05-09T10:00:00.000Z,2024-05-09T10:00:00.000Z\r\n' +
         'frank,1,2024-05-05T10:00:00.000Z,2024-05-05T10:00:00.000Z\r\n',
     )
@@ -146,11 +148,11 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
 
   it('keeps only tokens issued in the --since/--until window', async () => {
     const key = await leakedKey(keyFile('rs256'))
-    // Between May 2 and May 5, 10:00 (both ends included): bob, carol, frank, and the three bad signatures (May 4);
+    // Between May 2 and May 5, 10:00 (both ends included): bob, carol, dave, frank, and the three bad signatures (May 4);
     // alice ×3 (May 1) and erin (May 9) fall outside
     const result = await scan(key, [LOGS], {since: new Date('2024-05-02T00:00:00Z'), until: new Date('2024-05-05T10:00:00Z')})
-    expect(result.counts).toMatchObject({'signed-with-leaked-key': 3, 'kid-match-bad-signature': 3, 'outside-window': 4})
-    expect(result.subjects).toBe(3)
+    expect(result.counts).toMatchObject({'signed-with-leaked-key': 4, 'kid-match-bad-signature': 3, 'outside-window': 4})
+    expect(result.subjects).toBe(4)
     expect(result.window).toEqual({since: '2024-05-02T00:00:00.000Z', until: '2024-05-05T10:00:00.000Z'})
   })
 
@@ -193,7 +195,8 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
         stdin: Readable.from([input.subarray(0, 100), input.subarray(100)]),
         sizes: {chunkBytes: 97},
       })
-      expect(result.counts).toMatchObject({'signed-with-leaked-key': 2, 'kid-match-bad-signature': 1, other: 2})
+      // alice twice and dave (no kid) are signed with the key; the forged kid is a bad signature; ivan's EdDSA token is another key's
+      expect(result.counts).toMatchObject({'signed-with-leaked-key': 3, 'kid-match-bad-signature': 1, other: 1})
       expect(result.examples[0]?.source).toMatch(/^stdin:\d+$/)
       expect(result.examples.map((example) => example.source)).toEqual(
         expect.arrayContaining(
@@ -214,7 +217,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
     // When it is scanned
     const result = await scan(await leakedKey(keyFile('rs256')), [dir])
     // Then the tokens before the break count, and the problem is reported
-    expect(result.counts['signed-with-leaked-key']).toBe(2)
+    expect(result.counts['signed-with-leaked-key']).toBe(3)
     expect(result.problems).toEqual([
       `${join(dir, 'rotated.log.1')}: the gzip data is truncated or corrupt; the tokens before that point are counted.`,
     ])
@@ -230,7 +233,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
     const result = await scan(await leakedKey(keyFile('rs256')), [dir])
     // Then both are read, and the core dump's tokens count as much as the log's
     expect(result).toMatchObject({sources: 2, skipped: {unreadable: 0}})
-    expect(result.counts['signed-with-leaked-key']).toBe(2 * 2)
+    expect(result.counts['signed-with-leaked-key']).toBe(2 * 3)
   })
 
   it('reads a log with a single NUL byte in a line, and finds the token after it', async () => {
@@ -243,7 +246,7 @@ describe('scanTokens on the fixture logs (every token form, gzip, a nested folde
     const result = await scan(await leakedKey(keyFile('rs256')), [join(dir, 'app.log')])
     // Then it is not skipped: it counts as one source, with every token of access.log, the one after the NUL included
     expect(result).toMatchObject({sources: 1, skipped: {unreadable: 0}})
-    expect(result.counts).toMatchObject({'signed-with-leaked-key': 2, 'kid-match-bad-signature': 1, other: 2})
+    expect(result.counts).toMatchObject({'signed-with-leaked-key': 3, 'kid-match-bad-signature': 1, other: 1})
     expect(result.examples.map((example) => example.source)).toContain(`${join(dir, 'app.log')}:2`)
   })
 

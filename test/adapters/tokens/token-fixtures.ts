@@ -37,11 +37,12 @@ export const sourcesOf = (name: string): string[] =>
 
 /**
  * What a scan of the whole logs folder must count, per leaked key, without and with the issued log.
- * RS256: alice ×3 (access.log twice, packed.txt), carol (embedded jwk), erin (exp 2099), frank (no
- * exp) are issued; bob is not; three tokens claim its kid with another key, alg none, and HS256.
+ * RS256: alice ×3 (access.log twice, packed.txt), carol (embedded jwk), dave (no kid: verified all the
+ * same), erin (exp 2099), frank (no exp) are issued; bob is not; three tokens claim its kid with another
+ * key, alg none, and HS256.
  */
 export const EXPECTED: Record<LeakedName, {signed: number; forged: number; bad: number; tokens: number; subjects: string[]}> = {
-  rs256: {signed: 6, forged: 1, bad: 3, tokens: 20, subjects: ['alice', 'bob', 'carol', 'erin', 'frank']},
+  rs256: {signed: 7, forged: 1, bad: 3, tokens: 20, subjects: ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']},
   es256: {signed: 1, forged: 1, bad: 1, tokens: 20, subjects: ['alice', 'gina']},
   eddsa: {signed: 1, forged: 1, bad: 1, tokens: 20, subjects: ['hank', 'ivan']},
 }

@@ -1,14 +1,26 @@
 import {Ajv2020} from 'ajv/dist/2020.js'
-import {readFile, stat} from 'node:fs/promises'
+import {createPrivateKey, generateKeyPairSync} from 'node:crypto'
+import {mkdtemp, readFile, stat, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
 import type {TokenScanResult} from '../../../src/adapters/tokens/scan-tokens.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {tokensScan} from '../../../src/playbook/steps/tokens-scan.js'
 import {leakedNeedles} from '../../core/key/samples.js'
-import {canaryLog, EXPECTED, ISSUED_JSONL, keyFile, keyNeedles, LOGS, tokenNeedles} from '../../adapters/tokens/token-fixtures.js'
+import {
+  canaryLog,
+  EXPECTED,
+  ISSUED_JSONL,
+  keyFile,
+  keyJwk,
+  keyNeedles,
+  LOGS,
+  tokenNeedles,
+} from '../../adapters/tokens/token-fixtures.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
 
 const PLAYBOOK = `inputs:
@@ -55,8 +67,8 @@ describe('tokens.scan', () => {
       forgeries: 1,
       firstForgeryAt: '2024-05-02T10:00:00.000Z',
       kidMatchBadSignature: 3,
-      other: 10,
-      subjects: 5,
+      other: 9,
+      subjects: 6,
       withoutExpiry: 1,
     })
     // And the longest remaining lifetime runs to the token that expires on 2099-01-01
@@ -89,12 +101,49 @@ describe('tokens.scan', () => {
     // Then the canaries are an output of their own, and no forgery, subject or CSV row of theirs
     const outputs = result.steps[0]?.outputs as Record<string, unknown>
     expect(new Ajv2020({strict: false}).validate(tokensScan.outputSchema, outputs)).toBe(true)
-    expect(outputs).toMatchObject({canaries, suspectedForgery: 0, forgeries: 0, subjects: 1})
+    expect(outputs).toMatchObject({canaries, suspectedForgery: 0, forgeries: 0, subjects: 2})
     const csv = await readFile(outputs.subjectsArtifact as string, 'utf8')
     expect(csv).not.toContain('jwkr-canary')
     // And the journal's record of the step says the same
     const succeeded = journal.find((event) => event.type === 'step.succeeded')
-    expect(succeeded?.data).toMatchObject({step: 'tokens', outputs: {canaries, suspectedForgery: 0, subjects: 1}})
+    expect(succeeded?.data).toMatchObject({step: 'tokens', outputs: {canaries, suspectedForgery: 0, subjects: 2}})
+  })
+
+  it('takes the kids the key is published under (publishedKids): a header naming one names the key', async () => {
+    // Given a log made now with two tokens under the kid the issuer publishes the key as (not the key
+    // file's kid): one signed with the leaked key, one with another key
+    const token = (sub: string, key: Parameters<SignJWT['sign']>[0]): Promise<string> =>
+      new SignJWT({sub, jti: sub, iat: 1714557600}).setProtectedHeader({alg: 'RS256', kid: 'issuer-kid-7'}).sign(key)
+    const leaked = createPrivateKey({key: keyJwk('rs256') as never, format: 'jwk'})
+    const other = generateKeyPairSync('rsa', {modulusLength: 2048}).privateKey
+    const dir = await mkdtemp(join(tmpdir(), 'jwkr-step-kids-'))
+    await writeFile(join(dir, 'access.log'), `a ${await token('pat', leaked)}\nb ${await token('mallory', other)}\n`)
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `inputs:
+  key: {type: string, required: true}
+  logs: {type: array, required: true}
+steps:
+  - id: tokens
+    uses: tokens.scan
+    with:
+      key: "\${{ inputs.key }}"
+      paths: "\${{ inputs.logs }}"
+      publishedKids: [issuer-kid-7]
+`,
+    )
+    // When the step scans it with that kid published
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      inputs: {key: keyFile('rs256'), logs: [dir]},
+      registry: registryWith(),
+      ui: scriptedUi({}, false),
+    })
+    // Then the valid token is signed with the key, and the other claims it with a bad signature
+    expect(result.steps[0]?.status).toBe('succeeded')
+    expect(result.steps[0]?.outputs).toMatchObject({signedWithLeakedKey: 1, kidMatchBadSignature: 1, other: 0, subjects: 1})
   })
 
   it('takes a single path as well as a list', async () => {
