@@ -65,6 +65,8 @@ describe('locateKey', () => {
         issuer: `${server.origin}/auth-main`,
         publishes: true,
         kid: 'renamed-2024',
+        alg: leaked.publicJwk.alg ?? null,
+        use: leaked.publicJwk.use ?? null,
         jwksUri: server.url('/auth-main/certs'),
         discovery: server.url('/auth-main/.well-known/openid-configuration'),
         status: 'publishes',
