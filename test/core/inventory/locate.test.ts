@@ -95,7 +95,9 @@ describe('readServedKeys', () => {
     const {keys, error} = await readServedKeys(key.privateJwk, {secrets})
     // Then the key is identified and its private member named (and registered)
     expect(error).toBeNull()
-    expect(keys).toEqual([{index: 0, kid: 'solo', kty: 'EC', alg: null, use: null, thumbprint: key.thumbprint, privateMembers: ['d'], error: null}])
+    expect(keys).toEqual([
+      {index: 0, kid: 'solo', kty: 'EC', alg: null, use: null, thumbprint: key.thumbprint, privateMembers: ['d'], error: null},
+    ])
     expect(secrets.leaks(key.privateJwk.d as string)).toBe(true)
   })
 
