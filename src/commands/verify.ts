@@ -5,7 +5,12 @@ import {keySelectionFlags} from '../cli/key-flags.js'
 import {describeCheck, renderVerify} from '../cli/render-verify.js'
 import {resolveInventoryPath} from '../cli/run-playbook-command.js'
 import {loadKeySource} from '../adapters/input/load-key-source.js'
-import {notContainedMessage, verifyContainment, type VerifyResult} from '../adapters/verify/verify-containment.js'
+import {
+  checkControlKey,
+  notContainedMessage,
+  verifyContainment,
+  type VerifyResult,
+} from '../adapters/verify/verify-containment.js'
 import {parseRemovalTime} from '../core/containment/clock.js'
 import {parseDuration} from '../core/duration.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
@@ -66,7 +71,9 @@ export default class Verify extends JwkrCommand {
     // The key first: its private values are registered before anything else can fail or print.
     const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
     const controlKey =
-      flags['control-key'] === undefined ? null : leakedKeyOf(await loadKeySource(flags['control-key'], {secrets: this.secrets}))
+      flags['control-key'] === undefined
+        ? null
+        : checkControlKey(leakedKeyOf(await loadKeySource(flags['control-key'], {secrets: this.secrets})), key)
     const intervalMs = positiveDuration(flags.interval, '--interval')
     const options = {
       deadlineMs: positiveDuration(flags.deadline, '--deadline'),

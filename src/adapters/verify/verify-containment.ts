@@ -175,6 +175,27 @@ interface Streak {
 }
 
 /**
+ * The replacement private key that signs control tokens: it must be able to sign, and must not be the
+ * leaked key itself (a "control" signed with the leaked key would prove nothing).
+ *
+ * @throws JwkrError ERR_KEY_INVALID for a public key, a JWT, or the leaked key.
+ */
+export function checkControlKey(control: LoadedKey, leaked: LoadedKey): LoadedKey {
+  const signer = canarySigner(control)
+  if (!signer.possible) {
+    throw new JwkrError('ERR_KEY_INVALID', `The control key cannot sign: ${signer.reason}`, {
+      hint: 'Pass the replacement PRIVATE key jwkr generated (its 0600 file), or leave the control key out.',
+    })
+  }
+  if (control.report.thumbprint === leaked.report.thumbprint) {
+    throw new JwkrError('ERR_KEY_INVALID', 'The control key is the leaked key itself: a control signed with it proves nothing.', {
+      hint: 'Pass the replacement private key, not the leaked one.',
+    })
+  }
+  return control
+}
+
+/**
  * Proves (or fails to prove) that the leaked key is contained.
  *
  * @example const result = await verifyContainment({inventory, key, secrets, untilContained: true, intervalMs: 15_000})

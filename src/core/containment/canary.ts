@@ -3,7 +3,7 @@
 // it lives, so it is registered as a secret before it leaves this module; only its jti is recorded.
 import {randomUUID} from 'node:crypto'
 
-import {SignJWT} from 'jose'
+import {SignJWT} from 'jose/jwt/sign'
 
 import type {KeyReport, LoadedKey} from '../key/types.js'
 import type {SecretRegistry} from '../secrets.js'

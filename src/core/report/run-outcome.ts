@@ -92,7 +92,8 @@ export function runOutcome(events: readonly JournalEvent[], options: RunOutcomeO
   const status: OutcomeStatus = verdict
     ? verdictOutcome(verdict)
     : checks.length > 0
-      ? containmentOf(checks, null).proven
+      ? // Without a verdict, only a relying party seen refusing (not a JWKS alone) can make it proven.
+        containmentOf(checks, null).proven && checks.some((item) => item.kind === 'probe')
         ? 'proven'
         : 'not-proven'
       : !contains || keyIsPublic(state)

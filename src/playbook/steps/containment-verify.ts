@@ -10,6 +10,7 @@ import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_INTERVAL_MS,
+  checkControlKey,
   notContainedMessage,
   verifyContainment,
   type ContainmentOutcome,
@@ -196,7 +197,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
     const controlKey =
       input.controlKey === undefined || input.baseline === true
         ? null
-        : leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets}))
+        : checkControlKey(leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets})), key)
     const events = await journalEvents(context)
     const phase = input.baseline === true ? 'baseline' : 'check'
     const result = await verifyContainment({
@@ -245,6 +246,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
         unknown: result.unknown,
         published: result.published,
       })
+      if (result.outcome === 'not-attempted') return context.skip(`nothing could be checked: ${result.missing.join('; ')}`)
       return outputsOf(result, artifact)
     }
     await context.record('containment.verdict', {
@@ -256,6 +258,8 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       undiscriminating: result.undiscriminating,
       clock: result.clock,
     })
+    // Nothing could be probed: the step did not check anything, so it must not show as done.
+    if (result.outcome === 'not-attempted') return context.skip(`nothing could be checked: ${result.missing.join('; ')}`)
     if (input.untilContained === true && !result.contained) {
       throw new JwkrError('ERR_NOT_CONTAINED', notContainedMessage(result), {
         hint: [...result.advice, `The evidence is in ${artifact}.`].join('\n  '),

@@ -8,6 +8,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
 import {
+  checkControlKey,
   verifyContainment,
   type VerifyCheck,
   type VerifyOptions,
@@ -291,5 +292,20 @@ describe('verifyContainment with a verifier that renews a cached key on use', ()
     // And the later checks say why, keeping the last verdict
     expect(result.services[0]?.reason).toContain('not probed again yet')
     expect(result.services[0]?.status).toBe('exposed')
+  })
+})
+
+describe('checkControlKey', () => {
+  it('refuses a public key and the leaked key itself as the control, and takes a replacement private key', async () => {
+    const w = await world([{id: 'billing-api', cacheSeconds: 1}])
+    const secrets = new SecretRegistry()
+    const leaked = leakedKeyOf(await loadKeySource(w.keyFile, {secrets}))
+    const publicOnly = leakedKeyOf(await loadKeySource(w.publicKeyFile, {secrets}))
+    // A public key cannot sign a control; the leaked key would prove nothing
+    expect(() => checkControlKey(publicOnly, leaked)).toThrow(/cannot sign/)
+    expect(() => checkControlKey(leaked, leaked)).toThrow(/the leaked key itself/)
+    // The replacement's private key is taken
+    const replacement = leakedKeyOf(await loadKeySource(JSON.stringify(w.current.privateJwk), {secrets}))
+    expect(checkControlKey(replacement, leaked)).toBe(replacement)
   })
 })
