@@ -2,6 +2,7 @@
 // (its kid and alg, from locate and from earlier JWKS checks), and which services were seen to accept
 // a canary (before containment, or in an earlier check). Every later check reads them, so a canary
 // carries the published kid after the key is gone from the JWKS, and a refusal counts as proof.
+import {str} from '../report/read-data.js'
 import {mergePublished, type PublishedKey} from './published-key.js'
 
 /** The parts of a journal event read here. */
@@ -31,7 +32,7 @@ export function recordedPublished(events: readonly RecordedEvent[], thumbprint: 
     }
     published = mergePublished(
       published,
-      seen.flatMap((key) => issuers.map((issuer) => ({issuer, url, kid: text(key.kid), alg: text(key.alg), use: text(key.use)}))),
+      seen.flatMap((key) => issuers.map((issuer) => ({issuer, url, kid: str(key.kid), alg: str(key.alg), use: str(key.use)}))),
     )
   }
   return published
@@ -51,10 +52,6 @@ export function recordedAcceptances(events: readonly RecordedEvent[]): Record<st
     if (typeof data.service === 'string' && typeof data.checkedAt === 'string') accepted[data.service] = data.checkedAt
   }
   return accepted
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' ? value : null
 }
 
 /** The issuer ids among an event's owners. */
