@@ -5,11 +5,12 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {canarySigner, type CanarySigner} from '../../core/containment/canary.js'
 import {mergePublished, publishedFrom, type PublishedKey} from '../../core/containment/published-key.js'
-import {probeSpacingMs, verifierProfile} from '../../core/containment/verifier-profiles.js'
+import {probeSpacingMs, verifierProfile, type VerifierProfile} from '../../core/containment/verifier-profiles.js'
 import {
   containmentClock,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   issuerRemoval,
+  serviceCacheSeconds,
   type ContainmentClock,
 } from '../../core/containment/clock.js'
 import {
@@ -356,9 +357,11 @@ class VerifyRun {
    */
   #due(service: InventoryService, now: Date): boolean {
     const last = this.#lastProbed.get(service.id)
-    if (last === undefined || service.verifier === undefined || !this.#lastResults.has(service.id)) return true
-    const cacheSeconds = service.jwksCacheSeconds ?? verifierProfile(service.verifier).cacheSeconds
-    const spacing = probeSpacingMs(verifierProfile(service.verifier), cacheSeconds)
+    // An id outside the table (an inventory that skipped validation) is probed as if it had no profile.
+    const profile =
+      service.verifier === undefined ? undefined : (verifierProfile(service.verifier) as VerifierProfile | undefined)
+    if (last === undefined || profile === undefined || !this.#lastResults.has(service.id)) return true
+    const spacing = probeSpacingMs(profile, serviceCacheSeconds(service).cacheSeconds)
     return spacing === null || now.getTime() - last >= spacing
   }
 
