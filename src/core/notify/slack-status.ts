@@ -36,6 +36,8 @@ export interface SlackStatusFacts {
   severity: string | null
   thumbprint: string | null
   kid: string | null
+  /** The kids services.locate saw the key published under (what relying parties match on); [] before it ran. */
+  publishedKids: string[]
   phase: IncidentPhase
   /** The incident's status: open, running, completed, failed, waiting, aborted, closed. */
   status: string
@@ -87,7 +89,8 @@ export function slackStatusFacts(state: IncidentView, now: Date): SlackStatusFac
   const outputsOf = (pattern: RegExp) =>
     steps.filter((step) => step.status === 'succeeded' && pattern.test(step.uses ?? '')).at(-1)?.outputs
   const inspect = outputsOf(/^key\.inspect$/)
-  const dependents = stringList(outputsOf(/^services\.locate$/)?.dependents)
+  const locate = outputsOf(/^services\.locate$/)
+  const dependents = stringList(locate?.dependents)
   const proof = containedOf(outputsOf(/^containment\.verify$/))
   const next = steps.find((step) => step.status === 'running') ?? steps.find((step) => step.status === 'pending')
   return {
@@ -96,6 +99,7 @@ export function slackStatusFacts(state: IncidentView, now: Date): SlackStatusFac
     severity: typeof inspect?.severity === 'string' ? inspect.severity : null,
     thumbprint: state.thumbprint,
     kid: state.kid,
+    publishedKids: stringList(locate?.publishedKids) ?? [],
     phase: phaseOf(state, steps),
     status: state.status,
     contained: proof ?? (dependents === undefined ? null : {done: 0, total: dependents.length}),
@@ -127,7 +131,7 @@ export function buildSlackStatus(facts: SlackStatusFacts): SlackMessage {
         field('Severity', facts.severity === null ? 'not assessed yet' : mrkdwnText(facts.severity.toUpperCase())),
         field('Phase', PHASE_LABEL[facts.phase]),
         field('Thumbprint (RFC 7638)', mrkdwnCode(facts.thumbprint)),
-        field('kid (a hint, not an identity)', mrkdwnCode(facts.kid)),
+        field(facts.publishedKids.length > 0 ? 'kid as published' : 'kid (a hint, not an identity)', kidsText(facts)),
         field('Contained services', contained),
         field('Next step', next),
       ],
@@ -177,8 +181,13 @@ export function buildContactNotice(facts: SlackStatusFacts, incidentChannel: {id
   const where = /^[CG][A-Z0-9]+$/.test(incidentChannel.id) ? `<#${incidentChannel.id}>` : mrkdwnCode(`#${incidentChannel.name}`)
   const text =
     `${facts.drill ? '[DRILL] ' : ''}:rotating_light: A leaked signing key (${mrkdwnCode(facts.thumbprint)}, kid ` +
-    `${mrkdwnCode(facts.kid)}) affects services of your team. Incident ${mrkdwnCode(facts.incident)} is followed in ${where}.`
+    `${kidsText(facts)}) affects services of your team. Incident ${mrkdwnCode(facts.incident)} is followed in ${where}.`
   return {text, blocks: [{type: 'section', text: {type: 'mrkdwn', text}}]}
+}
+
+/** The kids relying parties see (as published), else the key file's own; a dash when neither is known. */
+function kidsText(facts: SlackStatusFacts): string {
+  return facts.publishedKids.length > 0 ? facts.publishedKids.map((kid) => mrkdwnCode(kid)).join(', ') : mrkdwnCode(facts.kid)
 }
 
 function phaseOf(state: IncidentView, steps: Array<StepView & {id: string}>): IncidentPhase {

@@ -180,6 +180,31 @@ describe('buildStepReply', () => {
   })
 })
 
+describe('the kid relying parties see', () => {
+  // A key file without a kid (a PEM) published by the issuer as `issuer-kid-7`
+  const located = incident(
+    {
+      locate: step('services.locate', 'succeeded', {
+        outputs: {dependents: ['billing'], publishedKids: ['issuer-kid-7', 'old-2']},
+      }),
+    },
+    {kid: null},
+  )
+
+  it('shows the kids the key is published under, not "none" from the key file', () => {
+    const facts = slackStatusFacts(located, NOW)
+    const fields = (buildSlackStatus(facts).blocks[1] as {fields: Array<{text: string}>}).fields.map((field) => field.text)
+    expect(fields).toContain('*kid as published*\n`issuer-kid-7`, `old-2`')
+    expect(buildContactNotice(facts, {id: 'C0123456789', name: 'inc'}).text).toContain('kid `issuer-kid-7`, `old-2`)')
+  })
+
+  it("falls back to the key file's kid before locate ran", () => {
+    const facts = slackStatusFacts(incident({}), NOW)
+    expect(facts.publishedKids).toEqual([])
+    expect(buildContactNotice(facts, {id: 'C0123456789', name: 'inc'}).text).toContain('kid `prod-1`)')
+  })
+})
+
 describe('buildContactNotice', () => {
   it('links the incident channel by the id Slack gave, and escapes the kid', () => {
     const facts = slackStatusFacts(incident({}, {kid: '<!here>'}), NOW)

@@ -1,5 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
+import {renderTrackingIssue} from '../../../src/adapters/github/tracking-issue.js'
+import {renderDocument} from '../../../src/adapters/templates/documents.js'
+import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../../src/core/report/build-report.js'
 import {phaseOf} from '../../../src/core/report/phases.js'
 import {CONTAINED_ID, eventsOf, fixtureModel, FIXTURE_NOW, OPENED, THUMBPRINT} from './fixture.js'
@@ -317,7 +320,7 @@ describe('phaseOf', () => {
 })
 
 describe('buildReport for a key found without its kid', () => {
-  it('names the kids the issuers published it under, so no document says "kid none"', () => {
+  it('names the kids the issuers published it under, so no document says "kid none"', async () => {
     // Given an incident whose key file had no kid, and a locate that saw the key published as k1 and k2
     const opened: [number, string, Record<string, unknown>] = [0, OPENED[1], {...OPENED[2], kid: null}]
     const endpoint = (url: string, kid: string) => ({
@@ -334,5 +337,16 @@ describe('buildReport for a key found without its kid', () => {
     const model = buildReport(events, {now: new Date('2026-03-14T10:00:00Z')})
     // Then the key carries the published kids
     expect(model.key).toMatchObject({kid: 'k1', publishedKids: ['k1', 'k2'], publishedWithoutKid: false})
+    // And the GitHub issue, the RCA and the partner draft show them where they list the kid
+    const templates = await loadTemplates()
+    const bodies = [
+      renderTrackingIssue(templates, model).body,
+      renderDocument(templates, model, {kind: 'rca', format: 'md'}),
+      renderDocument(templates, model, {kind: 'notification', format: 'md', audience: 'partners'}),
+    ]
+    for (const body of bodies) {
+      expect(body).toContain('| kid | `k1`, `k2` (as the issuer publishes it) |')
+      expect(body).not.toMatch(/\| kid \| none/)
+    }
   })
 })
