@@ -31,9 +31,16 @@ export function renderTokens(result: TokenScanResult, style: Style): string {
   }
   blocks.push(table.toString())
   if (result.canaries > 0) {
+    const by =
+      result.canariesBy === 'journal'
+        ? "jwkr's own containment probes, by the jtis the incident sent"
+        : "told by their label (jti jwkr-canary-…, sub jwkr-canary) alone: anyone with the key can wear it; run tokens.scan in the incident's playbook to check them against the probes it sent"
+    blocks.push(style.dim(`canaries seen: ${number(result.canaries)} (${by}; left out of the counts, subjects and examples)`))
+  }
+  if (result.canaryImpostors > 0) {
     blocks.push(
-      style.dim(
-        `canaries seen: ${number(result.canaries)} (jwkr's own containment probes, by jti or sub: left out of the counts, subjects and examples)`,
+      style.red(
+        `labelled as canaries but never sent by this incident: ${number(result.canaryImpostors)} (triaged like any token: most likely forgeries)`,
       ),
     )
   }

@@ -128,7 +128,7 @@ describe('jwkr tokens scan', () => {
     const reference = await scan(plain, '--issued-log', ISSUED_TXT, '--json')
     // Then the text says how many canaries were seen, and no forgery
     expect(exitCodeOf(text.error)).toBe(0)
-    expect(text.stdout).toContain(`canaries seen: ${canaries} (jwkr's own containment probes`)
+    expect(text.stdout).toContain(`canaries seen: ${canaries} (told by their label`)
     expect(text.stdout).not.toContain('never issued by the issuer')
     expect(text.stdout).toContain('Notify the 2 affected subjects listed in')
     // And the JSON carries them as canaries, with every count that of the log without them

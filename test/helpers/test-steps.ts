@@ -139,6 +139,20 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return context.skip(input.reason)
       },
     }),
+    defineStep<{type: string; data: Record<string, unknown>}, Record<string, never>>({
+      id: 'test.record',
+      title: 'Record an event',
+      description: 'Journals the event given (as earlier steps would have: evidence of probes, endpoints seen).',
+      inputSchema: {type: 'object', required: ['type', 'data'], properties: {type: {type: 'string'}, data: anyObject}},
+      outputSchema: anyObject,
+      sideEffects: false,
+      safeInDryRun: true,
+      plan: () => [],
+      run: async (input, context) => {
+        await context.record(input.type, input.data)
+        return {}
+      },
+    }),
     effectStep('test.effect', true),
     effectStep('test.effect-unknown', false),
   ]

@@ -30,6 +30,8 @@ export interface ScanTokensOptions {
    * one of them names the key, and a bad signature there is kid-match-bad-signature.
    */
   publishedKids?: readonly string[]
+  /** The jtis of the canaries the incident sent (its journal): a labelled token not among them is no canary. */
+  canaryJtis?: ReadonlySet<string> | null
   since?: Date | null
   until?: Date | null
   /** Redacted example tokens in the result (default 5). */
@@ -126,6 +128,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
     since: options.since ?? null,
     until: options.until ?? null,
     maxExamples: options.maxExamples ?? 5,
+    canaryJtis: options.canaryJtis ?? null,
   })
   const sources: TokenSourceInfo[] = []
   const skipped = {unreadable: 0}

@@ -54,6 +54,18 @@ export function recordedAcceptances(events: readonly RecordedEvent[]): Record<st
   return accepted
 }
 
+/**
+ * The jtis of every token jwkr sent to a relying party in this incident (canaries and controls):
+ * triage counts a token as jwkr's own only when its jti is one of these.
+ *
+ * @example recordedCanaryJtis(events) // → Set {'jwkr-canary-2024-05-01-ab12-x1'}
+ */
+export function recordedCanaryJtis(events: readonly RecordedEvent[]): Set<string> {
+  const jtis = new Set<string>()
+  for (const {type, data} of events) if (type === 'evidence.probe' && typeof data.jti === 'string') jtis.add(data.jti)
+  return jtis
+}
+
 /** The issuer ids among an event's owners. */
 export function issuerIds(owners: unknown): string[] {
   if (!Array.isArray(owners)) return []

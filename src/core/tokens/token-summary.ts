@@ -3,7 +3,7 @@
 // few examples (signature removed). Claims are counted from tokens with a valid signature only: a
 // bad signature's claims are whatever its author wrote. jwkr's own canaries are counted apart and
 // nowhere else: not in the classes, the subjects, the claims or the examples.
-import {isCanary} from './canary-token.js'
+import {canaryStatus} from './canary-token.js'
 import {classifyToken, TOKEN_CLASSES, type TokenClass, type TokenVerdict} from './classify-token.js'
 
 /** Where a token was found, in an order that is the same however the work was split. */
@@ -21,6 +21,11 @@ export interface TokenSummaryOptions {
   since: Date | null
   until: Date | null
   maxExamples: number
+  /**
+   * The jtis of the canaries jwkr sent (the incident journal's probes): a token labelled as a canary
+   * whose jti is not among them is triaged like any other. Null: the label alone decides.
+   */
+  canaryJtis?: ReadonlySet<string> | null
 }
 
 export type TokenCounts = Record<TokenClass, number> & {
@@ -51,8 +56,12 @@ export interface TokenSummary {
   tokens: number
   /** Tokens that point at the key, by class; canaries are not in them. */
   counts: TokenCounts
-  /** jwkr's own canary tokens seen (by jti prefix or sub): left out of counts, subjects and examples. */
+  /** jwkr's own canary tokens seen: left out of counts, subjects and examples. */
   canaries: number
+  /** How canaries were told apart: by the jtis jwkr journaled, or by their label alone. */
+  canariesBy: 'journal' | 'label'
+  /** Tokens labelled as canaries that jwkr never sent: triaged (counted in their class) like any token. */
+  canaryImpostors: number
   /** Of the tokens with a valid signature. */
   iat: {first: string | null; last: string | null}
   /** The earliest iat of a suspected forgery: the key was in someone else's hands by then. */
@@ -89,6 +98,7 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
   }
   #tokens = 0
   #canaries = 0
+  #impostors = 0
   #firstIat: number | null = null
   #lastIat: number | null = null
   #firstForgeryIat: number | null = null
@@ -113,10 +123,12 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
   /** One token that points at the key (also counted in `tokens`); a canary is only counted as one. */
   add(verdict: TokenVerdict, position: P): TokenClass | 'outside-window' | 'other' | 'canary' {
     this.#tokens++
-    if (isCanary(verdict.claims)) {
+    const canary = canaryStatus(verdict.claims, this.#options.canaryJtis ?? null)
+    if (canary === 'canary') {
       this.#canaries++
       return 'canary'
     }
+    if (canary === 'impostor') this.#impostors++
     const name = classifyToken(verdict, this.#options.issued)
     if (name === null) {
       this.#counts.other++
@@ -187,6 +199,8 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
       tokens: this.#tokens,
       counts: {...this.#counts},
       canaries: this.#canaries,
+      canariesBy: this.#options.canaryJtis ? 'journal' : 'label',
+      canaryImpostors: this.#impostors,
       iat: {first: isoOrNull(this.#firstIat), last: isoOrNull(this.#lastIat)},
       firstForgeryAt: isoOrNull(this.#firstForgeryIat),
       subjects: this.#subjects.size,

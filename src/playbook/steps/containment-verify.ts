@@ -1,9 +1,6 @@
 // containment.verify: the proof that the leaked key is out of service — every JWKS fetched again,
 // every dependent service probed with a canary signed with the leaked key, the containment clock —
 // with each check's evidence journaled for the report. Its clock sizes the wait that may follow it.
-import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
-
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
 import {recordedAcceptances, recordedPublished} from '../../core/containment/recorded-probes.js'
 import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
@@ -22,9 +19,8 @@ import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
 import type {Inventory} from '../../core/inventory/types.js'
-import {JOURNAL_FILE} from '../../incident/workspace.js'
-import {readJournal} from '../../incident/verify-journal.js'
 import {defineStep} from '../define-step.js'
+import {journalEvents} from '../journal-events.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import type {PlannedCall, StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
@@ -198,7 +194,8 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       input.controlKey === undefined || input.baseline === true
         ? null
         : checkControlKey(leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets})), key)
-    const events = await journalEvents(context)
+    // A journal that cannot be read says nothing of when the key was removed or what was seen.
+    const events = (await journalEvents(context)) ?? []
     const phase = input.baseline === true ? 'baseline' : 'check'
     const result = await verifyContainment({
       inventory,
@@ -291,15 +288,6 @@ function plannedChecks(inventory: Inventory, input: ContainmentVerifyInput): Pla
     })
   }
   return calls
-}
-
-/** The journal so far, to learn when the key was removed; a journal that cannot be read says nothing. */
-async function journalEvents(context: StepContext) {
-  try {
-    return readJournal(await readFile(join(context.incident.dir, JOURNAL_FILE), 'utf8')).events
-  } catch {
-    return []
-  }
 }
 
 function outputsOf(result: VerifyResult, artifact: string): ContainmentVerifyOutput {

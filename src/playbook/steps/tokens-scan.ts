@@ -6,9 +6,12 @@ import {join} from 'node:path'
 
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
 import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
+import {recordedCanaryJtis} from '../../core/containment/recorded-probes.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
 import {defineStep} from '../define-step.js'
+import {journalEvents} from '../journal-events.js'
+import type {StepContext} from '../types.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
@@ -37,6 +40,8 @@ export interface TokensScanOutput extends Record<string, unknown> {
   subjects: number
   /** jwkr's own canary tokens seen in the logs: counted apart, in no class and no subject. */
   canaries: number
+  /** Tokens labelled as canaries whose jti this incident never sent: triaged like any other token. */
+  canaryImpostors: number
   /** The same as suspectedForgery: valid tokens the issuer never issued. */
   forgeries: number
   /** The earliest iat of a suspected forgery (ISO), or null. */
@@ -64,7 +69,9 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
     'or a published kid, no kid, or another kid with an alg that fits the key) and verifies their signatures. Valid tokens ' +
     'tell whom to notify and how long the last of them lives; valid tokens missing from the issued log are forgeries: the ' +
     'key is in use by someone else. ' +
-    "jwkr's own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart (canaries), in no class and no subject. " +
+    "jwkr's own canary tokens (the jtis this incident's probes sent, from its journal) are counted apart (canaries), in no " +
+    'class and no subject; a token wearing the canary label (jti jwkr-canary-…, sub jwkr-canary) that the incident never ' +
+    'sent is triaged like any other (canaryImpostors). ' +
     'Reads only.',
   inputSchema: {
     type: 'object',
@@ -110,6 +117,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       'other',
       'subjects',
       'canaries',
+      'canaryImpostors',
       'forgeries',
       'firstForgeryAt',
       'longestRemainingLifetimeSeconds',
@@ -125,6 +133,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       other: COUNT,
       subjects: COUNT,
       canaries: COUNT,
+      canaryImpostors: COUNT,
       forgeries: COUNT,
       firstForgeryAt: {type: ['string', 'null']},
       longestRemainingLifetimeSeconds: {type: ['integer', 'null'], minimum: 0},
@@ -156,6 +165,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       secrets: context.secrets,
       issuedLog: input.issuedLog,
       publishedKids: input.publishedKids,
+      canaryJtis: await sentCanaries(context),
       since,
       until,
       maxExamples: input.maxExamples,
@@ -173,6 +183,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       other: counts.other,
       subjects: result.subjects,
       canaries: result.canaries,
+      canaryImpostors: result.canaryImpostors,
       forgeries: counts['suspected-forgery'],
       firstForgeryAt: result.firstForgeryAt,
       longestRemainingLifetimeSeconds: result.longestRemainingLifetime?.seconds ?? null,
@@ -185,4 +196,10 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
 
 function pathsOf(input: TokensScanInput): string[] {
   return typeof input.paths === 'string' ? [input.paths] : input.paths
+}
+
+/** The jtis of the canaries this incident sent, or null (the label decides) when its journal cannot be read. */
+async function sentCanaries(context: StepContext): Promise<Set<string> | null> {
+  const events = await journalEvents(context)
+  return events === null ? null : recordedCanaryJtis(events)
 }

@@ -81,6 +81,8 @@ export interface CanaryLog {
   plain: string
   /** Canary tokens planted. */
   canaries: number
+  /** The jtis jwkr sent (what an incident's probes journal): all of the canaries' but the last one's, which only wears the label. */
+  sent: string[]
 }
 
 /**
@@ -123,5 +125,7 @@ export async function canaryLog(): Promise<CanaryLog> {
   const plain = join(dir, 'without.log')
   await writeFile(log, `${mixed.join('\n')}\n`)
   await writeFile(plain, `${lines.join('\n')}\n`)
-  return {dir, log, plain, canaries: canaries.length}
+  // The jtis of the canaries jwkr sent (as its probes journal them); the last canary only wears the label.
+  const sent = [minted.jti, `${CANARY_JTI_PREFIX}inc-1-control-0001`]
+  return {dir, log, plain, canaries: canaries.length, sent}
 }

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {CANARY_JTI_PREFIX, CANARY_SUBJECT} from '../../../src/core/containment/canary.js'
-import {isCanary} from '../../../src/core/tokens/canary-token.js'
+import {canaryStatus, isCanaryLabelled} from '../../../src/core/tokens/canary-token.js'
 import {claimsOf, type TokenClaims, type TokenVerdict} from '../../../src/core/tokens/classify-token.js'
 import {TokenSummaryBuilder, type TokenSummaryOptions} from '../../../src/core/tokens/token-summary.js'
 
@@ -179,9 +179,30 @@ describe('TokenSummaryBuilder', () => {
   })
 
   it('tells a canary by its jti prefix or its sub only', () => {
-    expect(isCanary({sub: CANARY_SUBJECT, jti: null})).toBe(true)
-    expect(isCanary({sub: null, jti: `${CANARY_JTI_PREFIX}x`})).toBe(true)
-    expect(isCanary({sub: 'jwkr-canary-not', jti: 'jwkr-canary'})).toBe(false)
-    expect(isCanary({sub: null, jti: null})).toBe(false)
+    expect(isCanaryLabelled({sub: CANARY_SUBJECT, jti: null})).toBe(true)
+    expect(isCanaryLabelled({sub: null, jti: `${CANARY_JTI_PREFIX}x`})).toBe(true)
+    expect(isCanaryLabelled({sub: 'jwkr-canary-not', jti: 'jwkr-canary'})).toBe(false)
+    expect(isCanaryLabelled({sub: null, jti: null})).toBe(false)
+  })
+
+  it('with the jtis jwkr sent, a token labelled as a canary that jwkr never sent is triaged as a forgery', () => {
+    // Given the incident sent one canary, and the logs hold it and two tokens wearing the label
+    const sent = new Set([`${CANARY_JTI_PREFIX}inc-1-abc`])
+    const summary = builder({issued: new Set(['a1']), canaryJtis: sent, maxExamples: 10})
+    const ours = summary.add(token(true, {sub: CANARY_SUBJECT, jti: `${CANARY_JTI_PREFIX}inc-1-abc`}), {source: 0, offset: 0})
+    const forged = summary.add(token(true, {sub: CANARY_SUBJECT, jti: `${CANARY_JTI_PREFIX}inc-1-zzz`}), {source: 0, offset: 1})
+    const noJti = summary.add(token(true, {sub: CANARY_SUBJECT, jti: null, iat: at('2024-05-02T00:00:00Z')}), {
+      source: 0,
+      offset: 2,
+    })
+    // Then only the one sent is a canary; the others are suspected forgeries, counted and shown as such
+    expect([ours, forged, noJti]).toEqual(['canary', 'suspected-forgery', 'suspected-forgery'])
+    const result = summary.result(NOW, locate)
+    expect(result).toMatchObject({canaries: 1, canariesBy: 'journal', canaryImpostors: 2})
+    expect(result.counts['suspected-forgery']).toBe(2)
+    expect(result.firstForgeryAt).toBe('2024-05-02T00:00:00.000Z')
+    // And without a journal, the label alone decides (and the result says so)
+    expect(canaryStatus({sub: CANARY_SUBJECT, jti: 'x'}, null)).toBe('canary')
+    expect(builder().result(NOW, locate)).toMatchObject({canariesBy: 'label', canaryImpostors: 0})
   })
 })

@@ -93,20 +93,44 @@ describe('tokens.scan', () => {
     expect(leakedNeedles(JSON.stringify(journal) + JSON.stringify(summary) + csv, needles)).toEqual([])
   })
 
-  it("counts jwkr's own canaries apart in its outputs and its journal event, and keeps them out of the subjects", async () => {
-    // Given a log with four canaries mixed in among access.log's tokens
-    const {log, canaries} = await canaryLog()
+  it('counts the canaries this incident sent apart, and triages a token that only wears the canary label', async () => {
+    // Given a log with four canary-labelled tokens among access.log's, three of them sent by this incident's probes
+    const {log, canaries, sent} = await canaryLog()
+    const home = await tempHome()
+    const file = await writePlaybook(
+      home,
+      `inputs:
+  key: {type: string, required: true}
+  logs: {type: array, required: true}
+  issued: {type: string, required: true}
+steps:
+${sent.map((jti, index) => `  - {id: probe-${index}, uses: test.record, with: {type: evidence.probe, data: {service: api, jti: "${jti}", outcome: accepted}}}`).join('\n')}
+  - id: tokens
+    uses: tokens.scan
+    with:
+      key: "\${{ inputs.key }}"
+      paths: "\${{ inputs.logs }}"
+      issuedLog: "\${{ inputs.issued }}"
+`,
+    )
     // When the step scans it with the issued log (which holds no canary jti)
-    const {result, journal} = await runTokens([log])
-    // Then the canaries are an output of their own, and no forgery, subject or CSV row of theirs
-    const outputs = result.steps[0]?.outputs as Record<string, unknown>
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      inputs: {key: keyFile('rs256'), logs: [log], issued: ISSUED_JSONL},
+      registry: registryWith(),
+      ui: scriptedUi({}, false),
+    })
+    const journal = await readJournal(home, result.incident)
+    // Then the three it sent are canaries, apart; the impostor is a suspected forgery with a subject of its own
+    const outputs = result.steps.at(-1)?.outputs as Record<string, unknown>
     expect(new Ajv2020({strict: false}).validate(tokensScan.outputSchema, outputs)).toBe(true)
-    expect(outputs).toMatchObject({canaries, suspectedForgery: 0, forgeries: 0, subjects: 2})
+    expect(outputs).toMatchObject({canaries: canaries - 1, canaryImpostors: 1, suspectedForgery: 1, subjects: 3})
     const csv = await readFile(outputs.subjectsArtifact as string, 'utf8')
-    expect(csv).not.toContain('jwkr-canary')
+    expect(csv).toContain('jwkr-canary')
     // And the journal's record of the step says the same
-    const succeeded = journal.find((event) => event.type === 'step.succeeded')
-    expect(succeeded?.data).toMatchObject({step: 'tokens', outputs: {canaries, suspectedForgery: 0, subjects: 2}})
+    const succeeded = journal.find((event) => event.type === 'step.succeeded' && event.data.step === 'tokens')
+    expect(succeeded?.data).toMatchObject({outputs: {canaries: canaries - 1, canaryImpostors: 1, suspectedForgery: 1}})
   })
 
   it('takes the kids the key is published under (publishedKids): a header naming one names the key', async () => {

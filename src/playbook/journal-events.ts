@@ -1,0 +1,22 @@
+// The incident's journal as a step reads it while the run goes on: what earlier steps and checks
+// recorded (where the key was published, which canaries were sent, when the key was removed).
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {JournalEvent} from '../incident/types.js'
+import {readJournal} from '../incident/verify-journal.js'
+import {JOURNAL_FILE} from '../incident/workspace.js'
+import type {StepContext} from './types.js'
+
+/**
+ * The journal's events so far, or null when it cannot be read (a step run outside an incident's folder).
+ *
+ * @example const events = (await journalEvents(context)) ?? []
+ */
+export async function journalEvents(context: StepContext): Promise<JournalEvent[] | null> {
+  try {
+    return readJournal(await readFile(join(context.incident.dir, JOURNAL_FILE), 'utf8')).events
+  } catch {
+    return null
+  }
+}
