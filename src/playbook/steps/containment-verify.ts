@@ -22,7 +22,7 @@ import type {Inventory} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
 import {journalEvents} from '../journal-events.js'
 import {leakedKeyInput} from './leaked-key-input.js'
-import type {PlannedCall, StepContext} from '../types.js'
+import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 import {plannedFetches} from './services-locate.js'
 
