@@ -40,6 +40,11 @@ export interface GitHubMockState {
   primaryRateLimit: {times: number; status: 403 | 429; resetInSeconds: number} | null
   /** The next `times` requests fail with a 5xx. */
   outage: {times: number; status: 500 | 502 | 503} | null
+  /**
+   * The next `times` writes (POST, PATCH, PUT, DELETE) are applied, then answered with a 5xx or no answer
+   * at all (`'network'`): what GitHub does when it fails after the write, or the connection drops.
+   */
+  failAfterWrite: {times: number; status: 500 | 502 | 503 | 'network'} | null
   /** Code search answers with incomplete_results: true (the search timed out on GitHub's side). */
   incompleteResults: boolean
   /** Repositories served by the contents, git refs and pulls endpoints (see createGitHubRepo). */
@@ -90,6 +95,7 @@ export function createGitHubState(init: Partial<GitHubMockState> = {}): GitHubMo
     secondaryRateLimit: null,
     primaryRateLimit: null,
     outage: null,
+    failAfterWrite: null,
     incompleteResults: false,
     repos: [],
     ...init,
@@ -137,7 +143,12 @@ export function route(
       body: await request.clone().text(),
     }
     state.requests.push(recorded)
-    return gate(state, request) ?? resolve(state, url, recorded)
+    const refused = gate(state, request)
+    if (refused) return refused
+    const answer = await resolve(state, url, recorded)
+    const lost = request.method !== 'GET' && answer.ok ? state.failAfterWrite : null
+    if (!lost || !take(state, 'failAfterWrite')) return answer
+    return lost.status === 'network' ? HttpResponse.error() : githubError(lost.status, 'Server Error', GITHUB_DOCS.rest)
   })
 }
 
@@ -169,7 +180,7 @@ function gate(state: GitHubMockState, request: Request): Response | undefined {
 }
 
 /** Consumes one use of a switch; true when the switch was on. */
-function take(state: GitHubMockState, name: 'outage' | 'secondaryRateLimit' | 'primaryRateLimit'): boolean {
+function take(state: GitHubMockState, name: 'outage' | 'secondaryRateLimit' | 'primaryRateLimit' | 'failAfterWrite'): boolean {
   const value = state[name]
   if (!value || value.times <= 0) return false
   value.times -= 1

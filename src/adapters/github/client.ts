@@ -1,7 +1,11 @@
 // The one place that builds a GitHub REST client (Octokit with the throttling and retry plugins).
 // Every GitHub adapter (code search, tracking issues, pull requests) takes the client it returns,
 // so tests inject a fetch, switch retries off and shrink the waits, and every request error leaves
-// the client already translated into a JwkrError (errors.ts).
+// the client already translated into a JwkrError (errors.ts). Reads are retried blind; a write never
+// is: GitHub may have applied it before answering 5xx (or not at all), so a write is sent again only
+// when the caller's `request.reconcile` looked for its result first and found nothing.
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import {retry} from '@octokit/plugin-retry'
 import {throttling} from '@octokit/plugin-throttling'
 import {Octokit} from '@octokit/rest'
@@ -59,6 +63,18 @@ export interface GitHubSettings {
 const JwkrOctokit: typeof Octokit = Octokit.plugin(retry, throttling)
 
 export type GitHubClient = Octokit
+
+/**
+ * Looks for the result of a write that may have been applied although GitHub answered 5xx or not at
+ * all (an issue or comment found by its hidden marker): the created item, or undefined. Passed as
+ * `request: {reconcile}` with the write; the write is sent again only when it finds nothing.
+ *
+ * @example await client.rest.issues.create({owner, repo, title, body, request: {reconcile: () => findByMarker()}})
+ */
+export type ReconcileWrite = () => Promise<unknown>
+
+/** Methods that change nothing: sent again blind when they fail. */
+const READS = new Set(['GET', 'HEAD'])
 
 const DEFAULTS = {
   retries: 3,
@@ -134,6 +150,30 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       notifications: new Bottleneck.Group({maxConcurrent: 1, minTime: throttle.writeIntervalMs * 3}),
     },
   })
+  // Outside the plugins' own hooks, so it decides before they retry anything.
+  client.hook.wrap('request', async (request, requestOptions) => {
+    if (READS.has(requestOptions.method.toUpperCase())) return request(requestOptions)
+    const reconcile = requestOptions.request?.reconcile as ReconcileWrite | undefined
+    // The hooks inside are bound to this same options object (before-after-hook), so the plugins'
+    // retries are turned off on it, not on a copy.
+    requestOptions.request = {...requestOptions.request, retries: 0}
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request(requestOptions)
+      } catch (error) {
+        const cancelled = (requestOptions.request?.signal as AbortSignal | undefined)?.aborted === true
+        if (reconcile === undefined || cancelled || attempt > retries || !mayHaveApplied(error)) throw error
+        const where = `${requestOptions.method} ${pathOf(requestOptions.url)}`
+        log.warn(
+          `GitHub failed ${where} (${statusOf(error)}): looking for its result before trying again (${attempt} of ${retries}).`,
+        )
+        // The same backoff as the retry plugin's, which also gives GitHub time to list what it wrote.
+        await sleep(attempt ** 2 * throttle.retryAfterBaseMs)
+        const found = await reconcile()
+        if (found !== undefined) return {status: 200, url: requestOptions.url, headers: {}, data: found}
+      }
+    }
+  })
   // Registered last, so it sees the final error after every retry: callers only ever get JwkrErrors.
   client.hook.error('request', (error) => {
     throw toGitHubError(error, {secrets, baseUrl})
@@ -154,6 +194,16 @@ function normaliseBaseUrl(value: string): string {
     })
   }
   return url.toString().replace(/\/+$/, '')
+}
+
+/** A 5xx answer, or none at all (Octokit reports a failed fetch as status 500): the write may have been applied. */
+function mayHaveApplied(error: unknown): boolean {
+  return typeof (error as {status?: unknown} | null)?.status === 'number' && (error as {status: number}).status >= 500
+}
+
+function statusOf(error: unknown): string {
+  const response = (error as {response?: unknown} | null)?.response
+  return response === undefined ? 'no answer' : String((error as {status?: unknown}).status)
 }
 
 function pathOf(url: string): string {

@@ -89,6 +89,15 @@ export interface FindIssueOptions {
  * incident opened (the issues list, not search: a just-created issue is not in the search index yet).
  */
 export async function findTrackingIssue(client: GitHubClient, options: FindIssueOptions): Promise<TrackingIssue | undefined> {
+  const found = await findIssueItem(client, options)
+  return found ? {repo: options.repo, number: found.number, url: found.html_url} : undefined
+}
+
+/** The issue as GitHub lists it (the same shape issues.create answers), found by the incident marker. */
+async function findIssueItem(
+  client: GitHubClient,
+  options: FindIssueOptions,
+): Promise<{number: number; html_url: string} | undefined> {
   const {owner, repo} = parseRepo(options.repo)
   const marker = incidentMarker(options.incidentId)
   let pages = 0
@@ -103,7 +112,7 @@ export async function findTrackingIssue(client: GitHubClient, options: FindIssue
   })
   for await (const response of iterator) {
     const found = response.data.find((issue) => !issue.pull_request && (issue.body ?? '').includes(marker))
-    if (found) return {repo: options.repo, number: found.number, url: found.html_url}
+    if (found) return found
     if (++pages >= MAX_PAGES) break
   }
   return undefined
@@ -111,20 +120,30 @@ export async function findTrackingIssue(client: GitHubClient, options: FindIssue
 
 export interface CreateIssueOptions {
   repo: string
-  title: string
-  body: string
+  /** The incident the issue is rendered from (renderTrackingIssue); its marker finds the issue again. */
+  model: ReportModel
+  templates: TemplateSet
   labels?: readonly string[]
   secrets: SecretRegistry
 }
 
+/**
+ * Opens the tracking issue. A create GitHub answers 5xx to (or not at all) may have been applied: it
+ * is looked for by the incident marker before it is sent again.
+ */
 export async function createTrackingIssue(client: GitHubClient, options: CreateIssueOptions): Promise<TrackingIssue> {
   const {owner, repo} = parseRepo(options.repo)
+  const {model, secrets} = options
+  const {title, body} = renderTrackingIssue(options.templates, model)
   const {data} = await client.rest.issues.create({
     owner,
     repo,
-    title: options.secrets.redact(options.title),
-    body: options.secrets.redact(options.body),
+    title: secrets.redact(title),
+    body: secrets.redact(body),
     labels: [...(options.labels ?? TRACKING_LABELS)],
+    request: {
+      reconcile: () => findIssueItem(client, {repo: options.repo, incidentId: model.incident.id, since: model.incident.openedAt}),
+    },
   })
   return {repo: options.repo, number: data.number, url: data.html_url}
 }
@@ -144,7 +163,19 @@ export async function updateChecklist(
   const body = data.body ?? ''
   const next = withChecklist(body, secrets.redact(checklist))
   if (next === body) return false
-  await client.rest.issues.update({owner, repo, issue_number: issue.number, body: next})
+  await client.rest.issues.update({
+    owner,
+    repo,
+    issue_number: issue.number,
+    body: next,
+    // Sent again only when GitHub does not hold the new body yet.
+    request: {
+      reconcile: async () => {
+        const current = (await client.rest.issues.get({owner, repo, issue_number: issue.number})).data
+        return current.body === next ? current : undefined
+      },
+    },
+  })
   return true
 }
 
@@ -155,6 +186,20 @@ export async function postComment(
   comment: {marker: string; body: string},
   secrets: SecretRegistry,
 ): Promise<boolean> {
+  if ((await findComment(client, issue, comment.marker)) !== undefined) return false
+  const {owner, repo} = parseRepo(issue.repo)
+  await client.rest.issues.createComment({
+    owner,
+    repo,
+    issue_number: issue.number,
+    body: `${secrets.redact(comment.body.trim())}\n\n${comment.marker}\n`,
+    request: {reconcile: () => findComment(client, issue, comment.marker)},
+  })
+  return true
+}
+
+/** The issue's comment that carries the marker, as GitHub lists it. */
+async function findComment(client: GitHubClient, issue: TrackingIssue, marker: string): Promise<unknown> {
   const {owner, repo} = parseRepo(issue.repo)
   const comments = client.paginate.iterator(client.rest.issues.listComments, {
     owner,
@@ -163,15 +208,10 @@ export async function postComment(
     per_page: 100,
   })
   for await (const response of comments) {
-    if (response.data.some((existing) => (existing.body ?? '').includes(comment.marker))) return false
+    const found = response.data.find((existing) => (existing.body ?? '').includes(marker))
+    if (found) return found
   }
-  await client.rest.issues.createComment({
-    owner,
-    repo,
-    issue_number: issue.number,
-    body: `${secrets.redact(comment.body.trim())}\n\n${comment.marker}\n`,
-  })
-  return true
+  return undefined
 }
 
 export interface OpenIssueOptions {
@@ -202,7 +242,6 @@ export async function openTrackingIssue(
     )
     return {...found, created: false}
   }
-  const {title, body} = renderTrackingIssue(templates, model)
-  const created = await createTrackingIssue(client, {repo: options.repo, title, body, labels: options.labels, secrets})
+  const created = await createTrackingIssue(client, {repo: options.repo, model, templates, labels: options.labels, secrets})
   return {...created, created: true}
 }

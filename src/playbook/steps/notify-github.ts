@@ -17,7 +17,6 @@ import {
   incidentMarker,
   parseRepo,
   renderChecklist,
-  renderTrackingIssue,
   TRACKING_LABELS,
   updateChecklist,
   type TrackingIssue,
@@ -253,8 +252,7 @@ async function openIssue(options: OpenIssueOptions): Promise<TrackingIssueRef> {
     async () => {
       const found = await find()
       if (found) return found
-      const {title, body} = renderTrackingIssue(templates, model)
-      const created = await createTrackingIssue(client, {repo, title, body, labels: options.labels, secrets})
+      const created = await createTrackingIssue(client, {repo, model, templates, labels: options.labels, secrets})
       createdNow = true
       return {...created, created: true, templates: options.templates}
     },
