@@ -1,9 +1,11 @@
 // The denylist file: created when missing, merged in place by an atomic replace (no temp files left,
 // mode 0644), untouched when nothing changes, and whole when a write fails part-way.
-import {execFile} from 'node:child_process'
-import {mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir} from 'node:fs/promises'
+import {execFile, spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {mkdtemp, readdir, readFile, rm, stat, utimes, writeFile, mkdir} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {createInterface} from 'node:readline'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
@@ -141,6 +143,85 @@ describe('mergeIntoDenylistFile', () => {
     const ok = await run(process.execPath, ['--import', 'tsx', FIXTURE, file, '40'])
     expect(JSON.parse(ok.stdout)).toEqual({added: 40})
     expect((await readDenylistFile(file))?.entries).toHaveLength(41)
+  })
+})
+
+describe('concurrent writers', () => {
+  const WRITERS = 8
+  const ROUNDS = 5
+
+  /** A writer process that merges one entry, `<name>-<round>-0`, each time it is sent a round. */
+  async function startWriter(name: string): Promise<{merge(round: number): Promise<unknown>; stop(): Promise<void>}> {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, file, '1', name, '--rounds'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    const lines = createInterface({input: child.stdout})[Symbol.asyncIterator]()
+    expect((await lines.next()).value).toBe('ready')
+    return {
+      merge: async (round) => {
+        child.stdin.write(`${round}\n`)
+        return JSON.parse(String((await lines.next()).value)) as unknown
+      },
+      stop: async () => {
+        child.stdin.end()
+        await once(child, 'close')
+      },
+    }
+  }
+
+  it(`loses no entry when ${WRITERS} processes merge into one file at the same instant, round after round`, async () => {
+    // Given eight writer processes, each with keys of its own, and one denylist file, not there yet
+    const names = Array.from({length: WRITERS}, (_, writer) => `writer-${writer}`)
+    const writers = await Promise.all(names.map(startWriter))
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        // When all of them merge an entry at once
+        const outcomes = await Promise.all(writers.map((writer) => writer.merge(round)))
+        // Then every one of them says it added its entry
+        expect(outcomes).toEqual(names.map(() => ({added: 1})))
+      }
+    } finally {
+      await Promise.all(writers.map((writer) => writer.stop()))
+    }
+    // And the file holds every entry of every round, and nothing else is left in the folder
+    const kids = new Set((await readDenylistFile(file))?.entries.map((found) => found.kid))
+    const expected = names.flatMap((name) => Array.from({length: ROUNDS}, (_, round) => `${name}-${round}-0`))
+    const lost = expected.filter((kid) => !kids.has(kid))
+    expect({writers: WRITERS, entries: expected.length, lost: lost.length}).toEqual({
+      writers: WRITERS,
+      entries: WRITERS * ROUNDS,
+      lost: 0,
+    })
+    expect(await readdir(dir)).toEqual(['denylist.json'])
+  }, 120_000)
+
+  it('takes over a lock left by a writer that was killed, once it has gone stale', async () => {
+    // Given the lock of a writer killed while it held it: untouched for a minute
+    await mergeIntoDenylistFile(file, [entry(TP_A)], T0)
+    await mkdir(`${file}.lock`)
+    const minuteAgo = new Date(Date.now() - 60_000)
+    await utimes(`${file}.lock`, minuteAgo, minuteAgo)
+    // When another writer merges
+    const {added} = await mergeIntoDenylistFile(file, [entry(TP_B, 'k2')], T1)
+    // Then it goes through, keeps what was there, and removes the lock
+    expect(added.map((found) => found.thumbprint)).toEqual([TP_B])
+    expect((await readDenylistFile(file))?.entries.map((found) => found.thumbprint)).toEqual([TP_A, TP_B])
+    expect(await readdir(dir)).toEqual(['denylist.json'])
+  })
+
+  it('installs no signal handler in a process that only reads the file (a relying party with the guard)', async () => {
+    // Given a process that loads the guard's file source and reads a denylist
+    await mergeIntoDenylistFile(file, [entry(TP_A)], T0)
+    const script = [
+      `const {readDenylistFile} = await import(${JSON.stringify(new URL('../../../src/adapters/denylist/file-store.ts', import.meta.url).href)})`,
+      `await import(${JSON.stringify(new URL('../../../src/guard/file-source.ts', import.meta.url).href)})`,
+      `await readDenylistFile(${JSON.stringify(file)})`,
+      `console.log(JSON.stringify(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGXFSZ'].map((name) => process.listeners(name).length)))`,
+    ].join('\n')
+    // When it has read it
+    const {stdout} = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])
+    // Then no signal of the process has a listener: its own handling is unchanged
+    expect(JSON.parse(stdout)).toEqual([0, 0, 0, 0])
   })
 })
 
