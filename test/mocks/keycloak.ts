@@ -4,7 +4,8 @@
 // providerPriority, kid, status, type, algorithm, publicKey, certificate}]} with base64 DER bodies),
 // key-provider components (GET with type/name filters, POST → 201 + Location, PUT, DELETE), the
 // realm's notBefore (GET/PUT), push-revocation and logout-all (GlobalRequestResult), and Keycloak's
-// error bodies ({"error": "HTTP 401 Unauthorized"}, {"error": "Realm not found."}, {"errorMessage": …}).
+// error bodies. Client-credentials tokens expire after `tokenLifespan` seconds (expires_in), after
+// which the admin API answers 401 as it does for any unknown token; Keycloak's ({"error": "HTTP 401 Unauthorized"}, {"error": "Realm not found."}, {"errorMessage": …}).
 import {generateKeyPairSync, randomUUID} from 'node:crypto'
 
 import {http, HttpResponse, type HttpHandler} from 'msw'
@@ -30,6 +31,12 @@ export interface KeycloakMockState extends MockBase {
   realmId: string
   /** Admin bearer tokens and the realm-management roles each has. */
   tokens: Record<string, string[]>
+  /** When each token issued by the token endpoint stops being accepted (epoch ms). */
+  tokenExpiry: Record<string, number>
+  /** Seconds a client-credentials token lives (the master realm's default access token lifespan is 60). */
+  tokenLifespan: number
+  /** The server's clock (epoch ms). */
+  now: () => number
   /** Confidential clients for the client-credentials grant (in realm `authRealm`). */
   clients: Record<string, {secret: string; roles: string[]}>
   authRealm: string
@@ -48,6 +55,9 @@ export function createKeycloakState(init: Partial<KeycloakMockState> = {}): Keyc
     realm: 'acme',
     realmId: randomUUID(),
     tokens: {},
+    tokenExpiry: {},
+    tokenLifespan: 300,
+    now: Date.now,
     clients: {},
     authRealm: 'master',
     components: [],
@@ -114,7 +124,13 @@ export function keycloakHandlers(state: KeycloakMockState): HttpHandler[] {
       }
       const token = `kc-token-${randomUUID()}`
       state.tokens[token] = client.roles
-      return HttpResponse.json({access_token: token, expires_in: 300, token_type: 'Bearer', scope: 'profile email'})
+      state.tokenExpiry[token] = state.now() + state.tokenLifespan * 1000
+      return HttpResponse.json({
+        access_token: token,
+        expires_in: state.tokenLifespan,
+        token_type: 'Bearer',
+        scope: 'profile email',
+      })
     }),
     route(state, 'get', `${admin}/keys`, 'view-realm', () => HttpResponse.json(listKeys(state))),
     route(state, 'get', `${admin}/components`, 'view-realm', ({url}) => {
@@ -193,7 +209,8 @@ function route(
   return http[method](path, async ({request, params}) => {
     const recorded = await recordRequest(state, request)
     const token = /^Bearer (\S+)$/.exec(request.headers.get('authorization') ?? '')?.[1]
-    const roles = token === undefined ? undefined : state.tokens[token]
+    const expired = token !== undefined && (state.tokenExpiry[token] ?? Infinity) <= state.now()
+    const roles = token === undefined || expired ? undefined : state.tokens[token]
     if (roles === undefined)
       return HttpResponse.json({error: 'HTTP 401 Unauthorized'}, {status: 401, headers: {'www-authenticate': 'Bearer'}})
     if (params.realm !== state.realm) return HttpResponse.json({error: 'Realm not found.'}, {status: 404})

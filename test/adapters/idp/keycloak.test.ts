@@ -280,6 +280,67 @@ describe('Keycloak credentials and errors', () => {
     expect(state.requests[0]?.headers.authorization).toBeUndefined()
   })
 
+  it('fetches a new token before the last one expires (expires_in)', async () => {
+    // Given a service-account client whose tokens live one second, and a clock both sides share
+    state.clients['jwkr-responder'] = {secret: 'kc-client-secret-5b1d', roles: KEYCLOAK_ADMIN_ROLES}
+    state.tokenLifespan = 1
+    let clock = Date.parse('2025-03-01T12:00:00Z')
+    state.now = () => clock
+    const keycloak = createKeySource(issuer, {
+      env: {KEYCLOAK_CLIENT_ID: 'jwkr-responder', KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-5b1d'},
+      secrets: new SecretRegistry(),
+      now: () => new Date(clock),
+    })
+    // When keys are listed, then again a second later
+    await keycloak.listKeys()
+    clock += 1000
+    await keycloak.listKeys()
+    // Then a new token was fetched before the second call, which Keycloak accepted at once
+    expect(requestLines(state)).toEqual([
+      'POST /realms/master/protocol/openid-connect/token',
+      KEYS,
+      'POST /realms/master/protocol/openid-connect/token',
+      KEYS,
+    ])
+    expect(state.requests[1]?.headers.authorization).not.toBe(state.requests[3]?.headers.authorization)
+  })
+
+  it('sends a request refused with 401 once more with a new token', async () => {
+    // Given a service-account token that Keycloak stops accepting before it expires (revoked, or a restart)
+    state.clients['jwkr-responder'] = {secret: 'kc-client-secret-5b1d', roles: KEYCLOAK_ADMIN_ROLES}
+    const keycloak = source({KEYCLOAK_CLIENT_ID: 'jwkr-responder', KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-5b1d'})
+    await keycloak.listKeys()
+    state.tokens = {}
+    // When the realm is changed with it
+    const result = await keycloak.rotate(request(), new MemoryRunner().run)
+    // Then the refused call was sent once more with a new token, and the rotation went through
+    expect(requestLines(state).slice(2, 5)).toEqual([KEYS, 'POST /realms/master/protocol/openid-connect/token', KEYS])
+    expect(state.requests[2]?.headers.authorization).not.toBe(state.requests[4]?.headers.authorization)
+    expect(result.outcome).toBe('changed')
+  })
+
+  it('gives up after one new token is refused too, and never retries a fixed KEYCLOAK_TOKEN', async () => {
+    // Given a client whose tokens the admin API never accepts (they expire as they are issued)
+    state.clients['jwkr-responder'] = {secret: 'kc-client-secret-5b1d', roles: KEYCLOAK_ADMIN_ROLES}
+    state.tokenLifespan = 0
+    // When keys are listed
+    const error = await failureOf(() =>
+      source({KEYCLOAK_CLIENT_ID: 'jwkr-responder', KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-5b1d'}).listKeys(),
+    )
+    // Then the 401 is reported after one retry with a second token
+    expect(error.code).toBe('ERR_IDP_AUTH')
+    expect(requestLines(state)).toEqual([
+      'POST /realms/master/protocol/openid-connect/token',
+      KEYS,
+      'POST /realms/master/protocol/openid-connect/token',
+      KEYS,
+    ])
+    // And a token given as KEYCLOAK_TOKEN is sent once: there is no other to try
+    state.requests.length = 0
+    await failureOf(() => source({KEYCLOAK_TOKEN: 'kc-expired'}).listKeys())
+    expect(requestLines(state)).toEqual([KEYS])
+  })
+
   it('refuses a wrong client secret without quoting it', async () => {
     state.clients['jwkr-responder'] = {secret: 'kc-client-secret-5b1d', roles: KEYCLOAK_ADMIN_ROLES}
     const error = await failureOf(() =>
