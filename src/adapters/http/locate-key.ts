@@ -138,5 +138,15 @@ function discoveryEndpoints(resolutions: IssuerDiscovery[], jwksUrls: Set<string
 
 function endpointOf(result: FetchJsonResult, kind: FetchedEndpoint['kind']): FetchedEndpoint {
   const {url, ok, httpStatus, error, durationMs, attempts} = result
-  return {url, kind, ok, httpStatus, error, durationMs, attempts, keys: []}
+  const algs = kind === 'discovery' && ok ? signingAlgsOf(result.body) : []
+  return {url, kind, ok, httpStatus, error, durationMs, attempts, keys: [], ...(algs.length > 0 ? {signingAlgs: algs} : {})}
+}
+
+/** OIDC Discovery's `id_token_signing_alg_values_supported`: the algorithms the issuer signs with ("none" left out). */
+function signingAlgsOf(body: unknown): string[] {
+  const listed =
+    body !== null && typeof body === 'object' ? (body as Record<string, unknown>).id_token_signing_alg_values_supported : null
+  return Array.isArray(listed)
+    ? listed.filter((alg): alg is string => typeof alg === 'string' && alg !== 'none' && alg.length <= 16).slice(0, 16)
+    : []
 }

@@ -9,6 +9,7 @@ import {createGunzip} from 'node:zlib'
 
 import {compactVerify} from 'jose/jws/compact/verify'
 
+import {tokenShape} from '../../core/tokens/token-shape.js'
 import {claimsOf, concernsKey, unsignedForm, type TokenVerdict} from '../../core/tokens/classify-token.js'
 import {isTokenByte} from '../../core/tokens/find-tokens.js'
 import {createHeaderFilter, decodeHeader, referenceOf, type KeyIdentity} from '../../core/tokens/key-reference.js'
@@ -233,7 +234,7 @@ async function verdictOf(token: string, data: TokenWorkerData): Promise<TokenVer
   // Not a JSON payload: still a token that may be the key's; its claims are unknown (claimsOf(null)).
   const payload = decodeHeader(token.slice(first + 1, token.lastIndexOf('.')))
   const valid = await verifiesWith(token, data.verifyKey)
-  return {reference, valid, claims: claimsOf(payload), unsigned: unsignedForm(token)}
+  return {reference, valid, claims: claimsOf(payload), unsigned: unsignedForm(token), shape: tokenShape(header, payload)}
 }
 
 /**

@@ -6,6 +6,7 @@
 import pLimit from 'p-limit'
 
 import {breakSignature, mintCanary, type Canary, type CanaryClaims} from '../../core/containment/canary.js'
+import {canaryShape, type CanaryDefaults} from '../../core/containment/canary-shape.js'
 import {identitiesFor, type PublishedIdentity, type PublishedKey} from '../../core/containment/published-key.js'
 import {probeOutcome, type ProbeEvidence, type ProbeRole} from '../../core/containment/verdict.js'
 import type {InventoryIssuer, InventoryService} from '../../core/inventory/types.js'
@@ -27,6 +28,8 @@ export interface ProbeServicesOptions {
   published: readonly PublishedKey[]
   /** The replacement private key: a control token signed with it must be accepted. */
   controlKey?: LoadedKey | null
+  /** Shapes of real tokens seen in the logs and the issuers' discovery algs: canaries copy them where the inventory is silent. */
+  defaults?: CanaryDefaults
   incident?: string
   timeoutMs?: number
   signal?: AbortSignal
@@ -39,6 +42,7 @@ interface Send {
   canary: Canary
   /** What is sent: the canary's token, or a broken copy of it. */
   token: string
+  shapedBy: string[]
 }
 
 /**
@@ -77,14 +81,20 @@ async function tokensFor(target: ProbeTarget, key: LoadedKey, options: ProbeServ
   const mint = (signer: LoadedKey, claims: CanaryClaims, control: boolean) =>
     mintCanary(signer, claims, {secrets: options.secrets, incident: options.incident, control})
   for (const issuer of target.issuers) {
-    for (const identity of canaryIdentities(options.published, issuer.id, key)) {
-      const canary = await mint(key, claimsFor(service, issuer, identity), false)
-      sends.push({service, role: 'canary', canary, token: canary.token})
+    const identities = canaryIdentities(options.published, issuer.id, key)
+    const shapeOf = (alg: string | null) => canaryShape(service, issuer, alg, options.defaults)
+    // The issuer's own tokens carry no kid: an attacker's need not either (verifiers that pick by alg accept it).
+    const kidless = shapeOf(null).kidless && !identities.some((identity) => identity.kid === null)
+    for (const identity of kidless ? [...identities, {kid: null, alg: identities[0]?.alg ?? null}] : identities) {
+      const shape = shapeOf(identity.alg)
+      const canary = await mint(key, {...shape.claims, kid: identity.kid}, false)
+      sends.push({service, role: 'canary', canary, token: canary.token, shapedBy: shape.shapedBy})
     }
     const control = options.controlKey
     if (control) {
-      const canary = await mint(control, claimsFor(service, issuer, {kid: control.report.kid, alg: control.report.alg}), true)
-      sends.push({service, role: 'control', canary, token: canary.token})
+      const shape = shapeOf(control.report.alg)
+      const canary = await mint(control, {...shape.claims, kid: control.report.kid}, true)
+      sends.push({service, role: 'control', canary, token: canary.token, shapedBy: shape.shapedBy})
     }
   }
   const first = sends.find((send) => send.role === 'canary')
@@ -92,25 +102,9 @@ async function tokensFor(target: ProbeTarget, key: LoadedKey, options: ProbeServ
     // One bit away from a valid canary: as secret as the canary itself.
     const broken = breakSignature(first.token)
     options.secrets.add(broken)
-    sends.push({service, role: 'negative-control', canary: first.canary, token: broken})
+    sends.push({service, role: 'negative-control', canary: first.canary, token: broken, shapedBy: first.shapedBy})
   }
   return sends
-}
-
-/** The token an attacker would send this service: the issuer's iss, the published kid, the service's token shape. */
-function claimsFor(service: InventoryService, issuer: InventoryIssuer, identity: PublishedIdentity): CanaryClaims {
-  const shape = service.probe?.token ?? {}
-  const alg = shape.alg ?? identity.alg ?? undefined
-  return {
-    issuer: issuer.issuer,
-    audience: shape.aud ?? service.id,
-    kid: identity.kid,
-    ...(shape.typ === undefined ? {} : {typ: shape.typ}),
-    ...(alg === undefined ? {} : {alg}),
-    ...(shape.scope === undefined ? {} : {scope: shape.scope}),
-    ...(shape.scp === undefined ? {} : {scp: shape.scp}),
-    ...(shape.claims === undefined ? {} : {claims: shape.claims}),
-  }
 }
 
 async function probeOnce(send: Send, options: ProbeServicesOptions): Promise<ProbeEvidence> {
@@ -139,6 +133,7 @@ async function probeOnce(send: Send, options: ProbeServicesOptions): Promise<Pro
     issuer: canary.issuer,
     audience: canary.audience,
     wwwAuthenticate: response.wwwAuthenticate,
+    ...(send.shapedBy.length > 0 ? {shapedBy: send.shapedBy} : {}),
     ...probeOutcome(response.httpStatus, response.error),
     durationMs: response.durationMs,
   }

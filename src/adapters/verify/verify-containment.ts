@@ -31,6 +31,7 @@ import type {SecretRegistry} from '../../core/secrets.js'
 import {DEFAULT_TIMEOUT_MS} from '../http/fetch-json.js'
 import {checkJwks} from './check-jwks.js'
 import {probeServices} from './probe-services.js'
+import type {CanaryDefaults} from '../../core/containment/canary-shape.js'
 
 export const DEFAULT_DEADLINE_MS = 30 * 60_000
 export const DEFAULT_INTERVAL_MS = 15_000
@@ -62,6 +63,8 @@ export interface VerifyOptions {
   acceptedBefore?: Record<string, string>
   /** The replacement private key: a control token signed with it must be accepted while the canary is refused. */
   controlKey?: LoadedKey | null
+  /** What the run learned of real tokens (triage) and issuers (discovery): canaries copy it where the inventory is silent. */
+  canaryDefaults?: CanaryDefaults
   /** Goes into the canaries' jti. */
   incident?: string
   /** Per request (JWKS fetch or probe). */
@@ -280,6 +283,7 @@ class VerifyRun {
             secrets,
             published: this.#published,
             controlKey: this.#o.baseline ? null : this.#o.controlKey,
+            defaults: this.#o.canaryDefaults,
             incident: this.#o.incident,
             timeoutMs,
             signal: this.#o.signal,

@@ -3,6 +3,7 @@
 // a canary (before containment, or in an earlier check). Every later check reads them, so a canary
 // carries the published kid after the key is gone from the JWKS, and a refusal counts as proof.
 import {str} from '../report/read-data.js'
+import type {ObservedShape} from '../tokens/token-shape.js'
 import {mergePublished, type PublishedKey} from './published-key.js'
 
 /** The parts of a journal event read here. */
@@ -64,6 +65,41 @@ export function recordedCanaryJtis(events: readonly RecordedEvent[]): Set<string
   const jtis = new Set<string>()
   for (const {type, data} of events) if (type === 'evidence.probe' && typeof data.jti === 'string') jtis.add(data.jti)
   return jtis
+}
+
+/**
+ * Issuer id → the algorithms its discovery document says it signs with (locate's discovery endpoints).
+ *
+ * @example recordedIssuerAlgs(events) // → {'auth-main': ['PS256']}
+ */
+export function recordedIssuerAlgs(events: readonly RecordedEvent[]): Record<string, string[]> {
+  const algs: Record<string, string[]> = {}
+  for (const {type, data} of events) {
+    if (type !== 'locate.endpoint' || data.kind !== 'discovery' || !Array.isArray(data.signingAlgs)) continue
+    const listed = data.signingAlgs.filter((alg): alg is string => typeof alg === 'string')
+    for (const issuer of issuerIds(data.owners)) algs[issuer] = listed
+  }
+  return algs
+}
+
+/**
+ * The shapes of real tokens the last token triage of the incident saw (tokens.scan's `shapes` output).
+ *
+ * @example recordedShapes(events) // → [{iss: 'https://as', aud: 'api', typ: 'at+jwt', ..., tokens: 12}]
+ */
+export function recordedShapes(events: readonly RecordedEvent[]): ObservedShape[] {
+  let shapes: ObservedShape[] = []
+  for (const {type, data} of events) {
+    const outputs = data.outputs as Record<string, unknown> | undefined
+    if (type === 'step.succeeded' && Array.isArray(outputs?.shapes)) shapes = outputs.shapes.filter(isShape)
+  }
+  return shapes
+}
+
+function isShape(value: unknown): value is ObservedShape {
+  if (value === null || typeof value !== 'object') return false
+  const shape = value as Record<string, unknown>
+  return typeof shape.tokens === 'number' && typeof shape.kid === 'boolean' && Array.isArray(shape.claimNames)
 }
 
 /** The issuer ids among an event's owners. */

@@ -44,6 +44,8 @@ export interface ProbeEvidence {
   audience: string | string[]
   /** The service's `WWW-Authenticate` answer, which often says why a token was refused. */
   wwwAuthenticate: string | null
+  /** Where the parts of the canary the inventory did not give came from (token triage, discovery). */
+  shapedBy?: string[]
   outcome: ProbeOutcome
   reason: string
   durationMs: number

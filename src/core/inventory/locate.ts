@@ -99,6 +99,8 @@ export interface FetchedEndpoint {
   durationMs: number
   attempts: number
   keys: ServedKey[]
+  /** A discovery document's id_token_signing_alg_values_supported: canaries sign with one when nothing else says. */
+  signingAlgs?: string[]
 }
 
 export interface EndpointOwner {

@@ -1,5 +1,6 @@
 // What a token that points at the leaked key means for the incident, from its verified signature and
 // (when the issuer's log of issued tokens is known) whether the issuer really issued it.
+import type {TokenShape} from './token-shape.js'
 import type {KeyReference} from './key-reference.js'
 
 export const TOKEN_CLASSES = ['suspected-forgery', 'signed-with-leaked-key', 'kid-match-bad-signature'] as const
@@ -32,6 +33,8 @@ export interface TokenVerdict {
   claims: TokenClaims
   /** header.payload: the token without its signature, safe to show (cut after MAX_UNSIGNED_CHARS). */
   unsigned: string
+  /** Its header members and claim names, for canaries shaped like real tokens (absent in older reports). */
+  shape?: TokenShape
 }
 
 /** Characters of header.payload kept for an example: a token with a 5 MB payload is not printed whole. */

@@ -4,6 +4,7 @@
 // bad signature's claims are whatever its author wrote. jwkr's own canaries are counted apart and
 // nowhere else: not in the classes, the subjects, the claims or the examples.
 import {canaryStatus} from './canary-token.js'
+import {shapeCounter, type ObservedShape} from './token-shape.js'
 import {classifyToken, TOKEN_CLASSES, type TokenClass, type TokenVerdict} from './classify-token.js'
 
 /** Where a token was found, in an order that is the same however the work was split. */
@@ -73,6 +74,11 @@ export interface TokenSummary {
   longestRemainingLifetime: {seconds: number; expires: string | null} | null
   /** Valid tokens with no exp: they never expire by themselves. */
   withoutExpiry: number
+  /**
+   * The shapes of the tokens the issuer issued (signed with the key and, with an issued log, listed in
+   * it): what relying parties accept, for canaries to copy. No sub, jti or personal value.
+   */
+  shapes: ObservedShape[]
   examples: TokenExample[]
 }
 
@@ -99,6 +105,7 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
   #tokens = 0
   #canaries = 0
   #impostors = 0
+  readonly #shapes = shapeCounter()
   #firstIat: number | null = null
   #lastIat: number | null = null
   #firstForgeryIat: number | null = null
@@ -142,6 +149,7 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
     }
     this.#counts[name]++
     if (verdict.valid) this.#addClaims(verdict)
+    if (name === 'signed-with-leaked-key' && verdict.shape) this.#shapes.add(verdict.shape)
     if (name === 'suspected-forgery' && iat !== null) {
       this.#firstForgeryIat = this.#firstForgeryIat === null ? iat : Math.min(this.#firstForgeryIat, iat)
     }
@@ -201,6 +209,7 @@ export class TokenSummaryBuilder<P extends TokenPosition = TokenPosition> {
       canaries: this.#canaries,
       canariesBy: this.#options.canaryJtis ? 'journal' : 'label',
       canaryImpostors: this.#impostors,
+      shapes: this.#shapes.result(),
       iat: {first: isoOrNull(this.#firstIat), last: isoOrNull(this.#lastIat)},
       firstForgeryAt: isoOrNull(this.#firstForgeryIat),
       subjects: this.#subjects.size,

@@ -2,7 +2,12 @@
 // every dependent service probed with a canary signed with the leaked key, the containment clock —
 // with each check's evidence journaled for the report. Its clock sizes the wait that may follow it.
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {recordedAcceptances, recordedPublished} from '../../core/containment/recorded-probes.js'
+import {
+  recordedAcceptances,
+  recordedIssuerAlgs,
+  recordedPublished,
+  recordedShapes,
+} from '../../core/containment/recorded-probes.js'
 import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
@@ -204,6 +209,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       baseline: input.baseline === true,
       published: recordedPublished(events, key.report.thumbprint ?? ''),
       acceptedBefore: recordedAcceptances(events),
+      canaryDefaults: {shapes: recordedShapes(events), issuerAlgs: recordedIssuerAlgs(events)},
       controlKey,
       untilContained: input.untilContained === true,
       deadlineMs: parseDuration(input.deadline ?? '30m'),

@@ -190,6 +190,7 @@ function endpointEvidence(endpoint: LocateEndpoint): Record<string, unknown> {
     keys: endpoint.keys.map((key) => ({kid: key.kid, kty: key.kty, alg: key.alg, use: key.use, thumbprint: key.thumbprint})),
     servesLeakedKey: endpoint.servesLeakedKey,
     privateMembersServed: endpoint.privateMembersServed,
+    ...(endpoint.signingAlgs ? {signingAlgs: endpoint.signingAlgs} : {}),
   }
 }
 

@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
 import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
 import {recordedCanaryJtis} from '../../core/containment/recorded-probes.js'
+import type {ObservedShape} from '../../core/tokens/token-shape.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
 import {defineStep} from '../define-step.js'
@@ -42,6 +43,8 @@ export interface TokensScanOutput extends Record<string, unknown> {
   canaries: number
   /** Tokens labelled as canaries whose jti this incident never sent: triaged like any other token. */
   canaryImpostors: number
+  /** The shapes of the issuer's real tokens seen (header members, aud, scopes, claim names): later canaries copy them. */
+  shapes: ObservedShape[]
   /** The same as suspectedForgery: valid tokens the issuer never issued. */
   forgeries: number
   /** The earliest iat of a suspected forgery (ISO), or null. */
@@ -118,6 +121,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       'subjects',
       'canaries',
       'canaryImpostors',
+      'shapes',
       'forgeries',
       'firstForgeryAt',
       'longestRemainingLifetimeSeconds',
@@ -134,6 +138,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       subjects: COUNT,
       canaries: COUNT,
       canaryImpostors: COUNT,
+      shapes: {type: 'array', items: {type: 'object'}},
       forgeries: COUNT,
       firstForgeryAt: {type: ['string', 'null']},
       longestRemainingLifetimeSeconds: {type: ['integer', 'null'], minimum: 0},
@@ -184,6 +189,7 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
       subjects: result.subjects,
       canaries: result.canaries,
       canaryImpostors: result.canaryImpostors,
+      shapes: result.shapes,
       forgeries: counts['suspected-forgery'],
       firstForgeryAt: result.firstForgeryAt,
       longestRemainingLifetimeSeconds: result.longestRemainingLifetime?.seconds ?? null,

@@ -38,6 +38,7 @@ describe('locateKey', () => {
     server.serve('/auth-main/.well-known/openid-configuration', {
       issuer: `${server.origin}/auth-main`,
       jwks_uri: server.url('/auth-main/certs'),
+      id_token_signing_alg_values_supported: ['PS256', 'none', 42, 'RS256'],
     })
     server.serve('/auth-main/certs', {keys: [{...leaked.publicJwk, kid: 'renamed-2024'}]})
     server.serve('/other/jwks', {keys: [impostor.publicJwk]})
@@ -94,6 +95,8 @@ describe('locateKey', () => {
       ['jwks', server.url('/other/jwks'), true, false, 1],
       ['jwks', server.url('/billing/jwks'), true, true, 1],
     ])
+    // And the discovery endpoint carries the algorithms the issuer signs with (canaries use one when nothing else says)
+    expect(result.endpoints[0]?.signingAlgs).toEqual(['PS256', 'RS256'])
   })
 
   it('lists every broken endpoint with its error and still answers for the others', async () => {
