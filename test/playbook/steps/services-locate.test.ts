@@ -220,12 +220,11 @@ describe('the standard playbook (leaked-signing-key)', () => {
     const order = result.steps.map((step) => step.id)
     expect(order.slice(order.indexOf('go-ahead'))).toEqual(expect.arrayContaining(['locate', 'scan', 'search']))
     expect(order.indexOf('locate')).toBeGreaterThan(order.indexOf('go-ahead'))
-    // (the baseline check follows locate: it needs the published kid, and comes before any change)
-    expect([order.indexOf('baseline'), order.indexOf('scan'), order.indexOf('search')]).toEqual([
-      order.indexOf('locate') + 1,
-      order.indexOf('locate') + 2,
-      order.indexOf('locate') + 3,
-    ])
+    // (scan and search follow locate; the baseline check comes after them and token triage, whose token
+    // shapes it copies, and before the rotation: it needs the published kid, and comes before any change)
+    expect([order.indexOf('scan'), order.indexOf('search')]).toEqual([order.indexOf('locate') + 1, order.indexOf('locate') + 2])
+    expect(order.indexOf('baseline')).toBe(order.indexOf('tokens') + 1)
+    expect(order.indexOf('rotate')).toBe(order.indexOf('baseline') + 1)
     expect(byId.get('locate')).toMatchObject({status: 'planned', uses: 'services.locate'})
     expect(byId.get('locate')?.plan).toHaveLength(4)
     expect(byId.get('scan')?.plan).toEqual([expect.objectContaining({kind: 'none', target: dir})])
