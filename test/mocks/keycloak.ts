@@ -4,7 +4,10 @@
 // providerPriority, kid, status, type, algorithm, publicKey, certificate}]} with base64 DER bodies),
 // key-provider components (GET with type/name filters, POST → 201 + Location, PUT, DELETE), the
 // realm's notBefore (GET/PUT), push-revocation and logout-all (GlobalRequestResult), and Keycloak's
-// error bodies. Client-credentials tokens expire after `tokenLifespan` seconds (expires_in), after
+// error bodies. GET /admin/serverinfo lists the key providers' config properties, with the "Key size"
+// options POST /components checks keySize against (400 "'Key size' should be 1024, 2048 or 4096",
+// as Keycloak's ConfigurationValidationHelper answers); generated RSA keys have the size asked for.
+// Client-credentials tokens expire after `tokenLifespan` seconds (expires_in), after
 // which the admin API answers 401 as it does for any unknown token; Keycloak's ({"error": "HTTP 401 Unauthorized"}, {"error": "Realm not found."}, {"errorMessage": …}).
 import {generateKeyPairSync, randomUUID} from 'node:crypto'
 
@@ -45,6 +48,10 @@ export interface KeycloakMockState extends MockBase {
   /** Admin URLs of clients that push-revocation reaches, and those it cannot. */
   adminUrls: {reachable: string[]; unreachable: string[]}
   sessions: number
+  /** The "Key size" options of the RSA providers (Keycloak < 25: 1024/2048/4096; built at run time since). */
+  rsaKeySizes: string[]
+  /** What GET /admin/serverinfo answers: the metadata, or 403 / 404 as an older or locked-down server does. */
+  serverInfo: 'listed' | 403 | 404
 }
 
 export const KEYCLOAK_ADMIN_ROLES = ['view-realm', 'manage-realm', 'manage-users']
@@ -64,6 +71,8 @@ export function createKeycloakState(init: Partial<KeycloakMockState> = {}): Keyc
     notBefore: 0,
     adminUrls: {reachable: ['https://app.example.com/admin'], unreachable: []},
     sessions: 3,
+    rsaKeySizes: ['1024', '2048', '4096'],
+    serverInfo: 'listed',
     requests: [],
     failures: [],
     ...init,
@@ -132,6 +141,17 @@ export function keycloakHandlers(state: KeycloakMockState): HttpHandler[] {
         scope: 'profile email',
       })
     }),
+    http.get(`${state.baseUrl}/admin/serverinfo`, async ({request}) => {
+      await recordRequest(state, request)
+      if (rolesOf(state, request) === undefined) return unauthorized()
+      if (state.serverInfo !== 'listed') {
+        return HttpResponse.json(
+          {error: state.serverInfo === 403 ? 'HTTP 403 Forbidden' : 'HTTP 404 Not Found'},
+          {status: state.serverInfo},
+        )
+      }
+      return HttpResponse.json({componentTypes: {[KEY_PROVIDER_TYPE]: keyProviderTypes(state)}})
+    }),
     route(state, 'get', `${admin}/keys`, 'view-realm', () => HttpResponse.json(listKeys(state))),
     route(state, 'get', `${admin}/components`, 'view-realm', ({url}) => {
       const type = url.searchParams.get('type')
@@ -143,7 +163,7 @@ export function keycloakHandlers(state: KeycloakMockState): HttpHandler[] {
     }),
     route(state, 'post', `${admin}/components`, 'manage-realm', async ({request}) => {
       const body = (await request.json()) as Record<string, unknown>
-      const error = invalidComponent(body)
+      const error = invalidComponent(state, body)
       if (error) return HttpResponse.json({errorMessage: error}, {status: 400})
       const component = await generatedComponent(state, body)
       state.components.push(component)
@@ -208,11 +228,8 @@ function route(
 ): HttpHandler {
   return http[method](path, async ({request, params}) => {
     const recorded = await recordRequest(state, request)
-    const token = /^Bearer (\S+)$/.exec(request.headers.get('authorization') ?? '')?.[1]
-    const expired = token !== undefined && (state.tokenExpiry[token] ?? Infinity) <= state.now()
-    const roles = token === undefined || expired ? undefined : state.tokens[token]
-    if (roles === undefined)
-      return HttpResponse.json({error: 'HTTP 401 Unauthorized'}, {status: 401, headers: {'www-authenticate': 'Bearer'}})
+    const roles = rolesOf(state, request)
+    if (roles === undefined) return unauthorized()
     if (params.realm !== state.realm) return HttpResponse.json({error: 'Realm not found.'}, {status: 404})
     if (!roles.includes(role)) return HttpResponse.json({error: 'HTTP 403 Forbidden'}, {status: 403})
     const failure = takeFailure(state, recorded)
@@ -223,6 +240,67 @@ function route(
     }
     return resolve({params: params as Record<string, string>, request, url: new URL(request.url)})
   })
+}
+
+/** The realm-management roles of the request's bearer token; undefined for none, an unknown or an expired one. */
+function rolesOf(state: KeycloakMockState, request: Request): string[] | undefined {
+  const token = /^Bearer (\S+)$/.exec(request.headers.get('authorization') ?? '')?.[1]
+  if (token === undefined || (state.tokenExpiry[token] ?? Infinity) <= state.now()) return undefined
+  return state.tokens[token]
+}
+
+function unauthorized(): Response {
+  return HttpResponse.json({error: 'HTTP 401 Unauthorized'}, {status: 401, headers: {'www-authenticate': 'Bearer'}})
+}
+
+/** ConfigPropertyRepresentation, as the server info lists a provider's settings. */
+function property(name: string, label: string, type: string, defaultValue: string, options?: string[]) {
+  return {
+    name,
+    label,
+    helpText: `${label} of the generated keys`,
+    type,
+    defaultValue,
+    ...(options ? {options} : {}),
+    secret: false,
+    required: false,
+    readOnly: false,
+  }
+}
+
+/** componentTypes["org.keycloak.keys.KeyProvider"] of GET /admin/serverinfo (the generated providers jwkr uses). */
+function keyProviderTypes(state: KeycloakMockState) {
+  const common = [
+    property('priority', 'Priority', 'String', '0'),
+    property('enabled', 'Enabled', 'boolean', 'true'),
+    property('active', 'Active', 'boolean', 'true'),
+  ]
+  const rsa = (id: string, algorithms: string[]) => ({
+    id,
+    helpText: 'Generates RSA keys and creates a self-signed certificate',
+    properties: [
+      ...common,
+      property('keySize', 'Key size', 'List', '2048', state.rsaKeySizes),
+      property('algorithm', 'Algorithm', 'List', algorithms[0] ?? '', algorithms),
+    ],
+    metadata: {},
+  })
+  return [
+    rsa('rsa-generated', ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']),
+    rsa('rsa-enc-generated', ['RSA-OAEP', 'RSA1_5', 'RSA-OAEP-256']),
+    {
+      id: 'ecdsa-generated',
+      helpText: 'Generates ECDSA keys',
+      properties: [...common, property('ecdsaEllipticCurveKey', 'Elliptic Curve', 'List', 'P-256', ['P-256', 'P-384', 'P-521'])],
+      metadata: {},
+    },
+    {
+      id: 'eddsa-generated',
+      helpText: 'Generates EdDSA keys',
+      properties: [...common, property('eddsaEllipticCurveKey', 'Elliptic Curve', 'List', 'Ed25519', ['Ed25519', 'Ed448'])],
+      metadata: {},
+    },
+  ]
 }
 
 /** GET /keys: every provider's key, with status from its enabled/active config, highest priority first. */
@@ -258,7 +336,7 @@ function represent(component: KeycloakMockComponent) {
 
 const GENERATED = ['rsa-generated', 'rsa-enc-generated', 'ecdsa-generated', 'eddsa-generated']
 
-function invalidComponent(body: Record<string, unknown>): string | undefined {
+function invalidComponent(state: KeycloakMockState, body: Record<string, unknown>): string | undefined {
   if (body.providerType !== KEY_PROVIDER_TYPE) return 'providerType must be org.keycloak.keys.KeyProvider'
   if (typeof body.providerId !== 'string' || !GENERATED.includes(body.providerId))
     return `Unknown provider ${String(body.providerId)}`
@@ -267,6 +345,11 @@ function invalidComponent(body: Record<string, unknown>): string | undefined {
   for (const values of Object.values(config)) {
     if (!Array.isArray(values) || values.some((value) => typeof value !== 'string'))
       return 'config values must be lists of strings'
+  }
+  const keySize = (config as Record<string, string[]>).keySize?.[0]
+  const rsa = body.providerId === 'rsa-generated' || body.providerId === 'rsa-enc-generated'
+  if (rsa && keySize !== undefined && !state.rsaKeySizes.includes(keySize)) {
+    return `'Key size' should be ${state.rsaKeySizes.slice(0, -1).join(', ')} or ${state.rsaKeySizes.at(-1)}`
   }
   return undefined
 }
@@ -285,7 +368,7 @@ async function generatedComponent(state: KeycloakMockState, body: Record<string,
     config: {...config},
   }
   if (providerId === 'rsa-generated' || providerId === 'rsa-enc-generated') {
-    const key = await makeKey('RSA', randomUUID())
+    const key = await makeKey('RSA', randomUUID(), {modulusLength: Number(config.keySize?.[0] ?? 2048)})
     component.key = {
       kid: key.kid,
       type: 'RSA',

@@ -7,6 +7,7 @@ import {isJwkrError, JwkrError} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import {createIdpClient, firstString, requireCredential, type IdpClient} from './idp-client.js'
 import {findByThumbprint, sourceKeyFromPem} from './key-material.js'
+import {chooseRsaKeySize, KEY_PROVIDER_TYPE, keySizeNote, offeredRsaKeySizes} from './keycloak-key-size.js'
 import type {
   ChangeResult,
   EffectRunner,
@@ -27,7 +28,6 @@ export const KEYCLOAK_TOKEN_HINT =
   'service account (token from realm KEYCLOAK_AUTH_REALM, default master). It needs the realm-management roles manage-realm, and ' +
   'manage-users for logout-all.'
 
-const KEY_PROVIDER_TYPE = 'org.keycloak.keys.KeyProvider'
 const STATUSES: Record<string, SourceKeyStatus> = {ACTIVE: 'active', PASSIVE: 'passive', DISABLED: 'disabled'}
 /** Config members of a component that hold secrets (imported private keys, keystore passwords). */
 const SECRET_CONFIG = /private|secret|password/i
@@ -121,35 +121,46 @@ export function createKeycloakKeySource(
     return run('snapshot', `Record the keys of ${where} before changing them`, read, read)
   }
 
-  /** Adds a generated provider of the leaked key's kind, with a priority above every listed key. */
+  /**
+   * Adds a generated provider of the leaked key's kind, with a priority above every listed key. An
+   * RSA key gets a size Keycloak accepts (keycloak-key-size.ts); the note says when it differs.
+   */
   async function addStage(
     request: RotateRequest,
     snapshot: KeycloakSnapshot,
     run: EffectRunner,
     signal?: AbortSignal,
-  ): Promise<string> {
+  ): Promise<{componentId: string; note: string | null}> {
     const name = componentName(request)
     const find = async () => {
       const {body} = await client.request('GET', `${realmPath}/components`, {query: {type: KEY_PROVIDER_TYPE, name}, signal})
       const found = Array.isArray(body) ? (body as Array<Record<string, unknown>>).find((item) => item.name === name) : undefined
-      return typeof found?.id === 'string' ? {componentId: found.id} : undefined
+      if (typeof found?.id !== 'string') return undefined
+      const keySize = Number(firstValue((found.config as Record<string, unknown> | undefined)?.keySize)) || null
+      return {componentId: found.id, keySize, keySizeNote: keySize === null ? null : keySizeNote(snapshot.size, keySize)}
     }
     const ref = await run(
       'add-provider',
       `POST ${admin}/components (${name})`,
       async () => {
-        const response = await client.request('POST', `${realmPath}/components`, {json: providerFor(name, snapshot), signal})
+        const providerId = providerIdFor(snapshot)
+        const size =
+          snapshot.keyType === 'RSA'
+            ? chooseRsaKeySize(snapshot.size, await offeredRsaKeySizes(client, providerId, signal))
+            : null
+        const json = providerFor(name, snapshot, providerId, size?.bits)
+        const response = await client.request('POST', `${realmPath}/components`, {json, signal})
         const id = response.headers.get('location')?.split('/').pop()
         const found = id ? {componentId: id} : await find()
         if (!found)
           throw new JwkrError('ERR_IDP_BAD_RESPONSE', `Keycloak created the key provider "${name}" but did not say where.`, {
             hint: 'Check the realm keys in the admin console.',
           })
-        return found
+        return {componentId: found.componentId, keySize: size?.bits ?? null, keySizeNote: size?.note ?? null}
       },
       find,
     )
-    return String(ref.componentId)
+    return {componentId: String(ref.componentId), note: typeof ref.keySizeNote === 'string' ? ref.keySizeNote : null}
   }
 
   /** Disables, then deletes, the leaked key's provider. A component already gone counts as done. */
@@ -253,6 +264,12 @@ export function createKeycloakKeySource(
       listCall,
       {
         kind: 'http',
+        target: `GET ${root}/admin/serverinfo`,
+        description:
+          'For an RSA key: read the key sizes the generated provider accepts, and keep the leaked size if it is one (else the nearest of 2048 bits or more).',
+      },
+      {
+        kind: 'http',
         target: `POST ${admin}/components`,
         description: `Add a generated key provider "${componentName(request)}" of the leaked key's type with a higher priority: it signs from now on.`,
       },
@@ -264,12 +281,12 @@ export function createKeycloakKeySource(
       if (!snapshot.found || snapshot.componentId === null)
         return notFoundResult(issuer.id, 'keycloak', request.leaked.thumbprint, where, stages)
       const before = await listKeys(signal)
-      const componentId = await addStage(request, snapshot, run, signal)
+      const {componentId, note} = await addStage(request, snapshot, run, signal)
       stages.push('add-provider')
       await removeStages(snapshot.componentId, run, stages, signal)
       const keys = await listKeys(signal)
       const added = keys.find((key) => key.ref?.componentId === componentId)
-      const warnings = sharedProviderWarnings(before, snapshot, request.leaked.thumbprint)
+      const warnings = [...(note ? [note] : []), ...sharedProviderWarnings(before, snapshot, request.leaked.thumbprint)]
       if (!added)
         warnings.push(`The new provider (component ${componentId}) lists no key yet: check the realm keys before relying on it.`)
       return result(request, snapshot, keys, added, stages, warnings)
@@ -387,26 +404,12 @@ function componentName(request: {incidentId: string; issuerId: string}): string 
   return `jwkr-${request.incidentId}-${request.issuerId}`
 }
 
-/** A generated provider of the leaked key's kind (Keycloak's config values are lists of strings). */
-function providerFor(name: string, snapshot: KeycloakSnapshot): Record<string, unknown> {
-  const common = {priority: [String(snapshot.maxPriority + 100)], enabled: ['true'], active: ['true']}
+/** The generated provider that makes a key of the leaked key's kind. */
+function providerIdFor(snapshot: KeycloakSnapshot): string {
   const algorithm = snapshot.algorithm ?? ''
-  const provider = (providerId: string, config: Record<string, string[]>) => ({
-    name,
-    providerId,
-    providerType: KEY_PROVIDER_TYPE,
-    config: {...common, ...config},
-  })
-  if (snapshot.keyType === 'RSA') {
-    const keySize = [String(Math.max(2048, snapshot.size ?? 2048))]
-    return algorithm.startsWith('RSA-OAEP')
-      ? provider('rsa-enc-generated', {keySize, algorithm: [algorithm]})
-      : provider('rsa-generated', {keySize, algorithm: [algorithm || 'RS256']})
-  }
-  if (snapshot.keyType === 'EC' && algorithm.startsWith('ES'))
-    return provider('ecdsa-generated', {ecdsaEllipticCurveKey: [snapshot.crv ?? 'P-256']})
-  if (snapshot.keyType === 'OKP' && algorithm === 'EdDSA')
-    return provider('eddsa-generated', {eddsaEllipticCurveKey: [snapshot.crv ?? 'Ed25519']})
+  if (snapshot.keyType === 'RSA') return algorithm.startsWith('RSA-OAEP') ? 'rsa-enc-generated' : 'rsa-generated'
+  if (snapshot.keyType === 'EC' && algorithm.startsWith('ES')) return 'ecdsa-generated'
+  if (snapshot.keyType === 'OKP' && algorithm === 'EdDSA') return 'eddsa-generated'
   throw new JwkrError(
     'ERR_IDP_UNSUPPORTED',
     `jwkr cannot generate a Keycloak replacement for a ${snapshot.keyType ?? 'unknown'} ${algorithm} key.`,
@@ -414,6 +417,28 @@ function providerFor(name: string, snapshot: KeycloakSnapshot): Record<string, u
       hint: 'Add a key provider of that kind in the admin console, then run jwkr key revoke for this issuer.',
     },
   )
+}
+
+/** The component to POST (Keycloak's config values are lists of strings); `keySize` for RSA providers. */
+function providerFor(
+  name: string,
+  snapshot: KeycloakSnapshot,
+  providerId: string,
+  keySize: number | undefined,
+): Record<string, unknown> {
+  const algorithm = snapshot.algorithm ?? ''
+  const specific: Record<string, string[]> =
+    providerId === 'ecdsa-generated'
+      ? {ecdsaEllipticCurveKey: [snapshot.crv ?? 'P-256']}
+      : providerId === 'eddsa-generated'
+        ? {eddsaEllipticCurveKey: [snapshot.crv ?? 'Ed25519']}
+        : {keySize: [String(keySize ?? 2048)], algorithm: [algorithm || 'RS256']}
+  return {
+    name,
+    providerId,
+    providerType: KEY_PROVIDER_TYPE,
+    config: {priority: [String(snapshot.maxPriority + 100)], enabled: ['true'], active: ['true'], ...specific},
+  }
 }
 
 function firstValue(value: unknown): string | undefined {

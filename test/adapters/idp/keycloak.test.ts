@@ -4,6 +4,7 @@
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import {chooseRsaKeySize} from '../../../src/adapters/idp/keycloak-key-size.js'
 import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
@@ -105,6 +106,7 @@ describe('rotating a leaked Keycloak key', () => {
     expect(requestLines(state)).toEqual([
       KEYS,
       KEYS,
+      'GET /admin/serverinfo',
       'POST /admin/realms/acme/components',
       `GET /admin/realms/acme/components/${leakedId}`,
       `PUT /admin/realms/acme/components/${leakedId}`,
@@ -112,14 +114,14 @@ describe('rotating a leaked Keycloak key', () => {
       KEYS,
     ])
     // And the new provider is an rsa-generated one of higher priority, created as Keycloak expects
-    const created = JSON.parse(state.requests[2]?.body ?? '{}')
+    const created = JSON.parse(state.requests[3]?.body ?? '{}')
     expect(created).toEqual({
       name: 'jwkr-inc-7-sso',
       providerId: 'rsa-generated',
       providerType: 'org.keycloak.keys.KeyProvider',
       config: {priority: ['200'], enabled: ['true'], active: ['true'], keySize: ['2048'], algorithm: ['RS256']},
     })
-    expect(JSON.parse(state.requests[4]?.body ?? '{}').config).toMatchObject({enabled: ['false'], active: ['false']})
+    expect(JSON.parse(state.requests[5]?.body ?? '{}').config).toMatchObject({enabled: ['false'], active: ['false']})
     // And the leaked key is gone from the realm, the new one signs
     const keys = await source().listKeys()
     expect(keys.find((key) => key.thumbprint === leaked.thumbprint)).toBeUndefined()
@@ -253,6 +255,7 @@ describe('planning a Keycloak change', () => {
     ]
     expect(calls.map((call) => call.target.split(' ')[0])).toEqual([
       'GET',
+      'GET',
       'POST',
       'PUT',
       'DELETE',
@@ -264,6 +267,86 @@ describe('planning a Keycloak change', () => {
       'POST',
     ])
     expect(state.requests).toEqual([])
+  })
+})
+
+describe("the replacement's RSA key size", () => {
+  let big: TestKey
+
+  /** Rotates the realm's 3072-bit key; returns the rotation and the keySize jwkr asked for. */
+  async function rotateBig(run = new MemoryRunner().run) {
+    big ??= await makeKey('RSA', 'kc-3072-kid', {modulusLength: 3072})
+    state.components.push(keycloakComponent(state, big, {priority: 150}))
+    const result = await source().rotate({...request(), leaked: {thumbprint: big.thumbprint, kid: big.kid}}, run)
+    const posted = JSON.parse(state.requests.find((item) => item.method === 'POST')?.body ?? '{}') as {
+      config?: {keySize?: string[]}
+    }
+    return {result, keySize: posted.config?.keySize?.[0]}
+  }
+
+  it('takes the nearest larger size Keycloak lists when it does not offer the leaked size, and says so', async () => {
+    // Given a leaked 3072-bit key and a Keycloak whose rsa-generated provider offers 1024, 2048 and 4096
+    const runner = new MemoryRunner()
+    // When it is rotated
+    const {result, keySize} = await rotateBig(runner.run)
+    // Then a 4096-bit key was asked for, Keycloak accepted it, and the rotation says why the size changed
+    expect(keySize).toBe('4096')
+    const added = state.components.find((item) => item.name === 'jwkr-inc-7-sso')
+    expect(Buffer.from(String(added?.key?.publicKey), 'base64').length).toBeGreaterThan(500)
+    const note =
+      'The replacement is a 4096-bit RSA key, larger than the leaked 3072-bit key: Keycloak accepts 1024, 2048, 4096 bits (its server info).'
+    expect(result.warnings).toContain(note)
+    // And the journal's add-provider effect holds the size and the reason
+    expect(runner.done.get('add-provider')).toMatchObject({keySize: 4096, keySizeNote: note})
+  })
+
+  it("keeps the leaked key's size when Keycloak offers it", async () => {
+    // Given a Keycloak whose list is built at run time and includes 3072
+    state.rsaKeySizes = ['1024', '2048', '3072', '4096']
+    // When the 3072-bit key is rotated
+    const {result, keySize} = await rotateBig()
+    // Then the replacement is 3072 bits too, with nothing to explain
+    expect(keySize).toBe('3072')
+    expect(result.warnings.filter((warning) => warning.includes('-bit RSA key'))).toEqual([])
+  })
+
+  it('chooses among the sizes every Keycloak accepts when the server info cannot be read', async () => {
+    // Given the admin may not read the server info
+    state.serverInfo = 403
+    // When the 3072-bit key is rotated
+    const {result, keySize} = await rotateBig()
+    // Then 4096 bits was chosen, and the warning says why
+    expect(keySize).toBe('4096')
+    expect(result.warnings.join('\n')).toContain(
+      "Keycloak's server info did not list the sizes it accepts, so jwkr chose among 2048 and 4096 bits",
+    )
+  })
+
+  it('goes smaller than the leaked key only when Keycloak offers nothing as large, and never below 2048', async () => {
+    // Given a Keycloak that offers 1024 and 2048 only
+    state.rsaKeySizes = ['1024', '2048']
+    // When the 3072-bit key is rotated
+    const {result, keySize} = await rotateBig()
+    // Then the replacement is 2048 bits, and the warning says it is smaller and why
+    expect(keySize).toBe('2048')
+    expect(result.warnings.join('\n')).toContain('smaller than the leaked 3072-bit key')
+    expect(result.warnings.join('\n')).toContain('Keycloak offers nothing larger')
+    // And a server that offers nothing of 2048 bits or more gets nothing at all
+    expect(() => chooseRsaKeySize(2048, [512, 1024])).toThrow(expect.objectContaining({code: 'ERR_IDP_UNSUPPORTED'}))
+    expect(chooseRsaKeySize(null, null)).toMatchObject({bits: 2048, from: 'known', note: null})
+  })
+
+  it('recognises the provider it added before a crash, and its size', async () => {
+    // Given a rotation that crashed right after Keycloak created the provider
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'add-provider'
+    await expect(rotateBig(runner.run)).rejects.toThrow(SimulatedCrash)
+    // When it is resumed
+    const result = await source().rotate({...request(), leaked: {thumbprint: big.thumbprint, kid: big.kid}}, runner.run)
+    // Then no second provider was added, and the size is still explained
+    expect(state.components.filter((item) => item.name === 'jwkr-inc-7-sso')).toHaveLength(1)
+    expect(runner.done.get('add-provider')).toMatchObject({keySize: 4096})
+    expect(result.warnings.join('\n')).toContain('The replacement is a 4096-bit RSA key, larger than the leaked 3072-bit key.')
   })
 })
 

@@ -22,10 +22,14 @@ export interface TestKey {
   spki: string
 }
 
-export async function makeKey(kind: KeyKind = 'RSA', kid: string = randomUUID()): Promise<TestKey> {
+export async function makeKey(
+  kind: KeyKind = 'RSA',
+  kid: string = randomUUID(),
+  options: {modulusLength?: number} = {},
+): Promise<TestKey> {
   const pair =
     kind === 'RSA'
-      ? generateKeyPairSync('rsa', {modulusLength: 2048})
+      ? generateKeyPairSync('rsa', {modulusLength: options.modulusLength ?? 2048})
       : kind === 'EC'
         ? generateKeyPairSync('ec', {namedCurve: 'prime256v1'})
         : generateKeyPairSync('ed25519')
