@@ -36,4 +36,22 @@ describe('the built-in playbooks', () => {
       }
     },
   )
+
+  it('never puts a notification on the critical path of revocation: Slack and GitHub come after it, each bounded by a timeout', async () => {
+    // Given the standard playbook
+    const file = join(projectRoot, 'playbooks/leaked-signing-key.yaml')
+    const {builtinSteps} = (await import(/* @vite-ignore */ stepsIndex)) as {builtinSteps: () => StepDefinition[]}
+    const {playbook} = checkPlaybook(await readPlaybookText(file), file, createRegistry(builtinSteps()))
+    const steps = playbook?.steps ?? []
+    const at = (uses: string) => steps.findIndex((step) => step.uses === uses)
+    // Then the rotation and the denylist run before either notification, and each notification has a
+    // timeout and continues on failure, so a hanging Slack or GitHub can delay nothing but the report
+    for (const uses of ['notify.slack', 'notify.github']) {
+      expect(at(uses), uses).toBeGreaterThan(at('key.rotate'))
+      expect(at(uses), uses).toBeGreaterThan(at('tokens.invalidate'))
+      const step = steps[at(uses)]
+      expect(step?.timeoutMs, uses).toBeLessThanOrEqual(120_000)
+      expect(step?.onFailure, uses).toBe('continue')
+    }
+  })
 })
