@@ -13,7 +13,34 @@ const RUN_STATUSES = new Set<IncidentStatus>(['completed', 'failed', 'aborted', 
  * `step.started` stays `running`: interrupted, when no process holds the incident's lock.
  */
 export function foldIncident(events: readonly JournalEvent[]): IncidentState {
-  const state = emptyState()
+  return foldInto(emptyState(), events)
+}
+
+/**
+ * A fold that follows a growing journal: each call applies only the events added since the last
+ * one (the engine asks for the state after every event; folding from the top each time made a
+ * playbook of a few thousand steps quadratic). The state it returns is the same object, updated.
+ *
+ * @example const stateOf = createIncidentFold(); stateOf(journal.events()).steps['inspect']?.status
+ */
+export function createIncidentFold(): (events: readonly JournalEvent[]) => IncidentState {
+  let state = emptyState()
+  let count = 0
+  let last: JournalEvent | undefined
+  return (events) => {
+    // Another journal, or one that was cut: fold again from the top.
+    if (events.length < count || (count > 0 && events[count - 1] !== last)) {
+      state = emptyState()
+      count = 0
+    }
+    foldInto(state, events.slice(count))
+    count = events.length
+    last = events[count - 1]
+    return state
+  }
+}
+
+function foldInto(state: IncidentState, events: readonly JournalEvent[]): IncidentState {
   for (const event of events) {
     apply(state, event)
     state.lastEventAt = event.ts
@@ -43,9 +70,11 @@ function emptyState(): IncidentState {
     closeReason: undefined,
     lastEventAt: undefined,
     lastSeq: 0,
-    steps: {},
+    // Keyed by step ids and effect keys that come from playbooks and journals: with a prototype, a
+    // step named __proto__ would write its status and outputs onto every object of the process.
+    steps: Object.create(null) as IncidentState['steps'],
     stepOrder: [],
-    effects: {},
+    effects: Object.create(null) as IncidentState['effects'],
     notes: [],
     timeline: [],
   }

@@ -8,7 +8,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
-import {foldIncident, type IncidentState} from '../incident/state.js'
+import {createIncidentFold, type IncidentState} from '../incident/state.js'
 import type {JournalEvent} from '../incident/types.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
 import {conditionSkipReason} from './describe-condition.js'
@@ -62,6 +62,8 @@ export interface EngineUi {
   askPerson?(step: PlaybookStep, title: string, lines: string[]): Promise<boolean>
   progress?(step: PlaybookStep, update: StepProgress): void
   stepFinished?(outcome: StepOutcome): void
+  /** Something the responder should know about the run as a whole (e.g. an incident opened again). */
+  notice?(message: string): void
 }
 
 export interface EngineOptions {
@@ -127,6 +129,9 @@ class PlaybookRun {
   readonly #planned = new Map<string, PlannedCall[]>()
   readonly #dryOutputs = new Map<string, Record<string, unknown>>()
   readonly #reasons = new Map<string, string>()
+  /** The journal folded so far: asked for after every event, so folded only by what was added. */
+  readonly #fold = createIncidentFold()
+  #scopeView: Record<string, unknown> | undefined
   #notifying = false
 
   constructor(options: EngineOptions) {
@@ -328,12 +333,13 @@ class PlaybookRun {
 
   #input(step: PlaybookStep, definition: StepDefinition, scope: Record<string, unknown>): Record<string, unknown> {
     const raw = new Set(definition.rawInputs ?? [])
-    const input: Record<string, unknown> = {}
-    for (const [name, value] of Object.entries(step.with ?? {})) {
-      const resolved = raw.has(name) ? value : interpolate(value, scope)
-      // An expression that comes out null (an optional input not given) leaves the input out.
-      if (resolved !== null && resolved !== undefined) input[name] = resolved
-    }
+    // An expression that comes out null (an optional input not given) leaves the input out.
+    // Built as entries: `input[name] = …` with a name of __proto__ would replace the object's prototype.
+    const input: Record<string, unknown> = Object.fromEntries(
+      Object.entries(step.with ?? {})
+        .map(([name, value]) => [name, raw.has(name) ? value : interpolate(value, scope)] as const)
+        .filter(([, resolved]) => resolved !== null && resolved !== undefined),
+    )
     const validate = this.#ajv.compile(definition.inputSchema)
     if (!validate(input)) {
       throw new StopRun(
@@ -435,25 +441,35 @@ class PlaybookRun {
   }
 
   #state(): IncidentState {
-    return foldIncident(this.#o.journal.events())
+    return this.#fold(this.#o.journal.events())
   }
 
+  /**
+   * What expressions read. Built once per run: each step's entry and `now` are getters that read the
+   * journal when an expression asks (building every step's entry before every step was quadratic).
+   */
   #scope(): Record<string, unknown> {
-    const state = this.#state()
-    const steps: Record<string, unknown> = {}
-    for (const step of this.#o.playbook.steps) {
-      const folded = state.steps[step.id]
-      steps[step.id] = {
-        outputs: this.#dryOutputs.get(step.id) ?? folded?.outputs ?? {},
-        status: folded?.status ?? 'pending',
-      }
+    if (this.#scopeView) return this.#scopeView
+    const steps: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    for (const {id} of this.#o.playbook.steps) {
+      Object.defineProperty(steps, id, {
+        enumerable: true,
+        get: () => {
+          const folded = this.#state().steps[id]
+          return {outputs: this.#dryOutputs.get(id) ?? folded?.outputs ?? {}, status: folded?.status ?? 'pending'}
+        },
+      })
     }
-    return {
+    const now = this.#now
+    this.#scopeView = {
       inputs: this.#o.inputs,
       steps,
       incident: {id: this.#o.incident.id, drill: this.#o.incident.drill, dir: this.#o.incident.dir},
-      now: this.#now().toISOString(),
+      get now() {
+        return now().toISOString()
+      },
     }
+    return this.#scopeView
   }
 
   #outcomes(): StepOutcome[] {

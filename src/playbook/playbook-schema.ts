@@ -5,10 +5,15 @@ import type {JsonSchema} from './types.js'
 
 export const PLAYBOOK_API_VERSION = 'jwkr/v1'
 
-/** Step ids and input names: they appear in expressions as `steps.<id>` and `inputs.<name>`. */
-export const IDENTIFIER_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$'
+/**
+ * Step ids and input names: they appear in expressions as `steps.<id>` and `inputs.<name>`, and key
+ * the objects that hold step outputs, so the names JavaScript objects give a meaning to are refused.
+ */
+export const IDENTIFIER_PATTERN = '^(?!(?:__proto__|constructor|prototype)$)[A-Za-z_][A-Za-z0-9_-]*$'
 /** Registered step names: `<area>.<verb>`, e.g. `key.inspect`, `notify.slack`. */
 export const STEP_NAME_PATTERN = '^[a-z][a-z0-9-]*\\.[a-z][a-zA-Z0-9-]*$'
+/** More steps than a responder could follow is a mistake (or an attack on the checker): refused. */
+export const MAX_PLAYBOOK_STEPS = 1000
 /** Durations: `500ms`, `2s`, `5m`, `1h`, `1h30m`. */
 import {DURATION_PATTERN} from '../core/duration.js'
 
@@ -17,7 +22,7 @@ export {DURATION_PATTERN}
 const identifier = (what: string) => ({
   type: 'string',
   pattern: IDENTIFIER_PATTERN,
-  title: `${what} (a letter or _, then letters, digits, _ or -)`,
+  title: `${what} (a letter or _, then letters, digits, _ or -; not __proto__, constructor or prototype)`,
 })
 
 export const playbookSchema: JsonSchema = Object.freeze({
@@ -50,7 +55,7 @@ export const playbookSchema: JsonSchema = Object.freeze({
       propertyNames: identifier('input name'),
       additionalProperties: {$ref: '#/$defs/input'},
     },
-    steps: {type: 'array', minItems: 1, items: {$ref: '#/$defs/step'}},
+    steps: {type: 'array', minItems: 1, maxItems: MAX_PLAYBOOK_STEPS, items: {$ref: '#/$defs/step'}},
   },
   $defs: {
     input: {

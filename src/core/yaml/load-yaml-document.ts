@@ -7,6 +7,10 @@ import {closest, distance} from 'fastest-levenshtein'
 import {isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Scalar} from 'yaml'
 
 import type {JsonSchema} from '../../playbook/types.js'
+import {describeNesting, MAX_NESTING_DEPTH, nestingProblem} from '../nesting.js'
+
+/** Alias expansions a document may make (yaml's own default, named): more is an alias bomb. */
+export const MAX_ALIAS_COUNT = 100
 
 /** One thing wrong with a document, at a 1-based line and column. */
 export interface Problem {
@@ -94,20 +98,49 @@ export function loadYamlDocument<T>(text: string, file: string, schema: JsonSche
     file,
     ...position(error.pos[0]),
     path: '',
-    message: plainYamlMessage(error.message),
+    // yaml's parser recurses, and reports running out of stack on deep nesting as an error of its own.
+    message: error.code === 'RESOURCE_EXHAUSTION' ? TOO_DEEP : plainYamlMessage(error.message),
   }))
+  const refused = (problem: Problem): YamlDocument<T> => ({
+    value: undefined as T,
+    problems: [problem],
+    syntaxError: true,
+    locate,
+    problemAt,
+    validate,
+  })
   if (syntaxProblems.length > 0) {
-    return {value: undefined as T, problems: syntaxProblems, syntaxError: true, locate, problemAt, validate}
+    return {value: undefined as T, problems: dedupeProblems(syntaxProblems), syntaxError: true, locate, problemAt, validate}
   }
   let value: T
   try {
-    value = document.toJS() as T
+    value = document.toJS({maxAliasCount: MAX_ALIAS_COUNT}) as T
   } catch (error) {
-    // e.g. an alias bomb: yaml refuses more than 100 alias expansions.
-    const message = error instanceof Error ? error.message : String(error)
-    return {value: undefined as T, problems: [problemAt([], message)], syntaxError: true, locate, problemAt, validate}
+    return refused(problemAt([], toJsMessage(error)))
   }
+  // Checked before anything walks the value: the schema check and every later walk recurse.
+  const nesting = nestingProblem(value)
+  if (nesting) return refused(problemAt(nesting.path, `the document ${describeNesting(nesting)}`))
   return {value, problems: validate(value ?? null, schema, []), syntaxError: false, locate, problemAt, validate}
+}
+
+const TOO_DEEP = `the document nests lists and mappings more than ${MAX_NESTING_DEPTH} levels deep`
+
+/** Why yaml could not turn the document into data, without its stack or its own wording. */
+function toJsMessage(error: unknown): string {
+  if (error instanceof RangeError) return TOO_DEEP
+  const message = error instanceof Error ? error.message : String(error)
+  if (/alias count/i.test(message)) {
+    return `the document expands aliases more than ${MAX_ALIAS_COUNT} times (an alias bomb?); write the values out instead`
+  }
+  return plainYamlMessage(message)
+}
+
+/** yaml may report running out of stack more than once at nearby places: one problem is enough. */
+function dedupeProblems(problems: Problem[]): Problem[] {
+  return problems.filter(
+    (problem, index) => problem.message !== TOO_DEEP || problems.findIndex((p) => p.message === TOO_DEEP) === index,
+  )
 }
 
 /** One `file:line:column: message` line per problem. */
@@ -224,6 +257,8 @@ function dedupe(errors: readonly ErrorObject[]): ErrorObject[] {
   const specific = errors.filter((error) => !COMPOSITE.includes(error.keyword)).map((error) => error.instancePath)
   const seen = new Set<string>()
   return errors.filter((error) => {
+    // A name refused by `propertyNames` is reported once, by that keyword, not again as its pattern.
+    if (error.propertyName !== undefined && error.keyword !== 'propertyNames') return false
     if (
       COMPOSITE.includes(error.keyword) &&
       specific.some((path) => path === error.instancePath || path.startsWith(`${error.instancePath}/`))
@@ -278,6 +313,8 @@ function toProblem(
       return problemAt([...path, String(params.propertyName)], `${prefix}'${String(params.propertyName)}' is not a valid name`, {
         key: true,
       })
+    case 'maxItems':
+      return problemAt(path, `${prefix}${name}holds more than ${String(params.limit)} items, the most jwkr accepts`)
     case 'oneOf':
     case 'anyOf':
       return problemAt(path, `${prefix}${name}must match exactly one of the allowed forms (see the schema)`)
