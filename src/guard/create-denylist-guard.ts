@@ -1,6 +1,18 @@
 // The denylist guard for Node relying parties that verify tokens with jose: it wraps a key resolver
 // (createRemoteJWKSet, or any `(header, token) => key`) and refuses tokens whose key thumbprint, or
 // whose `kid` + `iss`, is on the jwkr denylist, following the file or Redis without a restart.
+//
+// When its source fails, a running guard fails closed for what it knows and open for what it has
+// not heard of, and reports every failure through `onError`:
+// - A denied key stays denied: a file deleted or made unreadable, Redis unreachable (it keeps
+//   reconnecting), or Redis back without the denylist (restarted without persistence, FLUSHALL,
+//   eviction; it writes what it knew back, or says it could not) never lets a known key through.
+// - A key denied while the guard cannot read its source is trusted until the next successful read.
+// - At start nothing is known yet: createDenylistGuard rejects when it cannot read the denylist, and
+//   the relying party decides (refuse to serve, or serve without the guard).
+// Entries are lifted only by a source that is readable and no longer lists them: a file without the
+// entry, or a Redis set that still holds other keys. To lift every Redis entry, delete the keys and
+// restart the relying parties (a running guard writes an emptied denylist back).
 import type {Redis} from 'ioredis'
 import {base64url} from 'jose'
 
@@ -16,8 +28,9 @@ export type DenylistGuardSource = {file: string} | {redis: string | Redis}
 
 export interface DenylistGuardOptions {
   /**
-   * Told about problems after start: a malformed file (the guard keeps the entries it last read),
-   * a lost Redis connection, a bad message. Default: a process warning.
+   * Told about problems after start: a malformed or deleted file (the guard keeps the entries it
+   * last read), a lost Redis connection, a Redis that came back without the denylist (the guard
+   * keeps its entries and writes them back), a bad message. Default: a process warning.
    */
   onError?: (error: Error) => void
   /** File: how often to stat the file (default 2 s). Redis: how often to reload everything (default 30 s). */

@@ -1,12 +1,16 @@
 // Keeps a guard's denylist in step with Redis: subscribe to `jwkr:revocations` first, then load the
 // set and hashes (so nothing published in between is lost), reload after every reconnect (messages
-// sent while disconnected are gone) and every interval (pub/sub delivers at most once).
+// sent while disconnected are gone) and every interval (pub/sub delivers at most once). A Redis that
+// comes back without any denied key (restarted without persistence, flushed, evicted) is never
+// taken at its word: the guard keeps what it denies, writes it back and says so through onError.
 import type {Redis} from 'ioredis'
 
 import {
   closeRedis,
   connectRedis,
+  parseJson,
   readRedisDenylist,
+  restoreRedisDenylist,
   REVOCATIONS_CHANNEL,
   withRedisErrors,
 } from '../adapters/denylist/redis-store.js'
@@ -49,8 +53,11 @@ export async function followRedisDenylist(
   let reported = new Set<string>()
   const load = async () => {
     announcedDuringLoad = []
+    // Only what was known before this read counts as lost: an entry announced meanwhile may postdate it.
+    const known = index.size
     try {
       const snapshot = await withRedisErrors(target, options.secrets, () => readRedisDenylist(reader, validator))
+      if (snapshot.thumbprints.length === 0 && known > 0) return await restore()
       index.replace(snapshot.entries, snapshot.thumbprints)
       for (const entry of announcedDuringLoad) index.add(entry)
       // A broken hash is reported once, not at every reload.
@@ -59,6 +66,26 @@ export async function followRedisDenylist(
     } finally {
       announcedDuringLoad = undefined
     }
+  }
+  // jwkr never empties the set, so an empty one is a Redis that lost its data: fail closed, and say so.
+  const restore = async () => {
+    const {entries, bareThumbprints} = index.contents()
+    const failure = await withRedisErrors(target, options.secrets, () =>
+      restoreRedisDenylist(reader, entries, bareThumbprints),
+    ).then(
+      () => undefined,
+      (error: Error) => error,
+    )
+    const lost = `Redis at ${target} came back without the denylist (restarted without persistence, flushed or evicted): the guard keeps refusing the ${index.size} key${index.size === 1 ? '' : 's'} it knew`
+    options.onError(
+      failure
+        ? new JwkrError('ERR_DENYLIST_READ', `${lost}, but could not write the denylist back: ${failure.message}`, {
+            hint: 'Run jwkr tokens invalidate again for each incident, or let the guard’s Redis user write the {jwkr}:revoked keys.',
+          })
+        : new JwkrError('ERR_DENYLIST_READ', `${lost} and wrote the denylist back.`, {
+            hint: 'Find out why Redis lost its data (persistence off, FLUSHALL, maxmemory eviction) so that it does not happen again.',
+          }),
+    )
   }
   const reload = serialized(async () => {
     try {
@@ -107,13 +134,5 @@ function healthReporter(onError: (error: Error) => void): {failed(error: Error):
     healthy: () => {
       failing = false
     },
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
   }
 }

@@ -338,9 +338,77 @@ describeRedis('a guard on Redis', () => {
       .client()
       .multi()
       .sadd(REVOKED_SET, keyA.thumbprint)
-      .hset(revokedEntryKey(keyA.thumbprint), {...entryFor(keyA)})
+      .hset(revokedEntryKey(keyA.thumbprint), ISSUER, JSON.stringify(entryFor(keyA)))
       .exec()
     await vi.waitFor(async () => expect((await rp.call(tokenA)).status).toBe(401), WAIT)
+  })
+
+  it('keeps refusing a key when Redis comes back empty (FLUSHALL), writes the denylist back and says so', async () => {
+    // Given a relying party whose guard reloads often, and key A denied for two issuers
+    const rp = await relyingParty(await guardOnRedis({refreshIntervalMs: 50}))
+    const tokenA = await tokenFrom(keyA)
+    const entries = [entryFor(keyA), entryFor(keyA, OTHER_ISSUER)]
+    await store.merge(entries, NOW)
+    await vi.waitFor(async () => expect((await rp.call(tokenA)).status).toBe(401), WAIT)
+    // When Redis loses everything (as a restart without persistence would)
+    await server.client().flushall()
+    // Then the guard says so once it has reloaded
+    await vi.waitFor(
+      () => expect(errors.map((error) => error.message).join('\n')).toContain('came back without the denylist'),
+      WAIT,
+    )
+    expect(errors[0]).toMatchObject({code: 'ERR_DENYLIST_READ'})
+    expect(errors[0]?.message).toContain('keeps refusing the 1 key it knew and wrote the denylist back')
+    // And the leaked key is still refused, other keys still pass
+    expect(await rp.call(tokenA)).toEqual({status: 401, body: {error: 'ERR_JWKR_KEY_DENYLISTED'}})
+    expect((await rp.call(await tokenFrom(keyB))).status).toBe(200)
+    // And Redis holds both entries again, for any guard that starts now
+    const snapshot = await store.read()
+    expect(snapshot.thumbprints).toEqual([keyA.thumbprint])
+    expect(snapshot.entries).toEqual(expect.arrayContaining(entries))
+    expect(snapshot.entries).toHaveLength(2)
+    const fresh = await guardOnRedis()
+    expect(fresh.lookup({thumbprint: keyA.thumbprint})).toBeDefined()
+  })
+
+  it('keeps refusing and alarms when it cannot write the lost denylist back (a read-only Redis user)', async () => {
+    // Given a guard that logs in as a user who may only read and subscribe
+    const admin = server.client()
+    await admin.call('ACL', 'SETUSER', 'guard-ro', 'on', '>guard-ro-pass', '~*', '&*', '+@read', '+@pubsub', '+@connection')
+    try {
+      const guard = await createDenylistGuard(
+        {redis: `redis://guard-ro:guard-ro-pass@127.0.0.1:${server.port}`},
+        {refreshIntervalMs: 50, onError: (error) => errors.push(error)},
+      )
+      open.push(guard)
+      await store.merge([entryFor(keyA)], NOW)
+      await vi.waitFor(() => expect(guard.lookup({thumbprint: keyA.thumbprint})).toBeDefined(), WAIT)
+      // When Redis loses everything
+      await admin.flushall()
+      // Then the guard alarms that it could not write it back, and still refuses the key
+      await vi.waitFor(
+        () => expect(errors.map((error) => error.message).join('\n')).toContain('could not write the denylist back'),
+        WAIT,
+      )
+      expect(errors[0]?.message).toContain('NOPERM')
+      expect(guard.lookup({thumbprint: keyA.thumbprint})).toMatchObject({by: 'thumbprint', entry: entryFor(keyA)})
+      expect(await admin.exists(REVOKED_SET)).toBe(0)
+    } finally {
+      await admin.call('ACL', 'DELUSER', 'guard-ro')
+    }
+  })
+
+  it('follows a deliberate removal of one entry (the set is not empty)', async () => {
+    // Given A and B denied
+    const guard = await guardOnRedis({refreshIntervalMs: 50})
+    await store.merge([entryFor(keyA), entryFor(keyB)], NOW)
+    await vi.waitFor(() => expect(guard.size).toBe(2), WAIT)
+    // When an operator lifts B by hand
+    await server.client().multi().srem(REVOKED_SET, keyB.thumbprint).del(revokedEntryKey(keyB.thumbprint)).exec()
+    // Then the guard lets B go and keeps A, without an alarm
+    await vi.waitFor(() => expect(guard.lookup({thumbprint: keyB.thumbprint})).toBeUndefined(), WAIT)
+    expect(guard.lookup({thumbprint: keyA.thumbprint})).toBeDefined()
+    expect(errors).toEqual([])
   })
 
   it('reconnects after its subscription is cut and catches up on what it missed', async () => {

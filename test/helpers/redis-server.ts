@@ -3,7 +3,10 @@
 // only Node and npm), the Redis suites are skipped with a loud notice, unless JWKR_REQUIRE_REDIS=1
 // (CI installs redis-server and sets it): then they fail.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {mkdtemp, rm} from 'node:fs/promises'
 import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {Redis} from 'ioredis'
@@ -45,6 +48,11 @@ export interface RedisServer {
 export interface RedisServerOptions {
   /** Start the server with `--requirepass`. */
   password?: string
+  /**
+   * Start it as a Redis Cluster of one node holding every slot: commands and MULTIs whose keys fall
+   * in different slots then fail with CROSSSLOT, as on a real cluster, while a plain client still works.
+   */
+  cluster?: boolean
 }
 
 /** Starts redis-server; throws a clear error when it is not installed or does not come up within 10 s. */
@@ -53,6 +61,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = await freePort()
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
   if (options.password) args.push('--requirepass', options.password)
+  const clusterDir = options.cluster ? await mkdtemp(join(tmpdir(), 'jwkr-redis-cluster-')) : undefined
+  if (clusterDir) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(clusterDir, 'nodes.conf'))
   const child = spawn(REDIS_SERVER, args, {stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -61,8 +71,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const clients = new Set<Redis>()
   try {
     await waitForPing(url, child)
+    if (clusterDir) await takeEverySlot(url)
   } catch (error) {
     await kill(child)
+    if (clusterDir) await rm(clusterDir, {recursive: true, force: true})
     throw new Error(`redis-server did not come up on port ${port}: ${(error as Error).message}\n${output}`, {cause: error})
   }
   return {
@@ -76,6 +88,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stop: async () => {
       for (const redis of clients) redis.disconnect()
       await kill(child)
+      if (clusterDir) await rm(clusterDir, {recursive: true, force: true})
     },
   }
 }
@@ -117,6 +130,21 @@ async function waitForPing(url: string, child: ChildProcess): Promise<void> {
     await sleep(50)
   }
   throw new Error(`no PONG within 10 s (${String(last)})`)
+}
+
+/** Gives the lone cluster node every slot and waits until the cluster says it is up. */
+async function takeEverySlot(url: string): Promise<void> {
+  const redis = new Redis(url, {maxRetriesPerRequest: 0})
+  try {
+    await redis.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
+    const deadline = Date.now() + 10_000
+    while (!String(await redis.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+      if (Date.now() > deadline) throw new Error('the one-node cluster did not reach cluster_state:ok within 10 s')
+      await sleep(50)
+    }
+  } finally {
+    redis.disconnect()
+  }
 }
 
 async function kill(child: ChildProcess): Promise<void> {

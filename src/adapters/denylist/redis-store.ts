@@ -1,12 +1,17 @@
-// The denylist in Redis (DESIGN.md, Containment): the set `jwkr:revoked` of thumbprints, a hash
-// `jwkr:revoked:<thumbprint>` per entry, and a message on `jwkr:revocations` for live guards. Each
-// new entry is written in one MULTI (set + hash + message), under WATCH, so a reader never sees half
-// an entry and a repeated run adds nothing and announces nothing.
+// The denylist in Redis (DESIGN.md, Containment): the set `{jwkr}:revoked` of thumbprints, a hash
+// `{jwkr}:revoked:<thumbprint>` per key whose fields are issuers (`iss`, or "" for an entry without
+// one) and whose values are the entries as JSON, and a message on `jwkr:revocations` for live
+// guards. The `{jwkr}` hash tag puts every key in one slot, so the MULTI that writes an entry works
+// on a Redis Cluster. Each new entry is written in one MULTI (set + hash field + message), under
+// WATCH, so a reader never sees half an entry and a repeated run adds nothing and announces nothing.
+// Readers also read the layout of jwkr 0.1 (the set `jwkr:revoked`, a hash of an entry's members
+// per thumbprint), so entries written before an upgrade stay in force; jwkr no longer writes it.
 import {Redis} from 'ioredis'
 
 import {
   checkDenylistEntry,
   createDenylistValidator,
+  entryIdentity,
   mergeEntries,
   type DenylistEntry,
   type DenylistStore,
@@ -15,12 +20,24 @@ import {
 import {JwkrError} from '../../core/errors.js'
 import {REDACTED, type SecretRegistry} from '../../core/secrets.js'
 
-export const REVOKED_SET = 'jwkr:revoked'
+export const REVOKED_SET = '{jwkr}:revoked'
 export const REVOCATIONS_CHANNEL = 'jwkr:revocations'
+/** The set of jwkr 0.1, read and never written: its keys fall in other slots than the set's. */
+export const LEGACY_REVOKED_SET = 'jwkr:revoked'
 
-/** The key of an entry's hash. */
+/** The key of the hash that holds a key's entries, one field per issuer. */
 export function revokedEntryKey(thumbprint: string): string {
   return `${REVOKED_SET}:${thumbprint}`
+}
+
+/** The field of an entry in its key's hash: its issuer ("" for none; an `iss` is never empty). */
+export function revokedEntryField(entry: Pick<DenylistEntry, 'iss'>): string {
+  return entry.iss ?? ''
+}
+
+/** The hash of an entry in jwkr 0.1's layout (one entry per thumbprint, its members as fields). */
+export function legacyEntryKey(thumbprint: string): string {
+  return `${LEGACY_REVOKED_SET}:${thumbprint}`
 }
 
 export interface RedisConnectOptions {
@@ -147,8 +164,8 @@ export async function openRedisDenylistStore(
 }
 
 /**
- * Adds the entries whose thumbprint is not in `jwkr:revoked` yet; returns them. Redis keys entries
- * by thumbprint alone: a key already denied is not announced again for a second issuer.
+ * Adds the entries whose thumbprint and issuer are not in Redis yet; returns them. A key denied for
+ * one issuer gets a second entry (and a second message) for another issuer, as in the file.
  */
 export async function mergeIntoRedis(
   redis: Redis,
@@ -156,11 +173,11 @@ export async function mergeIntoRedis(
   now: Date,
   validator = createDenylistValidator(),
 ): Promise<DenylistEntry[]> {
-  const candidates = uniqueByThumbprint(mergeEntries(undefined, entries, now, validator).added)
+  const candidates = mergeEntries(undefined, entries, now, validator).added
   if (candidates.length === 0) return []
   for (let attempt = 1; attempt <= WATCH_ATTEMPTS; attempt++) {
     const added = await addUnlessPresent(redis, candidates)
-    // undefined: the set changed after WATCH (another writer); look again.
+    // undefined: a watched key changed after WATCH (another writer); look again.
     if (added) return added
   }
   throw new JwkrError(
@@ -172,12 +189,18 @@ export async function mergeIntoRedis(
   )
 }
 
-/** One optimistic attempt: WATCH the set, see which thumbprints are new, write those in one MULTI. */
+/**
+ * One optimistic attempt: WATCH the set and the candidates' hashes (adding a second issuer's entry
+ * changes only the hash), see which entries are new, write those in one MULTI.
+ */
 async function addUnlessPresent(redis: Redis, candidates: readonly DenylistEntry[]): Promise<DenylistEntry[] | undefined> {
-  await redis.watch(REVOKED_SET)
+  const hashes = [...new Set(candidates.map((entry) => revokedEntryKey(entry.thumbprint)))]
+  await redis.watch(REVOKED_SET, ...hashes)
   let fresh: DenylistEntry[]
   try {
-    const present = await redis.smismember(REVOKED_SET, ...candidates.map((entry) => entry.thumbprint))
+    const present = await Promise.all(
+      candidates.map((entry) => redis.hexists(revokedEntryKey(entry.thumbprint), revokedEntryField(entry))),
+    )
     fresh = candidates.filter((_, index) => present[index] !== 1)
   } catch (error) {
     await redis.unwatch().catch(() => undefined)
@@ -189,48 +212,118 @@ async function addUnlessPresent(redis: Redis, candidates: readonly DenylistEntry
   }
   const transaction = redis.multi()
   for (const entry of fresh) {
-    const key = revokedEntryKey(entry.thumbprint)
     transaction
       .sadd(REVOKED_SET, entry.thumbprint)
-      .del(key)
-      .hset(key, entry as unknown as Record<string, string>)
+      .hset(revokedEntryKey(entry.thumbprint), revokedEntryField(entry), JSON.stringify(entry))
       .publish(REVOCATIONS_CHANNEL, JSON.stringify(entry))
   }
-  const replies = await transaction.exec()
-  if (replies === null) return undefined
-  const failed = replies.find(([error]) => error)
-  if (failed?.[0]) throw failed[0]
-  return fresh
+  return (await execTransaction(transaction)) === null ? undefined : fresh
 }
 
-/** Reads the set and every entry's hash. */
+/**
+ * Writes back entries and bare thumbprints that Redis lost (a guard that found it empty), in one
+ * MULTI without WATCH (the connection may be a caller's), never over an entry someone wrote since:
+ * HSETNX. Announces nothing: the guards that were following already hold these entries.
+ */
+export async function restoreRedisDenylist(
+  redis: Redis,
+  entries: readonly DenylistEntry[],
+  bareThumbprints: readonly string[],
+): Promise<void> {
+  const thumbprints = [...new Set([...bareThumbprints, ...entries.map((entry) => entry.thumbprint)])]
+  if (thumbprints.length === 0) return
+  const transaction = redis.multi().sadd(REVOKED_SET, ...thumbprints)
+  for (const entry of entries) {
+    transaction.hsetnx(revokedEntryKey(entry.thumbprint), revokedEntryField(entry), JSON.stringify(entry))
+  }
+  await execTransaction(transaction)
+}
+
+/** EXEC's replies, null when a watched key changed; throws the first command that failed. */
+async function execTransaction(transaction: ReturnType<Redis['multi']>): Promise<unknown[] | null> {
+  const replies = await transaction.exec()
+  if (replies === null) return null
+  const failed = replies.find(([error]) => error)
+  if (failed?.[0]) throw failed[0]
+  return replies.map(([, reply]) => reply)
+}
+
+/**
+ * Reads the set and every key's hash, and jwkr 0.1's set and hashes. `thumbprints` is every key
+ * denied in either; an entry in both layouts is given once (the new one).
+ */
 export async function readRedisDenylist(
   redis: Redis,
   validator: DenylistValidator = createDenylistValidator(),
 ): Promise<RedisDenylistSnapshot> {
+  const [current, legacy] = await Promise.all([readCurrentLayout(redis, validator), readLegacyLayout(redis, validator)])
+  const seen = new Set(current.entries.map(entryIdentity))
+  return {
+    thumbprints: [...new Set([...current.thumbprints, ...legacy.thumbprints])],
+    entries: [...current.entries, ...legacy.entries.filter((entry) => !seen.has(entryIdentity(entry)))],
+    problems: [...current.problems, ...legacy.problems],
+  }
+}
+
+async function readCurrentLayout(redis: Redis, validator: DenylistValidator): Promise<RedisDenylistSnapshot> {
   const thumbprints = await redis.smembers(REVOKED_SET)
+  // One slot ({jwkr}): a pipeline works on a cluster too.
   const pipeline = redis.pipeline()
   for (const thumbprint of thumbprints) pipeline.hgetall(revokedEntryKey(thumbprint))
   const replies = thumbprints.length > 0 ? ((await pipeline.exec()) ?? []) : []
-  const entries: DenylistEntry[] = []
-  const problems: JwkrError[] = []
+  const snapshot: RedisDenylistSnapshot = {thumbprints, entries: [], problems: []}
   thumbprints.forEach((thumbprint, index) => {
     const [error, hash] = replies[index] ?? [new Error('no reply')]
     const label = `the Redis hash ${revokedEntryKey(thumbprint)}`
-    try {
-      if (error) throw error
-      const fields = hash as Record<string, string>
-      if (Object.keys(fields).length === 0) throw new JwkrError('ERR_DENYLIST_INVALID', `${capitalize(label)} is missing.`)
-      entries.push(checkDenylistEntry(fields, label, validator))
-    } catch (problem) {
-      problems.push(
-        problem instanceof JwkrError
-          ? problem
-          : new JwkrError('ERR_REDIS_FAILED', `Cannot read ${label}: ${(problem as Error).message}`),
-      )
+    const fields = Object.entries((hash ?? {}) as Record<string, string>)
+    if (error || fields.length === 0) return snapshot.problems.push(unreadable(label, error))
+    for (const [field, value] of fields) {
+      addEntry(snapshot, () => checkDenylistEntry(parseJson(value), `${label} field "${field}"`, validator))
     }
   })
-  return {thumbprints, entries, problems}
+  return snapshot
+}
+
+/** jwkr 0.1's keys, one command each: they fall in other slots than each other. */
+async function readLegacyLayout(redis: Redis, validator: DenylistValidator): Promise<RedisDenylistSnapshot> {
+  const thumbprints = await redis.smembers(LEGACY_REVOKED_SET)
+  const hashes = await Promise.all(
+    thumbprints.map((thumbprint) => redis.hgetall(legacyEntryKey(thumbprint)).catch((error: Error) => error)),
+  )
+  const snapshot: RedisDenylistSnapshot = {thumbprints, entries: [], problems: []}
+  thumbprints.forEach((thumbprint, index) => {
+    const hash = hashes[index]
+    const label = `the Redis hash ${legacyEntryKey(thumbprint)}`
+    if (hash instanceof Error || !hash || Object.keys(hash).length === 0) {
+      return snapshot.problems.push(unreadable(label, hash instanceof Error ? hash : null))
+    }
+    addEntry(snapshot, () => checkDenylistEntry(hash, label, validator))
+  })
+  return snapshot
+}
+
+/** The entry `parse` gives, or its failure as a problem: a bad entry never hides the others. */
+function addEntry(snapshot: RedisDenylistSnapshot, parse: () => DenylistEntry): void {
+  try {
+    snapshot.entries.push(parse())
+  } catch (problem) {
+    snapshot.problems.push(problem instanceof JwkrError ? problem : unreadable('an entry', problem as Error))
+  }
+}
+
+/** A hash that is missing (`error` null: its thumbprint is denied all the same) or could not be read. */
+function unreadable(label: string, error: Error | null): JwkrError {
+  if (error === null) return new JwkrError('ERR_DENYLIST_INVALID', `${capitalize(label)} is missing.`)
+  return new JwkrError('ERR_REDIS_FAILED', `Cannot read ${label}: ${error.message}`)
+}
+
+/** JSON text parsed, or the text itself (the entry check then says what is wrong with it). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
 }
 
 /** Runs Redis work, turning its errors into JwkrErrors that name the URL without its password. */
@@ -261,11 +354,6 @@ function redisError(target: string, error: unknown, secrets: SecretRegistry): Jw
     hint: `Check that the keys ${REVOKED_SET} and ${REVOKED_SET}:* hold what jwkr writes (a set and hashes) and that the user may write them.`,
     details: {target},
   })
-}
-
-function uniqueByThumbprint(entries: readonly DenylistEntry[]): DenylistEntry[] {
-  const seen = new Set<string>()
-  return entries.filter((entry) => !seen.has(entry.thumbprint) && seen.add(entry.thumbprint))
 }
 
 function urlError(message: string): JwkrError {

@@ -1,9 +1,12 @@
-// The denylist in a real redis-server: the set, a hash per entry and a published message, written
-// once however often the merge runs; clear errors (without the password) when Redis is not there.
+// The denylist in a real redis-server: the set, a hash per key with a field per issuer and a
+// published message, written once however often the merge runs, in keys of one cluster slot; the
+// layout of jwkr 0.1 still read; clear errors (without the password) when Redis is not there.
 import {afterAll, afterEach, beforeAll, beforeEach, expect, it, vi} from 'vitest'
 
 import {
   describeRedisUrl,
+  LEGACY_REVOKED_SET,
+  legacyEntryKey,
   openRedisDenylistStore,
   REVOCATIONS_CHANNEL,
   REVOKED_SET,
@@ -84,7 +87,7 @@ describeRedis('the Redis denylist store', () => {
     const redis = server.client()
     expect(added).toEqual([entry(TP_A)])
     expect(await redis.smembers(REVOKED_SET)).toEqual([TP_A])
-    expect(await redis.hgetall(revokedEntryKey(TP_A))).toEqual({...entry(TP_A)})
+    expect(await redis.hgetall(revokedEntryKey(TP_A))).toEqual({'https://auth.example.com': JSON.stringify(entry(TP_A))})
     await channel.settle()
     expect(channel.messages.map((m) => JSON.parse(m))).toEqual([entry(TP_A)])
   })
@@ -101,9 +104,41 @@ describeRedis('the Redis denylist store', () => {
     expect(third.added).toEqual([])
     const redis = server.client()
     expect((await redis.smembers(REVOKED_SET)).sort()).toEqual([TP_A, TP_B].sort())
-    expect(await redis.hget(revokedEntryKey(TP_A), 'incident')).toBe('inc-1')
+    expect(JSON.parse((await redis.hget(revokedEntryKey(TP_A), 'https://auth.example.com')) ?? '')).toEqual(entry(TP_A))
     await channel.settle()
     expect(channel.messages.map((m) => (JSON.parse(m) as DenylistEntry).thumbprint)).toEqual([TP_B])
+  })
+
+  it('keeps a second issuer’s entry for a key already denied, and announces it', async () => {
+    // Given A denied for one issuer, and a subscriber from then on
+    await store.merge([entry(TP_A)], T0)
+    const channel = await listen(server)
+    // When A is denied for a second issuer (which publishes it under another kid)
+    const partner = entry(TP_A, {kid: 'partner-kid', iss: 'https://partner.example.com', incident: 'inc-2'})
+    const {added} = await store.merge([partner], T0)
+    // Then it is added beside the first, announced, and both are read back
+    expect(added).toEqual([partner])
+    await channel.settle()
+    expect(channel.messages.map((m) => JSON.parse(m) as DenylistEntry)).toEqual([partner])
+    const snapshot = await store.read()
+    expect(snapshot.thumbprints).toEqual([TP_A])
+    expect(snapshot.entries).toEqual(expect.arrayContaining([entry(TP_A), partner]))
+    expect(snapshot.entries).toHaveLength(2)
+  })
+
+  it('still reads the entries jwkr 0.1 wrote (the set jwkr:revoked and a hash of members per key)', async () => {
+    // Given A in the old layout, and B in both layouts
+    const redis = server.client()
+    await redis.sadd(LEGACY_REVOKED_SET, TP_A, TP_B)
+    await redis.hset(legacyEntryKey(TP_A), {...entry(TP_A)})
+    await redis.hset(legacyEntryKey(TP_B), {...entry(TP_B, {kid: 'k2'})})
+    await store.merge([entry(TP_B, {kid: 'k2'})], T0)
+    // When the store is read
+    const snapshot = await store.read()
+    // Then both keys are denied, each entry once, and nothing is reported
+    expect(snapshot.thumbprints.sort()).toEqual([TP_A, TP_B].sort())
+    expect(snapshot.entries).toEqual([entry(TP_B, {kid: 'k2'}), entry(TP_A)])
+    expect(snapshot.problems).toEqual([])
   })
 
   it('writes set, hash and message in one MULTI under WATCH, so no reader sees half an entry', async () => {
@@ -117,16 +152,14 @@ describeRedis('the Redis denylist store', () => {
     await vi.waitFor(() => expect(commands).toContain('echo end-of-merge'), {timeout: 5000})
     await monitor.disconnect()
     // Then the writes came between MULTI and EXEC, after a WATCH of the set
-    const from = commands.indexOf(`watch ${REVOKED_SET}`)
+    const from = commands.findIndex((command) => command.startsWith('watch '))
     const merge = commands.slice(from, commands.indexOf('exec', from) + 1)
-    const fields = Object.entries(entry(TP_A)).flat().join(' ')
     expect(merge).toEqual([
-      `watch ${REVOKED_SET}`,
-      `smismember ${REVOKED_SET} ${TP_A}`,
+      `watch ${REVOKED_SET} ${revokedEntryKey(TP_A)}`,
+      `hexists ${revokedEntryKey(TP_A)} https://auth.example.com`,
       'multi',
       `sadd ${REVOKED_SET} ${TP_A}`,
-      `del ${revokedEntryKey(TP_A)}`,
-      `hset ${revokedEntryKey(TP_A)} ${fields}`,
+      `hset ${revokedEntryKey(TP_A)} https://auth.example.com ${JSON.stringify(entry(TP_A))}`,
       `publish ${REVOCATIONS_CHANNEL} ${JSON.stringify(entry(TP_A))}`,
       'exec',
     ])
@@ -170,6 +203,39 @@ describeRedis('the Redis denylist store', () => {
     expect(error.message).toContain('WRONGTYPE')
     expect(error.hint).toContain('a set and hashes')
     expect(await server.client().get(REVOKED_SET)).toBe('oops')
+  })
+})
+
+describeRedis('the Redis denylist store on a Redis Cluster', () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedisServer({cluster: true})
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it('writes and reads its keys in one slot (the {jwkr} hash tag), so MULTI is not refused with CROSSSLOT', async () => {
+    // Given a cluster node, which refuses a transaction over keys of different slots
+    const store = await openRedisDenylistStore(server.url, {secrets: new SecretRegistry()})
+    try {
+      // When two keys are denied, one of them for two issuers
+      const partner = entry(TP_A, {iss: 'https://partner.example.com'})
+      const {added} = await store.merge([entry(TP_A), partner, entry(TP_B, {kid: 'k2'})], T0)
+      // Then all three entries are written and read back
+      expect(added).toHaveLength(3)
+      const snapshot = await store.read()
+      expect(snapshot.problems).toEqual([])
+      expect(snapshot.entries).toEqual(expect.arrayContaining([entry(TP_A), partner, entry(TP_B, {kid: 'k2'})]))
+      // And every key jwkr wrote hashes to the same slot
+      const redis = server.client()
+      const slots = await Promise.all(
+        [REVOKED_SET, revokedEntryKey(TP_A), revokedEntryKey(TP_B)].map((key) => redis.call('CLUSTER', 'KEYSLOT', key)),
+      )
+      expect(new Set(slots).size).toBe(1)
+    } finally {
+      await store.close()
+    }
   })
 })
 
