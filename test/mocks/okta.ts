@@ -1,7 +1,9 @@
 // msw double of Okta's custom authorization server key endpoints, as documented: "SSWS <token>"
 // auth, GET …/credentials/keys (ACTIVE, NEXT and EXPIRED JWKs with status and _links), POST
 // …/credentials/lifecycle/keyRotate with {"use":"sig"} (ACTIVE → EXPIRED, NEXT → ACTIVE, a new NEXT;
-// answers the keys), EXPIRED keys kept (no delete API), and Okta's error body {errorCode,
+// answers the keys), EXPIRED keys kept (no delete API), the refresh tokens each OAuth client holds
+// (GET / DELETE …/clients/{clientId}/tokens: 204 on delete, also when none is left; 404 for a client
+// the server does not know), and Okta's error body {errorCode,
 // errorSummary, errorLink, errorId, errorCauses} with X-Rate-Limit-* headers on 429.
 import {randomUUID} from 'node:crypto'
 
@@ -21,10 +23,12 @@ export interface OktaMockState extends MockBase {
   /** API tokens; `admin: false` tokens belong to an admin who may not manage authorization servers. */
   tokens: Record<string, {admin: boolean}>
   servers: Record<string, OktaMockKey[]>
+  /** Per authorization server: each known client_id and the ids of the refresh tokens it holds. */
+  clients: Record<string, Record<string, string[]>>
 }
 
 export function createOktaState(init: Partial<OktaMockState> = {}): OktaMockState {
-  return {baseUrl: 'https://example.okta.com', tokens: {}, servers: {}, requests: [], failures: [], ...init}
+  return {baseUrl: 'https://example.okta.com', tokens: {}, servers: {}, clients: {}, requests: [], failures: [], ...init}
 }
 
 export async function newOktaKey(status: OktaMockKey['status']): Promise<OktaMockKey> {
@@ -50,12 +54,29 @@ export function oktaHandlers(state: OktaMockState): HttpHandler[] {
       keys.push(await newOktaKey('NEXT'))
       return HttpResponse.json(keys.map((key) => present(state, id, key)))
     }),
+    route(state, 'get', `${server}/clients/:clientId/tokens`, (_keys, id, _request, clientId) => {
+      const tokens = state.clients[id]?.[clientId]
+      if (!tokens) return clientNotFound(clientId)
+      return HttpResponse.json(
+        tokens.map((token) => ({id: token, status: 'ACTIVE', clientId, issuer: `${state.baseUrl}/oauth2/${id}`})),
+      )
+    }),
+    route(state, 'delete', `${server}/clients/:clientId/tokens`, (_keys, id, _request, clientId) => {
+      const tokens = state.clients[id]?.[clientId]
+      if (!tokens) return clientNotFound(clientId)
+      tokens.length = 0
+      return new HttpResponse(null, {status: 204})
+    }),
   ]
 }
 
-type Resolver = (keys: OktaMockKey[], id: string, request: Request) => Response | Promise<Response>
+function clientNotFound(clientId: string): Response {
+  return oktaError(404, 'E0000007', `Not found: Resource not found: ${clientId} (AppInstance)`)
+}
 
-function route(state: OktaMockState, method: 'get' | 'post', path: string, resolve: Resolver): HttpHandler {
+type Resolver = (keys: OktaMockKey[], id: string, request: Request, clientId: string) => Response | Promise<Response>
+
+function route(state: OktaMockState, method: 'get' | 'post' | 'delete', path: string, resolve: Resolver): HttpHandler {
   return http[method](path, async ({request, params}) => {
     const recorded = await recordRequest(state, request)
     const token = /^SSWS (\S+)$/.exec(request.headers.get('authorization') ?? '')?.[1]
@@ -83,7 +104,7 @@ function route(state: OktaMockState, method: 'get' | 'post', path: string, resol
         retryHeaders(failure),
       )
     }
-    return resolve(keys, id, request)
+    return resolve(keys, id, request, String(params.clientId ?? ''))
   })
 }
 

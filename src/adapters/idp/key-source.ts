@@ -135,6 +135,8 @@ export interface KeySource {
   revoke(request: RotateRequest, run: EffectRunner, signal?: AbortSignal): Promise<RevokeResult>
   planRevokeSessions?(request: SessionRequest): PlannedCall[]
   revokeSessions?(request: SessionRequest, run: EffectRunner, signal?: AbortSignal): Promise<SessionResult>
+  /** The steps for a person when the source cannot revoke sessions itself (defaults to the generic ones for its type). */
+  readonly sessionsByHand?: string
 }
 
 export type KeySourceOperation = 'rotate' | 'revoke' | 'sessions'

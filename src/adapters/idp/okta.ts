@@ -1,21 +1,38 @@
 // Okta custom authorization server keys. keyRotate makes the ACTIVE key EXPIRED and the NEXT key
 // ACTIVE; there is no API that deletes a key, so the leaked key may stay listed (and, Okta does not
-// say, served) as EXPIRED. The result says so in a warning: never success by silence.
+// say, served) as EXPIRED. The result says so in a warning: never success by silence. Sessions: the
+// refresh tokens of each OAuth client the inventory names (keySource.clients) are revoked; without
+// clients, the steps for a person say how.
 import {JwkrError} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import {createIdpClient, firstString, originOf, requireCredential} from './idp-client.js'
 import {findByThumbprint, sourceKeyFromJwk} from './key-material.js'
-import type {ChangeResult, KeySource, KeySourceDeps, PlannedCall, SourceKey, SourceKeyStatus} from './key-source.js'
+import type {
+  ChangeResult,
+  EffectRunner,
+  KeySource,
+  KeySourceDeps,
+  PlannedCall,
+  SessionAction,
+  SessionResult,
+  SourceKey,
+  SourceKeyStatus,
+} from './key-source.js'
 import {keyRef, notFoundResult, rotateUntilRetired, takeSnapshot} from './rotation.js'
 
 export const OKTA_TOKEN_HINT =
   'export OKTA_TOKEN=… : an Okta API token (sent as "SSWS <token>") of an admin who may manage this authorization server.'
 
+/** How to find and revoke the refresh tokens of an authorization server's clients by hand. */
+const OKTA_CLIENT_TOKENS_HINT =
+  'GET /api/v1/authorizationServers/{authServerId}/clients lists the clients holding tokens; ' +
+  'DELETE /api/v1/authorizationServers/{authServerId}/clients/{clientId}/tokens revokes them'
+
 const STATUSES: Record<string, SourceKeyStatus> = {ACTIVE: 'active', NEXT: 'next', EXPIRED: 'expired'}
 
 export function createOktaKeySource(
   issuer: InventoryIssuer,
-  config: {domain: string; authServerId: string},
+  config: {domain: string; authServerId: string; clients?: string[]},
   deps: KeySourceDeps,
 ): KeySource {
   const {secrets} = deps
@@ -82,9 +99,60 @@ export function createOktaKeySource(
     }
   }
 
+  const clients = [...new Set(config.clients ?? [])]
+  const clientTokens = (clientId: string) => `${server}/clients/${encodeURIComponent(clientId)}/tokens`
+
+  /** Revokes every refresh token Okta holds for one client of the server; Okta answers 204 again when none is left. */
+  async function revokeClientTokens(clientId: string, run: EffectRunner, signal?: AbortSignal): Promise<SessionAction> {
+    const ref = await run(
+      `refresh-tokens:${clientId}`,
+      `DELETE ${client.baseUrl}${clientTokens(clientId)}`,
+      async () => {
+        const response = await client.request('DELETE', clientTokens(clientId), {signal, accept: [404]})
+        return {clientId, found: response.status !== 404}
+      },
+      // Revoking again is harmless: an interrupted revocation is simply sent again.
+      async () => undefined,
+    )
+    return ref.found
+      ? {action: `refresh-tokens:${clientId}`, ok: true, detail: `Every refresh token of client ${clientId} was revoked.`}
+      : {
+          action: `refresh-tokens:${clientId}`,
+          ok: false,
+          detail: `${where} knows no client ${clientId}: check keySource.clients in the inventory.`,
+        }
+  }
+
+  const sessions: Pick<KeySource, 'planRevokeSessions' | 'revokeSessions'> =
+    clients.length === 0
+      ? {}
+      : {
+          planRevokeSessions: () =>
+            clients.map((clientId) => ({
+              kind: 'http' as const,
+              target: `DELETE ${client.baseUrl}${clientTokens(clientId)}`,
+              description: `Revoke every refresh token client ${clientId} holds from ${where}.`,
+            })),
+          async revokeSessions(request, run, signal): Promise<SessionResult> {
+            const actions: SessionAction[] = []
+            for (const clientId of clients) actions.push(await revokeClientTokens(clientId, run, signal))
+            const warnings = actions.filter((action) => !action.ok).map((action) => action.detail)
+            warnings.push(
+              `Only the clients named in the inventory (${clients.join(', ')}) lost their refresh tokens: revoke those of any other client of ${where} ` +
+                `by hand (${OKTA_CLIENT_TOKENS_HINT}). Access tokens stay valid until they expire: rely on the denylist (jwkr tokens invalidate).`,
+            )
+            return {issuerId: request.issuerId, source: 'okta', actions, warnings}
+          },
+        }
+
   return {
     type: 'okta',
-    capabilities: {takesGeneratedKey: false, switchesSigning: true, removesKey: false, revokesSessions: false},
+    capabilities: {takesGeneratedKey: false, switchesSigning: true, removesKey: false, revokesSessions: clients.length > 0},
+    sessionsByHand:
+      `Revoke the refresh tokens of every OAuth client of ${where} (${OKTA_CLIENT_TOKENS_HINT}), or name the clients in the ` +
+      'inventory (keySource.clients) and jwkr revokes them; end the sessions of affected users with DELETE /api/v1/users/{id}/sessions?oauthTokens=true. ' +
+      'Access tokens stay valid until they expire, so rely on the denylist.',
+    ...sessions,
     listKeys,
     planRotate: () => [
       listCall,

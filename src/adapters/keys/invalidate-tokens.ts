@@ -198,7 +198,7 @@ export function planSessions(
     const base = {issuerId: issuer.id, source: type, actions: [], warnings: []}
     if (!source) return {...base, status: 'failed', plan: [], byHand: sessionsByHand(type), error}
     if (!source.planRevokeSessions || !source.revokeSessions) {
-      return {...base, status: 'unsupported', plan: [], byHand: sessionsByHand(type), error: null}
+      return {...base, status: 'unsupported', plan: [], byHand: source.sessionsByHand ?? sessionsByHand(type), error: null}
     }
     const plan = source.planRevokeSessions(sessionRequest(issuer.id, leaked, options, context))
     return {...base, status: 'planned', plan, byHand: null, error: null}
@@ -232,7 +232,7 @@ export async function revokeSessionsAt(
         ...planned,
         plan: [],
         status: 'failed',
-        byHand: sessionsByHand(type),
+        byHand: source.sessionsByHand ?? sessionsByHand(type),
         error: errorFacts(caught, context.secrets),
       })
     }

@@ -79,6 +79,14 @@ const KEY_SOURCE_FIELDS: Record<KeySourceType, {required: string[]; properties: 
     properties: {
       domain: hostOrUrl('The Okta org domain; the token comes from OKTA_TOKEN.'),
       authServerId: text('The custom authorization server id (e.g. default).'),
+      clients: {
+        type: 'array',
+        uniqueItems: true,
+        items: text('An OAuth client_id.'),
+        description:
+          'OAuth clients (client_id) of this authorization server whose refresh tokens jwkr revokes when sessions are revoked ' +
+          '(jwkr tokens invalidate): DELETE /api/v1/authorizationServers/{authServerId}/clients/{clientId}/tokens.',
+      },
     },
   },
   vault: {

@@ -8,7 +8,7 @@ export type KeySource =
   | {type: 'github-file'; repo: string; path: string; branch?: string}
   | {type: 'auth0'; domain: string}
   | {type: 'keycloak'; baseUrl: string; realm: string}
-  | {type: 'okta'; domain: string; authServerId: string}
+  | {type: 'okta'; domain: string; authServerId: string; clients?: string[]}
   | {type: 'vault'; address: string; key: string}
   | {type: 'webhook'; url: string}
   | {type: 'manual'}

@@ -5,6 +5,7 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
 import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {planSessions} from '../../../src/adapters/keys/invalidate-tokens.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
@@ -142,6 +143,98 @@ describe('planning an Okta change', () => {
       'POST https://example.okta.com/api/v1/authorizationServers/aus1a2b3c4/credentials/lifecycle/keyRotate',
     ])
     expect(state.requests).toEqual([])
+  })
+})
+
+describe('revoking the refresh tokens of the clients the inventory names', () => {
+  const CLIENT_TOKENS = (clientId: string) => `DELETE /api/v1/authorizationServers/aus1a2b3c4/clients/${clientId}/tokens`
+  const withClients = (clients: string[]) =>
+    createKeySource(
+      {...issuer, keySource: {type: 'okta', domain: 'example.okta.com', authServerId: 'aus1a2b3c4', clients}},
+      {env: {OKTA_TOKEN: TOKEN}, secrets: new SecretRegistry(), http: {sleep: async () => {}}},
+    )
+  const sessionRequest = {issuerId: issuer.id, incidentId: 'inc-9', leaked: {thumbprint: 'x', kid: null}, reason: 'leak'}
+
+  beforeEach(async () => {
+    await server_('EXPIRED')
+    state.clients.aus1a2b3c4 = {'0oa-web': ['rt-1', 'rt-2'], '0oa-mobile': ['rt-3'], '0oa-other': ['rt-4']}
+  })
+
+  it('revokes every refresh token of each named client, one journaled effect per client', async () => {
+    // Given an inventory that names two of the server's clients
+    const okta = withClients(['0oa-web', '0oa-mobile'])
+    const runner = new MemoryRunner()
+    // When sessions are revoked
+    expect(okta.capabilities.revokesSessions).toBe(true)
+    const result = await okta.revokeSessions?.(sessionRequest, runner.run)
+    // Then each client's tokens were revoked with one DELETE, and the other client's were left alone
+    expect(requestLines(state)).toEqual([CLIENT_TOKENS('0oa-web'), CLIENT_TOKENS('0oa-mobile')])
+    expect(state.clients.aus1a2b3c4).toEqual({'0oa-web': [], '0oa-mobile': [], '0oa-other': ['rt-4']})
+    expect(runner.applied()).toEqual(['refresh-tokens:0oa-web', 'refresh-tokens:0oa-mobile'])
+    expect(result?.actions).toEqual([
+      {action: 'refresh-tokens:0oa-web', ok: true, detail: 'Every refresh token of client 0oa-web was revoked.'},
+      {action: 'refresh-tokens:0oa-mobile', ok: true, detail: 'Every refresh token of client 0oa-mobile was revoked.'},
+    ])
+    // And the result says what is left: other clients, and access tokens until they expire
+    expect(result?.warnings.join('\n')).toContain('Only the clients named in the inventory (0oa-web, 0oa-mobile)')
+    expect(result?.warnings.join('\n')).toContain('rely on the denylist')
+  })
+
+  it('sends an interrupted revocation again on resume, and repeats none that finished', async () => {
+    // Given a run that crashed right after Okta revoked the first client's tokens
+    const okta = withClients(['0oa-web', '0oa-mobile'])
+    const runner = new MemoryRunner()
+    runner.crashAfter = 'refresh-tokens:0oa-web'
+    await expect(okta.revokeSessions?.(sessionRequest, runner.run)).rejects.toThrow(SimulatedCrash)
+    // When it is resumed, and then run once more
+    await okta.revokeSessions?.(sessionRequest, runner.run)
+    state.requests.length = 0
+    await okta.revokeSessions?.(sessionRequest, runner.run)
+    // Then the interrupted revocation was sent again (harmless: Okta answers 204), and nothing after that
+    expect(runner.events.map((event) => `${event.stage} ${event.event}`)).toEqual([
+      'refresh-tokens:0oa-web applied',
+      'refresh-tokens:0oa-web repeated',
+      'refresh-tokens:0oa-web applied',
+      'refresh-tokens:0oa-mobile applied',
+      'refresh-tokens:0oa-web replayed',
+      'refresh-tokens:0oa-mobile replayed',
+    ])
+    expect(state.requests).toEqual([])
+    expect(state.clients.aus1a2b3c4?.['0oa-mobile']).toEqual([])
+  })
+
+  it('reports a client Okta does not know and still revokes the others', async () => {
+    // Given a typo in one client id
+    const result = await withClients(['0oa-typo', '0oa-web']).revokeSessions?.(sessionRequest, new MemoryRunner().run)
+    // Then that client is reported, and the other lost its tokens
+    expect(result?.actions.map((action) => action.ok)).toEqual([false, true])
+    expect(result?.warnings[0]).toBe(
+      'Okta authorization server aus1a2b3c4 knows no client 0oa-typo: check keySource.clients in the inventory.',
+    )
+    expect(state.clients.aus1a2b3c4?.['0oa-web']).toEqual([])
+  })
+
+  it('without clients in the inventory: revokes nothing, and the steps by hand name the per-client revocation', () => {
+    // Given an Okta issuer without clients
+    const okta = source()
+    // Then it cannot revoke sessions itself, and says how to do it by hand
+    expect(okta.capabilities.revokesSessions).toBe(false)
+    expect(okta.revokeSessions).toBeUndefined()
+    const [planned] = planSessions(
+      [{issuer, source: okta, error: null}],
+      {thumbprint: 'x', kid: null},
+      {notBefore: new Date(0), logoutAll: false},
+      {incidentId: 'inc-9', reason: 'leak'},
+    )
+    expect(planned?.status).toBe('unsupported')
+    expect(planned?.byHand).toContain('DELETE /api/v1/authorizationServers/{authServerId}/clients/{clientId}/tokens')
+    expect(planned?.byHand).toContain('keySource.clients')
+    // And planning with clients lists one DELETE per client
+    expect(
+      withClients(['0oa-web'])
+        .planRevokeSessions?.({...sessionRequest})
+        .map((call) => call.target),
+    ).toEqual(['DELETE https://example.okta.com/api/v1/authorizationServers/aus1a2b3c4/clients/0oa-web/tokens'])
   })
 })
 

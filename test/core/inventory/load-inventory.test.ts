@@ -106,6 +106,21 @@ describe('checkInventory', () => {
     expect(problems.some((problem) => /flow|indent|end/i.test(problem.message))).toBe(true)
   })
 
+  it("takes an Okta issuer's OAuth clients as a list of client ids, and refuses anything else at its position", () => {
+    // Given an Okta issuer that names its clients, and one that names them wrongly
+    const text = `version: 1
+issuers:
+  - {id: a, issuer: https://a.example.com, keySource: {type: okta, domain: example.okta.com, authServerId: default, clients: [0oa-web, 0oa-mobile]}}
+  - {id: b, issuer: https://b.example.com, keySource: {type: okta, domain: example.okta.com, authServerId: default, clients: 0oa-web}}
+`
+    // When it is checked
+    const {problems} = checkInventory(text, 'clients.yaml')
+    // Then only the second is refused, at its clients
+    expect(problems.map((problem) => [problem.line, problem.path])).toEqual([[4, 'issuers[1].keySource.clients']])
+    const good = checkInventory(text.split('\n').slice(0, 3).join('\n'), 'clients.yaml')
+    expect(good.inventory?.issuers[0]?.keySource).toMatchObject({clients: ['0oa-web', '0oa-mobile']})
+  })
+
   it('names the version it expects and the sections it needs', () => {
     const {problems} = checkInventory('version: 2\nservices: []\n', 'v2.yaml')
     expect(formatProblems(problems).split('\n')).toEqual([
