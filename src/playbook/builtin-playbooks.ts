@@ -1,6 +1,6 @@
 // The playbooks shipped in the package's `playbooks/` folder, found from this module's own location
 // so that the same code works from src/ (tests, bin/dev.js) and from dist/ (the published package).
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readdirSync} from 'node:fs'
 import {basename, extname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -43,7 +43,8 @@ export function locatePlaybook(nameOrPath: string, dir: string = builtinPlaybook
   const builtins = listBuiltinPlaybooks(dir)
   const builtin = PLAYBOOK_NAME.test(nameOrPath) ? builtins.find((playbook) => playbook.name === nameOrPath) : undefined
   if (builtin) return {file: builtin.file, builtin: true}
-  if (existsSync(nameOrPath) && statSync(nameOrPath).isFile()) return {file: nameOrPath, builtin: false}
+  // Anything that exists is read as the playbook file: the reader says what is wrong with a pipe or a folder.
+  if (existsSync(nameOrPath)) return {file: nameOrPath, builtin: false}
   const names = builtins.map((playbook) => playbook.name)
   const list = names.length > 0 ? names.join(', ') : 'none'
   if (/[\\/]/.test(nameOrPath) || /\.ya?ml$/.test(nameOrPath)) {

@@ -2,10 +2,10 @@
 // against the step registry, every `with` against its step's input schema, every expression and
 // what it refers to. Every problem is reported at once, each with its file:line:column.
 import {createHash} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
 
 import {parseDuration} from '../core/duration.js'
 import {JwkrError} from '../core/errors.js'
+import {readBoundedText} from '../core/read-bounded-file.js'
 import {
   formatProblems,
   loadYamlDocument,
@@ -181,23 +181,19 @@ export function registerPlaybookSecrets(value: unknown, secrets: SecretRegistry)
   }
 }
 
-/** The text of a playbook file; a missing file is ERR_PLAYBOOK_NOT_FOUND. */
+/** A playbook a person can read is a few KB; the standard one is under 20. */
+export const MAX_PLAYBOOK_BYTES = 1024 * 1024
+
+/** The text of a playbook file (a regular file of at most 1 MiB); a missing file is ERR_PLAYBOOK_NOT_FOUND. */
 export async function readPlaybookText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') {
-      throw new JwkrError('ERR_PLAYBOOK_NOT_FOUND', `No playbook file at ${path}.`, {
+  return readBoundedText(path, {
+    maxBytes: MAX_PLAYBOOK_BYTES,
+    what: 'a playbook',
+    notFound: () =>
+      new JwkrError('ERR_PLAYBOOK_NOT_FOUND', `No playbook file at ${path}.`, {
         hint: 'Check the path, or pass the name of a built-in playbook (`jwkr playbook list`).',
-        cause: error,
-      })
-    }
-    throw new JwkrError('ERR_INPUT_UNREADABLE', `Cannot read the playbook ${path} (${code ?? 'unknown error'}).`, {
-      hint: 'Check that the path is a readable file.',
-      cause: error,
-    })
-  }
+      }),
+  })
 }
 
 /** ERR_PLAYBOOK_INVALID listing every problem as file:line:column lines. */

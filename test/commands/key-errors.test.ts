@@ -79,13 +79,13 @@ const cases: Array<[name: string, source: () => string, code: string, message: R
     'a directory',
     () => (mkdirSync(join(dir, 'keys'), {recursive: true}), join(dir, 'keys')),
     'ERR_INPUT_UNREADABLE',
-    /is a directory, not a key file\.$/,
+    /is a directory, not a regular file: jwkr reads key material from regular files only\.$/,
   ],
   [
     'a file over 1 MiB',
     () => file('big.json', Buffer.alloc(1024 * 1024 + 1, 0x20)),
     'ERR_INPUT_TOO_LARGE',
-    /^The input is 1\.0 MiB; jwkr reads at most 1\.0 MiB of key material\.$/,
+    /big\.json is 1\.0 MiB; jwkr reads at most 1\.0 MiB of key material\.$/,
   ],
 ]
 

@@ -6,16 +6,17 @@
 // many in-house issuers are configured so): it is kept 0600, the replacement's private JWK goes in
 // first (where such signers take their signing key), and the other private keys in it are the
 // signer's, not a leak.
-import {readFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
 
 import {calculateJwkThumbprint, type JWK} from 'jose'
 
 import {canonicalizeJwk, privateMemberNames} from '../../core/key/canonical-key.js'
 import {JwkrError} from '../../core/errors.js'
+import {readBoundedText} from '../../core/read-bounded-file.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'
+import {DEFAULT_MAX_BYTES} from '../http/fetch-json.js'
 import {readPrivateJwk} from '../keys/private-key-file.js'
 import {publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
 import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
@@ -56,19 +57,19 @@ export async function applyJwksChange(
   return {document: {...document, keys}, added, removed}
 }
 
+const KEY_SOURCE_HINT = "Check keySource.path in the inventory (relative paths are relative to the inventory's folder)."
+
 export async function readJwksFile(path: string, secrets: SecretRegistry): Promise<JwksDocument> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = await readBoundedText(path, {maxBytes: DEFAULT_MAX_BYTES, what: 'a JWKS', tooLargeHint: KEY_SOURCE_HINT})
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'
+    // readBoundedText fails only with a JwkrError, whose message names the path and the reason.
+    const {code, message} = error as JwkrError
     throw new JwkrError(
       'ERR_KEY_SOURCE_INVALID',
-      missing ? `The JWKS file ${path} does not exist.` : `The JWKS file ${path} cannot be read.`,
-      {
-        hint: "Check keySource.path in the inventory (relative paths are relative to the inventory's folder).",
-        cause: error,
-      },
+      code === 'ERR_INPUT_NOT_FOUND' ? `The JWKS file ${path} does not exist.` : `The JWKS file cannot be read: ${message}`,
+      {hint: KEY_SOURCE_HINT, cause: error},
     )
   }
   let parsed: unknown

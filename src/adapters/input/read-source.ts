@@ -1,9 +1,9 @@
 // Reads a SOURCE argument: a file path, "-" for stdin, or the key material itself given inline
 // (JSON, a PEM block or a compact JWT). Caps the size and refuses binary data before parsing.
-import {open, stat} from 'node:fs/promises'
 import type {Readable} from 'node:stream'
 
 import {JwkrError} from '../../core/errors.js'
+import {readBoundedFile} from '../../core/read-bounded-file.js'
 
 export const MAX_INPUT_BYTES = 1024 * 1024
 
@@ -44,34 +44,13 @@ function looksInline(source: string): boolean {
 }
 
 async function readFileCapped(path: string, maxBytes: number): Promise<Buffer> {
-  let size: number
-  try {
-    const info = await stat(path)
-    if (info.isDirectory()) {
-      throw new JwkrError('ERR_INPUT_UNREADABLE', `${path} is a directory, not a key file.`, {
-        hint: 'Pass the file that holds the key (use `jwkr code scan` to search a whole tree).',
-      })
-    }
-    size = info.size
-  } catch (error) {
-    if (error instanceof JwkrError) throw error
-    throw fileError(path, error)
-  }
-  if (size > maxBytes) throw tooLarge(size, maxBytes)
-  try {
-    const handle = await open(path, 'r')
-    try {
-      const buffer = Buffer.alloc(maxBytes + 1)
-      const {bytesRead} = await handle.read(buffer, 0, maxBytes + 1, 0)
-      if (bytesRead > maxBytes) throw tooLarge(bytesRead, maxBytes)
-      return buffer.subarray(0, bytesRead)
-    } finally {
-      await handle.close()
-    }
-  } catch (error) {
-    if (error instanceof JwkrError) throw error
-    throw fileError(path, error)
-  }
+  return readBoundedFile(path, {
+    maxBytes,
+    what: 'key material',
+    notFound,
+    notRegularHint: 'Pass the file that holds the key (use `jwkr code scan` to search a whole tree).',
+    tooLargeHint: TOO_LARGE_HINT,
+  })
 }
 
 async function readStream(stream: Readable, maxBytes: number): Promise<Buffer> {
@@ -105,6 +84,9 @@ function binary(): JwkrError {
   })
 }
 
+const TOO_LARGE_HINT =
+  'Pass the file that holds the key itself, not a log or archive (use `jwkr code scan` or `jwkr tokens scan` for those).'
+
 function tooLarge(bytes: number, maxBytes: number, atLeast = false): JwkrError {
   const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
   return new JwkrError(
@@ -113,21 +95,12 @@ function tooLarge(bytes: number, maxBytes: number, atLeast = false): JwkrError {
       '  ',
       ' ',
     ),
-    {
-      hint: 'Pass the file that holds the key itself, not a log or archive (use `jwkr code scan` or `jwkr tokens scan` for those).',
-    },
+    {hint: TOO_LARGE_HINT},
   )
 }
 
-function fileError(path: string, error: unknown): JwkrError {
-  const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') {
-    return new JwkrError('ERR_INPUT_NOT_FOUND', `No such file: ${path}.`, {
-      hint: 'Pass the path of the key file, "-" to read stdin, or the key JSON itself in quotes.',
-    })
-  }
-  return new JwkrError('ERR_INPUT_UNREADABLE', `Cannot read ${path}${code ? ` (${code})` : ''}.`, {
-    hint:
-      code === 'EACCES' ? 'Check the file permissions, or run jwkr as a user that may read it.' : 'Check the path and try again.',
+function notFound(path: string): JwkrError {
+  return new JwkrError('ERR_INPUT_NOT_FOUND', `No such file: ${path}.`, {
+    hint: 'Pass the path of the key file, "-" to read stdin, or the key JSON itself in quotes.',
   })
 }

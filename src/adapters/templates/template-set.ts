@@ -4,11 +4,12 @@
 // line, never a blank in a report. Every template is also a partial, by its name (`{{> partials/drill.md}}`);
 // a partial leaves its file's final line break behind, so that one included inside a table cell keeps the row whole.
 import Handlebars from 'handlebars'
-import {readdir, readFile, stat} from 'node:fs/promises'
+import {readdir, stat} from 'node:fs/promises'
 import {join, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {JwkrError} from '../../core/errors.js'
+import {readBoundedText} from '../../core/read-bounded-file.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {formatOfTemplate} from './escape.js'
 import {registerHelpers, TemplateFactError, wrapFacts} from './helpers.js'
@@ -106,6 +107,9 @@ export async function loadTemplates(options: LoadTemplatesOptions = {}): Promise
   }
 }
 
+/** The largest template file read: the built-in ones are a few KB. */
+const MAX_TEMPLATE_BYTES = 1024 * 1024
+
 async function readTemplates(dir: string, builtin: boolean): Promise<Array<TemplateSource & {text: string}>> {
   const paths = (await readdir(dir, {recursive: true})).filter((path) => path.endsWith(EXTENSION)).sort()
   return Promise.all(
@@ -113,7 +117,7 @@ async function readTemplates(dir: string, builtin: boolean): Promise<Array<Templ
       name: path.split(sep).join('/').slice(0, -EXTENSION.length),
       file: join(dir, path),
       builtin,
-      text: await readFile(join(dir, path), 'utf8'),
+      text: await readBoundedText(join(dir, path), {maxBytes: MAX_TEMPLATE_BYTES, what: 'a template'}),
     })),
   )
 }

@@ -1,12 +1,12 @@
 // Loads the inventory and checks all of it before anything uses it: the JSON Schema, then what a
 // schema cannot say (ids named in `trusts` exist, ids are unique, URLs are http(s) and carry no
 // credentials). Every problem is reported at once with its file:line:column.
-import {readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 
 import {RESERVED_CANARY_CLAIMS} from '../containment/canary.js'
 import {DEFAULT_JWKS_CACHE_SECONDS} from '../containment/clock.js'
 import {JwkrError} from '../errors.js'
+import {readBoundedText} from '../read-bounded-file.js'
 import type {SecretRegistry} from '../secrets.js'
 import {
   formatProblems,
@@ -74,18 +74,12 @@ export async function loadInventory(path: string, options: Omit<CheckInventoryOp
   return inventory
 }
 
-/** The text of an inventory file; a missing file is ERR_INVENTORY_NOT_FOUND. */
+/** Thousands of services fit in well under this. */
+export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024
+
+/** The text of an inventory file (a regular file of at most 4 MiB); a missing file is ERR_INVENTORY_NOT_FOUND. */
 export async function readInventoryText(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw inventoryNotFound(path)
-    throw new JwkrError('ERR_INPUT_UNREADABLE', `Cannot read the inventory ${path} (${code ?? 'unknown error'}).`, {
-      hint: 'Check that the path is a readable file.',
-      cause: error,
-    })
-  }
+  return readBoundedText(path, {maxBytes: MAX_INVENTORY_BYTES, what: 'an inventory', notFound: inventoryNotFound})
 }
 
 /** ERR_INVENTORY_NOT_FOUND for a missing file (or, with null, for no inventory given at all). */

@@ -68,7 +68,7 @@ describe('readSource', () => {
     const path = file('big.json', Buffer.alloc(MAX_INPUT_BYTES + 1, 0x20))
     const error = await failure(readSource(path))
     expect(error).toMatchObject({code: 'ERR_INPUT_TOO_LARGE', exitCode: 1})
-    expect(error.message).toBe('The input is 1.0 MiB; jwkr reads at most 1.0 MiB of key material.')
+    expect(error.message).toBe(`${path} is 1.0 MiB; jwkr reads at most 1.0 MiB of key material.`)
     expect(error.hint).toMatch(/not a log or archive/)
   })
 
@@ -124,7 +124,10 @@ describe('readSource', () => {
     const sub = join(dir, 'a-dir')
     mkdirSync(sub)
     const error = await failure(readSource(sub))
-    expect(error).toMatchObject({code: 'ERR_INPUT_UNREADABLE', message: `${sub} is a directory, not a key file.`})
+    expect(error).toMatchObject({
+      code: 'ERR_INPUT_UNREADABLE',
+      message: `${sub} is a directory, not a regular file: jwkr reads key material from regular files only.`,
+    })
   })
 
   it('refuses an empty SOURCE argument', async () => {
