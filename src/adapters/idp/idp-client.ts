@@ -12,7 +12,7 @@ import {backoffDelay, parseRetryAfter} from '../http/fetch-json.js'
 export interface IdpHttpSettings {
   /** Per attempt. Default 15 s. */
   timeoutMs?: number
-  /** Retries after the first attempt on 429 (any method) and 5xx / network errors (GET only). Default 2. */
+  /** Retries after the first attempt on 429 (any method) and 5xx / network errors (GET and idempotent writes). Default 2. */
   retries?: number
   /** A wait longer than this is reported instead of waited for. Default 30 s. */
   maxRetryDelayMs?: number
@@ -55,6 +55,11 @@ export interface IdpRequest {
   accept?: readonly number[]
   /** Skips the auth headers (a token endpoint). */
   anonymous?: boolean
+  /**
+   * The request carries an Idempotency-Key the service honours: sending it again after no answer
+   * or a 5xx cannot apply it twice, so it is retried like a read.
+   */
+  idempotent?: boolean
 }
 
 export interface IdpResponse {
@@ -99,14 +104,15 @@ export function createIdpClient(options: IdpClientOptions): IdpClient {
       body = call.body
       headers['content-type'] = call.contentType ?? 'application/octet-stream'
     }
+    const resendable = method === 'GET' || call.idempotent === true
     for (let attempt = 0; ; attempt++) {
       if (call.signal?.aborted) throw aborted(options.service, endpoint)
       const auth = call.anonymous ? {} : await options.auth()
       const outcome = await attemptOnce(url, {method, headers: {...headers, ...auth}, body}, call.signal)
       if ('error' in outcome) {
-        // A request that never got an answer may have been applied: only reads are sent again.
+        // A request that never got an answer may have been applied: only reads and idempotent writes are sent again.
         if (outcome.error === 'aborted') throw aborted(options.service, endpoint)
-        if (method === 'GET' && attempt < settings.retries) {
+        if (resendable && attempt < settings.retries) {
           await wait(backoffDelay(attempt + 1, settings.retryDelayMs), call.signal, endpoint)
           continue
         }
@@ -120,7 +126,7 @@ export function createIdpClient(options: IdpClientOptions): IdpClient {
       }
       const errorBody = await readErrorBody(response)
       const vendorMessage = safeMessage(options, errorBody)
-      const retryable = response.status === 429 || (response.status >= 500 && method === 'GET')
+      const retryable = response.status === 429 || (response.status >= 500 && resendable)
       if (retryable && attempt < settings.retries) {
         const delay = retryDelay(response.headers) ?? backoffDelay(attempt + 1, settings.retryDelayMs)
         if (delay <= settings.maxRetryDelayMs) {

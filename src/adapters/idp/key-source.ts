@@ -3,6 +3,7 @@
 // effect runner (so a resumed run never repeats a stage), and revoke sessions where the IdP can.
 import type {JWK} from 'jose'
 
+import type {KeyFamily} from '../../core/key/replacement-kind.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import type {PlannedCall, StepContext} from '../../playbook/types.js'
 import type {IdpHttpSettings} from './idp-client.js'
@@ -47,6 +48,11 @@ export interface RotateRequest {
     /** Where jwkr wrote the new private JWK (mode 0600), named in manual instructions. Never read. */
     privateKeyFile?: string
   }
+  /**
+   * What the leaked key is (kty, curve, alg, use, size), for sources whose far side generates the
+   * replacement itself and must be told which kind (webhook). Public facts only.
+   */
+  family?: KeyFamily
   reason: string
 }
 
@@ -92,6 +98,11 @@ export interface ChangeResult {
   stages: string[]
   /** Things the responder must know or do: never success by silence. */
   warnings: string[]
+  /**
+   * A replacement the source's far side generated and reported (a webhook receiver): published in
+   * place of the leaked key, and jwkr holds no private half of it (no control token can be signed).
+   */
+  reportedReplacement?: {kid: string; thumbprint: string; alg: string}
 }
 
 export type RotateResult = ChangeResult
@@ -111,7 +122,7 @@ export interface SessionResult {
 }
 
 export interface KeySourceCapabilities {
-  /** Publishes a key jwkr generated (the request's `replacement`). */
+  /** Publishes a key jwkr generated (the request's `replacement`); false where the far side makes its own. */
   takesGeneratedKey: boolean
   /** Makes the issuer sign with another key as part of `rotate`. */
   switchesSigning: boolean

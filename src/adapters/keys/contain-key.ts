@@ -18,6 +18,7 @@ import {
 } from '../../core/containment/plan-containment.js'
 import {JwkrError} from '../../core/errors.js'
 import {generateReplacementKey} from '../../core/key/generate-key.js'
+import type {KeyFamily} from '../../core/key/replacement-kind.js'
 import type {LoadedKey} from '../../core/key/types.js'
 import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
 import type {LeakedKeyRef} from '../../core/inventory/locate.js'
@@ -219,11 +220,13 @@ export async function createReplacement(
   return {kid: key.kid, thumbprint: key.thumbprint, alg: key.alg, kty: key.kty, privateKeyFile, publicJwk: key.publicJwk}
 }
 
+/** The request each key source acts on; `family` (the leaked key's kind) lets a webhook receiver make the replacement. */
 export function changeRequest(
   issuerId: string,
   leaked: LeakedKeyRef,
   context: Pick<ContainmentContext, 'incidentId' | 'reason'>,
   replacement?: ReplacementFacts | null,
+  family?: KeyFamily,
 ): RotateRequest {
   return {
     issuerId,
@@ -232,8 +235,14 @@ export function changeRequest(
     ...(replacement?.publicJwk
       ? {replacement: {publicJwk: replacement.publicJwk, kid: replacement.kid, privateKeyFile: replacement.privateKeyFile}}
       : {}),
+    ...(family ? {family: familyOf(family)} : {}),
     reason: context.reason ?? DEFAULT_REASON,
   }
+}
+
+/** Only the members that say what the key is: a KeyReport also holds its identity and warnings. */
+function familyOf({kty, crv, alg, use, bits, reference}: KeyFamily): KeyFamily {
+  return {kty, crv, alg, use, bits, reference}
 }
 
 /** Every call each issuer's change would make, making none. `newKid` names the key not generated yet. */
@@ -274,7 +283,7 @@ export async function applyKeyChange(
   const changes: IssuerChange[] = []
   for (const {issuer, source, error} of sources) {
     const type = issuer.keySource.type
-    const request = changeRequest(issuer.id, ref, context, replacement)
+    const request = changeRequest(issuer.id, ref, context, replacement, leaked.report)
     const base = {issuerId: issuer.id, source: type, plan: [] as PlannedCall[]}
     if (!source) {
       changes.push({...base, status: 'failed', result: null, error})

@@ -56,8 +56,12 @@ export interface IssuerResultOutput extends Record<string, unknown> {
 
 export interface KeyChangeStepOutput extends Record<string, unknown> {
   thumbprint: string
-  /** The new key's public facts and where its private JWK is (key.rotate only; null when no source takes one). */
-  replacement: {kid: string; thumbprint: string; alg: string | null; privateKeyFile: string} | null
+  /**
+   * The new key's public facts and where its private JWK is (key.rotate only). privateKeyFile is null
+   * when the issuer's webhook receiver generated the key (jwkr holds no private half); replacement is
+   * null when jwkr generated none and no receiver reported one.
+   */
+  replacement: {kid: string; thumbprint: string; alg: string | null; privateKeyFile: string | null} | null
   issuers: IssuerResultOutput[]
   /** Issuer ids changed (or found already changed). */
   changed: string[]
@@ -120,7 +124,10 @@ export function keyChangeSchemas(operation: KeyOperation): {inputSchema: JsonSch
             kid: {type: 'string'},
             thumbprint: {type: 'string'},
             alg: nullableString,
-            privateKeyFile: {type: 'string'},
+            privateKeyFile: {
+              ...nullableString,
+              description: 'The 0600 file of the private JWK; null when a webhook receiver generated the key and keeps it.',
+            },
           },
         },
         issuers: {
@@ -168,7 +175,8 @@ export const keyRotate = defineStep<KeyChangeStepInput, KeyChangeStepOutput>({
     'Publishes a replacement, makes the issuer sign with it where the key source can, then removes the leaked key (matched ' +
     'by thumbprint) from every issuer that publishes it, so legitimate tokens keep working and the attacker’s stop. File ' +
     'and repository sources get a key generated like the leaked one (its private JWK only in the incident artifacts, mode ' +
-    '0600); IdPs rotate with keys of their own. A resumed run never repeats a stage.',
+    '0600); IdPs rotate with keys of their own, and a webhook receiver generates one and reports its public JWK. A ' +
+    'resumed run never repeats a stage.',
   ...keyChangeSchemas('rotate'),
   sideEffects: true,
   requiresInventory: true,
@@ -231,6 +239,8 @@ export async function runKeyChangeStep(
   const changes = await applyKeyChange(operation, sources, key, replacement, containment)
   const issuers = changes.map(issuerOutput)
   for (const issuer of issuers) await context.record(`key.${operation}.issuer`, issuer)
+  const reported = reportedReplacements(changes)
+  for (const key of reported) await context.record('key.replacement', {...key, generatedBy: 'receiver'})
   throwOnFailures(operation === 'rotate' ? 'Rotation' : 'Revocation', issuers)
   if (issuers.every((issuer) => issuer.status === 'not-found')) {
     const at = issuers.map((issuer) => issuer.issuerId).join(', ')
@@ -245,7 +255,7 @@ export async function runKeyChangeStep(
           alg: replacement.alg,
           privateKeyFile: replacement.privateKeyFile,
         }
-      : null,
+      : publicOnly(reported[0]),
     issuers,
     changed: issuers
       .filter((issuer) => issuer.status === 'changed' || issuer.status === 'unchanged')
@@ -381,6 +391,20 @@ async function replacementOnce(key: LoadedKey, input: KeyChangeStepInput, contex
     )
   }
   return {...found, privateKeyFile: path}
+}
+
+/** Replacements that issuers' webhook receivers generated and reported: jwkr holds no private half of them. */
+function reportedReplacements(
+  changes: readonly IssuerChange[],
+): Array<{issuerId: string; kid: string; thumbprint: string; alg: string; privateKeyFile: null}> {
+  return changes.flatMap((change) => {
+    const key = change.result?.reportedReplacement
+    return key ? [{issuerId: change.issuerId, ...key, privateKeyFile: null}] : []
+  })
+}
+
+function publicOnly(key: {kid: string; thumbprint: string; alg: string} | undefined): KeyChangeStepOutput['replacement'] {
+  return key ? {kid: key.kid, thumbprint: key.thumbprint, alg: key.alg, privateKeyFile: null} : null
 }
 
 function issuerOutput(change: IssuerChange): IssuerResultOutput {

@@ -38,7 +38,8 @@ describe('createKeySource', () => {
     ],
     [
       {type: 'webhook', url: 'https://hooks.example.com/x'},
-      {takesGeneratedKey: true, switchesSigning: true, removesKey: true, revokesSessions: false},
+      // The receiver generates the replacement itself (docs/webhook-protocol.md).
+      {takesGeneratedKey: false, switchesSigning: true, removesKey: true, revokesSessions: false},
     ],
     [{type: 'manual'}, {takesGeneratedKey: true, switchesSigning: true, removesKey: true, revokesSessions: false}],
   ])('builds the %o source without needing its credential yet', (config, capabilities) => {
