@@ -455,7 +455,10 @@ class VerifyRun {
       cacheSeconds,
       now,
     })
-    const streak = this.#streak(`service:${service.id}`, verdict.status, checkedAt)
+    // The verdict holds from the last request it rests on, not from the start of the check: under load a
+    // probe goes out well after the check began, and an attacker's token may be accepted in between.
+    const observedAt = latest([...sent, ...issuers, ...(own === null ? [] : [own])], checkedAt)
+    const streak = this.#streak(`service:${service.id}`, verdict.status, observedAt)
     return {
       id: service.id,
       team: service.team,
@@ -465,7 +468,7 @@ class VerifyRun {
       reason: verdict.reason,
       advice: verdict.advice,
       acceptedBefore,
-      checkedAt,
+      checkedAt: observedAt,
       since: streak.since,
       containedSince: verdict.status === 'contained' ? streak.since : null,
       cacheSeconds,
@@ -566,4 +569,9 @@ function endpointAdvice(endpoint: EndpointResult): string {
   return endpoint.status === 'exposed'
     ? `${endpoint.url} (${owners}) ${endpoint.reason}: remove it (jwkr key rotate / jwkr key revoke), then verify again`
     : `${endpoint.url} (${owners}) ${endpoint.reason}: unknown is not "no" — check that it answers`
+}
+
+/** The latest `checkedAt` of the evidence (ISO 8601 strings of one clock compare as text), else `fallback`. */
+function latest(evidence: readonly Evidence[], fallback: string): string {
+  return evidence.reduce((last, item) => (item.checkedAt > last ? item.checkedAt : last), evidence.length > 0 ? '' : fallback)
 }

@@ -102,12 +102,13 @@ function startAttacker(rps: RealRelyingParty[], leaked: JWK, issuer: string) {
   }
 }
 
-/** When each service was first reported contained, by the start of the check that said so. */
+/** When each service was first reported contained: the time jwkr gives (the last request its verdict rests on). */
 function containedAt(checks: VerifyCheck[]): Map<string, number> {
   const first = new Map<string, number>()
   for (const {result} of checks) {
     for (const service of result.services) {
-      if (service.status === 'contained' && !first.has(service.id)) first.set(service.id, Date.parse(result.checkedAt))
+      if (service.status === 'contained' && !first.has(service.id))
+        first.set(service.id, Date.parse(service.containedSince ?? ''))
     }
   }
   return first
@@ -115,6 +116,25 @@ function containedAt(checks: VerifyCheck[]): Map<string, number> {
 
 function acceptances(result: VerifyResult): Record<string, string> {
   return Object.fromEntries(result.services.filter((s) => s.status === 'exposed').map((s) => [s.id, s.checkedAt]))
+}
+
+/** Per check: each service's verdict, and the status the attacker's token last got before the check started. */
+function proofTable(label: string, baseline: VerifyResult, checks: VerifyCheck[], attempts: Map<string, Attempt[]>): string {
+  const start = Date.parse(baseline.checkedAt)
+  const rows = [
+    {at: baseline.checkedAt, services: baseline.services},
+    ...checks.map(({result}) => ({at: result.checkedAt, services: result.services})),
+  ]
+  const lines = [`leaked key as ${label}: check (s after baseline) | service: verdict / attacker's last status`]
+  for (const row of rows) {
+    const at = Date.parse(row.at)
+    const cells = row.services.map((service) => {
+      const last = (attempts.get(service.id) ?? []).filter((attempt) => attempt.at <= Date.parse(service.checkedAt)).at(-1)
+      return `${service.id}: ${service.status} / ${last?.status ?? '-'}`
+    })
+    lines.push(`${((at - start) / 1000).toFixed(1).padStart(5)} | ${cells.join(' | ')}`)
+  }
+  return lines.join('\n')
 }
 
 const forms = [
@@ -194,6 +214,8 @@ describe('the proof, against real relying parties and a real issuer, with an att
         expect(result.outcome).toBe('not-proven')
         // And no canary or private value is in the result
         expect(secrets.leaks(JSON.stringify(result))).toBe(false)
+        // (the figures of the run, for the record: each check's verdict per service beside the attacker's last answer)
+        if (process.env.JWKR_PROOF_TABLE === '1') console.log(proofTable(_label, baseline, checks, attacker.attempts))
       } finally {
         await attacker.stop()
       }
