@@ -46,6 +46,9 @@ export function createEngineUi(options: UiOptions): EngineUi {
     progress(step, update) {
       if (spinner) spinner.text = options.secrets.redact(`${step.title ?? step.id} — ${update.message}`)
     },
+    notice(message) {
+      write(`${style.yellow('!')} ${message}`)
+    },
     stepFinished(outcome) {
       const took = started.has(outcome.id) ? ` ${style.dim(formatDuration(Date.now() - (started.get(outcome.id) ?? 0)))}` : ''
       const line = `${mark(outcome, style)} ${outcome.id} ${style.dim(outcome.uses)}${took}${detail(outcome)}`

@@ -1,6 +1,6 @@
 // How one journal event becomes one line and one hash, shared by the writer (journal.ts) and the
 // checker (verify-journal.ts) so that both sides agree byte for byte.
-import {createHash} from 'node:crypto'
+import {createHash, createHmac} from 'node:crypto'
 
 import {canonicalJson} from './canonical-json.js'
 import type {JournalEvent} from './types.js'
@@ -9,14 +9,15 @@ import type {JournalEvent} from './types.js'
 export type UnhashedEvent = Omit<JournalEvent, 'hash'>
 
 /**
- * The hash of an event: `sha256hex(utf8(prev + canonicalJson({seq, ts, type, data, prev})))`, where
- * `prev` is the previous event's hash (64 zeros for the first) and canonicalJson is RFC 8785.
+ * The hash of an event: `hex(HMAC-SHA-256(chainKey, utf8(prev + canonicalJson({seq, ts, type, data, prev}))))`
+ * for a keyed journal (chain-key.ts), or `sha256hex(…)` of the same bytes for a journal of an incident
+ * opened before chains were keyed. `prev` is the previous event's hash (64 zeros for the first) and
+ * canonicalJson is RFC 8785.
  */
-export function hashEvent(event: UnhashedEvent): string {
+export function hashEvent(event: UnhashedEvent, chainKey?: Uint8Array): string {
   const {seq, ts, type, data, prev} = event
-  return createHash('sha256')
-    .update(prev + canonicalJson({seq, ts, type, data, prev}), 'utf8')
-    .digest('hex')
+  const hash = chainKey ? createHmac('sha256', chainKey) : createHash('sha256')
+  return hash.update(prev + canonicalJson({seq, ts, type, data, prev}), 'utf8').digest('hex')
 }
 
 /**

@@ -2,6 +2,7 @@
 // its journal opened under its lock, and side effects journaled with the engine's semantics, so a
 // later run (or a resume) sees what the command did and never does it twice.
 import type {SecretRegistry} from '../core/secrets.js'
+import {readChainKey} from './chain-key.js'
 import {Journal} from './journal.js'
 import {acquireLock} from './lock.js'
 import {foldIncident} from './state.js'
@@ -25,7 +26,8 @@ export async function withIncidentJournal<T>(
   const location = await findIncident(home, id)
   const lock = await acquireLock(location.dir)
   try {
-    const journal = await Journal.open(location.journalPath, {secrets: options.secrets, now: options.now})
+    const chainKey = await readChainKey(location.dir, options.secrets)
+    const journal = await Journal.open(location.journalPath, {secrets: options.secrets, now: options.now, chainKey})
     try {
       return await work(journal, location)
     } finally {

@@ -2,13 +2,15 @@
 // each line fsync'd before `append` resolves, so a crash loses at most the line being written.
 //
 // Chain formula, for every event (verify-journal.ts recomputes it):
-//   hash = hex(SHA-256(utf8(prev + canonicalJson({seq, ts, type, data, prev}))))
-// where seq counts from 1, ts is ISO 8601 UTC with milliseconds, prev is the previous event's hash
+//   hash = hex(HMAC-SHA-256(chainKey, utf8(prev + canonicalJson({seq, ts, type, data, prev}))))
+// with the incident's chain key (chain-key.ts), or plain SHA-256 of the same bytes for a journal
+// opened before chains were keyed; where seq counts from 1, ts is ISO 8601 UTC with milliseconds, prev is the previous event's hash
 // (GENESIS_HASH, 64 zeros, for the first), data is redacted before hashing, and canonicalJson is
 // RFC 8785 (canonical-json.ts). The line is formatEventLine(event) + '\n' (event-line.ts).
+import {randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {open, readFile, type FileHandle} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {link, open, readFile, rm, type FileHandle} from 'node:fs/promises'
+import {basename, dirname, join} from 'node:path'
 
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
@@ -21,6 +23,14 @@ export interface JournalOptions {
   /** Every `data` is redacted with it before it is hashed and written. */
   secrets: SecretRegistry
   now?: () => Date
+  /** The incident's chain key (chain-key.ts): hashes are HMACs under it. Absent: an unkeyed, older journal. */
+  chainKey?: Uint8Array
+}
+
+/** An event a new journal starts with. */
+export interface FirstEvent {
+  type: string
+  data: Record<string, unknown>
 }
 
 export class Journal {
@@ -28,6 +38,7 @@ export class Journal {
   readonly #handle: FileHandle
   readonly #secrets: SecretRegistry
   readonly #now: () => Date
+  readonly #chainKey: Uint8Array | undefined
   readonly #events: JournalEvent[]
   /** Appends run one after another on this chain, so concurrent calls never interleave. */
   #queue: Promise<unknown> = Promise.resolve()
@@ -41,20 +52,40 @@ export class Journal {
     this.#events = events
     this.#secrets = options.secrets
     this.#now = options.now ?? (() => new Date())
+    this.#chainKey = options.chainKey
   }
 
-  /** Creates a new, empty journal file (mode 0600). Fails if the file exists. */
-  static async create(file: string, options: JournalOptions): Promise<Journal> {
+  /**
+   * Creates a new journal file (mode 0600). Fails if the file exists. With `first` events, the file
+   * appears with all of them at once (written aside, then linked into place), so a crash never leaves
+   * a journal that holds only some of them.
+   */
+  static async create(file: string, options: JournalOptions, first: readonly FirstEvent[] = []): Promise<Journal> {
+    if (first.length === 0) return Journal.#createEmpty(file, options)
+    const draftFile = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`)
+    try {
+      const draft = await Journal.#createEmpty(draftFile, options)
+      try {
+        for (const event of first) await draft.append(event.type, event.data)
+      } finally {
+        await draft.close()
+      }
+      await link(draftFile, file).catch((error: unknown) => {
+        throw errnoOf(error) === 'EEXIST' ? journalExists(file) : writeError(file, error)
+      })
+    } finally {
+      await rm(draftFile, {force: true})
+    }
+    await syncDirectory(dirname(file))
+    return Journal.open(file, options)
+  }
+
+  static async #createEmpty(file: string, options: JournalOptions): Promise<Journal> {
     let handle: FileHandle
     try {
       handle = await open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, 0o600)
     } catch (error) {
-      if (errnoOf(error) === 'EEXIST') {
-        throw new JwkrError('ERR_JOURNAL_EXISTS', `A journal already exists at ${file}.`, {
-          hint: 'Resume that incident (jwkr incident resume ID) instead of starting a new one in its folder.',
-        })
-      }
-      throw writeError(file, error)
+      throw errnoOf(error) === 'EEXIST' ? journalExists(file) : writeError(file, error)
     }
     await syncDirectory(dirname(file))
     return new Journal(file, handle, [], options)
@@ -69,7 +100,7 @@ export class Journal {
     const bytes = await readExisting(file)
     // Cut at the last newline in bytes, not characters: a power loss can split a UTF-8 sequence.
     const completeBytes = bytes.lastIndexOf(0x0a) + 1
-    const {events, broken} = readJournal(bytes.subarray(0, completeBytes).toString('utf8'))
+    const {events, broken} = readJournal(bytes.subarray(0, completeBytes).toString('utf8'), {chainKey: options.chainKey})
     if (broken) {
       throw new JwkrError('ERR_JOURNAL_CORRUPT', `The journal ${file} is broken at line ${broken.line}: ${broken.reason}`, {
         hint: 'Nothing was changed. Keep a copy of the file as evidence; jwkr incident verify ID shows the same check.',
@@ -143,7 +174,7 @@ export class Journal {
       data: this.#secrets.redactValue(plain),
       prev: previous?.hash ?? GENESIS_HASH,
     }
-    const event: JournalEvent = deepFreeze({...unhashed, hash: hashEvent(unhashed)})
+    const event: JournalEvent = deepFreeze({...unhashed, hash: hashEvent(unhashed, this.#chainKey)})
     try {
       await this.#handle.appendFile(formatEventLine(event) + '\n', 'utf8')
       await this.#handle.sync()
@@ -154,6 +185,12 @@ export class Journal {
     this.#events.push(event)
     return event
   }
+}
+
+function journalExists(file: string): JwkrError {
+  return new JwkrError('ERR_JOURNAL_EXISTS', `A journal already exists at ${file}.`, {
+    hint: 'Resume that incident (jwkr incident resume ID) instead of starting a new one in its folder.',
+  })
 }
 
 async function readExisting(file: string): Promise<Buffer> {

@@ -31,6 +31,8 @@ export interface IncidentLock {
 }
 
 export interface AcquireLockOptions {
+  /** The lock file's name in `dir` (default `lock`, the incident folder's). */
+  file?: string
   pid?: number
   host?: string
   now?: () => Date
@@ -54,7 +56,7 @@ const ATTEMPTS = 3
  * try { await runPlaybook() } finally { await lock.release() }
  */
 export async function acquireLock(dir: string, options: AcquireLockOptions = {}): Promise<IncidentLock> {
-  const path = join(dir, LOCK_FILE)
+  const path = join(dir, options.file ?? LOCK_FILE)
   const host = options.host ?? hostname()
   const content: LockContent = {
     pid: options.pid ?? process.pid,

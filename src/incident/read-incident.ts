@@ -3,6 +3,7 @@
 import {readFile} from 'node:fs/promises'
 
 import {JwkrError} from '../core/errors.js'
+import {readChainKey} from './chain-key.js'
 import {foldIncident, type IncidentState} from './state.js'
 import type {JournalEvent} from './types.js'
 import {readJournal} from './verify-journal.js'
@@ -15,7 +16,9 @@ export async function readIncident(home: string, id: string): Promise<IncidentSt
 }
 
 /** The events of an incident's journal, read-only. Throws ERR_JOURNAL_CORRUPT for a broken chain. */
-export async function readIncidentEvents(location: IncidentLocation): Promise<JournalEvent[]> {
+export async function readIncidentEvents(
+  location: Pick<IncidentLocation, 'id' | 'dir' | 'journalPath'>,
+): Promise<JournalEvent[]> {
   let bytes: Buffer
   try {
     bytes = await readFile(location.journalPath)
@@ -25,13 +28,14 @@ export async function readIncidentEvents(location: IncidentLocation): Promise<Jo
       hint: 'It was interrupted while being opened, before anything happened: start a new one with jwkr respond.',
     })
   }
-  const {events, broken} = readJournal(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'))
+  const chainKey = await readChainKey(location.dir)
+  const {events, broken} = readJournal(bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1).toString('utf8'), {chainKey})
   if (broken) throw corruptJournal(location, broken)
   return events
 }
 
 export function corruptJournal(
-  location: IncidentLocation,
+  location: Pick<IncidentLocation, 'id' | 'journalPath'>,
   broken: {seq: number | null; line: number; reason: string},
 ): JwkrError {
   return new JwkrError(

@@ -1,6 +1,8 @@
 // Checks a journal's hash chain line by line and names the first event that does not hold: a changed
 // byte, a deleted, inserted or moved line, an unparseable line, or a chain that does not start at the
-// genesis value. Deleting trailing lines cannot be seen from the chain alone; everything else can.
+// genesis value. With the incident's chain key (chain-key.ts) the hashes are HMACs, so a journal
+// rewritten from the top with the published formula does not verify either. Deleting trailing lines
+// cannot be seen from the chain alone; everything else can.
 import {formatEventLine, hashEvent} from './event-line.js'
 import {GENESIS_HASH, type JournalEvent} from './types.js'
 
@@ -26,6 +28,11 @@ export interface ReadJournalResult {
   broken?: JournalBreak
 }
 
+export interface ReadJournalOptions {
+  /** The incident's chain key: the hashes are then HMAC-SHA-256 under it (absent: an unkeyed, older journal). */
+  chainKey?: Uint8Array
+}
+
 const HEX_HASH = /^[0-9a-f]{64}$/
 
 /**
@@ -35,13 +42,13 @@ const HEX_HASH = /^[0-9a-f]{64}$/
  * const result = verifyJournal(await readFile(journalPath, 'utf8'))
  * if (!result.ok) console.log(`line ${result.broken.line}: ${result.broken.reason}`)
  */
-export function verifyJournal(text: string): VerifyResult {
-  const {events, broken} = readJournal(text)
+export function verifyJournal(text: string, options: ReadJournalOptions = {}): VerifyResult {
+  const {events, broken} = readJournal(text, options)
   return broken ? {ok: false, events: events.length, broken} : {ok: true, events: events.length}
 }
 
 /** Parses and checks a journal's text: the intact events in order, and the first break if any. */
-export function readJournal(text: string): ReadJournalResult {
+export function readJournal(text: string, options: ReadJournalOptions = {}): ReadJournalResult {
   if (text === '') return {events: []}
   const lines = text.split('\n')
   // A newline ends every complete line, so a complete file splits into lines plus one empty string.
@@ -52,7 +59,7 @@ export function readJournal(text: string): ReadJournalResult {
     const result = parsed[index] as ParsedLine
     const number = index + 1
     if ('problem' in result) return {events, broken: {seq: null, line: number, reason: `Line ${number} ${result.problem}.`}}
-    const reason = checkEvent(result.event, line, events.at(-1), (seq) =>
+    const reason = checkEvent(result.event, line, events.at(-1), options.chainKey, (seq) =>
       parsed.findIndex((p) => 'event' in p && p.event.seq === seq),
     )
     if (reason) return {events, broken: {seq: result.event.seq, line: number, reason}}
@@ -96,6 +103,7 @@ function checkEvent(
   event: JournalEvent,
   line: string,
   previous: JournalEvent | undefined,
+  chainKey: Uint8Array | undefined,
   indexOfSeq: (seq: number) => number,
 ): string | undefined {
   const expected = (previous?.seq ?? 0) + 1
@@ -116,13 +124,17 @@ function checkEvent(
       ? `Event ${event.seq} does not point to event ${previous.seq}: its prev is not the hash of the line before.`
       : 'Event 1 does not start the chain: its prev is not the genesis value (64 zeros).'
   }
-  if (hashEvent(event) !== event.hash) {
-    return `Event ${event.seq} does not match its hash: it was changed after it was written.`
-  }
+  if (hashEvent(event, chainKey) !== event.hash) return hashMismatch(event.seq, chainKey !== undefined)
   if (formatEventLine(event) !== line) {
     return `Event ${event.seq} is not written the way jwkr writes it: the line was edited.`
   }
   return undefined
+}
+
+function hashMismatch(seq: number, keyed: boolean): string {
+  if (!keyed) return `Event ${seq} does not match its hash: it was changed after it was written.`
+  const rewritten = seq === 1 ? ', or the whole journal was rewritten without it' : ''
+  return `Event ${seq} does not match its hash under the incident's chain key: it was changed after it was written${rewritten}.`
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,6 +6,7 @@ import {mkdir, readdir, readFile, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {JwkrError} from '../core/errors.js'
+import {readChainKey} from './chain-key.js'
 import {isOwnerAlive, readLock, type LockOwner} from './lock.js'
 import {foldIncident} from './state.js'
 import type {IncidentStatus} from './types.js'
@@ -13,6 +14,8 @@ import {readJournal} from './verify-journal.js'
 
 export const JOURNAL_FILE = 'journal.jsonl'
 export const ARTIFACTS_DIR = 'artifacts'
+/** A key given on stdin or inline, kept in the incident's artifacts/keys for every step and a resume. */
+export const KEPT_KEY_FILE = 'leaked-key.source'
 const INCIDENTS_DIR = 'incidents'
 const DRILLS_DIR = 'drills'
 /** Stands in for the thumbprint when the incident was opened without a key. */
@@ -42,6 +45,8 @@ export interface IncidentSummary {
   thumbprint: string | null
   kid: string | null
   playbook: string | null
+  /** Opened with --dry-run: it planned and changed nothing. */
+  dryRun: boolean
   events: number
   /** False when the journal's chain is broken or its last line incomplete; `problem` says why. */
   intact: boolean
@@ -65,17 +70,27 @@ export function resolveHome(options: {flag?: string; env?: NodeJS.ProcessEnv; cw
  * newIncidentId('3F9a1cQ…', new Date('2026-11-29T03:12:00Z'), new Set()) // '2026-11-29-3f9a1c'
  */
 export function newIncidentId(thumbprint: string | null, now: Date, existing: ReadonlySet<string>): string {
-  const key =
+  const base = `${now.toISOString().slice(0, 10)}-${idKeyPart(thumbprint)}`
+  if (!existing.has(base)) return base
+  let n = 2
+  while (existing.has(`${base}-${n}`)) n++
+  return `${base}-${n}`
+}
+
+/** Whether an incident id was made for this thumbprint (on any day): `2026-11-29-3f9a1c` or `…-3f9a1c-2`. */
+export function isIdForKey(id: string, thumbprint: string): boolean {
+  const match = /^\d{4}-\d{2}-\d{2}-(.+?)(?:-\d+)?$/.exec(id)
+  return match?.[1] === idKeyPart(thumbprint)
+}
+
+function idKeyPart(thumbprint: string | null): string {
+  return (
     thumbprint
       ?.trim()
       .slice(0, 6)
       .toLowerCase()
       .replace(/[^a-z0-9]/g, 'x') || NO_KEY
-  const base = `${now.toISOString().slice(0, 10)}-${key}`
-  if (!existing.has(base)) return base
-  let n = 2
-  while (existing.has(`${base}-${n}`)) n++
-  return `${base}-${n}`
+  )
 }
 
 /** Creates a new incident's folder and its artifacts folder; the journal is the caller's to create. */
@@ -146,7 +161,14 @@ async function summarise(location: IncidentLocation, now: Date): Promise<Inciden
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
     problem = 'It has no journal (it was interrupted while being opened).'
   }
-  const {events, broken} = readJournal(text)
+  const chainKey = await readChainKey(location.dir).catch((error: Error) => {
+    problem ??= error.message
+    return undefined
+  })
+  const {events, broken} = readJournal(text, {chainKey})
+  if (events.length === 0 && !problem && !broken) {
+    problem = 'Its journal has no events (it was interrupted while being opened, or the journal was emptied).'
+  }
   const state = foldIncident(events)
   const owner = await readLock(location.dir)
   const age =
@@ -162,6 +184,7 @@ async function summarise(location: IncidentLocation, now: Date): Promise<Inciden
     thumbprint: state.thumbprint,
     kid: state.kid,
     playbook: state.playbookLoaded?.name ?? state.playbook,
+    dryRun: events.find((event) => event.type === 'incident.opened')?.data.dryRun === true,
     events: events.length,
     intact: problem === undefined && broken === undefined,
     ...(problem || broken ? {problem: problem ?? broken?.reason} : {}),

@@ -3,6 +3,7 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {readChainKey} from '../incident/chain-key.js'
 import type {JournalEvent} from '../incident/types.js'
 import {readJournal} from '../incident/verify-journal.js'
 import {JOURNAL_FILE} from '../incident/workspace.js'
@@ -15,7 +16,8 @@ import type {StepContext} from './types.js'
  */
 export async function journalEvents(context: StepContext): Promise<JournalEvent[] | null> {
   try {
-    return readJournal(await readFile(join(context.incident.dir, JOURNAL_FILE), 'utf8')).events
+    const chainKey = await readChainKey(context.incident.dir, context.secrets)
+    return readJournal(await readFile(join(context.incident.dir, JOURNAL_FILE), 'utf8'), {chainKey}).events
   } catch {
     return null
   }

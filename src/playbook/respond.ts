@@ -1,7 +1,7 @@
 // Opening and resuming incidents: the service behind `jwkr respond`, `jwkr playbook run` and
 // `jwkr incident resume`. Identifies the key first (so bad input fails before anything is
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
-import {mkdir, readFile, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -11,10 +11,18 @@ import {loadKeys} from '../core/key/load-keys.js'
 import {JwkrError} from '../core/errors.js'
 import type {KeyReport} from '../core/key/types.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import {createChainKey, readChainKey} from '../incident/chain-key.js'
+import {
+  hasOpening,
+  interruptedIncidentFor,
+  lockKeyForOpening,
+  secondIncidentError,
+  unfinishedIncidentFor,
+} from '../incident/incident-for-key.js'
 import {Journal} from '../incident/journal.js'
-import {acquireLock} from '../incident/lock.js'
+import {acquireLock, type IncidentLock} from '../incident/lock.js'
 import {foldIncident} from '../incident/state.js'
-import {createIncident, findIncident, type IncidentLocation} from '../incident/workspace.js'
+import {createIncident, findIncident, KEPT_KEY_FILE, type IncidentLocation} from '../incident/workspace.js'
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
 import {builtinObservers} from './observers/index.js'
 import {loadPlaybook, resolvePlaybook, type Playbook} from './load-playbook.js'
@@ -52,8 +60,6 @@ export interface ResumeOptions extends RunCommonOptions {
 }
 
 const PLAYBOOK_COPY = 'playbook.yaml'
-/** Where a key given on stdin or inline is kept for the run, in the incident's artifacts/keys. */
-const LEAKED_KEY_FILE = 'leaked-key.source'
 
 /** Opens a new incident and runs the playbook in it. */
 export async function startRun(options: StartOptions): Promise<RunResult> {
@@ -64,35 +70,8 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   // The key is read once: stdin can be read only once, and an inline key must not reach the journal.
   const given = typeof inputs.key === 'string' ? await readSource(inputs.key) : null
   const key = given === null ? null : await identify(given.text, options.secrets)
-  const incident =
-    options.incident ??
-    (await createIncident(options.home, {thumbprint: key?.thumbprint ?? null, now: now(), drill: options.drill ?? false}))
-  if (given !== null && given.origin !== inputs.key) inputs.key = await keepKeyInIncident(given.text, incident.artifactsDir)
-  const lock = await acquireLock(incident.dir)
-  const journal = await Journal.create(incident.journalPath, {secrets: options.secrets, now})
+  const {incident, journal, lock} = await openIncident(options, {playbook, registry, inputs, given, key, now})
   try {
-    await writeFile(join(incident.dir, PLAYBOOK_COPY), playbook.text, {mode: 0o600})
-    await journal.append('incident.opened', {
-      id: incident.id,
-      thumbprint: key?.thumbprint ?? null,
-      kid: key?.kid ?? null,
-      kty: key?.kty ?? null,
-      alg: key?.alg ?? null,
-      source: given?.origin ?? null,
-      drill: options.drill ?? false,
-      playbook: playbook.name,
-      inputs,
-      inventory: options.inventoryPath,
-      dryRun: options.dryRun,
-      startedBy: whoami(),
-    })
-    await journal.append('playbook.loaded', {
-      name: playbook.name,
-      file: playbook.file,
-      digest: playbook.digest,
-      contains: playbook.contains,
-      steps: playbook.steps.map((step) => ({id: step.id, uses: step.uses, title: step.title ?? registry.get(step.uses).title})),
-    })
     return await runPlaybook({
       playbook,
       registry,
@@ -115,6 +94,96 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   }
 }
 
+interface Opening {
+  playbook: Playbook
+  registry: StepRegistry
+  /** Changed here: a key given on stdin or inline becomes the path of its copy in the incident. */
+  inputs: Record<string, unknown>
+  given: {text: string; origin: string} | null
+  key: KeyReport | null
+  now: () => Date
+}
+
+/**
+ * The incident's folder, lock and journal. A run that can change anything for a key first takes the
+ * key's opening lock, refuses when the key already has an unfinished incident, and takes over one
+ * that was interrupted while being opened. The journal appears with its opening events at once, so
+ * a crash before it leaves an incident that was never opened, and a crash after it one that resumes.
+ */
+async function openIncident(
+  options: StartOptions,
+  opening: Opening,
+): Promise<{incident: IncidentLocation; journal: Journal; lock: IncidentLock}> {
+  const {playbook, registry, inputs, given, key, now} = opening
+  const thumbprint = key?.thumbprint ?? null
+  const guarded =
+    thumbprint !== null && !options.incident && !options.drill && !options.dryRun && changesAnything(playbook, registry)
+  const keyLock = guarded ? await lockKeyForOpening(options.home, thumbprint) : undefined
+  try {
+    let incident = options.incident
+    let reopened = false
+    if (keyLock && thumbprint !== null) {
+      const open = await unfinishedIncidentFor(options.home, thumbprint)
+      if (open) throw secondIncidentError(open)
+      incident = await interruptedIncidentFor(options.home, thumbprint, given?.text ?? null)
+      reopened = incident !== undefined
+    }
+    incident ??= await createIncident(options.home, {thumbprint, now: now(), drill: options.drill ?? false})
+    const lock = await acquireLock(incident.dir)
+    try {
+      if (reopened) {
+        options.ui.notice?.(
+          `Incident ${incident.id} was interrupted while being opened (nothing ran): opening it again from the top.`,
+        )
+        await rm(incident.journalPath, {force: true})
+      }
+      const chainKey = await createChainKey(incident.dir, options.secrets)
+      await writeFile(join(incident.dir, PLAYBOOK_COPY), playbook.text, {mode: 0o600})
+      if (given !== null && given.origin !== inputs.key) inputs.key = await keepKeyInIncident(given.text, incident.artifactsDir)
+      const opened = {
+        id: incident.id,
+        thumbprint,
+        kid: key?.kid ?? null,
+        kty: key?.kty ?? null,
+        alg: key?.alg ?? null,
+        source: given?.origin ?? null,
+        drill: options.drill ?? false,
+        playbook: playbook.name,
+        inputs,
+        inventory: options.inventoryPath,
+        dryRun: options.dryRun,
+        startedBy: whoami(),
+        ...(reopened ? {reopened: 'the first opening was interrupted before its journal was written'} : {}),
+      }
+      const journal = await Journal.create(incident.journalPath, {secrets: options.secrets, now, chainKey}, [
+        {type: 'incident.opened', data: opened},
+        {type: 'playbook.loaded', data: playbookLoaded(playbook, registry)},
+      ])
+      return {incident, journal, lock}
+    } catch (error) {
+      await lock.release()
+      throw error
+    }
+  } finally {
+    await keyLock?.release()
+  }
+}
+
+/** Whether a playbook has a step with side effects: only such runs can collide on a key. */
+function changesAnything(playbook: Playbook, registry: StepRegistry): boolean {
+  return playbook.steps.some((step) => registry.get(step.uses).sideEffects)
+}
+
+function playbookLoaded(playbook: Playbook, registry: StepRegistry): Record<string, unknown> {
+  return {
+    name: playbook.name,
+    file: playbook.file,
+    digest: playbook.digest,
+    contains: playbook.contains,
+    steps: playbook.steps.map((step) => ({id: step.id, uses: step.uses, title: step.title ?? registry.get(step.uses).title})),
+  }
+}
+
 /** Continues an incident at its first unfinished step, with the playbook it started with. */
 export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   const now = options.now ?? (() => new Date())
@@ -122,7 +191,9 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   const lock = await acquireLock(incident.dir)
   let journal: Journal | undefined
   try {
-    journal = await Journal.open(incident.journalPath, {secrets: options.secrets, now})
+    if (!(await hasOpening(incident))) throw interruptedOpening(incident)
+    const chainKey = await readChainKey(incident.dir, options.secrets)
+    journal = await Journal.open(incident.journalPath, {secrets: options.secrets, now, chainKey})
     const state = foldIncident(journal.events())
     if (state.status === 'closed') {
       throw new JwkrError('ERR_INCIDENT_CLOSED', `Incident ${incident.id} is closed.`, {
@@ -139,6 +210,11 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
         .catch(() => undefined)
     }
     await journal.append('incident.resumed', {by: whoami()})
+    if (!state.playbookLoaded) {
+      // Opened by a jwkr that wrote its opening events one at a time, and interrupted between them.
+      options.ui.notice?.(`Incident ${incident.id} was interrupted while being opened: starting its playbook from the top.`)
+      await journal.append('playbook.loaded', playbookLoaded(playbook, registry))
+    }
     const opened = journal.events().find((event) => event.type === 'incident.opened')?.data ?? {}
     const inventoryPath = options.inventoryPath ?? (typeof opened.inventory === 'string' ? opened.inventory : null)
     return await runPlaybook({
@@ -163,6 +239,18 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   }
 }
 
+/** The refusal to resume an incident whose opening was never journaled: there is nothing to resume. */
+function interruptedOpening(incident: IncidentLocation): JwkrError {
+  return new JwkrError(
+    'ERR_INCIDENT_INCOMPLETE',
+    `Incident ${incident.id} was interrupted while being opened: its journal records no opening, so no step ran and nothing was changed.`,
+    {
+      hint: 'Run jwkr respond --key FILE again with the same key: it opens this incident again from the top.',
+      details: {incident: incident.id, journal: incident.journalPath},
+    },
+  )
+}
+
 async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playbook> {
   const file = join(dir, PLAYBOOK_COPY)
   const text = await readFile(file, 'utf8').catch(() => {
@@ -178,7 +266,7 @@ async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playb
  * run read it; the journal then names that file, never the key. Returns the file's path.
  */
 async function keepKeyInIncident(text: string, artifactsDir: string): Promise<string> {
-  const path = join(artifactsDir, 'keys', LEAKED_KEY_FILE)
+  const path = join(artifactsDir, 'keys', KEPT_KEY_FILE)
   await mkdir(dirname(path), {recursive: true, mode: 0o700})
   await writeFileAtomic(path, text, 0o600)
   return path

@@ -42,7 +42,8 @@ async function incident() {
 }
 
 describe('verifyIncident', () => {
-  it('reports an intact journal with its event count and head hash', async () => {
+  it('reports an intact journal with its event count and head hash, and warns in words when its chain is unkeyed', async () => {
+    // Given an incident opened without a chain key (as before chains were keyed)
     const {home, location} = await incident()
     const lines = (await readFile(location.journalPath, 'utf8')).trim().split('\n')
     expect(await verifyIncident(home, location.id)).toEqual({
@@ -53,6 +54,8 @@ describe('verifyIncident', () => {
       head: JSON.parse(lines[2] as string).hash,
       firstEventAt: '2026-11-29T03:00:00.000Z',
       lastEventAt: '2026-11-29T03:00:02.000Z',
+      chain: 'unkeyed',
+      warnings: [expect.stringMatching(/^unkeyed chain: .*rewritten from the top with recomputed hashes would pass/)],
     })
   })
 

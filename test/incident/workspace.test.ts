@@ -196,6 +196,7 @@ describe('listIncidents', () => {
       thumbprint: 'Bbbbbbbb',
       kid: 'prod-1',
       playbook: 'leaked-signing-key',
+      dryRun: false,
       events: 2,
       intact: true,
       lockedBy: lock.owner,

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {verifyJournal} from '../../src/incident/verify-journal.js'
+import {verifyIncident} from '../../src/incident/verify-incident.js'
 import {resumeRun} from '../../src/playbook/respond.js'
 import {startEffectServer, type EffectServer} from '../helpers/effect-server.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
@@ -79,8 +79,7 @@ async function resumeAndCheck(home: string, effects: EffectServer): Promise<void
   const events = await readJournal(home, id)
   const succeeded = events.filter((e) => e.type === 'step.succeeded').map((e) => e.data.step)
   expect(succeeded.sort()).toEqual(['after', 'before', 'change', 'wait'])
-  const journal = await readFile(join(home, 'incidents', id, 'journal.jsonl'), 'utf8')
-  expect(verifyJournal(journal).ok).toBe(true)
+  expect(await verifyIncident(home, id)).toMatchObject({ok: true, chain: 'keyed', warnings: []})
 }
 
 describe('crash and resume', {timeout: 60_000}, () => {
