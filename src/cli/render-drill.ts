@@ -8,12 +8,13 @@ export function renderDrill(result: DrillResult, style: Style): string {
   const card = result.scorecard
   const verdict = card.passed ? style.green(style.bold('PASSED')) : style.red(style.bold('NOT PASSED'))
   const services = new Table({
-    head: ['service', 'behaviour', 'guard', 'cache (s)', 'contained', 'after (s)'],
+    head: ['service', 'verifier', 'behaviour', 'guard', 'cache (s)', 'contained', 'after (s)'],
     style: {head: [], border: []},
   })
   for (const s of card.services) {
     services.push([
       s.id,
+      s.verifier ?? '—',
       s.behaviour,
       s.guarded ? 'yes' : '',
       s.cacheSeconds ?? 'forever',

@@ -21,7 +21,14 @@ import {startFakeSlack, type FakeSlack} from './fake-slack.js'
 import {startIssuerServer, type DrillUser, type IssuerServer} from './issuer-server.js'
 import {loadScenario, MAX_SERVICES, type DrillScenario, type ServiceBehaviour} from './load-scenario.js'
 import {makeLogs, type LogSigningKey, type MadeLogs} from './make-logs.js'
-import {DEFAULT_RELOAD_PATH, startRelyingParty, type RelyingParty, type RelyingPartyVerifier} from './relying-party.js'
+import {
+  DEFAULT_RELOAD_PATH,
+  startRelyingParty,
+  UNSUPPORTED_OPTIONS,
+  VERIFIER_PROFILE_OF,
+  type RelyingParty,
+  type RelyingPartyVerifier,
+} from './relying-party.js'
 import {worldInventory} from './world-inventory.js'
 
 export const WORLD_DIR = 'world'
@@ -74,8 +81,10 @@ export interface WorldService {
   declaredCacheSeconds: number
   /** Behind the denylist guard, following world/denylist.json. */
   guarded: boolean
-  /** The JWKS client it is built on. */
+  /** The library it verifies tokens with. */
   verifier: RelyingPartyVerifier
+  /** The scope its tokens must carry (Auth0's SDK services), or null. */
+  requiredScope: string | null
   behaviour: 'normal' | ServiceBehaviour
   relyingParty: RelyingParty
 }
@@ -133,6 +142,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
       exitCode: 2,
     })
   }
+  const plan = planServices(scenario, count, options.cacheSeconds)
   const now = options.now ?? new Date()
   const previous = await newSigningKey(`auth-${isoDate(new Date(now.getTime() - 45 * 86_400_000))}`)
   const leaked = await newSigningKey(`auth-${isoDate(now)}`)
@@ -160,7 +170,6 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
   await writeDenylistFile(paths.denylist, emptyDenylist(now))
   await writePrivateKeyFile(paths.leak, scenario.faults.leakWithoutKid ? withoutKid(leaked.privateJwk) : leaked.privateJwk)
 
-  const plan = planServices(scenario, count, options.cacheSeconds)
   const users = USERS.map((name) => ({sub: name, email: `${name}@example.com`}))
   const tokens = {
     slack: `xoxb-drill-${randomBytes(12).toString('hex')}`,
@@ -222,6 +231,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
         jwksUri: issuer.jwksUri,
         issuer: issuer.issuer,
         audience: spec.id,
+        requiredScope: spec.requiredScope ?? undefined,
         cacheMaxAgeMs: spec.cacheSeconds * 1000,
         cooldownMs: spec.behaviour === 'stubborn-cache' ? spec.cacheSeconds * 1000 : undefined,
         neverRefresh: spec.behaviour === 'never-refetch',
@@ -260,7 +270,8 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
           probeUrl: service.url,
           reloadUrl: service.reloadUrl,
           declaredCacheSeconds: service.declaredCacheSeconds,
-          verifier: service.verifier,
+          verifier: VERIFIER_PROFILE_OF[service.verifier],
+          probeToken: service.requiredScope === null ? null : {scope: service.requiredScope},
           repo: `${DRILL_ORG}/${service.id}`,
           logs: logs.serviceDirs[service.id] ? [`./${relative(dir, logs.serviceDirs[service.id] as string)}`] : [],
         })),
@@ -332,24 +343,33 @@ interface ServicePlan {
   guarded: boolean
   behaviour: 'normal' | ServiceBehaviour
   reloadHook: boolean
-  /** The JWKS client it is built on (its inventory entry names the matching verifier profile). */
+  /** The library it verifies tokens with (its inventory entry names the matching verifier profile). */
   verifier: RelyingPartyVerifier
+  /** The scope its tokens must carry (Auth0's SDK services), or null. */
+  requiredScope: string | null
 }
 
 /**
  * Who the services are and how each behaves. A scenario's position beyond the world's size means its
  * last service; a misbehaving service never uses the denylist guard (the guard would hide the fault).
+ * A service on Auth0's SDK requires the scope `read:<id>`.
+ *
+ * @throws JwkrError ERR_DRILL_SCENARIO_INVALID when a service's library cannot have what the scenario
+ *   gives it (the denylist guard, a cache-bust hook, never refetching: UNSUPPORTED_OPTIONS).
  */
 export function planServices(scenario: DrillScenario, count: number, cacheSeconds = scenario.world.cacheSeconds): ServicePlan[] {
-  return Array.from({length: count}, (_, index) => {
+  const plan = Array.from({length: count}, (_, index): ServicePlan => {
     const position = index + 1
     const usual = cacheSeconds[index % cacheSeconds.length] ?? 5
     const fault = scenario.faults.services.find((candidate) => Math.min(candidate.service, count) === position)
+    const id = SERVICE_NAMES[index] ?? `service-${position}`
+    const verifier = scenario.world.verifiers[index % scenario.world.verifiers.length] ?? 'jose'
     const base = {
-      id: SERVICE_NAMES[index] ?? `service-${position}`,
+      id,
       team: TEAMS[index % TEAMS.length] ?? 'ops',
       position,
-      verifier: scenario.world.verifiers[index % scenario.world.verifiers.length] ?? 'jose',
+      verifier,
+      requiredScope: verifier === 'express-oauth2-jwt-bearer' ? `read:${id}` : null,
     }
     if (fault?.behaviour === 'stubborn-cache') {
       const seconds = fault.cacheSeconds ?? 600
@@ -381,6 +401,29 @@ export function planServices(scenario: DrillScenario, count: number, cacheSecond
       reloadHook: false,
     }
   })
+  for (const service of plan) refuseUnsupported(scenario, service)
+  return plan
+}
+
+function refuseUnsupported(scenario: DrillScenario, service: ServicePlan): void {
+  const unsupported = UNSUPPORTED_OPTIONS[service.verifier]
+  const asked = [
+    {option: 'guard', given: service.guarded, what: 'behind the denylist guard (world.denylistGuard)'},
+    {option: 'reloadHook', given: service.reloadHook, what: 'a cache-bust hook (faults.services[].reloadHook)'},
+    {option: 'neverRefresh', given: service.behaviour === 'never-refetch', what: 'a service that never refetches'},
+  ] as const
+  for (const {option, given, what} of asked) {
+    const reason = unsupported[option]
+    if (!given || reason === undefined) continue
+    throw new JwkrError(
+      'ERR_DRILL_SCENARIO_INVALID',
+      `The drill scenario ${scenario.file} makes service ${service.position} (${service.id}, on ${service.verifier}) ${what}, which it cannot be: ${reason}.`,
+      {
+        hint: 'Give that position another library in world.verifiers, or move the guard or the fault to a service on jose or jwks-rsa.',
+        details: {service: service.position, verifier: service.verifier, option},
+      },
+    )
+  }
 }
 
 /** The key as found without its identifiers: what a PEM, or a key copied from a provider's config, gives. */
@@ -389,10 +432,13 @@ function withoutKid(jwk: JWK): JWK {
   return rest
 }
 
-/** Every service must accept a fresh token before the leak is "found": else the drill would prove nothing. */
+/**
+ * Every service must accept a fresh token before the leak is "found": else the drill would prove nothing.
+ * Each gets a token with the scope it requires, if any.
+ */
 async function checkServicesAccept(issuer: IssuerServer, services: WorldService[], sub: string): Promise<void> {
-  const {token} = await issuer.mint(sub)
   for (const service of services) {
+    const {token} = await issuer.mint(sub, service.requiredScope === null ? {} : {scope: service.requiredScope})
     const response = await fetch(service.url, {headers: {authorization: `Bearer ${token}`}})
     await response.arrayBuffer()
     if (response.status !== 200)

@@ -56,8 +56,8 @@ export interface IssuerServer {
   discoveryUrl: string
   jwksUri: string
   tokenUrl: string
-  /** Mints a token as the token endpoint does (for a known user only). */
-  mint(sub: string, options?: {audience?: string | string[]}): Promise<MintedToken>
+  /** Mints a token as the token endpoint does (for a known user only), with the scopes asked for. */
+  mint(sub: string, options?: {audience?: string | string[]; scope?: string}): Promise<MintedToken>
   close(): Promise<void>
 }
 
@@ -74,13 +74,13 @@ export async function startIssuerServer(options: IssuerServerOptions): Promise<I
   let issuer = ''
   let issued: Promise<void> = Promise.resolve()
 
-  const mint = async (sub: string, audience: string | string[] = options.audiences): Promise<MintedToken> => {
+  const mint = async (sub: string, audience: string | string[] = options.audiences, scope?: string): Promise<MintedToken> => {
     if (!options.users.some((user) => user.sub === sub)) throw new UnknownUser(sub)
     const signer = await signingKey(options.jwksFile, options.keyDirs)
     const iat = Math.floor(now().getTime() / 1000)
     const jti = randomUUID()
     const exp = iat + lifetime
-    const token = await new SignJWT({})
+    const token = await new SignJWT(scope === undefined ? {} : {scope})
       .setProtectedHeader({alg: signer.alg, typ: 'JWT', ...(signer.kid === null ? {} : {kid: signer.kid})})
       .setIssuer(issuer)
       .setSubject(sub)
@@ -139,7 +139,11 @@ export async function startIssuerServer(options: IssuerServerOptions): Promise<I
     }
     const audience = fields.audience ?? fields.aud
     try {
-      const minted = await mint(sub, audience === undefined || audience === '' ? undefined : audience)
+      const minted = await mint(
+        sub,
+        audience === undefined || audience === '' ? undefined : audience,
+        fields.scope === undefined || fields.scope === '' ? undefined : fields.scope,
+      )
       sendJson(
         response,
         200,
@@ -162,7 +166,7 @@ export async function startIssuerServer(options: IssuerServerOptions): Promise<I
     discoveryUrl: `${issuer}${DISCOVERY_PATH}`,
     jwksUri: `${issuer}${JWKS_PATH}`,
     tokenUrl: `${issuer}${TOKEN_PATH}`,
-    mint: (sub, mintOptions) => mint(sub, mintOptions?.audience),
+    mint: (sub, mintOptions) => mint(sub, mintOptions?.audience, mintOptions?.scope),
     close: async () => {
       await server.close()
       await issued.catch(() => undefined)

@@ -12,7 +12,7 @@ import type {JsonSchema} from '../playbook/types.js'
 import {FAKE_GITHUB_ROUTES, type FakeGitHubRoute} from './fake-github.js'
 import {FAKE_SLACK_METHODS, type FakeSlackMethod} from './fake-slack.js'
 import type {FaultReply} from './fault-script.js'
-import type {RelyingPartyVerifier} from './relying-party.js'
+import {RELYING_PARTY_VERIFIERS, type RelyingPartyVerifier} from './relying-party.js'
 
 /** The most services a world may have: each is a server with its own port. */
 export const MAX_SERVICES = 50
@@ -46,7 +46,7 @@ export interface DrillScenario {
     denylistGuard: number[]
     /** Lifetime of the tokens the issuer mints. */
     tokenLifetimeSeconds: number
-    /** The JWKS client each service is built on, given to the services in turn (default: jose). */
+    /** The library each service verifies tokens with, given to the services in turn (default: jose). */
     verifiers: RelyingPartyVerifier[]
   }
   faults: {
@@ -116,8 +116,10 @@ export const SCENARIO_SCHEMA: JsonSchema = Object.freeze({
         verifiers: {
           type: 'array',
           minItems: 1,
-          items: {enum: ['jose', 'jwks-rsa']},
-          description: 'The JWKS client of each service in turn: jose (picks by alg without a kid) or jwks-rsa (by kid).',
+          items: {enum: [...RELYING_PARTY_VERIFIERS]},
+          description:
+            'The library of each service in turn: jose (picks by alg without a kid), jwks-rsa or get-jwks (by kid), ' +
+            'express-oauth2-jwt-bearer (Auth0’s SDK, requiring a scope).',
         },
       },
     },

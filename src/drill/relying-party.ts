@@ -1,9 +1,11 @@
-// A real relying party on 127.0.0.1, for drills and containment tests: it verifies bearer tokens with
-// jose's createRemoteJWKSet, or with jwks-rsa (which picks keys by kid, as express-jwt services do),
-// at its own cache lifetime (or keeps its first key set forever, like a
-// service that never refetches), optionally behind the jwkr denylist guard, answers its probe
-// endpoint 200 `{sub}` for a valid token and 401 otherwise, and may offer a cache-bust hook
-// (POST /admin/jwks/reload) that refetches the key set at once. It records every request and fetch.
+// A real relying party on 127.0.0.1, for drills and containment tests. It verifies bearer tokens with
+// jose's jwtVerify, the key found by jose's createRemoteJWKSet, by jwks-rsa or by get-jwks (both pick
+// keys by kid, as express-jwt and fastify services do), at its own cache lifetime (or keeps its first key
+// set forever, like a service that never refetches), optionally behind the jwkr denylist guard, and
+// answers its probe endpoint 200 `{sub}` for a valid token and 401 otherwise; or it is Auth0's SDK for
+// APIs (express-oauth2-jwt-bearer, with a required scope), which answers as that SDK does. It may offer
+// a cache-bust hook (POST /admin/jwks/reload) that drops the cached keys at once. It records every
+// request, and the JWKS fetches it makes itself.
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {createPublicKey, type KeyObject} from 'node:crypto'
@@ -12,27 +14,65 @@ import {createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTHeaderPar
 import jwksRsa from 'jwks-rsa'
 
 import {privateMemberNames} from '../core/key/canonical-key.js'
+import type {VerifierProfileId} from '../core/inventory/types.js'
 import {createDenylistGuard, type DenylistGuard} from '../guard/create-denylist-guard.js'
+import {expressOauth2JwtBearerApp} from './express-oauth2-jwt-bearer-app.js'
+import {getJwksKeys} from './get-jwks-keys.js'
 import {pathOf, sendJson, startLoopbackServer} from './loopback-server.js'
 
 export const DEFAULT_PROBE_PATH = '/api/me'
 export const DEFAULT_RELOAD_PATH = '/admin/jwks/reload'
 
-/** The JWKS client a relying party is built on. */
-export type RelyingPartyVerifier = 'jose' | 'jwks-rsa'
+/** The library a relying party is built on. */
+export type RelyingPartyVerifier = 'jose' | 'jwks-rsa' | 'get-jwks' | 'express-oauth2-jwt-bearer'
+
+export const RELYING_PARTY_VERIFIERS: readonly RelyingPartyVerifier[] = [
+  'jose',
+  'jwks-rsa',
+  'get-jwks',
+  'express-oauth2-jwt-bearer',
+]
+
+/** The verifier profile of each (how its cache treats a removed key): Auth0's SDK caches with jose 4's createRemoteJWKSet. */
+export const VERIFIER_PROFILE_OF: Readonly<Record<RelyingPartyVerifier, VerifierProfileId>> = Object.freeze({
+  jose: 'jose',
+  'jwks-rsa': 'jwks-rsa',
+  'get-jwks': 'get-jwks',
+  'express-oauth2-jwt-bearer': 'jose',
+})
+
+/** What a relying party on each library cannot be given: it has no such mode, hook or key resolver. */
+export const UNSUPPORTED_OPTIONS: Readonly<
+  Record<RelyingPartyVerifier, Partial<Record<'guard' | 'reloadHook' | 'neverRefresh', string>>>
+> = Object.freeze({
+  jose: {},
+  'jwks-rsa': {},
+  'get-jwks': {neverRefresh: 'get-jwks fetches every kid it does not hold, and its cache lifetime is finite'},
+  'express-oauth2-jwt-bearer': {
+    guard: 'the denylist guard wraps a key resolver, and Auth0’s SDK takes none',
+    reloadHook: 'Auth0’s SDK has no way to drop its cached key set',
+    neverRefresh: 'Auth0’s SDK refetches a stale key set',
+  },
+})
 
 export interface RelyingPartyOptions {
-  /** jose's createRemoteJWKSet (the default), or jwks-rsa: keys by kid, cached per kid. */
+  /**
+   * jose's createRemoteJWKSet (the default); jwks-rsa (keys by kid, cached per kid); get-jwks (by kid,
+   * cached per alg:kid for cacheMaxAgeMs, serving a stale key when a refetch fails); or Auth0's SDK,
+   * which finds the JWKS by discovery from `issuer` (see UNSUPPORTED_OPTIONS for what each cannot do).
+   */
   verifier?: RelyingPartyVerifier
   jwksUri: string
   /** The iss it accepts. */
   issuer: string
   /** The aud it requires. */
   audience: string
-  /** jose's cacheMaxAge: how long it trusts a fetched key set. */
+  /** How long it trusts a fetched key set (jose's and the SDK's cacheMaxAge, get-jwks' ttl). */
   cacheMaxAgeMs: number
-  /** jose's cooldownDuration (default the same as cacheMaxAgeMs, capped at jose's 30 s). */
+  /** jose's and the SDK's cooldownDuration (default the same as cacheMaxAgeMs, capped at jose's 30 s). */
   cooldownMs?: number
+  /** A scope the token must carry (Auth0's SDK only: its requiredScopes answers 403 without it). */
+  requiredScope?: string
   /** Keep the first key set forever and never fetch again (ignores removals and unknown kids). */
   neverRefresh?: boolean
   /** Wrap the resolver with this denylist guard (the caller closes it). */
@@ -49,6 +89,8 @@ export interface RelyingPartyOptions {
    * Use only the public members of the fetched keys. jose refuses a whole key set that carries
    * private members; most other JWKS clients (go-jose, Nimbus, …) take the public half and go on,
    * which is what makes an issuer that publishes its private key dangerous rather than broken.
+   * get-jwks and Auth0's SDK fetch on their own and take the set as served (get-jwks converts each key
+   * to a public PEM; the SDK's jose 4, like jose, refuses the private members).
    */
   publicMembersOnly?: boolean
 }
@@ -62,7 +104,7 @@ export interface RelyingPartyRequest {
   jti: string | null
   /** The bearer token as received (tests use it as a needle; a real service would not keep it). */
   token: string
-  /** jose's error code for a rejection. */
+  /** Why it refused: jose's or get-jwks' error code, or the error_description of the SDK's challenge. */
   error: string | null
 }
 
@@ -74,8 +116,8 @@ export interface RelyingParty {
   /** The cache-bust hook's URL, or null. */
   reloadUrl: string | null
   readonly requests: RelyingPartyRequest[]
-  /** Epoch milliseconds at which each of its JWKS fetches got an answer. */
-  readonly jwksFetches: number[]
+  /** Epoch milliseconds at which each of its JWKS fetches got an answer; null for get-jwks and the SDK, which fetch on their own. */
+  readonly jwksFetches: number[] | null
   /** Epoch milliseconds of each call of the cache-bust hook. */
   readonly reloads: number[]
   /** Problems its own denylist guard reported (a malformed file…). */
@@ -90,16 +132,17 @@ export interface RelyingParty {
  * @example const rp = await startRelyingParty({jwksUri, issuer, audience: 'billing-api', cacheMaxAgeMs: 1000})
  */
 export async function startRelyingParty(options: RelyingPartyOptions): Promise<RelyingParty> {
+  refuseUnsupported(options)
   const requests: RelyingPartyRequest[] = []
-  const jwksFetches: number[] = []
+  const ownsFetch = options.verifier !== 'get-jwks' && options.verifier !== 'express-oauth2-jwt-bearer'
+  const jwksFetches: number[] | null = ownsFetch ? [] : null
   const reloads: number[] = []
   const guardErrors: string[] = []
   const recordingFetch: typeof fetch = async (input, init) => {
     const response = await fetch(input, init)
-    jwksFetches.push(Date.now())
+    jwksFetches?.push(Date.now())
     return options.publicMembersOnly ? publicOnly(response) : response
   }
-  const remote = keyResolver(options, recordingFetch)
   const ownGuard =
     options.denylistFile === undefined
       ? undefined
@@ -111,30 +154,25 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
             onError: (error) => guardErrors.push(error.message),
           },
         )
-  const guard = options.guard ?? ownGuard
-  const getKey = guard ? guard.wrap(remote.getKey) : remote.getKey
   const path = options.path ?? DEFAULT_PROBE_PATH
+  const route = probeRoute(options, path, recordingFetch, options.guard ?? ownGuard)
   const reloadPath = options.reloadPath ?? null
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? ''
-    const answer = (status: number, error: string | null, body: unknown) => {
+    const record = (status: number, error: string | null) =>
       requests.push({at: Date.now(), method: request.method ?? 'GET', status, jti: jtiOf(token), token, error})
-      sendJson(response, status, body, status === 401 ? {'www-authenticate': 'Bearer error="invalid_token"'} : {})
-    }
     const requested = pathOf(request)
-    if (reloadPath !== null && requested === reloadPath) {
+    if (reloadPath !== null && requested === reloadPath && route.reload) {
       if (request.method !== 'POST') return sendJson(response, 405, {error: 'method_not_allowed'}, {allow: 'POST'})
       reloads.push(Date.now())
-      return sendJson(response, 200, {reloaded: true, keys: await remote.reload()})
+      return sendJson(response, 200, {reloaded: true, keys: await route.reload()})
     }
-    if (requested !== path) return answer(404, 'not_found', {error: 'not_found'})
-    try {
-      const {payload} = await jwtVerify(token, getKey, {issuer: options.issuer, audience: options.audience})
-      answer(200, null, {sub: payload.sub ?? null})
-    } catch (error) {
-      answer(401, (error as {code?: string}).code ?? 'unknown', {error: 'invalid_token'})
+    if (requested !== path) {
+      record(404, 'not_found')
+      return sendJson(response, 404, {error: 'not_found'})
     }
+    await route.answer(request, response, token, record)
   }
   let server
   try {
@@ -153,7 +191,7 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
     jwksFetches,
     reloads,
     guardErrors,
-    lastFetchBefore: (at) => jwksFetches.filter((fetched) => fetched < at).at(-1) ?? null,
+    lastFetchBefore: (at) => jwksFetches?.filter((fetched) => fetched < at).at(-1) ?? null,
     close: () => {
       closing ??= Promise.all([server.close(), ownGuard?.close()]).then(() => undefined)
       return closing
@@ -161,15 +199,102 @@ export async function startRelyingParty(options: RelyingPartyOptions): Promise<R
   }
 }
 
+/** A programming error, not a user's: scenarios are checked against UNSUPPORTED_OPTIONS before a world is built. */
+function refuseUnsupported(options: RelyingPartyOptions): void {
+  const unsupported = UNSUPPORTED_OPTIONS[options.verifier ?? 'jose']
+  const asked = {
+    guard: options.guard !== undefined || options.denylistFile !== undefined,
+    reloadHook: (options.reloadPath ?? null) !== null,
+    neverRefresh: options.neverRefresh === true,
+  }
+  for (const [option, reason] of Object.entries(unsupported)) {
+    if (asked[option as keyof typeof asked])
+      throw new Error(`A ${options.verifier} relying party cannot have ${option}: ${reason}.`)
+  }
+  if (options.requiredScope !== undefined && options.verifier !== 'express-oauth2-jwt-bearer') {
+    throw new Error(`A ${options.verifier ?? 'jose'} relying party checks no scope here: only Auth0's SDK is set up to.`)
+  }
+}
+
+interface ProbeRoute {
+  /** Verifies the bearer token, answers, and records the answer. */
+  answer(request: IncomingMessage, response: ServerResponse, token: string, record: Recorder): Promise<void>
+  /** Drops the cached keys at once (the cache-bust hook); how many keys it holds afterwards. Absent: no hook possible. */
+  reload?: () => Promise<number>
+}
+
+type Recorder = (status: number, error: string | null) => void
+
+/** The probe route: jose's jwtVerify with a key library (200/401), or Auth0's SDK answering for itself. */
+function probeRoute(
+  options: RelyingPartyOptions,
+  path: string,
+  fetcher: typeof fetch,
+  guard: DenylistGuard | undefined,
+): ProbeRoute {
+  if (options.verifier === 'express-oauth2-jwt-bearer') {
+    const app = expressOauth2JwtBearerApp({
+      issuer: options.issuer,
+      audience: options.audience,
+      cacheMaxAgeMs: options.cacheMaxAgeMs,
+      cooldownMs: options.cooldownMs ?? Math.min(options.cacheMaxAgeMs, 30_000),
+      requiredScope: options.requiredScope,
+      path,
+    })
+    return {
+      answer: (request, response, _token, record) =>
+        new Promise<void>((resolve) => {
+          response.once('close', () => {
+            record(response.statusCode, response.statusCode < 300 ? null : challengeError(response.getHeader('www-authenticate')))
+            resolve()
+          })
+          app(request, response)
+        }),
+    }
+  }
+  const resolver = keyResolver(options, fetcher)
+  const getKey = guard ? guard.wrap(resolver.getKey) : resolver.getKey
+  return {
+    async answer(_request, response, token, record) {
+      try {
+        const {payload} = await jwtVerify(token, getKey, {issuer: options.issuer, audience: options.audience})
+        record(200, null)
+        sendJson(response, 200, {sub: payload.sub ?? null})
+      } catch (error) {
+        record(401, (error as {code?: string}).code ?? 'unknown')
+        sendJson(response, 401, {error: 'invalid_token'}, {'www-authenticate': 'Bearer error="invalid_token"'})
+      }
+    },
+    reload: resolver.reload,
+  }
+}
+
+/** What an RFC 6750 challenge says went wrong: its error_description, else its error. */
+function challengeError(header: unknown): string {
+  const text = Array.isArray(header) ? header.join(', ') : String(header ?? '')
+  return /error_description="([^"]*)"/.exec(text)?.[1] ?? /error="([^"]*)"/.exec(text)?.[1] ?? 'refused'
+}
+
 interface KeyResolver {
   getKey: (header: JWTHeaderParameters) => Promise<KeyObject | Awaited<ReturnType<ReturnType<typeof createRemoteJWKSet>>>>
-  /** Fetches the key set again at once; returns how many keys it holds. */
+  /** Fetches the key set again at once (get-jwks: forgets its keys); returns how many keys it holds. */
   reload(): Promise<number>
 }
 
-/** The library that finds the key for a token: jose's remote JWKS, or a jwks-rsa client. */
+/** The library that finds the key for a token: jose's remote JWKS, a jwks-rsa client, or get-jwks. */
 function keyResolver(options: RelyingPartyOptions, fetcher: typeof fetch): KeyResolver {
   const maxAge = options.neverRefresh ? Infinity : options.cacheMaxAgeMs
+  if (options.verifier === 'get-jwks') {
+    const keys = getJwksKeys(options.jwksUri, options.cacheMaxAgeMs)
+    return {
+      getKey: async (header) => createPublicKey(await keys.publicKeyPem({kid: header.kid, alg: header.alg})),
+      async reload() {
+        // get-jwks fetches per kid when asked: right after a reset it holds none.
+        keys.clear()
+        return 0
+      },
+    }
+  }
   if (options.verifier === 'jwks-rsa') {
     const client = () =>
       jwksRsa({

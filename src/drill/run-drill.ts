@@ -117,6 +117,7 @@ async function factsOf(world: World): Promise<WorldFacts> {
   return {
     services: world.services.map((service) => ({
       id: service.id,
+      verifier: service.verifier,
       behaviour: service.behaviour,
       guarded: service.guarded,
       cacheSeconds: service.cacheSeconds,

@@ -9,6 +9,8 @@ import type {DrillScenario} from './load-scenario.js'
 
 export interface ScoredService {
   id: string
+  /** The library it verifies tokens with (absent from scorecards written before it was recorded). */
+  verifier?: string
   behaviour: string
   guarded: boolean
   cacheSeconds: number | null
@@ -46,7 +48,7 @@ export interface DrillScorecard {
 
 /** What the world saw, reduced to plain facts (so the scorecard stays a pure function). */
 export interface WorldFacts {
-  services: Array<{id: string; behaviour: string; guarded: boolean; cacheSeconds: number}>
+  services: Array<{id: string; verifier: string; behaviour: string; guarded: boolean; cacheSeconds: number}>
   slack: {posts: number; updates: number}
   github: {issues: number}
   /** Files the run wrote into the incident's artifacts (reports, drafts). */
@@ -115,6 +117,7 @@ function scoreService(service: WorldFacts['services'][number], model: ReportMode
   const since = contained && target?.since ? Date.parse(target.since) : null
   return {
     id: service.id,
+    verifier: service.verifier,
     behaviour: service.behaviour,
     guarded: service.guarded,
     cacheSeconds: Number.isFinite(service.cacheSeconds) ? service.cacheSeconds : null,

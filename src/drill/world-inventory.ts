@@ -1,9 +1,10 @@
 // The inventory of a drill world, written beside it as world/jwkr.inventory.yaml: the issuer with its
-// jwks-file key source, every service with its probe, cache lifetime (as the service's team declared
-// it), contacts, repository and logs, and where to notify. Paths are relative to the world folder.
+// jwks-file key source, every service with its probe (and the shape of the token it accepts), cache
+// lifetime (as the service's team declared it), verifier, contacts, repository and logs, and where to
+// notify. Paths are relative to the world folder.
 import {stringify} from 'yaml'
 
-import type {Inventory, VerifierProfileId} from '../core/inventory/types.js'
+import type {Inventory, ProbeTokenShape, VerifierProfileId} from '../core/inventory/types.js'
 
 export interface WorldInventorySpec {
   issuerId: string
@@ -22,6 +23,8 @@ export interface WorldInventorySpec {
     declaredCacheSeconds: number
     /** The verifier profile of its JWKS client. */
     verifier: VerifierProfileId
+    /** What its tokens must carry beyond the defaults (a scope), or null. */
+    probeToken: ProbeTokenShape | null
     repo: string
     /** Relative to the world folder. */
     logs: string[]
@@ -47,7 +50,7 @@ export function worldInventory(spec: WorldInventorySpec): string {
       team: service.team,
       contacts: {slack: service.slack, email: service.email},
       trusts: [spec.issuerId],
-      probe: {url: service.probeUrl, method: 'GET'},
+      probe: {url: service.probeUrl, method: 'GET', ...(service.probeToken ? {token: service.probeToken} : {})},
       jwksCacheSeconds: service.declaredCacheSeconds,
       verifier: service.verifier,
       ...(service.reloadUrl ? {cacheBust: {url: service.reloadUrl, method: 'POST' as const}} : {}),

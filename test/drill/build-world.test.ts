@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs'
 import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {JWK} from 'jose'
+import {generateKeyPair, SignJWT, type JWK} from 'jose'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {mergeIntoDenylistFile} from '../../src/adapters/denylist/file-store.js'
@@ -25,11 +25,11 @@ describe('the drill world', () => {
     cleanups.push(world.close)
     return world
   }
-  const token = async (world: World, username = 'alice') => {
+  const token = async (world: World, username = 'alice', scope?: string) => {
     const response = await fetch(world.urls.token, {
       method: 'POST',
       headers: {'content-type': 'application/x-www-form-urlencoded'},
-      body: `grant_type=password&username=${username}`,
+      body: `grant_type=password&username=${username}${scope === undefined ? '' : `&scope=${encodeURIComponent(scope)}`}`,
     })
     return ((await response.json()) as {access_token: string}).access_token
   }
@@ -38,6 +38,11 @@ describe('the drill world', () => {
     await writeFile(world.jwksPath, JSON.stringify({keys: jwks.keys.filter((key) => key.kid !== world.leak.kid)}))
   }
   const leakedJwk = async (world: World) => JSON.parse(await readFile(world.leakPath, 'utf8')) as Record<string, unknown>
+  /** The basic scenario with every service on jose (whose cache drops a removed key at its max-age, however often asked). */
+  const joseOnly = async () => {
+    const basic = await loadScenario('basic')
+    return {...basic, world: {...basic.world, verifiers: ['jose' as const]}}
+  }
 
   it('builds an organisation whose every service accepts the issuer’s tokens, and close() leaves nothing listening or running', async () => {
     // Given what this process has open before the world
@@ -137,8 +142,8 @@ describe('the drill world', () => {
   })
 
   it('once the leaked key leaves the JWKS file, each service rejects its token when its own cache runs out', async () => {
-    // Given a world with a 1 s and a 4 s cache, and a token every service accepts now
-    const world = await build({scenario: 'basic', services: 2, cacheSeconds: [1, 4]})
+    // Given a world of jose services with a 1 s and a 4 s cache, and a token every service accepts now
+    const world = await build({scenario: await joseOnly(), services: 2, cacheSeconds: [1, 4]})
     const accessToken = await token(world)
     expect(await Promise.all(world.services.map((service) => probe(service.url, accessToken)))).toEqual([200, 200])
 
@@ -215,7 +220,7 @@ describe('the drill world', () => {
 
   it('a service that never refetches is never contained, and jwkr verify says so with exit 4', async () => {
     // Given a world whose first service keeps its first key set forever (and has no hook)
-    const basic = await loadScenario('basic')
+    const basic = await joseOnly()
     const world = await build({
       scenario: {...basic, faults: {...basic.faults, services: [{service: 1, behaviour: 'never-refetch'}]}},
       services: 2,
@@ -251,6 +256,54 @@ describe('the drill world', () => {
       [world.services[0]!.id, 'exposed'],
       [world.services[1]!.id, 'undiscriminating'],
     ])
+  })
+
+  it('basic: services run get-jwks, jwks-rsa, jose and Auth0’s SDK, declared with their verifier profile and the scope the SDK requires', async () => {
+    // Given the basic world of five services
+    const world = await build({scenario: 'basic'})
+    const {inventory} = checkInventory(await readFile(world.inventoryPath, 'utf8'), world.inventoryPath)
+    const scoped = await token(world, 'alice', 'read:reports-api')
+    // and a token an outsider signed with a key of their own, under the leaked key's kid
+    const {privateKey} = await generateKeyPair('RS256')
+    const outsider = await new SignJWT({scope: 'read:reports-api'})
+      .setProtectedHeader({alg: 'RS256', kid: world.leak.kid})
+      .setIssuer(world.urls.issuer)
+      .setAudience(world.services.map((service) => service.id))
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(privateKey)
+
+    // When every service gets the issuer's token with the scope, without it, and the outsider's
+    const answers = async (bearer: string) => Promise.all(world.services.map((service) => probe(service.url, bearer)))
+    const withScope = await answers(scoped)
+    const withoutScope = await answers(await token(world))
+    const forged = await answers(outsider)
+
+    // Then each runs the library the scenario gives it, and the inventory names its verifier profile
+    // (Auth0’s SDK caches with jose) and the shape of the token it accepts
+    expect(world.services.map((service) => [service.id, service.verifier, service.cacheSeconds, service.guarded])).toEqual([
+      ['billing-api', 'get-jwks', 2, false],
+      ['orders-api', 'jwks-rsa', 3, true],
+      ['profile-api', 'jose', 4, false],
+      ['search-api', 'jose', 5, true],
+      ['reports-api', 'express-oauth2-jwt-bearer', 6, false],
+    ])
+    expect(inventory?.services.map((service) => [service.id, service.verifier, service.probe?.token])).toEqual([
+      ['billing-api', 'get-jwks', undefined],
+      ['orders-api', 'jwks-rsa', undefined],
+      ['profile-api', 'jose', undefined],
+      ['search-api', 'jose', undefined],
+      ['reports-api', 'jose', {scope: 'read:reports-api'}],
+    ])
+    // And each accepts the issuer's token, the SDK only with its scope (403: the key was accepted), and
+    // each refuses the outsider's key, in its library's own words
+    expect(withScope).toEqual([200, 200, 200, 200, 200])
+    expect(withoutScope).toEqual([200, 200, 200, 200, 403])
+    expect(forged).toEqual([401, 401, 401, 401, 401])
+    const reasons = world.services.map((service) => service.relyingParty.requests.at(-1)?.error)
+    expect(reasons[0]).toBe('ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
+    expect(reasons[4]).toBe('signature verification failed')
+    expect(world.services[4]!.relyingParty.requests.at(-2)?.error).toBe("Missing 'scope' claim")
   })
 
   it('jwks-serves-private: the issuer publishes the private members, services carry on, and jwkr services locate reports it', async () => {
@@ -347,14 +400,21 @@ describe('the drill world', () => {
     const {home, remove} = await tempHome()
     cleanups.push(remove)
 
-    // When a world is asked for with a misspelt scenario, and with no services
+    // When a world is asked for with a misspelt scenario, with no services, and with Auth0's SDK
+    // behind the denylist guard (which wraps a key resolver, and the SDK takes none)
     const unknown = await rejection(buildWorld({home, scenario: 'flaky-slak'}))
     const none = await rejection(buildWorld({home, scenario: 'basic', services: 0}))
+    const basic = await loadScenario('basic')
+    const sdk = {...basic, world: {...basic.world, verifiers: ['jose' as const, 'express-oauth2-jwt-bearer' as const]}}
+    const unguardable = await rejection(buildWorld({home, scenario: sdk, services: 2}))
 
     // Then each is a clear error, and the workspace was not touched
     expect(unknown.code).toBe('ERR_DRILL_SCENARIO_NOT_FOUND')
     expect(unknown.message).toContain("did you mean 'flaky-slack'?")
     expect(none).toMatchObject({code: 'ERR_USAGE', exitCode: 2})
+    expect(unguardable.code).toBe('ERR_DRILL_SCENARIO_INVALID')
+    expect(unguardable.message).toContain('service 2 (orders-api, on express-oauth2-jwt-bearer) behind the denylist guard')
+    expect(unguardable.hint).toContain('world.verifiers')
     expect(existsSync(home)).toBe(false)
   })
 })

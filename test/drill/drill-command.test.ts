@@ -1,5 +1,7 @@
-// `jwkr drill` end to end: every scenario runs to the outcome it expects, a world that cannot be
-// contained ends with exit 4, the guided mode works on a terminal, and nothing is left listening.
+// `jwkr drill` end to end: every scenario runs to the outcome it expects, the basic world's services
+// on get-jwks, jwks-rsa, jose and Auth0's SDK are each proven contained, a world that cannot be
+// contained (a service that never refetches, get-jwks keeping the key past the proof's deadline) ends
+// with exit 4, the guided mode works on a terminal, and nothing is left listening.
 import {writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
@@ -15,7 +17,7 @@ interface DrillJson {
   passed: boolean
   contained: boolean
   scorecard: {
-    services: Array<{id: string; contained: boolean; containedAfterSeconds: number | null}>
+    services: Array<{id: string; verifier: string; contained: boolean; containedAfterSeconds: number | null}>
     checks: Array<{name: string; ok: boolean}>
     messages: {slackPosts: number; trackingIssue: string; drafts: string[]}
     tokens: {forgeries: number | null} | null
@@ -40,6 +42,15 @@ async function expectWorldClosed(result: DrillJson): Promise<void> {
   for (const url of urls) expect(await refuses(url), url).toBe(true)
 }
 
+/** Runs the drill on a scenario file (its name, and the lines after `name:`), expecting containment, with a 4 s proof deadline. */
+async function drillScenario(name: string, body: string): Promise<{exitCode: number; result: DrillJson}> {
+  const home = await tempHome()
+  const file = join(home, `${name}.yaml`)
+  await writeFile(file, `apiVersion: jwkr/v1\nkind: DrillScenario\nname: ${name}\n${body}expect:\n  contained: true\n`)
+  const {stdout, error} = await run(['drill', '--scenario', file, '--yes', '--json', '--deadline', '4s', '--home', home])
+  return {exitCode: exitCodeOf(error), result: JSON.parse(stdout) as DrillJson}
+}
+
 describe('jwkr drill', {timeout: 120_000}, () => {
   for (const scenario of ['basic', 'stubborn-cache', 'flaky-slack', 'github-outage', 'jwks-serves-private', 'kidless-leak']) {
     it(`runs the ${scenario} scenario to its expected outcome and closes its world`, async () => {
@@ -51,34 +62,62 @@ describe('jwkr drill', {timeout: 120_000}, () => {
       expect(result).toMatchObject({scenario, passed: true, contained: true})
       expect(result.scorecard.services.every((service) => service.contained && service.containedAfterSeconds !== null)).toBe(true)
       expect(result.scorecard.messages.drafts.length).toBeGreaterThan(0)
+      if (scenario === 'basic') {
+        expect(result.scorecard.services.map((service) => [service.id, service.verifier, service.contained])).toEqual([
+          ['billing-api', 'get-jwks', true],
+          ['orders-api', 'jwks-rsa', true],
+          ['profile-api', 'jose', true],
+          ['search-api', 'jose', true],
+          ['reports-api', 'express-oauth2-jwt-bearer', true],
+        ])
+      }
       await expectWorldClosed(result)
     })
   }
 
+  it('ends with exit 4 when get-jwks keeps the removed key past the proof’s deadline, and says which service', async () => {
+    // Given one service on get-jwks whose cache (30 s) outlives what its team declared (2 s), with no hook
+    // When the drill runs with a proof deadline shorter than that cache
+    const {exitCode, result} = await drillScenario(
+      'slow-get-jwks',
+      `description: A get-jwks service keeps the removed key longer than anyone waits.
+services: 1
+world:
+  verifiers: [get-jwks]
+  denylistGuard: []
+faults:
+  services:
+    - service: 1
+      behaviour: stubborn-cache
+      cacheSeconds: 30
+      declaredCacheSeconds: 2
+      reloadHook: false
+`,
+    )
+    // Then the drill does not call it contained: exit 4, and the service is named as not contained
+    expect(exitCode).toBe(4)
+    expect(result).toMatchObject({contained: false, passed: false})
+    expect(result.scorecard.services).toEqual([
+      expect.objectContaining({id: 'billing-api', verifier: 'get-jwks', contained: false, containedAfterSeconds: null}),
+    ])
+    await expectWorldClosed(result)
+  })
+
   it('ends with exit 4 and names the service when a relying party can never be contained', async () => {
     // Given a scenario whose third service keeps its first key set forever and has no cache-bust hook
-    const home = await tempHome()
-    const file = join(home, 'never.yaml')
-    await writeFile(
-      file,
-      `apiVersion: jwkr/v1
-kind: DrillScenario
-name: never
-description: One service never refetches its key set.
+    // When the drill runs with a short proof deadline
+    const {exitCode, result} = await drillScenario(
+      'never',
+      `description: One service never refetches its key set.
 services: 3
 faults:
   services:
     - service: 3
       behaviour: never-refetch
-expect:
-  contained: true
 `,
     )
-    // When the drill runs with a short proof deadline
-    const {stdout, error} = await run(['drill', '--scenario', file, '--yes', '--json', '--deadline', '4s', '--home', home])
     // Then containment is not proven, exit 4, and the scorecard says which service is exposed
-    expect(exitCodeOf(error)).toBe(4)
-    const result = JSON.parse(stdout) as DrillJson
+    expect(exitCode).toBe(4)
     expect(result.contained).toBe(false)
     expect(result.scorecard.services.filter((service) => !service.contained).map((service) => service.id)).toHaveLength(1)
     await expectWorldClosed(result)

@@ -35,7 +35,7 @@ describe('drill scenarios', () => {
     for (const scenario of loaded) expect(scenario.description.length).toBeGreaterThan(40)
     const byName = Object.fromEntries(loaded.map((scenario) => [scenario.name, scenario]))
     expect(byName.basic?.faults).toEqual({jwksServesPrivate: false, leakWithoutKid: false, services: [], slack: [], github: []})
-    expect(byName.basic?.world.verifiers).toEqual(['jose'])
+    expect(byName.basic?.world.verifiers).toEqual(['get-jwks', 'jwks-rsa', 'jose', 'jose', 'express-oauth2-jwt-bearer'])
     expect(byName['kidless-leak']?.faults.leakWithoutKid).toBe(true)
     expect(byName['kidless-leak']?.world.verifiers).toEqual(['jose', 'jwks-rsa'])
     expect(byName['stubborn-cache']?.faults.services).toEqual([{service: 3, behaviour: 'stubborn-cache', cacheSeconds: 600}])
@@ -62,7 +62,7 @@ describe('drill scenarios', () => {
     expect(scenario).toMatchObject({
       name: 'quiet-night',
       services: 5,
-      world: {cacheSeconds: [2, 3, 4, 5, 6], denylistGuard: [2, 4], tokenLifetimeSeconds: 300},
+      world: {cacheSeconds: [2, 3, 4, 5, 6], denylistGuard: [2, 4], tokenLifetimeSeconds: 300, verifiers: ['jose']},
       expect: {
         contained: true,
         forgeriesAtLeast: 1,

@@ -4,17 +4,19 @@
 // status and `WWW-Authenticate` untouched. They are configured the way each library's README shows,
 // so a containment proof tested against them meets the caching, key selection and error answers of
 // the real thing. jose has no HTTP layer: its two servers answer 401 with an RFC 6750 challenge.
+// get-jwks and Auth0's SDK are set up by the drill's own code (src/drill), which the drill world runs.
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import fastifyJwt, {type TokenOrHeader} from '@fastify/jwt'
 import express, {type RequestHandler} from 'express'
 import {expressjwt, type GetVerificationKey} from 'express-jwt'
-import {auth, requiredScopes} from 'express-oauth2-jwt-bearer'
 import Fastify, {type FastifyRequest} from 'fastify'
-import buildGetJwks from 'get-jwks'
 import {createRemoteJWKSet, errors as joseErrors, jwtVerify} from 'jose'
 import jwksRsa from 'jwks-rsa'
+
+import {expressOauth2JwtBearerApp} from '../../src/drill/express-oauth2-jwt-bearer-app.js'
+import {getJwksKeys} from '../../src/drill/get-jwks-keys.js'
 
 export const relyingPartyLibraries = [
   'express-jwt+jwks-rsa',
@@ -144,40 +146,36 @@ async function expressJwtJwksRsa(spec: RelyingPartySpec): Promise<RealRelyingPar
     audience: spec.audience,
   })
   app.get('/api/me', guard, subject)
-  return listenExpress(app, spec.library)
+  // No error handler of ours: express's final handler answers each refusal (status and headers
+  // from the error, 500 when it has none), as in an application that adds none.
+  return listen(createServer(app), spec.library)
 }
 
-// Auth0's SDK for APIs: discovery from the issuer, jose 4's remote key set cached for cacheMaxAge,
-// and its own 401/403 errors carrying their `WWW-Authenticate` headers to express's error handler.
+// Auth0's SDK for APIs (src/drill/express-oauth2-jwt-bearer-app.ts): discovery from the issuer,
+// jose 4's remote key set cached for cacheMaxAge, and its own 401/403 errors answered with their
+// status and `WWW-Authenticate` headers.
 async function expressOauth2JwtBearer(spec: RelyingPartySpec): Promise<RealRelyingParty> {
-  const app = express()
-  const guards: RequestHandler[] = [
-    auth({
-      issuerBaseURL: spec.issuer,
-      audience: spec.audience,
-      cacheMaxAge: spec.cacheMaxAgeMs,
-      cooldownDuration: JOSE_COOLDOWN_MS,
-      ...(spec.requireTyp === undefined ? {} : {validators: {typ: spec.requireTyp}}),
-    }),
-  ]
-  if (spec.requiredScope !== undefined) guards.push(requiredScopes(spec.requiredScope))
-  app.get('/api/me', ...guards, subject)
-  return listenExpress(app, spec.library)
+  const app = expressOauth2JwtBearerApp({
+    issuer: spec.issuer,
+    audience: spec.audience,
+    cacheMaxAgeMs: spec.cacheMaxAgeMs,
+    cooldownMs: JOSE_COOLDOWN_MS,
+    requiredScope: spec.requiredScope,
+    requireTyp: spec.requireTyp,
+  })
+  return listen(createServer(app), spec.library)
 }
 
 // @fastify/jwt (fast-jwt) with get-jwks as in get-jwks' README: the secret callback fetches the
 // public key by kid and alg (get-jwks caches by alg+kid+domain for `ttl`, and serves a stale key when
-// a refresh fails); the domain and path are taken from jwksUri rather than from the token's `iss`.
+// a refresh fails; src/drill/get-jwks-keys.ts). A key it cannot find is an error fastify answers 500.
 async function fastifyGetJwks(spec: RelyingPartySpec): Promise<RealRelyingParty> {
-  const jwksUrl = new URL(spec.jwksUri)
-  const getJwks = buildGetJwks({ttl: spec.cacheMaxAgeMs, jwksPath: `${jwksUrl.pathname}${jwksUrl.search}`})
+  const keys = getJwksKeys(spec.jwksUri, spec.cacheMaxAgeMs)
   const app = Fastify({logger: false})
   await app.register(fastifyJwt, {
     decode: {complete: true},
-    secret: (_request: FastifyRequest, token: TokenOrHeader): Promise<string> => {
-      const header = 'header' in token ? token.header : token
-      return getJwks.getPublicKey({kid: header.kid, alg: header.alg, domain: jwksUrl.origin})
-    },
+    secret: (_request: FastifyRequest, token: TokenOrHeader): Promise<string> =>
+      keys.publicKeyPem('header' in token ? token.header : token),
     verify: {
       algorithms: [...ALGORITHMS],
       allowedIss: spec.issuer,
@@ -244,15 +242,9 @@ async function jose(spec: RelyingPartySpec, typ: string | undefined): Promise<Re
 }
 
 const subject: RequestHandler = (req, res) => {
-  // express-jwt puts the payload at req.auth; express-oauth2-jwt-bearer puts {header, payload, token}.
-  const found = (req as unknown as {auth?: {sub?: string; payload?: {sub?: string}}}).auth
-  res.json({sub: found?.payload?.sub ?? found?.sub})
-}
-
-async function listenExpress(app: express.Express, library: RelyingPartyLibrary): Promise<RealRelyingParty> {
-  // No error handler of ours: express's final handler answers each refusal (status and headers
-  // from the error, 500 when it has none), as in an application that adds none.
-  return listen(createServer(app), library)
+  // express-jwt puts the payload at req.auth.
+  const found = (req as unknown as {auth?: {sub?: string}}).auth
+  res.json({sub: found?.sub})
 }
 
 async function listen(server: Server, library: RelyingPartyLibrary): Promise<RealRelyingParty> {

@@ -66,7 +66,13 @@ export function renderAll(templates: TemplateSet, events: readonly JournalEvent[
     world: {
       services: model.containment.targets
         .filter((target) => target.kind === 'probe')
-        .map((target, index) => ({id: target.target, behaviour: 'normal', guarded: index === 1, cacheSeconds: 2 + index})),
+        .map((target, index) => ({
+          id: target.target,
+          verifier: 'jose',
+          behaviour: 'normal',
+          guarded: index === 1,
+          cacheSeconds: 2 + index,
+        })),
       slack: {posts: 3, updates: 7},
       github: {issues: 1},
       artifacts: ['drills/x/artifacts/rca.md', 'drills/x/artifacts/notify-users.md'],

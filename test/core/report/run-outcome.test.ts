@@ -256,7 +256,7 @@ describe('the drill scorecard and the RCA agree with runOutcome', () => {
     },
   } as unknown as DrillScenario
   const world = {
-    services: [{id: 'billing', behaviour: 'normal', guarded: false, cacheSeconds: 2}],
+    services: [{id: 'billing', verifier: 'jose', behaviour: 'normal', guarded: false, cacheSeconds: 2}],
     slack: {posts: 0, updates: 0},
     github: {issues: 0},
     artifacts: [],
