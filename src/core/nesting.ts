@@ -6,6 +6,12 @@
 /** Deeper than any key, playbook or inventory needs (a JWKS is 4 levels, an inventory 6). */
 export const MAX_NESTING_DEPTH = 64
 
+/**
+ * The most entries a JWKS may hold. Real sets hold a handful (a 1 MiB document fits about 2,000 RSA
+ * keys); 300,000 `{}` entries took 1.3 GB to report on, one finding each.
+ */
+export const MAX_JWKS_KEYS = 1000
+
 export interface NestingProblem {
   kind: 'depth' | 'cycle'
   /** Where it was found: object keys and array indexes from the top. */

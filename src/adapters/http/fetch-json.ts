@@ -4,6 +4,8 @@
 import {STATUS_CODES} from 'node:http'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {describeNesting, nestingProblem} from '../../core/nesting.js'
+
 export const DEFAULT_TIMEOUT_MS = 5000
 export const DEFAULT_MAX_BYTES = 1024 * 1024
 export const DEFAULT_RETRIES = 2
@@ -23,6 +25,7 @@ export type FetchErrorCode =
   | 'network'
   | 'too-large'
   | 'not-json'
+  | 'too-deep'
   | 'redirect-scheme-change'
   | 'redirect-without-location'
   | 'too-many-redirects'
@@ -274,13 +277,18 @@ function parseJson(text: string, contentType: string | null): {value: unknown} |
   const trimmed = text.replace(/^\uFEFF/, '').trim()
   const what = `${contentType ?? 'no content type'}, ${Buffer.byteLength(text)} bytes`
   if (trimmed === '') return {code: 'not-json', message: `The response is empty (${what}).`}
+  let value: unknown
   try {
-    return {value: JSON.parse(trimmed) as unknown}
+    value = JSON.parse(trimmed)
   } catch (error) {
     const position = /position (\d+)/.exec(String((error as Error).message))
     const where = position ? ` at position ${position[1]}` : ''
     return {code: 'not-json', message: `The response is not valid JSON${where} (${what}).`}
   }
+  // Everything after this walks the document recursively (hashing it, reading keys, redacting).
+  const nesting = nestingProblem(value)
+  if (nesting) return {code: 'too-deep', message: `The response ${describeNesting(nesting)} (${what}).`}
+  return {value}
 }
 
 /** Translates undici's `fetch failed` causes into plain codes; only lasting failures are not retried. */

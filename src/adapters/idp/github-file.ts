@@ -11,7 +11,7 @@ import {JwkrError} from '../../core/errors.js'
 import {canonicalizeJwk, privateMemberNames} from '../../core/key/canonical-key.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import {applyJwksChange, type JwksChange} from './jwks-file.js'
-import {publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
+import {checkKeyCount, parseKeySetText, publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
 import type {
   ChangeResult,
   EffectRunner,
@@ -104,15 +104,7 @@ export function createGitHubFileKeySource(
   }
 
   function parseRepoFile(text: string, sha: string): RepoFile {
-    let document: unknown
-    try {
-      document = JSON.parse(text.replace(/^\uFEFF/, ''))
-    } catch {
-      secrets.addFromText(text)
-      throw new JwkrError('ERR_KEY_SOURCE_INVALID', `${where} is not valid JSON.`, {
-        hint: 'Fix the file in the repository, then run again.',
-      })
-    }
+    const document = parseKeySetText(text, where, 'Fix the file in the repository, then run again.', secrets)
     const record = (document ?? {}) as Record<string, unknown>
     const jwks = record.jwks as Record<string, unknown> | undefined
     const holder = Array.isArray(record.keys) ? 'root' : jwks && Array.isArray(jwks.keys) ? 'jwks' : null
@@ -123,6 +115,7 @@ export function createGitHubFileKeySource(
     }
     const keys = (holder === 'root' ? record.keys : jwks?.keys) as unknown[]
     for (const key of keys) secrets.addJwk(key)
+    checkKeyCount(keys, where)
     const indent = /^\{\s*?\n([ \t]+)\S/.exec(text)?.[1] ?? ''
     return {text, sha, document: record, holder, keys, indent, trailingNewline: text.endsWith('\n')}
   }

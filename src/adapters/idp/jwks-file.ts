@@ -18,7 +18,7 @@ import type {SecretRegistry} from '../../core/secrets.js'
 import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'
 import {DEFAULT_MAX_BYTES} from '../http/fetch-json.js'
 import {readPrivateJwk} from '../keys/private-key-file.js'
-import {publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
+import {checkKeyCount, parseKeySetText, publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
 import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
 import {notFoundResult} from './rotation.js'
 
@@ -72,15 +72,12 @@ export async function readJwksFile(path: string, secrets: SecretRegistry): Promi
       {hint: KEY_SOURCE_HINT, cause: error},
     )
   }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text.replace(/^\uFEFF/, ''))
-  } catch {
-    secrets.addFromText(text)
-    throw new JwkrError('ERR_KEY_SOURCE_INVALID', `The JWKS file ${path} is not valid JSON.`, {
-      hint: 'Fix the file (or restore it from its backup), then resume.',
-    })
-  }
+  const parsed = parseKeySetText(
+    text,
+    `The JWKS file ${path}`,
+    'Fix the file (or restore it from its backup), then resume.',
+    secrets,
+  )
   if (parsed === null || typeof parsed !== 'object' || !Array.isArray((parsed as {keys?: unknown}).keys)) {
     throw new JwkrError('ERR_KEY_SOURCE_INVALID', `The JWKS file ${path} has no "keys" array.`, {
       hint: 'A JWKS is an object {"keys": [...]} (RFC 7517 §5).',
@@ -88,6 +85,7 @@ export async function readJwksFile(path: string, secrets: SecretRegistry): Promi
   }
   const document = parsed as JwksDocument['document']
   for (const key of document.keys) secrets.addJwk(key)
+  checkKeyCount(document.keys, `The JWKS file ${path}`)
   const indent = /^\{\s*?\n([ \t]+)\S/.exec(text)?.[1] ?? ''
   return {text, document, indent, trailingNewline: text.endsWith('\n')}
 }

@@ -6,8 +6,42 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 
 import {canonicalizeJwk, canonicalizeKeyObject, privateMemberNames} from '../../core/key/canonical-key.js'
 import {JwkrError} from '../../core/errors.js'
+import {describeNesting, MAX_JWKS_KEYS, nestingProblem} from '../../core/nesting.js'
 import {PRIVATE_JWK_MEMBERS, type SecretRegistry} from '../../core/secrets.js'
 import type {SourceKey, SourceKeyStatus} from './key-source.js'
+
+/**
+ * The JSON of a key set kept in a file (on disk or in a repository), parsed and bounded before
+ * anything walks it. `where` starts the messages ("The JWKS file keys.json"); nothing of the text
+ * is quoted, and what looks private in a broken text is registered first.
+ *
+ * @throws JwkrError ERR_KEY_SOURCE_INVALID when it is not JSON or nests deeper than any key set.
+ */
+export function parseKeySetText(text: string, where: string, fixHint: string, secrets: SecretRegistry): unknown {
+  let value: unknown
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ''))
+  } catch {
+    secrets.addFromText(text)
+    throw new JwkrError('ERR_KEY_SOURCE_INVALID', `${where} is not valid JSON.`, {hint: fixHint})
+  }
+  const nesting = nestingProblem(value)
+  if (nesting) {
+    secrets.addFromText(text)
+    throw new JwkrError('ERR_KEY_SOURCE_INVALID', `${where} ${describeNesting(nesting)}: it is no key set.`, {hint: fixHint})
+  }
+  return value
+}
+
+/** Refuses a key set of more entries than any issuer serves (ERR_KEY_SOURCE_INVALID). */
+export function checkKeyCount(keys: readonly unknown[], where: string): void {
+  if (keys.length <= MAX_JWKS_KEYS) return
+  throw new JwkrError(
+    'ERR_KEY_SOURCE_INVALID',
+    `${where} holds ${keys.length.toLocaleString('en')} entries; jwkr reads at most ${MAX_JWKS_KEYS.toLocaleString('en')}.`,
+    {hint: 'Check keySource.path in the inventory: no issuer serves that many keys.'},
+  )
+}
 
 /** Members copied from a listed key onto its canonical public JWK. */
 const DESCRIPTIVE_MEMBERS = ['kid', 'alg', 'use'] as const

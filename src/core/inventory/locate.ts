@@ -5,6 +5,7 @@ import {calculateJwkThumbprint} from 'jose'
 
 import {JwkrError} from '../errors.js'
 import {canonicalizeJwk, privateMemberNames} from '../key/canonical-key.js'
+import {MAX_JWKS_KEYS} from '../nesting.js'
 import type {SecretRegistry} from '../secrets.js'
 import type {Inventory, InventoryIssuer, ServiceContacts} from './types.js'
 
@@ -187,6 +188,16 @@ export async function readServedKeys(document: unknown, {secrets}: {secrets: Sec
   for (const entry of entries ?? []) secrets.addJwk(entry)
   if (!entries) {
     return {keys: [], error: {code: 'not-jwks', message: 'The document is not a JWKS: it has no "keys" array.'}}
+  }
+  if (entries.length > MAX_JWKS_KEYS) {
+    const count = entries.length.toLocaleString('en')
+    return {
+      keys: [],
+      error: {
+        code: 'too-many-keys',
+        message: `The JWKS holds ${count} entries; jwkr reads at most ${MAX_JWKS_KEYS.toLocaleString('en')}.`,
+      },
+    }
   }
   const keys = await Promise.all(entries.map((entry, index) => readServedKey(entry, index)))
   return {keys, error: null}

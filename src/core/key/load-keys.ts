@@ -6,6 +6,7 @@ import {decodeProtectedHeader} from 'jose/decode/protected_header'
 import type {JWK} from 'jose'
 
 import {JwkrError} from '../errors.js'
+import {describeNesting, MAX_JWKS_KEYS, nestingProblem} from '../nesting.js'
 import type {SecretRegistry} from '../secrets.js'
 import {canonicalizeJwk, canonicalizeKeyObject, exportJwk, privateMemberNames, type CanonicalKey} from './canonical-key.js'
 import {describeCertificate} from './certificate.js'
@@ -63,10 +64,9 @@ export async function loadKeys(text: string, options: LoadKeysOptions): Promise<
 }
 
 function parseJson(text: string, secrets: SecretRegistry): unknown {
+  let value: unknown
   try {
-    const value: unknown = JSON.parse(text)
-    registerPrivateValues(value, secrets)
-    return value
+    value = JSON.parse(text)
   } catch (error) {
     // Even a broken document may hold private values: find and register what looks like them
     // before reporting, and never repeat JSON.parse's message (it quotes the input). Without a
@@ -78,6 +78,16 @@ function parseJson(text: string, secrets: SecretRegistry): unknown {
       hint: 'Fix the JSON (a missing quote, comma or brace?) or pass the original file.',
     })
   }
+  // Before anything recursive walks it (registering its private values is the first such walk).
+  const nesting = nestingProblem(value)
+  if (nesting) {
+    secrets.addFromText(text)
+    throw new JwkrError('ERR_INPUT_TOO_LARGE', `The JSON ${describeNesting(nesting)}; no key is shaped like that.`, {
+      hint: 'Pass the file that holds the key itself: a JWK, or a JWKS {"keys": [ … ]}.',
+    })
+  }
+  registerPrivateValues(value, secrets)
+  return value
 }
 
 function registerPrivateValues(value: unknown, secrets: SecretRegistry): void {
@@ -110,6 +120,13 @@ function fromJwks(keys: unknown, setWarnings: string[]): FoundKey[] {
     throw new JwkrError('ERR_JWKS_EMPTY', 'The JWKS has no keys.', {
       hint: 'A JWKS is {"keys": [ … ]} with at least one JWK; check that this is the right file.',
     })
+  }
+  if (keys.length > MAX_JWKS_KEYS) {
+    throw new JwkrError(
+      'ERR_INPUT_TOO_LARGE',
+      `The JWKS holds ${keys.length.toLocaleString('en')} entries; jwkr reads at most ${MAX_JWKS_KEYS.toLocaleString('en')}.`,
+      {hint: 'Pass the key itself, or select it from a smaller set: no issuer serves that many keys.'},
+    )
   }
   const found: FoundKey[] = []
   const failures: JwkrError[] = []
