@@ -99,6 +99,31 @@ describe('jwkr notify slack', () => {
     })
   })
 
+  it('creates the channel private, or public with --public-channel', async () => {
+    // Given two incidents
+    const first = await incident()
+    const second = await incident()
+    // When Slack is notified of the first as is
+    const plain = JSON.parse((await run(['notify', 'slack', '--incident', first, '--home', home, '--json'])).stdout)
+    // Then its channel is private
+    expect(slack.channels.find((channel) => channel.id === plain.channelId)?.isPrivate).toBe(true)
+    // And when that channel is gone (both incidents are of the same key and day: the same name) and
+    // Slack is notified of the second with --public-channel, the new channel is public
+    slack.channels.length = 0
+    const open = await run(['notify', 'slack', '--incident', second, '--home', home, '--public-channel', '--json'])
+    expect(open.error).toBeUndefined()
+    expect(slack.channels.find((channel) => channel.id === JSON.parse(open.stdout).channelId)?.isPrivate).toBe(false)
+  })
+
+  it('--channel with the id of a private channel the bot is in: posts there without trying to join', async () => {
+    const id = await incident()
+    const channel = addChannel(slack, {name: 'sec-private', isPrivate: true, members: [slack.botUserId]})
+    const {stdout, error} = await run(['notify', 'slack', '--incident', id, '--home', home, '--channel', channel.id, '--json'])
+    expect(error).toBeUndefined()
+    expect(JSON.parse(stdout)).toMatchObject({channel: 'sec-private', channelId: channel.id, created: false, posted: true})
+    expect(callsTo(slack, 'conversations.join')).toHaveLength(0)
+  })
+
   it('a second run updates the same message instead of posting again', async () => {
     const id = await incident()
     const first = JSON.parse((await run(['notify', 'slack', '--incident', id, '--home', home, '--json'])).stdout)

@@ -133,6 +133,43 @@ describe('the fake Slack', () => {
     expect((await stat(logFile)).mode & 0o777).toBe(0o600)
   })
 
+  it('keeps private channels as Slack does: invisible without the bot, never joinable, used by id when the bot is in', async () => {
+    // Given a private channel the bot was invited to, and one it was not
+    slack = await startFakeSlack({
+      token: TOKEN,
+      channels: [
+        {name: 'sec-private', isPrivate: true, botMember: true},
+        {name: 'hr-private', isPrivate: true},
+      ],
+    })
+    const client = createSlackClient({
+      token: TOKEN,
+      apiUrl: slack.apiUrl,
+      secrets: new SecretRegistry(),
+      retryConfig: {retries: 0},
+    })
+    const member = slack.channelNamed('sec-private')?.id ?? ''
+    const outsider = slack.channelNamed('hr-private')?.id ?? ''
+    // When jwkr uses the first by id, and asks Slack about both
+    const used = await useConfiguredChannel(client, member)
+    const joinMember = await call('conversations.join', {channel: member})
+    const infoOutsider = await call('conversations.info', {channel: outsider})
+    const joinOutsider = await call('conversations.join', {channel: outsider})
+    const listed = await call('conversations.list', {types: 'public_channel,private_channel'})
+    const opened = await openIncidentChannel(client, 'inc-jwk-2026-11-29-abcdef12')
+    // Then the member channel was used as it is (no join), and joining it is refused as Slack refuses it
+    expect(used).toEqual({id: member, name: 'sec-private'})
+    expect(joinMember.body).toEqual({ok: false, error: 'method_not_supported_for_channel_type'})
+    // And the other private channel does not exist for the bot
+    expect(infoOutsider.body).toEqual({ok: false, error: 'channel_not_found'})
+    expect(joinOutsider.body).toEqual({ok: false, error: 'channel_not_found'})
+    expect((listed.body.channels as Array<{name: string}>).map((channel) => channel.name)).toEqual(['sec-private'])
+    // And the incident channel jwkr opened is private, with the bot in it
+    expect(slack.channelNamed(opened.channel.name)).toMatchObject({isPrivate: true})
+    expect(opened.channel.id).toMatch(/^G/)
+    expect(slack.records.filter((record) => record.method === 'conversations.join' && record.fault === false)).toHaveLength(2)
+  })
+
   it('plays a flaky Slack: 429 with Retry-After 1, then a 500 once, then the post goes through (once)', async () => {
     // Given the flaky-slack fault on chat.postMessage, and jwkr's client with retries on
     slack = await startFakeSlack({

@@ -2,8 +2,12 @@
 // POST to <base>/<method> with a form (or JSON) body, the token in `Authorization: Bearer xoxb-…`,
 // and HTTP 200 `{ok: false, error}` for every failure (not_authed, invalid_auth, missing_scope with
 // needed/provided, channel_not_found, not_in_channel, name_taken, message_not_found…), except rate
-// limits: HTTP 429 with Retry-After when switched on. State (channels, members, messages by ts) is
-// kept, and every request recorded. New methods: add an entry to METHODS.
+// limits: HTTP 429 with Retry-After when switched on. Scopes are checked per conversation type, as
+// Slack does: public channels need channels:*, private ones groups:* (conversations.list needs the
+// scope of every type it is asked for), and users:read.email is granted only with users:read. Private
+// channels are invisible unless the bot is in them (channel_not_found), and never joinable
+// (method_not_supported_for_channel_type). State (channels, members, messages by ts) is kept, and
+// every request recorded. New methods: add an entry to METHODS.
 import {http, HttpResponse, type HttpHandler} from 'msw'
 
 export interface SlackMockChannel {
@@ -64,15 +68,11 @@ export interface SlackMockState {
 
 export const SLACK_TEST_TOKEN = 'xoxb-1111111111-2222222222-TestTokenValue0000000000'
 
+/** What a bot token installed with every scope jwkr's calls could need holds (public, then private channels). */
 export const ALL_SCOPES = [
-  'channels:manage',
-  'channels:join',
-  'channels:read',
-  'channels:history',
-  'groups:read',
-  'chat:write',
-  'users:read',
-  'users:read.email',
+  ...['channels:manage', 'channels:join', 'channels:read', 'channels:history'],
+  ...['groups:write', 'groups:read', 'groups:history'],
+  ...['chat:write', 'users:read', 'users:read.email'],
 ]
 
 export function createSlackState(init: Partial<SlackMockState> = {}): SlackMockState {
@@ -130,17 +130,36 @@ export function callsTo(state: SlackMockState, method: string): RecordedSlackReq
 
 type Params = Record<string, string>
 type Answer = Record<string, unknown>
-type Method = {scope: string; run: (state: SlackMockState, params: Params) => Answer}
+/** The scopes a call needs, all of them (Slack names the first one missing). */
+type Scopes = (state: SlackMockState, params: Params) => string[]
+type Method = {scopes: Scopes; run: (state: SlackMockState, params: Params) => Answer}
+
+const always =
+  (...scopes: string[]): Scopes =>
+  () =>
+    scopes
+/** channels:<x> for a public channel, groups:<x> for a private one (the channel named by `channel`). */
+const byType =
+  (publicScope: string, privateScope: string): Scopes =>
+  (state, params) => [state.channels.find((item) => item.id === params.channel)?.isPrivate ? privateScope : publicScope]
 
 const METHODS: Record<string, Method> = {
-  'conversations.create': {scope: 'channels:manage', run: conversationsCreate},
-  'conversations.join': {scope: 'channels:join', run: conversationsJoin},
-  'conversations.invite': {scope: 'channels:manage', run: conversationsInvite},
-  'conversations.list': {scope: 'channels:read', run: conversationsList},
-  'conversations.history': {scope: 'channels:history', run: conversationsHistory},
-  'chat.postMessage': {scope: 'chat:write', run: chatPostMessage},
-  'chat.update': {scope: 'chat:write', run: chatUpdate},
-  'users.lookupByEmail': {scope: 'users:read.email', run: usersLookupByEmail},
+  'conversations.create': {
+    scopes: (_state, params) => [params.is_private === 'true' ? 'groups:write' : 'channels:manage'],
+    run: conversationsCreate,
+  },
+  'conversations.join': {scopes: always('channels:join'), run: conversationsJoin},
+  'conversations.invite': {scopes: byType('channels:manage', 'groups:write'), run: conversationsInvite},
+  'conversations.info': {scopes: byType('channels:read', 'groups:read'), run: conversationsInfo},
+  'conversations.list': {
+    scopes: (_state, params) =>
+      (params.types ?? 'public_channel').split(',').map((type) => (type === 'private_channel' ? 'groups:read' : 'channels:read')),
+    run: conversationsList,
+  },
+  'conversations.history': {scopes: byType('channels:history', 'groups:history'), run: conversationsHistory},
+  'chat.postMessage': {scopes: always('chat:write'), run: chatPostMessage},
+  'chat.update': {scopes: always('chat:write'), run: chatUpdate},
+  'users.lookupByEmail': {scopes: always('users:read', 'users:read.email'), run: usersLookupByEmail},
 }
 
 export function slackHandlers(state: SlackMockState): HttpHandler[] {
@@ -162,16 +181,14 @@ export function slackHandlers(state: SlackMockState): HttpHandler[] {
       if (!state.tokens.includes(bearer)) return slack({ok: false, error: 'invalid_auth'})
       const definition = METHODS[method]
       if (!definition) return slack({ok: false, error: 'unknown_method', req_method: method})
-      if (!state.scopes.includes(definition.scope)) {
-        return slack(
-          {ok: false, error: 'missing_scope', needed: definition.scope, provided: state.scopes.join(',')},
-          state,
-          definition,
-        )
+      const needed = definition.scopes(state, params)
+      const missing = needed.find((scope) => !state.scopes.includes(scope))
+      if (missing !== undefined) {
+        return slack({ok: false, error: 'missing_scope', needed: missing, provided: state.scopes.join(',')}, state, needed)
       }
       const forced = state.failures[method]
-      if (forced) return slack({ok: false, error: forced}, state, definition)
-      const answer = slack(definition.run(state, params), state, definition)
+      if (forced) return slack({ok: false, error: forced}, state, needed)
+      const answer = slack(definition.run(state, params), state, needed)
       if ((state.dropAnswers[method] ?? 0) > 0) {
         state.dropAnswers[method] = (state.dropAnswers[method] ?? 0) - 1
         return HttpResponse.error()
@@ -181,11 +198,11 @@ export function slackHandlers(state: SlackMockState): HttpHandler[] {
   ]
 }
 
-function slack(answer: Answer, state?: SlackMockState, definition?: Method): Response {
+function slack(answer: Answer, state?: SlackMockState, needed?: string[]): Response {
   const headers: Record<string, string> = {}
-  if (state && definition) {
+  if (state && needed) {
     headers['x-oauth-scopes'] = state.scopes.join(',')
-    headers['x-accepted-oauth-scopes'] = definition.scope
+    headers['x-accepted-oauth-scopes'] = needed.join(',')
   }
   return HttpResponse.json(answer, {status: 200, headers})
 }
@@ -216,6 +233,11 @@ function conversationsJoin(state: SlackMockState, params: Params): Answer {
   }
   channel.members.add(state.botUserId)
   return {ok: true, channel: channelObject(state, channel)}
+}
+
+function conversationsInfo(state: SlackMockState, params: Params): Answer {
+  const channel = visibleChannel(state, params.channel)
+  return channel ? {ok: true, channel: channelObject(state, channel)} : {ok: false, error: 'channel_not_found'}
 }
 
 function conversationsInvite(state: SlackMockState, params: Params): Answer {

@@ -8,10 +8,28 @@ import {WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequ
 import {JwkrError, type ErrorCode} from '../../core/errors.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 
+/**
+ * The bot token scopes jwkr's calls need. Slack checks the scope of the channel's type: public
+ * channels (channels:*) and private ones (groups:*, the incident channel by default); users:read.email
+ * can only be granted with users:read.
+ */
+export const SLACK_BOT_SCOPES = [
+  'chat:write',
+  'channels:manage',
+  'groups:write',
+  'channels:join',
+  'channels:read',
+  'groups:read',
+  'channels:history',
+  'groups:history',
+  'users:read',
+  'users:read.email',
+] as const
+
 /** What a token needs: shown when it is missing or refused. */
 export const SLACK_TOKEN_HINT =
   'export SLACK_TOKEN=xoxb-… : the bot token of a Slack app installed in the workspace (OAuth & Permissions), with ' +
-  'the scopes chat:write, channels:manage, channels:join, channels:read, channels:history and users:read.email. ' +
+  `the scopes ${SLACK_BOT_SCOPES.join(', ')}. ` +
   'For a drill or a Slack-compatible server also set SLACK_API_URL=http://HOST:PORT/api/.'
 
 /** Platform errors that mean the token itself is wrong (https://docs.slack.dev/reference/methods, common errors). */

@@ -1,6 +1,8 @@
-// The incident's Slack channel: named `inc-jwk-<date>-<short thumbprint>` and created with
-// conversations.create, or the channel the inventory names (notify.slack.channel), joined. Both are
-// resume-safe: a name Slack says is taken is looked up and reused, and joining twice is harmless.
+// The incident's Slack channel: named `inc-jwk-<date>-<short thumbprint>` and created private with
+// conversations.create (a leaked-key incident is not for the whole workspace; public on request), or
+// the channel the inventory names (notify.slack.channel). Both are resume-safe: a name Slack says is
+// taken is looked up and reused. A channel is joined only when it is public and the bot is not in it:
+// Slack lets no app join a private channel (method_not_supported_for_channel_type), even one it is in.
 // Also the contacts of affected teams: user ids invited as they are, emails looked up first,
 // channels named as contacts told in a notice instead (they cannot be invited).
 import {isJwkrError, JwkrError} from '../../core/errors.js'
@@ -93,6 +95,28 @@ export async function findChannel(client: SlackClient, name: string): Promise<Sl
   return undefined
 }
 
+/**
+ * A channel given as an id or a name, with the bot's membership; undefined when the bot cannot see
+ * it (Slack answers channel_not_found for a private channel the bot is not in).
+ */
+export async function lookupChannel(client: SlackClient, reference: string): Promise<SlackChannelInfo | undefined> {
+  const trimmed = reference.trim()
+  if (!isChannelId(trimmed)) return findChannel(client, trimmed)
+  try {
+    const {channel} = await client.conversations.info({channel: trimmed})
+    if (!channel?.id) throw unexpected('conversations.info', 'no channel')
+    return {
+      id: channel.id,
+      name: channel.name ?? trimmed,
+      isMember: channel.is_member === true,
+      isPrivate: channel.is_private === true,
+    }
+  } catch (error) {
+    if (slackErrorOf(error) === 'channel_not_found') return undefined
+    throw error
+  }
+}
+
 /** The id of a channel given as an id or a name; undefined when the bot cannot see it. */
 export async function channelIdOf(client: SlackClient, reference: string): Promise<string | undefined> {
   const trimmed = reference.trim()
@@ -100,15 +124,17 @@ export async function channelIdOf(client: SlackClient, reference: string): Promi
 }
 
 /**
- * Creates the incident channel; when Slack says the name is taken (an earlier run, or a teammate
- * was faster), finds that channel and joins it. `created` says which happened.
+ * Creates the incident channel, private unless `isPrivate: false`; when Slack says the name is taken
+ * (an earlier run, or a teammate was faster), finds that channel and joins it. `created` says which
+ * happened.
  */
 export async function openIncidentChannel(
   client: SlackClient,
   name: string,
+  options: {isPrivate?: boolean} = {},
 ): Promise<{channel: SlackChannelRef; created: boolean}> {
   try {
-    const result = await client.conversations.create({name})
+    const result = await client.conversations.create({name, is_private: options.isPrivate ?? true})
     if (!result.channel?.id) throw unexpected('conversations.create', 'no channel id')
     return {channel: {id: result.channel.id, name: result.channel.name ?? name}, created: true}
   } catch (error) {
@@ -125,15 +151,12 @@ export async function openIncidentChannel(
 
 /**
  * The channel named in the inventory (notify.slack.channel) or on the command line: `#name`, `name`
- * or a channel id (C…/G…). Joined when the bot is not yet a member; never created.
+ * or a channel id (C…/G…), looked up first (conversations.info or .list). Joined when it is public
+ * and the bot is not yet a member; never created.
  */
 export async function useConfiguredChannel(client: SlackClient, reference: string): Promise<SlackChannelRef> {
   const trimmed = reference.trim()
-  if (isChannelId(trimmed)) {
-    const result = await client.conversations.join({channel: trimmed})
-    return {id: trimmed, name: result.channel?.name ?? trimmed}
-  }
-  const found = await findChannel(client, trimmed)
+  const found = await lookupChannel(client, trimmed)
   if (!found) {
     throw new JwkrError('ERR_SLACK_CHANNEL_NOT_FOUND', `The Slack channel ${trimmed} was not found, or the bot cannot see it.`, {
       hint:
@@ -204,12 +227,23 @@ export function slackErrorOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+/**
+ * Joins a channel the bot is not in. Slack refuses to let an app join a private channel (or some shared
+ * ones): then posting tells whether the bot may write there, so carry on and let it.
+ */
 async function ensureMember(client: SlackClient, channel: SlackChannelInfo): Promise<SlackChannelRef> {
-  if (!channel.isMember) await client.conversations.join({channel: channel.id})
-  return {id: channel.id, name: channel.name}
+  const ref = {id: channel.id, name: channel.name}
+  if (channel.isMember) return ref
+  try {
+    await client.conversations.join({channel: channel.id})
+  } catch (error) {
+    if (slackErrorOf(error) !== 'method_not_supported_for_channel_type') throw error
+  }
+  return ref
 }
 
-function isChannelId(text: string): boolean {
+/** A channel id (C… public, G… private), as opposed to a name. */
+export function isChannelId(text: string): boolean {
   return /^[CG][A-Z0-9]{6,}$/.test(text)
 }
 

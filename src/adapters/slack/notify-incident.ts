@@ -7,8 +7,8 @@ import type {SlackMessage} from '../../core/notify/slack-status.js'
 import type {SlackClient} from './client.js'
 import {
   channelIdOf,
-  findChannel,
   inviteUsers,
+  lookupChannel,
   openIncidentChannel,
   parseContact,
   resolveUser,
@@ -42,6 +42,8 @@ export interface NotifyIncidentOptions {
   channelName: string
   /** A channel to use instead (--channel, the step's `channel`, or notify.slack.channel): joined, never created. */
   configuredChannel?: string
+  /** Create the incident channel public (default private: a leaked-key incident is not for the whole workspace). */
+  publicChannel?: boolean
   /** contacts.slack / contacts.email of the affected services. */
   contacts: string[]
   /** The notice for a contact that is a channel, given the incident channel. */
@@ -189,19 +191,19 @@ async function incidentChannel(options: NotifyIncidentOptions): Promise<{channel
   const ref = await options.effect(
     `${options.incident}:slack:channel`,
     configuredChannel
-      ? `Join the Slack channel ${configuredChannel} (conversations.join)`
-      : `Create the Slack channel #${options.channelName} (conversations.create), or reuse it if it exists`,
+      ? `Use the Slack channel ${configuredChannel} (joined if it is public and the bot is not in it)`
+      : `Create the ${options.publicChannel ? 'public' : 'private'} Slack channel #${options.channelName} (conversations.create), or reuse it if it exists`,
     async () => {
       if (configuredChannel) {
         const channel = await useConfiguredChannel(client, configuredChannel)
         return {channel: channel.name, channelId: channel.id, created: false}
       }
-      const {channel, created} = await openIncidentChannel(client, options.channelName)
+      const {channel, created} = await openIncidentChannel(client, options.channelName, {isPrivate: !options.publicChannel})
       createdNow = created
       return {channel: channel.name, channelId: channel.id, created}
     },
     async () => {
-      const found = await findChannel(client, name).catch(() => 'unknown' as const)
+      const found = await lookupChannel(client, name).catch(() => 'unknown' as const)
       if (found === 'unknown') return 'unknown'
       return found?.isMember ? {channel: found.name, channelId: found.id, created: false} : undefined
     },

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {createSlackClient, slackSettingsFromEnv} from '../../adapters/slack/client.js'
+import {SLACK_BOT_SCOPES} from '../../adapters/slack/errors.js'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
@@ -10,14 +11,17 @@ import {notifySlackFromJournal, type NotifySlackCommandResult} from '../../playb
 export default class NotifySlack extends JwkrCommand {
   static override summary = "Create or update the incident's Slack channel and status message."
   static override description =
-    'Creates the incident channel (inc-jwk-<date>-<short thumbprint>), or joins the channel given with --channel or ' +
-    "notify.slack.channel in the inventory, and posts the incident's status message (severity, thumbprint, phase, " +
+    'Creates the incident channel (inc-jwk-<date>-<short thumbprint>), private unless --public-channel, or uses the ' +
+    'channel given with --channel or notify.slack.channel in the inventory (joined if it is public; the bot must be ' +
+    "invited to a private one), and posts the incident's status message (severity, thumbprint, phase, " +
     'contained services, next step); when it was posted before, updates that same message instead. Invites the Slack ' +
     'contacts of the affected services (after services.locate ran). Every call is journaled in the incident. Needs ' +
-    'SLACK_TOKEN (a bot token); SLACK_API_URL points at another Web API root (a drill), JWKR_SLACK_RETRIES sets retries.'
+    `SLACK_TOKEN (a bot token with the scopes ${SLACK_BOT_SCOPES.join(', ')}); SLACK_API_URL points at another ` +
+    'Web API root (a drill), JWKR_SLACK_RETRIES sets retries.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c',
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c --channel "#sec-incidents"',
+    '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c --public-channel',
     'SLACK_API_URL=http://127.0.0.1:3000/api/ <%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c --json',
   ]
   static override flags = {
@@ -26,6 +30,10 @@ export default class NotifySlack extends JwkrCommand {
     channel: Flags.string({
       description:
         'Use this existing channel (#name or id) instead of creating one; applies while the incident has no channel yet.',
+    }),
+    'public-channel': Flags.boolean({
+      description: 'Create the incident channel public (default: private, so only the bot and the invited contacts see it).',
+      default: false,
     }),
     inventory: Flags.string({
       description: 'The inventory, for notify.slack.channel (default: the one the incident was opened with).',
@@ -43,6 +51,7 @@ export default class NotifySlack extends JwkrCommand {
       client,
       secrets: this.secrets,
       channel: flags.channel,
+      publicChannel: flags['public-channel'],
       inventoryPath: flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory),
     })
     if (!this.jsonEnabled()) this.log(renderNotifySlack(result))

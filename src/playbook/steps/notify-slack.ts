@@ -6,7 +6,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {createSlackClient, normaliseApiUrl, slackSettingsFromEnv, type SlackClient} from '../../adapters/slack/client.js'
-import {DEFAULT_CHANNEL_PATTERN, incidentChannelName} from '../../adapters/slack/incident-channel.js'
+import {DEFAULT_CHANNEL_PATTERN, incidentChannelName, isChannelId} from '../../adapters/slack/incident-channel.js'
 import {
   notifyIncident,
   type EffectRunner,
@@ -28,6 +28,8 @@ export interface NotifySlackInput {
   channel?: string
   /** The name of a new incident channel, with {date}, {thumbprint} and {incident}. */
   channelName?: string
+  /** Create the incident channel public (default false: private, with the bot and the invited contacts in it). */
+  publicChannel?: boolean
   /** Invite the Slack contacts of the affected services (default true). */
   invite?: boolean
 }
@@ -60,7 +62,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
   id: 'notify.slack',
   title: 'Open the incident in Slack',
   description:
-    'Creates the incident channel (inc-jwk-<date>-<thumbprint>) or joins notify.slack.channel, posts one status ' +
+    'Creates the incident channel (inc-jwk-<date>-<thumbprint>, private unless publicChannel) or uses notify.slack.channel, posts one status ' +
     'message (severity, thumbprint, phase, contained services, next step) that is then updated as steps finish, with ' +
     'details of each step in its thread, and invites the Slack contacts of the affected teams. People need one place ' +
     'that always says where things stand. Needs SLACK_TOKEN; without it the step is skipped ("SLACK_TOKEN not set").',
@@ -73,6 +75,11 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
         type: 'string',
         minLength: 1,
         description: `Name of a new incident channel; placeholders {date}, {thumbprint}, {incident} (default ${DEFAULT_CHANNEL_PATTERN}).`,
+      },
+      publicChannel: {
+        type: 'boolean',
+        description:
+          'Create the incident channel public (default false: private, so only the invited contacts see the incident).',
       },
       invite: {type: 'boolean', description: 'Invite the Slack contacts of the affected services (default true).'},
     },
@@ -120,10 +127,18 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     return [
       ...(configured
         ? [
-            call('conversations.list', `Find the channel ${configured}`),
-            call('conversations.join', `Join ${configured} unless the bot is a member already`),
+            call(isChannelId(configured.trim()) ? 'conversations.info' : 'conversations.list', `Find the channel ${configured}`),
+            call(
+              'conversations.join',
+              `Join ${configured} if it is public and the bot is not in it (a private channel needs /invite @your-app)`,
+            ),
           ]
-        : [call('conversations.create', `Create #${name}; if the name is taken, find it (conversations.list) and join it`)]),
+        : [
+            call(
+              'conversations.create',
+              `Create #${name} as a ${input.publicChannel ? 'public' : 'private'} channel; if the name is taken, find it (conversations.list) and join it`,
+            ),
+          ]),
       call(
         'chat.postMessage',
         'Post the status message (severity, thumbprint, phase, contained services n/m, next step) once; chat.update when it exists',
@@ -149,6 +164,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
       client,
       channel: input.channel ?? (await inventoryChannel(context)),
       channelName: input.channelName,
+      publicChannel: input.publicChannel === true,
       invite: input.invite !== false,
       now: context.now(),
       effect: context.effect,
@@ -163,6 +179,8 @@ export interface NotifySlackCommandOptions {
   secrets: SecretRegistry
   /** Use this channel (when the incident has none yet). */
   channel?: string
+  /** Create the incident channel public (default private). */
+  publicChannel?: boolean
   /** The inventory (for notify.slack.channel); undefined: the one the incident was opened with. */
   inventoryPath?: string | null
   now?: () => Date
@@ -190,6 +208,7 @@ export async function notifySlackFromJournal(
     const result = await notifySlackFor(state, {
       client: options.client,
       channel: options.channel ?? (await inventoryChannel({inventoryPath, secrets: options.secrets})),
+      publicChannel: options.publicChannel === true,
       invite: true,
       now: now(),
       effect: journalEffects(journal, COMMAND_STEP),
@@ -244,6 +263,7 @@ async function notifySlackFor(
     client: SlackClient
     channel: string | undefined
     channelName?: string
+    publicChannel: boolean
     invite: boolean
     now: Date
     effect: EffectRunner
@@ -256,6 +276,7 @@ async function notifySlackFor(
     status: buildSlackStatus(facts),
     channelName: channelNameFor(state, {channelName: options.channelName}, options.now),
     configuredChannel: options.channel,
+    publicChannel: options.publicChannel,
     contacts: options.invite ? await affectedContacts(state) : [],
     notice: (channel) => buildContactNotice(facts, channel),
     effect: options.effect,

@@ -10,11 +10,13 @@ import {
   resolveUser,
   useConfiguredChannel,
 } from '../../../src/adapters/slack/incident-channel.js'
+import {SLACK_BOT_SCOPES, SLACK_TOKEN_HINT} from '../../../src/adapters/slack/errors.js'
 import {JwkrError} from '../../../src/core/errors.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
 import {
   addChannel,
+  ALL_SCOPES,
   callsTo,
   channelNamed,
   createSlackState,
@@ -100,6 +102,92 @@ describe('openIncidentChannel', () => {
   it('passes Slack’s refusal of a bad name on as ERR_SLACK_CHANNEL_NAME_INVALID', async () => {
     const error = await failure(openIncidentChannel(client, 'Bad Name'))
     expect(error).toMatchObject({code: 'ERR_SLACK_CHANNEL_NAME_INVALID', details: {slackError: 'invalid_name_specials'}})
+  })
+})
+
+describe('the incident channel is private unless asked otherwise', () => {
+  it('creates it private (is_private), which needs groups:write', async () => {
+    // When the incident channel is opened
+    const {channel} = await openIncidentChannel(client, 'inc-jwk-2026-11-29-abc')
+    // Then Slack was asked for a private channel, and made one with the bot in it
+    expect(callsTo(slack, 'conversations.create')[0]?.params).toMatchObject({name: 'inc-jwk-2026-11-29-abc', is_private: 'true'})
+    expect(channelNamed(slack, channel.name)).toMatchObject({isPrivate: true})
+    // And a token without groups:write is told which scope to add
+    slack.scopes = slack.scopes.filter((scope) => scope !== 'groups:write')
+    const error = await failure(openIncidentChannel(client, 'inc-jwk-2026-11-29-def'))
+    expect(error).toMatchObject({code: 'ERR_SLACK_MISSING_SCOPE', details: {needed: 'groups:write'}})
+  })
+
+  it('creates it public when asked', async () => {
+    const {channel} = await openIncidentChannel(client, 'inc-jwk-2026-11-29-abc', {isPrivate: false})
+    expect(callsTo(slack, 'conversations.create')[0]?.params).toMatchObject({is_private: 'false'})
+    expect(channelNamed(slack, channel.name)).toMatchObject({isPrivate: false})
+  })
+
+  it('finds its own private channel again when the name is taken (a resumed run), without joining it', async () => {
+    // Given an earlier run created the private channel
+    const existing = addChannel(slack, {name: 'inc-jwk-2026-11-29-abc', isPrivate: true, members: [slack.botUserId]})
+    // When the channel is opened again
+    const {channel, created} = await openIncidentChannel(client, 'inc-jwk-2026-11-29-abc')
+    // Then it is that channel, and no join was tried (Slack refuses joins of private channels)
+    expect({id: channel.id, created}).toEqual({id: existing.id, created: false})
+    expect(callsTo(slack, 'conversations.join')).toHaveLength(0)
+  })
+})
+
+describe('a configured channel given by id', () => {
+  it('a private channel the bot is in: looked up and used, never joined', async () => {
+    // Given a private channel the bot was invited to
+    const room = addChannel(slack, {name: 'sec-private', isPrivate: true, members: [slack.botUserId]})
+    // When it is named by id
+    const channel = await useConfiguredChannel(client, room.id)
+    // Then conversations.info said the bot is a member, and nothing was joined
+    expect(channel).toEqual({id: room.id, name: 'sec-private'})
+    expect(slack.requests.map((request) => request.method)).toEqual(['conversations.info'])
+  })
+
+  it('a public channel the bot is not in: joined', async () => {
+    const room = addChannel(slack, {name: 'sec-incidents'})
+    await useConfiguredChannel(client, room.id)
+    expect(slack.requests.map((request) => request.method)).toEqual(['conversations.info', 'conversations.join'])
+    expect(room.members.has(slack.botUserId)).toBe(true)
+  })
+
+  it('a private channel the bot is not in: not found, with the way to invite the bot', async () => {
+    const room = addChannel(slack, {name: 'secret-room', isPrivate: true})
+    const error = await failure(useConfiguredChannel(client, room.id))
+    expect(error.code).toBe('ERR_SLACK_CHANNEL_NOT_FOUND')
+    expect(error.hint).toContain('/invite @your-app')
+    expect(callsTo(slack, 'conversations.join')).toHaveLength(0)
+  })
+
+  it('a join Slack refuses for the kind of channel is not fatal: posting decides', async () => {
+    // Given a channel Slack lists as public but will not let apps join
+    const room = addChannel(slack, {name: 'shared-room'})
+    slack.failures['conversations.join'] = 'method_not_supported_for_channel_type'
+    // When it is used, it is taken as it is
+    expect(await useConfiguredChannel(client, room.id)).toEqual({id: room.id, name: 'shared-room'})
+  })
+
+  it('reading a private channel needs groups:read, as Slack checks it', async () => {
+    const room = addChannel(slack, {name: 'sec-private', isPrivate: true, members: [slack.botUserId]})
+    slack.scopes = slack.scopes.filter((scope) => scope !== 'groups:read')
+    const error = await failure(useConfiguredChannel(client, room.id))
+    expect(error).toMatchObject({code: 'ERR_SLACK_MISSING_SCOPE', details: {needed: 'groups:read'}})
+    expect(error.hint).toContain('groups:read')
+  })
+})
+
+describe('the scopes jwkr asks for', () => {
+  it('name every scope its calls need, private channels and users:read included', () => {
+    for (const scope of ['chat:write', 'channels:manage', 'groups:write', 'channels:join', 'channels:read', 'groups:read']) {
+      expect(SLACK_TOKEN_HINT).toContain(scope)
+    }
+    for (const scope of ['channels:history', 'groups:history', 'users:read,', 'users:read.email']) {
+      expect(SLACK_TOKEN_HINT).toContain(scope)
+    }
+    // And they are exactly the scopes the Slack double checks jwkr's calls against
+    expect([...SLACK_BOT_SCOPES].sort()).toEqual([...ALL_SCOPES].sort())
   })
 })
 

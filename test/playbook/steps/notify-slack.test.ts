@@ -234,6 +234,24 @@ describe('notify.slack in a playbook run', () => {
     expect(slack.requests).toEqual([])
   })
 
+  it('creates the incident channel private, and public only when the playbook asks (publicChannel)', async () => {
+    // Given the standard step, and one with publicChannel: true
+    const name = `inc-jwk-${new Date().toISOString().slice(0, 10)}-${thumbprint.slice(0, 8).toLowerCase()}`
+    // When the first runs, the channel is private, and the plan said so
+    const dry = await start(await playbook(NOTIFY), {dryRun: true})
+    expect(dry.steps.find((step) => step.id === 'notify')?.plan?.[0]?.description).toContain('as a private channel')
+    await start(await playbook(NOTIFY))
+    expect(channelNamed(slack, name)).toMatchObject({isPrivate: true})
+    expect(callsTo(slack, 'conversations.create')[0]?.params.is_private).toBe('true')
+    // And in a fresh workspace the second makes it public
+    slack.channels.length = 0
+    home = await tempHome()
+    keyFile = join(home, 'leaked.json')
+    await writeFile(keyFile, JSON.stringify(privateJwk))
+    await start(await playbook(`${NOTIFY}    with: {publicChannel: true}\n`))
+    expect(channelNamed(slack, name)).toMatchObject({isPrivate: false})
+  })
+
   it('plans to join notify.slack.channel from the inventory instead of creating a channel', async () => {
     const file = await playbook(NOTIFY)
     const result = await start(file, {
