@@ -1,7 +1,10 @@
 // Writes a step's artifact into the incident's artifacts folder: redacted through the run's secret
-// registry (an artifact is an output like any other) and readable by the user only.
-import {mkdir, writeFile} from 'node:fs/promises'
+// registry (an artifact is an output like any other), readable by the user only, and atomically (a
+// crash leaves the old artifact or the new one, and at worst a temp file that resume removes).
+import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
+
+import {writeFileAtomic} from '../adapters/fs/atomic-file.js'
 
 import type {StepContext} from './types.js'
 
@@ -21,6 +24,6 @@ export async function writeArtifact(
       : `${JSON.stringify(context.secrets.redactValue(content), null, 2)}\n`
   await mkdir(context.incident.artifactsDir, {recursive: true, mode: 0o700})
   const path = join(context.incident.artifactsDir, name)
-  await writeFile(path, text, {mode: 0o600})
+  await writeFileAtomic(path, text, 0o600, {keepMode: false})
   return path
 }

@@ -1,7 +1,8 @@
-// The one place a generated private key goes: a new file, mode 0600, in a folder made 0700 when jwkr
-// creates it, written with fsync and never over an existing file. Reading it back (on resume) yields
-// the public half only, after registering the private members with the run's SecretRegistry.
-import {chmod, mkdir, open, readFile, unlink} from 'node:fs/promises'
+// The one place a generated private key goes: a new file, mode 0600 from its creation, in a folder
+// made 0700 when jwkr creates it, written atomically (temp file, fsync, link) and never over an
+// existing file. Reading it back (on resume) yields the public half only, after registering the
+// private members with the run's SecretRegistry.
+import {chmod, mkdir, readFile} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {calculateJwkThumbprint, type JWK} from 'jose'
@@ -9,6 +10,7 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 import {JwkrError} from '../../core/errors.js'
 import {canonicalizeJwk} from '../../core/key/canonical-key.js'
 import type {SecretRegistry} from '../../core/secrets.js'
+import {createFileAtomic} from '../fs/atomic-file.js'
 
 export const PRIVATE_KEY_FILE_MODE = 0o600
 export const PRIVATE_KEY_FOLDER_MODE = 0o700
@@ -28,9 +30,9 @@ export async function writePrivateKeyFile(path: string, jwk: JWK): Promise<void>
   } catch (error) {
     throw unwritable(path, error)
   }
-  let handle
   try {
-    handle = await open(path, 'wx', PRIVATE_KEY_FILE_MODE)
+    // Whole or not at all: a crash while writing leaves a temp file (removed on resume), never a torn key.
+    await createFileAtomic(path, `${JSON.stringify(jwk, null, 2)}\n`, PRIVATE_KEY_FILE_MODE)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new JwkrError('ERR_KEY_FILE_EXISTS', `${path} already exists; jwkr never overwrites a key file.`, {
@@ -40,17 +42,6 @@ export async function writePrivateKeyFile(path: string, jwk: JWK): Promise<void>
     }
     throw unwritable(path, error)
   }
-  try {
-    await handle.chmod(PRIVATE_KEY_FILE_MODE)
-    await handle.writeFile(`${JSON.stringify(jwk, null, 2)}\n`, 'utf8')
-    await handle.sync()
-  } catch (error) {
-    await handle.close()
-    // A half-written key is of no use to anyone: remove it so that a rerun can write a whole one.
-    await unlink(path).catch(() => undefined)
-    throw unwritable(path, error)
-  }
-  await handle.close()
 }
 
 export interface StoredKey {

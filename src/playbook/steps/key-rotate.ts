@@ -2,7 +2,9 @@
 // that keeps legitimate traffic working: publish a replacement, switch signing, remove the leaked
 // key. Each stage runs through context.effect, and the replacement itself is generated once per
 // incident (its private JWK in the artifacts, mode 0600), so a resumed run never makes a second key,
-// provider or pull request. Also the shared part of key.revoke and tokens.invalidate.
+// provider or pull request (a key whose file was left torn, before anything published it, is made
+// again). Also the shared part of key.revoke and tokens.invalidate.
+import {unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {loadKeySource} from '../../adapters/input/load-key-source.js'
@@ -365,8 +367,19 @@ function replacementPath(context: StepContext): string {
  */
 async function replacementOnce(key: LoadedKey, input: KeyChangeStepInput, context: StepContext): Promise<ReplacementFacts> {
   const path = replacementPath(context)
+  // Asked only when the key's generation has an intent without a result: nothing was published
+  // with the key yet, so a file its writing left torn is discarded and a new key made.
   const stored = async () => {
-    const found = await readPrivateKeyFile(path, context.secrets)
+    const found = await readPrivateKeyFile(path, context.secrets).catch(async (error: unknown) => {
+      if (!(error instanceof JwkrError && error.code === 'ERR_KEY_INVALID')) throw error
+      await unlink(path)
+      await context.record('key.replacement.discarded', {
+        privateKeyFile: path,
+        reason:
+          'The file was not a whole JWK (its writing was interrupted) and the key was never published: a new key is generated.',
+      })
+      return undefined
+    })
     return found
       ? {kid: found.kid, thumbprint: found.thumbprint, alg: found.alg, kty: found.kty, privateKeyFile: path}
       : undefined

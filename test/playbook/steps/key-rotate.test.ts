@@ -1,18 +1,23 @@
 // key.rotate through the engine: a real jwks-file issuer and a Keycloak realm (msw), the replacement
 // generated once per incident into the artifacts (0600), a plan that makes no call, a resume after a
-// crash between stages that never makes a second key or provider, and no private value (leaked or
-// generated) in the journal, the outputs, the artifacts or any request.
-import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
-import {join} from 'node:path'
+// crash between stages that never makes a second key or provider, a resume after a kill that left a
+// torn key file and temp files, and no private value (leaked or generated) in the journal, the
+// outputs, the artifacts or any request.
+import {spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {join, relative} from 'node:path'
 
 import {Ajv2020} from 'ajv/dist/2020.js'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import type {RunResult} from '../../../src/playbook/engine.js'
 import {resumeRun, startRun} from '../../../src/playbook/respond.js'
 import {keyRotate, type KeyChangeStepOutput} from '../../../src/playbook/steps/key-rotate.js'
 import {privateNeedles} from '../../core/key/samples.js'
 import {createContainmentWorld, snapshot, type ContainmentWorld} from '../../helpers/containment-world.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
+import {run} from '../../helpers/run.js'
 
 const PLAYBOOK = `inputs:
   key: {type: string, required: true}
@@ -172,6 +177,57 @@ describe('key.rotate', () => {
     expect(await readdir(join(first.artifacts, 'keys'))).toEqual(['rotate.private.jwk.json'])
     expect(await jwksKids()).toEqual(['other-1', firstOutputs.replacement?.kid])
     expect(await readFile(join(first.artifacts, 'jwks-file', 'auth-main.before-add.json'), 'utf8')).toBe(world.jwksText)
+  })
+
+  it('resumed after a kill just as the key file was created (empty, temp files left), makes a new key and finishes', async () => {
+    // Given a rotation killed right after its key file was created: the journal ends at the key's
+    // intent, nothing is published yet, the file is empty, and the dead process's temp files lie about
+    const first = await rotate({issuers: ['auth-main']})
+    const id = first.result.incident
+    const journalFile = join(first.incidentDir, 'journal.jsonl')
+    const lines = (await readFile(journalFile, 'utf8')).split('\n').filter(Boolean)
+    const cut = lines.findIndex((line) => line.includes('"effect.intent"') && line.includes(':replacement'))
+    expect(cut).toBeGreaterThan(0)
+    await writeFile(journalFile, `${lines.slice(0, cut + 1).join('\n')}\n`)
+    await writeFile(world.jwksFile, world.jwksText)
+    await rm(join(first.artifacts, 'jwks-file'), {recursive: true, force: true})
+    const keyFile = join(first.artifacts, 'keys', 'rotate.private.jwk.json')
+    await writeFile(keyFile, '', {mode: 0o600})
+    const dead = spawn(process.execPath, ['-e', ''])
+    await once(dead, 'exit')
+    const leftovers = [
+      join(first.artifacts, 'keys', `.rotate.private.jwk.json.${dead.pid}.0123456789ab.tmp`),
+      join(first.incidentDir, `.playbook.yaml.${dead.pid}.abcdef012345.tmp`),
+    ]
+    for (const path of leftovers) await writeFile(path, '{"kty":"RSA","n":"cut sh')
+    // When the incident is resumed
+    const resumed = await run<RunResult>(['incident', 'resume', id, '--home', home, '--yes', '--json'])
+    // Then it completes, with a new whole key (0600) published and the leaked key removed
+    expect(resumed.error?.message).toBeUndefined()
+    expect(resumed.result?.status).toBe('completed')
+    const outputs = resumed.result?.steps[0]?.outputs as KeyChangeStepOutput
+    const stored = JSON.parse(await readFile(keyFile, 'utf8')) as Record<string, unknown>
+    expect(stored.kid).toBe(outputs.replacement?.kid)
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+    expect(await jwksKids()).toEqual(['other-1', outputs.replacement?.kid])
+    // And the journal says why the file was discarded, and the key's generation got its result
+    const journal = await readJournal(home, id)
+    expect(journal.find((event) => event.type === 'key.replacement.discarded')?.data).toMatchObject({
+      privateKeyFile: keyFile,
+      reason: expect.stringContaining('never published') as unknown,
+    })
+    const generation = journal.filter((event) => String(event.data.key).endsWith(':replacement'))
+    expect(generation.map((event) => event.type)).toEqual(['effect.intent', 'effect.intent', 'effect.done'])
+    // And the temp files are gone, each named in the resume's journal event
+    expect(journal.find((event) => event.type === 'incident.resumed')?.data.removedTempFiles).toEqual(
+      leftovers.map((path) => relative(first.incidentDir, path)).sort(),
+    )
+    expect(await readdir(join(first.artifacts, 'keys'))).toEqual(['rotate.private.jwk.json'])
+    expect((await readdir(first.incidentDir)).filter((name) => name.endsWith('.tmp'))).toEqual([])
+    // And no private value of the new key was printed or journaled
+    for (const needle of privateNeedles(stored)) {
+      for (const text of [resumed.stdout, resumed.stderr, JSON.stringify(journal)]) expect(text).not.toContain(needle)
+    }
   })
 
   it('is wired into the standard playbook after locate, with tokens.invalidate, and a dry run of it calls nothing', async () => {
