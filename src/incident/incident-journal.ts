@@ -5,6 +5,7 @@ import type {SecretRegistry} from '../core/secrets.js'
 import {readChainKey} from './chain-key.js'
 import {Journal} from './journal.js'
 import {acquireLock} from './lock.js'
+import {reconcileEffect, type ReconcileWindow} from './reconcile-effect.js'
 import {foldIncident} from './state.js'
 import {findIncident, type IncidentLocation} from './workspace.js'
 
@@ -40,13 +41,15 @@ export async function withIncidentJournal<T>(
 
 /**
  * Effects for a command, journaled as `step`: one done before returns its ref; otherwise the remote
- * is asked first (`check`), and the change is made only when it is not there yet.
+ * is asked first (`check`; for an intent without its result, for a while: reconcile-effect.ts), and
+ * the change is made only when it is not there yet.
  */
-export function journalEffects(journal: Journal, step: string): JournalEffect {
+export function journalEffects(journal: Journal, step: string, window?: ReconcileWindow): JournalEffect {
   return async (key, description, apply, check) => {
     const known = foldIncident(journal.events()).effects[key]
     if (known?.status === 'done' && known.ref) return known.ref as Awaited<ReturnType<typeof apply>>
-    const found = check ? await check() : undefined
+    // An intent without its result may have been applied and not be visible yet: look for a while.
+    const found = check ? await (known ? reconcileEffect(check, {window}) : check()) : undefined
     if (found !== undefined && found !== 'unknown') {
       await journal.append('effect.done', {step, key, ref: found, recovered: true})
       return found

@@ -8,6 +8,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
+import {reconcileEffect, type ReconcileWindow} from '../incident/reconcile-effect.js'
 import {createIncidentFold, type IncidentState} from '../incident/state.js'
 import type {JournalEvent} from '../incident/types.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
@@ -83,6 +84,8 @@ export interface EngineOptions {
   now?: () => Date
   /** Follow the run as it is journaled (keep a Slack message or a GitHub issue current). */
   observers?: EngineObserver[]
+  /** How long a resume looks for an effect that may have happened before it makes it again (tests shorten it). */
+  reconcileWindow?: ReconcileWindow
 }
 
 /**
@@ -385,7 +388,8 @@ class PlaybookRun {
     const known = this.#state().effects[key]
     if (known?.status === 'done') return (known.ref ?? {}) as R
     if (known) {
-      const found = check ? await check() : 'unknown'
+      // Written before the interruption, it may not be visible to the lookup yet: look for a while.
+      const found = check ? await reconcileEffect(check, {window: this.#o.reconcileWindow, signal: this.#o.signal}) : 'unknown'
       if (found !== undefined && found !== 'unknown') {
         await this.#journal('effect.done', {step: step.id, key, ref: found, recovered: true})
         return found

@@ -3,9 +3,9 @@
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
-import {dirname, join, relative} from 'node:path'
+import {dirname, join} from 'node:path'
 
-import {removeLeftoverTempFiles, writeFileAtomic} from '../adapters/fs/atomic-file.js'
+import {writeFileAtomic} from '../adapters/fs/atomic-file.js'
 import {readSource} from '../adapters/input/read-source.js'
 import {loadKeys} from '../core/key/load-keys.js'
 import {JwkrError} from '../core/errors.js'
@@ -21,6 +21,7 @@ import {
 } from '../incident/incident-for-key.js'
 import {Journal} from '../incident/journal.js'
 import {acquireLock, type IncidentLock} from '../incident/lock.js'
+import type {ReconcileWindow} from '../incident/reconcile-effect.js'
 import {foldIncident} from '../incident/state.js'
 import {createIncident, findIncident, KEPT_KEY_FILE, type IncidentLocation} from '../incident/workspace.js'
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
@@ -41,6 +42,8 @@ export interface RunCommonOptions {
   registry?: StepRegistry
   /** Followers of the run (default: the built-in observers for this environment). */
   observers?: EngineObserver[]
+  /** How long a resume looks for an interrupted effect before making it again (default RECONCILE_WINDOW). */
+  reconcileWindow?: ReconcileWindow
 }
 
 export interface StartOptions extends RunCommonOptions {
@@ -87,6 +90,7 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
       signal: options.signal,
       now,
       observers: options.observers ?? builtinObservers(),
+      reconcileWindow: options.reconcileWindow,
     })
   } finally {
     await journal.close()
@@ -209,10 +213,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
         .then(({text}) => identify(text, options.secrets))
         .catch(() => undefined)
     }
-    // Temp files of atomic writes that a kill left behind: the files they were to replace are whole.
-    const leftovers = await removeLeftoverTempFiles(incident.dir)
-    const removed = leftovers.map((path) => relative(incident.dir, path))
-    await journal.append('incident.resumed', {by: whoami(), ...(removed.length > 0 ? {removedTempFiles: removed} : {})})
+    await journal.append('incident.resumed', {by: whoami()})
     if (!state.playbookLoaded) {
       // Opened by a jwkr that wrote its opening events one at a time, and interrupted between them.
       options.ui.notice?.(`Incident ${incident.id} was interrupted while being opened: starting its playbook from the top.`)
@@ -235,6 +236,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
       signal: options.signal,
       now,
       observers: options.observers ?? builtinObservers(),
+      reconcileWindow: options.reconcileWindow,
     })
   } finally {
     await journal?.close()
