@@ -25,8 +25,9 @@ import {keyRef, notFoundResult} from './rotation.js'
 
 export const KEYCLOAK_TOKEN_HINT =
   'export KEYCLOAK_TOKEN=… (an admin access token), or KEYCLOAK_CLIENT_ID and KEYCLOAK_CLIENT_SECRET of a confidential client with a ' +
-  'service account (token from realm KEYCLOAK_AUTH_REALM, default master). It needs the realm-management roles manage-realm, and ' +
-  'manage-users for logout-all.'
+  'service account (token from realm KEYCLOAK_AUTH_REALM, default master), whose token jwkr renews as it expires (a ' +
+  'KEYCLOAK_TOKEN cannot be renewed, and master realm tokens live 60 s by default). It needs the realm-management roles ' +
+  'manage-realm, and manage-users for logout-all.'
 
 const STATUSES: Record<string, SourceKeyStatus> = {ACTIVE: 'active', PASSIVE: 'passive', DISABLED: 'disabled'}
 /** Config members of a component that hold secrets (imported private keys, keystore passwords). */
