@@ -29,9 +29,6 @@ const VALUE = new Int8Array(256).fill(-1)
 for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
   VALUE[char.charCodeAt(0)] = index
 }
-/** Base64url characters of a header looked at for its first JSON byte (whitespace and a BOM before it). */
-const LEADING_CHARS = 64
-
 /** Where the parts of one compact JWS sit in a buffer: [start, headerEnd) . [headerEnd+1, payloadEnd) . [payloadEnd+1, end). */
 export interface TokenSpan {
   start: number
@@ -108,7 +105,8 @@ export function startsLikeJsonObject(buffer: Buffer, start: number, end: number)
   let bits = 0
   let count = 0
   let index = 0
-  for (let at = start; at < end && at < start + LEADING_CHARS; at++) {
+  // To the end if need be: JSON allows any amount of whitespace before the brace, and so do verifiers.
+  for (let at = start; at < end; at++) {
     bits = ((bits << 6) | (VALUE[buffer[at] as number] as number)) & 0xfff
     count += 6
     if (count < 8) continue

@@ -55,6 +55,8 @@ describe('findTokens', () => {
     ['a tab and a newline before the brace', '\t\n{"alg":"RS256"}'],
     ['a byte order mark', '\uFEFF{"alg":"RS256"}'],
     ['a first member whose name starts with a digit', '{"0":1,"alg":"RS256"}'],
+    ['sixty spaces before the brace', `${' '.repeat(60)}{"alg":"RS256"}`],
+    ['a thousand line breaks before the brace', `${'\r\n'.repeat(500)}{"alg":"RS256"}`],
   ])('finds a token whose header JSON has %s (jose accepts it), from its payload', (_, json) => {
     // Given a header that does not encode to "eyJ…", before a standard payload
     const header = Buffer.from(json).toString('base64url')
