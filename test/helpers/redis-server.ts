@@ -42,6 +42,10 @@ export interface RedisServer {
   url: string
   /** A new client of this server; closed by `stop()` if the test has not. */
   client(): Redis
+  /** SIGSTOP: the server keeps its socket (connections are accepted by the kernel) and answers nothing. */
+  freeze(): void
+  /** SIGCONT after `freeze`. */
+  thaw(): void
   stop(): Promise<void>
 }
 
@@ -85,8 +89,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       clients.add(redis)
       return redis
     },
+    freeze: () => void child.kill('SIGSTOP'),
+    thaw: () => void child.kill('SIGCONT'),
     stop: async () => {
       for (const redis of clients) redis.disconnect()
+      child.kill('SIGCONT')
       await kill(child)
       if (clusterDir) await rm(clusterDir, {recursive: true, force: true})
     },

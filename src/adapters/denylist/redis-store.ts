@@ -45,6 +45,11 @@ export interface RedisConnectOptions {
   /** Give up connecting after this long (default 5 s). */
   connectTimeoutMs?: number
   /**
+   * Give up on a command (the connection's ready check included) after this long (default 5 s): a
+   * Redis that accepts the connection and never answers (stopped, swapped out) must not hang the run.
+   */
+  commandTimeoutMs?: number
+  /**
    * Keep reconnecting after the first connection was made (a long-lived guard). A command-line run
    * leaves it off: a dropped connection then fails the command at once instead of hanging.
    */
@@ -105,6 +110,7 @@ export async function connectRedis(url: string, options: RedisConnectOptions): P
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 5000,
+    commandTimeout: options.commandTimeoutMs ?? 5000,
     // Never retry the first connection (the caller wants an answer); a guard reconnects after it.
     retryStrategy: (times) => (options.reconnect && ready ? Math.min(times * 200, 5000) : null),
     maxRetriesPerRequest: options.reconnect ? 20 : 0,
@@ -341,6 +347,12 @@ function redisError(target: string, error: unknown, secrets: SecretRegistry): Jw
   if (/NOAUTH|WRONGPASS|invalid password/i.test(said)) {
     return new JwkrError('ERR_REDIS_FAILED', `Redis at ${target} refused jwkr's credentials: ${said}`, {
       hint: 'Put the password (and user, if any) in the URL: redis://[user]:password@host:port/db.',
+      details: {target},
+    })
+  }
+  if (/Command timed out/i.test(said)) {
+    return new JwkrError('ERR_REDIS_UNREACHABLE', `Redis at ${target} accepted the connection but did not answer in time.`, {
+      hint: 'Check that the Redis process is running and not stopped or overloaded (redis-cli -u URL ping), then try again.',
       details: {target},
     })
   }

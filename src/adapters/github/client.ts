@@ -50,6 +50,11 @@ export interface GitHubClientOptions {
   /** Registry the token is added to before anything can fail. */
   secrets: SecretRegistry
   fetch?: typeof globalThis.fetch
+  /**
+   * The deadline of one request, answer body included (default 30 s): a GitHub that accepts the
+   * connection and never answers must not hang the run. A write that timed out is reconciled like a 5xx.
+   */
+  timeoutMs?: number
   log?: Partial<GitHubLog>
 }
 
@@ -72,6 +77,17 @@ export type GitHubClient = Octokit
  * @example await client.rest.issues.create({owner, repo, title, body, request: {reconcile: () => findByMarker()}})
  */
 export type ReconcileWrite = () => Promise<unknown>
+
+/** Thirty seconds per request: GitHub answers most calls in well under a second. */
+const DEFAULT_TIMEOUT_MS = 30_000
+
+/** A fetch that aborts the request (and the reading of its body) once `timeoutMs` has passed. */
+function withDeadline(fetch: typeof globalThis.fetch, timeoutMs: number): typeof globalThis.fetch {
+  return (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs)
+    return fetch(input, {...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline})
+  }
+}
 
 /** Methods that change nothing: sent again blind when they fail. */
 const READS = new Set(['GET', 'HEAD'])
@@ -132,7 +148,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     baseUrl,
     userAgent: 'jwk-responder',
     log,
-    request: options.fetch ? {fetch: options.fetch} : {},
+    request: {fetch: withDeadline(options.fetch ?? globalThis.fetch, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)},
     retry: {
       enabled: retries > 0,
       retries,

@@ -251,6 +251,29 @@ describeRedis('connecting to Redis', () => {
     expect(error.hint).toContain('REDIS_URL')
   })
 
+  it('gives up within its deadline on a Redis that accepts connections and answers nothing (stopped with SIGSTOP)', async () => {
+    // Given a real Redis, and a store opened on it while it answered
+    const server = await startRedisServer()
+    try {
+      const secrets = new SecretRegistry()
+      const store = await openRedisDenylistStore(server.url, {secrets, commandTimeoutMs: 500})
+      // When the server is stopped, and a merge and a new connection are tried
+      server.freeze()
+      const started = Date.now()
+      const merging = await failure(() => store.merge([entry(TP_A)], T0))
+      const opening = await failure(() => openRedisDenylistStore(server.url, {secrets, commandTimeoutMs: 500}))
+      // Then both fail with a clear error within a few deadlines, instead of hanging for ever
+      expect(Date.now() - started).toBeLessThan(5000)
+      expect(merging.code).toBe('ERR_REDIS_UNREACHABLE')
+      expect(merging.message).toContain('did not answer in time')
+      expect(opening.code).toBe('ERR_REDIS_UNREACHABLE')
+      server.thaw()
+      await store.close()
+    } finally {
+      await server.stop()
+    }
+  })
+
   it('never shows the password, neither in an unreachable error nor in a refused login', async () => {
     // Given a password-protected Redis and a dead port, both with the password in the URL
     const server = await startRedisServer({password: PASSWORD})

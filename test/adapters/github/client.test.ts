@@ -1,4 +1,4 @@
-import {http, HttpResponse} from 'msw'
+import {delay, http, HttpResponse} from 'msw'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createGitHubClient, githubSettingsFromEnv, type GitHubClientOptions} from '../../../src/adapters/github/client.js'
@@ -92,6 +92,26 @@ describe('createGitHubClient', () => {
 })
 
 describe('GitHub errors at the boundary', () => {
+  it('a GitHub that never answers: the request gives up at its deadline with a clear error, it does not hang', async () => {
+    // Given a GitHub that accepts every request and never answers
+    server.use(
+      http.all(`${state.baseUrl}/*`, async () => {
+        await delay('infinite')
+        return HttpResponse.json({})
+      }),
+    )
+    // When a read and a write are made with a 300 ms deadline
+    const started = Date.now()
+    const read = await failure(client({timeoutMs: 300}).rest.issues.get({owner: 'example-org', repo: 'api', issue_number: 1}))
+    const write = await failure(client({timeoutMs: 300}).rest.issues.create({owner: 'example-org', repo: 'api', title: 't'}))
+    // Then both fail within a few deadlines, as JwkrErrors that say GitHub did not answer
+    expect(Date.now() - started).toBeLessThan(3000)
+    for (const error of [read, write]) {
+      expect(error.code).toBe('ERR_GITHUB_UNAVAILABLE')
+      expect(error.message).toMatch(/^GitHub did not answer (GET|POST) \/repos\/example-org\/api\/issues.*aborted due to timeout/)
+    }
+  })
+
   it('401: says the token was refused, without the token', async () => {
     // Given a token GitHub does not know
     const wrong = 'ghp_wrongtoken99999999999999999999999999'
