@@ -17,6 +17,7 @@ import {
   planKeyChange,
   type ContainmentContext,
   type IssuerChange,
+  type IssuerSource,
   type KeyOperation,
   type ReplacementFacts,
 } from '../../adapters/keys/contain-key.js'
@@ -239,7 +240,9 @@ export async function runKeyChangeStep(
     })
   }
   const changes = await applyKeyChange(operation, sources, key, replacement, containment)
-  const issuers = changes.map(issuerOutput)
+  const {issuers, published} = replacement
+    ? await confirmPublished(replacement, sources, changes.map(issuerOutput), context.signal)
+    : {issuers: changes.map(issuerOutput), published: false}
   for (const issuer of issuers) await context.record(`key.${operation}.issuer`, issuer)
   const reported = reportedReplacements(changes)
   for (const key of reported) await context.record('key.replacement', {...key, generatedBy: 'receiver'})
@@ -248,16 +251,19 @@ export async function runKeyChangeStep(
     const at = issuers.map((issuer) => issuer.issuerId).join(', ')
     return context.skip(`the key was not found in the key source of ${at}: nothing was ${verb}`)
   }
+  // A replacement that no key source lists (generated for an issuer that turned out not to hold the
+  // leaked key) was stored, never published: the output does not claim it.
   return {
     thumbprint: leaked.thumbprint,
-    replacement: replacement
-      ? {
-          kid: replacement.kid,
-          thumbprint: replacement.thumbprint,
-          alg: replacement.alg,
-          privateKeyFile: replacement.privateKeyFile,
-        }
-      : publicOnly(reported[0]),
+    replacement:
+      published && replacement
+        ? {
+            kid: replacement.kid,
+            thumbprint: replacement.thumbprint,
+            alg: replacement.alg,
+            privateKeyFile: replacement.privateKeyFile,
+          }
+        : publicOnly(reported[0]),
     issuers,
     changed: issuers
       .filter((issuer) => issuer.status === 'changed' || issuer.status === 'unchanged')
@@ -418,6 +424,51 @@ function reportedReplacements(
 
 function publicOnly(key: {kid: string; thumbprint: string; alg: string} | undefined): KeyChangeStepOutput['replacement'] {
   return key ? {kid: key.kid, thumbprint: key.thumbprint, alg: key.alg, privateKeyFile: null} : null
+}
+
+/**
+ * Each issuer that says it published the generated replacement is asked for its keys again: one whose
+ * source no longer lists it (a writer with a stale copy replaced the file after jwkr wrote it) failed,
+ * whatever its stages say, so a stored but unpublished key never counts as a rotation.
+ */
+async function confirmPublished(
+  replacement: ReplacementFacts,
+  sources: readonly IssuerSource[],
+  issuers: IssuerResultOutput[],
+  signal: AbortSignal | undefined,
+): Promise<{issuers: IssuerResultOutput[]; published: boolean}> {
+  const confirmed: IssuerResultOutput[] = []
+  let published = false
+  for (const issuer of issuers) {
+    const source = sources.find((item) => item.issuer.id === issuer.issuerId)?.source
+    if (!source?.capabilities.takesGeneratedKey || (issuer.status !== 'changed' && issuer.status !== 'unchanged')) {
+      confirmed.push(issuer)
+      continue
+    }
+    const listed = await source.listKeys(signal).then(
+      (keys) => keys.some((key) => key.thumbprint === replacement.thumbprint),
+      () => undefined,
+    )
+    if (listed === undefined) {
+      published = true
+      const warning = `Could not read ${issuer.issuerId}'s key source again to confirm that the replacement ${replacement.kid} is published: check it.`
+      confirmed.push({...issuer, warnings: [...issuer.warnings, warning]})
+    } else if (listed) {
+      published = true
+      confirmed.push(issuer)
+    } else {
+      confirmed.push({
+        ...issuer,
+        status: 'failed',
+        error: {
+          code: 'ERR_KEY_SOURCE_WRITE',
+          message: `the replacement ${replacement.kid} was written to its key source but is not there now, so it is not published (something replaced the key source after jwkr wrote it)`,
+          hint: `Publish the public half of ${replacement.privateKeyFile} there by hand (jwkr key inspect prints it), then check containment.`,
+        },
+      })
+    }
+  }
+  return {issuers: confirmed, published}
 }
 
 function issuerOutput(change: IssuerChange): IssuerResultOutput {
