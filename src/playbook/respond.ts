@@ -3,9 +3,9 @@
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
 import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
-import {dirname, join} from 'node:path'
+import {dirname, join, relative} from 'node:path'
 
-import {writeFileAtomic} from '../adapters/fs/atomic-file.js'
+import {removeLeftoverTempFiles, writeFileAtomic} from '../adapters/fs/atomic-file.js'
 import {readSource} from '../adapters/input/read-source.js'
 import {loadKeys} from '../core/key/load-keys.js'
 import {JwkrError} from '../core/errors.js'
@@ -213,7 +213,10 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
         .then(({text}) => identify(text, options.secrets))
         .catch(() => undefined)
     }
-    await journal.append('incident.resumed', {by: whoami()})
+    // Temp files of atomic writes that a kill left behind: the files they were to replace are whole.
+    const leftovers = await removeLeftoverTempFiles(incident.dir)
+    const removed = leftovers.map((path) => relative(incident.dir, path))
+    await journal.append('incident.resumed', {by: whoami(), ...(removed.length > 0 ? {removedTempFiles: removed} : {})})
     if (!state.playbookLoaded) {
       // Opened by a jwkr that wrote its opening events one at a time, and interrupted between them.
       options.ui.notice?.(`Incident ${incident.id} was interrupted while being opened: starting its playbook from the top.`)
