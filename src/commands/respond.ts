@@ -11,7 +11,9 @@ export default class Respond extends JwkrCommand {
   static override description =
     'Opens an incident for the key, then walks through the playbook (default: leaked-signing-key) step by step. ' +
     'On a terminal each step shows why it exists and what it will call before it runs; without one, steps with ' +
-    'side effects need --yes. Everything is journaled: resume after a crash with `jwkr incident resume ID`.'
+    'side effects need --yes. Everything is journaled: resume after a crash with `jwkr incident resume ID`. A key has ' +
+    'one unfinished incident at a time: a second respond for it is refused, naming the incident to resume; one that was ' +
+    'interrupted while being opened is taken over and started from the top.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json',
     '<%= config.bin %> <%= command.id %> --key leaked.json --inventory jwkr.inventory.yaml --dry-run',

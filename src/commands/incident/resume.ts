@@ -10,7 +10,9 @@ export default class IncidentResume extends JwkrCommand {
   static override summary = 'Continue an incident at its first unfinished step.'
   static override description =
     'After a crash, Ctrl-C or a run that stopped for approval. Steps already done are not run again; a side effect ' +
-    'whose result is unknown is checked with its service first, or repeated only with your approval (or --yes).'
+    'whose result is unknown is looked for at its service first (for a few seconds, as a write may take that long to ' +
+    'show), or repeated only with your approval (or --yes). An incident interrupted while being opened has nothing to ' +
+    'resume: run respond again with its key.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c',
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --yes --json',

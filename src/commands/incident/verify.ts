@@ -8,7 +8,7 @@ import {resolveHome} from '../../incident/workspace.js'
 export default class IncidentVerify extends JwkrCommand {
   static override summary = 'Check that an incident journal has not been edited.'
   static override description =
-    "Recomputes the hash chain of the journal, keyed with the incident's chain key (kept in artifacts/keys, mode 0600), " +
+    "Recomputes the hash chain of the journal, keyed with the incident's chain key (journal-chain.key beside it, mode 0600), " +
     'and names the first event that does not match: an edit, a deleted or reordered line, or a journal rewritten from the ' +
     'top. A missing or empty journal fails. Incidents opened before chains were keyed verify with a warning.'
   static override examples = [
