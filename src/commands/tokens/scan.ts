@@ -21,8 +21,10 @@ export default class TokensScan extends JwkrCommand {
     'ignoring exp and nbf: signed-with-leaked-key when valid, kid-match-bad-signature when the header names the key but the ' +
     'signature is not its, and suspected-forgery when valid but missing from --issued-log. Prints counts per class, ' +
     'when and to whom the valid tokens were issued, how long the last of them lives, and examples with the signature removed; ' +
-    'a whole token is never printed. jwkr\'s own canary tokens (jti jwkr-canary-…, sub jwkr-canary) are counted apart as "canaries seen", in no ' +
-    'class, subject or example. Uses one worker thread per core; memory stays flat whatever the input size.'
+    "a whole token is never printed. Tokens labelled as jwkr's canaries (jti jwkr-canary-…, sub jwkr-canary) are counted " +
+    'apart as "canaries seen", in no class, subject or example; told by that label alone here, which anyone holding the key ' +
+    'can write: the tokens.scan step of an incident counts only the canaries its probes sent. Uses one worker thread per ' +
+    'core; memory stays flat whatever the input size.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json /var/log/gateway',
     '<%= config.bin %> <%= command.id %> --key leaked.pem --kid 2024-05-signing --kid legacy-rs /var/log/gateway',
