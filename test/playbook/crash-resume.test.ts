@@ -40,7 +40,9 @@ function spawnRun(home: string, playbook: string, effectUrl: string): ChildProce
 }
 
 async function killWhen(child: ChildProcess, condition: () => Promise<boolean>, afterMs = 0): Promise<void> {
-  for (let i = 0; i < 400 && child.exitCode === null; i++) {
+  // Up to 30 s for the moment to come: on a loaded machine tsx alone can take several seconds to start.
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline && child.exitCode === null) {
     if (await condition()) break
     await sleep(10)
   }
