@@ -1,11 +1,14 @@
 // The base of every jwkr command: --json, --debug, exit codes of DESIGN.md, and redaction of every
-// string that leaves the process through the command (stdout, stderr, JSON, errors).
-import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
+// string that leaves the process through the command (stdout, stderr, JSON, errors), escaped for
+// where it goes (core/escape-untrusted.ts): a kid holding an escape sequence never reaches the
+// terminal raw.
+import {Command, Errors, Flags, ux, type Interfaces} from '@oclif/core'
 import {format} from 'node:util'
 
 import {ExitCode, JwkrError} from '../core/errors.js'
+import {jsonOutput} from '../core/escape-untrusted.js'
 import {SecretRegistry} from '../core/secrets.js'
-import {createStyle, type Style} from './style.js'
+import {createStyle, forTerminal, type Style} from './style.js'
 
 /** What stands in for a text that could not be redacted. */
 const WITHHELD = '[withheld: it could not be redacted]'
@@ -30,20 +33,22 @@ export abstract class JwkrCommand extends Command {
 
   // Format first, then redact: a secret passed as a format argument must not slip past.
   override log(message = '', ...args: unknown[]): void {
-    super.log(this.secrets.redact(format(message, ...args)))
+    super.log(forTerminal(this.secrets.redact(format(message, ...args)), process.stdout))
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(this.secrets.redact(format(message, ...args)))
+    super.logToStderr(forTerminal(this.secrets.redact(format(message, ...args)), process.stderr))
   }
 
+  // Written here rather than by oclif, whose colouring tokenizer overflows the stack on large documents.
   override logJson(json: unknown): void {
-    super.logJson(this.secrets.redactValue(json))
+    ux.stdout(jsonOutput(this.secrets.redactValue(json)))
   }
 
   override warn(input: string | Error): string | Error {
     const text = this.secrets.redact(typeof input === 'string' ? input : input.message)
-    if (!this.jsonEnabled()) process.stderr.write(`${createStyle(process.stderr).yellow('Warning:')} ${text}\n`)
+    if (!this.jsonEnabled())
+      process.stderr.write(forTerminal(`${createStyle(process.stderr).yellow('Warning:')} ${text}\n`, process.stderr))
     return input
   }
 
@@ -55,13 +60,13 @@ export abstract class JwkrCommand extends Command {
     const failure = toJwkrError(error)
     const document = this.#errorDocument(failure)
     if (this.jsonEnabled()) {
-      super.logJson({error: document})
+      ux.stdout(jsonOutput({error: document}))
     } else {
       const style = createStyle(process.stderr)
       const lines = [`${style.red('Error:')} ${document.message}`]
       if (document.hint) lines.push(`${style.dim('→')} ${document.hint}`)
       if (this.debugEnabled() && error instanceof Error && error.stack) lines.push(this.#redactedOr(error.stack, WITHHELD))
-      process.stderr.write(`${lines.join('\n')}\n`)
+      process.stderr.write(forTerminal(`${lines.join('\n')}\n`, process.stderr))
     }
     throw new Errors.ExitError(failure.exitCode)
   }

@@ -8,7 +8,7 @@ import {formatDuration} from '../core/duration.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {EngineUi, FailureAnswer, GateAnswer, StepOutcome} from '../playbook/engine.js'
 import type {PlannedCall} from '../playbook/types.js'
-import {createStyle, type Style} from './style.js'
+import {createStyle, forTerminal, type Style} from './style.js'
 
 export interface UiStreams {
   input: NodeJS.ReadableStream
@@ -27,8 +27,10 @@ export interface UiOptions {
 export function createEngineUi(options: UiOptions): EngineUi {
   const streams = options.streams ?? {input: process.stdin, output: process.stderr}
   const style = createStyle(streams.output)
+  /** Redacted, then made fit for the terminal: step titles and progress may quote untrusted text. */
+  const safe = (text: string): string => forTerminal(options.secrets.redact(text), streams.output)
   const write = (text: string): void => {
-    if (!options.quiet) streams.output.write(`${options.secrets.redact(text)}\n`)
+    if (!options.quiet) streams.output.write(`${safe(text)}\n`)
   }
   const context = {input: streams.input, output: streams.output, clearPromptOnDone: false}
   let spinner: Ora | undefined
@@ -40,11 +42,11 @@ export function createEngineUi(options: UiOptions): EngineUi {
       started.set(step.id, Date.now())
       if (options.quiet) return
       const text = `${step.title ?? definition.title} ${style.dim(`(${step.id})`)}`
-      if (streams.output.isTTY) spinner = ora({text, stream: streams.output, discardStdin: false}).start()
+      if (streams.output.isTTY) spinner = ora({text: safe(text), stream: streams.output, discardStdin: false}).start()
       else write(`… ${text}`)
     },
     progress(step, update) {
-      if (spinner) spinner.text = options.secrets.redact(`${step.title ?? step.id} — ${update.message}`)
+      if (spinner) spinner.text = safe(`${step.title ?? step.id} — ${update.message}`)
     },
     notice(message) {
       write(`${style.yellow('!')} ${message}`)
@@ -64,7 +66,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
       write(renderPlan(plan, style))
       return select<GateAnswer>(
         {
-          message: options.secrets.redact(question),
+          message: safe(question),
           choices: [
             {name: 'Proceed', value: 'proceed'},
             {name: 'Skip this step', value: 'skip'},

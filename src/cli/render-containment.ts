@@ -10,7 +10,7 @@ import type {SkippedIssuer} from '../core/containment/plan-containment.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {PlannedCall} from '../playbook/types.js'
 import {renderPlan} from './engine-ui.js'
-import type {Style} from './style.js'
+import {forTerminal, type Style} from './style.js'
 
 /**
  * @example this.log(renderKeyChange(outcome, this.style))
@@ -155,7 +155,7 @@ export async function askToProceed(
   secrets: SecretRegistry,
   style: Style,
 ): Promise<boolean> {
-  process.stderr.write(`${secrets.redact(renderPlan([...plan], style))}\n`)
+  process.stderr.write(forTerminal(`${secrets.redact(renderPlan([...plan], style))}\n`, process.stderr))
   return confirm({message: secrets.redact(question), default: false}, {output: process.stderr})
 }
 
@@ -163,7 +163,7 @@ export async function askToProceed(
 export function manualPrompt(secrets: SecretRegistry, style: Style): (instructions: ManualInstructions) => Promise<boolean> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')
-    process.stderr.write(`${secrets.redact(`\n${style.bold(instructions.title)}\n${steps}`)}\n`)
+    process.stderr.write(forTerminal(`${secrets.redact(`\n${style.bold(instructions.title)}\n${steps}`)}\n`, process.stderr))
     return confirm({message: 'Done?', default: false}, {output: process.stderr})
   }
 }

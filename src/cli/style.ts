@@ -1,5 +1,8 @@
-// Terminal colours, on only when the stream is a terminal and NO_COLOR is unset (DESIGN.md, Output).
+// Terminal colours, on only when the stream is a terminal and NO_COLOR is unset (DESIGN.md, Output),
+// and the one way text is made fit for a terminal.
 import pc from 'picocolors'
+
+import {terminalOutput} from '../core/escape-untrusted.js'
 
 export type Style = ReturnType<typeof pc.createColors>
 
@@ -11,4 +14,14 @@ export function colorEnabled(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv =
 
 export function createStyle(stream: {isTTY?: boolean}): Style {
   return pc.createColors(colorEnabled(stream))
+}
+
+/**
+ * Text for a stream: control characters shown escaped (a kid cannot clear or rewrite the screen),
+ * jwkr's own colours kept where colour is on.
+ *
+ * @example process.stderr.write(forTerminal(`${style.red('✗')} ${kid}\n`, process.stderr))
+ */
+export function forTerminal(text: string, stream: {isTTY?: boolean}): string {
+  return terminalOutput(text, {colour: colorEnabled(stream)})
 }

@@ -1,24 +1,12 @@
-// Escaping per output format. Every value a template prints comes from a journal that holds
-// untrusted text (a kid, claims, file paths, answers of remote servers), so it is escaped for the
-// format of the document it lands in: a kid of `<!channel>`, `[x](javascript:…)` or `</script>` is
-// shown, never acted on. Formats are named by the template's file name: `rca.md.hbs` → md.
-import Handlebars from 'handlebars'
+// What templates add to the escaping of core/escape-untrusted.ts: the format a template is in (named
+// by its file: `rca.md.hbs` → md), identifiers as code spans, text safe inside a Mermaid block, and
+// link targets that cannot run anything. Every value a template prints comes from a journal that
+// holds untrusted text, so it is escaped for the format of the document it lands in.
+import {escapeMarkdown, neutralise, type DocumentFormat} from '../../core/escape-untrusted.js'
 
-export type OutputFormat = 'md' | 'html' | 'txt' | 'mrkdwn'
+export type OutputFormat = DocumentFormat
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['md', 'html', 'txt', 'mrkdwn']
-
-/**
- * Control characters, bidirectional overrides and invisible marks: they can hide or reorder text in
- * a document ("Trojan Source"), so no format keeps them. Tabs and line breaks stay.
- */
-// eslint-disable-next-line no-control-regex
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]/g
-
-/** Characters that start Markdown (GFM) markup anywhere in a line: emphasis, code, links, HTML, tables, entities, mentions, references. */
-const MARKDOWN_INLINE = /[\\`*_[\]<>|~&@#]/g
-/** Markup that only counts at the start of a line: lists, headings underlined, block quotes, ordered lists. */
-const MARKDOWN_LINE_START = /^(\s*)([-+=]|\d+(?=[.)]))/
 
 /** The template's format from its name: `report/rca.md` → md. */
 export function formatOfTemplate(name: string): OutputFormat {
@@ -28,42 +16,6 @@ export function formatOfTemplate(name: string): OutputFormat {
       .split('.')
       .pop() ?? ''
   return (OUTPUT_FORMATS as readonly string[]).includes(extension) ? (extension as OutputFormat) : 'txt'
-}
-
-export function neutralise(text: string): string {
-  return text.replace(INVISIBLE, '')
-}
-
-/** Markdown prose: one line, every markup character backslash-escaped (CommonMark: any ASCII punctuation may be). */
-export function escapeMarkdown(text: string): string {
-  const line = neutralise(text).replace(/\s*[\r\n]+\s*/g, ' ')
-  return line
-    .replace(MARKDOWN_INLINE, '\\$&')
-    .replace(MARKDOWN_LINE_START, (_match, space: string, mark: string) =>
-      /^\d+$/.test(mark) ? `${space}${mark}\\` : `${space}\\${mark}`,
-    )
-}
-
-export function escapeHtml(text: string): string {
-  return Handlebars.Utils.escapeExpression(neutralise(text))
-}
-
-/** Slack mrkdwn: `&`, `<` and `>` are the characters Slack asks to escape (they start links and mentions). */
-export function escapeMrkdwn(text: string): string {
-  return neutralise(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
-
-export function escapeFor(format: OutputFormat, text: string): string {
-  switch (format) {
-    case 'md':
-      return escapeMarkdown(text)
-    case 'html':
-      return escapeHtml(text)
-    case 'mrkdwn':
-      return escapeMrkdwn(text)
-    case 'txt':
-      return neutralise(text)
-  }
 }
 
 /**

@@ -6,7 +6,8 @@
 import Handlebars from 'handlebars'
 
 import {formatDuration} from '../../core/duration.js'
-import {escapeFor, markdownCode, mermaidText, safeUrl, type OutputFormat} from './escape.js'
+import {escapeFor} from '../../core/escape-untrusted.js'
+import {markdownCode, mermaidText, safeUrl, type OutputFormat} from './escape.js'
 
 type Env = typeof Handlebars
 

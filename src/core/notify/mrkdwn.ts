@@ -1,21 +1,11 @@
 // Escaping for Slack's mrkdwn. Anything jwkr did not write itself (a kid, claims, file paths, values
 // from a JWKS or a log) may hold Slack control sequences — `<!channel>`, `<https://evil|click>`,
-// `<@U123>` — or formatting. Escaped here, such a value is shown as written and never acted on.
+// `<@U123>` — or formatting, and control characters. Escaped here (the characters by
+// core/escape-untrusted.ts), such a value is shown as written and never acted on.
+import {escapeMrkdwn} from '../escape-untrusted.js'
 
 /** Longest untrusted value shown in one place; Block Kit texts are capped at 2,000–3,000 characters. */
 export const MAX_VALUE_LENGTH = 300
-
-/**
- * Escapes the three characters Slack reserves for control sequences (`&`, `<`, `>`), as Slack's
- * formatting reference asks. A mention, link or date in the value becomes plain text; `&lt;` is shown
- * as `&lt;`, not as `<`. Formatting characters (`*`, `_`, `~`, `` ` ``) are left: use `mrkdwnCode` for
- * values that must appear exactly as written.
- *
- * @example escapeMrkdwn('<!channel> & co') // '&lt;!channel&gt; &amp; co'
- */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
 
 /**
  * An untrusted value as inline code: escaped, on one line, cut to `max` characters, backticks

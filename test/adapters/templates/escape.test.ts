@@ -1,17 +1,8 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {
-  escapeFor,
-  escapeHtml,
-  escapeMarkdown,
-  escapeMrkdwn,
-  formatOfTemplate,
-  markdownCode,
-  mermaidText,
-  neutralise,
-  safeUrl,
-} from '../../../src/adapters/templates/escape.js'
+import {formatOfTemplate, markdownCode, mermaidText, safeUrl} from '../../../src/adapters/templates/escape.js'
+import {escapeFor, escapeHtml, escapeMarkdown, escapeMrkdwn, neutralise} from '../../../src/core/escape-untrusted.js'
 import {liveMarkdown} from '../../templates/markup.js'
 
 describe('escapeMarkdown', () => {

@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {escapeMrkdwn, MAX_VALUE_LENGTH, mrkdwnCode, mrkdwnCodeBlock, mrkdwnText} from '../../../src/core/notify/mrkdwn.js'
+import {escapeMrkdwn} from '../../../src/core/escape-untrusted.js'
+import {MAX_VALUE_LENGTH, mrkdwnCode, mrkdwnCodeBlock, mrkdwnText} from '../../../src/core/notify/mrkdwn.js'
 
 /** What Slack shows for escaped text: the three entities decoded, `&amp;` last. */
 function shown(text: string): string {
