@@ -351,7 +351,14 @@ function describeTypes(type: unknown): string {
   return types.map((t) => names[String(t)] ?? String(t)).join(' or ')
 }
 
-/** yaml's messages end with " at line N, column M:" and a code frame; the position is reported apart. */
+/**
+ * yaml's messages end with " at line N, column M:" and a code frame, and some quote the source they
+ * refused (a whole scalar: a credential or an inline private key). Only the words are kept: the
+ * position is reported apart.
+ */
 function plainYamlMessage(message: string): string {
-  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '')
+  return (message.split('\n')[0] ?? message)
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .replace(/: ".*"$/, '')
+    .replace(/^(Not a YAML token|Block scalar header includes extra characters): .*$/, '$1')
 }

@@ -178,6 +178,24 @@ describe('loadYamlDocument', () => {
   })
 })
 
+describe('loadYamlDocument, given a text it cannot parse', () => {
+  it.each([
+    [
+      'a URL with a password after an indented first line',
+      ' x: 1\nversion: 1\nissuer: https://u:Cr3dSecret42@auth.example.com\n',
+    ],
+    ['a block scalar header with extra characters', 'key: |Cr3dSecret42\n  text\n'],
+    ['an inline JWK after an indented first line', ' x: 1\nkey: \'{"kty":"oct","k":"Cr3dSecret42"}\'\n'],
+  ])('never quotes the source it refused (%s): it may hold a credential or a private key', (_, text) => {
+    // Given a text whose syntax error is at a value that holds a secret
+    const doc = loadYamlDocument(text, 'inv.yaml', schema)
+    // Then it is a syntax problem at its line, and no message repeats the value
+    expect(doc.syntaxError).toBe(true)
+    expect(doc.problems.length).toBeGreaterThan(0)
+    for (const problem of doc.problems) expect(problem.message).not.toContain('Cr3dSecret42')
+  })
+})
+
 describe('formatPath and suggestion', () => {
   it('formats paths the way a reader writes them', () => {
     expect(formatPath(['steps', 2, 'with', 'key'])).toBe('steps[2].with.key')
