@@ -10,7 +10,17 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {createFaultScript, type FaultRule, type InjectedFault} from './fault-script.js'
 import {parseJson, readBody, sendJson, startLoopbackServer} from './loopback-server.js'
 import {createRecordLog} from './record-log.js'
-import {blobSha, contentItem, pullItem, refItem, type GitHubUrls} from './github-shapes.js'
+import {
+  blobSha,
+  contentItem,
+  pullItem,
+  refItem,
+  type CommentShape,
+  type GitHubUrls,
+  type IssueShape,
+  type PullShape,
+  type RepositoryState,
+} from './github-shapes.js'
 
 export const FAKE_GITHUB_ROUTES = [
   'GET /user',
@@ -39,45 +49,10 @@ export const FAKE_GITHUB_API_PATH = '/api/v3'
 
 export const FAKE_GITHUB_BOT = {login: 'jwkr-drill-bot', id: 9001}
 
-export interface FakeGitHubComment {
-  id: number
-  body: string
-  createdAt: string
-  updatedAt: string
-}
-
-export interface FakeGitHubIssue {
-  number: number
-  title: string
-  body: string
-  state: 'open' | 'closed'
-  labels: string[]
-  assignees: string[]
-  comments: FakeGitHubComment[]
-  createdAt: string
-  updatedAt: string
-}
-
-export interface FakeGitHubPull {
-  number: number
-  title: string
-  body: string
-  head: string
-  base: string
-  state: 'open' | 'closed'
-}
-
-export interface FakeGitHubRepo {
-  /** owner/name */
-  fullName: string
-  defaultBranch: string
-  /** Branch → the sha of its head commit. */
-  branches: Record<string, string>
-  /** Commit sha → its parent, message and whole tree (path → content). */
-  commits: Record<string, {parent: string | null; message: string; files: Record<string, string>}>
-  issues: FakeGitHubIssue[]
-  pulls: FakeGitHubPull[]
-}
+export type FakeGitHubComment = CommentShape
+export type FakeGitHubIssue = IssueShape
+export type FakeGitHubPull = PullShape
+export type FakeGitHubRepo = RepositoryState
 
 /** One request as the fake saw it. The token is never kept. */
 export interface FakeGitHubRecord {
@@ -503,7 +478,7 @@ function issueItem(state: State, repo: FakeGitHubRepo, issue: FakeGitHubIssue) {
     state: issue.state,
     locked: false,
     labels: issue.labels.map((name) => ({id: idOf(`label:${name}`), name, color: 'ededed', default: false})),
-    assignees: issue.assignees.map((login) => ({login, type: 'User'})),
+    assignees: (issue.assignees ?? []).map((login) => ({login, type: 'User'})),
     comments: issue.comments.length,
     user: {login: FAKE_GITHUB_BOT.login, id: FAKE_GITHUB_BOT.id, type: 'Bot'},
     author_association: 'NONE',
@@ -523,7 +498,7 @@ function commentItem(state: State, repo: FakeGitHubRepo, issue: FakeGitHubIssue,
     body: comment.body,
     user: {login: FAKE_GITHUB_BOT.login, id: FAKE_GITHUB_BOT.id, type: 'Bot'},
     created_at: comment.createdAt,
-    updated_at: comment.updatedAt,
+    updated_at: comment.updatedAt ?? comment.createdAt,
     url: `${state.api}/repos/${repo.fullName}/issues/comments/${comment.id}`,
     issue_url: `${state.api}/repos/${repo.fullName}/issues/${issue.number}`,
     html_url: `${state.web}/${repo.fullName}/issues/${issue.number}#issuecomment-${comment.id}`,

@@ -1,6 +1,6 @@
-// The shapes GitHub's REST API answers with for files, refs and pull requests, built from plain
-// repository state. The drill's fake GitHub serves them; the test suite's msw handlers do too, so
-// both answer exactly as jwkr's GitHub adapters expect.
+// One model of a GitHub repository's state (branches, commits, pulls, issues and comments) and the
+// shapes GitHub's REST API answers with for files, refs and pull requests, built from it. The drill's
+// fake GitHub and the test suite's msw handlers both keep this state and serve these shapes.
 import {createHash} from 'node:crypto'
 
 /** Where the API, the web pages and raw files of a GitHub (or GitHub Enterprise) live. */
@@ -20,9 +20,52 @@ export interface PullShape {
   number: number
   title: string
   body: string
+  /** Branch names (the head in the same repository). */
   head: string
   base: string
   state: 'open' | 'closed'
+}
+
+export interface CommentShape {
+  id: number
+  body: string
+  createdAt: string
+  /** Absent: never edited (same as createdAt). */
+  updatedAt?: string
+}
+
+export interface IssueShape {
+  number: number
+  title: string
+  body: string
+  state: 'open' | 'closed'
+  labels: string[]
+  /** Logins; absent: none. */
+  assignees?: string[]
+  comments: CommentShape[]
+  createdAt: string
+  updatedAt: string
+}
+
+/** A commit: its parent, message and the whole tree (path → content). */
+export interface CommitShape {
+  parent: string | null
+  message: string
+  files: Record<string, string>
+}
+
+/** A repository: branches pointing at commits of whole trees, its pull requests and issues. */
+export interface RepositoryState {
+  /** owner/name */
+  fullName: string
+  defaultBranch: string
+  /** Branch name → the sha of its head commit. */
+  branches: Record<string, string>
+  /** Commit sha → the commit. */
+  commits: Record<string, CommitShape>
+  pulls: PullShape[]
+  /** Numbered with the pulls, as GitHub numbers them. */
+  issues: IssueShape[]
 }
 
 /** git's blob id of the content, as GitHub reports it. */

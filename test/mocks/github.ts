@@ -6,7 +6,17 @@
 import {createHash} from 'node:crypto'
 
 import {http, HttpResponse, type HttpHandler} from 'msw'
-import {blobSha, contentItem, pullItem, refItem, type GitHubUrls} from '../../src/drill/github-shapes.js'
+import {
+  blobSha,
+  contentItem,
+  pullItem,
+  refItem,
+  type CommentShape,
+  type GitHubUrls,
+  type IssueShape,
+  type PullShape,
+  type RepositoryState,
+} from '../../src/drill/github-shapes.js'
 
 export interface GitHubMockFile {
   /** owner/name */
@@ -51,29 +61,10 @@ export interface GitHubMockState {
   repos: GitHubMockRepo[]
 }
 
-/** A repository as the contents / git refs / pulls endpoints see it: branches pointing at commits of whole trees. */
-export interface GitHubMockRepo {
-  /** owner/name */
-  fullName: string
-  defaultBranch: string
-  /** Branch name → the sha of its head commit. */
-  branches: Record<string, string>
-  /** Commit sha → its parent, message and the whole tree (path → content). */
-  commits: Record<string, {parent: string | null; message: string; files: Record<string, string>}>
-  pulls: GitHubMockPull[]
-  /** Issues (and their comments), numbered with the pulls as GitHub numbers them. */
-  issues?: GitHubMockIssue[]
-}
+/** A repository as the contents / git refs / pulls / issues endpoints see it (the drill's model). */
+export type GitHubMockRepo = Omit<RepositoryState, 'issues'> & {issues?: IssueShape[]}
 
-export interface GitHubMockPull {
-  number: number
-  title: string
-  body: string
-  /** Branch names (the head in the same repository). */
-  head: string
-  base: string
-  state: 'open' | 'closed'
-}
+export type GitHubMockPull = PullShape
 
 export const GITHUB_DOCS = {
   rest: 'https://docs.github.com/rest',
@@ -521,16 +512,7 @@ function commitSha(parent: string | null, message: string, files: Record<string,
 // state and `since` (updated at or after), pages with a Link header; creation needs a title and refuses a body over 65,536 characters (422 Validation
 // Failed); an unknown issue is a 404.
 
-export interface GitHubMockIssue {
-  number: number
-  title: string
-  body: string
-  labels: string[]
-  state: 'open' | 'closed'
-  createdAt: string
-  updatedAt: string
-  comments: Array<{id: number; body: string; createdAt: string}>
-}
+export type GitHubMockIssue = IssueShape
 
 const ISSUE_DOCS = {
   list: 'https://docs.github.com/rest/issues/issues#list-repository-issues',
@@ -709,17 +691,12 @@ function issueItem(state: GitHubMockState, repo: GitHubMockRepo, issue: GitHubMo
   }
 }
 
-function commentItem(
-  state: GitHubMockState,
-  repo: GitHubMockRepo,
-  issue: GitHubMockIssue,
-  comment: {id: number; body: string; createdAt: string},
-) {
+function commentItem(state: GitHubMockState, repo: GitHubMockRepo, issue: GitHubMockIssue, comment: CommentShape) {
   return {
     id: comment.id,
     body: comment.body,
     created_at: comment.createdAt,
-    updated_at: comment.createdAt,
+    updated_at: comment.updatedAt ?? comment.createdAt,
     url: `${state.baseUrl}/repos/${repo.fullName}/issues/comments/${comment.id}`,
     html_url: `${webUrl(state.baseUrl)}/${repo.fullName}/issues/${issue.number}#issuecomment-${comment.id}`,
     user: {login: 'jwkr-bot', type: 'User'},
