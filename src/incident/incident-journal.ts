@@ -1,6 +1,7 @@
 // Acting on an incident outside a playbook run (`jwkr notify slack|github`, `jwkr incident close`):
 // its journal opened under its lock, and side effects journaled with the engine's semantics, so a
 // later run (or a resume) sees what the command did and never does it twice.
+import type {RunEffect} from '../core/effect.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {readChainKey} from './chain-key.js'
 import {Journal} from './journal.js'
@@ -10,12 +11,7 @@ import {foldIncident} from './state.js'
 import {findIncident, type IncidentLocation} from './workspace.js'
 
 /** The same contract as a step's `context.effect`. */
-export type JournalEffect = <R extends Record<string, unknown>>(
-  key: string,
-  description: string,
-  apply: () => Promise<R>,
-  check?: () => Promise<R | undefined | 'unknown'>,
-) => Promise<R>
+export type JournalEffect = RunEffect
 
 /** Runs `work` with the incident's journal open, holding its lock; always closes and releases. */
 export async function withIncidentJournal<T>(

@@ -1,19 +1,11 @@
-// The contract between the playbook engine and the steps it runs (DESIGN.md, Playbooks). A step is
+// The contract between the playbook engine and the steps it runs (ARCHITECTURE.md, Playbook). A step is
 // an object with an id, input and output schemas, a dry-run plan and a handler (like a Backstage
 // scaffolder action); the registry refuses duplicate and unknown ids.
+import type {PlannedCall, RunEffect} from '../core/effect.js'
+import type {JsonSchema} from '../core/json-schema.js'
 import type {SecretRegistry} from '../core/secrets.js'
 
-/** A JSON Schema (draft 2020-12 subset that ajv understands). */
-export type JsonSchema = Record<string, unknown>
-
-/** One call a step would make; `--dry-run` prints these and makes none of them. */
-export interface PlannedCall {
-  /** http: a request; file: a write; message: Slack/GitHub; wait: a pause; manual: a human action. */
-  kind: 'http' | 'file' | 'message' | 'wait' | 'manual' | 'process' | 'none'
-  /** e.g. 'POST https://auth.example.com/api/v2/keys/signing/rotate' or a file path. */
-  target: string
-  description: string
-}
+export type {JsonSchema, PlannedCall, RunEffect}
 
 export interface StepProgress {
   /** A short line about what is happening now. */
@@ -64,17 +56,8 @@ export interface StepContext {
   skip(reason: string): never
   /** Appends an event to the journal (redacted). Use for evidence and findings. */
   record(type: string, data: Record<string, unknown>): Promise<void>
-  /**
-   * Runs a side effect exactly once per incident: journals `effect.intent`, runs `apply`, journals
-   * `effect.done` with its ref. On resume, an effect already done returns its recorded ref without
-   * running again; one with an intent but no result is checked with `check` first.
-   */
-  effect<R extends Record<string, unknown>>(
-    key: string,
-    description: string,
-    apply: () => Promise<R>,
-    check?: () => Promise<R | undefined | 'unknown'>,
-  ): Promise<R>
+  /** Runs a side effect exactly once per incident (the effect rule: see RunEffect). */
+  effect: RunEffect
 }
 
 export interface StepDefinition<I = Record<string, unknown>, O = Record<string, unknown>> {

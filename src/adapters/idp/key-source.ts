@@ -5,7 +5,7 @@ import type {JWK} from 'jose'
 
 import type {KeyFamily} from '../../core/key/replacement-kind.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import type {PlannedCall, StepContext} from '../../playbook/types.js'
+import type {PlannedCall, RunEffect} from '../../core/effect.js'
 import type {IdpHttpSettings} from './idp-client.js'
 
 export type {PlannedCall}
@@ -15,12 +15,7 @@ export type {PlannedCall}
  * effect key made from the stage by `stageRunner`). `check` asks the remote whether the stage
  * already happened: its ref, `undefined` for "no", `'unknown'` when it cannot tell.
  */
-export type EffectRunner = <R extends Record<string, unknown>>(
-  stage: string,
-  description: string,
-  apply: () => Promise<R>,
-  check?: () => Promise<R | undefined | 'unknown'>,
-) => Promise<R>
+export type EffectRunner = RunEffect
 
 export type SourceKeyStatus = 'active' | 'passive' | 'next' | 'expired' | 'disabled' | 'unknown'
 
@@ -168,7 +163,7 @@ export function effectKey(request: {incidentId: string; issuerId: string}, opera
  * @example await source.rotate(request, stageRunner(context.effect, request, 'rotate'), context.signal)
  */
 export function stageRunner(
-  effect: StepContext['effect'],
+  effect: RunEffect,
   request: {incidentId: string; issuerId: string},
   operation: KeySourceOperation,
 ): EffectRunner {

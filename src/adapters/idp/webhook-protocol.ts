@@ -5,7 +5,7 @@ import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js
 
 import type {ReplacementKind} from '../../core/key/replacement-kind.js'
 import {PRIVATE_JWK_MEMBERS} from '../../core/secrets.js'
-import type {JsonSchema} from '../../playbook/types.js'
+import type {JsonSchema} from '../../core/json-schema.js'
 
 export const WEBHOOK_PROTOCOL_VERSION = 2
 export const WEBHOOK_REQUEST_TYPE = 'jwkr.key-change'

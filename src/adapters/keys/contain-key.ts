@@ -24,11 +24,11 @@ import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
 import type {LeakedKeyRef} from '../../core/inventory/locate.js'
 import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import type {PlannedCall, StepContext} from '../../playbook/types.js'
+import type {PlannedCall, RunEffect} from '../../core/effect.js'
 import {writePrivateKeyFile} from './private-key-file.js'
 
 /** The engine's effect runner, or `directEffect` where there is no journal. */
-export type Effect = StepContext['effect']
+export type Effect = RunEffect
 
 /** Applies each change at once: standalone commands keep no journal to resume from. */
 export const directEffect: Effect = async (_key, _description, apply) => apply()

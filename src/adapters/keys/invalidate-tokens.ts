@@ -20,7 +20,7 @@ import type {LeakedKeyRef} from '../../core/inventory/locate.js'
 import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
 import type {LoadedKey} from '../../core/key/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import type {PlannedCall} from '../../playbook/types.js'
+import type {PlannedCall} from '../../core/effect.js'
 import {
   DEFAULT_REASON,
   errorFacts,

@@ -2,6 +2,7 @@
 // post the status message once (or update it when it exists), and bring in the contacts of affected
 // teams. Every remote change runs through an effect runner (StepContext.effect in a playbook run), with
 // a check that asks Slack whether it already happened, so a resumed run never posts twice.
+import type {RunEffect} from '../../core/effect.js'
 import {isJwkrError, type JwkrError} from '../../core/errors.js'
 import type {SlackMessage} from '../../core/notify/slack-status.js'
 import type {SlackClient} from './client.js'
@@ -18,12 +19,7 @@ import {
 import {findMessage, NOTICE_EVENT_TYPE, postMessage, STATUS_EVENT_TYPE, updateMessage} from './messages.js'
 
 /** StepContext.effect's shape: run `apply` once per key; `check` says whether it already happened. */
-export type EffectRunner = <R extends Record<string, unknown>>(
-  key: string,
-  description: string,
-  apply: () => Promise<R>,
-  check?: () => Promise<R | undefined | 'unknown'>,
-) => Promise<R>
+export type EffectRunner = RunEffect
 
 /** Where the status message is: what the journal's `slack.status` event (and effect ref) holds. */
 export interface SlackStatusRef extends Record<string, unknown> {

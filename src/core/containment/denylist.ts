@@ -1,10 +1,10 @@
-// The denylist document (DESIGN.md, Containment): the keys relying parties must refuse, by RFC 7638
+// The denylist document (ARCHITECTURE.md, Denylist): the keys relying parties must refuse, by RFC 7638
 // thumbprint or by `kid` + `iss`. Parsing reports every problem of a hand-edited file with its
 // line and column; merging is idempotent, so `tokens invalidate` can be run again safely.
 import {Ajv2020, type ValidateFunction} from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 
-import type {JsonSchema} from '../../playbook/types.js'
+import type {JsonSchema} from '../json-schema.js'
 import {JwkrError} from '../errors.js'
 import {formatProblems, loadYamlDocument, type Problem} from '../yaml/load-yaml-document.js'
 

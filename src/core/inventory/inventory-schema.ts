@@ -1,7 +1,7 @@
-// The JSON Schema of the inventory file (DESIGN.md, Inventory). `jwkr inventory schema` prints it so
+// The JSON Schema of the inventory file (ARCHITECTURE.md, Inventory). `jwkr inventory schema` prints it so
 // editors can check the file as it is written; the loader checks every inventory against it. Each
 // keySource type has its own `if`/`then`, so an error names the field that type needs.
-import type {JsonSchema} from '../../playbook/types.js'
+import type {JsonSchema} from '../json-schema.js'
 import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type KeySourceType} from './types.js'
 
 /** Issuer and service ids: named in `trusts`, in step outputs and in messages. */

@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats'
 import {closest, distance} from 'fastest-levenshtein'
 import {isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Scalar} from 'yaml'
 
-import type {JsonSchema} from '../../playbook/types.js'
+import type {JsonSchema} from '../json-schema.js'
 import {describeNesting, MAX_NESTING_DEPTH, nestingProblem} from '../nesting.js'
 
 /** Alias expansions a document may make (yaml's own default, named): more is an alias bomb. */
