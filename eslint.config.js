@@ -17,7 +17,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'bench/**/*.{js,mjs}'],
+    files: ['.dependency-cruiser.cjs'],
+    languageOptions: {sourceType: 'commonjs', globals: {module: 'writable'}},
+  },
+  {
+    files: ['bin/**/*.js', 'bench/**/*.{js,mjs}', 'scripts/**/*.mjs'],
     languageOptions: {globals: {process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly'}},
   },
 )

@@ -1,4 +1,4 @@
-// The base of every jwkr command: --json, --debug, exit codes of DESIGN.md, and redaction of every
+// The base of every jwkr command: --json, --debug, exit codes of ARCHITECTURE.md, and redaction of every
 // string that leaves the process through the command (stdout, stderr, JSON, errors), escaped for
 // where it goes (core/escape-untrusted.ts): a kid holding an escape sequence never reaches the
 // terminal raw.

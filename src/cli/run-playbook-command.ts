@@ -1,6 +1,6 @@
 // The common part of `jwkr respond`, `jwkr playbook run` and `jwkr incident resume`: wire the
 // engine to the terminal (or not), stop cleanly on Ctrl-C, and turn the run's status into output
-// and the exit code of DESIGN.md.
+// and the exit code of ARCHITECTURE.md.
 import {Errors} from '@oclif/core'
 import {existsSync} from 'node:fs'
 import {resolve} from 'node:path'

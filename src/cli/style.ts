@@ -1,4 +1,4 @@
-// Terminal colours, on only when the stream is a terminal and NO_COLOR is unset (DESIGN.md, Output),
+// Terminal colours, on only when the stream is a terminal and NO_COLOR is unset (ARCHITECTURE.md, Output and exit codes),
 // and the one way text is made fit for a terminal.
 import pc from 'picocolors'
 

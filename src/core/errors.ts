@@ -1,7 +1,7 @@
 // The one error type jwkr throws on purpose. Every code is listed here, every message says what to
-// do next, and every error carries the exit code the CLI ends with (DESIGN.md, Output).
+// do next, and every error carries the exit code the CLI ends with (ARCHITECTURE.md, Output and exit codes).
 
-/** Exit codes of DESIGN.md. */
+/** Exit codes of ARCHITECTURE.md (Output and exit codes). */
 export const ExitCode = {
   ok: 0,
   failure: 1,

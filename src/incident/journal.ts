@@ -1,4 +1,4 @@
-// The incident's append-only, hash-chained journal (DESIGN.md, The incident): one JSON event a line,
+// The incident's append-only, hash-chained journal (ARCHITECTURE.md, Journal events): one JSON event a line,
 // each line fsync'd before `append` resolves, so a crash loses at most the line being written.
 //
 // Chain formula, for every event (verify-journal.ts recomputes it):

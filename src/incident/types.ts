@@ -1,4 +1,4 @@
-// The incident's journal format (DESIGN.md, The incident): one JSON event a line, hash-chained.
+// The incident's journal format (ARCHITECTURE.md, Journal events): one JSON event a line, hash-chained.
 // Everything else about an incident is folded from these events.
 
 /** Event types the engine writes. Steps may add their own `<area>.<name>` types (e.g. `evidence.probe`). */

@@ -1,4 +1,4 @@
-// The incident workspace (DESIGN.md, The incident): `.jwkr/` in the working directory, or --home /
+// The incident workspace (ARCHITECTURE.md, The incident folder): `.jwkr/` in the working directory, or --home /
 // JWKR_HOME, holding `incidents/<id>/{journal.jsonl,artifacts/}` and, for drills, `drills/<id>/`.
 // Folders are private to the user (0700): journals and artifacts describe a live compromise.
 import {closest} from 'fastest-levenshtein'

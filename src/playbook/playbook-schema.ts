@@ -1,4 +1,4 @@
-// The JSON Schema of a playbook file (DESIGN.md, Playbooks). `jwkr playbook schema` prints it so
+// The JSON Schema of a playbook file (ARCHITECTURE.md, Playbook). `jwkr playbook schema` prints it so
 // editors can validate playbooks as they are written; the loader checks every file against it.
 // `title` on a pattern is what an error message calls the expected form.
 import type {JsonSchema} from './types.js'

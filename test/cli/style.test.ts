@@ -1,4 +1,4 @@
-// Colour only on a terminal, and never with NO_COLOR (DESIGN.md, Output).
+// Colour only on a terminal, and never with NO_COLOR (ARCHITECTURE.md, Output and exit codes).
 import {describe, expect, it} from 'vitest'
 
 import {colorEnabled, createStyle} from '../../src/cli/style.js'

@@ -1,4 +1,4 @@
-// The denylist in Redis (DESIGN.md, Containment): the set `{jwkr}:revoked` of thumbprints, a hash
+// The denylist in Redis (ARCHITECTURE.md, Denylist): the set `{jwkr}:revoked` of thumbprints, a hash
 // `{jwkr}:revoked:<thumbprint>` per key whose fields are issuers (`iss`, or "" for an entry without
 // one) and whose values are the entries as JSON, and a message on `jwkr:revocations` for live
 // guards. The `{jwkr}` hash tag puts every key in one slot, so the MULTI that writes an entry works

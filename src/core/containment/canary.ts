@@ -1,5 +1,5 @@
 // The canary token: a clearly labelled JWT signed with the leaked key, sent to relying parties to
-// learn whether they still accept the key (DESIGN.md, Containment). It is a valid credential while
+// learn whether they still accept the key (ARCHITECTURE.md, Containment). It is a valid credential while
 // it lives, so it is registered as a secret before it leaves this module; only its jti is recorded.
 import {randomUUID} from 'node:crypto'
 

@@ -1,4 +1,4 @@
-// The containment clock (DESIGN.md, Containment; jwk-facts.md §5): removing a key from a JWKS stops
+// The containment clock (ARCHITECTURE.md, Containment; jwk-facts.md §5): removing a key from a JWKS stops
 // nothing until every relying party's cached key set has expired. For each service: the time the
 // key left the issuers it trusts + its JWKS cache lifetime; overall, the slowest of those, and the
 // deadline that adds the longest token lifetime (a token accepted just before is good until it expires).

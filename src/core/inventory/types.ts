@@ -1,4 +1,4 @@
-// The organisation's inventory (DESIGN.md, Inventory) as plain TypeScript values: the issuers whose
+// The organisation's inventory (ARCHITECTURE.md, Inventory) as plain TypeScript values: the issuers whose
 // keys jwkr may have to rotate, the services that trust them, and where to notify. The YAML loader
 // and its JSON Schema produce exactly these shapes; everything downstream takes an `Inventory`.
 

@@ -1,5 +1,5 @@
 // The outcome of a run, from its journal alone: containment proven, not proven, not attempted, or not
-// what the playbook is for; what is missing; and the exit code that goes with it (DESIGN.md, Output).
+// what the playbook is for; what is missing; and the exit code that goes with it (ARCHITECTURE.md, Output and exit codes).
 // respond, playbook run, incident resume and step run (their outcome line and --json), the drill's
 // scorecard and the report's outcome line all take it from here, so none of them can show a run as
 // done when nothing was contained. Pure: events in, an outcome out.
