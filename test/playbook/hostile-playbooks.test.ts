@@ -8,41 +8,18 @@ import {describe, expect, it} from 'vitest'
 import {foldIncident} from '../../src/incident/state.js'
 import type {JournalEvent} from '../../src/incident/types.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
-import type {Journal} from '../../src/incident/journal.js'
 import {runPlaybook} from '../../src/playbook/engine.js'
 import {checkPlaybook, loadPlaybook} from '../../src/playbook/load-playbook.js'
 import {MAX_PLAYBOOK_STEPS} from '../../src/playbook/playbook-schema.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 import {registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
+import {memoryJournal} from '../helpers/memory-journal.js'
 
 const registry = registryWith()
 const HEAD = 'apiVersion: jwkr/v1\nkind: Playbook\nname: hostile\n'
 
 function problemsOf(text: string): string[] {
   return checkPlaybook(text, 'p.yaml', registry).problems.map((p) => `${p.line}:${p.column}: ${p.message}`)
-}
-
-/** A journal that keeps its events in memory, and counts how many times an event is read from it. */
-function memoryJournal(): Journal & {reads(): number} {
-  const events: JournalEvent[] = []
-  let reads = 0
-  const view = new Proxy(events, {
-    get(target, property, receiver) {
-      if (typeof property === 'string' && /^\d+$/.test(property)) reads++
-      return Reflect.get(target, property, receiver) as unknown
-    },
-  })
-  const journal = {
-    events: () => view,
-    last: () => events.at(-1),
-    reads: () => reads,
-    append: async (type: string, data: Record<string, unknown>) => {
-      const event = Object.freeze({seq: events.length + 1, ts: new Date().toISOString(), type, data, prev: '', hash: ''})
-      events.push(event as JournalEvent)
-      return event as JournalEvent
-    },
-  }
-  return journal as unknown as Journal & {reads(): number}
 }
 
 function notes(count: number): string {

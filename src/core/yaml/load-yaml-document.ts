@@ -98,8 +98,10 @@ export function loadYamlDocument<T>(text: string, file: string, schema: JsonSche
     file,
     ...position(error.pos[0]),
     path: '',
-    // yaml's parser recurses, and reports running out of stack on deep nesting as an error of its own.
-    message: error.code === 'RESOURCE_EXHAUSTION' ? TOO_DEEP : plainYamlMessage(error.message),
+    // yaml's parser recurses, and reports running out of stack on deep nesting as an error of its own
+    // (RESOURCE_EXHAUSTION, or TAG_RESOLVE_FAILED when it happens while reading the deepest scalar).
+    message:
+      error.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(error.message) ? TOO_DEEP : plainYamlMessage(error.message),
   }))
   const refused = (problem: Problem): YamlDocument<T> => ({
     value: undefined as T,
