@@ -7,7 +7,7 @@ import {join, relative} from 'node:path'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {JournalEvent} from '../incident/types.js'
 import type {EngineUi, RunResult} from '../playbook/engine.js'
-import {startRun} from '../playbook/respond.js'
+import {startRun, type StartOptions} from '../playbook/respond.js'
 import {writeFileAtomic} from '../adapters/fs/atomic-file.js'
 import {buildWorld, type World} from './build-world.js'
 import {loadScenario} from './load-scenario.js'
@@ -52,27 +52,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   options.signal?.addEventListener('abort', closeOnSignal, {once: true})
   try {
     options.onWorld?.(world)
-    const run = await startRun({
-      home: options.home,
-      secrets: options.secrets,
-      ui: options.ui,
-      yes: options.yes,
-      signal: options.signal,
-      env: {...options.env, ...world.env, JWKR_GITHUB_WRITE_INTERVAL_MS: '0'},
-      playbook: 'leaked-signing-key',
-      inputs: {
-        key: world.leakPath,
-        logs: [world.logDir],
-        issuedLog: world.issuedLogPath,
-        denylistFile: world.denylistPath,
-        ...DRILL_INPUTS,
-        proveDeadline: options.deadline ?? '60s',
-      },
-      inventoryPath: world.inventoryPath,
-      dryRun: false,
-      drill: true,
-      incident: world.incident,
-    })
+    const run = await startRun(drillRunOptions(world, options))
     const scorecard = scoreDrill({
       events: await readEvents(world.incident.journalPath),
       scenario,
@@ -100,6 +80,38 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } finally {
     options.signal?.removeEventListener('abort', closeOnSignal)
     if (!options.keep) await world.close()
+  }
+}
+
+/**
+ * What the drill hands the playbook run: the standard playbook, the world's Slack and GitHub in the
+ * environment, its key, logs and denylist as inputs, in the world's incident. Exported so that the
+ * fault harness (test/faults) runs exactly the drill's run in a process it can kill, and resumes it.
+ */
+export function drillRunOptions(
+  world: Pick<World, 'env' | 'leakPath' | 'logDir' | 'issuedLogPath' | 'denylistPath' | 'inventoryPath' | 'incident'>,
+  options: Pick<DrillOptions, 'home' | 'secrets' | 'ui' | 'yes' | 'signal' | 'env' | 'deadline'>,
+): StartOptions {
+  return {
+    home: options.home,
+    secrets: options.secrets,
+    ui: options.ui,
+    yes: options.yes,
+    signal: options.signal,
+    env: {...options.env, ...world.env, JWKR_GITHUB_WRITE_INTERVAL_MS: '0'},
+    playbook: 'leaked-signing-key',
+    inputs: {
+      key: world.leakPath,
+      logs: [world.logDir],
+      issuedLog: world.issuedLogPath,
+      denylistFile: world.denylistPath,
+      ...DRILL_INPUTS,
+      proveDeadline: options.deadline ?? '60s',
+    },
+    inventoryPath: world.inventoryPath,
+    dryRun: false,
+    drill: true,
+    incident: world.incident,
   }
 }
 

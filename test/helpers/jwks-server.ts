@@ -49,6 +49,8 @@ export interface JwksServer {
   requestsTo(path: string): RecordedRequest[]
   /** The most requests that were being answered at the same time. */
   readonly maxInFlight: number
+  /** Filler bytes handed to sockets so far (streamed only as fast as the reader takes them). */
+  readonly fillerBytesSent: number
   close(): Promise<void>
 }
 
@@ -60,6 +62,7 @@ export async function startJwksServer(): Promise<JwksServer> {
   const started = performance.now()
   let inFlight = 0
   let maxInFlight = 0
+  const filler = {sent: 0}
 
   const server = createServer((request, response) => {
     const path = request.url ?? '/'
@@ -76,7 +79,7 @@ export async function startJwksServer(): Promise<JwksServer> {
     const reply: Reply = script
       ? (script.replies[Math.min(script.served++, script.replies.length - 1)] ?? {})
       : {status: 404, json: {error: 'not_found'}}
-    const answer = () => send(request, response, reply)
+    const answer = () => send(request, response, reply, filler)
     if (reply.delayMs) setTimeout(answer, reply.delayMs).unref()
     else answer()
   })
@@ -110,6 +113,9 @@ export async function startJwksServer(): Promise<JwksServer> {
     get maxInFlight() {
       return maxInFlight
     },
+    get fillerBytesSent() {
+      return filler.sent
+    },
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -126,7 +132,7 @@ export async function closedPortUrl(path = '/'): Promise<string> {
   return `http://127.0.0.1:${port}${path}`
 }
 
-function send(request: IncomingMessage, response: ServerResponse, reply: Reply): void {
+function send(request: IncomingMessage, response: ServerResponse, reply: Reply, filler: {sent: number}): void {
   if (response.destroyed) return
   if (reply.destroy) {
     request.socket.destroy()
@@ -135,7 +141,7 @@ function send(request: IncomingMessage, response: ServerResponse, reply: Reply):
   const status = reply.status ?? 200
   if (reply.fillerBytes !== undefined) {
     response.writeHead(status, {'content-type': 'application/json', ...reply.headers})
-    streamFiller(response, reply.fillerBytes)
+    streamFiller(response, reply.fillerBytes, filler)
     return
   }
   const body = reply.text ?? (reply.json === undefined ? '' : JSON.stringify(reply.json))
@@ -148,13 +154,14 @@ function send(request: IncomingMessage, response: ServerResponse, reply: Reply):
 }
 
 /** Streams filler without a Content-Length, so only a reader that counts bytes can stop it. */
-function streamFiller(response: ServerResponse, bytes: number): void {
+function streamFiller(response: ServerResponse, bytes: number, filler: {sent: number}): void {
   const chunk = Buffer.alloc(64 * 1024, 'x')
   let left = bytes
   const pump = () => {
     while (left > 0 && !response.destroyed) {
       const size = Math.min(left, chunk.length)
       left -= size
+      filler.sent += size
       if (!response.write(chunk.subarray(0, size))) {
         response.once('drain', pump)
         return
