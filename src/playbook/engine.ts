@@ -86,6 +86,11 @@ export interface EngineOptions {
   observers?: EngineObserver[]
   /** How long a resume looks for an effect that may have happened before it makes it again (tests shorten it). */
   reconcileWindow?: ReconcileWindow
+  /**
+   * How long the end of the run waits for observers to catch up (default 60 s). Observers run beside
+   * the steps, never in their way: a Slack or GitHub that hangs delays nothing but its own updates.
+   */
+  observerDrainMs?: number
 }
 
 /**
@@ -135,7 +140,9 @@ class PlaybookRun {
   /** The journal folded so far: asked for after every event, so folded only by what was added. */
   readonly #fold = createIncidentFold()
   #scopeView: Record<string, unknown> | undefined
-  #notifying = false
+  /** The observers' updates, one after another, in journal order, off the steps' path. */
+  #observed: Promise<void> = Promise.resolve()
+  #behind = 0
 
   constructor(options: EngineOptions) {
     this.#o = options
@@ -172,6 +179,7 @@ class PlaybookRun {
       outcome: outcome.status,
       missing: outcome.missing,
     })
+    await this.#drainObservers()
     return {
       incident: this.#o.incident.id,
       status,
@@ -426,21 +434,39 @@ class PlaybookRun {
 
   async #journal(type: string, data: Record<string, unknown>): Promise<void> {
     const event = await this.#o.journal.append(type, data)
-    if (this.#notifying || !this.#o.observers?.length) return
-    // Observers (e.g. the Slack status message) follow the run; their failures never stop it.
-    this.#notifying = true
-    try {
-      const state = this.#state()
-      for (const observer of this.#o.observers) {
+    const observers = this.#o.observers ?? []
+    if (observers.length === 0) return
+    // Observers (e.g. the Slack status message) follow the run beside it: queued, never awaited here,
+    // so a notification service that hangs cannot hold up a rotation. Their failures never stop it.
+    const state = this.#state()
+    this.#behind++
+    this.#observed = this.#observed.then(async () => {
+      for (const observer of observers) {
         try {
           await observer.onEvent(event, {state, secrets: this.#o.secrets, env: this.#o.env ?? {}, signal: this.#o.signal})
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error)
-          await this.#o.journal.append('observer.failed', {observer: observer.name, event: event.seq, message})
+          await this.#o.journal.append('observer.failed', {observer: observer.name, event: event.seq, message}).catch(() => {})
         }
       }
-    } finally {
-      this.#notifying = false
+      this.#behind--
+    })
+  }
+
+  /** Lets the observers catch up before the run returns, for at most observerDrainMs; says so when they could not. */
+  async #drainObservers(): Promise<void> {
+    if (!this.#o.observers?.length) return
+    const limitMs = this.#o.observerDrainMs ?? 60_000
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), limitMs)
+    })
+    const ended = await Promise.race([this.#observed.then(() => 'caught-up' as const), late])
+    clearTimeout(timer)
+    if (ended === 'late') {
+      const names = this.#o.observers.map((observer) => observer.name).join(', ')
+      const message = `${this.#behind} update(s) not sent within ${Math.round(limitMs / 1000)} s of the run's end: the service is slow or not answering`
+      await this.#o.journal.append('observer.failed', {observer: names, message})
     }
   }
 
