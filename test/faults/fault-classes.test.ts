@@ -159,32 +159,26 @@ describe.concurrent('fault classes in the drill world', {timeout: 300_000}, () =
     })
   })
 
-  itFailsFor(
-    'a GitHub write answered 429 is never retried (client.ts sets request.retries = 0 on writes, which stops the throttling plugin too) and the error reads x-ratelimit-reset (an hour) instead of Retry-After',
-    '429 with Retry-After from GitHub: the tracking issue waits as asked, then is opened once',
-    async () => {
-      // Given GitHub answering the tracking issue 429 (Retry-After: 2 s), once
-      const basic = await loadScenario('basic')
-      const github = [
-        {route: 'POST /repos/{owner}/{repo}/issues' as const, replies: [{status: 429, retryAfter: 2}], repeat: false},
-      ]
-      await inWorld({scenario: {...basic, faults: {...basic.faults, github}}}, async (faultWorld) => {
-        // When the response runs
-        const result = await faultWorld.runHere()
-        // Then the issue was opened once, no sooner than the Retry-After
-        const issues = faultWorld.world.github.records.filter(
-          (record) => record.method === 'POST' && record.path.endsWith(`${NOTIFY_REPO}/issues`),
-        )
-        const notify = result.steps.find((step) => step.id === 'notify-github')
-        outcomes.push({
-          fault: '429 + Retry-After: 2 s from GitHub',
-          outcome: `${issues.length} POST(s) of the issue; notify-github ${notify?.status}${notify?.error ? ` (${notify.error.code}: ${notify.error.message})` : ''}`,
-        })
-        expect(waitedAfter429(issues)).toBeGreaterThanOrEqual(2000)
-        expect(await endStateProblems(faultWorld)).toEqual([])
+  it('429 with Retry-After from GitHub: the tracking issue waits as asked, then is opened once', async () => {
+    // Given GitHub answering the tracking issue 429 (Retry-After: 2 s), once
+    const basic = await loadScenario('basic')
+    const github = [{route: 'POST /repos/{owner}/{repo}/issues' as const, replies: [{status: 429, retryAfter: 2}], repeat: false}]
+    await inWorld({scenario: {...basic, faults: {...basic.faults, github}}}, async (faultWorld) => {
+      // When the response runs
+      const result = await faultWorld.runHere()
+      // Then the issue was opened once, no sooner than the Retry-After
+      const issues = faultWorld.world.github.records.filter(
+        (record) => record.method === 'POST' && record.path.endsWith(`${NOTIFY_REPO}/issues`),
+      )
+      const notify = result.steps.find((step) => step.id === 'notify-github')
+      outcomes.push({
+        fault: '429 + Retry-After: 2 s from GitHub',
+        outcome: `${issues.length} POST(s) of the issue; notify-github ${notify?.status}${notify?.error ? ` (${notify.error.code}: ${notify.error.message})` : ''}`,
       })
-    },
-  )
+      expect(waitedAfter429(issues)).toBeGreaterThanOrEqual(2000)
+      expect(await endStateProblems(faultWorld)).toEqual([])
+    })
+  })
 
   it(
     '5xx after a write applied, at GitHub: the tracking issue exists once',

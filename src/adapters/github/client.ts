@@ -178,6 +178,15 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         return await request(requestOptions)
       } catch (error) {
         const cancelled = (requestOptions.request?.signal as AbortSignal | undefined)?.aborted === true
+        // A write refused for a rate limit was not applied: send it again once the wait GitHub asks for is over.
+        const wait = cancelled || attempt > retries ? null : rateLimitWaitSeconds(error)
+        if (wait !== null && wait <= throttle.maxWaitSeconds) {
+          log.warn(
+            `GitHub rate-limited ${requestOptions.method} ${pathOf(requestOptions.url)}: waiting ${wait} s before retry ${attempt} of ${retries}.`,
+          )
+          await sleep(wait * throttle.retryAfterBaseMs)
+          continue
+        }
         if (reconcile === undefined || cancelled || attempt > retries || !mayHaveApplied(error)) throw error
         const where = `${requestOptions.method} ${pathOf(requestOptions.url)}`
         log.warn(
@@ -210,6 +219,22 @@ function normaliseBaseUrl(value: string): string {
     })
   }
   return url.toString().replace(/\/+$/, '')
+}
+
+/**
+ * The seconds a rate-limited answer (429, or 403 with Retry-After or no requests remaining) asks to
+ * wait: Retry-After, else until x-ratelimit-reset; null for any other answer.
+ */
+function rateLimitWaitSeconds(error: unknown): number | null {
+  const {status, response} = (error ?? {}) as {status?: number; response?: {headers?: Record<string, string | undefined>}}
+  const headers = response?.headers ?? {}
+  const retryAfter = Number(headers['retry-after'])
+  const limited =
+    status === 429 || (status === 403 && (headers['retry-after'] !== undefined || headers['x-ratelimit-remaining'] === '0'))
+  if (!limited) return null
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter
+  const reset = Number(headers['x-ratelimit-reset'])
+  return Number.isFinite(reset) && reset > 0 ? Math.max(0, Math.ceil(reset - Date.now() / 1000)) : null
 }
 
 /** A 5xx answer, or none at all (Octokit reports a failed fetch as status 500): the write may have been applied. */
