@@ -26,7 +26,8 @@ export function formatOfTemplate(name: string): OutputFormat {
 export function markdownCode(text: string): string {
   const line = neutralise(text).replace(/\s*[\r\n]+\s*/g, ' ')
   if (line === '' || line.includes('|')) return escapeMarkdown(line)
-  const longest = Math.max(0, ...[...line.matchAll(/`+/g)].map((run) => run[0].length))
+  // A loop, not Math.max(...runs): a value of 300,000 backtick runs would overflow the stack.
+  const longest = [...line.matchAll(/`+/g)].reduce((most, run) => Math.max(most, run[0].length), 0)
   const fence = '`'.repeat(longest + 1)
   const pad = line.startsWith('`') || line.endsWith('`') ? ' ' : ''
   return `${fence}${pad}${line}${pad}${fence}`

@@ -42,6 +42,11 @@ describe('markdownCode', () => {
     expect(markdownCode('a|b')).toBe('a\\|b')
     expect(markdownCode('')).toBe('')
   })
+
+  it('codes a value of 300,000 backtick runs (a 600 KB kid) without overflowing the stack', () => {
+    const value = '`a'.repeat(300_000)
+    expect(markdownCode(value)).toBe(`\`\` ${value} \`\``)
+  })
 })
 
 describe('escapeHtml, escapeMrkdwn, neutralise', () => {
