@@ -133,14 +133,6 @@ afterAll(() => {
   console.log(`\nfault classes:\n${outcomes.map((o) => `  ${o.fault}: ${o.outcome}`).join('\n')}\n`)
 })
 
-/**
- * A case a known defect makes fail, named in its title; `it.fails` keeps the mark honest (it must go
- * when the defect is fixed). See README.md.
- */
-function itFailsFor(defect: string, name: string, body: () => Promise<void>): void {
-  it.fails(`${name} — known defect: ${defect}`, body)
-}
-
 describe.concurrent('fault classes in the drill world', {timeout: 300_000}, () => {
   it('429 with Retry-After from Slack: the status message waits as asked, then is posted once', async () => {
     // Given Slack answering the status message 429 (Retry-After: 1 s), then 500 (the flaky-slack scenario)
@@ -185,8 +177,7 @@ describe.concurrent('fault classes in the drill world', {timeout: 300_000}, () =
     appliedThenError('github', (method, path) => method === 'POST' && path.endsWith(`${NOTIFY_REPO}/issues`), 502),
   )
 
-  itFailsFor(
-    'a Slack write answered 5xx is resent blind by the SDK retry policy (adapters/slack/client.ts retryConfig, messages.ts postMessage): two status messages',
+  it(
     '5xx after a write applied, at Slack: the status message exists once',
     appliedThenError('slack', (_method, path) => path.endsWith('/chat.postMessage'), 503),
   )

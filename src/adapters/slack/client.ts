@@ -67,16 +67,25 @@ export function slackSettingsFromEnv(env: Record<string, string | undefined> = p
  */
 export class SlackClient extends WebClient {
   readonly #secrets: SecretRegistry
+  /**
+   * The same client without the SDK's retries, for posts that carry jwkr's metadata: a post Slack
+   * answered 5xx may have been made, so it is looked for before it is sent again (messages.ts), never
+   * resent blind.
+   */
+  readonly #once: WebClient
 
   constructor(token: string, options: ConstructorParameters<typeof WebClient>[1] & {secrets: SecretRegistry}) {
     const {secrets, ...rest} = options
     super(token, rest)
     this.#secrets = secrets
+    this.#once = new WebClient(token, {...rest, retryConfig: {retries: 0}, rejectRateLimitedCalls: true})
   }
 
   override async apiCall(method: string, options: Record<string, unknown> = {}): Promise<WebAPICallResult> {
     try {
-      return await super.apiCall(method, this.#secrets.redactValue(options))
+      const redacted = this.#secrets.redactValue(options)
+      if (method === 'chat.postMessage' && options.metadata !== undefined) return await this.#once.apiCall(method, redacted)
+      return await super.apiCall(method, redacted)
     } catch (error) {
       const channel =
         typeof options.channel === 'string' ? options.channel : typeof options.name === 'string' ? `#${options.name}` : undefined

@@ -3,6 +3,8 @@
 // can be found again in the channel's history instead of being posted twice.
 import type {ChatUpdateArguments} from '@slack/web-api'
 
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import {JwkrError} from '../../core/errors.js'
 import type {SlackMessage} from '../../core/notify/slack-status.js'
 import type {SlackClient} from './client.js'
@@ -28,8 +30,45 @@ export interface PostOptions {
   metadata?: {eventType: string; incident: string}
 }
 
-/** chat.postMessage; returns where the message went (the channel id, even when posted by name) and its ts. */
-export async function postMessage(client: SlackClient, options: PostOptions): Promise<PostedMessage> {
+/** Tries of a post that carries metadata, and the base of the waits between them when Slack fails. */
+const POST_TRIES = 4
+const POST_BACKOFF_MS = 1000
+
+/**
+ * chat.postMessage; returns where the message went (the channel id, even when posted by name) and its
+ * ts. A post with metadata is never resent blind: after a 5xx or no answer it is first looked for in
+ * the channel's history (it may have been made); after a rate limit it waits as Slack asks.
+ */
+export async function postMessage(
+  client: SlackClient,
+  options: PostOptions,
+  backoffMs = POST_BACKOFF_MS,
+): Promise<PostedMessage> {
+  const {metadata} = options
+  if (metadata === undefined) return postOnce(client, options)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postOnce(client, options)
+    } catch (error) {
+      if (!(error instanceof JwkrError) || attempt >= POST_TRIES) throw error
+      const retryAfter = error.code === 'ERR_SLACK_RATE_LIMITED' ? Number(error.details?.retryAfter) : Number.NaN
+      if (Number.isFinite(retryAfter)) {
+        await sleep(retryAfter * 1000)
+        continue
+      }
+      if (error.code !== 'ERR_SLACK_UNAVAILABLE' || !/^[CGD][A-Z0-9]+$/.test(options.channel)) throw error
+      await sleep(attempt ** 2 * backoffMs)
+      const ts = await findMessage(client, {
+        channelId: options.channel,
+        eventType: metadata.eventType,
+        incident: metadata.incident,
+      })
+      if (ts !== undefined) return {channelId: options.channel, ts}
+    }
+  }
+}
+
+async function postOnce(client: SlackClient, options: PostOptions): Promise<PostedMessage> {
   const result = await client.chat.postMessage({
     channel: options.channel,
     text: options.message.text,
