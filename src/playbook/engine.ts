@@ -100,6 +100,11 @@ export interface EngineOptions {
  */
 export interface EngineObserver {
   name: string
+  /**
+   * Awaited at each event before the run goes on (a hook that must act before the next step, such as a
+   * test's fault trigger). Others (Slack, GitHub) run beside the steps and never hold them up.
+   */
+  inline?: boolean
   onEvent(
     event: JournalEvent,
     context: {
@@ -436,21 +441,27 @@ class PlaybookRun {
     const event = await this.#o.journal.append(type, data)
     const observers = this.#o.observers ?? []
     if (observers.length === 0) return
-    // Observers (e.g. the Slack status message) follow the run beside it: queued, never awaited here,
-    // so a notification service that hangs cannot hold up a rotation. Their failures never stop it.
     const state = this.#state()
+    for (const observer of observers.filter((one) => one.inline)) await this.#notify(observer, event, state)
+    // The others (e.g. the Slack status message) follow the run beside it: queued, never awaited here,
+    // so a notification service that hangs cannot hold up a rotation. Their failures never stop it.
+    const beside = observers.filter((one) => !one.inline)
+    if (beside.length === 0) return
     this.#behind++
     this.#observed = this.#observed.then(async () => {
-      for (const observer of observers) {
-        try {
-          await observer.onEvent(event, {state, secrets: this.#o.secrets, env: this.#o.env ?? {}, signal: this.#o.signal})
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error)
-          await this.#o.journal.append('observer.failed', {observer: observer.name, event: event.seq, message}).catch(() => {})
-        }
-      }
+      for (const observer of beside) await this.#notify(observer, event, state)
       this.#behind--
     })
+  }
+
+  /** One observer told of one event; a failure is journaled as observer.failed, never thrown. */
+  async #notify(observer: EngineObserver, event: JournalEvent, state: IncidentState): Promise<void> {
+    try {
+      await observer.onEvent(event, {state, secrets: this.#o.secrets, env: this.#o.env ?? {}, signal: this.#o.signal})
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error)
+      await this.#o.journal.append('observer.failed', {observer: observer.name, event: event.seq, message}).catch(() => {})
+    }
   }
 
   /** Lets the observers catch up before the run returns, for at most observerDrainMs; says so when they could not. */

@@ -47,6 +47,7 @@ function inWorld(options: Parameters<typeof startFaultWorld>[0], body: (faultWor
 function when(match: (event: JournalEvent) => boolean, act: (event: JournalEvent) => Promise<void> | void): EngineObserver {
   return {
     name: 'fault-trigger',
+    inline: true,
     async onEvent(event) {
       if (match(event)) await act(event)
     },

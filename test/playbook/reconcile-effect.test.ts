@@ -122,9 +122,12 @@ steps:
   })
 
   async function interruptedAfterPosting() {
-    // Slack posts the status message, but its answer is lost: the step fails with the effect's intent journaled
+    // Slack posts the status message, but its answer is lost, and the channel's history cannot be read to
+    // look for it (the post's own lookup fails): the step fails with the effect's intent journaled
     slack.dropAnswers['chat.postMessage'] = 1
+    slack.failures['conversations.history'] = 'internal_error'
     const first = await startRun({...options(), playbook: await writePlaybook(home, playbook), inputs: {key: keyFile}})
+    delete slack.failures['conversations.history']
     expect(first.steps.find((step) => step.id === 'notify')?.status).toBe('failed')
     const channel = slack.channels.find((item) => item.name.startsWith('inc-jwk-'))
     return {first, channelId: channel?.id ?? ''}
