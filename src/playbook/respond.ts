@@ -195,7 +195,11 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   const lock = await acquireLock(incident.dir)
   let journal: Journal | undefined
   try {
-    if (!(await hasOpening(incident))) throw interruptedOpening(incident)
+    if (!(await hasOpening(incident))) {
+      // The draft of the journal a kill left behind says nothing: nothing ran.
+      await removeLeftoverTempFiles(incident.dir)
+      throw interruptedOpening(incident)
+    }
     const chainKey = await readChainKey(incident.dir, options.secrets)
     journal = await Journal.open(incident.journalPath, {secrets: options.secrets, now, chainKey})
     const state = foldIncident(journal.events())
@@ -253,7 +257,9 @@ function interruptedOpening(incident: IncidentLocation): JwkrError {
     'ERR_INCIDENT_INCOMPLETE',
     `Incident ${incident.id} was interrupted while being opened: its journal records no opening, so no step ran and nothing was changed.`,
     {
-      hint: 'Run jwkr respond --key FILE again with the same key: it opens this incident again from the top.',
+      hint: incident.drill
+        ? "Run jwkr drill again: a drill's world ended with the process that was interrupted, so this one cannot go on."
+        : 'Run jwkr respond --key FILE again with the same key: it opens this incident again from the top.',
       details: {incident: incident.id, journal: incident.journalPath},
     },
   )

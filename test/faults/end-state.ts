@@ -135,7 +135,7 @@ export function unresolvedEffects(events: readonly JournalEvent[]): string[] {
   return problems
 }
 
-async function tempFiles(dir: string): Promise<string[]> {
+export async function tempFiles(dir: string): Promise<string[]> {
   const names = await readdir(dir, {recursive: true}).catch(() => [] as string[])
   return names
     .map(String)

@@ -9,9 +9,9 @@ import fc from 'fast-check'
 import pLimit from 'p-limit'
 import {afterAll, describe, expect, it} from 'vitest'
 
-import {endStateProblems, journalEvents} from './end-state.js'
+import {containmentProblems, endStateProblems, journalEvents, tempFiles} from './end-state.js'
 import {describeFault, type FaultSpec} from './fault-spec.js'
-import {startFaultWorld, type ChildOutcome} from './fault-world.js'
+import {startFaultWorld, type ChildOutcome, type FaultWorld} from './fault-world.js'
 
 /** The seed of the random kill points; JWKR_FAULT_SEED=n explores others. */
 const SEED = Number(process.env.JWKR_FAULT_SEED ?? 14)
@@ -62,10 +62,7 @@ const RANDOM: FaultSpec[] = [
  * Kill points a known defect makes fail, with the defect; `it.fails` keeps them honest (the mark must
  * go when the defect is fixed). Filled from the harness's findings: see test/faults/README.md.
  */
-const KNOWN: Record<string, string> = {
-  'kill after line 1':
-    'incident-creation crash: killed while the opening events are written (only the journal draft .journal.jsonl.*.tmp exists), the drill incident cannot be resumed (ERR_INCIDENT_INCOMPLETE, whose hint names jwkr respond) and the draft is left behind',
-}
+const KNOWN: Record<string, string> = {}
 
 /** Each case is a world, a child and a CLI process: a few at a time keep two cores busy without starving them. */
 const limit = pLimit(Number(process.env.JWKR_FAULT_CONCURRENCY ?? 3))
@@ -100,16 +97,23 @@ describe.concurrent(
             const lines = (await journalEvents(faultWorld.world.incident)).length
             // When the incident is resumed with the CLI
             const resumed = await faultWorld.resumeWithCli()
-            // Then the world and the journal are as after an uninterrupted run
-            const problems = [
-              ...(killed
-                ? []
+            // Then a drill killed before its opening was journaled is refused, saying to run the drill again
+            // (its world ends with its process), with nothing changed and no draft left; any other kill
+            // resumes to the world and journal of an uninterrupted run
+            const problems =
+              lines === 0
+                ? await neverOpenedProblems(faultWorld, resumed)
                 : [
-                    `the run was not killed at the point (exit ${child.code}): ${child.stdout.trim()} ${child.stderr.trim().split('\n').at(-1) ?? ''}`,
-                  ]),
-              ...(resumed.code === 0 ? [] : [`incident resume exited ${resumed.code}: ${whatItSaid(resumed)}`]),
-              ...(await endStateProblems(faultWorld, {outputs: [child.stdout, child.stderr, resumed.stdout, resumed.stderr]})),
-            ]
+                    ...(killed
+                      ? []
+                      : [
+                          `the run was not killed at the point (exit ${child.code}): ${child.stdout.trim()} ${child.stderr.trim().split('\n').at(-1) ?? ''}`,
+                        ]),
+                    ...(resumed.code === 0 ? [] : [`incident resume exited ${resumed.code}: ${whatItSaid(resumed)}`]),
+                    ...(await endStateProblems(faultWorld, {
+                      outputs: [child.stdout, child.stderr, resumed.stdout, resumed.stderr],
+                    })),
+                  ]
             outcomes.push({
               point: `${point} (after ${lines} lines)`,
               ok: problems.length === 0,
@@ -127,6 +131,20 @@ describe.concurrent(
 )
 
 /** What a `--json` run said when it failed: its error, or the steps that did not succeed. */
+/** A drill incident whose opening was never journaled: refused with the drill's hint, nothing changed, no draft left. */
+async function neverOpenedProblems(faultWorld: FaultWorld, resumed: ChildOutcome): Promise<string[]> {
+  const said = `${resumed.stdout}${resumed.stderr}`
+  const problems = []
+  if (resumed.code !== 1 || !said.includes('ERR_INCIDENT_INCOMPLETE'))
+    problems.push(`resume should refuse: exit ${resumed.code}, ${whatItSaid(resumed)}`)
+  if (!said.includes('Run jwkr drill again'))
+    problems.push(`resume does not say to run the drill again: ${said.trim().slice(0, 300)}`)
+  const leftovers = await tempFiles(faultWorld.world.incident.dir)
+  if (leftovers.length > 0) problems.push(`temporary files left: ${leftovers.join(', ')}`)
+  if ((await containmentProblems(faultWorld)).length === 0) problems.push('the world was changed although no step ran')
+  return problems
+}
+
 function whatItSaid(outcome: ChildOutcome): string {
   try {
     const json = JSON.parse(outcome.stdout) as {
