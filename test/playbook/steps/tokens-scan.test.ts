@@ -23,18 +23,20 @@ import {
 } from '../../adapters/tokens/token-fixtures.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'
 
-const PLAYBOOK = `inputs:
+/** The tokens step over inputs.key, inputs.logs and inputs.issued, after the steps given (YAML lines). */
+const playbookAfter = (steps = '') => `inputs:
   key: {type: string, required: true}
   logs: {type: array, required: true}
   issued: {type: string, required: true}
 steps:
-  - id: tokens
+${steps}  - id: tokens
     uses: tokens.scan
     with:
       key: "\${{ inputs.key }}"
       paths: "\${{ inputs.logs }}"
       issuedLog: "\${{ inputs.issued }}"
 `
+const PLAYBOOK = playbookAfter()
 
 async function runTokens(logs: unknown, dryRun = false) {
   const home = await tempHome()
@@ -97,22 +99,11 @@ describe('tokens.scan', () => {
     // Given a log with four canary-labelled tokens among access.log's, three of them sent by this incident's probes
     const {log, canaries, sent} = await canaryLog()
     const home = await tempHome()
-    const file = await writePlaybook(
-      home,
-      `inputs:
-  key: {type: string, required: true}
-  logs: {type: array, required: true}
-  issued: {type: string, required: true}
-steps:
-${sent.map((jti, index) => `  - {id: probe-${index}, uses: test.record, with: {type: evidence.probe, data: {service: api, jti: "${jti}", outcome: accepted}}}`).join('\n')}
-  - id: tokens
-    uses: tokens.scan
-    with:
-      key: "\${{ inputs.key }}"
-      paths: "\${{ inputs.logs }}"
-      issuedLog: "\${{ inputs.issued }}"
-`,
+    const probes = sent.map(
+      (jti, index) =>
+        `  - {id: probe-${index}, uses: test.record, with: {type: evidence.probe, data: {service: api, jti: "${jti}", outcome: accepted}}}\n`,
     )
+    const file = await writePlaybook(home, playbookAfter(probes.join('')))
     // When the step scans it with the issued log (which holds no canary jti)
     const result = await startRun({
       ...baseOptions(home),
