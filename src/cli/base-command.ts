@@ -8,7 +8,7 @@ import {format} from 'node:util'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {jsonOutput} from '../core/escape-untrusted.js'
 import {SecretRegistry} from '../core/secrets.js'
-import {createStyle, forTerminal, type Style} from './style.js'
+import {createStyle, fitWidth, forTerminal, type Style} from './style.js'
 
 /** What stands in for a text that could not be redacted. */
 const WITHHELD = '[withheld: it could not be redacted]'
@@ -33,11 +33,11 @@ export abstract class JwkrCommand extends Command {
 
   // Format first, then redact: a secret passed as a format argument must not slip past.
   override log(message = '', ...args: unknown[]): void {
-    super.log(forTerminal(this.secrets.redact(format(message, ...args)), process.stdout))
+    super.log(fitWidth(forTerminal(this.secrets.redact(format(message, ...args)), process.stdout), process.stdout))
   }
 
   override logToStderr(message = '', ...args: unknown[]): void {
-    super.logToStderr(forTerminal(this.secrets.redact(format(message, ...args)), process.stderr))
+    super.logToStderr(fitWidth(forTerminal(this.secrets.redact(format(message, ...args)), process.stderr), process.stderr))
   }
 
   // Written here rather than by oclif, whose colouring tokenizer overflows the stack on large documents.

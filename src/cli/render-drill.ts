@@ -1,27 +1,20 @@
 // The scorecard a team reads at the end of `jwkr drill`.
-import Table from 'cli-table3'
-
 import type {DrillResult} from '../drill/run-drill.js'
 import type {Style} from './style.js'
+import {renderTable} from './table.js'
 
 export function renderDrill(result: DrillResult, style: Style): string {
   const card = result.scorecard
   const verdict = card.passed ? style.green(style.bold('PASSED')) : style.red(style.bold('NOT PASSED'))
-  const services = new Table({
-    head: ['service', 'verifier', 'behaviour', 'guard', 'cache (s)', 'contained', 'after (s)'],
-    style: {head: [], border: []},
-  })
-  for (const s of card.services) {
-    services.push([
-      s.id,
-      s.verifier ?? '—',
-      s.behaviour,
-      s.guarded ? 'yes' : '',
-      s.cacheSeconds ?? 'forever',
-      s.contained ? style.green('yes') : style.red('no'),
-      s.containedAfterSeconds ?? '—',
-    ])
-  }
+  const services = renderTable(card.services, [
+    {name: 'service', value: (s) => s.id},
+    {name: 'verifier', value: (s) => s.verifier ?? '—'},
+    {name: 'behaviour', value: (s) => s.behaviour},
+    {name: 'guard', value: (s) => (s.guarded ? 'yes' : '')},
+    {name: 'cache (s)', value: (s) => String(s.cacheSeconds ?? 'forever')},
+    {name: 'contained', value: (s) => (s.contained ? style.green('yes') : style.red('no'))},
+    {name: 'after (s)', value: (s) => String(s.containedAfterSeconds ?? '—')},
+  ])
   const phases = card.phases.map((p) => `${p.phase} ${p.seconds ?? '—'}s`).join(' · ')
   const checks = card.checks.map(
     (c) => `  ${c.ok ? style.green('✓') : style.red('✗')} ${c.name}: expected ${String(c.expected)}, got ${String(c.actual)}`,
@@ -34,7 +27,7 @@ export function renderDrill(result: DrillResult, style: Style): string {
     `${style.bold(`Drill ${result.drill}`)} (scenario ${result.scenario}): ${verdict} in ${card.wallSeconds ?? '—'}s — containment ${card.contained ? 'proven' : style.red('not proven')}`,
     ...(card.contained ? [] : [style.red(`Outcome: ${card.outcome.summary}`)]),
     `Phases: ${phases}`,
-    services.toString(),
+    services,
     tokens,
     messages,
     'Checks:',

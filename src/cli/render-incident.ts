@@ -1,22 +1,36 @@
 // `jwkr incident show`: where an incident stands (its steps) and how it got there (its timeline).
-import Table from 'cli-table3'
-
-import type {IncidentState} from '../incident/state.js'
+import type {IncidentState, StepState} from '../incident/state.js'
 import type {Style} from './style.js'
+import {renderTable, type Column} from './table.js'
+
+const STEP_COLUMNS: Column<[string, StepState]>[] = [
+  {name: 'step', value: ([id]) => id},
+  {name: 'uses', value: ([, step]) => step.uses ?? ''},
+  {name: 'status', value: ([, step]) => step.status},
+  {name: 'attempts', value: ([, step]) => String(step.attempts)},
+  {name: 'note', value: ([, step]) => step.error?.message ?? step.reason ?? ''},
+]
 
 export function renderTimeline(state: IncidentState, style: Style): string {
   const header = [
     `${style.bold(`Incident ${state.id}`)}${state.drill ? style.yellow(' [DRILL]') : ''} — ${state.status}`,
-    `  key        ${state.kty ?? '?'} ${state.thumbprint ?? '(no thumbprint)'}${state.kid ? ` (kid ${state.kid})` : ''}`,
+    `  key        ${state.kty ?? '?'} ${state.thumbprint ?? '(no thumbprint)'}`,
+    ...(state.kid ? [`  kid        ${state.kid}`] : []),
     `  playbook   ${state.playbookLoaded?.name ?? state.playbook ?? '?'}`,
     `  opened     ${state.openedAt ?? '?'}${state.startedBy ? ` by ${state.startedBy.user}@${state.startedBy.host}` : ''}`,
   ]
   if (state.closedAt) header.push(`  closed     ${state.closedAt} (${state.closeReason ?? ''})`)
-  const steps = new Table({head: ['step', 'uses', 'status', 'attempts', 'note'], style: {head: [], border: []}})
-  for (const id of state.stepOrder) {
+  const steps = state.stepOrder.flatMap((id) => {
     const step = state.steps[id]
-    if (step) steps.push([id, step.uses ?? '', step.status, String(step.attempts), step.error?.message ?? step.reason ?? ''])
-  }
-  const timeline = state.timeline.map((entry) => `  ${style.dim(entry.ts)}  ${entry.summary}`)
-  return [header.join('\n'), steps.toString(), `${style.bold('Timeline')}\n${timeline.join('\n')}`].join('\n\n')
+    return step ? [[id, step] as [string, StepState]] : []
+  })
+  const timeline = renderTable(
+    state.timeline,
+    [
+      {name: 'time', value: (entry) => style.dim(entry.ts)},
+      {name: 'event', value: (entry) => entry.summary},
+    ],
+    {view: {header: false}},
+  )
+  return [header.join('\n'), renderTable(steps, STEP_COLUMNS), `${style.bold('Timeline')}\n${timeline}`].join('\n\n')
 }

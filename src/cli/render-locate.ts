@@ -1,10 +1,9 @@
 // The human report of `jwkr services locate`: the verdict first, then issuer → publishes? →
 // dependent services with their owners, the dependents and why, the endpoints that failed, and the
 // findings (critical first). Plain text; colour only through the given Style.
-import Table from 'cli-table3'
-
 import type {LocateFinding, LocateIssuer, LocateResult, LocateService} from '../core/inventory/locate.js'
 import type {Style} from './style.js'
+import {renderTable} from './table.js'
 
 /**
  * @example this.log(renderLocate(result, this.style))
@@ -18,15 +17,24 @@ export function renderLocate(result: LocateResult, style: Style): string {
   if (result.services.length > 0) blocks.push(`${style.bold('Dependent services')}\n${serviceTable(result.services)}`)
   const failed = result.endpoints.filter((endpoint) => !endpoint.ok)
   if (failed.length > 0) {
-    const table = newTable(['endpoint', 'for', 'error', 'tries'])
-    for (const endpoint of failed) {
-      const owners = endpoint.owners.map((owner) => `${owner.type} ${owner.id}`).join(', ')
-      table.push([endpoint.url, owners, endpoint.error?.message ?? 'failed', String(endpoint.attempts)])
-    }
-    blocks.push(`${style.bold('Endpoints that failed')}\n${table.toString()}`)
+    const table = renderTable(failed, [
+      {name: 'endpoint', value: (endpoint) => endpoint.url},
+      {name: 'for', value: (endpoint) => endpoint.owners.map((owner) => `${owner.type} ${owner.id}`).join(', ')},
+      {name: 'error', value: (endpoint) => endpoint.error?.message ?? 'failed'},
+      {name: 'tries', value: (endpoint) => String(endpoint.attempts)},
+    ])
+    blocks.push(`${style.bold('Endpoints that failed')}\n${table}`)
   }
   if (result.findings.length > 0) {
-    blocks.push(`${style.bold('Findings')}\n${result.findings.map((finding) => describeFinding(finding, style)).join('\n')}`)
+    const findings = renderTable(
+      result.findings,
+      [
+        {name: 'severity', value: (finding) => severity(finding, style)},
+        {name: 'finding', value: (finding) => finding.message},
+      ],
+      {view: {header: false}},
+    )
+    blocks.push(`${style.bold('Findings')}\n${findings}`)
   }
   const slowest = Math.max(0, ...result.endpoints.map((endpoint) => endpoint.durationMs))
   blocks.push(
@@ -68,11 +76,12 @@ function verdict(result: LocateResult, style: Style): string {
 }
 
 function issuerTable(result: LocateResult, style: Style): string {
-  const table = newTable(['issuer', 'publishes the key?', 'JWKS', 'dependent services (owner)'])
-  for (const issuer of result.issuers) {
-    table.push([issuer.id, publishes(issuer, style), issuer.jwksUri ?? issuer.discovery ?? '', dependentsOf(issuer, result)])
-  }
-  return table.toString()
+  return renderTable(result.issuers, [
+    {name: 'issuer', value: (issuer) => issuer.id},
+    {name: 'publishes the key?', value: (issuer) => publishes(issuer, style)},
+    {name: 'JWKS', value: (issuer) => issuer.jwksUri ?? issuer.discovery ?? ''},
+    {name: 'dependent services (owner)', value: (issuer) => dependentsOf(issuer, result)},
+  ])
 }
 
 function publishes(issuer: LocateIssuer, style: Style): string {
@@ -98,30 +107,24 @@ function dependentsOf(issuer: LocateIssuer, result: LocateResult): string {
 }
 
 function serviceTable(services: LocateService[]): string {
-  const table = newTable(['service', 'team', 'contacts', 'why'])
-  for (const service of services) {
-    const contacts = [service.contacts.slack, service.contacts.email].filter((contact) => contact !== undefined).join('\n')
-    table.push([service.id, service.team, contacts, service.reasons.map((reason) => reason.message).join('\n')])
-  }
-  return table.toString()
+  return renderTable(services, [
+    {name: 'service', value: (service) => service.id},
+    {name: 'team', value: (service) => service.team},
+    {
+      name: 'contacts',
+      value: (service) => [service.contacts.slack, service.contacts.email].filter((contact) => contact !== undefined).join('\n'),
+    },
+    {name: 'why', value: (service) => service.reasons.map((reason) => reason.message).join('\n')},
+  ])
 }
 
-function describeFinding(finding: LocateFinding, style: Style): string {
-  const label =
-    finding.severity === 'critical'
-      ? style.red(style.bold('CRITICAL'))
-      : finding.severity === 'warning'
-        ? style.yellow('warning ')
-        : style.dim('info    ')
-  return `${label} ${finding.message}`
+function severity(finding: LocateFinding, style: Style): string {
+  if (finding.severity === 'critical') return style.red(style.bold('CRITICAL'))
+  return finding.severity === 'warning' ? style.yellow('warning') : style.dim('info')
 }
 
 function owner(service: LocateService): string {
   return [service.team, service.contacts.slack ?? service.contacts.email].filter((part) => part !== undefined).join(', ')
-}
-
-function newTable(head: string[]): Table.Table {
-  return new Table({head, style: {head: [], border: []}})
 }
 
 function plural(count: number, one: string): string {

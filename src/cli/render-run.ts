@@ -1,27 +1,25 @@
 // The summary a responder reads at the end of a run: a table of steps and where the incident is.
-import Table from 'cli-table3'
-
 import {formatDuration} from '../core/duration.js'
 import type {RunResult, StepOutcome} from '../playbook/engine.js'
 import {createStyle, type Style} from './style.js'
+import {renderTable} from './table.js'
 
 export function renderRun(result: RunResult): string {
   const style = createStyle(process.stdout)
-  const table = new Table({
-    head: ['step', 'uses', 'status', 'took', 'note'],
-    style: {head: style.isColorSupported ? ['bold'] : [], border: []},
-    // The note column takes what the terminal has left, so rows wrap instead of overflowing.
-    colWidths: [null, null, null, null, Math.max(24, Math.min(80, (process.stdout.columns || 120) - 62))],
-    wordWrap: true,
-  })
-  for (const step of result.steps) table.push([step.id, step.uses, step.status, took(step), note(step)])
+  const table = renderTable(result.steps, [
+    {name: 'step', value: (step) => step.id},
+    {name: 'uses', value: (step) => step.uses},
+    {name: 'status', value: (step) => step.status},
+    {name: 'took', value: took},
+    {name: 'note', value: note},
+  ])
   const planned = result.steps.filter((step) => step.plan && step.plan.length > 0 && step.status === 'planned')
   const plan = planned.length
     ? `\nPlanned calls (dry run, none made):\n${planned
         .flatMap((step) => (step.plan ?? []).map((call) => `  ${step.id}: ${call.kind} ${call.target} — ${call.description}`))
         .join('\n')}`
     : ''
-  return `${table.toString()}${plan}\n\nIncident ${style.bold(result.incident)}: ${result.status}\n${outcomeLine(result, style)}`
+  return `${table}${plan}\n\nIncident ${style.bold(result.incident)}: ${result.status}\n${outcomeLine(result, style)}`
 }
 
 /** The one line that says what the run achieved, coloured by its exit code, with the code itself. */

@@ -1,12 +1,11 @@
 // The human report of `jwkr tokens scan`: the verdict, a table of counts per class, who and what the
 // valid tokens cover, a few examples (signature removed), and what to do next. Claims come from
 // tokens that may be forged: control characters are replaced before they reach a terminal.
-import Table from 'cli-table3'
-
 import type {TokenScanResult} from '../adapters/tokens/scan-tokens.js'
 import {formatSize} from '../adapters/scan/parse-size.js'
 import {formatDuration} from '../core/duration.js'
 import type {Style} from './style.js'
+import {renderTable} from './table.js'
 
 const LISTED = 5
 
@@ -19,17 +18,21 @@ export function renderTokens(result: TokenScanResult, style: Style): string {
   const kids = keyKids(result.key)
   const blocks = [`${style.bold('Leaked key')} ${result.key.thumbprint ?? ''}${kids === '' ? '' : style.dim(kids)}`]
   blocks.push(verdict(result, style))
-  const table = new Table({head: ['tokens', 'count'], style: {head: [], border: []}})
-  table.push(
-    [style.red('suspected-forgery'), number(counts['suspected-forgery'])],
-    ['signed-with-leaked-key', number(counts['signed-with-leaked-key'])],
-    ['kid-match-bad-signature', number(counts['kid-match-bad-signature'])],
-    [style.dim('other (not this key)'), number(counts.other)],
-  )
+  const rows: [string, number][] = [
+    [style.red('suspected-forgery'), counts['suspected-forgery']],
+    ['signed-with-leaked-key', counts['signed-with-leaked-key']],
+    ['kid-match-bad-signature', counts['kid-match-bad-signature']],
+    [style.dim('other (not this key)'), counts.other],
+  ]
   if (result.window.since !== null || result.window.until !== null) {
-    table.push([style.dim('outside --since/--until'), number(counts['outside-window'])])
+    rows.push([style.dim('outside --since/--until'), counts['outside-window']])
   }
-  blocks.push(table.toString())
+  blocks.push(
+    renderTable(rows, [
+      {name: 'tokens', value: ([label]) => label},
+      {name: 'count', value: ([, count]) => number(count)},
+    ]),
+  )
   if (result.canaries > 0) {
     const by =
       result.canariesBy === 'journal'

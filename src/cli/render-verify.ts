@@ -1,8 +1,6 @@
 // The human report of `jwkr verify`: the verdict first, then one row per service (status, since
 // when, evidence), the JWKS endpoints, the containment clock, and what to do about what is left;
 // plus the one-line progress shown on stderr between checks. Colour only through the given Style.
-import Table from 'cli-table3'
-
 import {
   remainingSummary,
   type EndpointResult,
@@ -14,6 +12,7 @@ import type {ServiceClock} from '../core/containment/clock.js'
 import type {ContainmentStatus, Evidence} from '../core/containment/verdict.js'
 import {formatDuration} from '../core/duration.js'
 import type {Style} from './style.js'
+import {renderTable} from './table.js'
 
 /** @example this.log(renderVerify(result, this.style)) */
 export function renderVerify(result: VerifyResult, style: Style): string {
@@ -98,26 +97,23 @@ function headline(result: VerifyResult, style: Style): string {
 }
 
 function serviceTable(services: ServiceResult[], style: Style): string {
-  const table = newTable(['service', 'status', 'since', 'why', 'evidence'], [null, null, null, ...wrapWidths(64, [0.4, 0.6])])
-  for (const service of services) {
-    table.push([
-      service.id,
-      status(service.status, style),
-      service.since,
-      `${service.reason} [${service.basis}]`,
-      evidenceLines(service.evidence),
-    ])
-  }
-  return table.toString()
+  return renderTable(services, [
+    {name: 'service', value: (service) => service.id},
+    {name: 'status', value: (service) => status(service.status, style)},
+    {name: 'since', value: (service) => service.since},
+    {name: 'why', value: (service) => `${service.reason} [${service.basis}]`},
+    {name: 'evidence', value: (service) => evidenceLines(service.evidence)},
+  ])
 }
 
 function endpointTable(endpoints: EndpointResult[], style: Style): string {
-  const table = newTable(['endpoint', 'for', 'status', 'since', 'evidence'], [null, null, null, null, ...wrapWidths(110, [1])])
-  for (const endpoint of endpoints) {
-    const owners = endpoint.owners.map((owner) => `${owner.type} ${owner.id}`).join('\n')
-    table.push([endpoint.url, owners, status(endpoint.status, style), endpoint.since, evidenceLines([endpoint.evidence])])
-  }
-  return table.toString()
+  return renderTable(endpoints, [
+    {name: 'endpoint', value: (endpoint) => endpoint.url},
+    {name: 'for', value: (endpoint) => endpoint.owners.map((owner) => `${owner.type} ${owner.id}`).join('\n')},
+    {name: 'status', value: (endpoint) => status(endpoint.status, style)},
+    {name: 'since', value: (endpoint) => endpoint.since},
+    {name: 'evidence', value: (endpoint) => evidenceLines([endpoint.evidence])},
+  ])
 }
 
 function clockLines(result: VerifyResult): string[] {
@@ -169,19 +165,4 @@ function status(value: ContainmentStatus, style: Style): string {
   if (value === 'exposed') return style.red(style.bold('EXPOSED'))
   if (value === 'undiscriminating') return style.yellow('undiscriminating')
   return style.yellow('unknown')
-}
-
-function newTable(head: string[], colWidths: (number | null)[]): Table.Table {
-  return new Table({head, colWidths, style: {head: [], border: []}, wordWrap: true})
-}
-
-/**
- * Widths for the wrapping columns on a terminal: their shares of what it leaves beside the fixed
- * ones. Piped output is not wrapped (null), so each evidence line stays whole for grep.
- */
-function wrapWidths(fixed: number, shares: number[]): (number | null)[] {
-  const columns = process.stdout.columns
-  if (!columns) return shares.map(() => null)
-  const room = Math.max(48, columns - fixed)
-  return shares.map((share) => Math.max(24, Math.floor(room * share)))
 }

@@ -1,6 +1,7 @@
 // Terminal colours, on only when the stream is a terminal and NO_COLOR is unset (ARCHITECTURE.md, Output and exit codes),
-// and the one way text is made fit for a terminal.
+// and the one way text is made fit for a terminal: escaped, and wrapped to its width.
 import pc from 'picocolors'
+import wrapAnsi from 'wrap-ansi'
 
 import {terminalOutput} from '../core/escape-untrusted.js'
 
@@ -24,4 +25,26 @@ export function createStyle(stream: {isTTY?: boolean}): Style {
  */
 export function forTerminal(text: string, stream: {isTTY?: boolean}): string {
   return terminalOutput(text, {colour: colorEnabled(stream)})
+}
+
+/**
+ * Text wrapped at word boundaries to the width of a terminal, each line's indent kept on the lines it
+ * wraps into; unchanged for a pipe (a script reads whole lines) or a terminal that does not say its width.
+ *
+ * @example process.stdout.write(fitWidth(forTerminal(text, process.stdout), process.stdout))
+ */
+export function fitWidth(text: string, stream: {isTTY?: boolean; columns?: number}): string {
+  const width = stream.columns ?? 0
+  if (stream.isTTY !== true || width <= 0) return text
+  return text
+    .split('\n')
+    .map((line) => {
+      const indent = /^ */.exec(line)?.[0] ?? ''
+      const room = Math.max(20, width - indent.length)
+      return wrapAnsi(line.slice(indent.length), room, {hard: true})
+        .split('\n')
+        .map((part) => indent + part)
+        .join('\n')
+    })
+    .join('\n')
 }

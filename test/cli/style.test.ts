@@ -1,7 +1,7 @@
 // Colour only on a terminal, and never with NO_COLOR (ARCHITECTURE.md, Output and exit codes).
 import {describe, expect, it} from 'vitest'
 
-import {colorEnabled, createStyle} from '../../src/cli/style.js'
+import {colorEnabled, createStyle, fitWidth} from '../../src/cli/style.js'
 
 describe('colorEnabled', () => {
   it('is on for a terminal, off for a pipe', () => {
@@ -23,5 +23,22 @@ describe('colorEnabled', () => {
 describe('createStyle', () => {
   it('gives plain text for a pipe (NO_COLOR is set for the tests)', () => {
     expect(createStyle({isTTY: true}).red('x')).toBe('x')
+  })
+})
+
+describe('fitWidth', () => {
+  const prose = `${'word '.repeat(30).trim()}`
+
+  it('wraps a line to the terminal at word boundaries, keeping its indent on the lines it wraps into', () => {
+    const text = fitWidth(`  ${prose}\nshort`, {isTTY: true, columns: 40})
+    const lines = text.split('\n')
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(40)
+    expect(lines.slice(0, -1).every((line) => /^ {2}word( word)*$/.test(line))).toBe(true)
+    expect(lines.at(-1)).toBe('short')
+  })
+
+  it('leaves piped text and a terminal of unknown width alone', () => {
+    expect(fitWidth(prose, {isTTY: false, columns: 40})).toBe(prose)
+    expect(fitWidth(prose, {isTTY: true})).toBe(prose)
   })
 })

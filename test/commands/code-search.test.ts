@@ -97,10 +97,8 @@ describe('jwkr code search', () => {
     ])
     // Then the table names both files and the summary says what was searched
     expect(error).toBeUndefined()
-    expect(stdout).toMatch(
-      /example-org\/billing\s*│\s*config\/jwks\.json\s*│\s*kid\s*│\s*https:\/\/github\.com\/example-org\/billing\/blob\//,
-    )
-    expect(stdout).toMatch(/example-org\/gateway\s*│\s*src\/auth\.ts\s*│\s*kid\s*│/)
+    expect(stdout).toMatch(/example-org\/billing\tconfig\/jwks\.json\tkid\thttps:\/\/github\.com\/example-org\/billing\/blob\//)
+    expect(stdout).toMatch(/example-org\/gateway\tsrc\/auth\.ts\tkid\t/)
     expect(stdout).toContain('2 files in 2 repositories')
     expect(stdout).toMatch(/Searched GitHub organisation example-org: \d+ quer(y|ies) for \d+ of \d+ terms \(kid, thumbprint\)/)
     expect(stdout).not.toContain('README.md')

@@ -6,6 +6,7 @@ import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from '
 
 import type {LocateResult} from '../../src/core/inventory/locate.js'
 import {closedPortUrl, makeTestKey, startJwksServer, type JwksServer, type TestKey} from '../helpers/jwks-server.js'
+import {printOnTerminal} from '../helpers/pty.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const
@@ -125,24 +126,42 @@ describe('jwkr services locate', () => {
     // And the verdict names the publishing issuer, the kid it serves the key under, and the dependent with its owner
     expect(stdout).toContain(`Leaked key ${leaked.thumbprint} (kid prod-1)`)
     expect(stdout).toContain('Published by 1 issuer (auth-main); 1 service depends on it.')
-    expect(stdout).toMatch(/auth-main\s*│\s*YES, as kid renamed-2024/)
+    expect(stdout).toMatch(/auth-main\tYES, as kid renamed-2024/)
     expect(stdout).toContain('billing-api (payments, #payments-oncall)')
-    expect(stdout).toMatch(/auth-other\s*│\s*no\s*│/)
+    expect(stdout).toMatch(/auth-other\tno\t/)
     expect(stdout).toContain('Trusts auth-main, which publishes the leaked key as kid "renamed-2024".')
     // And the endpoint that is down is listed with its error, and the issuer behind it is unknown, not "no"
-    expect(stdout).toMatch(new RegExp(`${escape(downUrl)}\\s*│\\s*issuer auth-down\\s*│\\s*The connection was refused`))
+    expect(stdout).toMatch(new RegExp(`${escape(downUrl)}\\tissuer auth-down\\tThe connection was refused`))
     expect(stdout).toContain('1 issuer could not be checked (auth-down)')
     expect(stdout).toContain('if it does: reports')
     // And the findings come critical first: the JWKS serving private members, then the kid collision
     const findings = stdout.slice(stdout.indexOf('Findings'))
-    const critical = findings.indexOf(`CRITICAL ${server.url('/ledger/jwks')} serves private key material (d, p, q, dp, dq, qi)`)
-    const collision = findings.indexOf(`warning  ${server.url('/other/jwks')} serves another key under the leaked kid "prod-1"`)
+    const critical = findings.indexOf(`CRITICAL\t${server.url('/ledger/jwks')} serves private key material (d, p, q, dp, dq, qi)`)
+    const collision = findings.indexOf(`warning\t${server.url('/other/jwks')} serves another key under the leaked kid "prod-1"`)
     expect(critical).toBeGreaterThan(-1)
     expect(collision).toBeGreaterThan(critical)
     // And progress went to stderr, and no private value was printed anywhere
     expect(stderr).toContain('Checking 3 issuers and 1 service JWKS (timeout 2s)…')
     expectNoSecrets(stdout, stderr)
   })
+
+  for (const columns of [80, 120]) {
+    it(`fits a ${columns}-column terminal: tables wrap, nothing runs past the edge (issue 15: ~330 columns)`, async () => {
+      // When the same locate runs on a terminal that wide
+      const {exitCode, screen} = await printOnTerminal(
+        ['services', 'locate', '--key', keyFile, '--inventory', inventoryFile, '--timeout', '2s'],
+        columns,
+      )
+      // Then it succeeds, every line fits, and the facts are all there
+      expect(exitCode).toBe(0)
+      const widest = Math.max(...screen.split('\n').map((line) => line.length))
+      expect(widest).toBeLessThanOrEqual(columns)
+      expect(screen).toContain('Published by 1 issuer (auth-main); 1 service depends on it.')
+      expect(screen).toMatch(/auth-main\s+YES, as kid/)
+      expect(screen).toContain('CRITICAL')
+      expect(screen).not.toMatch(/[│┌]/)
+    })
+  }
 
   it('--json prints the locate document', async () => {
     // When it runs with --json

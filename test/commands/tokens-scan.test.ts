@@ -41,10 +41,10 @@ describe('jwkr tokens scan', () => {
     expect(stderr).toBe('')
     expect(stdout).toContain('1 valid token was never issued by the issuer: the key has been used by someone else.')
     // And a table counts each class
-    expect(stdout).toMatch(/suspected-forgery\s+│ 1 /)
-    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 7 /)
-    expect(stdout).toMatch(/kid-match-bad-signature\s+│ 3 /)
-    expect(stdout).toMatch(/other \(not this key\)\s+│ 9 /)
+    expect(stdout).toMatch(/suspected-forgery\t1$/m)
+    expect(stdout).toMatch(/signed-with-leaked-key\t7$/m)
+    expect(stdout).toMatch(/kid-match-bad-signature\t3$/m)
+    expect(stdout).toMatch(/other \(not this key\)\t9$/m)
     // And the valid tokens are summed up
     expect(stdout).toContain(
       'Issued (iat) 2024-05-01T10:00:00.000Z – 2024-05-09T10:00:00.000Z; the first forgery 2024-05-02T10:00:00.000Z',
@@ -95,8 +95,8 @@ describe('jwkr tokens scan', () => {
   it('keeps to the --since/--until window, and shows what fell outside it', async () => {
     const {stdout, error} = await scan(LOGS, '--since', '2024-05-02', '--until', '2024-05-05T10:00:00Z')
     expect(exitCodeOf(error)).toBe(0)
-    expect(stdout).toMatch(/signed-with-leaked-key\s+│ 4 /)
-    expect(stdout).toMatch(/outside --since\/--until\s+│ 4 /)
+    expect(stdout).toMatch(/signed-with-leaked-key\t4$/m)
+    expect(stdout).toMatch(/outside --since\/--until\t4$/m)
     const json = await scan(LOGS, '--since', '2024-05-02', '--json')
     expect((json.result as TokenScanResult).window).toEqual({since: '2024-05-02T00:00:00.000Z', until: null})
   })

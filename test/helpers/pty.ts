@@ -2,6 +2,7 @@
 // person would: wait for a question on the screen, then press keys.
 import {spawn} from 'node:child_process'
 import {setTimeout as sleep} from 'node:timers/promises'
+import {stripVTControlCharacters} from 'node:util'
 
 import {projectRoot} from './run.js'
 
@@ -74,4 +75,29 @@ export async function runOnTerminal(
   clearTimeout(timer)
   child.stdin.end()
   return {exitCode, screen}
+}
+
+/** Runs `node bin/dev.js ARGS` on a pseudo-terminal COLUMNS wide and returns what it printed, escapes removed. */
+export async function printOnTerminal(
+  args: string[],
+  columns: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{exitCode: number | null; screen: string}> {
+  const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+  const child = spawn('script', ['-qfec', `stty cols ${columns} rows 50; ${command}`, '/dev/null'], {
+    cwd: projectRoot,
+    env: {...process.env, ...env, COLUMNS: String(columns), TERM: 'xterm'},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let screen = ''
+  child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
+  child.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
+  const exitCode = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  // What stays on the screen: a carriage return or a cursor move to column 1 (a spinner's next frame)
+  // rewrites the line it is on.
+  // eslint-disable-next-line no-control-regex -- matching the terminal's escape sequence is the point
+  const lines = stripVTControlCharacters(screen.replace(/\u001b\[1?G/g, '\r'))
+    .split('\n')
+    .map((line) => line.replace(/\r$/, '').split('\r').at(-1) ?? '')
+  return {exitCode, screen: lines.join('\n')}
 }

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
-import Table from 'cli-table3'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
 import type {Style} from '../../cli/style.js'
+import {renderTable} from '../../cli/table.js'
 import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
 import {
   SEARCH_RESULT_CAP,
@@ -97,11 +97,15 @@ function renderCodeSearch(result: CodeSearchResult, style: Style): string {
   if (result.results.length === 0) {
     lines.push(style.green(`No file in ${result.org}'s code on GitHub matches the key's public material.`))
   } else {
-    const table = new Table({head: ['repository', 'path', 'matched', 'url'], style: {head: [], border: []}})
-    for (const hit of result.results) table.push([hit.repo, hit.path, hit.matches.join(', '), hit.url])
+    const table = renderTable(result.results, [
+      {name: 'repository', value: (hit) => hit.repo},
+      {name: 'path', value: (hit) => hit.path},
+      {name: 'matched', value: (hit) => hit.matches.join(', ')},
+      {name: 'url', value: (hit) => hit.url, truncate: true},
+    ])
     const repos = new Set(result.results.map((hit) => hit.repo)).size
     const where = `${plural(result.results.length, 'file')} in ${plural(repos, 'repository', 'repositories')}`
-    lines.push(table.toString(), style.red(`${where} ${result.results.length === 1 ? 'holds' : 'hold'} the key's material.`))
+    lines.push(table, style.red(`${where} ${result.results.length === 1 ? 'holds' : 'hold'} the key's material.`))
   }
   for (const term of result.terms) {
     if (term.skipped) lines.push(`${style.dim('skipped')} ${describe(term)}: ${term.skipped}`)

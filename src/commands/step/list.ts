@@ -1,4 +1,5 @@
 import {JwkrCommand} from '../../cli/base-command.js'
+import {renderTable, tableFlags, tableView, type Column} from '../../cli/table.js'
 import {builtinSteps} from '../../playbook/steps/index.js'
 
 interface StepSummary {
@@ -9,12 +10,27 @@ interface StepSummary {
   description: string
 }
 
+const COLUMNS: Column<StepSummary>[] = [
+  {name: 'step', value: (step) => step.id},
+  {name: 'title', value: (step) => step.title},
+  {
+    name: 'notes',
+    value: (step) =>
+      [step.sideEffects ? 'changes things' : '', step.requiresInventory ? 'needs an inventory' : ''].filter(Boolean).join(', '),
+  },
+]
+
 export default class StepList extends JwkrCommand {
   static override summary = 'List the steps playbooks can use.'
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --csv',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
+  static override flags = {...tableFlags}
 
   async run(): Promise<{steps: StepSummary[]}> {
-    await this.parse(StepList)
+    const {flags} = await this.parse(StepList)
     const steps = builtinSteps().map((step) => ({
       id: step.id,
       title: step.title,
@@ -22,15 +38,7 @@ export default class StepList extends JwkrCommand {
       requiresInventory: step.requiresInventory === true,
       description: step.description,
     }))
-    if (!this.jsonEnabled()) {
-      const width = Math.max(...steps.map((step) => step.id.length))
-      for (const step of steps) {
-        const marks = [step.sideEffects ? 'changes things' : '', step.requiresInventory ? 'needs an inventory' : ''].filter(
-          Boolean,
-        )
-        this.log(`${step.id.padEnd(width)}  ${step.title}${marks.length ? ` (${marks.join(', ')})` : ''}`)
-      }
-    }
+    if (!this.jsonEnabled()) this.log(renderTable(steps, COLUMNS, {view: tableView(flags)}))
     return {steps}
   }
 }

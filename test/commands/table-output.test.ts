@@ -1,0 +1,89 @@
+// Issue 15, widths and pipes: the list commands and `incident show` fit an 80- and a 120-column
+// terminal, print tab-separated lines when piped, and take --columns, --csv, --no-header and --sort.
+import {cpSync, mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {beforeAll, describe, expect, it} from 'vitest'
+
+import {printOnTerminal} from '../helpers/pty.js'
+import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
+
+let home: string
+
+beforeAll(() => {
+  // Given a workspace holding one incident and one drill (the recorded fixture journals)
+  home = join(mkdtempSync(join(tmpdir(), 'jwkr-table-output-')), '.jwkr')
+  cpSync(join(projectRoot, 'test/fixtures/journals/home'), home, {recursive: true})
+})
+
+function widest(screen: string): number {
+  return Math.max(...screen.split('\n').map((line) => line.length))
+}
+
+describe('tables on a terminal', () => {
+  for (const columns of [80, 120]) {
+    it(`fit ${columns} columns: incident list (was 114), incident show (was 145), playbook list`, async () => {
+      for (const args of [
+        ['incident', 'list', '--drills', '--home', home],
+        ['incident', 'show', '2026-03-14-ctrvio', '--home', home],
+        ['playbook', 'list'],
+      ]) {
+        // When the command prints on a terminal that wide
+        const {exitCode, screen} = await printOnTerminal(args, columns, {NO_COLOR: '1'})
+        // Then it succeeds and no line runs past the edge
+        expect(exitCode, screen).toBe(0)
+        expect(widest(screen), `${args.join(' ')}\n${screen}`).toBeLessThanOrEqual(columns)
+        expect(screen).not.toMatch(/[│┌─]{2}/)
+      }
+    })
+  }
+})
+
+describe('tables piped', () => {
+  it('are tab-separated lines with a header, one incident a line', async () => {
+    const {stdout, error} = await run(['incident', 'list', '--drills', '--home', home])
+    expect(exitCodeOf(error)).toBe(0)
+    const lines = stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe('id\tstatus\tage\tplaybook\tthumbprint')
+    expect(lines).toHaveLength(3)
+    expect(
+      lines.some((line) =>
+        /^2026-03-14-ctrvio\t\w+\t[^\t]+\tleaked-signing-key\tctrVioBNyS21qaggw9wJbbzKbpG2TpIsKRipETuogFQ$/.test(line),
+      ),
+    ).toBe(true)
+  })
+
+  it('take --columns, --no-header and --sort=-age', async () => {
+    const {stdout} = await run([
+      'incident',
+      'list',
+      '--drills',
+      '--home',
+      home,
+      '--columns',
+      'id,status',
+      '--no-header',
+      '--sort=-age',
+    ])
+    const lines = stdout.trimEnd().split('\n')
+    // The incident (14 March) is older than the drill (15 March): first when sorted by age, descending
+    expect(lines).toHaveLength(2)
+    expect(lines[0]).toMatch(/^2026-03-14-ctrvio\t\w+$/)
+    expect(lines[1]).toMatch(/^2026-03-15-inject \(drill\)\t\w+$/)
+  })
+
+  it('print CSV with --csv', async () => {
+    const {stdout} = await run(['step', 'list', '--csv', '--columns', 'step,notes'])
+    const lines = stdout.trimEnd().split('\n')
+    expect(lines[0]).toBe('step,notes')
+    expect(lines).toContain('key.rotate,"changes things, needs an inventory"')
+    expect(lines).toContain('key.inspect,')
+  })
+
+  it('refuse an unknown column as a usage error (exit 2) naming the columns', async () => {
+    const {stderr, error} = await run(['incident', 'list', '--home', home, '--drills', '--columns', 'stats'])
+    expect(exitCodeOf(error)).toBe(2)
+    expect(stderr).toContain('--columns: there is no column "stats" (did you mean "status"?).')
+    expect(stderr).toContain('The columns are: id, status, age, playbook, thumbprint.')
+  })
+})
