@@ -8,6 +8,7 @@ import {format} from 'node:util'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {jsonOutput} from '../core/escape-untrusted.js'
 import {SecretRegistry} from '../core/secrets.js'
+import {printError} from './print-error.js'
 import {createStyle, fitWidth, forTerminal, type Style} from './style.js'
 
 /** What stands in for a text that could not be redacted. */
@@ -19,6 +20,10 @@ export abstract class JwkrCommand extends Command {
   static override baseFlags = {
     debug: Flags.boolean({
       description: 'Print stack traces with errors (also when DEBUG is set).',
+      helpGroup: 'GLOBAL',
+    }),
+    'no-color': Flags.boolean({
+      description: 'Print without colour (also when NO_COLOR is set, or the output is not a terminal).',
       helpGroup: 'GLOBAL',
     }),
   }
@@ -62,11 +67,9 @@ export abstract class JwkrCommand extends Command {
     if (this.jsonEnabled()) {
       ux.stdout(jsonOutput({error: document}))
     } else {
-      const style = createStyle(process.stderr)
-      const lines = [`${style.red('Error:')} ${document.message}`]
-      if (document.hint) lines.push(`${style.dim('→')} ${document.hint}`)
-      if (this.debugEnabled() && error instanceof Error && error.stack) lines.push(this.#redactedOr(error.stack, WITHHELD))
-      process.stderr.write(forTerminal(`${lines.join('\n')}\n`, process.stderr))
+      const stack =
+        this.debugEnabled() && error instanceof Error && error.stack ? this.#redactedOr(error.stack, WITHHELD) : undefined
+      printError(document, stack)
     }
     throw new Errors.ExitError(failure.exitCode)
   }

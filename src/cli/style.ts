@@ -7,7 +7,13 @@ import {terminalOutput} from '../core/escape-untrusted.js'
 
 export type Style = ReturnType<typeof pc.createColors>
 
-export function colorEnabled(stream: {isTTY?: boolean}, env: NodeJS.ProcessEnv = process.env): boolean {
+/** On for a terminal; off with NO_COLOR, or --no-color on the command line (read as supports-color reads it). */
+export function colorEnabled(
+  stream: {isTTY?: boolean},
+  env: NodeJS.ProcessEnv = process.env,
+  argv: readonly string[] = process.argv,
+): boolean {
+  if (argv.includes('--no-color')) return false
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true
   return stream.isTTY === true

@@ -152,6 +152,15 @@ export async function listIncidents(home: string, options: {drills?: boolean; no
   return summaries.sort((a, b) => (b.openedAt ?? '').localeCompare(a.openedAt ?? '') || b.id.localeCompare(a.id))
 }
 
+/** The incident opened last (drills aside), for a command whose --incident was left out. */
+export async function latestIncident(home: string): Promise<IncidentSummary> {
+  const [latest] = await listIncidents(home)
+  if (latest) return latest
+  throw new JwkrError('ERR_INCIDENT_NOT_FOUND', `No incidents yet in ${home}.`, {
+    hint: 'Name one with --incident ID (and --home for another workspace), or start one with jwkr respond --key <leaked key>.',
+  })
+}
+
 async function summarise(location: IncidentLocation, now: Date): Promise<IncidentSummary> {
   let text = ''
   let problem: string | undefined

@@ -31,6 +31,21 @@ describe('jwkr report rca', () => {
     expect(`${stdout}`).toBe(await readFile(join(GOLDEN, 'rca.md'), 'utf8'))
   })
 
+  it('without --incident reports on the latest incident, and says which (issue 15)', async () => {
+    const {stdout, stderr, error} = await run(['report', 'rca', '--home', home])
+    expect(error).toBeUndefined()
+    expect(stderr).toContain(`Incident ${CONTAINED_ID}, the latest in ${home} (choose another with --incident).`)
+    expect(`${stdout}`).toBe(await readFile(join(GOLDEN, 'rca.md'), 'utf8'))
+  })
+
+  it('without --incident in a workspace with no incident says where it looked and how to start', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'jwkr-empty-'))
+    const {stderr, error} = await run(['report', 'rca', '--home', empty])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toContain(`Error: No incidents yet in ${empty}.`)
+    expect(stderr).toContain('Name one with --incident ID')
+  })
+
   it('writes the self-contained HTML page to --out atomically, readable by the user only, replacing an older one', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'jwkr-out-')), 'rca.html')
     await writeFile(out, 'an older draft', {mode: 0o644})

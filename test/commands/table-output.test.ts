@@ -20,7 +20,7 @@ function widest(screen: string): number {
   return Math.max(...screen.split('\n').map((line) => line.length))
 }
 
-describe('tables on a terminal', () => {
+describe('tables on a terminal', {timeout: 300_000}, () => {
   for (const columns of [80, 120]) {
     it(`fit ${columns} columns: incident list (was 114), incident show (was 145), playbook list`, async () => {
       for (const args of [

@@ -82,6 +82,8 @@ export async function printOnTerminal(
   args: string[],
   columns: number,
   env: NodeJS.ProcessEnv = {},
+  /** raw: the bytes as printed, escapes and all. */
+  options: {raw?: boolean} = {},
 ): Promise<{exitCode: number | null; screen: string}> {
   const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
   const child = spawn('script', ['-qfec', `stty cols ${columns} rows 50; ${command}`, '/dev/null'], {
@@ -93,6 +95,7 @@ export async function printOnTerminal(
   child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
   child.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
   const exitCode = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  if (options.raw) return {exitCode, screen}
   // What stays on the screen: a carriage return or a cursor move to column 1 (a spinner's next frame)
   // rewrites the line it is on.
   // eslint-disable-next-line no-control-regex -- matching the terminal's escape sequence is the point

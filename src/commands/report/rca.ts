@@ -9,7 +9,7 @@ import {
   type DocumentRequest,
   type IncidentDocument,
 } from '../../adapters/templates/documents.js'
-import {resolveHome} from '../../incident/workspace.js'
+import {latestIncident, resolveHome} from '../../incident/workspace.js'
 
 export interface ReportResult extends Omit<IncidentDocument, 'text'> {
   /** The file written (--out), or null when the document was printed. */
@@ -21,7 +21,7 @@ export interface ReportResult extends Omit<IncidentDocument, 'text'> {
 
 /** Flags every `jwkr report` command takes. */
 export const reportFlags = {
-  incident: Flags.string({required: true, description: 'The incident id (jwkr incident list shows them).'}),
+  incident: Flags.string({description: 'The incident id (jwkr incident list shows them; default: the latest incident).'}),
   ...homeFlag,
   out: Flags.string({char: 'o', description: 'Write the document to this file (atomically, mode 0600) instead of printing it.'}),
   templates: Flags.string({
@@ -32,13 +32,19 @@ export const reportFlags = {
 /** `jwkr report …`: renders one document of an incident from its journal, and prints or writes it. */
 export abstract class ReportCommand extends JwkrCommand {
   protected async report(
-    flags: {incident: string; home?: string; out?: string; templates?: string},
+    flags: {incident?: string; home?: string; out?: string; templates?: string},
     request: DocumentRequest,
   ): Promise<ReportResult> {
+    const home = resolveHome({flag: flags.home})
+    let id = flags.incident
+    if (id === undefined) {
+      id = (await latestIncident(home)).id
+      if (!this.jsonEnabled()) this.logToStderr(`Incident ${id}, the latest in ${home} (choose another with --incident).`)
+    }
     const document = await renderIncidentDocument({
       ...request,
-      home: resolveHome({flag: flags.home}),
-      id: flags.incident,
+      home,
+      id,
       templates: flags.templates,
       secrets: this.secrets,
     })
@@ -63,6 +69,7 @@ export default class ReportRca extends ReportCommand {
     'well and action items. --format html writes one self-contained, printable page with a drawn timeline; --format ' +
     'json prints the report model every template reads. Templates can be overridden by file name with --templates.'
   static override examples = [
+    '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c',
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c --format html --out rca.html',
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c --format json',

@@ -1,0 +1,62 @@
+// Issue 15, conventions: -h, jwkr version / -v / --version, --no-color, "did you mean" for a
+// mistyped command printed as jwkr prints its errors, and shell completion, through bin/dev.js as a
+// user runs it.
+import {execFile} from 'node:child_process'
+import {promisify} from 'node:util'
+import {describe, expect, it} from 'vitest'
+
+import {printOnTerminal} from '../helpers/pty.js'
+import {projectRoot} from '../helpers/run.js'
+
+const exec = promisify(execFile)
+
+async function jwkr(...args: string[]): Promise<{stdout: string; stderr: string; code: number}> {
+  try {
+    const {stdout, stderr} = await exec('node', ['bin/dev.js', ...args], {cwd: projectRoot, env: {...process.env, NO_COLOR: ''}})
+    return {stdout, stderr, code: 0}
+  } catch (error) {
+    const failed = error as {stdout: string; stderr: string; code: number}
+    return {stdout: failed.stdout, stderr: failed.stderr, code: failed.code}
+  }
+}
+
+describe('jwkr conventions', {timeout: 180_000}, () => {
+  it('prints its version with `jwkr version`, -v and --version', async () => {
+    for (const args of [['version'], ['-v'], ['--version']]) {
+      const {stdout, code} = await jwkr(...args)
+      expect(code).toBe(0)
+      expect(stdout).toMatch(/^jwk-responder\/\d+\.\d+\.\d+ \S+ node-v\d+/)
+    }
+  })
+
+  it('takes -h as --help', async () => {
+    const {stdout, code} = await jwkr('incident', 'list', '-h')
+    expect(code).toBe(0)
+    expect(stdout).toContain('List incidents with their status and age.')
+    expect(stdout).toContain('--columns=<value>')
+  })
+
+  it('answers a mistyped command with the nearest one, as a jwkr usage error (exit 2)', async () => {
+    const {stdout, stderr, code} = await jwkr('incidnet', 'list')
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toBe(
+      'Error: `incidnet list` is not a jwkr command. Did you mean `jwkr incident list`?\n→ Run `jwkr help` for every command.\n',
+    )
+    expect(stderr).not.toContain('›')
+  })
+
+  it('prints shell completion setup (autocomplete)', async () => {
+    const {stdout, code} = await jwkr('autocomplete', 'bash')
+    expect(code).toBe(0)
+    expect(stdout).toContain('jwkr autocomplete')
+  })
+
+  it('--no-color turns colour off on a terminal', async () => {
+    const coloured = await printOnTerminal(['playbook', 'list'], 100, {NO_COLOR: ''}, {raw: true})
+    const plain = await printOnTerminal(['playbook', 'list', '--no-color'], 100, {NO_COLOR: ''}, {raw: true})
+    expect(coloured.screen).toContain('\u001b[1m')
+    for (const sgr of ['\u001b[1m', '\u001b[2m', '\u001b[31m', '\u001b[32m']) expect(plain.screen).not.toContain(sgr)
+    expect(plain.screen).toContain('leaked-signing-key')
+  })
+})
