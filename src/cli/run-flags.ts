@@ -2,7 +2,10 @@
 import {Flags} from '@oclif/core'
 
 export const homeFlag = {
-  home: Flags.string({description: 'The jwkr workspace (default: JWKR_HOME or ./.jwkr).', helpGroup: 'WORKSPACE'}),
+  home: Flags.string({
+    description: 'The jwkr workspace (default: JWKR_HOME, else the nearest .jwkr folder here or above, else ./.jwkr).',
+    helpGroup: 'WORKSPACE',
+  }),
 }
 
 export const approvalFlags = {

@@ -26,6 +26,8 @@ export interface PlaybookCommandHost {
   json: boolean
   yes: boolean
   home: string | undefined
+  /** A dry run keeps no incident, so makes no workspace either. */
+  dryRun?: boolean
 }
 
 /** Runs `start` with a UI and Ctrl-C handling, prints the result, and exits with the right code. */
@@ -37,9 +39,15 @@ export async function runPlaybookCommand(
   const onSigint = (): void => controller.abort(new JwkrError('ERR_ABORTED', 'Interrupted.'))
   process.once('SIGINT', onSigint)
   const interactive = !host.yes && !host.json && process.stdin.isTTY === true && process.stderr.isTTY === true
+  const home = resolveHome({flag: host.home})
+  if (!host.json && !host.dryRun && !existsSync(home)) {
+    host.command.logToStderr(
+      `Creating the jwkr workspace ${home}: no .jwkr folder here or in a parent folder (JWKR_HOME or --home choose another).`,
+    )
+  }
   try {
     const result = await start({
-      home: resolveHome({flag: host.home}),
+      home,
       ui: createEngineUi({secrets: host.secrets, interactive, quiet: host.json}),
       signal: controller.signal,
       env: process.env,

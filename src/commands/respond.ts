@@ -1,10 +1,12 @@
+import {select} from '@inquirer/prompts'
 import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../cli/base-command.js'
 import {parseInputs, resolveInventoryPath, runPlaybookCommand} from '../cli/run-playbook-command.js'
 import {runFlags} from '../cli/run-flags.js'
 import type {RunResult} from '../playbook/engine.js'
-import {startRun} from '../playbook/respond.js'
+import {resumeRun, startRun} from '../playbook/respond.js'
+import {JwkrError} from '../core/errors.js'
 
 export default class Respond extends JwkrCommand {
   static override summary = 'Respond to a leaked key: open an incident and run the playbook.'
@@ -12,12 +14,14 @@ export default class Respond extends JwkrCommand {
     'Opens an incident for the key, then walks through the playbook (default: leaked-signing-key) step by step. ' +
     'On a terminal each step shows why it exists and what it will call before it runs; without one, steps with ' +
     'side effects need --yes. Everything is journaled: resume after a crash with `jwkr incident resume ID`. A key has ' +
-    'one unfinished incident at a time: a second respond for it is refused, naming the incident to resume; one that was ' +
+    'one unfinished incident at a time: a second respond for it offers to resume that incident on a terminal, and is ' +
+    'refused without one, naming the incident to resume (--new opens another anyway); one that was ' +
     'interrupted while being opened is taken over and started from the top.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json',
     '<%= config.bin %> <%= command.id %> --key leaked.json --inventory jwkr.inventory.yaml --dry-run',
     '<%= config.bin %> <%= command.id %> --key leaked.json --yes --json',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --new',
   ]
   static override flags = {
     key: Flags.string({char: 'k', required: true, description: 'The leaked key: a file, "-" for stdin, or the key itself.'}),
@@ -26,24 +30,65 @@ export default class Respond extends JwkrCommand {
       default: 'leaked-signing-key',
       description: 'A built-in playbook name or a playbook file.',
     }),
+    new: Flags.boolean({
+      description: 'Open a new incident even when the key already has an unfinished one (instead of resuming it).',
+    }),
     ...runFlags,
   }
 
   async run(): Promise<RunResult> {
     const {flags} = await this.parse(Respond)
     const inventoryPath = resolveInventoryPath(flags.inventory)
+    const interactive = !flags.yes && !this.jsonEnabled() && process.stdin.isTTY === true && process.stderr.isTTY === true
     return runPlaybookCommand(
-      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
-      (context) =>
-        startRun({
-          ...context,
-          secrets: this.secrets,
-          yes: flags.yes,
-          playbook: flags.playbook,
-          inputs: {...parseInputs(flags.input), key: flags.key},
-          inventoryPath,
-          dryRun: flags['dry-run'],
-        }),
+      {
+        command: this,
+        secrets: this.secrets,
+        json: this.jsonEnabled(),
+        yes: flags.yes,
+        home: flags.home,
+        dryRun: flags['dry-run'],
+      },
+      async (context) => {
+        const start = (newIncident: boolean) =>
+          startRun({
+            ...context,
+            secrets: this.secrets,
+            yes: flags.yes,
+            playbook: flags.playbook,
+            inputs: {...parseInputs(flags.input), key: flags.key},
+            inventoryPath,
+            dryRun: flags['dry-run'],
+            newIncident,
+          })
+        try {
+          return await start(flags.new)
+        } catch (error) {
+          const open = waitingIncident(error)
+          if (open === undefined || !interactive) throw error
+          const choice = await select({
+            message: `This key already has an unfinished incident, ${open.id} (${open.status}). What now?`,
+            choices: [
+              {name: `Resume ${open.id} where it stopped`, value: 'resume'},
+              {name: 'Start a new incident for the same key (--new)', value: 'new'},
+              {name: 'Stop here', value: 'stop'},
+            ],
+          })
+          if (choice === 'resume') {
+            return resumeRun({...context, id: open.id, secrets: this.secrets, yes: flags.yes, inventoryPath})
+          }
+          if (choice === 'new') return start(true)
+          throw error
+        }
+      },
     )
   }
+}
+
+/** The unfinished incident a refusal names, when nobody is driving it now (so it can be resumed here). */
+function waitingIncident(error: unknown): {id: string; status: string} | undefined {
+  if (!(error instanceof JwkrError) || error.code !== 'ERR_INCIDENT_OPEN') return undefined
+  const details = error.details as {incident?: string; status?: string; driven?: boolean} | undefined
+  if (details?.incident === undefined || details.driven) return undefined
+  return {id: details.incident, status: details.status ?? 'unfinished'}
 }

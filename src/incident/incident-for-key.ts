@@ -70,8 +70,8 @@ export function secondIncidentError(open: IncidentSummary): JwkrError {
     {
       hint: open.lockedBy
         ? `Let that run finish, or stop it and continue with jwkr incident resume ${open.id}.`
-        : `Continue it with jwkr incident resume ${open.id}; if it is abandoned, close it (jwkr incident close ${open.id}) and respond again.`,
-      details: {incident: open.id, status: open.status, thumbprint: open.thumbprint},
+        : `Resume it with jwkr incident resume ${open.id}, or start another incident for the same key with jwkr respond --new (close an abandoned one with jwkr incident close ${open.id}).`,
+      details: {incident: open.id, status: open.status, thumbprint: open.thumbprint, driven: open.lockedBy !== undefined},
     },
   )
 }

@@ -1,9 +1,10 @@
-// The incident workspace (ARCHITECTURE.md, The incident folder): `.jwkr/` in the working directory, or --home /
-// JWKR_HOME, holding `incidents/<id>/{journal.jsonl,artifacts/}` and, for drills, `drills/<id>/`.
+// The incident workspace (ARCHITECTURE.md, The incident folder): the nearest `.jwkr/` up from the working
+// directory, or --home / JWKR_HOME, holding `incidents/<id>/{journal.jsonl,artifacts/}` and, for drills, `drills/<id>/`.
 // Folders are private to the user (0700): journals and artifacts describe a live compromise.
 import {closest} from 'fastest-levenshtein'
-import {mkdir, readdir, readFile, stat} from 'node:fs/promises'
-import {join, resolve} from 'node:path'
+import {statSync} from 'node:fs'
+import {mkdir, readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {dirname, join, resolve} from 'node:path'
 
 import {JwkrError} from '../core/errors.js'
 import {readChainKey} from './chain-key.js'
@@ -55,11 +56,45 @@ export interface IncidentSummary {
   lockedBy?: LockOwner
 }
 
-/** The workspace folder: `--home` first, then `JWKR_HOME`, then `.jwkr` in the working directory. */
+/** The name of the workspace folder looked for in the working directory and its parents. */
+export const HOME_DIR = '.jwkr'
+/** Written into a new workspace: it holds journals and replacement private keys, never to be committed. */
+const GITIGNORE = '# Written by jwkr: this folder holds incident journals and private keys. Never commit it.\n*\n'
+
+/**
+ * The workspace folder: `--home` first, then `JWKR_HOME`, then the nearest `.jwkr` folder in the
+ * working directory or a parent (as git finds `.git`), else `.jwkr` in the working directory (new).
+ */
 export function resolveHome(options: {flag?: string; env?: NodeJS.ProcessEnv; cwd?: string} = {}): string {
-  const cwd = options.cwd ?? process.cwd()
-  const chosen = options.flag || (options.env ?? process.env).JWKR_HOME || '.jwkr'
-  return resolve(cwd, chosen)
+  const cwd = resolve(options.cwd ?? process.cwd())
+  const chosen = options.flag || (options.env ?? process.env).JWKR_HOME
+  if (chosen) return resolve(cwd, chosen)
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const candidate = join(dir, HOME_DIR)
+    if (isDirectorySync(candidate)) return candidate
+    if (dirname(dir) === dir) return join(cwd, HOME_DIR)
+  }
+}
+
+function isDirectorySync(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Makes the workspace folder (0700) with a `.gitignore` that ignores everything in it, and adds that
+ * file to a workspace an older jwkr made without it. Says whether the folder is new.
+ */
+export async function ensureHome(home: string): Promise<{created: boolean}> {
+  const created = !(await isDirectory(home))
+  await guard(home, () => mkdir(home, {recursive: true, mode: 0o700}))
+  await writeFile(join(home, '.gitignore'), GITIGNORE, {flag: 'wx', mode: 0o600}).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw workspaceError(home, error)
+  })
+  return {created}
 }
 
 /**
@@ -100,6 +135,7 @@ export async function createIncident(
 ): Promise<IncidentLocation> {
   const drill = options.drill === true
   const root = join(home, drill ? DRILLS_DIR : INCIDENTS_DIR)
+  await ensureHome(home)
   await guard(home, () => mkdir(root, {recursive: true, mode: 0o700}))
   // Another process may take the same id between our look and our mkdir: then look again.
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -1,8 +1,8 @@
 // Opening and resuming incidents: the service behind `jwkr respond`, `jwkr playbook run` and
 // `jwkr incident resume`. Identifies the key first (so bad input fails before anything is
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {hostname, userInfo} from 'node:os'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {hostname, tmpdir, userInfo} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 
 import {removeLeftoverTempFiles, writeFileAtomic} from '../adapters/fs/atomic-file.js'
@@ -55,6 +55,8 @@ export interface StartOptions extends RunCommonOptions {
   drill?: boolean
   /** An incident folder made already (a drill's, next to its world); default: a new one. */
   incident?: IncidentLocation
+  /** Open a new incident even when the key has an unfinished one (jwkr respond --new). */
+  newIncident?: boolean
 }
 
 export interface ResumeOptions extends RunCommonOptions {
@@ -64,8 +66,23 @@ export interface ResumeOptions extends RunCommonOptions {
 
 const PLAYBOOK_COPY = 'playbook.yaml'
 
-/** Opens a new incident and runs the playbook in it. */
+/**
+ * Opens a new incident and runs the playbook in it. A dry run keeps nothing: its incident lives in a
+ * scratch workspace removed when the plan is made (issue 15: dry runs left incidents `open`).
+ */
 export async function startRun(options: StartOptions): Promise<RunResult> {
+  if (options.dryRun && options.incident === undefined && !options.drill) {
+    const scratch = await mkdtemp(join(tmpdir(), 'jwkr-dry-run-'))
+    try {
+      return await openAndRun({...options, home: scratch})
+    } finally {
+      await rm(scratch, {recursive: true, force: true})
+    }
+  }
+  return openAndRun(options)
+}
+
+async function openAndRun(options: StartOptions): Promise<RunResult> {
   const now = options.now ?? (() => new Date())
   const registry = options.registry ?? createRegistry(builtinSteps())
   const playbook = typeof options.playbook === 'string' ? await resolvePlaybook(options.playbook, registry) : options.playbook
@@ -128,7 +145,7 @@ async function openIncident(
     let reopened = false
     if (keyLock && thumbprint !== null) {
       const open = await unfinishedIncidentFor(options.home, thumbprint)
-      if (open) throw secondIncidentError(open)
+      if (open && !options.newIncident) throw secondIncidentError(open)
       incident = await interruptedIncidentFor(options.home, thumbprint, given?.text ?? null)
       reopened = incident !== undefined
     }

@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
@@ -65,8 +65,8 @@ describe('jwkr respond', () => {
       status: 'planned',
       plan: [{kind: 'manual'}],
     })
-    const journal = await readFile(join(home, 'incidents', result.incident, 'journal.jsonl'), 'utf8')
-    expect(journal).not.toContain('"step.started"')
+    // And it keeps no incident: a dry run changes nothing, the workspace included (issue 15)
+    await expect(readdir(join(home, 'incidents'))).rejects.toMatchObject({code: 'ENOENT'})
   })
 
   it('refuses a bad key before opening an incident', async () => {

@@ -1,4 +1,5 @@
-import {mkdir, readdir, stat, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, stat, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -6,7 +7,14 @@ import {type JwkrError} from '../../src/core/errors.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {Journal} from '../../src/incident/journal.js'
 import {acquireLock} from '../../src/incident/lock.js'
-import {createIncident, findIncident, listIncidents, newIncidentId, resolveHome} from '../../src/incident/workspace.js'
+import {
+  createIncident,
+  ensureHome,
+  findIncident,
+  listIncidents,
+  newIncidentId,
+  resolveHome,
+} from '../../src/incident/workspace.js'
 import {tempDir, tickingClock} from './helpers.js'
 
 const THUMBPRINT = '3F9a1c_QxN4Yp0tTQq3mKf1WmR2uZl9B6dXc5a8eH7s'
@@ -62,6 +70,34 @@ describe('resolveHome', () => {
     expect(resolveHome({env, cwd: '/work'})).toBe('/srv/jwkr')
     expect(resolveHome({flag: '', env: {JWKR_HOME: ''}, cwd: '/work'})).toBe('/work/.jwkr')
     expect(resolveHome({env: {JWKR_HOME: 'rel'}, cwd: '/work'})).toBe('/work/rel')
+  })
+
+  it('finds the nearest .jwkr folder in the working directory or a parent, as git finds .git (issue 15)', async () => {
+    // Given a project with a workspace at its top, and a folder deep inside it
+    const project = await mkdtemp(join(tmpdir(), 'jwkr-project-'))
+    const deep = join(project, 'services', 'billing', 'src')
+    await mkdir(deep, {recursive: true})
+    await mkdir(join(project, '.jwkr'))
+    // Then from deep inside, the project's workspace is the one used
+    expect(resolveHome({env: {}, cwd: deep})).toBe(join(project, '.jwkr'))
+    // And a nearer one wins, and JWKR_HOME still wins over both
+    await mkdir(join(project, 'services', '.jwkr'))
+    expect(resolveHome({env: {}, cwd: deep})).toBe(join(project, 'services', '.jwkr'))
+    expect(resolveHome({env: {JWKR_HOME: '/srv/jwkr'}, cwd: deep})).toBe('/srv/jwkr')
+  })
+})
+
+describe('ensureHome', () => {
+  it('makes the workspace private, with a .gitignore that keeps all of it (private keys included) out of git', async () => {
+    const home = join(await mkdtemp(join(tmpdir(), 'jwkr-ensure-')), '.jwkr')
+    expect(await ensureHome(home)).toEqual({created: true})
+    expect((await stat(home)).mode & 0o777).toBe(0o700)
+    expect(await readFile(join(home, '.gitignore'), 'utf8')).toMatch(/^\*$/m)
+    // And a workspace made by an older jwkr gets one too, when the next incident opens in it
+    const older = join(await mkdtemp(join(tmpdir(), 'jwkr-older-')), '.jwkr')
+    await mkdir(older, {mode: 0o700})
+    await createIncident(older, {thumbprint: THUMBPRINT, now: NOV_29})
+    expect(await readFile(join(older, '.gitignore'), 'utf8')).toMatch(/^\*$/m)
   })
 })
 
