@@ -38,13 +38,15 @@ const cacheInventory = [
   '    contacts: {email: payments@example.com}',
   '    trusts: [auth]',
   '    jwksCacheSeconds: 300',
-  '  - {id: reports, team: data, contacts: {email: data@example.com}, trusts: [auth], verifier: go-jwx}',
+  '    probe: {url: https://billing.example.com/me}',
+  '  - {id: reports, team: data, contacts: {email: data@example.com}, trusts: [auth], verifier: go-jwx, probe: {url: https://reports.example.com}}',
   '  # two services that say nothing about their JWKS cache',
   '  - id: legacy',
   '    team: it',
   '    contacts: {email: it@example.com}',
   '    trusts: [auth]',
-  '  - {id: batch, team: data, contacts: {email: data@example.com}, trusts: [auth]}',
+  '    probe: {url: https://legacy.example.com}',
+  '  - {id: batch, team: data, contacts: {email: data@example.com}, trusts: [auth], probe: {url: https://batch.example.com}}',
 ]
 
 let savedEnv: string | undefined
@@ -122,8 +124,8 @@ describe('jwkr inventory validate', () => {
     expect(stdout.trim()).toBe(`valid: ${file} (1 issuer, 4 services, 2 warnings)`)
     const advice = 'the containment clock will assume 600 s; set jwksCacheSeconds or verifier'
     expect(stderr.trim().split('\n')).toEqual([
-      `${file}:12:9: warning: service 'legacy' gives neither jwksCacheSeconds nor verifier: ${advice}`,
-      `${file}:16:10: warning: service 'batch' gives neither jwksCacheSeconds nor verifier: ${advice}`,
+      `${file}:13:9: warning: service 'legacy' gives neither jwksCacheSeconds nor verifier: ${advice}`,
+      `${file}:18:10: warning: service 'batch' gives neither jwksCacheSeconds nor verifier: ${advice}`,
     ])
   })
 
@@ -137,8 +139,8 @@ describe('jwkr inventory validate', () => {
     const result = JSON.parse(stdout) as InventoryValidateResult
     expect(result).toMatchObject({valid: true, file, issuers: 1, services: 4, problems: []})
     expect(result.warnings.map((warning) => [warning.line, warning.column, warning.path])).toEqual([
-      [12, 9, 'services[2].id'],
-      [16, 10, 'services[3].id'],
+      [13, 9, 'services[2].id'],
+      [18, 10, 'services[3].id'],
     ])
     expect(result.warnings[0]?.message).toBe(
       "service 'legacy' gives neither jwksCacheSeconds nor verifier: the containment clock will assume 600 s; set jwksCacheSeconds or verifier",

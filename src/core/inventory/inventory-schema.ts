@@ -1,6 +1,7 @@
 // The JSON Schema of the inventory file (ARCHITECTURE.md, Inventory). `jwkr inventory schema` prints it so
 // editors can check the file as it is written; the loader checks every inventory against it. Each
 // keySource type has its own `if`/`then`, so an error names the field that type needs.
+import {DURATION_PATTERN} from '../duration.js'
 import type {JsonSchema} from '../json-schema.js'
 import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type KeySourceType} from './types.js'
 
@@ -184,11 +185,11 @@ const service = {
     probe: {
       type: 'object',
       additionalProperties: false,
-      required: ['url', 'method'],
+      required: ['url'],
       description: 'A request the service answers with 401/403 when the token is bad (to prove containment).',
       properties: {
         url: httpUrl('The URL to call with a canary token.'),
-        method: {enum: ['GET', 'POST', 'HEAD']},
+        method: {enum: ['GET', 'POST', 'HEAD'], default: 'GET', description: 'Default GET.'},
         headers: {
           type: 'object',
           additionalProperties: {type: 'string'},
@@ -198,9 +199,13 @@ const service = {
       },
     },
     jwksCacheSeconds: {
-      type: 'integer',
+      // A number of seconds, or a duration as every flag takes it (10m, 1h30m): minimum applies to the
+      // one, pattern to the other.
+      type: ['integer', 'string'],
       minimum: 0,
-      description: 'How long the service may keep a removed key: the containment clock.',
+      pattern: DURATION_PATTERN,
+      title: 'a number of seconds or a duration such as 10m',
+      description: 'How long the service may keep a removed key: the containment clock. Seconds (600) or a duration (10m).',
     },
     verifier: {
       enum: [...VERIFIER_PROFILE_IDS],
@@ -220,9 +225,11 @@ const service = {
     },
     repo: repo('The repository of its code.'),
     logs: {
-      type: 'array',
+      // One path, or a list of them.
+      type: ['string', 'array'],
+      minLength: 1,
       items: text("A log file or folder to triage tokens in; relative paths are relative to the inventory's folder."),
-      description: 'Where its access logs are, for token triage.',
+      description: "Where its access logs are, for token triage: a path or a list of paths (relative to the inventory's folder).",
     },
   },
 }

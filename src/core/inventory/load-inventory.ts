@@ -5,6 +5,7 @@ import {dirname, resolve} from 'node:path'
 
 import {RESERVED_CANARY_CLAIMS} from '../containment/canary.js'
 import {DEFAULT_JWKS_CACHE_SECONDS} from '../containment/clock.js'
+import {parseDuration} from '../duration.js'
 import {JwkrError} from '../errors.js'
 import {readBoundedText} from '../read-bounded-file.js'
 import type {SecretRegistry} from '../secrets.js'
@@ -18,7 +19,7 @@ import {
   type YamlDocument,
 } from '../yaml/load-yaml-document.js'
 import {inventorySchema} from './inventory-schema.js'
-import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type Inventory} from './types.js'
+import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type Inventory, type InventoryService} from './types.js'
 
 export interface InventoryCheck {
   /** Present only when there are no problems; relative file paths in it are resolved. */
@@ -177,19 +178,49 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
   return problems
 }
 
-/** A service with neither jwksCacheSeconds nor verifier: the containment clock can only assume its cache lifetime. */
+/**
+ * What is valid but breaks later (issue 15): a service the containment proof cannot probe, one whose
+ * cache lifetime must be assumed (saying what is assumed), a Slack channel without its '#'.
+ */
 function inventoryWarnings(inventory: Inventory, document: Document): Problem[] {
-  return inventory.services.flatMap((service, index) =>
-    service.jwksCacheSeconds === undefined && service.verifier === undefined
-      ? [
-          document.problemAt(
-            ['services', index, 'id'],
-            `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
-              `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
-          ),
-        ]
-      : [],
-  )
+  const warnings = inventory.services.flatMap((service, index) => {
+    const at = (...path: DocumentPath) => document.problemAt(['services', index, ...path], '')
+    const found: Problem[] = []
+    if (service.jwksCacheSeconds === undefined && service.verifier === undefined) {
+      found.push({
+        ...at('id'),
+        message:
+          `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
+          `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
+      })
+    }
+    if (service.probe === undefined) {
+      found.push({
+        ...at('id'),
+        message:
+          `service '${service.id}' has no probe: containment can be proven for it only by its JWKS cache running out, ` +
+          'never by a canary it rejects; add probe: {url: …} (a request it answers 401/403 to a bad token)',
+      })
+    }
+    const slack = service.contacts.slack
+    if (slack !== undefined && !slack.startsWith('@') && !isSlackChannel(slack)) {
+      found.push({...at('contacts', 'slack'), message: `'${slack}' is not a Slack channel: write it with its '#' (#${slack})`})
+    }
+    return found
+  })
+  const channel = inventory.notify?.slack?.channel
+  if (channel !== undefined && !isSlackChannel(channel)) {
+    warnings.push({
+      ...document.problemAt(['notify', 'slack', 'channel'], ''),
+      message: `'${channel}' is not a Slack channel: write it with its '#' (#${channel})`,
+    })
+  }
+  return warnings
+}
+
+/** '#name', or a channel id as Slack's API gives it (C0123ABCD). */
+function isSlackChannel(text: string): boolean {
+  return text.startsWith('#') || /^[CG][A-Z0-9]{8,}$/.test(text)
 }
 
 function duplicateIds(
@@ -288,8 +319,24 @@ function toInventory(raw: Inventory, baseDir: string): Inventory {
         ? {...issuer, keySource: {...issuer.keySource, path: at(issuer.keySource.path)}}
         : issuer,
     ),
-    services: (copy.services ?? []).map((service) => (service.logs ? {...service, logs: service.logs.map(at)} : service)),
+    services: (copy.services ?? []).map((service) => withServiceDefaults(service, at)),
     ...(copy.templates === undefined ? {} : {templates: at(copy.templates)}),
+  }
+}
+
+/**
+ * A service as the rest of jwkr reads it: the probe's method GET unless given, the cache lifetime in
+ * seconds (the file may write a duration, 10m), logs a list of resolved paths (the file may give one).
+ */
+function withServiceDefaults(service: InventoryService, at: (path: string) => string): InventoryService {
+  const written = service as InventoryService & {jwksCacheSeconds?: number | string; logs?: string[] | string}
+  const logs = written.logs === undefined ? undefined : (typeof written.logs === 'string' ? [written.logs] : written.logs).map(at)
+  const cache = written.jwksCacheSeconds
+  return {
+    ...service,
+    ...(service.probe ? {probe: {...service.probe, method: service.probe.method ?? 'GET'}} : {}),
+    ...(typeof cache === 'string' ? {jwksCacheSeconds: Math.round(parseDuration(cache) / 1000)} : {}),
+    ...(logs === undefined ? {} : {logs}),
   }
 }
 

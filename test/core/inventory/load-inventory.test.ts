@@ -313,3 +313,83 @@ describe('loadInventory', () => {
     expect(error.hint).toContain('examples/jwkr.inventory.yaml')
   })
 })
+
+describe('writing an inventory (issue 15)', () => {
+  const base = (service: string, notify = '') => `version: 1
+issuers:
+  - id: auth-main
+    issuer: https://auth.example.com
+    jwksUri: https://auth.example.com/jwks
+    keySource: {type: manual}
+services:
+${service}${notify}`
+
+  it('takes durations for jwksCacheSeconds, defaults probe.method to GET, and takes a single logs path', () => {
+    const {inventory, problems, warnings} = checkInventory(
+      base(`  - id: billing
+    team: payments
+    contacts: {slack: "#payments"}
+    trusts: [auth-main]
+    probe: {url: https://billing.example.com/me}
+    jwksCacheSeconds: 10m
+    logs: logs/access.log
+  - id: reports
+    team: data
+    contacts: {slack: "#data"}
+    trusts: [auth-main]
+    probe: {url: https://reports.example.com/me, method: HEAD}
+    jwksCacheSeconds: 1h30m
+`),
+      '/srv/inv/jwkr.inventory.yaml',
+    )
+    expect(problems).toEqual([])
+    expect(warnings).toEqual([])
+    const [billing, reports] = inventory?.services ?? []
+    expect(billing?.jwksCacheSeconds).toBe(600)
+    expect(billing?.probe?.method).toBe('GET')
+    expect(billing?.logs).toEqual(['/srv/inv/logs/access.log'])
+    expect(reports?.jwksCacheSeconds).toBe(5400)
+    expect(reports?.probe?.method).toBe('HEAD')
+  })
+
+  it('refuses a cache lifetime that is neither seconds nor a duration', () => {
+    const {problems} = checkInventory(
+      base(`  - id: billing
+    team: payments
+    contacts: {slack: "#payments"}
+    trusts: [auth-main]
+    jwksCacheSeconds: ten minutes
+`),
+      'inv.yaml',
+    )
+    expect(problems.map((problem) => problem.path)).toContain('services[0].jwksCacheSeconds')
+  })
+
+  it('warns about what is valid but breaks later: no probe, an assumed cache lifetime, a channel without #', () => {
+    const {problems, warnings} = checkInventory(
+      base(
+        `  - id: billing
+    team: payments
+    contacts: {slack: payments-oncall}
+    trusts: [auth-main]
+`,
+        `notify:
+  slack: {channel: sec-incidents}
+`,
+      ),
+      'inv.yaml',
+    )
+    expect(problems).toEqual([])
+    const messages = warnings.map((warning) => `${warning.line}: ${warning.message}`)
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^\d+: service 'billing' gives neither jwksCacheSeconds nor verifier: the containment clock will assume 600 s/,
+      ),
+      expect.stringMatching(
+        /^\d+: service 'billing' has no probe: containment can be proven for it only by its JWKS cache running out/,
+      ),
+      expect.stringMatching(/^\d+: 'payments-oncall' is not a Slack channel: write it with its '#' \(#payments-oncall\)$/),
+      expect.stringMatching(/^\d+: 'sec-incidents' is not a Slack channel: write it with its '#' \(#sec-incidents\)$/),
+    ])
+  })
+})
