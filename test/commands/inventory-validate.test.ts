@@ -1,6 +1,6 @@
 import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {InventoryValidateResult} from '../../src/commands/inventory/validate.js'
@@ -63,6 +63,28 @@ afterEach(() => {
 })
 
 describe('jwkr inventory validate', () => {
+  it('says what is wrong in words, with did-you-mean, and names its own FILE argument for a missing file (issue 15)', async () => {
+    const file = writeInventory([
+      'version: 1',
+      'issuers:',
+      '  - id: auth',
+      '    issuer: https://auth.example.com',
+      '    jwks: https://auth.example.com/jwks',
+      '    keySource: {type: manual}',
+      'services:',
+      '  - {id: billing, team: payments, contacts: {}, trusts: [auth]}',
+    ])
+    const {stderr, error} = await run(['inventory', 'validate', file])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toContain(`${file}:5:5: unknown property 'jwks' (did you mean 'jwksUri'?)`)
+    expect(stderr).toContain("'contacts' is empty: give at least 1 entry")
+    expect(stderr).not.toMatch(/must NOT/)
+    const missing = await run(['inventory', 'validate', join(dirname(file), 'nope.yaml')])
+    expect(exitCodeOf(missing.error)).toBe(1)
+    expect(missing.stderr).toContain('→ Name it: jwkr inventory validate FILE (or set JWKR_INVENTORY).')
+    expect(missing.stderr).not.toContain('--inventory')
+  })
+
   it('says valid and exits 0 for the shipped example', async () => {
     const file = join(projectRoot, 'examples/jwkr.inventory.yaml')
     const {stdout, error} = await run(['inventory', 'validate', file])

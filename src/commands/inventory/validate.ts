@@ -2,7 +2,7 @@ import {Args} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
-import {ExitCode} from '../../core/errors.js'
+import {ExitCode, JwkrError} from '../../core/errors.js'
 import {checkInventory, inventoryNotFound, readInventoryText} from '../../core/inventory/load-inventory.js'
 import {formatProblems, type Problem} from '../../core/yaml/load-yaml-document.js'
 
@@ -23,7 +23,8 @@ export default class InventoryValidate extends JwkrCommand {
     '`trusts` names an issuer, ids are unique, URLs are http(s) and hold no credentials, each keySource has the fields ' +
     'its type needs. Prints every problem as file:line:column (as compilers do, so editors can jump to it) and exits 1 ' +
     'when there is any. Warns, without failing, about each service with neither jwksCacheSeconds nor verifier (the ' +
-    'containment clock would have to assume its cache lifetime). Without FILE it checks JWKR_INVENTORY, else ./jwkr.inventory.yaml.'
+    'containment clock would have to assume its cache lifetime), each service without a probe, and a Slack channel ' +
+    'written without its #. Without FILE it checks JWKR_INVENTORY, else ./jwkr.inventory.yaml.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> jwkr.inventory.yaml',
     '<%= config.bin %> <%= command.id %>',
@@ -36,8 +37,12 @@ export default class InventoryValidate extends JwkrCommand {
   async run(): Promise<InventoryValidateResult> {
     const {args} = await this.parse(InventoryValidate)
     const file = args.file ?? resolveInventoryPath(undefined)
-    if (file === null) throw inventoryNotFound(null)
-    const {inventory, problems, warnings} = checkInventory(await readInventoryText(file), file, {secrets: this.secrets})
+    const how = 'Name it: jwkr inventory validate FILE (or set JWKR_INVENTORY)'
+    if (file === null) throw inventoryNotFound(null, how)
+    const text = await readInventoryText(file).catch((error: unknown) => {
+      throw error instanceof JwkrError && error.code === 'ERR_INVENTORY_NOT_FOUND' ? inventoryNotFound(file, how) : error
+    })
+    const {inventory, problems, warnings} = checkInventory(text, file, {secrets: this.secrets})
     const result: InventoryValidateResult = {
       valid: problems.length === 0,
       file,

@@ -83,15 +83,18 @@ export async function readInventoryText(path: string): Promise<string> {
   return readBoundedText(path, {maxBytes: MAX_INVENTORY_BYTES, what: 'an inventory', notFound: inventoryNotFound})
 }
 
-/** ERR_INVENTORY_NOT_FOUND for a missing file (or, with null, for no inventory given at all). */
-export function inventoryNotFound(path: string | null): JwkrError {
+/**
+ * ERR_INVENTORY_NOT_FOUND for a missing file (or, with null, for no inventory given at all). `how`
+ * says how the command takes a file: `jwkr inventory validate` takes it as an argument, not a flag.
+ */
+export function inventoryNotFound(path: string | null, how = 'Pass --inventory FILE (or set JWKR_INVENTORY)'): JwkrError {
   const message =
     path === null
       ? 'No inventory: no --inventory given, JWKR_INVENTORY is not set, and there is no ./jwkr.inventory.yaml.'
       : `No inventory at ${path}.`
   return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
     hint:
-      'Pass --inventory FILE (or set JWKR_INVENTORY). To write one, start from examples/jwkr.inventory.yaml in the ' +
+      `${how}. To write one, start from examples/jwkr.inventory.yaml in the ` +
       'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
   })
 }

@@ -168,7 +168,12 @@ export function formatPath(path: DocumentPath): string {
 export function suggestion(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined
   const best = closest(word, [...candidates])
-  return distance(word, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined
+  if (distance(word, best) <= Math.max(2, Math.floor(best.length / 3))) return best
+  // A name cut short or run on (`jwks` for `jwksUri`) is as likely a slip as a typo.
+  const lower = word.toLowerCase()
+  return lower.length < 3
+    ? undefined
+    : candidates.find((candidate) => candidate.toLowerCase().startsWith(lower) || lower.startsWith(candidate.toLowerCase()))
 }
 
 function createAjv(): Ajv2020 {
@@ -317,12 +322,29 @@ function toProblem(
       })
     case 'maxItems':
       return problemAt(path, `${prefix}${name}holds more than ${String(params.limit)} items, the most jwkr accepts`)
+    // ajv's own wording ("must NOT have fewer than 1 properties") said as a person would.
+    case 'minProperties':
+      return problemAt(path, `${prefix}${name}is empty: give at least ${plural(Number(params.limit), 'entry', 'entries')}`)
+    case 'minItems':
+      return problemAt(path, `${prefix}${name}is empty: list at least ${plural(Number(params.limit), 'item', 'items')}`)
+    case 'minLength':
+      return problemAt(path, `${prefix}${name}is empty: write a value`)
+    case 'minimum':
+      return problemAt(path, `${prefix}${name}must be ${String(params.limit)} or more${got(root, path, baseDepth)}`)
+    case 'maximum':
+      return problemAt(path, `${prefix}${name}must be ${String(params.limit)} or less${got(root, path, baseDepth)}`)
+    case 'uniqueItems':
+      return problemAt(path, `${prefix}${name}lists the same item twice`)
     case 'oneOf':
     case 'anyOf':
       return problemAt(path, `${prefix}${name}must match exactly one of the allowed forms (see the schema)`)
     default:
       return problemAt(path, `${prefix}${name}${error.message ?? 'is not valid'}`)
   }
+}
+
+function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`
 }
 
 function got(root: unknown, path: DocumentPath, baseDepth: number): string {

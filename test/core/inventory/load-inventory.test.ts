@@ -77,7 +77,7 @@ describe('checkInventory', () => {
       "bad.yaml:21:25: trusts 'nobody', which is not an issuer id in this inventory; the issuers are auth-main, sso, okta",
       'bad.yaml:22:58: \'method\' must be one of GET, POST, HEAD (got "PUT")',
       `bad.yaml:22:73: probe header 'Authorization' holds a credential: remove it; the probe sends the canary token itself, and ${env}`,
-      "bad.yaml:23:23: 'jwksCacheSeconds' must be >= 0",
+      "bad.yaml:23:23: 'jwksCacheSeconds' must be 0 or more (got -5)",
       'bad.yaml:24:11: \'repo\' must be a GitHub repository written owner/name (got "not-a-repo")',
       "bad.yaml:25:5: missing required property 'contacts'",
       "bad.yaml:25:9: duplicate service id 'billing' (first used at line 18)",
@@ -208,7 +208,7 @@ describe('services[].verifier and services[].probe.token', () => {
     expect(inventory).toBeUndefined()
     expect(formatProblems(problems).split('\n')).toEqual([
       "bad.yaml:9:15: unknown verifier 'jwks-rsaa' (did you mean 'jwks-rsa'?); the known verifiers are jwks-rsa, jose, get-jwks, spring-security, envoy, istio, go-jwx, microsoft-identitymodel",
-      "bad.yaml:14:14: 'aud' must NOT have fewer than 1 items",
+      "bad.yaml:14:14: 'aud' is empty: list at least 1 item",
       'bad.yaml:15:14: \'scp\' must be a list (got "billing.read")',
       "bad.yaml:16:9: unknown property 'colour' (expected one of aud, typ, scope, scp, alg, claims)",
     ])

@@ -89,6 +89,9 @@ describe('loadYamlDocument', () => {
   it('lists the allowed properties when nothing is close', () => {
     const doc = loadYamlDocument('version: 1\nservices:\n  - id: a\n    zzzzzz: 1\n', 'inv.yaml', schema)
     expect(doc.problems[0]?.message).toBe("unknown property 'zzzzzz' (expected one of id, retry, mode)")
+    // And a name cut short is recognised as the one it begins (issue 15: jwks for jwksUri)
+    expect(suggestion('jwks', ['id', 'issuer', 'discovery', 'jwksUri', 'keySource'])).toBe('jwksUri')
+    expect(suggestion('jw', ['jwksUri'])).toBeUndefined()
   })
 
   it('points a missing required property at the mapping that lacks it', () => {
@@ -124,7 +127,7 @@ describe('loadYamlDocument', () => {
     expect(formatProblems(doc.problems).split('\n')).toEqual([
       "inv.yaml:1:10: 'version' must be 1 (got 2)",
       `inv.yaml:3:9: 'id' must be a lower-case id (got "Billing")`,
-      "inv.yaml:4:12: 'retry' must be >= 1",
+      "inv.yaml:4:12: 'retry' must be 1 or more (got 0)",
       `inv.yaml:6:12: 'retry' must be a whole number (got "two")`,
     ])
   })
@@ -173,7 +176,7 @@ describe('loadYamlDocument', () => {
     )
     // Then the problem is at the value in the file
     expect(problems).toEqual([
-      {file: 'inv.yaml', line: 4, column: 12, path: 'services[0].retry', message: "svc: 'retry' must be <= 2"},
+      {file: 'inv.yaml', line: 4, column: 12, path: 'services[0].retry', message: "svc: 'retry' must be 2 or less (got 3)"},
     ])
   })
 })
