@@ -32,7 +32,7 @@ import type {JournalEvent} from '../../incident/types.js'
 import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import type {StepContext} from '../types.js'
-import {journalEffects, withIncidentJournal} from '../../incident/incident-journal.js'
+import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../../incident/incident-journal.js'
 
 export interface NotifyGithubInput {
   /** owner/name; default notify.github.repo of the inventory. */
@@ -307,6 +307,8 @@ export interface NotifyGithubCommandOptions {
   client?: GitHubClientTuning
   env?: NodeJS.ProcessEnv
   now?: () => Date
+  /** An effect interrupted before its result was journaled, that the remote cannot settle: --yes, or a prompt. Default: refused. */
+  unknownEffects?: UnknownEffectAnswer
 }
 
 export interface NotifyGithubCommandResult extends TrackingIssueRef {
@@ -345,7 +347,7 @@ export async function notifyGithubFromJournal(
       events: await readIncidentEvents(location),
       now: now(),
       secrets: options.secrets,
-      effect: journalEffects(journal, COMMAND_STEP),
+      effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),
     })
     await journal.append(GITHUB_ISSUE_EVENT, {step: COMMAND_STEP, ...issueRecord(location.id, ref)})
     return {incident: location.id, ...ref}

@@ -21,7 +21,7 @@ import {foldIncident, type IncidentState} from '../../incident/state.js'
 import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall, StepContext} from '../types.js'
-import {journalEffects, withIncidentJournal} from '../../incident/incident-journal.js'
+import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../../incident/incident-journal.js'
 
 export interface NotifySlackInput {
   /** An existing channel to use (`#name` or an id) instead of creating one; overrides notify.slack.channel. */
@@ -184,6 +184,8 @@ export interface NotifySlackCommandOptions {
   /** The inventory (for notify.slack.channel); undefined: the one the incident was opened with. */
   inventoryPath?: string | null
   now?: () => Date
+  /** An effect interrupted before its result was journaled, that the remote cannot settle: --yes, or a prompt. Default: refused. */
+  unknownEffects?: UnknownEffectAnswer
 }
 
 export interface NotifySlackCommandResult extends NotifyIncidentResult {
@@ -211,7 +213,7 @@ export async function notifySlackFromJournal(
       publicChannel: options.publicChannel === true,
       invite: true,
       now: now(),
-      effect: journalEffects(journal, COMMAND_STEP),
+      effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),
     })
     await journal.append(SLACK_STATUS_EVENT, {step: COMMAND_STEP, ...statusRecord(result)})
     return {incident: location.id, ...result}
