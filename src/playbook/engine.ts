@@ -381,6 +381,8 @@ class PlaybookRun {
       skip: (reason) => {
         throw new StepSkipped(reason)
       },
+      state: () => this.#state(),
+      events: () => this.#o.journal.events().slice(),
       record: async (type, data) => {
         await this.#journal(type, {step: step.id, ...data})
       },
