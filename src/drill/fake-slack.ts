@@ -96,7 +96,15 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     (request) => {
       const {reply, record} = answerSlack(state, request)
       const {status = 0, ok = false, error = null, fault = false} = record.answer ?? {}
-      log.append({at: record.at, method: record.method, status: status === 'drop' ? 0 : status, ok, error, params: record.params, fault})
+      log.append({
+        at: record.at,
+        method: record.method,
+        status: status === 'drop' ? 0 : status,
+        ok,
+        error,
+        params: record.params,
+        fault,
+      })
       return reply
     },
     () => ({status: 404, json: {ok: false, error: 'not_found'}}),

@@ -18,10 +18,26 @@ export interface SimRequest {
   body: string
 }
 
+/** A request as a simulator records it. */
+export interface RecordedRequest {
+  method: string
+  url: string
+  /** Path below the API root, e.g. /search/code. */
+  path: string
+  query: Record<string, string>
+  headers: Record<string, string>
+  body: string
+}
+
 /** What the simulator answers: JSON, a dropped connection, or nothing at all (a hang). */
 export type SimReply = {status: number; json: unknown; headers?: Record<string, string>} | {network: 'drop' | 'hang'}
 
 export type Simulate = (request: SimRequest) => SimReply
+
+export function recordOf(request: SimRequest): RecordedRequest {
+  const {method, url, path, headers, body} = request
+  return {method, url: url.toString(), path, query: Object.fromEntries(url.searchParams), headers, body}
+}
 
 /** Consumes one use of a fault switch (`{times}`); true when it was on. */
 export function take(value: {times: number} | null): boolean {

@@ -160,9 +160,20 @@ export function answerSlack(state: SlackState, request: SimRequest): {reply: Sim
     ...Object.fromEntries(request.url.searchParams),
     ...parseFields(request.body, request.headers['content-type']),
   }
-  const record: SlackRecord = {at: new Date(state.now()).toISOString(), method, headers: request.headers, params, body: request.body}
+  const record: SlackRecord = {
+    at: new Date(state.now()).toISOString(),
+    method,
+    headers: request.headers,
+    params,
+    body: request.body,
+  }
   state.requests.push(record)
-  const {reply, fault} = answer(state, method, params, /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? bodyToken)
+  const {reply, fault} = answer(
+    state,
+    method,
+    params,
+    /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? bodyToken,
+  )
   const json = 'json' in reply ? (reply.json as Answer) : {}
   record.answer = {
     status: 'status' in reply ? reply.status : 'drop',
@@ -362,7 +373,13 @@ function conversationsHistory(state: SlackState, params: Params): Answer {
 /** One page of a cursor-paginated list (`limit`, `cursor`), and the cursor of the next ('' at the end). */
 function page<T>(all: T[], params: Params, max: number): {items: T[]; next: string} {
   const limit = Math.min(max, Math.max(1, Number(params.limit ?? 100) || 100))
-  const decoded = params.cursor ? Number(Buffer.from(params.cursor, 'base64').toString('utf8').replace(/^offset:/, '')) : 0
+  const decoded = params.cursor
+    ? Number(
+        Buffer.from(params.cursor, 'base64')
+          .toString('utf8')
+          .replace(/^offset:/, ''),
+      )
+    : 0
   const offset = Number.isInteger(decoded) && decoded >= 0 ? decoded : 0
   const more = offset + limit < all.length
   return {items: all.slice(offset, offset + limit), next: more ? Buffer.from(`offset:${offset + limit}`).toString('base64') : ''}

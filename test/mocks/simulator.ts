@@ -18,7 +18,8 @@ export function simulatorHandler(root: string, simulate: Simulate): HttpHandler 
       headers: Object.fromEntries(request.headers),
       body: await request.clone().text(),
     })
-    if (!('network' in reply)) return HttpResponse.json(reply.json as JsonBodyType, {status: reply.status, headers: reply.headers})
+    if (!('network' in reply))
+      return HttpResponse.json(reply.json as JsonBodyType, {status: reply.status, headers: reply.headers})
     if (reply.network === 'hang') await delay('infinite')
     return HttpResponse.error()
   })
