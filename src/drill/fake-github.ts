@@ -32,7 +32,7 @@ export const FAKE_GITHUB_BOT = {login: 'jwkr-drill-bot', id: 9001}
 export type FakeGitHubComment = CommentShape
 export type FakeGitHubIssue = IssueShape
 export type FakeGitHubPull = PullShape
-export type FakeGitHubRepo = RepositoryState & {issues: IssueShape[]}
+export type FakeGitHubRepo = RepositoryState
 
 /** One request as the fake saw it. The token is never kept. */
 export interface FakeGitHubRecord {
@@ -110,10 +110,10 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   return {
     origin: server.origin,
     apiUrl: state.baseUrl,
-    repos: repos as FakeGitHubRepo[],
+    repos,
     records: log.records,
     faults: state.faults.injected,
-    repo: (fullName) => findRepo(state, fullName) as FakeGitHubRepo | undefined,
+    repo: (fullName) => findRepo(state, fullName),
     fileAt: (fullName, path, branch) => {
       const repo = findRepo(state, fullName)
       return repo && fileAt(repo, branch ?? repo.defaultBranch, path)

@@ -85,8 +85,8 @@ export interface RepositoryState {
   /** Commit sha → the commit. */
   commits: Record<string, CommitShape>
   pulls: PullShape[]
-  /** Numbered with the pulls, as GitHub numbers them (absent: none yet). */
-  issues?: IssueShape[]
+  /** Numbered with the pulls, as GitHub numbers them. */
+  issues: IssueShape[]
 }
 
 /** A file code search finds without it being in a repository of the simulator. */
@@ -197,9 +197,8 @@ export function fileAt(repo: RepositoryState, branch: string, path: string): str
   return head === undefined ? undefined : repo.commits[head]?.files[path]
 }
 
-/** The issues of a repository (created empty on first use). */
+/** The issues of a repository (the tests' name for `repo.issues`). */
 export function issuesOf(repo: RepositoryState): IssueShape[] {
-  repo.issues ??= []
   return repo.issues
 }
 
@@ -341,7 +340,7 @@ function withRepo(resolve: (repo: RepositoryState, context: Context) => Reply): 
 
 function withIssue(resolve: (issue: IssueShape, repo: RepositoryState, context: Context) => Reply): Resolver {
   return withRepo((repo, context) => {
-    const issue = issuesOf(repo).find((item) => item.number === Number(context.params.number))
+    const issue = repo.issues.find((item) => item.number === Number(context.params.number))
     return issue ? resolve(issue, repo, context) : githubError(404, 'Not Found')
   })
 }
@@ -412,7 +411,7 @@ function listIssues(repo: RepositoryState, {state, url, query}: Context): Reply 
   const since = query.get('since')
   const sinceTime = since === null ? Number.NEGATIVE_INFINITY : Date.parse(since)
   if (Number.isNaN(sinceTime)) return validationFailed([{resource: 'Issue', code: 'invalid', field: 'since'}])
-  const issues = issuesOf(repo)
+  const issues = repo.issues
     .filter(
       (issue) =>
         (wanted === 'all' || issue.state === wanted) &&
@@ -453,7 +452,7 @@ function createIssue(repo: RepositoryState, {state, body}: Context): Reply {
     createdAt: at,
     updatedAt: at,
   }
-  issuesOf(repo).push(issue)
+  repo.issues.push(issue)
   return {status: 201, json: issueItem(state, repo, issue)}
 }
 
@@ -488,7 +487,7 @@ function createComment(issue: IssueShape, repo: RepositoryState, {state, body}: 
   if (problem) return problem
   const at = new Date(state.now()).toISOString()
   const comment: CommentShape = {
-    id: 1000 + issuesOf(repo).reduce((count, each) => count + each.comments.length, 0),
+    id: 1000 + repo.issues.reduce((count, each) => count + each.comments.length, 0),
     body: String(body.body),
     createdAt: at,
   }
@@ -498,7 +497,7 @@ function createComment(issue: IssueShape, repo: RepositoryState, {state, body}: 
 }
 
 function updateComment(repo: RepositoryState, {state, params, body}: Context): Reply {
-  const issue = issuesOf(repo).find((item) => item.comments.some((comment) => comment.id === Number(params.id)))
+  const issue = repo.issues.find((item) => item.comments.some((comment) => comment.id === Number(params.id)))
   const comment = issue?.comments.find((item) => item.id === Number(params.id))
   if (!issue || !comment) return githubError(404, 'Not Found')
   const problem = commentProblem(body.body)
@@ -534,7 +533,7 @@ function labelNames(value: unknown): string[] | undefined {
 
 /** Issues and pull requests share one sequence of numbers, as on GitHub. */
 function nextNumber(repo: RepositoryState): number {
-  return issuesOf(repo).length + repo.pulls.length + 1
+  return repo.issues.length + repo.pulls.length + 1
 }
 
 function issueItem(state: GitHubState, repo: RepositoryState, issue: IssueShape) {
@@ -601,7 +600,7 @@ function searchIssues({state, query}: Context): Reply {
       ? []
       : state.repos
           .filter((repo) => repos.length === 0 || repos.includes(repo.fullName.toLowerCase()))
-          .flatMap((repo) => issuesOf(repo).map((issue) => ({repo, issue})))
+          .flatMap((repo) => repo.issues.map((issue) => ({repo, issue})))
           .filter(({issue}) => states.length === 0 || states.includes(issue.state))
           .filter(({issue}) => labels.every((label) => issue.labels.some((name) => name.toLowerCase() === label)))
           .filter(({issue}) => terms.every((term) => searched(issue).includes(term.toLowerCase())))
