@@ -45,7 +45,7 @@ describe('a guided run on a terminal', {timeout: 60_000}, () => {
       keys.enter,
     )
     expect(result.exitCode).toBe(4)
-    expect(result.screen).toMatch(/triage\s+│\s+core\.note\s+│\s+skipped/)
+    expect(result.screen).toMatch(/triage\s+core\.note\s+skipped/)
   })
 
   it('stops when the responder aborts, and says how to resume', async () => {

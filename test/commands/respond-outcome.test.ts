@@ -87,9 +87,9 @@ describe('the outcome of jwkr respond', {timeout: 60_000}, () => {
     const {stdout, error} = await run(['respond', '--key', example, '--yes', '--home', home])
     // Then the notify and containment rows say skipped, with their reasons, and none says succeeded
     expect(exitCodeOf(error)).toBe(4)
-    expect(stdout).toMatch(/notify-slack\s+│\s+notify\.slack\s+│\s+skipped\s+│[^│]*│\s+SLACK_TOKEN not set/)
-    expect(stdout).toMatch(/rotate\s+│\s+key\.rotate\s+│\s+skipped\s+│[^│]*│\s+no inventory/)
-    for (const id of [...CONTAINMENT, ...NOTIFY]) expect(stdout).not.toMatch(new RegExp(`${id}\\s+│[^│]+│\\s+succeeded`))
+    expect(stdout).toMatch(/^notify-slack\tnotify\.slack\tskipped\t[^\t]*\tSLACK_TOKEN not set/m)
+    expect(stdout).toMatch(/^rotate\tkey\.rotate\tskipped\t[^\t]*\tno inventory/m)
+    for (const id of [...CONTAINMENT, ...NOTIFY]) expect(stdout).not.toMatch(new RegExp(`^${id}\\t[^\\t]+\\tsucceeded`, 'm'))
     // And the last line is the outcome, with its exit code
     expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^Containment not attempted: .*no inventory.* \(exit 4\)$/)
   })

@@ -44,7 +44,7 @@ describe('jwkr respond', () => {
   it('prints a summary table, the incident id and the outcome line without --json', async () => {
     const {stdout, error} = await run(['respond', '--key', example, '--yes', '--home', home])
     expect(exitCodeOf(error)).toBe(4)
-    expect(stdout).toMatch(/inspect\s+│\s+key\.inspect\s+│\s+succeeded/)
+    expect(stdout).toMatch(/^inspect\tkey\.inspect\tsucceeded\t/m)
     expect(stdout).toMatch(/Incident \S+: completed\nContainment not attempted: .* \(exit 4\)/)
   })
 
