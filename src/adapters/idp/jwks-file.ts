@@ -313,7 +313,7 @@ async function privateReplacementOf(
   return {jwk: {...jwk, kid: request.replacement.kid} as JWK, thumbprint, first: true}
 }
 
-async function thumbprintOrNull(raw: unknown): Promise<string | null> {
+export async function thumbprintOrNull(raw: unknown): Promise<string | null> {
   try {
     return await calculateJwkThumbprint(canonicalizeJwk(raw).thumbprintJwk, 'sha256')
   } catch {
@@ -322,14 +322,14 @@ async function thumbprintOrNull(raw: unknown): Promise<string | null> {
 }
 
 /** The leaked key loses its private members in every write (it is about to go, and they are exposed). */
-async function stripIfLeaked(raw: unknown, leakedThumbprint: string): Promise<unknown> {
+export async function stripIfLeaked(raw: unknown, leakedThumbprint: string): Promise<unknown> {
   if (raw === null || typeof raw !== 'object' || (await thumbprintOrNull(raw)) !== leakedThumbprint) return raw
   return (raw as JWK).kty === 'oct' ? raw : withoutPrivateMembers(raw as JWK)
 }
 
 /** Whether the leaked key's entries hold private members, and which other keys do (described, no values). */
-async function privateHolders(
-  document: JwksDocument['document'],
+export async function privateHolders(
+  document: {keys: readonly unknown[]},
   leakedThumbprint: string,
 ): Promise<{leaked: boolean; others: string[]}> {
   let leaked = false
