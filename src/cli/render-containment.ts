@@ -1,11 +1,11 @@
 // The human side of `jwkr key rotate|revoke` and `jwkr tokens invalidate`: per issuer what was done
 // (or would be, in a dry run), what could not be done and what to do by hand; the question asked
-// before a destructive change on a terminal; and the prompt for manual key sources.
+// before a destructive change on a terminal; and the prompt for manual issuer key stores.
 import {confirm} from '@inquirer/prompts'
 
 import type {IssuerChange, JwksDiff, KeyChangeOutcome} from '../adapters/keys/contain-key.js'
 import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../adapters/keys/invalidate-tokens.js'
-import type {ManualInstructions} from '../adapters/idp/key-source.js'
+import type {ManualInstructions} from '../adapters/idp/issuer-key-store.js'
 import type {SkippedIssuer} from '../core/containment/plan-containment.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {PlannedCall} from '../playbook/types.js'
@@ -159,7 +159,7 @@ export async function askToProceed(
   return confirm({message: secrets.redact(question), default: false}, {output: process.stderr})
 }
 
-/** The prompt a manual key source shows: its exact steps, then "done?". */
+/** The prompt a manual key store shows: its exact steps, then "done?". */
 export function manualPrompt(secrets: SecretRegistry, style: Style): (instructions: ManualInstructions) => Promise<boolean> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')

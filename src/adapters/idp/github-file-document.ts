@@ -1,4 +1,4 @@
-// The JSON file a github-file key source changes, as text in and text out: where its key array sits
+// The JSON file a github-file key store changes, as text in and text out: where its key array sits
 // (a JWKS, or a config holding one under `jwks`), its layout kept, a change applied with the leaked
 // key's private members dropped wherever it stays, and the refusal to rewrite a file that publishes
 // other keys' private members.

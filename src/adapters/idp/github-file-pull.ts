@@ -1,8 +1,8 @@
-// What a github-file key source tells reviewers and the responder: the pull request's title and
+// What a github-file key store tells reviewers and the responder: the pull request's title and
 // body (the incident by thumbprint and kid, never key material) and the change's result with its
 // warnings (nothing is contained until the pull request is merged and deployed).
 import type {InventoryIssuer} from '../../core/inventory/types.js'
-import type {ChangeResult, KeyRef, RotateRequest} from './key-source.js'
+import type {ChangeResult, KeyRef, RotateRequest} from './issuer-key-store.js'
 
 /** A type, not an interface: effect results must be plain records. */
 export type PullRef = {

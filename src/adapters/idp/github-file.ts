@@ -22,7 +22,15 @@ import {
 import {pullBody, pullRequestResult, pullTitle, type PullRef} from './github-file-pull.js'
 import type {JwksChange} from './jwks-file.js'
 import {publicReplacement, sourceKeyFromJwk} from './key-material.js'
-import type {EffectRunner, KeyRef, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
+import type {
+  EffectRunner,
+  KeyRef,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
+  PlannedCall,
+  RotateRequest,
+  SourceKey,
+} from './issuer-key-store.js'
 import {notFoundResult} from './rotation.js'
 
 export interface GitHubFileConfig {
@@ -60,12 +68,12 @@ interface FileInRepo {
   base: (signal?: AbortSignal) => Promise<string>
 }
 
-export function createGitHubFileKeySource(
+export function createGitHubFileKeyStore(
   issuer: InventoryIssuer,
   config: GitHubFileConfig,
-  deps: KeySourceDeps,
+  deps: IssuerKeyStoreDeps,
   options: GitHubFileOptions = {},
-): KeySource {
+): IssuerKeyStore {
   const target = fileInRepo(issuer, config, deps, options)
   return {
     type: 'github-file',
@@ -96,7 +104,7 @@ export function createGitHubFileKeySource(
 function fileInRepo(
   issuer: InventoryIssuer,
   config: GitHubFileConfig,
-  deps: KeySourceDeps,
+  deps: IssuerKeyStoreDeps,
   options: GitHubFileOptions,
 ): FileInRepo {
   const {secrets} = deps

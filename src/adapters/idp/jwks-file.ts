@@ -19,7 +19,15 @@ import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'
 import {DEFAULT_MAX_BYTES} from '../http/fetch-json.js'
 import {readPrivateJwk} from '../keys/private-key-file.js'
 import {checkKeyCount, parseKeySetText, publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
-import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
+import type {
+  ChangeResult,
+  EffectRunner,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
+  PlannedCall,
+  RotateRequest,
+  SourceKey,
+} from './issuer-key-store.js'
 import {notFoundResult} from './rotation.js'
 
 /** A JWKS file as read: the parsed document and how it was laid out, to write it back alike. */
@@ -94,11 +102,11 @@ export function serializeJwks(read: JwksDocument, document: JwksDocument['docume
   return JSON.stringify(document, null, read.indent === '' ? undefined : read.indent) + (read.trailingNewline ? '\n' : '')
 }
 
-export function createJwksFileKeySource(
+export function createJwksFileKeyStore(
   issuer: InventoryIssuer,
   config: {path: string; private?: boolean},
-  deps: KeySourceDeps,
-): KeySource {
+  deps: IssuerKeyStoreDeps,
+): IssuerKeyStore {
   const {secrets} = deps
   const path = resolve(deps.baseDir ?? process.cwd(), config.path)
   const privateMode = config.private === true

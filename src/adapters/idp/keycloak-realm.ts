@@ -1,9 +1,9 @@
-// One Keycloak realm as the key source's stages reach it: the admin client (its token renewed as it
+// One Keycloak realm as the key store's stages reach it: the admin client (its token renewed as it
 // expires, a 401 answered by one retry with a new token), the realm's paths and how messages name it.
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {createIdpClient, firstString, type IdpClient} from './idp-client.js'
-import type {KeySourceDeps} from './key-source.js'
+import type {IssuerKeyStoreDeps} from './issuer-key-store.js'
 import {KEYCLOAK_TOKEN_HINT, retryWithNewToken, tokenSource} from './keycloak-token.js'
 
 export interface KeycloakRealm {
@@ -24,7 +24,7 @@ export interface KeycloakRealm {
 export function connectKeycloakRealm(
   issuer: InventoryIssuer,
   config: {baseUrl: string; realm: string},
-  deps: KeySourceDeps,
+  deps: IssuerKeyStoreDeps,
 ): KeycloakRealm {
   const {secrets} = deps
   for (const name of ['KEYCLOAK_TOKEN', 'KEYCLOAK_CLIENT_SECRET']) secrets.add(deps.env[name])

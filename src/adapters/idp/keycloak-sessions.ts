@@ -1,6 +1,6 @@
 // Ends a Keycloak realm's sessions after a key leak (the documented "compromised keys" steps): the
 // realm's not-before, pushed to every client with an admin URL, and optionally logout-all.
-import type {EffectRunner, PlannedCall, SessionAction, SessionRequest, SessionResult} from './key-source.js'
+import type {EffectRunner, PlannedCall, SessionAction, SessionRequest, SessionResult} from './issuer-key-store.js'
 import type {KeycloakRealm} from './keycloak-realm.js'
 
 export function planRealmSessions(realm: KeycloakRealm, request: SessionRequest): PlannedCall[] {

@@ -3,7 +3,7 @@
 // Keycloak answers 401.
 import {isJwkrError, JwkrError} from '../../core/errors.js'
 import {requireCredential, type IdpClient} from './idp-client.js'
-import type {KeySourceDeps} from './key-source.js'
+import type {IssuerKeyStoreDeps} from './issuer-key-store.js'
 
 export const KEYCLOAK_TOKEN_HINT =
   'export KEYCLOAK_TOKEN=… (an admin access token), or KEYCLOAK_CLIENT_ID and KEYCLOAK_CLIENT_SECRET of a confidential client with a ' +
@@ -26,7 +26,7 @@ export interface AdminToken {
  * of KEYCLOAK_CLIENT_ID / KEYCLOAK_CLIENT_SECRET and fetched again before its `expires_in` runs out
  * (the master realm's access tokens live 60 s by default; a guided run lasts longer).
  */
-export function tokenSource(root: string, deps: KeySourceDeps, client: () => IdpClient): AdminToken {
+export function tokenSource(root: string, deps: IssuerKeyStoreDeps, client: () => IdpClient): AdminToken {
   const {env, secrets} = deps
   const now = () => (deps.now ?? (() => new Date()))().getTime()
   const fixed = Boolean(env.KEYCLOAK_TOKEN?.trim() || !env.KEYCLOAK_CLIENT_ID?.trim())
@@ -54,7 +54,11 @@ export function tokenSource(root: string, deps: KeySourceDeps, client: () => Idp
 }
 
 /** One client-credentials grant: the token (registered as a secret) and how long Keycloak says it lives. */
-async function fetchToken(root: string, deps: KeySourceDeps, client: IdpClient): Promise<{value: string; lifetimeMs: number}> {
+async function fetchToken(
+  root: string,
+  deps: IssuerKeyStoreDeps,
+  client: IdpClient,
+): Promise<{value: string; lifetimeMs: number}> {
   const {env, secrets} = deps
   const clientId = env.KEYCLOAK_CLIENT_ID?.trim() ?? ''
   const clientSecret = requireCredential(env, 'KEYCLOAK_CLIENT_SECRET', `the Keycloak client ${clientId}`, secrets)

@@ -11,13 +11,13 @@ import {chooseRsaKeySize, KEY_PROVIDER_TYPE, keySizeNote, offeredRsaKeySizes} fr
 import type {
   ChangeResult,
   EffectRunner,
-  KeySource,
-  KeySourceDeps,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
   PlannedCall,
   RotateRequest,
   SourceKey,
   SourceKeyStatus,
-} from './key-source.js'
+} from './issuer-key-store.js'
 import {connectKeycloakRealm, type KeycloakRealm} from './keycloak-realm.js'
 import {planRealmSessions, revokeRealmSessions} from './keycloak-sessions.js'
 import {keyRef, notFoundResult} from './rotation.js'
@@ -39,11 +39,11 @@ interface KeycloakSnapshot extends Record<string, unknown> {
   maxPriority: number
 }
 
-export function createKeycloakKeySource(
+export function createKeycloakKeyStore(
   issuer: InventoryIssuer,
   config: {baseUrl: string; realm: string},
-  deps: KeySourceDeps,
-): KeySource {
+  deps: IssuerKeyStoreDeps,
+): IssuerKeyStore {
   const realm = connectKeycloakRealm(issuer, config, deps)
   return {
     type: 'keycloak',

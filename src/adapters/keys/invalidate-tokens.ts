@@ -3,8 +3,8 @@
 // each issuer whose key source can, and for the others the steps a person must take by hand.
 import {fileDenylistStore} from '../denylist/file-store.js'
 import {describeRedisUrl, openRedisDenylistStore} from '../denylist/redis-store.js'
-import type {SessionAction} from '../idp/key-source.js'
-import {stageRunner} from '../idp/key-source.js'
+import type {SessionAction} from '../idp/issuer-key-store.js'
+import {stageRunner} from '../idp/issuer-key-store.js'
 import type {DenylistEntry, DenylistStore} from '../../core/containment/denylist.js'
 import {
   denylistEntries,

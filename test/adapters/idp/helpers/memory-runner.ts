@@ -2,7 +2,7 @@
 // returns its ref without running; a stage with an intent but no result is checked first, and made
 // again only when its check says "no" or cannot tell (as the engine does under --yes). It can also
 // "crash" right after a stage's remote change, before the result is recorded.
-import type {EffectRunner} from '../../../../src/adapters/idp/key-source.js'
+import type {EffectRunner} from '../../../../src/adapters/idp/issuer-key-store.js'
 
 export interface RunnerEvent {
   stage: string
