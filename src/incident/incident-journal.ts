@@ -7,7 +7,7 @@ import {readChainKey} from './chain-key.js'
 import {Journal} from './journal.js'
 import {acquireLock} from './lock.js'
 import {reconcileEffect, type ReconcileWindow} from './reconcile-effect.js'
-import {foldIncident} from './state.js'
+import {foldIncident} from '../core/journal/state.js'
 import {findIncident, type IncidentLocation} from './workspace.js'
 
 /** The same contract as a step's `context.effect`. */

@@ -4,7 +4,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {readChainKey} from '../incident/chain-key.js'
-import type {JournalEvent} from '../incident/types.js'
+import type {JournalEvent} from '../core/journal/types.js'
 import {readJournal} from '../incident/verify-journal.js'
 import {JOURNAL_FILE} from '../incident/workspace.js'
 import type {StepContext} from './types.js'
