@@ -15,7 +15,8 @@ import {parseRemovalTime} from '../core/containment/clock.js'
 import {parseDuration} from '../core/duration.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf} from '../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../core/inventory/load-inventory.js'
+import {loadInventory} from '../services/inventory.js'
 
 export default class Verify extends JwkrCommand {
   static override summary = 'Prove the leaked key is contained: canary probes, JWKS re-checks and the containment clock.'

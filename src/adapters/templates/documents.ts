@@ -5,7 +5,7 @@ import {existsSync} from 'node:fs'
 import {resolve} from 'node:path'
 
 import {JwkrError} from '../../core/errors.js'
-import {loadInventory} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import {buildReport} from '../../core/report/build-report.js'
 import type {ReportModel} from '../../core/report/report-model.js'
 import {timelineChart} from '../../core/report/timeline-chart.js'

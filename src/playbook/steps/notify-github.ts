@@ -23,7 +23,7 @@ import {
 } from '../../adapters/github/tracking-issue.js'
 import {loadTemplates} from '../../adapters/templates/template-set.js'
 import {JwkrError} from '../../core/errors.js'
-import {loadInventory} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import {buildReport} from '../../core/report/build-report.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {readIncidentEvents} from '../../incident/read-incident.js'

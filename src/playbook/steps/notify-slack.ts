@@ -13,7 +13,7 @@ import {
   type NotifyIncidentResult,
   type SlackStatusRef,
 } from '../../adapters/slack/notify-incident.js'
-import {loadInventory} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import {buildContactNotice, buildSlackStatus, slackStatusFacts} from '../../core/notify/slack-status.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {readIncidentEvents} from '../../incident/read-incident.js'

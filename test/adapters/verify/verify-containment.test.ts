@@ -15,7 +15,7 @@ import {
   type VerifyResult,
 } from '../../../src/adapters/verify/verify-containment.js'
 import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
-import {loadInventory} from '../../../src/core/inventory/load-inventory.js'
+import {loadInventory} from '../../../src/services/inventory.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {createDenylistGuard} from '../../../src/guard/create-denylist-guard.js'
 import {closedPortUrl} from '../../helpers/jwks-server.js'
