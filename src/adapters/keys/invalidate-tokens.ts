@@ -2,7 +2,8 @@
 // the denylist entries merged into each store (a file, Redis; idempotent), then sessions revoked at
 // each issuer whose key source can, and for the others the steps a person must take by hand.
 import {fileDenylistStore} from '../denylist/file-store.js'
-import {describeRedisUrl, openRedisDenylistStore} from '../denylist/redis-store.js'
+import {describeRedisUrl} from '../../guard/redis-denylist.js'
+import {openRedisDenylistStore} from '../denylist/redis-store.js'
 import type {SessionAction} from '../idp/key-source.js'
 import {stageRunner} from '../idp/key-source.js'
 import type {DenylistEntry, DenylistStore} from '../../core/containment/denylist.js'
