@@ -12,7 +12,7 @@ import {
   type KeyOperation,
 } from '../adapters/keys/contain-key.js'
 import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../adapters/keys/invalidate-tokens.js'
-import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {loadKeySource} from '../services/identify.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../core/inventory/leaked-key.js'
 import {inventoryNotFound} from '../core/inventory/load-inventory.js'

@@ -4,7 +4,7 @@
 import Table from 'cli-table3'
 
 import type {TokenScanResult} from '../adapters/tokens/scan-tokens.js'
-import {formatSize} from '../adapters/scan/parse-size.js'
+import {formatSize} from '../core/size.js'
 import {formatDuration} from '../core/duration.js'
 import type {Style} from './style.js'
 

@@ -4,7 +4,7 @@ import {JwkrCommand} from '../cli/base-command.js'
 import {keySelectionFlags} from '../cli/key-flags.js'
 import {describeCheck, renderVerify} from '../cli/render-verify.js'
 import {resolveInventoryPath} from '../cli/run-playbook-command.js'
-import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {loadKeySource} from '../services/identify.js'
 import {
   checkControlKey,
   notContainedMessage,

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {decodeJwt, exportJWK, generateKeyPair} from 'jose'
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../src/services/identify.js'
 import {scanTokens} from '../../src/adapters/tokens/scan-tokens.js'
 import {leakedKeyOf} from '../../src/core/inventory/leaked-key.js'
 import {SecretRegistry} from '../../src/core/secrets.js'

@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import fc from 'fast-check'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../src/services/identify.js'
 import {scanTokens} from '../../src/adapters/tokens/scan-tokens.js'
 import {renderTokens} from '../../src/cli/render-tokens.js'
 import {createStyle, forTerminal} from '../../src/cli/style.js'

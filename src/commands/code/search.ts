@@ -12,7 +12,7 @@ import {
   type CodeSearchResult,
   type CodeSearchTermReport,
 } from '../../adapters/github/code-search.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import type {NeedleKind} from '../../core/key/needles.js'
 
 const PUBLIC_KINDS = [

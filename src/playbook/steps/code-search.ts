@@ -3,7 +3,7 @@
 // the rotation. Needs GITHUB_TOKEN; never sends a private value.
 import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
 import {SEARCH_RESULT_CAP, searchCode, searchTermsForKeys} from '../../adapters/github/code-search.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
 import {leakedKeyInput} from './leaked-key-input.js'

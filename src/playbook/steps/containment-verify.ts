@@ -1,7 +1,7 @@
 // containment.verify: the proof that the leaked key is out of service — every JWKS fetched again,
 // every dependent service probed with a canary signed with the leaked key, the containment clock —
 // with each check's evidence journaled for the report. Its clock sizes the wait that may follow it.
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {
   recordedAcceptances,
   recordedIssuerAlgs,

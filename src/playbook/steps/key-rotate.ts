@@ -7,7 +7,7 @@
 import {unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {
   applyKeyChange,
   createReplacement,

@@ -3,7 +3,7 @@
 // containment and notification steps act on; every endpoint's answer is journaled as evidence.
 import {wellKnownUrls} from '../../adapters/http/discover.js'
 import {DEFAULT_CONCURRENCY, locateKey} from '../../adapters/http/locate-key.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {DURATION_PATTERN, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../../core/inventory/leaked-key.js'

@@ -4,7 +4,7 @@
 import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
 import {recordedCanaryJtis} from '../../core/containment/recorded-probes.js'
 import type {ObservedShape} from '../../core/tokens/token-shape.js'

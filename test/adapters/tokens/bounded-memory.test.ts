@@ -9,7 +9,7 @@ import {join} from 'node:path'
 import {SignJWT} from 'jose'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {DEFAULT_SIZES, scanTokens, type TokenScanResult} from '../../../src/adapters/tokens/scan-tokens.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'

@@ -11,7 +11,7 @@ import {Readable} from 'node:stream'
 import {compactVerify} from 'jose'
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {scanTokens, type ScanTokensOptions} from '../../../src/adapters/tokens/scan-tokens.js'
 import {MAX_UNSIGNED_CHARS} from '../../../src/core/tokens/classify-token.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'

@@ -8,7 +8,7 @@ import {gzipSync} from 'node:zlib'
 import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {scanTokens, type ScanTokensOptions} from '../../../src/adapters/tokens/scan-tokens.js'
 import {JwkrError} from '../../../src/core/errors.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'

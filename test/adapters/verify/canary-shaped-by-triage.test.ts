@@ -10,7 +10,7 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {scanTokens} from '../../../src/adapters/tokens/scan-tokens.js'
 import {verifyContainment} from '../../../src/adapters/verify/verify-containment.js'
 import type {ProbeEvidence} from '../../../src/core/containment/verdict.js'

@@ -13,7 +13,7 @@ import {join} from 'node:path'
 import type {JWK} from 'jose'
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {verifyContainment, type VerifyCheck, type VerifyResult} from '../../../src/adapters/verify/verify-containment.js'
 import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
 import type {Inventory, ProbeTokenShape} from '../../../src/core/inventory/types.js'

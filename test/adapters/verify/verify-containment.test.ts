@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {
   checkControlKey,
   verifyContainment,
