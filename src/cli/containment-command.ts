@@ -10,8 +10,8 @@ import {
   type ContainmentContext,
   type KeyChangeOutcome,
   type KeyOperation,
-} from '../adapters/keys/contain-key.js'
-import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../adapters/keys/invalidate-tokens.js'
+} from '../services/contain-key.js'
+import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../services/invalidate.js'
 import {loadKeySource} from '../services/identify.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../core/inventory/leaked-key.js'

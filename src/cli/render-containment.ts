@@ -3,9 +3,8 @@
 // before a destructive change on a terminal; and the prompt for manual key sources.
 import {confirm} from '@inquirer/prompts'
 
-import type {IssuerChange, JwksDiff, KeyChangeOutcome} from '../adapters/keys/contain-key.js'
-import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../adapters/keys/invalidate-tokens.js'
-import type {ManualInstructions} from '../adapters/idp/key-source.js'
+import type {ContainmentContext, IssuerChange, JwksDiff, KeyChangeOutcome} from '../services/contain-key.js'
+import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../services/invalidate.js'
 import type {SkippedIssuer} from '../core/containment/plan-containment.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {PlannedCall} from '../playbook/types.js'
@@ -160,7 +159,7 @@ export async function askToProceed(
 }
 
 /** The prompt a manual key source shows: its exact steps, then "done?". */
-export function manualPrompt(secrets: SecretRegistry, style: Style): (instructions: ManualInstructions) => Promise<boolean> {
+export function manualPrompt(secrets: SecretRegistry, style: Style): NonNullable<ContainmentContext['confirm']> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')
     process.stderr.write(forTerminal(`${secrets.redact(`\n${style.bold(instructions.title)}\n${steps}`)}\n`, process.stderr))

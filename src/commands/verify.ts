@@ -5,12 +5,7 @@ import {keySelectionFlags} from '../cli/key-flags.js'
 import {describeCheck, renderVerify} from '../cli/render-verify.js'
 import {resolveInventoryPath} from '../cli/run-playbook-command.js'
 import {loadKeySource} from '../services/identify.js'
-import {
-  checkControlKey,
-  notContainedMessage,
-  verifyContainment,
-  type VerifyResult,
-} from '../adapters/verify/verify-containment.js'
+import {checkControlKey, notContainedMessage, verifyContainment, type VerifyResult} from '../services/verify.js'
 import {parseRemovalTime} from '../core/containment/clock.js'
 import {parseDuration} from '../core/duration.js'
 import {ExitCode, JwkrError} from '../core/errors.js'

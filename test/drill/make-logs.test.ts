@@ -6,7 +6,7 @@ import {decodeJwt, exportJWK, generateKeyPair} from 'jose'
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../src/services/identify.js'
-import {scanTokens} from '../../src/adapters/tokens/scan-tokens.js'
+import {scanTokens} from '../../src/services/triage.js'
 import {leakedKeyOf} from '../../src/core/inventory/leaked-key.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {makeLogs, type LogSigningKey, type MakeLogsOptions} from '../../src/drill/make-logs.js'

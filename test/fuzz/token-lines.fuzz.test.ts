@@ -13,7 +13,7 @@ import fc from 'fast-check'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../src/services/identify.js'
-import {scanTokens} from '../../src/adapters/tokens/scan-tokens.js'
+import {scanTokens} from '../../src/services/triage.js'
 import {renderTokens} from '../../src/cli/render-tokens.js'
 import {createStyle, forTerminal} from '../../src/cli/style.js'
 import type {LoadedKey} from '../../src/core/key/types.js'

@@ -3,7 +3,7 @@
 // material extend the leak.
 import {loadKeySource} from '../../services/identify.js'
 import {formatSize, parseSize} from '../../core/size.js'
-import {scanForKey} from '../../adapters/scan/scan-for-key.js'
+import {scanForKey} from '../../services/scan.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
 import {leakedKeyInput} from './leaked-key-input.js'

@@ -17,7 +17,7 @@ import {
   verifyContainment,
   type ContainmentOutcome,
   type VerifyResult,
-} from '../../adapters/verify/verify-containment.js'
+} from '../../services/verify.js'
 import {parseRemovalTime, REMOVAL_TIME_PATTERN} from '../../core/containment/clock.js'
 import {DURATION_PATTERN, formatDuration, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'

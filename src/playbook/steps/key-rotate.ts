@@ -20,7 +20,7 @@ import {
   type IssuerSource,
   type KeyOperation,
   type ReplacementFacts,
-} from '../../adapters/keys/contain-key.js'
+} from '../../services/contain-key.js'
 import {readPrivateKeyFile} from '../../adapters/keys/private-key-file.js'
 import {orderForContainment, selectIssuers, type SkippedIssuer} from '../../core/containment/plan-containment.js'
 import {JwkrError} from '../../core/errors.js'

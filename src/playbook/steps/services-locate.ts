@@ -2,7 +2,7 @@
 // live JWKS endpoints it names. Its outputs (publishing issuers, dependent services) are what the
 // containment and notification steps act on; every endpoint's answer is journaled as evidence.
 import {wellKnownUrls} from '../../adapters/http/discover.js'
-import {DEFAULT_CONCURRENCY, locateKey} from '../../adapters/http/locate-key.js'
+import {DEFAULT_CONCURRENCY, locateKey} from '../../services/locate.js'
 import {loadKeySource} from '../../services/identify.js'
 import {DURATION_PATTERN, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'

@@ -5,7 +5,7 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
 import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
-import {planSessions} from '../../../src/adapters/keys/invalidate-tokens.js'
+import {planSessions} from '../../../src/services/invalidate.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'

@@ -10,7 +10,7 @@ import {SignJWT} from 'jose'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../../src/services/identify.js'
-import {DEFAULT_SIZES, scanTokens, type TokenScanResult} from '../../../src/adapters/tokens/scan-tokens.js'
+import {DEFAULT_SIZES, scanTokens, type TokenScanResult} from '../../../src/services/triage.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {keyFile, keyJwk} from './token-fixtures.js'

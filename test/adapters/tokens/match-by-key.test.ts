@@ -12,7 +12,7 @@ import {compactVerify} from 'jose'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../../src/services/identify.js'
-import {scanTokens, type ScanTokensOptions} from '../../../src/adapters/tokens/scan-tokens.js'
+import {scanTokens, type ScanTokensOptions} from '../../../src/services/triage.js'
 import {MAX_UNSIGNED_CHARS} from '../../../src/core/tokens/classify-token.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'

@@ -14,7 +14,7 @@ import type {JWK} from 'jose'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../../src/services/identify.js'
-import {verifyContainment, type VerifyCheck, type VerifyResult} from '../../../src/adapters/verify/verify-containment.js'
+import {verifyContainment, type VerifyCheck, type VerifyResult} from '../../../src/services/verify.js'
 import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
 import type {Inventory, ProbeTokenShape} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
