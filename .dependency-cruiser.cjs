@@ -4,9 +4,8 @@
 // that CONTRIBUTING.md shows (`npm run layers:graph`), so the rule and the picture are one source.
 //
 // `layers` says, for each folder of src/, which other folders it may import. Everything else is
-// forbidden, except the edges listed in `exceptions`: today's known breaks, one line each with the
-// reason, to be removed as issue 17 fixes them. A new break (or a new import in an excepted file)
-// fails the lint.
+// forbidden, except the edges listed in `exceptions` (one line each with the reason; none since issue
+// 17). A new break fails the lint.
 
 /** Folder of src/ → the folders it may import (besides itself and npm packages). */
 const layers = {
@@ -27,12 +26,8 @@ const ioModules = [
   '^node_modules/(ioredis|@slack|@octokit|@oclif|@inquirer|ora|picocolors|cli-table3|express|handlebars|proper-lockfile|get-jwks|jwks-rsa)/',
 ]
 
-/** [from file, to file, why]: known breaks, allowed until issue 17 removes them. */
-const exceptions = [
-  // commands → adapters: the service each command calls still lives in adapters/ (services/ to come).
-  ['src/commands/notify/slack.ts', 'src/adapters/slack/client.ts', 'builds the Slack client (issue 17)'],
-  ['src/commands/notify/slack.ts', 'src/adapters/slack/errors.ts', 'Slack error hints (issue 17)'],
-]
+/** [from file, to file, why]: known breaks of the rule. Empty: add one only with its reason and its issue. */
+const exceptions = []
 
 const exact = (path) => `^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`
 
