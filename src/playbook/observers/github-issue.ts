@@ -18,7 +18,7 @@ import {
   trackingIssuesOf,
   type GitHubClientTuning,
   type TrackingIssueRef,
-} from '../steps/notify-github.js'
+} from '../../services/notify-github.js'
 
 export interface GithubIssueObserverOptions {
   client?: GitHubClientTuning
