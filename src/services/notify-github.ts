@@ -24,8 +24,7 @@ import type {IncidentState} from '../core/journal/state.js'
 import type {JournalEvent} from '../core/journal/types.js'
 import {buildReport} from '../core/report/build-report.js'
 import type {SecretRegistry} from '../core/secrets.js'
-import {journalEffects, withIncidentJournal} from '../incident/incident-journal.js'
-import {readIncidentEvents} from '../incident/read-incident.js'
+import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../incident/incident-journal.js'
 import {loadInventory} from './inventory.js'
 
 /** The journal event that says where the tracking issue is; the observer and later runs read it. */
@@ -150,6 +149,8 @@ export interface NotifyGithubCommandOptions {
   client?: GitHubClientTuning
   env?: NodeJS.ProcessEnv
   now?: () => Date
+  /** An effect interrupted before its result was journaled, that the remote cannot settle: --yes, or a prompt. Default: refused. */
+  unknownEffects?: UnknownEffectAnswer
 }
 
 export interface NotifyGithubCommandResult extends TrackingIssueRef {
@@ -185,10 +186,10 @@ export async function notifyGithubFromJournal(
       repo: target.repo,
       labels: options.labels,
       templates: target.templates,
-      events: await readIncidentEvents(location),
+      events: journal.events().slice(),
       now: now(),
       secrets: options.secrets,
-      effect: journalEffects(journal, COMMAND_STEP),
+      effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),
     })
     await journal.append(GITHUB_ISSUE_EVENT, {step: COMMAND_STEP, ...issueRecord(location.id, ref)})
     return {incident: location.id, ...ref}

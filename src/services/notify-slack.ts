@@ -3,7 +3,6 @@
 // the slack-status observer and `jwkr notify slack` (notifySlackFromJournal: the same work on an
 // incident outside a run, under its lock).
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {createSlackClient, slackSettingsFromEnv, type SlackClient} from '../adapters/slack/client.js'
 import {SLACK_BOT_SCOPES} from '../adapters/slack/errors.js'
@@ -17,9 +16,7 @@ import {
 import {buildContactNotice, buildSlackStatus, slackStatusFacts} from '../core/notify/slack-status.js'
 import {foldIncident, type IncidentState} from '../core/journal/state.js'
 import type {SecretRegistry} from '../core/secrets.js'
-import {journalEffects, withIncidentJournal} from '../incident/incident-journal.js'
-import {readIncidentEvents} from '../incident/read-incident.js'
-import {JOURNAL_FILE, type IncidentLocation} from '../incident/workspace.js'
+import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../incident/incident-journal.js'
 import {loadInventory} from './inventory.js'
 
 /** The journal event that says where the status message is; the observer and later runs read it. */
@@ -47,6 +44,8 @@ export interface NotifySlackCommandOptions {
   /** The inventory (for notify.slack.channel); undefined: the one the incident was opened with. */
   inventoryPath?: string | null
   now?: () => Date
+  /** An effect interrupted before its result was journaled, that the remote cannot settle: --yes, or a prompt. Default: refused. */
+  unknownEffects?: UnknownEffectAnswer
 }
 
 export interface NotifySlackCommandResult extends NotifyIncidentResult {
@@ -74,16 +73,11 @@ export async function notifySlackFromJournal(
       publicChannel: options.publicChannel === true,
       invite: true,
       now: now(),
-      effect: journalEffects(journal, COMMAND_STEP),
+      effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),
     })
     await journal.append(SLACK_STATUS_EVENT, {step: COMMAND_STEP, ...statusRecord(result)})
     return {incident: location.id, ...result}
   })
-}
-
-/** The incident's state, read from its journal (complete lines only) while the engine appends to it. */
-export async function readIncidentState(incident: Pick<IncidentLocation, 'id' | 'dir'>): Promise<IncidentState> {
-  return foldIncident(await readIncidentEvents({...incident, journalPath: join(incident.dir, JOURNAL_FILE)}))
 }
 
 /** Where the status message is, once a notify.slack step or `jwkr notify slack` posted it. */

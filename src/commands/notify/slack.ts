@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
-import {homeFlag} from '../../cli/run-flags.js'
+import {unknownEffectAnswer} from '../../cli/render-containment.js'
+import {homeFlag, unknownEffectFlags} from '../../cli/run-flags.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
 import {resolveHome} from '../../incident/workspace.js'
 import {
@@ -29,6 +30,7 @@ export default class NotifySlack extends JwkrCommand {
   ]
   static override flags = {
     ...homeFlag,
+    ...unknownEffectFlags,
     incident: Flags.string({required: true, description: 'The incident id (jwkr incident list shows them).'}),
     channel: Flags.string({
       description:
@@ -49,6 +51,7 @@ export default class NotifySlack extends JwkrCommand {
     const result = await notifySlackFromJournal(resolveHome({flag: flags.home}), flags.incident, {
       client,
       secrets: this.secrets,
+      unknownEffects: unknownEffectAnswer({secrets: this.secrets, style: this.style, json: this.jsonEnabled()}, flags.yes),
       channel: flags.channel,
       publicChannel: flags['public-channel'],
       inventoryPath: flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory),

@@ -3,13 +3,9 @@
 // resume, never duplicated; from then on the `github-issue` observer ticks the checklist and posts the
 // containment evidence as comments. The work is the notify service's (services/notify-github.ts),
 // which `jwkr notify github` calls too.
-import {join} from 'node:path'
-
 import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
 import {TRACKING_LABELS} from '../../adapters/github/tracking-issue.js'
 import {JwkrError} from '../../core/errors.js'
-import {readIncidentEvents} from '../../incident/read-incident.js'
-import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import {
   githubTarget,
@@ -151,7 +147,7 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
       if (!settings.token || !target.repo) return context.skip(notConfigured(settings.token, target.repo, context))
       const client = createGitHubClient({...settings, ...options.client, secrets: context.secrets})
       context.progress({message: `Opening the tracking issue in ${target.repo}`})
-      const events = await readIncidentEvents({...context.incident, journalPath: join(context.incident.dir, JOURNAL_FILE)})
+      const events = context.events()
       const ref = await openIssue({
         client,
         repo: target.repo,

@@ -5,14 +5,7 @@
 import {createSlackClient, normaliseApiUrl, slackSettingsFromEnv} from '../../adapters/slack/client.js'
 import {DEFAULT_CHANNEL_PATTERN, isChannelId} from '../../adapters/slack/incident-channel.js'
 import type {NotifyIncidentResult} from '../../adapters/slack/notify-incident.js'
-import {
-  channelNameFor,
-  inventoryChannel,
-  notifySlackFor,
-  readIncidentState,
-  SLACK_STATUS_EVENT,
-  statusRecord,
-} from '../../services/notify-slack.js'
+import {channelNameFor, inventoryChannel, notifySlackFor, SLACK_STATUS_EVENT, statusRecord} from '../../services/notify-slack.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall} from '../types.js'
 
@@ -102,7 +95,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     } catch (error) {
       return [{kind: 'none', target: 'SLACK_API_URL', description: `Cannot plan: ${(error as Error).message}`}]
     }
-    const state = await readIncidentState(context.incident).catch(() => undefined)
+    const state = context.state()
     const configured = input.channel ?? (await inventoryChannel(context).catch(() => undefined))
     const call = (method: string, description: string): PlannedCall => ({
       kind: 'message',
@@ -149,7 +142,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     const settings = slackSettingsFromEnv(context.env)
     if (!settings.token) return context.skip(notConfigured(context.incident.id))
     const client = createSlackClient({...settings, secrets: context.secrets, log: (message) => context.progress({message})})
-    const state = await readIncidentState(context.incident)
+    const state = context.state()
     context.progress({message: 'Opening the incident channel and posting the status message'})
     const result = await notifySlackFor(state, {
       client,
