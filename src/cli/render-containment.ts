@@ -4,9 +4,8 @@
 // about an effect whose outcome is unknown.
 import {confirm} from '@inquirer/prompts'
 
-import type {IssuerChange, JwksDiff, KeyChangeOutcome} from '../adapters/keys/contain-key.js'
-import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../adapters/keys/invalidate-tokens.js'
-import type {ManualInstructions} from '../adapters/idp/issuer-key-store.js'
+import type {ContainmentContext, IssuerChange, JwksDiff, KeyChangeOutcome} from '../services/contain-key.js'
+import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../services/invalidate.js'
 import type {SkippedIssuer} from '../core/containment/plan-containment.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {UnknownEffectAnswer} from '../incident/incident-journal.js'
@@ -162,7 +161,7 @@ export async function askToProceed(
 }
 
 /** The prompt a manual key store shows: its exact steps, then "done?". */
-export function manualPrompt(secrets: SecretRegistry, style: Style): (instructions: ManualInstructions) => Promise<boolean> {
+export function manualPrompt(secrets: SecretRegistry, style: Style): NonNullable<ContainmentContext['confirm']> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')
     process.stderr.write(forTerminal(`${secrets.redact(`\n${style.bold(instructions.title)}\n${steps}`)}\n`, process.stderr))

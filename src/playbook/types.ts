@@ -4,7 +4,7 @@
 import type {PlannedCall, RunEffect} from '../core/effect.js'
 import type {JsonSchema} from '../core/json-schema.js'
 import type {SecretRegistry} from '../core/secrets.js'
-import type {IncidentState, JournalEvent} from '../incident/types.js'
+import type {IncidentState, JournalEvent} from '../core/journal/types.js'
 
 export type {JsonSchema, PlannedCall, RunEffect}
 

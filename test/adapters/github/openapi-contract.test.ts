@@ -7,7 +7,7 @@
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {createGitHubClient, type GitHubClient} from '../../../src/adapters/github/client.js'
-import {searchCode} from '../../../src/adapters/github/code-search.js'
+import {searchCode} from '../../../src/services/search.js'
 import {
   createTrackingIssue,
   findTrackingIssue,

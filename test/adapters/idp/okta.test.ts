@@ -5,7 +5,7 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
 import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
-import {planSessions} from '../../../src/adapters/keys/invalidate-tokens.js'
+import {planSessions} from '../../../src/services/invalidate.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'

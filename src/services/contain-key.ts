@@ -5,33 +5,33 @@
 // issuer failing never stops the others.
 import type {JWK} from 'jose'
 
-import {locateKey} from '../http/locate-key.js'
-import {createIssuerKeyStore} from '../idp/create-issuer-key-store.js'
-import {applyJwksChange, readJwksFile} from '../idp/jwks-file.js'
+import {locateKey} from './locate.js'
+import {createIssuerKeyStore} from '../adapters/idp/create-issuer-key-store.js'
+import {applyJwksChange, readJwksFile} from '../adapters/idp/jwks-file.js'
 import {
   stageRunner,
   type ChangeResult,
   type IssuerKeyStore,
   type IssuerKeyStoreDeps,
   type RotateRequest,
-} from '../idp/issuer-key-store.js'
+} from '../adapters/idp/issuer-key-store.js'
 import {
   orderForContainment,
   selectIssuers,
   type IssuerSelection,
   type LocatedIssuers,
   type SkippedIssuer,
-} from '../../core/containment/plan-containment.js'
-import {JwkrError} from '../../core/errors.js'
-import {generateReplacementKey} from '../../core/key/generate-key.js'
-import type {KeyFamily} from '../../core/key/replacement-kind.js'
-import type {LoadedKey} from '../../core/key/types.js'
-import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import type {LeakedKeyRef} from '../../core/inventory/locate.js'
-import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import type {PlannedCall, RunEffect} from '../../core/effect.js'
-import {writePrivateKeyFile} from './private-key-file.js'
+} from '../core/containment/plan-containment.js'
+import {JwkrError} from '../core/errors.js'
+import {generateReplacementKey} from '../core/key/generate-key.js'
+import type {KeyFamily} from '../core/key/replacement-kind.js'
+import type {LoadedKey} from '../core/key/types.js'
+import {leakedKeyRef} from '../core/inventory/leaked-key.js'
+import type {LeakedKeyRef} from '../core/inventory/locate.js'
+import type {Inventory, InventoryIssuer} from '../core/inventory/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import type {PlannedCall, RunEffect} from '../core/effect.js'
+import {writePrivateKeyFile} from '../adapters/keys/private-key-file.js'
 
 /** The incident's effect ledger (src/incident/effect-ledger.ts): the engine's in a run, a command's outside one. */
 export type Effect = RunEffect
