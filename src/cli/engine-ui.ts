@@ -6,6 +6,7 @@
 // steps with side effects (proceed / skip / stop), decisions (yes / no), failures (retry / skip /
 // abort, naming the command that redoes the step later). A prompt closed by Ctrl-C interrupts the run.
 import {confirm, select} from '@inquirer/prompts'
+import wrapAnsi from 'wrap-ansi'
 
 import {formatDuration} from '../core/duration.js'
 import type {SecretRegistry} from '../core/secrets.js'
@@ -50,6 +51,12 @@ export function createEngineUi(options: UiOptions): EngineUi {
   const write = (text: string): void => {
     if (!options.quiet) streams.output.write(`${safe(text)}\n`)
   }
+  /** A prefix, then a body wrapped to the terminal with its continuation lines under the body (no wrap in a log). */
+  const hang: Hang = (prefix, width, body) => {
+    const columns = streams.output.isTTY === true ? (streams.output as {columns?: number}).columns : undefined
+    if (!columns || columns - width < 20) return `${prefix}${body}`
+    return `${prefix}${wrapAnsi(body, columns - width - 1, {hard: true}).replace(/\n/g, `\n${' '.repeat(width)}`)}`
+  }
   const interruption = options.interruption ?? listenForInterrupt()
   const context = (signal: AbortSignal) => ({input: streams.input, output: streams.output, clearPromptOnDone: false, signal})
   const status = createStatusLine({stream: streams.output, format: safe, heartbeatMs: options.heartbeatMs})
@@ -59,7 +66,8 @@ export function createEngineUi(options: UiOptions): EngineUi {
 
   const line = (outcome: StepOutcome, step: PlaybookStep): string => {
     const took = started.has(outcome.id) ? ` ${style.dim(formatDuration(Date.now() - (started.get(outcome.id) ?? 0)))}` : ''
-    return `${mark(outcome, style)} ${outcome.id.padEnd(ID_WIDTH)} ${result(outcome, step, style)}${took}`
+    const id = outcome.id.padEnd(ID_WIDTH)
+    return hang(`${mark(outcome, style)} ${id} `, id.length + 3, `${result(outcome, step, style)}${took}`)
   }
 
   return {
@@ -67,7 +75,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
     runStarting(opening) {
       header = opening
       options.onHeader?.(opening)
-      if (!options.quiet) write(renderHeader(opening, style))
+      if (!options.quiet) write(renderHeader(opening, style, hang))
     },
     stepStarting(step, definition) {
       started.set(step.id, Date.now())
@@ -97,8 +105,8 @@ export function createEngineUi(options: UiOptions): EngineUi {
     },
     async confirmStep(step, definition, plan, question): Promise<GateAnswer> {
       write(`\n${style.bold(step.title ?? definition.title)} ${style.dim(`${step.id} · ${step.uses}`)}`)
-      write(`  ${step.description ?? definition.description}`)
-      write(renderPlan(plan, style))
+      write(hang('  ', 2, step.description ?? definition.description))
+      write(renderPlan(plan, style, hang))
       const resume = header ? ` (resume later with jwkr incident resume ${header.incident})` : ''
       return interruption.ask((signal) =>
         select<GateAnswer>(
@@ -115,7 +123,8 @@ export function createEngineUi(options: UiOptions): EngineUi {
       )
     },
     async decide(step, definition, question): Promise<boolean> {
-      write(`\n${style.bold('Decision')} ${style.dim(`(${step.id})`)}: ${step.description ?? definition.description}`)
+      write(`\n${style.bold('Decision')} ${style.dim(`${step.id} · ${step.uses}`)}`)
+      write(hang('  ', 2, step.description ?? definition.description))
       return interruption.ask((signal) =>
         select<boolean>(
           {
@@ -166,23 +175,34 @@ export function createEngineUi(options: UiOptions): EngineUi {
 }
 
 /** The header of a run: the incident, its inventory, what is done already and what will be skipped. */
-export function renderHeader(header: RunHeader, style: Style): string {
+export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwrapped): string {
   const kind = [header.drill ? 'drill' : '', header.dryRun ? 'dry run: no change is made' : ''].filter(Boolean).join(', ')
   const lines = [
     `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
     `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
   ]
   if (header.done.length > 0) lines.push(`  Done before: ${header.done.join(', ')} (not run again)`)
-  for (const [index, skip] of header.willSkip.entries()) {
-    lines.push(`  ${index === 0 ? 'Will skip:' : '          '} ${skip.id} — ${inWords(skip.reason)}`)
+  // Steps skipped for the same reason share a line: `locate, rotate, … — no inventory (…)`.
+  const byReason = new Map<string, string[]>()
+  for (const skip of header.willSkip) byReason.set(inWords(skip.reason), [...(byReason.get(inWords(skip.reason)) ?? []), skip.id])
+  for (const [index, [reason, ids]] of [...byReason].entries()) {
+    lines.push(hang(`  ${index === 0 ? 'Will skip:' : '          '} `, 13, `${ids.join(', ')} — ${reason}`))
   }
   return `${lines.join('\n')}\n`
 }
 
-export function renderPlan(plan: PlannedCall[], style: Style): string {
+/** A prefix, then a body whose continuation lines start under it (`width` columns in). */
+export type Hang = (prefix: string, width: number, body: string) => string
+
+const unwrapped: Hang = (prefix, _width, body) => `${prefix}${body}`
+
+export function renderPlan(plan: PlannedCall[], style: Style, hang: Hang = unwrapped): string {
   if (plan.length === 0) return `  ${style.dim('(no calls)')}`
   return plan
-    .map((call) => `  ${style.cyan(call.kind.padEnd(7))} ${call.target}\n          ${style.dim(call.description)}`)
+    .map(
+      (call) =>
+        `${hang(`  ${style.cyan(call.kind.padEnd(7))} `, 10, call.target)}\n${hang(' '.repeat(10), 10, style.dim(call.description))}`,
+    )
     .join('\n')
 }
 

@@ -22,7 +22,10 @@ export function renderRun(result: RunResult, header?: RunHeader, style: Style = 
     `${style.bold(`Incident ${result.incident}`)}: ${result.status}${counts ? ` (${counts})` : ''}`,
     outcomeLine(result, style),
     ...(result.stopReason && !result.interrupted ? [`Stopped: ${result.stopReason}`] : []),
-    ...nextCommands(result, header).map((command, index) => `${index === 0 ? 'Next:' : '     '} ${command}`),
+    // After Ctrl-C the interrupted line (stderr) names the command to resume.
+    ...(result.interrupted ? [] : nextCommands(result, header)).map(
+      (command, index) => `${index === 0 ? 'Next:' : '     '} ${command}`,
+    ),
   ]
   return `\n${plan}${lines.join('\n')}`
 }

@@ -335,7 +335,9 @@ class PlaybookRun {
   async #gate(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[]): Promise<GateAnswer> {
     // Only where a person decides: a step with side effects, or one the playbook asks about.
     // `confirm: false` runs a step without asking; a read-only step asks only when given `confirm:`.
-    const needsApproval = step.confirm !== false && (definition.sideEffects || step.confirm !== undefined)
+    // A plan of nothing but `none` calls (no hook, no target) has nothing to decide.
+    const noOp = plan.length > 0 && plan.every((call) => call.kind === 'none')
+    const needsApproval = step.confirm === undefined ? definition.sideEffects && !noOp : step.confirm !== false
     if (!needsApproval) return 'proceed'
     if (this.#o.yes) {
       if (needsApproval) await this.#journal('step.approved', {step: step.id, by: '--yes'})
