@@ -37,7 +37,7 @@ const summaries: Record<string, (outputs: Outputs, input: Outputs) => string | u
     const failed = list(o.failedEndpoints)
     return [
       `${plural(publishing.length, 'issuer')} publish${publishing.length === 1 ? 'es' : ''} the key${publishing.length ? ` (${names(publishing)})` : ''}`,
-      `${plural(dependents.length, 'service')} trust ${publishing.length === 1 ? 'it' : 'them'}`,
+      `${plural(dependents.length, 'service')} trust${dependents.length === 1 ? 's' : ''} ${publishing.length === 1 ? 'it' : 'them'}`,
       ...(failed.length ? [`${plural(failed.length, 'endpoint')} did not answer`] : []),
     ].join(', ')
   },
