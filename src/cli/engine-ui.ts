@@ -67,7 +67,9 @@ export function createEngineUi(options: UiOptions): EngineUi {
   const line = (outcome: StepOutcome, step: PlaybookStep): string => {
     const took = started.has(outcome.id) ? ` ${style.dim(formatDuration(Date.now() - (started.get(outcome.id) ?? 0)))}` : ''
     const id = outcome.id.padEnd(ID_WIDTH)
-    return hang(`${mark(outcome, style)} ${id} `, id.length + 3, `${result(outcome, step, style)}${took}`)
+    // Files in the incident's artifacts are named from there (the header and the closing block name the folder).
+    const said = header ? result(outcome, step, style).replaceAll(header.artifacts, 'artifacts') : result(outcome, step, style)
+    return hang(`${mark(outcome, style)} ${id} `, id.length + 3, `${said}${took}`)
   }
 
   return {
@@ -180,6 +182,7 @@ export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwra
   const lines = [
     `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
     `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
+    `  Artifacts: ${header.artifacts}`,
   ]
   if (header.done.length > 0) lines.push(`  Done before: ${header.done.join(', ')} (not run again)`)
   // Steps skipped for the same reason share a line: `locate, rotate, … — no inventory (…)`.

@@ -57,6 +57,8 @@ export interface RunHeader {
   playbook: string
   inventoryPath: string | null
   dryRun: boolean
+  /** The incident's artifacts folder (reports, evidence, generated keys). */
+  artifacts: string
   /** The leaked key's path (the playbook's `key` input; a key given inline is kept as a file), for commands to print. */
   key: string | null
   /** Steps already finished (a resume): they will not run again. */
@@ -256,6 +258,7 @@ class PlaybookRun {
       playbook: this.#o.playbook.name,
       inventoryPath: this.#o.inventoryPath,
       dryRun: this.#o.dryRun,
+      artifacts: this.#o.incident.artifactsDir,
       key: typeof this.#o.inputs.key === 'string' ? this.#o.inputs.key : null,
       done,
       willSkip,

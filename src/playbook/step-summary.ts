@@ -3,6 +3,8 @@
 // replacement kid) and what changed. Read from the step's journaled outputs, defensively: a journal
 // may come from another jwkr version, and a step without a summary here simply gets none.
 
+import {formatDuration} from '../core/duration.js'
+
 type Outputs = Record<string, unknown>
 
 const list = (value: unknown): string[] =>
@@ -114,8 +116,7 @@ const summaries: Record<string, (outputs: Outputs, input: Outputs) => string | u
       ...(failed ? [`${failed} hook(s) failed`] : []),
     ].join(', ')
   },
-  'core.wait': (o) =>
-    `waited ${Math.round(num(o.waitedMs) / 1000)}s${o.reason === 'condition' ? ' until the condition held' : ''}`,
+  'core.wait': (o) => `waited ${formatDuration(num(o.waitedMs))}${o.reason === 'condition' ? ' until the condition held' : ''}`,
   'report.rca': (o) => written([o.markdown, o.html, o.timeline]),
   'report.notification': (o) => written([o.users, o.partners, o.usersText]),
 }

@@ -20,6 +20,7 @@ const header: RunHeader = {
   playbook: 'leaked-signing-key',
   inventoryPath: '/tmp/jwkr/drills/2026-12-07-3hcgsa/world/jwkr.inventory.yaml',
   dryRun: false,
+  artifacts: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts',
   key: '/tmp/jwkr/drills/2026-12-07-3hcgsa/world/leak/leaked-key.json',
   done: [],
   willSkip: [
@@ -104,7 +105,16 @@ const finished: Array<[PlaybookStep, Partial<StepOutcome>]> = [
       error: {code: 'ERR_NOT_CONTAINED', message: 'Containment is not proven: still exposed: billing-api.'},
     },
   ],
-  [step('rca', 'report.rca'), {outputs: {markdown: '/a/rca.md', html: '/a/rca.html', timeline: '/a/timeline.md'}}],
+  [
+    step('rca', 'report.rca'),
+    {
+      outputs: {
+        markdown: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts/rca.md',
+        html: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts/rca.html',
+        timeline: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts/timeline.md',
+      },
+    },
+  ],
 ]
 
 function step(id: string, uses: string, input: Record<string, unknown> = {}): PlaybookStep {

@@ -295,6 +295,7 @@ steps:
           playbook: 'test-playbook',
           inventoryPath: null,
           dryRun: false,
+          artifacts: expect.stringMatching(/artifacts$/),
           key: null,
           done: [],
           willSkip: [{id: 'five', reason: 'its condition is false: the input missing was not given'}],
