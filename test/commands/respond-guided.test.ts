@@ -4,6 +4,7 @@
 import {mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
 import {tempHome} from '../helpers/engine-harness.js'
@@ -14,7 +15,7 @@ const respond = (home: string) => ['respond', '--key', 'examples/leaked-signing-
 const goAhead = /Start locating and containing it\?[\s\S]*Yes, go on/
 /** Every question answered on the screen (@inquirer prints a ✔ line for each). */
 const answered = (screen: string) => [
-  ...new Set((screen.replace(/\u001b\[[\d;?]*[A-Za-z]/g, '').match(/✔ [^\n\r]*/g) ?? []).map((line) => line.trim())),
+  ...new Set((stripVTControlCharacters(screen).match(/✔ [^\n\r]*/g) ?? []).map((line) => line.trim())),
 ]
 const incidentOf = (screen: string) => /Incident (\d{4}-\d\d-\d\d-\w+)/.exec(screen)?.[1] ?? ''
 

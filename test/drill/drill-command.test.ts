@@ -5,6 +5,7 @@
 import {writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
 import {buildWorld} from '../../src/drill/build-world.js'
@@ -153,9 +154,7 @@ faults:
     // The questions: the go-ahead, then the four steps with effects; none for read-only steps, none for
     // bust-caches (no service declares a hook: nothing to decide)
     const questions = [
-      ...new Set(
-        (result.screen.replace(/\u001b\[[\d;?]*[A-Za-z]/g, '').match(/✔ [^\n\r]*/g) ?? []).map((line) => line.split('?')[0]),
-      ),
+      ...new Set((stripVTControlCharacters(result.screen).match(/✔ [^\n\r]*/g) ?? []).map((line) => line.split('?')[0])),
     ]
     expect(questions).toHaveLength(5)
     expect(questions[0]).toBe('✔ The key is private and exposed. Start locating and containing it')
