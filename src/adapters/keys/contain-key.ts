@@ -1,7 +1,7 @@
 // The key half of containment, behind `jwkr key rotate|revoke` and the key.rotate / key.revoke
 // steps (tokens are in invalidate-tokens.ts): it finds the publishing issuers, generates and stores
 // the replacement, and drives each issuer's key source stage by stage through an effect runner (the
-// engine's, so a resumed run never repeats a stage; or a direct one for standalone commands). One
+// incident's effect ledger, in a run or from a command, so a stage is never made twice). One
 // issuer failing never stops the others.
 import type {JWK} from 'jose'
 
@@ -27,11 +27,8 @@ import type {SecretRegistry} from '../../core/secrets.js'
 import type {PlannedCall, RunEffect} from '../../core/effect.js'
 import {writePrivateKeyFile} from './private-key-file.js'
 
-/** The engine's effect runner, or `directEffect` where there is no journal. */
+/** The incident's effect ledger (src/incident/effect-ledger.ts): the engine's in a run, a command's outside one. */
 export type Effect = RunEffect
-
-/** Applies each change at once: standalone commands keep no journal to resume from. */
-export const directEffect: Effect = async (_key, _description, apply) => apply()
 
 export const DEFAULT_REASON = 'The private key was exposed (key compromise).'
 

@@ -3,7 +3,8 @@ import {Flags} from '@oclif/core'
 import {createSlackClient, slackSettingsFromEnv} from '../../adapters/slack/client.js'
 import {SLACK_BOT_SCOPES} from '../../adapters/slack/errors.js'
 import {JwkrCommand} from '../../cli/base-command.js'
-import {homeFlag} from '../../cli/run-flags.js'
+import {unknownEffectAnswer} from '../../cli/render-containment.js'
+import {homeFlag, unknownEffectFlags} from '../../cli/run-flags.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
 import {resolveHome} from '../../incident/workspace.js'
 import {notifySlackFromJournal, type NotifySlackCommandResult} from '../../playbook/steps/notify-slack.js'
@@ -26,6 +27,7 @@ export default class NotifySlack extends JwkrCommand {
   ]
   static override flags = {
     ...homeFlag,
+    ...unknownEffectFlags,
     incident: Flags.string({required: true, description: 'The incident id (jwkr incident list shows them).'}),
     channel: Flags.string({
       description:
@@ -50,6 +52,7 @@ export default class NotifySlack extends JwkrCommand {
     const result = await notifySlackFromJournal(resolveHome({flag: flags.home}), flags.incident, {
       client,
       secrets: this.secrets,
+      unknownEffects: unknownEffectAnswer({secrets: this.secrets, style: this.style, json: this.jsonEnabled()}, flags.yes),
       channel: flags.channel,
       publicChannel: flags['public-channel'],
       inventoryPath: flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory),

@@ -26,7 +26,6 @@ import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
-import {journalEvents} from '../journal-events.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
@@ -200,8 +199,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       input.controlKey === undefined || input.baseline === true
         ? null
         : checkControlKey(leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets})), key)
-    // A journal that cannot be read says nothing of when the key was removed or what was seen.
-    const events = (await journalEvents(context)) ?? []
+    const events = context.events()
     const phase = input.baseline === true ? 'baseline' : 'check'
     const intervalMs = parseDuration(input.interval ?? '15s')
     const result = await verifyContainment({

@@ -3,7 +3,6 @@
 // resume, never duplicated; from then on the `github-issue` observer ticks the checklist and posts the
 // containment evidence as comments. The same work outside a run (`jwkr notify github`) is
 // `notifyGithubFromJournal`, below.
-import {join} from 'node:path'
 
 import {
   createGitHubClient,
@@ -26,13 +25,11 @@ import {JwkrError} from '../../core/errors.js'
 import {loadInventory} from '../../core/inventory/load-inventory.js'
 import {buildReport} from '../../core/report/build-report.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import {readIncidentEvents} from '../../incident/read-incident.js'
 import type {IncidentState} from '../../incident/state.js'
 import type {JournalEvent} from '../../incident/types.js'
-import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import type {StepContext} from '../types.js'
-import {journalEffects, withIncidentJournal} from '../../incident/incident-journal.js'
+import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../../incident/incident-journal.js'
 
 export interface NotifyGithubInput {
   /** owner/name; default notify.github.repo of the inventory. */
@@ -185,7 +182,7 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
       if (!settings.token || !target.repo) return context.skip(notConfigured(settings.token, target.repo, context))
       const client = createGitHubClient({...settings, ...options.client, secrets: context.secrets})
       context.progress({message: `Opening the tracking issue in ${target.repo}`})
-      const events = await readIncidentEvents({...context.incident, journalPath: join(context.incident.dir, JOURNAL_FILE)})
+      const events = context.events()
       const ref = await openIssue({
         client,
         repo: target.repo,
@@ -307,6 +304,8 @@ export interface NotifyGithubCommandOptions {
   client?: GitHubClientTuning
   env?: NodeJS.ProcessEnv
   now?: () => Date
+  /** An effect interrupted before its result was journaled, that the remote cannot settle: --yes, or a prompt. Default: refused. */
+  unknownEffects?: UnknownEffectAnswer
 }
 
 export interface NotifyGithubCommandResult extends TrackingIssueRef {
@@ -342,10 +341,10 @@ export async function notifyGithubFromJournal(
       repo: target.repo,
       labels: options.labels,
       templates: target.templates,
-      events: await readIncidentEvents(location),
+      events: journal.events().slice(),
       now: now(),
       secrets: options.secrets,
-      effect: journalEffects(journal, COMMAND_STEP),
+      effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),
     })
     await journal.append(GITHUB_ISSUE_EVENT, {step: COMMAND_STEP, ...issueRecord(location.id, ref)})
     return {incident: location.id, ...ref}

@@ -3,7 +3,6 @@
 // teams; from then on the `slack-status` observer keeps the message current as steps finish. The same
 // work outside a run (`jwkr notify slack`) is `notifySlackFromJournal`, below.
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
 
 import {createSlackClient, normaliseApiUrl, slackSettingsFromEnv, type SlackClient} from '../../adapters/slack/client.js'
 import {DEFAULT_CHANNEL_PATTERN, incidentChannelName, isChannelId} from '../../adapters/slack/incident-channel.js'
@@ -16,12 +15,10 @@ import {
 import {loadInventory} from '../../core/inventory/load-inventory.js'
 import {buildContactNotice, buildSlackStatus, slackStatusFacts} from '../../core/notify/slack-status.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import {readIncidentEvents} from '../../incident/read-incident.js'
 import {foldIncident, type IncidentState} from '../../incident/state.js'
-import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
-import type {PlannedCall, StepContext} from '../types.js'
-import {journalEffects, withIncidentJournal} from '../../incident/incident-journal.js'
+import type {PlannedCall} from '../types.js'
+import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../../incident/incident-journal.js'
 
 export interface NotifySlackInput {
   /** An existing channel to use (`#name` or an id) instead of creating one; overrides notify.slack.channel. */
@@ -111,7 +108,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     } catch (error) {
       return [{kind: 'none', target: 'SLACK_API_URL', description: `Cannot plan: ${(error as Error).message}`}]
     }
-    const state = await readIncidentState(context.incident).catch(() => undefined)
+    const state = context.state()
     const configured = input.channel ?? (await inventoryChannel(context).catch(() => undefined))
     const call = (method: string, description: string): PlannedCall => ({
       kind: 'message',
@@ -158,7 +155,7 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     const settings = slackSettingsFromEnv(context.env)
     if (!settings.token) return context.skip(notConfigured(context.incident.id))
     const client = createSlackClient({...settings, secrets: context.secrets, log: (message) => context.progress({message})})
-    const state = await readIncidentState(context.incident)
+    const state = context.state()
     context.progress({message: 'Opening the incident channel and posting the status message'})
     const result = await notifySlackFor(state, {
       client,
@@ -184,6 +181,8 @@ export interface NotifySlackCommandOptions {
   /** The inventory (for notify.slack.channel); undefined: the one the incident was opened with. */
   inventoryPath?: string | null
   now?: () => Date
+  /** An effect interrupted before its result was journaled, that the remote cannot settle: --yes, or a prompt. Default: refused. */
+  unknownEffects?: UnknownEffectAnswer
 }
 
 export interface NotifySlackCommandResult extends NotifyIncidentResult {
@@ -211,16 +210,11 @@ export async function notifySlackFromJournal(
       publicChannel: options.publicChannel === true,
       invite: true,
       now: now(),
-      effect: journalEffects(journal, COMMAND_STEP),
+      effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),
     })
     await journal.append(SLACK_STATUS_EVENT, {step: COMMAND_STEP, ...statusRecord(result)})
     return {incident: location.id, ...result}
   })
-}
-
-/** The incident's state, read from its journal (complete lines only) while the engine appends to it. */
-export async function readIncidentState(incident: StepContext['incident']): Promise<IncidentState> {
-  return foldIncident(await readIncidentEvents({...incident, journalPath: join(incident.dir, JOURNAL_FILE)}))
 }
 
 /** Where the status message is, once a notify.slack step or `jwkr notify slack` posted it. */
