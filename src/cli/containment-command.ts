@@ -4,17 +4,13 @@
 import {Errors, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
-import {
-  changeKeyAtIssuers,
-  type ContainmentContext,
-  type KeyChangeOutcome,
-  type KeyOperation,
-} from '../adapters/keys/contain-key.js'
-import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../adapters/keys/invalidate-tokens.js'
-import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {changeKeyAtIssuers, type ContainmentContext, type KeyChangeOutcome, type KeyOperation} from '../services/contain-key.js'
+import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../services/invalidate.js'
+import {loadKeySource} from '../services/identify.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../core/inventory/load-inventory.js'
+import {loadInventory} from '../services/inventory.js'
 import {parseNotBefore, selectIssuers} from '../core/containment/plan-containment.js'
 import type {Inventory} from '../core/inventory/types.js'
 import type {LoadedKey} from '../core/key/types.js'

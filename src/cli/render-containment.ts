@@ -1,12 +1,11 @@
 // The human side of `jwkr key rotate|revoke` and `jwkr tokens invalidate`: per issuer what was done
 // (or would be, in a dry run), what could not be done and what to do by hand; the question asked
-// before a destructive change on a terminal; the prompt for manual key sources; and the question
+// before a destructive change on a terminal; the prompt for manual issuer key stores; and the question
 // about an effect whose outcome is unknown.
 import {confirm} from '@inquirer/prompts'
 
-import type {IssuerChange, JwksDiff, KeyChangeOutcome} from '../adapters/keys/contain-key.js'
-import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../adapters/keys/invalidate-tokens.js'
-import type {ManualInstructions} from '../adapters/idp/key-source.js'
+import type {ContainmentContext, IssuerChange, JwksDiff, KeyChangeOutcome} from '../services/contain-key.js'
+import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../services/invalidate.js'
 import type {SkippedIssuer} from '../core/containment/plan-containment.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {UnknownEffectAnswer} from '../incident/incident-journal.js'
@@ -161,8 +160,8 @@ export async function askToProceed(
   return confirm({message: secrets.redact(question), default: false}, {output: process.stderr})
 }
 
-/** The prompt a manual key source shows: its exact steps, then "done?". */
-export function manualPrompt(secrets: SecretRegistry, style: Style): (instructions: ManualInstructions) => Promise<boolean> {
+/** The prompt a manual key store shows: its exact steps, then "done?". */
+export function manualPrompt(secrets: SecretRegistry, style: Style): NonNullable<ContainmentContext['confirm']> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')
     process.stderr.write(forTerminal(`${secrets.redact(`\n${style.bold(instructions.title)}\n${steps}`)}\n`, process.stderr))

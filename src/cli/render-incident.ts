@@ -1,5 +1,5 @@
 // `jwkr incident show`: where an incident stands (its steps) and how it got there (its timeline).
-import type {IncidentState, StepState} from '../incident/state.js'
+import type {IncidentState, StepState} from '../core/journal/state.js'
 import type {Style} from './style.js'
 import {renderTable, type Column} from './table.js'
 

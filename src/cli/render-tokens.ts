@@ -1,8 +1,8 @@
 // The human report of `jwkr tokens scan`: the verdict, a table of counts per class, who and what the
 // valid tokens cover, a few examples (signature removed), and what to do next. Claims come from
 // tokens that may be forged: control characters are replaced before they reach a terminal.
-import type {TokenScanResult} from '../adapters/tokens/scan-tokens.js'
-import {formatSize} from '../adapters/scan/parse-size.js'
+import type {TokenScanResult} from '../services/triage.js'
+import {formatSize} from '../core/size.js'
 import {formatDuration} from '../core/duration.js'
 import type {Style} from './style.js'
 import {renderTable} from './table.js'

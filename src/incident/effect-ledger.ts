@@ -6,8 +6,8 @@ import type {RunEffect} from '../core/effect.js'
 import {JwkrError} from '../core/errors.js'
 import type {Journal} from './journal.js'
 import {reconcileEffect, type ReconcileWindow} from './reconcile-effect.js'
-import {createIncidentFold} from './state.js'
-import type {EffectState, JournalEvent} from './types.js'
+import {createIncidentFold} from '../core/journal/state.js'
+import type {EffectState, JournalEvent} from '../core/journal/types.js'
 
 /** What to do with an effect whose outcome is unknown and whose remote cannot tell. */
 export interface UnknownEffectRule {

@@ -1,7 +1,7 @@
 // Opening and resuming incidents: the service behind `jwkr respond`, `jwkr playbook run` and
 // `jwkr incident resume`. Identifies the key first (so bad input fails before anything is
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm} from 'node:fs/promises'
 import {hostname, tmpdir, userInfo} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 
@@ -22,7 +22,7 @@ import {
 import {Journal} from '../incident/journal.js'
 import {acquireLock, type IncidentLock} from '../incident/lock.js'
 import type {ReconcileWindow} from '../incident/reconcile-effect.js'
-import {foldIncident} from '../incident/state.js'
+import {foldIncident} from '../core/journal/state.js'
 import {createIncident, findIncident, KEPT_KEY_FILE, type IncidentLocation} from '../incident/workspace.js'
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
 import {builtinObservers} from './observers/index.js'
@@ -159,7 +159,7 @@ async function openIncident(
         await rm(incident.journalPath, {force: true})
       }
       const chainKey = await createChainKey(incident.dir, options.secrets)
-      await writeFile(join(incident.dir, PLAYBOOK_COPY), playbook.text, {mode: 0o600})
+      await writeFileAtomic(join(incident.dir, PLAYBOOK_COPY), playbook.text, 0o600)
       if (given !== null && given.origin !== inputs.key) inputs.key = await keepKeyInIncident(given.text, incident.artifactsDir)
       const opened = {
         id: incident.id,

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import type {KeyChangeOutcome} from '../../src/adapters/keys/contain-key.js'
+import type {KeyChangeOutcome} from '../../src/services/contain-key.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {withIncidentJournal} from '../../src/incident/incident-journal.js'
 import {startRun} from '../../src/playbook/respond.js'

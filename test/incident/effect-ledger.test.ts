@@ -13,7 +13,7 @@ import {journalLedger, processLedger, type LedgerOptions} from '../../src/incide
 import {withCommandEffects} from '../../src/incident/incident-journal.js'
 import {Journal} from '../../src/incident/journal.js'
 import {acquireLock} from '../../src/incident/lock.js'
-import {foldIncident} from '../../src/incident/state.js'
+import {foldIncident} from '../../src/core/journal/state.js'
 
 const NO_WAIT = {retries: 0, factor: 1, minTimeout: 0, maxTimeout: 0}
 const KEY = 'inc-1:rotate:auth-main:add'

@@ -4,7 +4,7 @@ import {JwkrCommand} from '../../cli/base-command.js'
 import {unknownEffectAnswer} from '../../cli/render-containment.js'
 import {homeFlag, unknownEffectFlags} from '../../cli/run-flags.js'
 import {resolveHome} from '../../incident/workspace.js'
-import {notifyGithubFromJournal, type NotifyGithubCommandResult} from '../../playbook/steps/notify-github.js'
+import {notifyGithubFromJournal, type NotifyGithubCommandResult} from '../../services/notify-github.js'
 
 export default class NotifyGithub extends JwkrCommand {
   static override summary = "Open (or find again) the incident's tracking issue on GitHub."

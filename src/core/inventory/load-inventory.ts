@@ -1,13 +1,13 @@
 // Loads the inventory and checks all of it before anything uses it: the JSON Schema, then what a
 // schema cannot say (ids named in `trusts` exist, ids are unique, URLs are http(s) and carry no
-// credentials). Every problem is reported at once with its file:line:column.
+// credentials). Every problem is reported at once with its file:line:column. Pure: the text in, the
+// inventory or its problems out (services/inventory.ts reads the file).
 import {dirname, resolve} from 'node:path'
 
 import {RESERVED_CANARY_CLAIMS} from '../containment/canary.js'
 import {DEFAULT_JWKS_CACHE_SECONDS} from '../containment/clock.js'
 import {parseDuration} from '../duration.js'
 import {JwkrError} from '../errors.js'
-import {readBoundedText} from '../read-bounded-file.js'
 import type {SecretRegistry} from '../secrets.js'
 import {
   formatProblems,
@@ -19,7 +19,7 @@ import {
   type YamlDocument,
 } from '../yaml/load-yaml-document.js'
 import {inventorySchema} from './inventory-schema.js'
-import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type Inventory, type InventoryService} from './types.js'
+import {ISSUER_KEY_STORE_TYPES, VERIFIER_PROFILE_IDS, type Inventory, type InventoryService} from './types.js'
 
 export interface InventoryCheck {
   /** Present only when there are no problems; relative file paths in it are resolved. */
@@ -64,26 +64,6 @@ export function checkInventory(text: string, file: string, options: CheckInvento
 }
 
 /**
- * Reads and checks an inventory file.
- *
- * @throws JwkrError ERR_INVENTORY_NOT_FOUND when there is no such file, ERR_INVENTORY_INVALID
- *   (details.problems = every problem) when anything in it is wrong.
- */
-export async function loadInventory(path: string, options: Omit<CheckInventoryOptions, 'baseDir'> = {}): Promise<Inventory> {
-  const {inventory, problems} = checkInventory(await readInventoryText(path), path, options)
-  if (!inventory) throw invalidInventory(path, problems)
-  return inventory
-}
-
-/** Thousands of services fit in well under this. */
-export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024
-
-/** The text of an inventory file (a regular file of at most 4 MiB); a missing file is ERR_INVENTORY_NOT_FOUND. */
-export async function readInventoryText(path: string): Promise<string> {
-  return readBoundedText(path, {maxBytes: MAX_INVENTORY_BYTES, what: 'an inventory', notFound: inventoryNotFound})
-}
-
-/**
  * ERR_INVENTORY_NOT_FOUND for a missing file (or, with null, for no inventory given at all). `how`
  * says how the command takes a file: `jwkr inventory validate` takes it as an argument, not a flag.
  */
@@ -125,7 +105,7 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
     for (const name of ['issuer', 'discovery', 'jwksUri']) urls.push({path: ['issuers', index, name], value: issuer[name]})
     const source = isRecord(issuer.keySource) ? issuer.keySource : {}
     const at = (name: string): DocumentPath => ['issuers', index, 'keySource', name]
-    if (typeof source.type === 'string' && !(KEY_SOURCE_TYPES as readonly string[]).includes(source.type)) {
+    if (typeof source.type === 'string' && !(ISSUER_KEY_STORE_TYPES as readonly string[]).includes(source.type)) {
       problems.push(document.problemAt(at('type'), unknownTypeMessage(source.type)))
     }
     if (source.type === 'keycloak') urls.push({path: at('baseUrl'), value: source.baseUrl})
@@ -248,8 +228,8 @@ function duplicateIds(
 }
 
 function unknownTypeMessage(type: string): string {
-  const guess = suggestion(type, KEY_SOURCE_TYPES)
-  return `unknown keySource type '${type}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known types are ${KEY_SOURCE_TYPES.join(', ')}`
+  const guess = suggestion(type, ISSUER_KEY_STORE_TYPES)
+  return `unknown keySource type '${type}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known types are ${ISSUER_KEY_STORE_TYPES.join(', ')}`
 }
 
 function unknownVerifierMessage(verifier: string): string {

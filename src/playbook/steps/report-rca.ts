@@ -3,7 +3,7 @@
 // incident's artifacts. The same documents come later from `jwkr report rca | timeline`.
 import {join} from 'node:path'
 
-import {renderDocument, templatesFor, type DocumentRequest} from '../../adapters/templates/documents.js'
+import {renderDocument, templatesFor, type DocumentRequest} from '../../services/report.js'
 import {buildReport} from '../../core/report/build-report.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall, StepContext} from '../types.js'

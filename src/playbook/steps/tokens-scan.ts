@@ -4,8 +4,8 @@
 import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
+import {loadKeySource} from '../../services/identify.js'
+import {scanTokens} from '../../services/triage.js'
 import {recordedCanaryJtis} from '../../core/containment/recorded-probes.js'
 import type {ObservedShape} from '../../core/tokens/token-shape.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
