@@ -10,6 +10,7 @@ export const coreApprove = defineStep({
   inputSchema: Type.Object({message: Type.String({minLength: 1})}, {additionalProperties: false}),
   outputSchema: Type.Object({approved: Type.Boolean()}),
   sideEffects: true,
+  decision: true,
   plan: (input) => [{kind: 'manual', target: 'responder', description: input.message}],
   run: async () => ({approved: true}),
 })

@@ -2,7 +2,7 @@
 // calls; an inventory that does not load gives one line saying so, because a plan never throws for bad
 // input (the step itself fails with the whole error when it runs).
 import {JwkrError} from '../../core/errors.js'
-import {loadInventory} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import type {PlannedCall, StepContext} from '../types.js'
 

@@ -5,14 +5,8 @@
 // resume writes the same entries (merging adds nothing) and sets the same revocation time.
 import {join} from 'node:path'
 
-import {keySourcesFor} from '../../adapters/keys/contain-key.js'
-import {
-  planDenylist,
-  planSessions,
-  revokeSessionsAt,
-  writeDenylist,
-  type DenylistSpec,
-} from '../../adapters/keys/invalidate-tokens.js'
+import {keySourcesFor} from '../../services/contain-key.js'
+import {planDenylist, planSessions, revokeSessionsAt, writeDenylist, type DenylistSpec} from '../../services/invalidate.js'
 import {denylistEntries, parseNotBefore} from '../../core/containment/plan-containment.js'
 import {defineStep} from '../define-step.js'
 import {AnyObject, Nullable, Type, type Static} from '../step-schema.js'
