@@ -179,17 +179,31 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
 
 /** A service with neither jwksCacheSeconds nor verifier: the containment clock can only assume its cache lifetime. */
 function inventoryWarnings(inventory: Inventory, document: Document): Problem[] {
-  return inventory.services.flatMap((service, index) =>
-    service.jwksCacheSeconds === undefined && service.verifier === undefined
+  // A drafted inventory (jwkr inventory discover) may not know who owns a service yet.
+  const uncontacted = inventory.services.flatMap((service, index) =>
+    service.contacts.slack === undefined && service.contacts.email === undefined
       ? [
           document.problemAt(
-            ['services', index, 'id'],
-            `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
-              `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
+            ['services', index, 'contacts'],
+            `service '${service.id}' has no contacts: nobody will be told; set contacts.slack or contacts.email`,
           ),
         ]
       : [],
   )
+  return [
+    ...uncontacted,
+    ...inventory.services.flatMap((service, index) =>
+      service.jwksCacheSeconds === undefined && service.verifier === undefined
+        ? [
+            document.problemAt(
+              ['services', index, 'id'],
+              `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
+                `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
+            ),
+          ]
+        : [],
+    ),
+  ]
 }
 
 function duplicateIds(
