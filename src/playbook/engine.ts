@@ -17,7 +17,7 @@ import {evaluate, evaluateCondition, interpolate, parseCondition} from './expres
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
 import {StepSkipped} from './step-skipped.js'
-import type {PlannedCall, StepContext, StepDefinition, StepProgress} from './types.js'
+import {INVENTORY_DISCOVERED, type PlannedCall, type StepContext, type StepDefinition, type StepProgress} from './types.js'
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
 export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'pending' | 'running'
@@ -202,7 +202,8 @@ class PlaybookRun {
       await this.#skip(step, conditionSkipReason(step.if, scope))
       return false
     }
-    if (definition.requiresInventory && this.#o.inventoryPath === null) {
+    const discovers = (): boolean => definition.discoversInventory?.(this.#input(step, definition, scope)) ?? false
+    if (definition.requiresInventory && this.#inventoryPath() === null && !discovers()) {
       await this.#skip(step, 'no inventory (pass --inventory FILE or create ./jwkr.inventory.yaml)')
       return false
     }
@@ -366,12 +367,24 @@ class PlaybookRun {
     return input
   }
 
+  /**
+   * The run's inventory: the one it was given, else the one a step discovered on the spot and journaled
+   * (`inventory.discovered`, services.locate --discover), so the later steps and a resume act on it too.
+   */
+  #inventoryPath(): string | null {
+    if (this.#o.inventoryPath !== null) return this.#o.inventoryPath
+    const discovered = this.#o.journal
+      .events()
+      .findLast((event) => event.type === INVENTORY_DISCOVERED && typeof event.data.file === 'string')
+    return discovered ? (discovered.data.file as string) : null
+  }
+
   #context(step: PlaybookStep, signal: AbortSignal): StepContext {
     return {
       signal,
       secrets: this.#o.secrets,
       incident: this.#o.incident,
-      inventoryPath: this.#o.inventoryPath,
+      inventoryPath: this.#inventoryPath(),
       unattended: this.#o.yes || !this.#o.ui.interactive,
       stepId: step.id,
       env: this.#o.env ?? {},

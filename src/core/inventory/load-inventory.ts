@@ -90,7 +90,8 @@ export function inventoryNotFound(path: string | null): JwkrError {
       : `No inventory at ${path}.`
   return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
     hint:
-      'Pass --inventory FILE (or set JWKR_INVENTORY). To write one, start from examples/jwkr.inventory.yaml in the ' +
+      'Pass --inventory FILE (or set JWKR_INVENTORY), or --discover PATH to draft one from the services’ configuration ' +
+      '(`jwkr inventory discover PATH --out jwkr.inventory.yaml` keeps it). To write one by hand, start from examples/jwkr.inventory.yaml in the ' +
       'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
   })
 }

@@ -11,9 +11,10 @@ import {JwkrError} from '../../core/errors.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {discoverPaths} from '../../adapters/discover/discover-paths.js'
+import {createDiscoveryReaders} from './discovery-readers.js'
 import {writeFileAtomic} from '../../adapters/fs/atomic-file.js'
 import {mergeInventory, type InventoryChange} from '../../core/discover/merge-inventory.js'
-import {checkInventory, readInventoryText} from '../../core/inventory/load-inventory.js'
+import {checkInventory, invalidInventory, readInventoryText} from '../../core/inventory/load-inventory.js'
 import type {Problem} from '../../core/yaml/load-yaml-document.js'
 
 export interface DiscoverySourceReport {
@@ -148,4 +149,35 @@ export async function writeDraft(draft: DiscoverInventoryResult, options: WriteD
   const {problems} = checkInventory(text, file ?? 'discovered.inventory.yaml', {secrets: options.secrets})
   if (file !== null) await writeFileAtomic(file, text)
   return {text, written: file, changes, problems}
+}
+
+/**
+ * An inventory discovered on the spot (services locate --discover): the draft, checked like a file.
+ *
+ * @throws JwkrError ERR_INVENTORY_NOT_FOUND when nothing names an issuer, ERR_INVENTORY_INVALID when the draft does not check.
+ */
+export async function discoveredInventory(options: {
+  paths: readonly string[]
+  backstage?: string
+  secrets: SecretRegistry
+  env: NodeJS.ProcessEnv
+}): Promise<Inventory> {
+  const draft = await discoverInventory({...options, ...createDiscoveryReaders(options)})
+  const {inventory, problems} = checkInventory(draft.yaml, 'discovered.inventory.yaml', {secrets: options.secrets})
+  if (!inventory) throw invalidInventory('the discovered inventory', problems)
+  if (inventory.issuers.length === 0) {
+    throw noIssuerFound(draft)
+  }
+  return inventory
+}
+
+/** ERR_INVENTORY_NOT_FOUND for a discovery that found no issuer: there is nothing to locate. */
+export function noIssuerFound(draft: Pick<DiscoverInventoryResult, 'sources'>): JwkrError {
+  return new JwkrError(
+    'ERR_INVENTORY_NOT_FOUND',
+    `Discovery found no issuer in ${draft.sources.map((source) => source.target).join(', ')}.`,
+    {
+      hint: 'Point --discover at the folders holding the services’ configuration, or pass --inventory FILE.',
+    },
+  )
 }
