@@ -47,6 +47,7 @@ export default class InventoryDiscover extends JwkrCommand {
     }),
     merge: Flags.string({description: 'An existing inventory to update (written back in place unless --out is given).'}),
     out: Flags.string({char: 'o', description: 'Write the inventory here (atomically) instead of printing it.'}),
+    'no-ignore': Flags.boolean({description: 'Read files that .gitignore excludes too.'}),
   }
 
   async run(): Promise<InventoryDiscoverResult> {
@@ -55,6 +56,7 @@ export default class InventoryDiscover extends JwkrCommand {
     const readers = createDiscoveryReaders({secrets: this.secrets, env: process.env})
     const discovered = await discoverInventory({
       paths,
+      gitignore: !flags['no-ignore'],
       backstage: flags.backstage,
       githubOrg: flags['github-org'],
       secrets: this.secrets,

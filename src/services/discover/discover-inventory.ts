@@ -28,6 +28,8 @@ export interface DiscoverySourceReport {
 
 export interface DiscoverInventoryOptions {
   paths: readonly string[]
+  /** Honour .gitignore files in the paths (default true). */
+  gitignore?: boolean
   /** A catalog-info file, or the base URL of a Backstage instance (its catalog API). */
   backstage?: string
   githubOrg?: string
@@ -70,7 +72,7 @@ export async function discoverInventory(options: DiscoverInventoryOptions): Prom
   }
   if (options.paths.length > 0) {
     options.onProgress?.(`Reading ${options.paths.join(', ')}…`)
-    const local = discoverPaths(options.paths, {cwd: options.cwd})
+    const local = discoverPaths(options.paths, {cwd: options.cwd, gitignore: options.gitignore ?? true})
     add({kind: 'paths', target: options.paths.join(', '), read: local.filesRead}, local.findings)
   }
   if (options.backstage !== undefined) {
