@@ -9,7 +9,7 @@ import {
   type ServiceResult,
   type VerifyCheck,
   type VerifyResult,
-} from '../adapters/verify/verify-containment.js'
+} from '../services/verify.js'
 import type {ServiceClock} from '../core/containment/clock.js'
 import type {ContainmentStatus, Evidence} from '../core/containment/verdict.js'
 import {formatDuration} from '../core/duration.js'

@@ -4,18 +4,14 @@ import {JwkrCommand} from '../cli/base-command.js'
 import {keySelectionFlags} from '../cli/key-flags.js'
 import {describeCheck, renderVerify} from '../cli/render-verify.js'
 import {resolveInventoryPath} from '../cli/run-playbook-command.js'
-import {loadKeySource} from '../adapters/input/load-key-source.js'
-import {
-  checkControlKey,
-  notContainedMessage,
-  verifyContainment,
-  type VerifyResult,
-} from '../adapters/verify/verify-containment.js'
+import {loadKeySource} from '../services/identify.js'
+import {checkControlKey, notContainedMessage, verifyContainment, type VerifyResult} from '../services/verify.js'
 import {parseRemovalTime} from '../core/containment/clock.js'
 import {parseDuration} from '../core/duration.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf} from '../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../core/inventory/load-inventory.js'
+import {loadInventory} from '../services/inventory.js'
 
 export default class Verify extends JwkrCommand {
   static override summary = 'Prove the leaked key is contained: canary probes, JWKS re-checks and the containment clock.'

@@ -5,7 +5,7 @@ import {readFile, readdir} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 
 import type {SecretRegistry} from '../core/secrets.js'
-import type {JournalEvent} from '../incident/types.js'
+import type {JournalEvent} from '../core/journal/types.js'
 import type {EngineUi, RunResult} from '../playbook/engine.js'
 import {startRun, type StartOptions} from '../playbook/respond.js'
 import {writeFileAtomic} from '../adapters/fs/atomic-file.js'

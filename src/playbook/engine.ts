@@ -8,16 +8,24 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
-import {reconcileEffect, type ReconcileWindow} from '../incident/reconcile-effect.js'
-import {createIncidentFold, type IncidentState} from '../incident/state.js'
-import type {JournalEvent} from '../incident/types.js'
+import {effectLedger} from '../incident/effect-ledger.js'
+import type {ReconcileWindow} from '../incident/reconcile-effect.js'
+import {createIncidentFold, type IncidentState} from '../core/journal/state.js'
+import type {JournalEvent} from '../core/journal/types.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
 import {conditionSkipReason} from './describe-condition.js'
 import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
 import {StepSkipped} from './step-skipped.js'
-import {INVENTORY_DISCOVERED, type PlannedCall, type StepContext, type StepDefinition, type StepProgress} from './types.js'
+import {
+  INVENTORY_DISCOVERED,
+  type PlannedCall,
+  type RunEffect,
+  type StepContext,
+  type StepDefinition,
+  type StepProgress,
+} from './types.js'
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
 export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'pending' | 'running'
@@ -393,55 +401,32 @@ class PlaybookRun {
       skip: (reason) => {
         throw new StepSkipped(reason)
       },
+      state: () => this.#state(),
+      events: () => this.#o.journal.events().slice(),
       record: async (type, data) => {
         await this.#journal(type, {step: step.id, ...data})
       },
       evaluate: (expression) => evaluate(parseCondition(expression), this.#scope()),
-      effect: (key, description, apply, check) => this.#effect(step, key, description, apply, check),
+      effect: this.#ledger(step),
       ...(this.#o.ui.interactive && !this.#o.yes && this.#o.ui.askPerson
         ? {askPerson: (title: string, lines: string[]) => this.#o.ui.askPerson!(step, title, lines)}
         : {}),
     }
   }
 
-  async #effect<R extends Record<string, unknown>>(
-    step: PlaybookStep,
-    key: string,
-    description: string,
-    apply: () => Promise<R>,
-    check?: () => Promise<R | undefined | 'unknown'>,
-  ): Promise<R> {
-    const known = this.#state().effects[key]
-    if (known?.status === 'done') return (known.ref ?? {}) as R
-    if (known) {
-      // Written before the interruption, it may not be visible to the lookup yet: look for a while.
-      const found = check ? await reconcileEffect(check, {window: this.#o.reconcileWindow, signal: this.#o.signal}) : 'unknown'
-      if (found !== undefined && found !== 'unknown') {
-        await this.#journal('effect.done', {step: step.id, key, ref: found, recovered: true})
-        return found
-      }
-      if (found === 'unknown') {
-        const repeat = this.#o.yes || (this.#o.ui.interactive && (await this.#o.ui.confirmRepeat(step, description)))
-        if (!repeat) {
-          throw new JwkrError(
-            'ERR_APPROVAL_REQUIRED',
-            `Cannot tell whether "${description}" already happened before the interruption.`,
-            {
-              hint: 'Check by hand, then resume with --yes to repeat it, or skip the step on a terminal.',
-            },
-          )
-        }
-        await this.#journal('effect.repeated', {
-          step: step.id,
-          key,
-          reason: this.#o.yes ? 'repeated under --yes' : 'repeated by the responder',
-        })
-      }
-    }
-    await this.#journal('effect.intent', {step: step.id, key, description})
-    const ref = await apply()
-    await this.#journal('effect.done', {step: step.id, key, ref})
-    return ref
+  /** The step's effect runner: the incident's effect ledger, with the run's answer to an unknown effect. */
+  #ledger(step: PlaybookStep): RunEffect {
+    const {ui, yes} = this.#o
+    return effectLedger({
+      step: step.id,
+      effects: () => this.#state().effects,
+      append: (type, data) => this.#journal(type, data),
+      yes,
+      ...(ui.interactive && !yes ? {confirmRepeat: (description: string) => ui.confirmRepeat(step, description)} : {}),
+      refusalHint: 'Check by hand, then resume with --yes to repeat it, or skip the step on a terminal.',
+      window: this.#o.reconcileWindow,
+      signal: this.#o.signal,
+    })
   }
 
   async #skip(step: PlaybookStep, reason: string): Promise<void> {

@@ -5,7 +5,7 @@ import {createHash} from 'node:crypto'
 
 import {parseDuration} from '../core/duration.js'
 import {JwkrError} from '../core/errors.js'
-import {readBoundedText} from '../core/read-bounded-file.js'
+import {readBoundedText} from '../adapters/fs/read-bounded-file.js'
 import {
   formatProblems,
   loadYamlDocument,

@@ -4,6 +4,7 @@
 import type {PlannedCall, RunEffect} from '../core/effect.js'
 import type {JsonSchema} from '../core/json-schema.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import type {IncidentState, JournalEvent} from '../core/journal/types.js'
 
 export type {JsonSchema, PlannedCall, RunEffect}
 
@@ -57,6 +58,13 @@ export interface StepContext {
    * Throws (a StepSkipped), so `return context.skip(…)` or a bare call ends the handler.
    */
   skip(reason: string): never
+  /**
+   * The incident as the run's journal has it so far, earlier steps and this one included (which
+   * steps are done and their outputs, effects, notes): folded as events are appended, never re-read.
+   */
+  state(): IncidentState
+  /** The journal's events so far, in order (what earlier steps recorded: evidence, canaries sent…). */
+  events(): readonly JournalEvent[]
   /** Appends an event to the journal (redacted). Use for evidence and findings. */
   record(type: string, data: Record<string, unknown>): Promise<void>
   /** Runs a side effect exactly once per incident (the effect rule: see RunEffect). */

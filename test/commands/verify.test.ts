@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import type {VerifyResult} from '../../src/adapters/verify/verify-containment.js'
+import type {VerifyResult} from '../../src/services/verify.js'
 import {startWorld, tokensSeen, type ServiceSpec, type World} from '../adapters/verify/world.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 

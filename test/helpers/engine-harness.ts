@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {SecretRegistry} from '../../src/core/secrets.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 import type {EngineUi, FailureAnswer, GateAnswer} from '../../src/playbook/engine.js'
 import {createRegistry} from '../../src/playbook/registry.js'
 import {builtinSteps} from '../../src/playbook/steps/index.js'

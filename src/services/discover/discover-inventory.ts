@@ -14,7 +14,8 @@ import {discoverPaths} from '../../adapters/discover/discover-paths.js'
 import {createDiscoveryReaders} from './discovery-readers.js'
 import {writeFileAtomic} from '../../adapters/fs/atomic-file.js'
 import {mergeInventory, type InventoryChange} from '../../core/discover/merge-inventory.js'
-import {checkInventory, invalidInventory, readInventoryText} from '../../core/inventory/load-inventory.js'
+import {checkInventory, invalidInventory} from '../../core/inventory/load-inventory.js'
+import {readInventoryText} from '../inventory.js'
 import type {Problem} from '../../core/yaml/load-yaml-document.js'
 
 export interface DiscoverySourceReport {

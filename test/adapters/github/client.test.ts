@@ -1,4 +1,4 @@
-import {delay, http, HttpResponse} from 'msw'
+import {http, HttpResponse} from 'msw'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createGitHubClient, githubSettingsFromEnv, type GitHubClientOptions} from '../../../src/adapters/github/client.js'
@@ -94,12 +94,7 @@ describe('createGitHubClient', () => {
 describe('GitHub errors at the boundary', () => {
   it('a GitHub that never answers: the request gives up at its deadline with a clear error, it does not hang', async () => {
     // Given a GitHub that accepts every request and never answers
-    server.use(
-      http.all(`${state.baseUrl}/*`, async () => {
-        await delay('infinite')
-        return HttpResponse.json({})
-      }),
-    )
+    state.hang = {times: Number.POSITIVE_INFINITY}
     // When a read and a write are made with a 300 ms deadline
     const started = Date.now()
     const read = await failure(client({timeoutMs: 300}).rest.issues.get({owner: 'example-org', repo: 'api', issue_number: 1}))

@@ -1,13 +1,13 @@
-// The GitHub simulators (test/mocks/github.ts for the tests, src/drill/fake-github.ts for the drill)
-// checked against GitHub's official OpenAPI description (@octokit/openapi): every route they serve is
-// a GitHub operation, and when jwkr's own GitHub adapters run against them, every request body jwkr
-// sends and every answer the simulator gives (2xx and 4xx) validates against the documented schemas,
-// with the members jwkr reads present.
-import type {HttpHandler} from 'msw'
+// The GitHub simulator (src/drill/github-simulator.ts) checked against GitHub's official OpenAPI
+// description (@octokit/openapi), through both its transports (test/mocks/github.ts, msw, for the
+// tests; src/drill/fake-github.ts, node:http, for the drill): every route it serves is a GitHub
+// operation, and when jwkr's own GitHub adapters run against it, every request body jwkr sends and
+// every answer the simulator gives (2xx and 4xx) validates against the documented schemas, with the
+// members jwkr reads present.
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {createGitHubClient, type GitHubClient} from '../../../src/adapters/github/client.js'
-import {searchCode} from '../../../src/adapters/github/code-search.js'
+import {searchCode} from '../../../src/services/search.js'
 import {
   createTrackingIssue,
   findTrackingIssue,
@@ -22,9 +22,9 @@ import {FAKE_GITHUB_ROUTES, startFakeGitHub, type FakeGitHub} from '../../../src
 import {fixtureModel} from '../../core/report/fixture.js'
 import {loadGitHubOpenApi, type GitHubExchange, type GitHubOpenApi} from '../../helpers/github-openapi.js'
 import {server} from '../../helpers/msw.js'
-import {createGitHubRepo, createGitHubState, githubHandlers} from '../../mocks/github.js'
+import {createGitHubRepo, createGitHubState, GITHUB_ROUTES, githubHandlers} from '../../mocks/github.js'
 import {makeKey, type TestKey} from '../idp/helpers/keys.js'
-import {MemoryRunner} from '../idp/helpers/memory-runner.js'
+import {LedgerRunner} from '../../helpers/ledger-runner.js'
 
 const TOKEN = 'ghp_testtoken0000000000000000000000000000'
 const REPO = 'example-org/security-incidents'
@@ -66,15 +66,16 @@ beforeAll(() => {
   enterpriseApi = loadGitHubOpenApi('ghes-3.19')
 }, 60_000)
 
-describe('the routes the GitHub simulators serve', () => {
-  it('are all operations of the public REST API (the msw handlers)', () => {
-    const routes = mswRoutes()
+describe('the routes the GitHub simulator serves', () => {
+  it('are all operations of the public REST API (what the msw transport stands for)', () => {
+    const routes = GITHUB_ROUTES
     expect(routes.length).toBeGreaterThan(10)
     // Then each method and path template is one GitHub documents
     expect(routes.filter((route) => !operationOf(publicApi, route))).toEqual([])
   })
 
   it('are all operations of GitHub Enterprise Server 3.19, whose REST root the drill mimics (the drill fake)', () => {
+    expect(FAKE_GITHUB_ROUTES).toBe(GITHUB_ROUTES)
     expect(FAKE_GITHUB_ROUTES.filter((route) => !operationOf(enterpriseApi, route))).toEqual([])
     expect(FAKE_GITHUB_ROUTES.filter((route) => !operationOf(publicApi, route))).toEqual([])
   })
@@ -84,14 +85,6 @@ describe('the routes the GitHub simulators serve', () => {
     expect(operationOf(publicApi, 'PUT /repos/{owner}/{repo}/pulls')).toBeUndefined()
   })
 })
-
-/** The msw handlers' routes, minus the catch-all that answers 404 for unknown paths. */
-function mswRoutes(): string[] {
-  return githubHandlers(createGitHubState())
-    .map((handler) => (handler as HttpHandler).info)
-    .filter((info) => String(info.path) !== 'https://api.github.com/*')
-    .map((info) => `${String(info.method)} ${String(info.path).replace('https://api.github.com', '')}`)
-}
 
 function operationOf(api: GitHubOpenApi, route: string) {
   const [method = '', path = ''] = route.split(' ')
@@ -112,7 +105,7 @@ const simulators: Simulator[] = [
   (() => {
     return {
       name: 'test/mocks/github.ts (msw)',
-      routes: mswRoutes(),
+      routes: GITHUB_ROUTES,
       api: () => publicApi,
       async start(files) {
         const state = createGitHubState({
@@ -277,7 +270,7 @@ describe.each(simulators)('$name, as jwkr uses it', (simulator) => {
         replacement: {publicJwk: {...replacement.publicJwk, alg: 'RS256', use: 'sig'}, kid: replacement.thumbprint},
         reason: 'key pasted into a public gist',
       },
-      new MemoryRunner().run,
+      new LedgerRunner().run,
     )
     const {problems, seen} = checked()
     expect(problems).toEqual([])
@@ -310,8 +303,7 @@ describe.each(simulators)('$name, as jwkr uses it', (simulator) => {
     expect(seen).toEqual(expect.arrayContaining(['issues/get 401', 'issues/get 404', 'issues/create 422', 'pulls/create 422']))
   })
 
-  it("the drill's other routes: who am I, issue search, editing a comment", async ({skip}) => {
-    if (!simulator.routes.includes('GET /search/issues')) return skip()
+  it("the drill's other routes: who am I, issue search, editing a comment", async () => {
     // Given an issue with a comment, as a drill participant (with the gh CLI or Octokit) makes them
     const github = client()
     const owner = 'example-org'
@@ -333,6 +325,35 @@ describe.each(simulators)('$name, as jwkr uses it', (simulator) => {
     expect(seen).toEqual(
       expect.arrayContaining(['users/get-authenticated 200', 'search/issues-and-pull-requests 200', 'issues/update-comment 200']),
     )
+  })
+
+  it('numbers issues and pull requests of a repository from one sequence, as GitHub does', async () => {
+    // Given a repository with an issue, and a branch with a commit on it
+    const github = client()
+    const [owner, repo] = CONFIG_REPO.split('/') as [string, string]
+    const {data: first} = await github.rest.issues.create({owner, repo, title: 'first'})
+    const {data: main} = await github.rest.git.getRef({owner, repo, ref: 'heads/main'})
+    await github.rest.git.createRef({owner, repo, ref: 'refs/heads/change', sha: main.object.sha})
+    await github.rest.repos.createOrUpdateFileContents({
+      owner,
+      repo,
+      path: 'NOTES.md',
+      message: 'notes',
+      content: Buffer.from('notes\n').toString('base64'),
+      branch: 'change',
+    })
+    // When a pull request and then another issue are opened
+    const {data: pull} = await github.rest.pulls.create({owner, repo, title: 'change', head: 'change', base: 'main'})
+    const {data: second} = await github.rest.issues.create({owner, repo, title: 'second'})
+    // Then they take the next numbers of one sequence, and the issue list holds both kinds
+    expect([first.number, pull.number, second.number]).toEqual([1, 2, 3])
+    const {data: listed} = await github.rest.issues.listForRepo({owner, repo})
+    expect(listed.map((item) => [item.number, item.pull_request === undefined ? 'issue' : 'pull'])).toEqual([
+      [3, 'issue'],
+      [2, 'pull'],
+      [1, 'issue'],
+    ])
+    expect(checked().problems).toEqual([])
   })
 
   it('every route it serves was exercised above', () => {

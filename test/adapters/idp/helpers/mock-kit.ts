@@ -2,15 +2,10 @@
 // body) and a queue of injected failures (status, how often, Retry-After) that each double answers
 // in its own vendor's error shape.
 
-export interface RecordedRequest {
-  method: string
-  url: string
-  /** Path below the service origin, e.g. /api/v2/keys/signing. */
-  path: string
-  query: Record<string, string>
-  headers: Record<string, string>
-  body: string
-}
+import type {RecordedRequest} from '../../../../src/drill/simulator.js'
+
+/** The API simulators' record of a request (method, url, path below the root, query, headers, body). */
+export type {RecordedRequest}
 
 export interface InjectedFailure {
   status: number
