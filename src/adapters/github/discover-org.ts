@@ -59,10 +59,7 @@ export async function discoverOrg(options: DiscoverOrgOptions): Promise<Discover
       q: `${words} org:${org}`,
       per_page: PER_PAGE,
     })) {
-      const items = response.data as unknown as Array<{
-        path: string
-        repository: {name: string; owner: {login: string}; full_name: string}
-      }>
+      const items = response.data
       for (const item of items) {
         if (fileKind(posix.basename(item.path)) === null) continue
         files.set(`${item.repository.full_name}:${item.path}`, {
