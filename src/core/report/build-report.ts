@@ -7,7 +7,7 @@ import {foldIncident} from '../../incident/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../../incident/types.js'
 import {checklistOf} from './checklist.js'
 import {containmentOf, evidenceOf} from './evidence.js'
-import {PHASES, PHASE_TITLES, phaseOf} from './phases.js'
+import {declaredPhase, PHASES, PHASE_TITLES, phaseOf} from './phases.js'
 import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
 import {between, instant, isHttpUrl, num, rec, str, strings} from './read-data.js'
 import type {
@@ -143,7 +143,7 @@ function reportSteps(state: IncidentState): ReportStep[] {
   return state.stepOrder.flatMap((id) => {
     const step = state.steps[id]
     if (!step) return []
-    const phase = phaseOf(step.uses, previous)
+    const phase = declaredPhase(step.phase) ?? phaseOf(step.uses, previous)
     previous = phase
     return [
       {
@@ -385,8 +385,11 @@ function observationsOf(model: ReportModel): ReportModel['observations'] {
     const verb = target.kind === 'probe' ? 'accepted' : 'served'
     if (target.outcome !== 'contained')
       toImprove.push(`${target.target} was ${target.outcome} at its last check (${utc(target.lastCheckedAt)}).`)
-    else if (target.checks > 1 && target.since !== null)
-      toImprove.push(`${target.target} still ${verb} the key until ${utc(target.since)}.`)
+    else if (target.since !== null && target.lastExposedAt !== null && target.lastExposedAt < target.since)
+      // Only an accepting check at T may say "until T": a target whose first check refused says nothing.
+      toImprove.push(
+        `${target.target} still ${verb} the key when checked at ${utc(target.lastExposedAt)}; ${target.kind === 'probe' ? 'it refused it' : 'it no longer served it'} from ${utc(target.since)}.`,
+      )
   }
   if (model.issuers.unchecked.length > 0)
     toImprove.push(`Issuers that could not be checked: ${model.issuers.unchecked.join(', ')}.`)

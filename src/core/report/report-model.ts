@@ -89,6 +89,8 @@ export interface ContainmentTarget {
   outcome: Outcome
   /** Contained without interruption since this check (null unless contained). */
   since: string | null
+  /** The latest check that found the key accepted (probe) or served (key set); null when none did. */
+  lastExposedAt: string | null
   lastCheckedAt: string
   checks: number
 }
