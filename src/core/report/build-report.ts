@@ -6,6 +6,7 @@ import {recordedPublished} from '../containment/recorded-probes.js'
 import {foldIncident} from '../../incident/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../../incident/types.js'
 import {checklistOf} from './checklist.js'
+import {publicActionsOf} from './drafts.js'
 import {containmentOf, evidenceOf} from './evidence.js'
 import {declaredPhase, PHASES, PHASE_TITLES, phaseOf} from './phases.js'
 import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
@@ -112,12 +113,14 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
     exposure: exposureOf(state, triage, containment, generatedAt),
     links,
     actionsTaken: actionsOf(steps, state),
+    publicActions: [],
     observations: {wentWell: [], toImprove: []},
     actionItems: [],
     counts,
   }
   model.observations = observationsOf(model)
   model.actionItems = actionItemsOf(model)
+  model.publicActions = publicActionsOf(model)
   return model
 }
 

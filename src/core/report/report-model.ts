@@ -217,6 +217,11 @@ export interface ReportModel {
   exposure: Exposure
   links: ReportLink[]
   actionsTaken: ActionTaken[]
+  /**
+   * "What we did" for users and partners: plain sentences, never empty, with no step titles, file
+   * names or paths, and a scope that says so when nothing was checked (drafts.ts).
+   */
+  publicActions: string[]
   observations: {wentWell: string[]; toImprove: string[]}
   actionItems: string[]
   counts: {steps: number; succeeded: number; failed: number; skipped: number; pending: number}
