@@ -10,7 +10,7 @@ import {publicActionsOf} from './drafts.js'
 import {containmentOf, evidenceOf} from './evidence.js'
 import {declaredPhase, PHASES, PHASE_TITLES, phaseOf} from './phases.js'
 import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
-import {between, instant, isHttpUrl, num, rec, str, strings} from './read-data.js'
+import {between, instant, isHttpUrl, num, rec, str, strings, withoutExpressions} from './read-data.js'
 import type {
   ActionTaken,
   Containment,
@@ -160,8 +160,8 @@ function reportSteps(state: IncidentState): ReportStep[] {
         durationMs: step.status === 'skipped' ? null : between(step.startedAt, step.finishedAt),
         attempts: step.attempts,
         approvedBy: step.approvedBy ?? null,
-        error: step.error ?? null,
-        reason: step.reason ?? null,
+        error: step.error ? {...step.error, message: withoutExpressions(step.error.message)} : null,
+        reason: step.reason === undefined ? null : withoutExpressions(step.reason),
       },
     ]
   })
@@ -233,7 +233,7 @@ function timelineOf(events: readonly JournalEvent[], steps: ReportStep[], eviden
     const step = stepId ? byId.get(stepId) : undefined
     const name = step ? `${step.title} (${step.id})` : (stepId ?? '?')
     const add = (kind: ReportEvent['kind'], text: string, outcome: ReportEvent['outcome'] = null, at = event.ts) =>
-      timeline.push({seq: event.seq, at, kind, phase: step?.phase ?? null, step: stepId, text, outcome})
+      timeline.push({seq: event.seq, at, kind, phase: step?.phase ?? null, step: stepId, text: withoutExpressions(text), outcome})
     switch (event.type) {
       case 'incident.opened': {
         const by = rec(data.startedBy)
