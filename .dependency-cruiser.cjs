@@ -4,17 +4,16 @@
 // that CONTRIBUTING.md shows (`npm run layers:graph`), so the rule and the picture are one source.
 //
 // `layers` says, for each folder of src/, which other folders it may import. Everything else is
-// forbidden, except the edges listed in `exceptions`: today's known breaks, one line each with the
-// reason, to be removed as issue 17 fixes them. A new break (or a new import in an excepted file)
-// fails the lint.
+// forbidden, except the edges listed in `exceptions` (one line each with the reason; none since issue
+// 17). A new break fails the lint.
 
 /** Folder of src/ → the folders it may import (besides itself and npm packages). */
 const layers = {
   core: [], // pure logic: jose, node:crypto, ajv, yaml; takes ports as arguments
-  adapters: ['core'], // I/O only: HTTP, files, Slack, GitHub, IdPs, Redis
-  guard: ['core'], // the published relying-party guard: stands alone
+  guard: ['core'], // the published relying-party guard: stands alone; reads the denylist (file, Redis)
+  adapters: ['core', 'guard'], // I/O only: HTTP, files, Slack, GitHub, IdPs, Redis; writes the denylist the guard reads
   incident: ['core', 'adapters'], // the workspace and the hash-chained journal
-  services: ['core', 'adapters', 'incident'], // planned (issue 17): one module per capability
+  services: ['core', 'guard', 'adapters', 'incident'], // one module per capability, called by commands and steps
   playbook: ['core', 'adapters', 'incident', 'services'], // engine, registry, steps
   drill: ['core', 'adapters', 'incident', 'services', 'playbook', 'guard'], // the loopback world
   cli: ['core', 'incident', 'services', 'playbook', 'drill'], // rendering, base command, flags
@@ -27,64 +26,8 @@ const ioModules = [
   '^node_modules/(ioredis|@slack|@octokit|@oclif|@inquirer|ora|picocolors|cli-table3|express|handlebars|proper-lockfile|get-jwks|jwks-rsa)/',
 ]
 
-/** [from file, to file, why]: known breaks, allowed until issue 17 removes them. */
-const exceptions = [
-  // core → incident: the report is folded from the journal; the journal's types live in incident/.
-  ['src/core/report/build-report.ts', 'src/incident/state.ts', 'calls foldIncident (issue 17)'],
-  ['src/core/report/build-report.ts', 'src/incident/types.ts', 'journal event types (issue 17)'],
-  ['src/core/report/run-outcome.ts', 'src/incident/state.ts', 'reads the folded state (issue 17)'],
-  ['src/core/report/run-outcome.ts', 'src/incident/types.ts', 'journal event types (issue 17)'],
-  ['src/core/report/report-model.ts', 'src/incident/types.ts', 'journal event types (issue 17)'],
-  ['src/core/report/evidence.ts', 'src/incident/types.ts', 'journal event types (issue 17)'],
-  ['src/core/report/checklist.ts', 'src/incident/types.ts', 'journal event types (issue 17)'],
-  // core does I/O.
-  ['src/core/read-bounded-file.ts', 'fs', 'core reads files (load-inventory uses it); move to adapters/fs (issue 17)'],
-  ['src/core/read-bounded-file.ts', 'fs/promises', 'core reads files; move to adapters/fs (issue 17)'],
-  // adapters → incident: the report renderer reads the incident itself; belongs in services/report.
-  ['src/adapters/templates/documents.ts', 'src/incident/read-incident.ts', 'reads the journal (issue 17)'],
-  ['src/adapters/templates/documents.ts', 'src/incident/types.ts', 'journal event types (issue 17)'],
-  ['src/adapters/templates/documents.ts', 'src/incident/workspace.ts', 'finds the incident (issue 17)'],
-  // guard → adapters: the published guard reuses the denylist stores' readers.
-  ['src/guard/file-source.ts', 'src/adapters/denylist/file-store.ts', 'denylist file reader (issue 17)'],
-  ['src/guard/redis-source.ts', 'src/adapters/denylist/redis-store.ts', 'Redis denylist layout (issue 17)'],
-  // cli → adapters: containment services and result types still live in adapters/ (services/ to come).
-  ['src/cli/containment-command.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/cli/containment-command.ts', 'src/adapters/keys/contain-key.ts', 'the rotate/revoke service (issue 17)'],
-  ['src/cli/containment-command.ts', 'src/adapters/keys/invalidate-tokens.ts', 'the invalidate service (issue 17)'],
-  ['src/cli/render-containment.ts', 'src/adapters/idp/key-source.ts', 'ChangeResult type (issue 17)'],
-  ['src/cli/render-containment.ts', 'src/adapters/keys/contain-key.ts', 'result type (issue 17)'],
-  ['src/cli/render-containment.ts', 'src/adapters/keys/invalidate-tokens.ts', 'result type (issue 17)'],
-  ['src/cli/render-tokens.ts', 'src/adapters/scan/parse-size.ts', 'formats sizes (issue 17)'],
-  ['src/cli/render-tokens.ts', 'src/adapters/tokens/scan-tokens.ts', 'result type (issue 17)'],
-  ['src/cli/render-verify.ts', 'src/adapters/verify/verify-containment.ts', 'result type (issue 17)'],
-  // commands → adapters: the service each command calls still lives in adapters/ (services/ to come).
-  ['src/commands/code/scan.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/code/scan.ts', 'src/adapters/scan/parse-size.ts', 'parses --max-size (issue 17)'],
-  ['src/commands/code/scan.ts', 'src/adapters/scan/scan-for-key.ts', 'the scan service (issue 17)'],
-  ['src/commands/code/scan.ts', 'src/adapters/scan/scan-paths.ts', 'result type (issue 17)'],
-  ['src/commands/code/search.ts', 'src/adapters/github/client.ts', 'builds the GitHub client (issue 17)'],
-  ['src/commands/code/search.ts', 'src/adapters/github/code-search.ts', 'the search service (issue 17)'],
-  ['src/commands/code/search.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/drill/report.ts', 'src/adapters/fs/atomic-file.ts', 'writes the report (issue 17)'],
-  ['src/commands/key/inspect.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/key/revoke.ts', 'src/adapters/keys/contain-key.ts', 'result type (issue 17)'],
-  ['src/commands/key/rotate.ts', 'src/adapters/keys/contain-key.ts', 'result type (issue 17)'],
-  ['src/commands/key/thumbprint.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/notify/slack.ts', 'src/adapters/slack/client.ts', 'builds the Slack client (issue 17)'],
-  ['src/commands/notify/slack.ts', 'src/adapters/slack/errors.ts', 'Slack error hints (issue 17)'],
-  ['src/commands/report/notification.ts', 'src/adapters/templates/documents.ts', 'document type (issue 17)'],
-  ['src/commands/report/rca.ts', 'src/adapters/templates/documents.ts', 'the report service (issue 17)'],
-  ['src/commands/report/timeline.ts', 'src/adapters/templates/documents.ts', 'document type (issue 17)'],
-  ['src/commands/services/locate.ts', 'src/adapters/http/locate-key.ts', 'the locate service (issue 17)'],
-  ['src/commands/services/locate.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/tokens/invalidate.ts', 'src/adapters/keys/invalidate-tokens.ts', 'result type (issue 17)'],
-  ['src/commands/tokens/scan.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/tokens/scan.ts', 'src/adapters/scan/parse-size.ts', 'parses --max-size (issue 17)'],
-  ['src/commands/tokens/scan.ts', 'src/adapters/tokens/scan-tokens.ts', 'the triage service (issue 17)'],
-  ['src/commands/tokens/scan.ts', 'src/adapters/tokens/start-token-worker.ts', 'worker entry (issue 17)'],
-  ['src/commands/verify.ts', 'src/adapters/input/load-key-source.ts', 'reads --key (issue 17)'],
-  ['src/commands/verify.ts', 'src/adapters/verify/verify-containment.ts', 'the verify service (issue 17)'],
-]
+/** [from file, to file, why]: known breaks of the rule. Empty: add one only with its reason and its issue. */
+const exceptions = []
 
 const exact = (path) => `^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`
 

@@ -64,7 +64,7 @@ async function main() {
   const [{calculateJwkThumbprint}, {default: pLimit}, {locateKey}, {SecretRegistry}] = await Promise.all([
     import('jose'),
     import('p-limit'),
-    import('../src/adapters/http/locate-key.ts'),
+    import('../src/services/locate.ts'),
     import('../src/core/secrets.ts'),
   ])
 

@@ -1,6 +1,6 @@
 // Draws the folder-level import graph of src/ (Mermaid) for CONTRIBUTING.md from the layer rule in
 // .dependency-cruiser.cjs: an allowed import is a solid arrow, a known break (an exception of the
-// rule, issue 17) a dotted one. `--write` updates CONTRIBUTING.md; `--check` (run by `npm run lint`)
+// rule) a dotted one. `--write` updates CONTRIBUTING.md; `--check` (run by `npm run lint`)
 // fails when the committed graph is not the tree's, so the rule and the picture stay one.
 import {execFileSync} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -48,7 +48,7 @@ for (const module of modules) lines.push(`  ${id(module.source)}["${module.sourc
 for (const module of modules) {
   const targets = [...module.dependencies].sort((a, b) => rank(b.resolved) - rank(a.resolved))
   for (const {resolved} of targets) {
-    const arrow = isBreak(module.source, resolved) ? '-. known break, issue 17 .->' : '-->'
+    const arrow = isBreak(module.source, resolved) ? '-. known break .->' : '-->'
     lines.push(`  ${id(module.source)} ${arrow} ${id(resolved)}`)
   }
 }

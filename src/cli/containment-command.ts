@@ -4,27 +4,25 @@
 import {Errors, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
-import {
-  changeKeyAtIssuers,
-  directEffect,
-  type ContainmentContext,
-  type KeyChangeOutcome,
-  type KeyOperation,
-} from '../adapters/keys/contain-key.js'
-import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../adapters/keys/invalidate-tokens.js'
-import {loadKeySource} from '../adapters/input/load-key-source.js'
+import {changeKeyAtIssuers, type ContainmentContext, type KeyChangeOutcome, type KeyOperation} from '../services/contain-key.js'
+import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../services/invalidate.js'
+import {loadKeySource} from '../services/identify.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../core/inventory/load-inventory.js'
+import {loadInventory} from '../services/inventory.js'
 import {parseNotBefore, selectIssuers} from '../core/containment/plan-containment.js'
 import type {Inventory} from '../core/inventory/types.js'
 import type {LoadedKey} from '../core/key/types.js'
 import type {SecretRegistry} from '../core/secrets.js'
-import {newIncidentId} from '../incident/workspace.js'
+import {withCommandEffects} from '../incident/incident-journal.js'
+import {newIncidentId, resolveHome} from '../incident/workspace.js'
+import type {RunEffect} from '../core/effect.js'
 import type {PlannedCall} from '../playbook/types.js'
 import type {JwkrCommand} from './base-command.js'
 import {keySelectionFlags} from './key-flags.js'
-import {askToProceed, manualPrompt, renderInvalidate, renderKeyChange} from './render-containment.js'
+import {askToProceed, manualPrompt, renderInvalidate, renderKeyChange, unknownEffectAnswer} from './render-containment.js'
+import {homeFlag} from './run-flags.js'
 import {resolveInventoryPath} from './run-playbook-command.js'
 import type {Style} from './style.js'
 
@@ -40,8 +38,10 @@ export const containmentFlags = {
   all: Flags.boolean({description: 'Act on every issuer that publishes the key (found with a GET of each JWKS first).'}),
   incident: Flags.string({
     description:
-      'Incident id naming branches, providers and idempotency keys (default: today and the thumbprint, e.g. 2026-11-29-3f9a1c).',
+      'Incident id naming branches, providers and idempotency keys (default: today and the thumbprint, e.g. 2026-11-29-3f9a1c). ' +
+      'When the workspace holds this incident, each change is journaled in it and one it already made is not made again.',
   }),
+  ...homeFlag,
   yes: Flags.boolean({char: 'y', description: 'Make the changes without asking (required without a terminal).'}),
   'dry-run': Flags.boolean({
     description: 'Print what would change, per issuer, and change nothing (no file written, no request).',
@@ -56,6 +56,7 @@ export interface ContainmentHost {
 }
 
 interface CommonFlags {
+  home?: string
   key: string
   kid?: string
   thumbprint?: string
@@ -86,22 +87,24 @@ export async function runKeyChange(
   const words =
     operation === 'rotate' ? 'key rotate publishes a new key and removes the leaked one' : 'key revoke removes the leaked key'
   refuseUnattended(host, flags, inventory, `jwkr ${words}.`)
-  const outcome = await changeKeyAtIssuers({
-    operation,
-    key,
-    selection: {issuers: flags.issuer, all: flags.all},
-    dryRun: flags['dry-run'],
-    newKid: flags['new-kid'],
-    privateKeyPath: (kid) => resolve(flags.out ?? `jwkr-replacement-${kid.replace(/[^A-Za-z0-9._-]/g, '_')}.private.jwk.json`),
-    context: context(host, inventory, key, flags, resolve(flags.artifacts)),
-    approve: (plan) =>
-      approve(
-        host,
-        flags.yes,
-        `jwkr ${words} at ${plan.map((change) => change.issuerId).join(', ')}.`,
-        plan.flatMap((change) => change.plan),
-      ),
-  })
+  const outcome = await withEffects(host, flags, `jwkr key ${operation}`, (effect) =>
+    changeKeyAtIssuers({
+      operation,
+      key,
+      selection: {issuers: flags.issuer, all: flags.all},
+      dryRun: flags['dry-run'],
+      newKid: flags['new-kid'],
+      privateKeyPath: (kid) => resolve(flags.out ?? `jwkr-replacement-${kid.replace(/[^A-Za-z0-9._-]/g, '_')}.private.jwk.json`),
+      context: context(host, inventory, key, flags, effect, resolve(flags.artifacts)),
+      approve: (plan) =>
+        approve(
+          host,
+          flags.yes,
+          `jwkr ${words} at ${plan.map((change) => change.issuerId).join(', ')}.`,
+          plan.flatMap((change) => change.plan),
+        ),
+    }),
+  )
   const failed = outcome.issuers.filter((change) => change.status === 'failed').map((change) => change.issuerId)
   return finish(host, outcome, renderKeyChange(outcome, host.style), failed, `The ${operation} failed at ${failed.join(', ')}.`)
 }
@@ -124,24 +127,26 @@ export async function runInvalidate(host: ContainmentHost, flags: InvalidateFlag
     ...(flags.redis ? [{kind: 'redis' as const, location: flags.redis}] : []),
   ]
   refuseUnattended(host, flags, inventory, 'jwkr tokens invalidate writes the denylist and revokes sessions.')
-  const {inventory: _none, ...rest} = context(host, inventory ?? {version: 1, issuers: [], services: []}, key, flags)
-  const outcome = await invalidateTokens({
-    key,
-    inventory,
-    selection: {issuers: flags.issuer, all: flags.all},
-    dryRun: flags['dry-run'],
-    notBefore,
-    logoutAll: flags['logout-all'],
-    denylist,
-    incident: flags.incident ?? null,
-    context: rest,
-    approve: (plan) =>
-      approve(
-        host,
-        flags.yes,
-        `jwkr tokens invalidate writes the denylist and revokes sessions${plan.sessions.length > 0 ? ` at ${plan.sessions.map((change) => change.issuerId).join(', ')}` : ''}.`,
-        plan.sessions.flatMap((change) => change.plan),
-      ),
+  const outcome = await withEffects(host, flags, 'jwkr tokens invalidate', (effect) => {
+    const {inventory: _none, ...rest} = context(host, inventory ?? {version: 1, issuers: [], services: []}, key, flags, effect)
+    return invalidateTokens({
+      key,
+      inventory,
+      selection: {issuers: flags.issuer, all: flags.all},
+      dryRun: flags['dry-run'],
+      notBefore,
+      logoutAll: flags['logout-all'],
+      denylist,
+      incident: flags.incident ?? null,
+      context: rest,
+      approve: (plan) =>
+        approve(
+          host,
+          flags.yes,
+          `jwkr tokens invalidate writes the denylist and revokes sessions${plan.sessions.length > 0 ? ` at ${plan.sessions.map((change) => change.issuerId).join(', ')}` : ''}.`,
+          plan.sessions.flatMap((change) => change.plan),
+        ),
+    })
   })
   const failed = [
     ...outcome.denylist.filter((write) => write.status === 'failed').map((write) => write.target),
@@ -162,6 +167,7 @@ function context(
   inventory: ContainmentContext['inventory'],
   key: LoadedKey,
   flags: CommonFlags,
+  effect: RunEffect,
   artifactsDir?: string,
 ): ContainmentContext {
   const terminal = interactive(host)
@@ -170,11 +176,26 @@ function context(
     secrets: host.secrets,
     env: process.env,
     incidentId: flags.incident ?? newIncidentId(key.report.thumbprint, new Date(), new Set()),
-    effect: directEffect,
+    effect,
     ...(artifactsDir ? {artifactsDir} : {}),
     ...(terminal ? {confirm: manualPrompt(host.secrets, host.style)} : {}),
     onProgress: host.json ? undefined : (message) => host.command.logToStderr(message),
   }
+}
+
+/**
+ * The command's changes through the effect ledger: the named incident's, when the workspace holds it
+ * (a dry run changes nothing and opens nothing).
+ */
+function withEffects<T>(
+  host: ContainmentHost,
+  flags: CommonFlags,
+  command: string,
+  work: (effect: RunEffect) => Promise<T>,
+): Promise<T> {
+  const id = flags['dry-run'] ? undefined : flags.incident
+  const answer = unknownEffectAnswer(host, flags.yes)
+  return withCommandEffects(resolveHome({flag: flags.home}), id, {secrets: host.secrets, command, answer}, work)
 }
 
 function interactive(host: ContainmentHost): boolean {

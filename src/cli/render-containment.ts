@@ -1,13 +1,14 @@
 // The human side of `jwkr key rotate|revoke` and `jwkr tokens invalidate`: per issuer what was done
 // (or would be, in a dry run), what could not be done and what to do by hand; the question asked
-// before a destructive change on a terminal; and the prompt for manual key sources.
+// before a destructive change on a terminal; the prompt for manual key sources; and the question
+// about an effect whose outcome is unknown.
 import {confirm} from '@inquirer/prompts'
 
-import type {IssuerChange, JwksDiff, KeyChangeOutcome} from '../adapters/keys/contain-key.js'
-import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../adapters/keys/invalidate-tokens.js'
-import type {ManualInstructions} from '../adapters/idp/key-source.js'
+import type {ContainmentContext, IssuerChange, JwksDiff, KeyChangeOutcome} from '../services/contain-key.js'
+import type {DenylistWrite, InvalidateOutcome, SessionChange} from '../services/invalidate.js'
 import type {SkippedIssuer} from '../core/containment/plan-containment.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import type {UnknownEffectAnswer} from '../incident/incident-journal.js'
 import type {PlannedCall} from '../playbook/types.js'
 import {renderPlan} from './engine-ui.js'
 import {forTerminal, type Style} from './style.js'
@@ -160,10 +161,29 @@ export async function askToProceed(
 }
 
 /** The prompt a manual key source shows: its exact steps, then "done?". */
-export function manualPrompt(secrets: SecretRegistry, style: Style): (instructions: ManualInstructions) => Promise<boolean> {
+export function manualPrompt(secrets: SecretRegistry, style: Style): NonNullable<ContainmentContext['confirm']> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')
     process.stderr.write(forTerminal(`${secrets.redact(`\n${style.bold(instructions.title)}\n${steps}`)}\n`, process.stderr))
     return confirm({message: 'Done?', default: false}, {output: process.stderr})
+  }
+}
+
+/**
+ * A command's answer for an effect interrupted before its result was journaled (the effect ledger's
+ * rule): --yes repeats it; on a terminal (not --json) the responder is asked; otherwise it is refused.
+ */
+export function unknownEffectAnswer(
+  host: {secrets: SecretRegistry; style: Style; json: boolean},
+  yes: boolean,
+): UnknownEffectAnswer {
+  if (yes || host.json || process.stdin.isTTY !== true || process.stderr.isTTY !== true) return {yes}
+  return {
+    yes,
+    confirmRepeat: async (description) => {
+      const line = `${host.style.yellow('!')} jwkr cannot tell whether this already happened before the interruption: ${description}`
+      process.stderr.write(forTerminal(`${host.secrets.redact(line)}\n`, process.stderr))
+      return confirm({message: 'Do it (again)?', default: false}, {output: process.stderr})
+    },
   }
 }

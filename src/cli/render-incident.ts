@@ -1,7 +1,7 @@
 // `jwkr incident show`: where an incident stands (its steps) and how it got there (its timeline).
 import Table from 'cli-table3'
 
-import type {IncidentState} from '../incident/state.js'
+import type {IncidentState} from '../core/journal/state.js'
 import type {Style} from './style.js'
 
 export function renderTimeline(state: IncidentState, style: Style): string {

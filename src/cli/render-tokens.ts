@@ -3,8 +3,8 @@
 // tokens that may be forged: control characters are replaced before they reach a terminal.
 import Table from 'cli-table3'
 
-import type {TokenScanResult} from '../adapters/tokens/scan-tokens.js'
-import {formatSize} from '../adapters/scan/parse-size.js'
+import type {TokenScanResult} from '../services/triage.js'
+import {formatSize} from '../core/size.js'
 import {formatDuration} from '../core/duration.js'
 import type {Style} from './style.js'
 

@@ -1,4 +1,5 @@
-// Flags shared by the commands that run playbooks (respond, playbook run, incident resume).
+// Flags shared by the commands that run playbooks (respond, playbook run, incident resume), and by
+// those acting on an incident outside a run.
 import {Flags} from '@oclif/core'
 
 export const homeFlag = {
@@ -9,6 +10,15 @@ export const approvalFlags = {
   yes: Flags.boolean({
     char: 'y',
     description: 'Approve every step with side effects without asking (needed without a terminal).',
+  }),
+}
+
+/** For commands acting on an incident outside a run (the effect ledger's rule for an unknown effect). */
+export const unknownEffectFlags = {
+  yes: Flags.boolean({
+    char: 'y',
+    description:
+      'Make again a change interrupted before its result was journaled, when the remote cannot tell whether it was made (needed without a terminal).',
   }),
 }
 

@@ -4,7 +4,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {loadTemplates} from '../adapters/templates/template-set.js'
-import {renderIncidentDocument} from '../adapters/templates/documents.js'
+import {renderIncidentDocument} from '../services/report.js'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {runOutcome} from '../core/report/run-outcome.js'

@@ -1,7 +1,7 @@
 // The drill's scorecard: how the team (and the tool) did. Everything comes from the drill incident's
 // journal, through the same report model the RCA uses, plus what the world's fake Slack and GitHub
 // saw; the scenario's `expect` says what a good response achieves.
-import type {JournalEvent} from '../incident/types.js'
+import type {JournalEvent} from '../core/journal/types.js'
 import {buildReport} from '../core/report/build-report.js'
 import type {Phase, ReportModel} from '../core/report/report-model.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'

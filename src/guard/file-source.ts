@@ -5,7 +5,7 @@ import {watch, type FSWatcher} from 'node:fs'
 import {stat} from 'node:fs/promises'
 import {basename, dirname} from 'node:path'
 
-import {readDenylistFile} from '../adapters/denylist/file-store.js'
+import {readDenylistFile} from './denylist-file.js'
 import {createDenylistValidator} from '../core/containment/denylist.js'
 import {JwkrError} from '../core/errors.js'
 import type {DenylistIndex} from './denylist-index.js'

@@ -13,7 +13,7 @@ import {
   restoreRedisDenylist,
   REVOCATIONS_CHANNEL,
   withRedisErrors,
-} from '../adapters/denylist/redis-store.js'
+} from './redis-denylist.js'
 import {checkDenylistEntry, createDenylistValidator, type DenylistEntry} from '../core/containment/denylist.js'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'

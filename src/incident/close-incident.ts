@@ -3,7 +3,7 @@
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {withIncidentJournal} from './incident-journal.js'
-import {foldIncident, type IncidentState} from './state.js'
+import {foldIncident, type IncidentState} from '../core/journal/state.js'
 
 export interface CloseOptions {
   reason: string

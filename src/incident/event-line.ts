@@ -3,7 +3,7 @@
 import {createHash, createHmac} from 'node:crypto'
 
 import {canonicalJson} from './canonical-json.js'
-import type {JournalEvent} from './types.js'
+import type {JournalEvent} from '../core/journal/types.js'
 
 /** An event before it is hashed. */
 export type UnhashedEvent = Omit<JournalEvent, 'hash'>

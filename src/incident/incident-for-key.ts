@@ -10,7 +10,7 @@ import pRetry from 'p-retry'
 import {JwkrError} from '../core/errors.js'
 import {readChainKey} from './chain-key.js'
 import {acquireLock, isOwnerAlive, readLock, type IncidentLock} from './lock.js'
-import type {IncidentStatus} from './types.js'
+import type {IncidentStatus} from '../core/journal/types.js'
 import {readJournal} from './verify-journal.js'
 import {findIncident, isIdForKey, KEPT_KEY_FILE, listIncidents, type IncidentLocation, type IncidentSummary} from './workspace.js'
 

@@ -16,7 +16,7 @@ import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {canonicalJson} from './canonical-json.js'
 import {formatEventLine, hashEvent} from './event-line.js'
-import {GENESIS_HASH, type JournalEvent, type JournalRepairedData} from './types.js'
+import {GENESIS_HASH, type JournalEvent, type JournalRepairedData} from '../core/journal/types.js'
 import {readJournal} from './verify-journal.js'
 
 export interface JournalOptions {

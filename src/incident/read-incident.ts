@@ -4,8 +4,8 @@ import {readFile} from 'node:fs/promises'
 
 import {JwkrError} from '../core/errors.js'
 import {readChainKey} from './chain-key.js'
-import {foldIncident, type IncidentState} from './state.js'
-import type {JournalEvent} from './types.js'
+import {foldIncident, type IncidentState} from '../core/journal/state.js'
+import type {JournalEvent} from '../core/journal/types.js'
 import {readJournal} from './verify-journal.js'
 import {findIncident, type IncidentLocation} from './workspace.js'
 

@@ -4,7 +4,7 @@
 // rewritten from the top with the published formula does not verify either. Deleting trailing lines
 // cannot be seen from the chain alone; everything else can.
 import {formatEventLine, hashEvent} from './event-line.js'
-import {GENESIS_HASH, type JournalEvent} from './types.js'
+import {GENESIS_HASH, type JournalEvent} from '../core/journal/types.js'
 
 export interface JournalBreak {
   /** The seq of the broken event, or null when its line cannot be read as an event. */

@@ -187,11 +187,15 @@ function commandsOf(step: PlaybookStep, playbook: Playbook, registry: StepRegist
   const tagged = (command: CacaoCommand): CacaoCommand => (activity ? {...command, playbook_activity: activity} : command)
   if (step.uses === 'core.approve') {
     return [
-      tagged({type: 'manual', command: step.confirm ?? describe(step, registry), description: 'An explicit human approval.'}),
+      tagged({
+        type: 'manual',
+        command: typeof step.confirm === 'string' ? step.confirm : describe(step, registry),
+        description: 'An explicit human approval.',
+      }),
     ]
   }
   const commands: CacaoCommand[] = []
-  if (step.confirm !== undefined)
+  if (typeof step.confirm === 'string')
     commands.push(tagged({type: 'manual', command: step.confirm, description: 'Confirm before this step runs.'}))
   const input = toVariables(JSON.stringify(step.with))
   commands.push(

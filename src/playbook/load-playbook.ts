@@ -5,7 +5,7 @@ import {createHash} from 'node:crypto'
 
 import {parseDuration} from '../core/duration.js'
 import {JwkrError} from '../core/errors.js'
-import {readBoundedText} from '../core/read-bounded-file.js'
+import {readBoundedText} from '../adapters/fs/read-bounded-file.js'
 import {
   formatProblems,
   loadYamlDocument,
@@ -50,7 +50,7 @@ export interface PlaybookStep {
   with: Record<string, unknown>
   /** A condition: `${{ expr }}` or a bare expression (`if: true` in YAML arrives as 'true'). */
   if?: string
-  confirm?: string
+  confirm?: string | boolean
   retry?: {attempts: number; backoff?: string; backoffMs: number}
   timeout?: string
   timeoutMs?: number
@@ -215,7 +215,7 @@ interface RawStep {
   uses: string
   with?: Record<string, unknown>
   if?: string | boolean
-  confirm?: string
+  confirm?: string | boolean
   retry?: {attempts: number; backoff?: string}
   timeout?: string
   onFailure?: OnFailure

@@ -22,7 +22,7 @@ import {
 import {Journal} from '../incident/journal.js'
 import {acquireLock, type IncidentLock} from '../incident/lock.js'
 import type {ReconcileWindow} from '../incident/reconcile-effect.js'
-import {foldIncident} from '../incident/state.js'
+import {foldIncident} from '../core/journal/state.js'
 import {createIncident, findIncident, KEPT_KEY_FILE, type IncidentLocation} from '../incident/workspace.js'
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
 import {builtinObservers} from './observers/index.js'

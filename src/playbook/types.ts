@@ -4,6 +4,7 @@
 import type {PlannedCall, RunEffect} from '../core/effect.js'
 import type {JsonSchema} from '../core/json-schema.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import type {IncidentState, JournalEvent} from '../core/journal/types.js'
 
 export type {JsonSchema, PlannedCall, RunEffect}
 
@@ -12,6 +13,8 @@ export interface StepProgress {
   message: string
   /** 0..1 when known. */
   fraction?: number
+  /** When the step acts next (ISO 8601; e.g. containment's next check), for a countdown on the status line. */
+  nextAt?: string
 }
 
 export interface EffectRecord {
@@ -54,6 +57,13 @@ export interface StepContext {
    * Throws (a StepSkipped), so `return context.skip(…)` or a bare call ends the handler.
    */
   skip(reason: string): never
+  /**
+   * The incident as the run's journal has it so far, earlier steps and this one included (which
+   * steps are done and their outputs, effects, notes): folded as events are appended, never re-read.
+   */
+  state(): IncidentState
+  /** The journal's events so far, in order (what earlier steps recorded: evidence, canaries sent…). */
+  events(): readonly JournalEvent[]
   /** Appends an event to the journal (redacted). Use for evidence and findings. */
   record(type: string, data: Record<string, unknown>): Promise<void>
   /** Runs a side effect exactly once per incident (the effect rule: see RunEffect). */
@@ -69,6 +79,11 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   inputSchema: JsonSchema
   outputSchema: JsonSchema
   sideEffects: boolean
+  /**
+   * A decision for a person (core.approve): on a terminal it is asked as yes/no, and No stops the run;
+   * unattended it needs --yes like a side effect.
+   */
+  decision?: boolean
   /** Skipped (with this reason shown) when the run has no inventory. */
   requiresInventory?: boolean
   /**

@@ -5,7 +5,7 @@ import {join, relative} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import type {CodeScanResult} from '../../src/adapters/scan/scan-for-key.js'
+import type {CodeScanResult} from '../../src/services/scan.js'
 import {leaked, makePlantedTree, type PlantedTree} from '../adapters/scan/planted-tree.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 

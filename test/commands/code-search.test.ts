@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import type {CodeSearchResult} from '../../src/adapters/github/code-search.js'
+import type {CodeSearchResult} from '../../src/services/search.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 import {server} from '../helpers/msw.js'
 import {createGitHubState, githubHandlers, type GitHubMockState} from '../mocks/github.js'

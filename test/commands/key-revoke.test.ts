@@ -5,8 +5,12 @@ import {join} from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import type {KeyChangeOutcome} from '../../src/adapters/keys/contain-key.js'
+import type {KeyChangeOutcome} from '../../src/services/contain-key.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {withIncidentJournal} from '../../src/incident/incident-journal.js'
+import {startRun} from '../../src/playbook/respond.js'
 import {createContainmentWorld, withEnv, type ContainmentWorld} from '../helpers/containment-world.js'
+import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 
 let world: ContainmentWorld
@@ -94,5 +98,73 @@ describe('jwkr key revoke', () => {
     expect(exitCodeOf(error)).toBe(1)
     expect(stderr).toContain('needs --yes')
     expect(await world.snapshot()).toEqual(before)
+  })
+})
+
+describe('jwkr key revoke --incident, for an incident of the workspace', () => {
+  /** An incident (a run stopped before its first change) whose journal then gets `events` for the file issuer's removal. */
+  async function incidentWith(events: Array<{type: string; data: Record<string, unknown>}>) {
+    const home = await tempHome()
+    const file = await writePlaybook(home, 'steps:\n  - id: first\n    uses: test.echo\n')
+    const {incident} = await startRun({...baseOptions(home), playbook: file, registry: registryWith(), ui: scriptedUi({}, false)})
+    const key = `${incident}:revoke:auth-main:remove`
+    await withIncidentJournal(home, incident, {secrets: new SecretRegistry()}, async (journal) => {
+      for (const event of events) await journal.append(event.type, {step: 'revoke', key, ...event.data})
+    })
+    const revoke = () =>
+      run<KeyChangeOutcome>([
+        'key',
+        'revoke',
+        '--key',
+        world.keyFile,
+        '--issuer',
+        'auth-main',
+        '--incident',
+        incident,
+        '--home',
+        home,
+        '--yes',
+        '--json',
+      ])
+    const effectEvents = async () =>
+      (await readJournal(home, incident)).filter((event) => event.data.key === key).map((event) => [event.type, event.data.step])
+    return {revoke, effectEvents}
+  }
+
+  it('does not make again a change the incident records as done', async () => {
+    // Given an incident whose run already removed the key at auth-main
+    const before = await world.snapshot()
+    const incident = await incidentWith([
+      {type: 'effect.intent', data: {description: 'Remove the key'}},
+      {type: 'effect.done', data: {ref: {thumbprint: 'recorded'}}},
+    ])
+    // When the key is revoked there again for that incident
+    const {error} = await incident.revoke()
+    // Then the file is not written again and the journal holds no second attempt
+    expect(error).toBeUndefined()
+    expect(await world.snapshot()).toEqual(before)
+    expect(await incident.effectEvents()).toEqual([
+      ['effect.intent', 'revoke'],
+      ['effect.done', 'revoke'],
+    ])
+  })
+
+  it('settles a change left unknown by looking at the issuer, and journals what it did as the command', async () => {
+    // Given an incident whose run died while removing the key at auth-main (intent, no result)
+    const incident = await incidentWith([{type: 'effect.intent', data: {description: 'Remove the key'}}])
+    // When the key is revoked for that incident
+    const {error} = await incident.revoke()
+    // Then the file no longer has it: the issuer said it was not removed, so it was removed now, once
+    expect(error).toBeUndefined()
+    const jwks = JSON.parse(await readFile(world.jwksFile, 'utf8')) as {keys: Array<{kid: string}>}
+    expect(jwks.keys.map((key) => key.kid)).toEqual(['other-1'])
+    expect(await incident.effectEvents()).toEqual([
+      ['effect.intent', 'revoke'],
+      ['effect.intent', 'jwkr key revoke'],
+      ['effect.done', 'jwkr key revoke'],
+    ])
+    // And a second revoke for the incident finds it done
+    await incident.revoke()
+    expect((await incident.effectEvents()).length).toBe(3)
   })
 })

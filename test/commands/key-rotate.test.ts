@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {calculateJwkThumbprint, type JWK} from 'jose'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import type {KeyChangeOutcome} from '../../src/adapters/keys/contain-key.js'
+import type {KeyChangeOutcome} from '../../src/services/contain-key.js'
 import {privateNeedles} from '../core/key/samples.js'
 import {createContainmentWorld, withEnv, type ContainmentWorld} from '../helpers/containment-world.js'
 import {exitCodeOf, run} from '../helpers/run.js'

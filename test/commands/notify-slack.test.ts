@@ -3,7 +3,11 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {createSlackClient} from '../../src/adapters/slack/client.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {withIncidentJournal} from '../../src/incident/incident-journal.js'
 import {startRun} from '../../src/playbook/respond.js'
+import {notifySlackFromJournal} from '../../src/services/notify-slack.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
 import {server} from '../helpers/msw.js'
 import {exitCodeOf, run} from '../helpers/run.js'
@@ -214,5 +218,86 @@ describe('jwkr notify slack', () => {
       expect(everything).not.toContain(needle)
       expect(everything).not.toContain(encodeURIComponent(needle))
     }
+  })
+})
+
+describe('jwkr notify slack after a post whose outcome is unknown', () => {
+  /**
+   * An incident whose last `notify slack` died right after Slack was asked for the status message,
+   * before the answer was journaled, and a Slack whose history cannot be read (so it cannot tell).
+   */
+  async function interruptedPost(): Promise<string> {
+    const id = await incident()
+    await withIncidentJournal(home, id, {secrets: new SecretRegistry()}, async (journal) => {
+      await journal.append('effect.intent', {
+        step: 'jwkr notify slack',
+        key: `${id}:slack:status`,
+        description: 'Post the status',
+      })
+    })
+    slack.failures['conversations.history'] = 'internal_error'
+    return id
+  }
+
+  const repeats = async (id: string) =>
+    (await readJournal(home, id)).filter((event) => event.type === 'effect.repeated').map((event) => event.data.reason)
+
+  it('without a terminal and without --yes: refuses (exit 1, ERR_APPROVAL_REQUIRED) and posts nothing', async () => {
+    const id = await interruptedPost()
+    const {stdout, error} = await run(['notify', 'slack', '--incident', id, '--home', home, '--json'])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(JSON.parse(stdout).error).toMatchObject({
+      code: 'ERR_APPROVAL_REQUIRED',
+      hint: expect.stringContaining('run jwkr notify slack again with --yes'),
+    })
+    expect(callsTo(slack, 'chat.postMessage')).toHaveLength(0)
+    expect(await repeats(id)).toEqual([])
+  })
+
+  it('with --yes: posts it again, and the journal says it was repeated under --yes', async () => {
+    const id = await interruptedPost()
+    const {error} = await run(['notify', 'slack', '--incident', id, '--home', home, '--yes', '--json'])
+    expect(error).toBeUndefined()
+    expect(callsTo(slack, 'chat.postMessage')).toHaveLength(1)
+    expect(await repeats(id)).toEqual(['repeated under --yes'])
+  })
+
+  it('on a terminal: asks, and posts again only when the responder says so', async () => {
+    const id = await interruptedPost()
+    const client = createSlackClient({token: SLACK_TEST_TOKEN, retryConfig: {retries: 0}, secrets: new SecretRegistry()})
+    const asked: string[] = []
+    const answer = (yes: boolean) => ({
+      yes: false,
+      confirmRepeat: async (description: string) => Boolean(asked.push(description)) && yes,
+    })
+    const refused = await notifySlackFromJournal(home, id, {
+      client,
+      secrets: new SecretRegistry(),
+      unknownEffects: answer(false),
+    }).catch((caught: unknown) => caught)
+    expect(refused).toMatchObject({code: 'ERR_APPROVAL_REQUIRED'})
+    expect(callsTo(slack, 'chat.postMessage')).toHaveLength(0)
+    await notifySlackFromJournal(home, id, {client, secrets: new SecretRegistry(), unknownEffects: answer(true)})
+    expect(asked).toHaveLength(2)
+    expect(callsTo(slack, 'chat.postMessage')).toHaveLength(1)
+    expect(await repeats(id)).toEqual(['repeated by the responder'])
+  })
+
+  it('when Slack shows the message, records it as found and posts nothing', async () => {
+    const id = await interruptedPost()
+    delete slack.failures['conversations.history']
+    // Given the message posted, and a later post of it interrupted the same way
+    await run(['notify', 'slack', '--incident', id, '--home', home, '--yes', '--json'])
+    await withIncidentJournal(home, id, {secrets: new SecretRegistry()}, async (journal) => {
+      await journal.append('effect.intent', {
+        step: 'jwkr notify slack',
+        key: `${id}:slack:status`,
+        description: 'Post the status',
+      })
+    })
+    const {error} = await run(['notify', 'slack', '--incident', id, '--home', home, '--json'])
+    expect(error).toBeUndefined()
+    expect(callsTo(slack, 'chat.postMessage')).toHaveLength(1)
+    expect((await readJournal(home, id)).at(-2)?.data).toMatchObject({key: `${id}:slack:status`, recovered: true})
   })
 })

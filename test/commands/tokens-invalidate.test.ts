@@ -6,8 +6,8 @@ import {join} from 'node:path'
 
 import {afterAll, afterEach, beforeAll, beforeEach, expect, it} from 'vitest'
 
-import type {InvalidateOutcome} from '../../src/adapters/keys/invalidate-tokens.js'
-import {REVOCATIONS_CHANNEL, REVOKED_SET, revokedEntryKey} from '../../src/adapters/denylist/redis-store.js'
+import type {InvalidateOutcome} from '../../src/services/invalidate.js'
+import {REVOCATIONS_CHANNEL, REVOKED_SET, revokedEntryKey} from '../../src/guard/redis-denylist.js'
 import type {DenylistDocument} from '../../src/core/containment/denylist.js'
 import {createContainmentWorld, withEnv, type ContainmentWorld} from '../helpers/containment-world.js'
 import {describeRedis, redisAvailable, startRedisServer, type RedisServer} from '../helpers/redis-server.js'

@@ -11,7 +11,7 @@ import {gzipSync} from 'node:zlib'
 import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import type {TokenScanResult} from '../../src/adapters/tokens/scan-tokens.js'
+import type {TokenScanResult} from '../../src/services/triage.js'
 import {leakedNeedles} from '../core/key/samples.js'
 import {
   canaryLog,

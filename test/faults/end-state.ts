@@ -8,7 +8,7 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 
 import {NOTICE_EVENT_TYPE, STATUS_EVENT_TYPE} from '../../src/adapters/slack/messages.js'
 import {NOTIFY_REPO} from '../../src/drill/build-world.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 import type {IncidentLocation} from '../../src/incident/workspace.js'
 import {verifyIncident} from '../../src/incident/verify-incident.js'
 import type {FaultWorld} from './fault-world.js'

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {loadTemplates, type TemplateSet} from '../../src/adapters/templates/template-set.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 import {fixtureEvents, FIXTURE_NOW, INJECTION_ID, PAYLOAD} from '../core/report/fixture.js'
 import {renderAll} from '../templates/documents.js'
 import {brokenTableRows, liveMarkdown} from '../templates/markup.js'

@@ -11,12 +11,8 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi} from 'vitest'
 
 import {mergeIntoDenylistFile} from '../../src/adapters/denylist/file-store.js'
-import {
-  openRedisDenylistStore,
-  REVOKED_SET,
-  revokedEntryKey,
-  type RedisDenylistStore,
-} from '../../src/adapters/denylist/redis-store.js'
+import {REVOKED_SET, revokedEntryKey} from '../../src/guard/redis-denylist.js'
+import {openRedisDenylistStore, type RedisDenylistStore} from '../../src/adapters/denylist/redis-store.js'
 import type {DenylistEntry} from '../../src/core/containment/denylist.js'
 import {JwkrError} from '../../src/core/errors.js'
 import {SecretRegistry} from '../../src/core/secrets.js'

@@ -1,7 +1,7 @@
 // A journal that keeps its events in memory — what the engine needs of one, without a disk — and
 // counts how often an event is read from it (to prove a run reads its journal a bounded number of times).
 import type {Journal} from '../../src/incident/journal.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 
 export type MemoryJournal = Journal & {reads(): number}
 

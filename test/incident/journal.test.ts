@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 import {type JwkrError} from '../../src/core/errors.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {Journal} from '../../src/incident/journal.js'
-import {GENESIS_HASH} from '../../src/incident/types.js'
+import {GENESIS_HASH} from '../../src/core/journal/types.js'
 import {verifyJournal} from '../../src/incident/verify-journal.js'
 import {tempDir, tickingClock, writeJournal} from './helpers.js'
 

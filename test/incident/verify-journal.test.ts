@@ -5,7 +5,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 
 import {canonicalJson} from '../../src/incident/canonical-json.js'
 import {formatEventLine, hashEvent} from '../../src/incident/event-line.js'
-import {GENESIS_HASH, type JournalEvent} from '../../src/incident/types.js'
+import {GENESIS_HASH, type JournalEvent} from '../../src/core/journal/types.js'
 import {verifyJournal} from '../../src/incident/verify-journal.js'
 import {writeJournal} from './helpers.js'
 

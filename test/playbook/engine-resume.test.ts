@@ -3,10 +3,14 @@ import {join, relative} from 'node:path'
 import {http, HttpResponse} from 'msw'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {withIncidentJournal} from '../../src/incident/incident-journal.js'
 import {startRun, resumeRun} from '../../src/playbook/respond.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
 import {startEffectServer, type EffectServer} from '../helpers/effect-server.js'
 import {server as msw} from '../helpers/msw.js'
+
+const NO_WAIT = {retries: 0, factor: 1, minTimeout: 0, maxTimeout: 0}
 
 describe('resuming an incident', () => {
   let effects: EffectServer
@@ -142,6 +146,65 @@ describe('resuming an incident', () => {
     expect([...effects.counts.values()]).toEqual([2])
     const events = await readJournal(home, first.incident)
     expect(events.filter((e) => e.type === 'effect.repeated').map((e) => e.data.reason)).toEqual(['repeated under --yes'])
+  })
+})
+
+describe('the effect rule through the engine, for an effect left unknown', () => {
+  let effects: EffectServer
+  beforeEach(async () => {
+    effects = await startEffectServer()
+  })
+  afterEach(async () => {
+    await effects.close()
+  })
+
+  /** A run stopped for approval, whose journal then gets an intent without its result (a crash between the two). */
+  async function interrupted(uses: 'test.effect' | 'test.effect-unknown') {
+    const home = await tempHome()
+    const registry = registryWith({effectUrl: effects.url})
+    const file = await writePlaybook(home, `steps:\n  - id: change\n    uses: ${uses}\n    with: {name: rotate}\n`)
+    const first = await startRun({...baseOptions(home), playbook: file, registry, ui: scriptedUi({}, false)})
+    await withIncidentJournal(home, first.incident, {secrets: new SecretRegistry()}, async (journal) => {
+      await journal.append('effect.intent', {step: 'change', key: `${first.incident}:rotate`, description: 'POST rotate'})
+    })
+    const resume = (options: {yes?: boolean; ui: ReturnType<typeof scriptedUi>}) =>
+      resumeRun({
+        ...baseOptions(home),
+        id: first.incident,
+        registry,
+        yes: options.yes ?? false,
+        ui: options.ui,
+        reconcileWindow: NO_WAIT,
+      })
+    return {resume, journal: () => readJournal(home, first.incident)}
+  }
+
+  it('makes it, without asking, when the remote says it was not made', async () => {
+    const run = await interrupted('test.effect')
+    const ui = scriptedUi({gates: ['proceed']})
+    const result = await run.resume({ui})
+    expect(result.status).toBe('completed')
+    expect([...effects.counts.values()]).toEqual([1])
+    expect(ui.asked.filter((question) => question.startsWith('repeat'))).toEqual([])
+    expect((await run.journal()).some((event) => event.type === 'effect.repeated')).toBe(false)
+  })
+
+  it('on a terminal, asks and makes it again when the responder says so', async () => {
+    const run = await interrupted('test.effect-unknown')
+    const ui = scriptedUi({gates: ['proceed'], repeats: [true]})
+    const result = await run.resume({ui})
+    expect(result.status).toBe('completed')
+    expect(ui.asked).toContain('repeat change')
+    expect([...effects.counts.values()]).toEqual([1])
+    const repeated = (await run.journal()).filter((event) => event.type === 'effect.repeated')
+    expect(repeated.map((event) => event.data.reason)).toEqual(['repeated by the responder'])
+  })
+
+  it('refuses with ERR_APPROVAL_REQUIRED when the responder says no, making nothing', async () => {
+    const run = await interrupted('test.effect-unknown')
+    const result = await run.resume({ui: scriptedUi({gates: ['proceed'], repeats: [false]})})
+    expect(result.steps[0]?.error).toMatchObject({code: 'ERR_APPROVAL_REQUIRED'})
+    expect(effects.counts.size).toBe(0)
   })
 })
 

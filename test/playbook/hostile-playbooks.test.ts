@@ -5,8 +5,8 @@ import {performance} from 'node:perf_hooks'
 
 import {describe, expect, it} from 'vitest'
 
-import {foldIncident} from '../../src/incident/state.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import {foldIncident} from '../../src/core/journal/state.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {runPlaybook} from '../../src/playbook/engine.js'
 import {checkPlaybook, loadPlaybook} from '../../src/playbook/load-playbook.js'

@@ -1,11 +1,11 @@
 // Every document jwkr renders from an incident, as the commands, the steps and the GitHub tracking
 // issue render them: the golden-file, injection, drill and secrecy tests all go through this list.
 import {renderTrackingIssue, renderChecklist} from '../../src/adapters/github/tracking-issue.js'
-import {renderDocument, type DocumentRequest} from '../../src/adapters/templates/documents.js'
+import {renderDocument, type DocumentRequest} from '../../src/services/report.js'
 import type {TemplateSet} from '../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../src/core/report/build-report.js'
-import {foldIncident} from '../../src/incident/state.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import {foldIncident} from '../../src/core/journal/state.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 import type {DrillScenario} from '../../src/drill/load-scenario.js'
 import {scoreDrill} from '../../src/drill/scorecard.js'
 import {evidenceCommentModel} from '../../src/playbook/observers/github-issue.js'

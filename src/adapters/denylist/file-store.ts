@@ -2,43 +2,25 @@
 // the same folder, fsync, rename), so a reader such as a guard or a web server sees the old
 // document or the new one, never half of one. Writers take an advisory lock (`<file>.lock`) around
 // read-merge-write, so two jwkr processes merging at once both keep their entries. A missing file
-// is created; its folder must exist.
-import {readFile} from 'node:fs/promises'
+// is created; its folder must exist. The reader is the published guard's (guard/denylist-file.ts).
 import {dirname} from 'node:path'
 
 import {
   createDenylistValidator,
   mergeEntries,
-  parseDenylist,
   serializeDenylist,
   type DenylistDocument,
   type DenylistEntry,
   type DenylistStore,
-  type DenylistValidator,
   type MergeResult,
 } from '../../core/containment/denylist.js'
 import {JwkrError} from '../../core/errors.js'
 import {writeFileAtomic} from '../fs/atomic-file.js'
 import {LOCK_STALE_MS, withFileLock} from '../fs/file-lock.js'
+import {errnoOf, readDenylistFile} from '../../guard/denylist-file.js'
 
 /** The denylist holds no secrets, and relying parties running as other users must read it. */
 export const DENYLIST_FILE_MODE = 0o644
-
-/** The document in `file`, or undefined when there is no such file. Throws ERR_DENYLIST_INVALID for a malformed one. */
-export async function readDenylistFile(file: string, validator?: DenylistValidator): Promise<DenylistDocument | undefined> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined
-    throw new JwkrError('ERR_DENYLIST_READ', `Cannot read the denylist ${file}: ${errnoOf(error) ?? (error as Error).message}.`, {
-      hint: 'Check that the path names a file you can read.',
-      cause: error,
-      details: {file},
-    })
-  }
-  return parseDenylist(text, file, validator)
-}
 
 /** Replaces `file` with the document: the old file stays whole until the new one is complete and on disk. */
 export async function writeDenylistFile(file: string, document: DenylistDocument): Promise<void> {
@@ -111,8 +93,4 @@ function lockedError(file: string, error: unknown): JwkrError {
       details: {file, errno: errnoOf(error)},
     },
   )
-}
-
-function errnoOf(error: unknown): string | undefined {
-  return typeof (error as NodeJS.ErrnoException)?.code === 'string' ? (error as NodeJS.ErrnoException).code : undefined
 }

@@ -12,7 +12,7 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 
 import {canonicalizeJwk, privateMemberNames} from '../../core/key/canonical-key.js'
 import {JwkrError} from '../../core/errors.js'
-import {readBoundedText} from '../../core/read-bounded-file.js'
+import {readBoundedText} from '../fs/read-bounded-file.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'

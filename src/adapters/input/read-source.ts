@@ -3,7 +3,7 @@
 import type {Readable} from 'node:stream'
 
 import {JwkrError} from '../../core/errors.js'
-import {readBoundedFile} from '../../core/read-bounded-file.js'
+import {readBoundedFile} from '../fs/read-bounded-file.js'
 
 export const MAX_INPUT_BYTES = 1024 * 1024
 

@@ -9,7 +9,7 @@ import {join, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {JwkrError} from '../../core/errors.js'
-import {readBoundedText} from '../../core/read-bounded-file.js'
+import {readBoundedText} from '../fs/read-bounded-file.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {formatOfTemplate} from './escape.js'
 import {registerHelpers, TemplateFactError, wrapFacts} from './helpers.js'

@@ -4,10 +4,9 @@ import ora from 'ora'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
 import type {Style} from '../../cli/style.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {formatSize, parseSize} from '../../adapters/scan/parse-size.js'
-import type {ScanProgress} from '../../adapters/scan/scan-paths.js'
-import {scanForKey, singleKey, type CodeScanResult} from '../../adapters/scan/scan-for-key.js'
+import {loadKeySource} from '../../services/identify.js'
+import {formatSize, parseSize} from '../../core/size.js'
+import {scanForKey, singleKey, type CodeScanProgress, type CodeScanResult} from '../../services/scan.js'
 
 export default class CodeScan extends JwkrCommand {
   static override summary = "Find where the key's material sits in code and configuration on disk."
@@ -73,7 +72,7 @@ export default class CodeScan extends JwkrCommand {
   }
 }
 
-function describeProgress({filesScanned, bytesScanned, hits}: ScanProgress): string {
+function describeProgress({filesScanned, bytesScanned, hits}: CodeScanProgress): string {
   return `Scanning… ${filesScanned.toLocaleString('en')} files, ${formatSize(bytesScanned)}, ${plural(hits, 'hit')}`
 }
 

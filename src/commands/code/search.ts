@@ -1,18 +1,10 @@
 import {Flags} from '@oclif/core'
-import Table from 'cli-table3'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
-import type {Style} from '../../cli/style.js'
-import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
-import {
-  SEARCH_RESULT_CAP,
-  searchCode,
-  searchTermsForKeys,
-  type CodeSearchResult,
-  type CodeSearchTermReport,
-} from '../../adapters/github/code-search.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {plural, renderCodeSearch} from '../../cli/render-search.js'
+import {SEARCH_RESULT_CAP, searchClient, searchCode, searchTermsForKeys, type CodeSearchResult} from '../../services/search.js'
+import {loadKeySource} from '../../services/identify.js'
 import type {NeedleKind} from '../../core/key/needles.js'
 
 const PUBLIC_KINDS = [
@@ -64,11 +56,7 @@ export default class CodeSearch extends JwkrCommand {
     const {flags} = await this.parse(CodeSearch)
     // The key first: its private values are registered before anything else can fail or print.
     const set = await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint})
-    const client = createGitHubClient({
-      ...githubSettingsFromEnv(),
-      secrets: this.secrets,
-      log: {warn: (message) => this.logToStderr(message)},
-    })
+    const client = searchClient({secrets: this.secrets, log: {warn: (message) => this.logToStderr(message)}})
     const quiet = this.jsonEnabled()
     const result = await searchCode({
       client,
@@ -85,56 +73,4 @@ export default class CodeSearch extends JwkrCommand {
     if (!quiet) this.log(renderCodeSearch(result, this.style))
     return result
   }
-}
-
-function renderCodeSearch(result: CodeSearchResult, style: Style): string {
-  const searched = result.terms.filter((term) => term.searched)
-  const queries = new Set(searched.map((term) => term.query)).size
-  const lines = [
-    `Searched GitHub organisation ${style.bold(result.org)}: ${queries} ${queries === 1 ? 'query' : 'queries'} for ` +
-      `${searched.length} of ${result.terms.length} terms (${summariseKinds(result.terms)}).`,
-  ]
-  if (result.results.length === 0) {
-    lines.push(style.green(`No file in ${result.org}'s code on GitHub matches the key's public material.`))
-  } else {
-    const table = new Table({head: ['repository', 'path', 'matched', 'url'], style: {head: [], border: []}})
-    for (const hit of result.results) table.push([hit.repo, hit.path, hit.matches.join(', '), hit.url])
-    const repos = new Set(result.results.map((hit) => hit.repo)).size
-    const where = `${plural(result.results.length, 'file')} in ${plural(repos, 'repository', 'repositories')}`
-    lines.push(table.toString(), style.red(`${where} ${result.results.length === 1 ? 'holds' : 'hold'} the key's material.`))
-  }
-  for (const term of result.terms) {
-    if (term.skipped) lines.push(`${style.dim('skipped')} ${describe(term)}: ${term.skipped}`)
-    if (term.limitedBy === 'api-cap') {
-      lines.push(
-        style.yellow(
-          `! ${describe(term)} matched ${term.results} files; GitHub returns only the first ${SEARCH_RESULT_CAP}. ` +
-            'Search narrower (per repository) or clone and run `jwkr code scan`.',
-        ),
-      )
-    }
-    if (term.limitedBy === 'max-results')
-      lines.push(style.yellow(`! ${describe(term)}: ${term.fetched} of ${term.results} files listed (--max-results).`))
-    if (term.incompleteResults)
-      lines.push(style.yellow(`! ${describe(term)}: GitHub's search timed out; results may be incomplete.`))
-  }
-  lines.push(
-    style.dim(
-      "GitHub's code search covers default branches and files under 384 KB only: run `jwkr code scan` on clones for the rest.",
-    ),
-  )
-  return lines.join('\n')
-}
-
-function summariseKinds(terms: CodeSearchTermReport[]): string {
-  const kinds = [...new Set(terms.map((term) => term.kind))]
-  return kinds.length === 0 ? 'no public material to search' : kinds.join(', ')
-}
-
-function describe(term: CodeSearchTermReport): string {
-  return term.description ? `${term.kind} (${term.description})` : term.kind
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`
 }

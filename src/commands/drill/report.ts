@@ -2,9 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
-import {writeFileAtomic} from '../../adapters/fs/atomic-file.js'
 import {renderDrillReport} from '../../drill/drill-report.js'
 import {resolveHome} from '../../incident/workspace.js'
+import {writeDocument} from '../../services/report.js'
 
 export default class DrillReport extends JwkrCommand {
   static override summary = 'Render a drill’s report: its scorecard, then its root-cause report.'
@@ -18,7 +18,7 @@ export default class DrillReport extends JwkrCommand {
   async run(): Promise<{drill: string; out: string | null}> {
     const {args, flags} = await this.parse(DrillReport)
     const report = await renderDrillReport({home: resolveHome({flag: flags.home}), id: args.id, secrets: this.secrets})
-    if (flags.out) await writeFileAtomic(flags.out, this.secrets.redact(report.text), 0o600)
+    if (flags.out) await writeDocument(flags.out, this.secrets.redact(report.text))
     else if (!this.jsonEnabled()) this.log(report.text)
     return {drill: report.drill, out: flags.out ?? null}
   }

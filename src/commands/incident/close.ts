@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {closeIncident} from '../../incident/close-incident.js'
-import type {IncidentState} from '../../incident/state.js'
+import type {IncidentState} from '../../core/journal/state.js'
 import {resolveHome} from '../../incident/workspace.js'
 
 export default class IncidentClose extends JwkrCommand {

@@ -4,7 +4,7 @@ import {JwkrCommand} from '../../cli/base-command.js'
 import {renderTimeline} from '../../cli/render-incident.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {readIncident} from '../../incident/read-incident.js'
-import type {IncidentState} from '../../incident/state.js'
+import type {IncidentState} from '../../core/journal/state.js'
 import {resolveHome} from '../../incident/workspace.js'
 
 export default class IncidentShow extends JwkrCommand {

@@ -3,7 +3,8 @@ import {Args} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
 import {ExitCode} from '../../core/errors.js'
-import {checkInventory, inventoryNotFound, readInventoryText} from '../../core/inventory/load-inventory.js'
+import {checkInventory, inventoryNotFound} from '../../core/inventory/load-inventory.js'
+import {readInventoryText} from '../../services/inventory.js'
 import {formatProblems, type Problem} from '../../core/yaml/load-yaml-document.js'
 
 export interface InventoryValidateResult {

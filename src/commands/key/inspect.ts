@@ -1,7 +1,7 @@
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags, keySourceArg} from '../../cli/key-flags.js'
 import {renderInspect} from '../../cli/render-inspect.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {inspectKeySet, type InspectResult} from '../../core/key/inspect-key.js'
 
 export default class KeyInspect extends JwkrCommand {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {containmentFlags, runKeyChange} from '../../cli/containment-command.js'
-import type {KeyChangeOutcome} from '../../adapters/keys/contain-key.js'
+import type {KeyChangeOutcome} from '../../services/contain-key.js'
 
 export default class KeyRevoke extends JwkrCommand {
   static override summary = 'Remove a leaked key from its issuers without adding a replacement.'

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {containmentFlags, runKeyChange} from '../../cli/containment-command.js'
-import type {KeyChangeOutcome} from '../../adapters/keys/contain-key.js'
+import type {KeyChangeOutcome} from '../../services/contain-key.js'
 
 export default class KeyRotate extends JwkrCommand {
   static override summary = 'Replace a leaked key at its issuers: publish a new key, switch signing, remove the leaked one.'

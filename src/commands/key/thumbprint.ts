@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags, keySourceArg} from '../../cli/key-flags.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {thumbprintLines, type ThumbprintResult} from '../../core/key/thumbprint-lines.js'
 
 export default class KeyThumbprint extends JwkrCommand {

@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
-import {homeFlag} from '../../cli/run-flags.js'
+import {unknownEffectAnswer} from '../../cli/render-containment.js'
+import {homeFlag, unknownEffectFlags} from '../../cli/run-flags.js'
 import {resolveHome} from '../../incident/workspace.js'
-import {notifyGithubFromJournal, type NotifyGithubCommandResult} from '../../playbook/steps/notify-github.js'
+import {notifyGithubFromJournal, type NotifyGithubCommandResult} from '../../services/notify-github.js'
 
 export default class NotifyGithub extends JwkrCommand {
   static override summary = "Open (or find again) the incident's tracking issue on GitHub."
@@ -21,6 +22,7 @@ export default class NotifyGithub extends JwkrCommand {
   static override flags = {
     incident: Flags.string({required: true, description: 'The incident id (jwkr incident list shows them).'}),
     ...homeFlag,
+    ...unknownEffectFlags,
     repo: Flags.string({description: 'owner/name of the repository (default: notify.github.repo of the inventory).'}),
     label: Flags.string({multiple: true, description: 'A label of the issue (repeatable; default security, incident, jwkr).'}),
     templates: Flags.string({
@@ -32,6 +34,7 @@ export default class NotifyGithub extends JwkrCommand {
     const {flags} = await this.parse(NotifyGithub)
     const result = await notifyGithubFromJournal(resolveHome({flag: flags.home}), flags.incident, {
       secrets: this.secrets,
+      unknownEffects: unknownEffectAnswer({secrets: this.secrets, style: this.style, json: this.jsonEnabled()}, flags.yes),
       repo: flags.repo,
       labels: flags.label,
       templates: flags.templates,

@@ -1,12 +1,16 @@
 import {Flags} from '@oclif/core'
 
-import {createSlackClient, slackSettingsFromEnv} from '../../adapters/slack/client.js'
-import {SLACK_BOT_SCOPES} from '../../adapters/slack/errors.js'
 import {JwkrCommand} from '../../cli/base-command.js'
-import {homeFlag} from '../../cli/run-flags.js'
+import {unknownEffectAnswer} from '../../cli/render-containment.js'
+import {homeFlag, unknownEffectFlags} from '../../cli/run-flags.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
 import {resolveHome} from '../../incident/workspace.js'
-import {notifySlackFromJournal, type NotifySlackCommandResult} from '../../playbook/steps/notify-slack.js'
+import {
+  notifySlackFromJournal,
+  NOTIFY_SLACK_SCOPES,
+  slackClient,
+  type NotifySlackCommandResult,
+} from '../../services/notify-slack.js'
 
 export default class NotifySlack extends JwkrCommand {
   static override summary = "Create or update the incident's Slack channel and status message."
@@ -16,7 +20,7 @@ export default class NotifySlack extends JwkrCommand {
     "invited to a private one), and posts the incident's status message (severity, thumbprint, phase, " +
     'contained services, next step); when it was posted before, updates that same message instead. Invites the Slack ' +
     'contacts of the affected services (after services.locate ran). Every call is journaled in the incident. Needs ' +
-    `SLACK_TOKEN (a bot token with the scopes ${SLACK_BOT_SCOPES.join(', ')}); SLACK_API_URL points at another ` +
+    `SLACK_TOKEN (a bot token with the scopes ${NOTIFY_SLACK_SCOPES.join(', ')}); SLACK_API_URL points at another ` +
     'Web API root (a drill), JWKR_SLACK_RETRIES sets retries.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c',
@@ -26,6 +30,7 @@ export default class NotifySlack extends JwkrCommand {
   ]
   static override flags = {
     ...homeFlag,
+    ...unknownEffectFlags,
     incident: Flags.string({required: true, description: 'The incident id (jwkr incident list shows them).'}),
     channel: Flags.string({
       description:
@@ -42,14 +47,11 @@ export default class NotifySlack extends JwkrCommand {
 
   async run(): Promise<NotifySlackCommandResult> {
     const {flags} = await this.parse(NotifySlack)
-    const client = createSlackClient({
-      ...slackSettingsFromEnv(),
-      secrets: this.secrets,
-      log: (message) => this.logToStderr(message),
-    })
+    const client = slackClient({secrets: this.secrets, log: (message) => this.logToStderr(message)})
     const result = await notifySlackFromJournal(resolveHome({flag: flags.home}), flags.incident, {
       client,
       secrets: this.secrets,
+      unknownEffects: unknownEffectAnswer({secrets: this.secrets, style: this.style, json: this.jsonEnabled()}, flags.yes),
       channel: flags.channel,
       publicChannel: flags['public-channel'],
       inventoryPath: flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory),

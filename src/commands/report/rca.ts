@@ -8,7 +8,7 @@ import {
   type DocumentFormat,
   type DocumentRequest,
   type IncidentDocument,
-} from '../../adapters/templates/documents.js'
+} from '../../services/report.js'
 import {resolveHome} from '../../incident/workspace.js'
 
 export interface ReportResult extends Omit<IncidentDocument, 'text'> {

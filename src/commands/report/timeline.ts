@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import type {DocumentFormat} from '../../adapters/templates/documents.js'
+import type {DocumentFormat} from '../../services/report.js'
 import {ReportCommand, reportFlags, type ReportResult} from './rca.js'
 
 export default class ReportTimeline extends ReportCommand {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {containmentFlags, runInvalidate} from '../../cli/containment-command.js'
-import type {InvalidateOutcome} from '../../adapters/keys/invalidate-tokens.js'
+import type {InvalidateOutcome} from '../../services/invalidate.js'
 
 export default class TokensInvalidate extends JwkrCommand {
   static override summary = 'Deny the leaked key to relying parties and revoke the sessions issued with it.'

@@ -1,10 +1,9 @@
 import {Args, Flags, type Interfaces} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {formatSize} from '../../adapters/scan/parse-size.js'
-import {scanTokens, type TokenScanResult} from '../../adapters/tokens/scan-tokens.js'
-import {defaultThreads, startTokenWorkers, type TokenWorkers} from '../../adapters/tokens/start-token-worker.js'
+import {loadKeySource} from '../../services/identify.js'
+import {formatSize} from '../../core/size.js'
+import {scanTokens, startTriageWorkers, type TokenScanResult} from '../../services/triage.js'
 import {ExitCode, JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import type {KeySet, LoadedKey} from '../../core/key/types.js'
@@ -71,7 +70,7 @@ export default class TokensScan extends JwkrCommand {
   async run(): Promise<TokenScanResult> {
     const {argv, flags} = await this.parse(TokensScan)
     // The workers load their modules while this thread reads the key (bench/tokens.mjs).
-    const workers = startTokenWorkers(flags.threads ?? defaultThreads())
+    const workers = startTriageWorkers(flags.threads)
     try {
       return await this.scan(argv.map(String), flags, workers)
     } finally {
@@ -79,7 +78,11 @@ export default class TokensScan extends JwkrCommand {
     }
   }
 
-  private async scan(paths: string[], flags: ScanFlags, workers: TokenWorkers): Promise<TokenScanResult> {
+  private async scan(
+    paths: string[],
+    flags: ScanFlags,
+    workers: ReturnType<typeof startTriageWorkers>,
+  ): Promise<TokenScanResult> {
     const now = new Date()
     const since = flags.since === undefined ? null : parseTimeBound(flags.since, now, '--since')
     const until = flags.until === undefined ? null : parseTimeBound(flags.until, now, '--until')

@@ -1,12 +1,12 @@
 // Loads the inventory and checks all of it before anything uses it: the JSON Schema, then what a
 // schema cannot say (ids named in `trusts` exist, ids are unique, URLs are http(s) and carry no
-// credentials). Every problem is reported at once with its file:line:column.
+// credentials). Every problem is reported at once with its file:line:column. Pure: the text in, the
+// inventory or its problems out (services/inventory.ts reads the file).
 import {dirname, resolve} from 'node:path'
 
 import {RESERVED_CANARY_CLAIMS} from '../containment/canary.js'
 import {DEFAULT_JWKS_CACHE_SECONDS} from '../containment/clock.js'
 import {JwkrError} from '../errors.js'
-import {readBoundedText} from '../read-bounded-file.js'
 import type {SecretRegistry} from '../secrets.js'
 import {
   formatProblems,
@@ -60,26 +60,6 @@ export function checkInventory(text: string, file: string, options: CheckInvento
   if (problems.length > 0) return {problems, warnings: []}
   const inventory = toInventory(raw as Inventory, options.baseDir ?? dirname(resolve(file)))
   return {inventory, problems: [], warnings: inventoryWarnings(inventory, document)}
-}
-
-/**
- * Reads and checks an inventory file.
- *
- * @throws JwkrError ERR_INVENTORY_NOT_FOUND when there is no such file, ERR_INVENTORY_INVALID
- *   (details.problems = every problem) when anything in it is wrong.
- */
-export async function loadInventory(path: string, options: Omit<CheckInventoryOptions, 'baseDir'> = {}): Promise<Inventory> {
-  const {inventory, problems} = checkInventory(await readInventoryText(path), path, options)
-  if (!inventory) throw invalidInventory(path, problems)
-  return inventory
-}
-
-/** Thousands of services fit in well under this. */
-export const MAX_INVENTORY_BYTES = 4 * 1024 * 1024
-
-/** The text of an inventory file (a regular file of at most 4 MiB); a missing file is ERR_INVENTORY_NOT_FOUND. */
-export async function readInventoryText(path: string): Promise<string> {
-  return readBoundedText(path, {maxBytes: MAX_INVENTORY_BYTES, what: 'an inventory', notFound: inventoryNotFound})
 }
 
 /** ERR_INVENTORY_NOT_FOUND for a missing file (or, with null, for no inventory given at all). */

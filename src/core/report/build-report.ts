@@ -3,8 +3,8 @@
 // what the responders should look at next. Pure: the journal's events and a clock in, a model out.
 import {formatDuration} from '../duration.js'
 import {recordedPublished} from '../containment/recorded-probes.js'
-import {foldIncident} from '../../incident/state.js'
-import type {IncidentState, JournalEvent, StepState} from '../../incident/types.js'
+import {foldIncident} from '../journal/state.js'
+import type {IncidentState, JournalEvent, StepState} from '../journal/types.js'
 import {checklistOf} from './checklist.js'
 import {publicActionsOf} from './drafts.js'
 import {containmentOf, evidenceOf} from './evidence.js'

@@ -1,6 +1,6 @@
 // The checklist of a playbook's steps, as the GitHub tracking issue shows it and ticks it: one item
 // a step, in playbook order, ticked once the step succeeded or was skipped.
-import type {IncidentState} from '../../incident/types.js'
+import type {IncidentState} from '../journal/types.js'
 import type {ChecklistItem} from './report-model.js'
 
 const CONDITION_SKIP = /^its condition is false/

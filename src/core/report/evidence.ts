@@ -1,7 +1,7 @@
 // Containment evidence from the journal: the canary probes and JWKS re-fetches a verify step records
 // (`evidence.probe`, `evidence.jwks`), and the locate answers that found the key served
 // (`locate.endpoint`). From them: which targets are contained, since when, and the time to contain.
-import type {JournalEvent} from '../../incident/types.js'
+import type {JournalEvent} from '../journal/types.js'
 import {between, firstOf, instant, num, rec, str} from './read-data.js'
 import type {Containment, ContainmentTarget, EvidenceItem, Outcome} from './report-model.js'
 

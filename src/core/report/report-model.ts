@@ -2,7 +2,7 @@
 // tracking issue) show, folded from the incident journal alone. Templates render it; `jwkr report
 // … --format json` prints it. Unknown facts are null, never missing, so a template that names a fact
 // the model does not have is an error (strict templates), not a silent blank.
-import type {IncidentStatus, StepStatus} from '../../incident/types.js'
+import type {IncidentStatus, StepStatus} from '../journal/types.js'
 import type {RunOutcome} from './run-outcome.js'
 
 /** The five phases of a response, derived from each step's `uses` area (phases.ts). */

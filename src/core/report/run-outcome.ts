@@ -3,8 +3,8 @@
 // respond, playbook run, incident resume and step run (their outcome line and --json), the drill's
 // scorecard and the report's outcome line all take it from here, so none of them can show a run as
 // done when nothing was contained. Pure: events in, an outcome out.
-import {foldIncident} from '../../incident/state.js'
-import type {IncidentState, JournalEvent} from '../../incident/types.js'
+import {foldIncident} from '../journal/state.js'
+import type {IncidentState, JournalEvent} from '../journal/types.js'
 import {ExitCode, type ExitCodeValue} from '../errors.js'
 import {containmentOf, evidenceOf} from './evidence.js'
 import {rec, str, strings} from './read-data.js'

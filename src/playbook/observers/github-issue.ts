@@ -10,7 +10,7 @@ import {containmentOf, evidenceOf} from '../../core/report/evidence.js'
 import {isHttpUrl} from '../../core/report/read-data.js'
 import type {ReportLink} from '../../core/report/report-model.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import type {IncidentState, JournalEvent} from '../../incident/types.js'
+import type {IncidentState, JournalEvent} from '../../core/journal/types.js'
 import type {EngineObserver} from '../engine.js'
 import {
   GITHUB_ISSUE_EVENT,
@@ -18,7 +18,7 @@ import {
   trackingIssuesOf,
   type GitHubClientTuning,
   type TrackingIssueRef,
-} from '../steps/notify-github.js'
+} from '../../services/notify-github.js'
 
 export interface GithubIssueObserverOptions {
   client?: GitHubClientTuning

@@ -10,7 +10,7 @@ import {JwkrError} from '../../core/errors.js'
 import {buildContactNotice, buildSlackStatus, buildStepReply, slackStatusFacts} from '../../core/notify/slack-status.js'
 import type {RetryOptions} from '@slack/web-api'
 import type {EngineObserver} from '../engine.js'
-import {affectedContacts, SLACK_STATUS_EVENT, slackStatusOf, statusRefOf} from '../steps/notify-slack.js'
+import {affectedContacts, SLACK_STATUS_EVENT, slackStatusOf, statusRefOf} from '../../services/notify-slack.js'
 
 export interface SlackStatusObserverOptions {
   /** Retries per Slack call (tests pass {retries: 0}). Default: JWKR_SLACK_RETRIES, else two quick retries. */

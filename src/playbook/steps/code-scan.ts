@@ -1,9 +1,9 @@
 // code.scan: where the leaked key's material sits in code and configuration on disk (clones,
 // config folders, build output). The files it finds hold copies to clean up, and those with private
 // material extend the leak.
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {formatSize, parseSize} from '../../adapters/scan/parse-size.js'
-import {scanForKey} from '../../adapters/scan/scan-for-key.js'
+import {loadKeySource} from '../../services/identify.js'
+import {formatSize, parseSize} from '../../core/size.js'
+import {scanForKey} from '../../services/scan.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
 import {leakedKeyInput} from './leaked-key-input.js'

@@ -1,9 +1,8 @@
 // code.search: the organisation's GitHub code searched for the leaked key's public material. Each
 // result is a repository that embeds the key (a pinned JWKS, a kid in config) and must change with
 // the rotation. Needs GITHUB_TOKEN; never sends a private value.
-import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
-import {SEARCH_RESULT_CAP, searchCode, searchTermsForKeys} from '../../adapters/github/code-search.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {SEARCH_RESULT_CAP, searchClient, searchCode, searchTarget, searchTermsForKeys} from '../../services/search.js'
+import {loadKeySource} from '../../services/identify.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
 import {leakedKeyInput} from './leaked-key-input.js'
@@ -65,7 +64,7 @@ export const codeSearch = defineStep<CodeSearchInput, CodeSearchOutput>({
   plan: (input, context) => [
     {
       kind: 'http',
-      target: `GET ${githubSettingsFromEnv(context.env).baseUrl}/search/code`,
+      target: searchTarget(context.env),
       description:
         `Search ${input.org}'s code for the key's public material${input.kinds?.length ? ` (${input.kinds.join(', ')})` : ''}, ` +
         'one query per term, with GITHUB_TOKEN; private values are never sent.',
@@ -76,7 +75,7 @@ export const codeSearch = defineStep<CodeSearchInput, CodeSearchOutput>({
     const key = leakedKeyOf(
       await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
     )
-    const client = createGitHubClient({...githubSettingsFromEnv(context.env), secrets: context.secrets})
+    const client = searchClient({env: context.env, secrets: context.secrets})
     const result = await searchCode({
       client,
       org: input.org,

@@ -1,7 +1,7 @@
 // containment.verify: the proof that the leaked key is out of service — every JWKS fetched again,
 // every dependent service probed with a canary signed with the leaked key, the containment clock —
 // with each check's evidence journaled for the report. Its clock sizes the wait that may follow it.
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {
   recordedAcceptances,
   recordedIssuerAlgs,
@@ -17,15 +17,16 @@ import {
   verifyContainment,
   type ContainmentOutcome,
   type VerifyResult,
-} from '../../adapters/verify/verify-containment.js'
+} from '../../services/verify.js'
 import {parseRemovalTime, REMOVAL_TIME_PATTERN} from '../../core/containment/clock.js'
+import {containmentProgress} from '../../core/containment/containment-progress.js'
 import {DURATION_PATTERN, formatDuration, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
-import {journalEvents} from '../journal-events.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
@@ -199,9 +200,9 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       input.controlKey === undefined || input.baseline === true
         ? null
         : checkControlKey(leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets})), key)
-    // A journal that cannot be read says nothing of when the key was removed or what was seen.
-    const events = (await journalEvents(context)) ?? []
+    const events = context.events()
     const phase = input.baseline === true ? 'baseline' : 'check'
+    const intervalMs = parseDuration(input.interval ?? '15s')
     const result = await verifyContainment({
       inventory,
       key,
@@ -213,7 +214,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       controlKey,
       untilContained: input.untilContained === true,
       deadlineMs: parseDuration(input.deadline ?? '30m'),
-      intervalMs: parseDuration(input.interval ?? '15s'),
+      intervalMs,
       tokenLifetimeSeconds: Math.ceil(parseDuration(input.tokenLifetime ?? '1h') / 1000),
       timeoutMs: parseDuration(input.timeout ?? '5s'),
       removedAt: input.removedAt === undefined ? undefined : parseRemovalTime(input.removedAt, 'removedAt', context.now()),
@@ -231,14 +232,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
           const {id, status, basis, reason} = service
           await context.record('containment.service', {round, phase, service: id, status, basis, reason})
         }
-        const done = seen.services.filter((service) => service.status === (seen.baseline ? 'exposed' : 'contained')).length
-        const waiting = seen.services.filter((service) => service.status !== 'contained').map((service) => service.id)
-        context.progress({
-          message: seen.baseline
-            ? `baseline: ${done}/${seen.services.length} accept the canary`
-            : `check ${round}: ${done}/${seen.services.length} contained${waiting.length > 0 ? ` · waiting for ${waiting.join(', ')}` : ''}`,
-          ...(seen.services.length > 0 ? {fraction: done / seen.services.length} : {}),
-        })
+        context.progress(containmentProgress({round, result: seen}, intervalMs, context.now()))
       },
     })
     const artifact = await writeArtifact(context, input.baseline === true ? BASELINE_ARTIFACT : CONTAINMENT_ARTIFACT, result)

@@ -1,5 +1,5 @@
 // key.inspect: read the leaked key and identify it. Every later step acts on its outputs.
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {inspectKeySet} from '../../core/key/inspect-key.js'
 import {defineStep} from '../define-step.js'
 import {leakedKeyInput} from './leaked-key-input.js'

@@ -7,7 +7,7 @@
 import {unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {loadKeySource} from '../../services/identify.js'
 import {
   applyKeyChange,
   createReplacement,
@@ -20,12 +20,13 @@ import {
   type IssuerSource,
   type KeyOperation,
   type ReplacementFacts,
-} from '../../adapters/keys/contain-key.js'
+} from '../../services/contain-key.js'
 import {readPrivateKeyFile} from '../../adapters/keys/private-key-file.js'
 import {orderForContainment, selectIssuers, type SkippedIssuer} from '../../core/containment/plan-containment.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import type {LeakedKeyRef} from '../../core/inventory/locate.js'
 import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
 import type {LoadedKey} from '../../core/key/types.js'

@@ -3,10 +3,8 @@
 // incident's artifacts. The same documents come later from `jwkr report rca | timeline`.
 import {join} from 'node:path'
 
-import {renderDocument, templatesFor, type DocumentRequest} from '../../adapters/templates/documents.js'
+import {renderDocument, templatesFor, type DocumentRequest} from '../../services/report.js'
 import {buildReport} from '../../core/report/build-report.js'
-import {readIncidentEvents} from '../../incident/read-incident.js'
-import {JOURNAL_FILE} from '../../incident/workspace.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall, StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
@@ -73,7 +71,7 @@ export async function writeIncidentDocuments(
   input: {templates?: string},
   documents: ReadonlyArray<{file: string; request: DocumentRequest}>,
 ): Promise<string[]> {
-  const events = await readIncidentEvents({...context.incident, journalPath: join(context.incident.dir, JOURNAL_FILE)})
+  const events = context.events()
   const model = buildReport(events, {now: context.now()})
   const templates = await templatesFor({flag: input.templates, inventoryPath: context.inventoryPath, secrets: context.secrets})
   const paths: string[] = []

@@ -2,7 +2,8 @@
 // hours. Where a service declares a cache-bust hook (inventory `cacheBust`), call it once the leaked
 // key is gone from the issuers, so containment does not wait for the slowest cache.
 import {JwkrError} from '../../core/errors.js'
-import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import type {InventoryService} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall, StepContext} from '../types.js'

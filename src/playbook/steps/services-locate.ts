@@ -2,12 +2,13 @@
 // live JWKS endpoints it names. Its outputs (publishing issuers, dependent services) are what the
 // containment and notification steps act on; every endpoint's answer is journaled as evidence.
 import {wellKnownUrls} from '../../adapters/http/discover.js'
-import {DEFAULT_CONCURRENCY, locateKey} from '../../adapters/http/locate-key.js'
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
+import {DEFAULT_CONCURRENCY, locateKey} from '../../services/locate.js'
+import {loadKeySource} from '../../services/identify.js'
 import {DURATION_PATTERN, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import {inventoryNotFound, loadInventory} from '../../core/inventory/load-inventory.js'
+import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
+import {loadInventory} from '../../services/inventory.js'
 import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
 import type {Inventory} from '../../core/inventory/types.js'

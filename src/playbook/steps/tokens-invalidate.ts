@@ -5,7 +5,7 @@
 // resume writes the same entries (merging adds nothing) and sets the same revocation time.
 import {join} from 'node:path'
 
-import {keySourcesFor} from '../../adapters/keys/contain-key.js'
+import {keySourcesFor} from '../../services/contain-key.js'
 import {
   planDenylist,
   planSessions,
@@ -13,7 +13,7 @@ import {
   writeDenylist,
   type DenylistSpec,
   type SessionChange,
-} from '../../adapters/keys/invalidate-tokens.js'
+} from '../../services/invalidate.js'
 import {denylistEntries, parseNotBefore, type SkippedIssuer} from '../../core/containment/plan-containment.js'
 import {defineStep} from '../define-step.js'
 import type {PlannedCall, StepContext} from '../types.js'

@@ -4,14 +4,13 @@
 import {mkdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {loadKeySource} from '../../adapters/input/load-key-source.js'
-import {scanTokens} from '../../adapters/tokens/scan-tokens.js'
+import {loadKeySource} from '../../services/identify.js'
+import {scanTokens} from '../../services/triage.js'
 import {recordedCanaryJtis} from '../../core/containment/recorded-probes.js'
 import type {ObservedShape} from '../../core/tokens/token-shape.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
 import {defineStep} from '../define-step.js'
-import {journalEvents} from '../journal-events.js'
 import type {StepContext} from '../types.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
@@ -204,8 +203,7 @@ function pathsOf(input: TokensScanInput): string[] {
   return typeof input.paths === 'string' ? [input.paths] : input.paths
 }
 
-/** The jtis of the canaries this incident sent, or null (the label decides) when its journal cannot be read. */
-async function sentCanaries(context: StepContext): Promise<Set<string> | null> {
-  const events = await journalEvents(context)
-  return events === null ? null : recordedCanaryJtis(events)
+/** The jtis of the canaries this incident sent. */
+function sentCanaries(context: StepContext): Set<string> {
+  return recordedCanaryJtis(context.events())
 }

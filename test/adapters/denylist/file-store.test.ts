@@ -11,7 +11,8 @@ import {promisify} from 'node:util'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {fileDenylistStore, mergeIntoDenylistFile, readDenylistFile} from '../../../src/adapters/denylist/file-store.js'
+import {fileDenylistStore, mergeIntoDenylistFile} from '../../../src/adapters/denylist/file-store.js'
+import {readDenylistFile} from '../../../src/guard/denylist-file.js'
 import type {DenylistEntry} from '../../../src/core/containment/denylist.js'
 import {JwkrError} from '../../../src/core/errors.js'
 
@@ -213,7 +214,7 @@ describe('concurrent writers', () => {
     // Given a process that loads the guard's file source and reads a denylist
     await mergeIntoDenylistFile(file, [entry(TP_A)], T0)
     const script = [
-      `const {readDenylistFile} = await import(${JSON.stringify(new URL('../../../src/adapters/denylist/file-store.ts', import.meta.url).href)})`,
+      `const {readDenylistFile} = await import(${JSON.stringify(new URL('../../../src/guard/denylist-file.ts', import.meta.url).href)})`,
       `await import(${JSON.stringify(new URL('../../../src/guard/file-source.ts', import.meta.url).href)})`,
       `await readDenylistFile(${JSON.stringify(file)})`,
       `console.log(JSON.stringify(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGXFSZ'].map((name) => process.listeners(name).length)))`,

@@ -7,12 +7,11 @@ import {
   describeRedisUrl,
   LEGACY_REVOKED_SET,
   legacyEntryKey,
-  openRedisDenylistStore,
   REVOCATIONS_CHANNEL,
   REVOKED_SET,
   revokedEntryKey,
-  type RedisDenylistStore,
-} from '../../../src/adapters/denylist/redis-store.js'
+} from '../../../src/guard/redis-denylist.js'
+import {openRedisDenylistStore, type RedisDenylistStore} from '../../../src/adapters/denylist/redis-store.js'
 import type {DenylistEntry} from '../../../src/core/containment/denylist.js'
 import {JwkrError} from '../../../src/core/errors.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'

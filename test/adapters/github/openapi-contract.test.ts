@@ -7,7 +7,7 @@
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {createGitHubClient, type GitHubClient} from '../../../src/adapters/github/client.js'
-import {searchCode} from '../../../src/adapters/github/code-search.js'
+import {searchCode} from '../../../src/services/search.js'
 import {
   createTrackingIssue,
   findTrackingIssue,
@@ -24,7 +24,7 @@ import {loadGitHubOpenApi, type GitHubExchange, type GitHubOpenApi} from '../../
 import {server} from '../../helpers/msw.js'
 import {createGitHubRepo, createGitHubState, GITHUB_ROUTES, githubHandlers} from '../../mocks/github.js'
 import {makeKey, type TestKey} from '../idp/helpers/keys.js'
-import {MemoryRunner} from '../idp/helpers/memory-runner.js'
+import {LedgerRunner} from '../../helpers/ledger-runner.js'
 
 const TOKEN = 'ghp_testtoken0000000000000000000000000000'
 const REPO = 'example-org/security-incidents'
@@ -270,7 +270,7 @@ describe.each(simulators)('$name, as jwkr uses it', (simulator) => {
         replacement: {publicJwk: {...replacement.publicJwk, alg: 'RS256', use: 'sig'}, kid: replacement.thumbprint},
         reason: 'key pasted into a public gist',
       },
-      new MemoryRunner().run,
+      new LedgerRunner().run,
     )
     const {problems, seen} = checked()
     expect(problems).toEqual([])

@@ -10,7 +10,7 @@ import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
 import {auth0Handlers, AUTH0_SCOPES, createAuth0State, newAuth0Key, type Auth0MockState} from '../../mocks/auth0.js'
 import {certificateFor, makeKey, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {requestLines} from './helpers/mock-kit.js'
 import {errorTexts, expectNoNeedles, failureOf, requestTexts} from './helpers/secrecy.js'
 
@@ -89,7 +89,7 @@ describe('rotating a leaked Auth0 key', () => {
     await tenant('current')
     const next = state.keys.find((key) => key.next)
     // When it is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then Auth0 rotated once and revoked the leaked kid, in that order
     expect(requestLines(state)).toEqual([
       LIST,
@@ -117,7 +117,7 @@ describe('rotating a leaked Auth0 key', () => {
     // Given the leaked key is next in line
     await tenant('next')
     // When it is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then two rotations pass it by, and it is revoked
     expect(requestLines(state).filter((line) => line === ROTATE)).toHaveLength(2)
     expect(state.keys.find((key) => key.kid === 'leaked-kid')).toMatchObject({revoked: true})
@@ -128,7 +128,7 @@ describe('rotating a leaked Auth0 key', () => {
     // Given the leaked key was the previous one
     await tenant('previous')
     // When it is rotated
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     // Then no rotation is made, only the revocation
     expect(requestLines(state)).not.toContain(ROTATE)
     expect(state.keys.find((key) => key.kid === 'leaked-kid')?.revoked).toBe(true)
@@ -138,7 +138,7 @@ describe('rotating a leaked Auth0 key', () => {
     // Given the responder knows the key under another name
     await tenant('previous')
     // When it is revoked under that name
-    const result = await source().revoke(request('renamed-in-our-vault'), new MemoryRunner().run)
+    const result = await source().revoke(request('renamed-in-our-vault'), new LedgerRunner().run)
     // Then the kid Auth0 lists for that key material is revoked
     expect(requestLines(state)).toContain('PUT /api/v2/keys/signing/leaked-kid/revoke')
     expect(result.removed).toEqual([{kid: 'leaked-kid', thumbprint: leaked.thumbprint}])
@@ -148,7 +148,7 @@ describe('rotating a leaked Auth0 key', () => {
     // Given a tenant without the leaked key
     state.keys.push(await newAuth0Key({current: true}), await newAuth0Key({next: true}))
     // When a rotation is asked for
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then nothing is rotated and the result says why
     expect(result.outcome).toBe('not-found')
     expect(requestLines(state)).toEqual([LIST])
@@ -159,7 +159,7 @@ describe('rotating a leaked Auth0 key', () => {
     // Given the leaked key is current
     await tenant('current')
     // When only a revocation is asked for
-    const error = await failureOf(() => source().revoke(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().revoke(request(), new LedgerRunner().run))
     // Then it fails before any change, pointing to key rotate
     expect(error.code).toBe('ERR_IDP_UNSUPPORTED')
     expect(error.hint).toContain('jwkr key rotate')
@@ -171,7 +171,7 @@ describe('resuming an Auth0 rotation', () => {
   it('finds the rotation made before a crash instead of rotating again', async () => {
     // Given a run that crashed right after Auth0 rotated, before the result was recorded
     await tenant('current')
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'rotate-1'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     const keysAfterCrash = state.keys.length
@@ -188,7 +188,7 @@ describe('resuming an Auth0 rotation', () => {
   it('asks Auth0 whether an interrupted rotation happened, by the key it created', async () => {
     // Given the leaked key was next, and the run crashed right after the first of its two rotations
     await tenant('next')
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'rotate-1'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When the rotation is resumed
@@ -238,7 +238,7 @@ describe('Auth0 errors', () => {
 
   it('translates a missing scope (403) and names the scopes', async () => {
     await tenant('previous')
-    const error = await failureOf(() => source({AUTH0_TOKEN: 'auth0-read-only-token'}).revoke(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source({AUTH0_TOKEN: 'auth0-read-only-token'}).revoke(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_FORBIDDEN')
     expect(error.message).toContain('update:signing_keys')
     expect(error.hint).toContain('update:signing_keys')
@@ -251,7 +251,7 @@ describe('Auth0 errors', () => {
   ])('translates %i into %s', async (status, code) => {
     await tenant('current')
     state.failures.push({status, times: 5, match: ROTATE})
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe(code)
     expect(error.details).toMatchObject({status, endpoint: 'POST /api/v2/keys/signing/rotate'})
   })
@@ -262,7 +262,7 @@ describe('Auth0 errors', () => {
     const keysBefore = state.keys.length
     state.failures.push({status: 429, times: 1, retryAfter: 2, match: ROTATE})
     // When the key is rotated
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     // Then jwkr waited 2 s, sent the call again, and exactly one new key exists
     expect(sleeps).toEqual([2000])
     expect(requestLines(state).filter((line) => line === ROTATE)).toHaveLength(2)
@@ -272,7 +272,7 @@ describe('Auth0 errors', () => {
   it('gives up with ERR_IDP_RATE_LIMITED when the limit lasts', async () => {
     await tenant('current')
     state.failures.push({status: 429, times: 10, retryAfter: 1, match: ROTATE})
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_RATE_LIMITED')
     expect(sleeps).toEqual([1000, 1000])
     expect(error.hint).toContain('resume')
@@ -281,7 +281,7 @@ describe('Auth0 errors', () => {
   it('does not wait when Retry-After is longer than the bound', async () => {
     await tenant('current')
     state.failures.push({status: 429, times: 1, retryAfter: 3600, match: ROTATE})
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_RATE_LIMITED')
     expect(sleeps).toEqual([])
   })
@@ -293,7 +293,7 @@ describe('Auth0 secrecy', () => {
     await tenant('current')
     const secrets = new SecretRegistry()
     // When a rotation runs, and a later call fails
-    const result = await source({AUTH0_TOKEN: TOKEN}, secrets).rotate(request(), new MemoryRunner().run)
+    const result = await source({AUTH0_TOKEN: TOKEN}, secrets).rotate(request(), new LedgerRunner().run)
     state.failures.push({status: 503, times: 5})
     const error = await failureOf(() => source({AUTH0_TOKEN: TOKEN}, secrets).listKeys())
     // Then neither shows anywhere but in the Authorization header

@@ -21,7 +21,7 @@ import {
   type GitHubMockState,
 } from '../../mocks/github.js'
 import {makeKey, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {errorTexts, expectNoNeedles, failureOf} from './helpers/secrecy.js'
 
 const TOKEN = 'ghp_testtoken0000000000000000000000000000'
@@ -99,7 +99,7 @@ describe('rotating a key kept in a GitHub repository', () => {
   it('commits the change on its own branch and opens one pull request, leaving the base branch alone', async () => {
     // Given a repository whose JWKS publishes another key and the leaked one
     const original = seed({keys: [entry(other, 'other-1', {alg: 'ES256'}), entry(leaked, 'leaked-1')]})
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     // When the key is rotated
     const result = await source().rotate(request(), runner.run)
     // Then the base branch is untouched and the change sits on jwkr/<incident>/<issuer>
@@ -145,7 +145,7 @@ describe('rotating a key kept in a GitHub repository', () => {
     })
     repo.branches.release = repo.branches.main as string
     // When the key is rotated into that branch
-    await source({branch: 'release'}).rotate(request(), new MemoryRunner().run)
+    await source({branch: 'release'}).rotate(request(), new LedgerRunner().run)
     // Then the config keeps its members in order and only the keys changed
     const document = JSON.parse(fileAt(repo, BRANCH, PATH) ?? '{}') as Record<string, unknown>
     expect(Object.keys(document)).toEqual(['service', 'ttl', 'jwks', 'issuer'])
@@ -161,7 +161,7 @@ describe('rotating a key kept in a GitHub repository', () => {
   it('never makes a second branch or pull request when resumed after a crash, or run again', async () => {
     // Given a rotation that crashes right after GitHub opened the pull request, before it was recorded
     seed({keys: [entry(leaked, 'leaked-1'), entry(other, 'other-1')]})
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'pull-request'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When the same incident resumes
@@ -173,7 +173,7 @@ describe('rotating a key kept in a GitHub repository', () => {
     ])
     expect(resumed.warnings[0]).toContain('pull request #1')
     // And a whole new run for the same incident (a fresh runner) also finds the branch and pull request
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     expect(count(REF)).toBe(1)
     expect(count(PULL)).toBe(1)
     expect(count(PUT)).toBe(2)
@@ -183,7 +183,7 @@ describe('rotating a key kept in a GitHub repository', () => {
   it('does not commit the new key twice when it crashed after the commit', async () => {
     // Given a rotation that crashed after committing the new key
     seed({keys: [entry(leaked, 'leaked-1')]})
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'add'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When it resumes
@@ -214,7 +214,7 @@ describe('rotating a key kept in a GitHub repository', () => {
       ),
     )
     // When the key is rotated
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     // Then the stale write got GitHub's 409, and the retry kept the colleague's key
     expect(count(PUT)).toBe(3)
     expect(keysAt(BRANCH).map((key) => key.kid)).toEqual(['colleague', replacement.thumbprint])
@@ -224,7 +224,7 @@ describe('rotating a key kept in a GitHub repository', () => {
     // Given a repository that publishes the leaked key with its private members
     seed({keys: [{...leaked.privateJwk, kid: 'leaked-1', use: 'sig'}, entry(other, 'other-1')]})
     // When the key is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then no commit, pull request or result carries a private value, and the result warns about the history
     const needles = privateNeedles(leaked.privateJwk)
     const sent = state.requests.map((item) => {
@@ -239,7 +239,7 @@ describe('rotating a key kept in a GitHub repository', () => {
     // Given the leaked key in the repository
     seed({keys: [entry(other, 'other-1'), entry(leaked, 'leaked-1')]})
     // When it is revoked
-    const result = await source().revoke({...request(), replacement: undefined}, new MemoryRunner().run)
+    const result = await source().revoke({...request(), replacement: undefined}, new LedgerRunner().run)
     // Then one commit removes it and the pull request says so, adding nothing
     expect(count(PUT)).toBe(1)
     expect(keysAt(BRANCH).map((key) => key.kid)).toEqual(['other-1'])
@@ -253,7 +253,7 @@ describe('what the github-file source refuses', () => {
     // Given a repository without the leaked key
     seed({keys: [entry(other, 'other-1')]})
     // When a rotation is asked for, Then it reports not-found and writes nothing
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     expect(result.outcome).toBe('not-found')
     expect(lines().filter((line) => !line.startsWith('GET'))).toEqual([])
   })
@@ -262,7 +262,7 @@ describe('what the github-file source refuses', () => {
     // Given a JWKS leaking another key's private half too
     seed({keys: [entry(leaked, 'leaked-1'), {...other.privateJwk, kid: 'other-1'}]})
     // When a rotation is asked for, Then it is refused before any write, naming the key but no value
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_JWKS_PRIVATE_MEMBERS')
     expect(error.message).toContain('other-1')
     expectNoNeedles(errorTexts(error), privateNeedles(other.privateJwk))
@@ -273,7 +273,7 @@ describe('what the github-file source refuses', () => {
     // Given a repository without the configured branch
     seed({keys: [entry(leaked, 'leaked-1')]})
     // When rotating into it, Then GitHub's 404 comes back translated
-    expect((await failureOf(() => source({branch: 'release'}).rotate(request(), new MemoryRunner().run))).code).toBe(
+    expect((await failureOf(() => source({branch: 'release'}).rotate(request(), new LedgerRunner().run))).code).toBe(
       'ERR_GITHUB_NOT_FOUND',
     )
     // And a token GitHub does not know is reported as such, without the token
@@ -298,7 +298,7 @@ describe('what the github-file source refuses', () => {
     expect(plan[1]?.description).toContain(BRANCH)
     expect(state.requests).toEqual([])
     // And acting says which variable is missing
-    expect((await failureOf(() => bare.rotate(request(), new MemoryRunner().run))).code).toBe('ERR_GITHUB_TOKEN_MISSING')
+    expect((await failureOf(() => bare.rotate(request(), new LedgerRunner().run))).code).toBe('ERR_GITHUB_TOKEN_MISSING')
   })
 })
 

@@ -14,7 +14,7 @@ import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'
 import {makeKey, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {errorTexts, expectNoNeedles, failureOf} from './helpers/secrecy.js'
 
 let leaked: TestKey
@@ -85,7 +85,7 @@ describe('rotating a key in a JWKS file', () => {
       'x-generated-by': 'keyctl 2.1',
     })
     // When the leaked key is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then the file holds the other keys unchanged and in order, then the replacement
     const after = await readJwks()
     expect(after.keys.map((key) => key.kid)).toEqual(['ec-1', 'okp-1', replacement.thumbprint])
@@ -120,7 +120,7 @@ describe('rotating a key in a JWKS file', () => {
       keys: [entry(leaked, 'renamed-by-ops'), {...entry(leaked, 'legacy'), n: padded}, entry(others[0] as TestKey, 'ec-1')],
     })
     // When it is revoked under the kid the responder knows
-    const result = await source().revoke(request('leaked-1'), new MemoryRunner().run)
+    const result = await source().revoke(request('leaked-1'), new LedgerRunner().run)
     // Then both copies are gone and the other key stays
     expect((await readJwks()).keys.map((key) => key.kid)).toEqual(['ec-1'])
     expect(result.stages).toEqual(['remove'])
@@ -129,7 +129,7 @@ describe('rotating a key in a JWKS file', () => {
   it('keeps a compact file compact and its permissions as they were', async () => {
     await writeJwks({keys: [entry(leaked, 'leaked-1')]}, 'compact')
     await chmod(file, 0o640)
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     const text = await readFile(file, 'utf8')
     expect(text).not.toContain('\n')
     expect(JSON.parse(text).keys).toHaveLength(1)
@@ -138,7 +138,7 @@ describe('rotating a key in a JWKS file', () => {
 
   it('changes nothing when the file does not hold the leaked key', async () => {
     const original = await writeJwks({keys: [entry(others[0] as TestKey, 'ec-1')]})
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     expect(result.outcome).toBe('not-found')
     expect(await readFile(file, 'utf8')).toBe(original)
   })
@@ -161,7 +161,7 @@ describe('private members in a JWKS file', () => {
   it('refuses a replacement that holds private members, writing nothing', async () => {
     const original = await writeJwks({keys: [entry(leaked, 'leaked-1')]})
     const error = await failureOf(() =>
-      source().rotate({...request(), replacement: {publicJwk: replacement.privateJwk, kid: 'x'}}, new MemoryRunner().run),
+      source().rotate({...request(), replacement: {publicJwk: replacement.privateJwk, kid: 'x'}}, new LedgerRunner().run),
     )
     expect(error.code).toBe('ERR_JWKS_PRIVATE_MEMBERS')
     expect(await readFile(file, 'utf8')).toBe(original)
@@ -172,7 +172,7 @@ describe('private members in a JWKS file', () => {
     // Given the JWKS itself published the leaked private key (the leak)
     await writeJwks({keys: [{...leaked.privateJwk, kid: 'leaked-1'}, entry(others[0] as TestKey, 'ec-1')]})
     // When the first stage ran and the run then stopped
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'add'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // Then the served file no longer holds the private members, even before the key is removed
@@ -189,7 +189,7 @@ describe('private members in a JWKS file', () => {
     const other = others[0] as TestKey
     const original = await writeJwks({keys: [entry(leaked, 'leaked-1'), {...other.privateJwk, kid: 'ec-1'}]})
     const secrets = new SecretRegistry()
-    const error = await failureOf(() => source(secrets).rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source(secrets).rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_JWKS_PRIVATE_MEMBERS')
     expect(error.message).toContain('kid ec-1')
     expect(await readFile(file, 'utf8')).toBe(original)
@@ -202,7 +202,7 @@ describe('resuming a JWKS file rotation', () => {
   it('finds the replacement already appended instead of appending it again', async () => {
     // Given a run that crashed right after appending the replacement
     await writeJwks({keys: [entry(leaked, 'leaked-1')]})
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'add'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When it is resumed, and run once more
@@ -254,7 +254,7 @@ describe('JWKS file errors', () => {
     const original = await writeJwks({keys: [entry(leaked, 'leaked-1')]})
     await writeFile(join(dir, 'incident'), 'not a folder')
     // When a rotation is tried
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     // Then it fails with a clear error, before touching the JWKS
     expect([error.code, error.message]).toEqual(['ERR_KEY_SOURCE_WRITE', expect.stringContaining('ENOTDIR')])
     expect(await readFile(file, 'utf8')).toBe(original)
@@ -293,7 +293,7 @@ describe('a private JWKS file: the signer’s own key set', () => {
     // When the key is rotated there
     const result = await privateSource(secrets).rotate(
       {...request(), replacement: {...request().replacement!, privateKeyFile: keyFile}},
-      new MemoryRunner().run,
+      new LedgerRunner().run,
     )
     // Then the set starts with the replacement's private key, keeps the other one, and lost the leaked one
     const {keys} = await readJwks()
@@ -313,7 +313,7 @@ describe('a private JWKS file: the signer’s own key set', () => {
 
   it('refuses to rotate without the replacement private key file, writing nothing', async () => {
     const original = await writeJwks({keys: [{...leaked.privateJwk, kid: 'leaked-1'}]})
-    const error = await failureOf(() => privateSource().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => privateSource().rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_USAGE')
     expect(await readFile(file, 'utf8')).toBe(original)
   })

@@ -17,7 +17,7 @@ import {
   type KeycloakMockState,
 } from '../../mocks/keycloak.js'
 import {makeKey, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {requestLines} from './helpers/mock-kit.js'
 import {errorTexts, expectNoNeedles, failureOf, requestTexts} from './helpers/secrecy.js'
 
@@ -101,7 +101,7 @@ describe('rotating a leaked Keycloak key', () => {
     // Given the realm signs with the leaked key
     const leakedId = leakedComponentId()
     // When it is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then the calls came in the documented order
     expect(requestLines(state)).toEqual([
       KEYS,
@@ -141,7 +141,7 @@ describe('rotating a leaked Keycloak key', () => {
     const ecKey = await makeKey('EC', 'kc-ec-kid')
     state.components.push(keycloakComponent(state, ecKey, {providerId: 'ecdsa-generated', priority: 150}))
     // When it is rotated
-    await source().rotate({...request(), leaked: {thumbprint: ecKey.thumbprint, kid: 'kc-ec-kid'}}, new MemoryRunner().run)
+    await source().rotate({...request(), leaked: {thumbprint: ecKey.thumbprint, kid: 'kc-ec-kid'}}, new LedgerRunner().run)
     // Then the new provider is ecdsa-generated on P-256, above every other key
     const created = JSON.parse(state.requests.find((item) => item.method === 'POST')?.body ?? '{}')
     expect(created).toMatchObject({providerId: 'ecdsa-generated', config: {ecdsaEllipticCurveKey: ['P-256'], priority: ['250']}})
@@ -149,21 +149,21 @@ describe('rotating a leaked Keycloak key', () => {
   })
 
   it('matches the leaked key by thumbprint when the request names another kid', async () => {
-    const result = await source().rotate(request('what-the-ticket-called-it'), new MemoryRunner().run)
+    const result = await source().rotate(request('what-the-ticket-called-it'), new LedgerRunner().run)
     expect(result.removed).toEqual([{kid: 'kc-leaked-kid', thumbprint: leaked.thumbprint}])
     expect(state.components.some((item) => item.key?.kid === 'kc-leaked-kid')).toBe(false)
   })
 
   it('changes nothing when the realm does not hold the leaked key', async () => {
     state.components.splice(0, 1)
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     expect(result.outcome).toBe('not-found')
     expect(requestLines(state)).toEqual([KEYS])
   })
 
   it('warns on revoke when no other key is left to sign with that algorithm', async () => {
     // When only the leaked RS256 key is removed
-    const result = await source().revoke(request(), new MemoryRunner().run)
+    const result = await source().revoke(request(), new LedgerRunner().run)
     // Then it is gone, and the result says Keycloak will fall back to a key of its own
     expect(requestLines(state).filter((line) => line.startsWith('POST'))).toEqual([])
     expect(state.components.some((item) => item.key?.kid === 'kc-leaked-kid')).toBe(false)
@@ -175,7 +175,7 @@ describe('rotating a leaked Keycloak key', () => {
 describe('resuming a Keycloak rotation', () => {
   it('finds the provider it added before a crash instead of adding a second one', async () => {
     // Given a run that crashed right after Keycloak created the new provider
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'add-provider'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When it is resumed, and run once more after that
@@ -193,7 +193,7 @@ describe('resuming a Keycloak rotation', () => {
   })
 
   it('recognises a deletion made before a crash', async () => {
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'delete-leaked'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     const result = await source().rotate(request(), runner.run)
@@ -210,7 +210,7 @@ describe('revoking Keycloak sessions', () => {
     // When sessions are revoked with logout-all
     const result = await source().revokeSessions?.(
       {issuerId: 'sso', incidentId: 'inc-7', leaked: request().leaked, reason: 'leak', notBefore, logoutAll: true},
-      new MemoryRunner().run,
+      new LedgerRunner().run,
     )
     // Then the realm refuses tokens from before then, clients were told, sessions are gone
     expect(state.notBefore).toBe(notBefore.getTime() / 1000)
@@ -230,7 +230,7 @@ describe('revoking Keycloak sessions', () => {
   })
 
   it('recognises a not-before set before a crash', async () => {
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'not-before'
     const sessions = {
       issuerId: 'sso',
@@ -274,7 +274,7 @@ describe("the replacement's RSA key size", () => {
   let big: TestKey
 
   /** Rotates the realm's 3072-bit key; returns the rotation and the keySize jwkr asked for. */
-  async function rotateBig(run = new MemoryRunner().run) {
+  async function rotateBig(run = new LedgerRunner().run) {
     big ??= await makeKey('RSA', 'kc-3072-kid', {modulusLength: 3072})
     state.components.push(keycloakComponent(state, big, {priority: 150}))
     const result = await source().rotate({...request(), leaked: {thumbprint: big.thumbprint, kid: big.kid}}, run)
@@ -286,7 +286,7 @@ describe("the replacement's RSA key size", () => {
 
   it('takes the nearest larger size Keycloak lists when it does not offer the leaked size, and says so', async () => {
     // Given a leaked 3072-bit key and a Keycloak whose rsa-generated provider offers 1024, 2048 and 4096
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     // When it is rotated
     const {result, keySize} = await rotateBig(runner.run)
     // Then a 4096-bit key was asked for, Keycloak accepted it, and the rotation says why the size changed
@@ -338,7 +338,7 @@ describe("the replacement's RSA key size", () => {
 
   it('recognises the provider it added before a crash, and its size', async () => {
     // Given a rotation that crashed right after Keycloak created the provider
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'add-provider'
     await expect(rotateBig(runner.run)).rejects.toThrow(SimulatedCrash)
     // When it is resumed
@@ -395,7 +395,7 @@ describe('Keycloak credentials and errors', () => {
     await keycloak.listKeys()
     state.tokens = {}
     // When the realm is changed with it
-    const result = await keycloak.rotate(request(), new MemoryRunner().run)
+    const result = await keycloak.rotate(request(), new LedgerRunner().run)
     // Then the refused call was sent once more with a new token, and the rotation went through
     expect(requestLines(state).slice(2, 5)).toEqual([KEYS, 'POST /realms/master/protocol/openid-connect/token', KEYS])
     expect(state.requests[2]?.headers.authorization).not.toBe(state.requests[4]?.headers.authorization)
@@ -445,7 +445,7 @@ describe('Keycloak credentials and errors', () => {
     const unauthorised = await failureOf(() => source({KEYCLOAK_TOKEN: 'kc-expired'}).listKeys())
     expect(unauthorised.code).toBe('ERR_IDP_AUTH')
     expect(unauthorised.hint).toContain('KEYCLOAK_TOKEN')
-    const forbidden = await failureOf(() => source({KEYCLOAK_TOKEN: 'kc-viewer-token'}).rotate(request(), new MemoryRunner().run))
+    const forbidden = await failureOf(() => source({KEYCLOAK_TOKEN: 'kc-viewer-token'}).rotate(request(), new LedgerRunner().run))
     expect(forbidden.code).toBe('ERR_IDP_FORBIDDEN')
     expect(forbidden.details).toMatchObject({status: 403, endpoint: 'POST /admin/realms/acme/components'})
     expect(forbidden.hint).toContain('manage-realm')
@@ -460,21 +460,21 @@ describe('Keycloak credentials and errors', () => {
 
   it('translates a 409 on delete into ERR_IDP_CONFLICT', async () => {
     state.failures.push({status: 409, times: 1, match: 'DELETE'})
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_CONFLICT')
     expect(error.message).toContain('Conflict detected')
   })
 
   it('waits out a 429 with Retry-After and adds one provider only', async () => {
     state.failures.push({status: 429, times: 1, retryAfter: 1, match: 'POST /admin/realms/acme/components'})
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     expect(sleeps).toEqual([1000])
     expect(state.components.filter((item) => item.name === 'jwkr-inc-7-sso')).toHaveLength(1)
   })
 
   it('never sends or reports the token or a private value of the leaked key', async () => {
     const secrets = new SecretRegistry()
-    const result = await source({KEYCLOAK_TOKEN: TOKEN}, secrets).rotate(request(), new MemoryRunner().run)
+    const result = await source({KEYCLOAK_TOKEN: TOKEN}, secrets).rotate(request(), new LedgerRunner().run)
     state.failures.push({status: 500, times: 5})
     const error = await failureOf(() => source({KEYCLOAK_TOKEN: TOKEN}, secrets).listKeys())
     const needles = [TOKEN, ...['d', 'p', 'q', 'dp', 'dq', 'qi'].map((member) => String(leaked.privateJwk[member]))]

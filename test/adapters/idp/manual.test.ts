@@ -8,7 +8,7 @@ import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'
 import {makeKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {expectNoNeedles, failureOf} from './helpers/secrecy.js'
 
 const issuer: InventoryIssuer = {
@@ -56,7 +56,7 @@ describe('the manual key source', () => {
 
   it('asks the responder to confirm each stage, in order', async () => {
     const {source, request, asked} = await setup()
-    const result = await source.rotate(request, new MemoryRunner().run)
+    const result = await source.rotate(request, new LedgerRunner().run)
     expect(asked.map((item) => item.title)).toEqual([
       'Publish the new public key for issuer onprem',
       'Make issuer onprem sign with the new key',
@@ -67,7 +67,7 @@ describe('the manual key source', () => {
 
   it('fails at once when nobody can confirm', async () => {
     const {source, request} = await setup({confirm: undefined})
-    const error = await failureOf(() => source.rotate(request, new MemoryRunner().run))
+    const error = await failureOf(() => source.rotate(request, new LedgerRunner().run))
     expect(error.code).toBe('ERR_APPROVAL_REQUIRED')
     expect(error.message).toContain('unattended')
   })
@@ -76,7 +76,7 @@ describe('the manual key source', () => {
     // Given the responder confirms the first stage and declines the second
     const {source, request, asked, answers} = await setup()
     answers.push(true, false)
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     const error = await failureOf(() => source.rotate(request, runner.run))
     expect(error.code).toBe('ERR_ABORTED')
     // When the run is resumed
@@ -87,23 +87,49 @@ describe('the manual key source', () => {
 
   it('asks again for a stage interrupted after confirming (the engine cannot tell)', async () => {
     const {source, request, asked} = await setup()
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'add'
     await expect(source.rotate(request, runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     await source.rotate(request, runner.run)
     expect(asked.map((item) => item.title.split(' ')[0])).toEqual(['Publish', 'Publish', 'Make', 'Remove'])
   })
 
+  it('an interrupted stage is repeated only as the ledger allows: refused without --yes or a terminal, asked on one', async () => {
+    // Given a stage confirmed by hand, then interrupted before its result was journaled
+    const {source, request, asked, answers} = await setup()
+    answers.push(true)
+    const runner = new LedgerRunner({yes: false})
+    runner.crashAfter = 'add'
+    await expect(source.rotate(request, runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    // When it resumes unattended, without --yes, it is refused before the person is asked again
+    const error = await failureOf(() => source.rotate(request, runner.run))
+    expect(error.code).toBe('ERR_APPROVAL_REQUIRED')
+    expect(asked).toHaveLength(1)
+    // And on a terminal whose responder says yes, the stage is asked for again
+    const confirmed: string[] = []
+    answers.push(true, true, true)
+    const attended = new LedgerRunner({yes: false, confirmRepeat: async (description) => Boolean(confirmed.push(description))})
+    attended.crashAfter = 'add'
+    await expect(source.rotate(request, attended.run)).rejects.toBeInstanceOf(SimulatedCrash)
+    await source.rotate(request, attended.run)
+    expect(confirmed).toHaveLength(1)
+    expect(attended.events.filter((item) => item.stage === 'add').map((item) => item.event)).toEqual([
+      'applied',
+      'repeated',
+      'applied',
+    ])
+  })
+
   it('never shows a private value, and refuses a private replacement', async () => {
     const {source, request, asked, replacement, leaked} = await setup()
-    await source.rotate(request, new MemoryRunner().run)
+    await source.rotate(request, new LedgerRunner().run)
     expectNoNeedles(
       [JSON.stringify(asked), JSON.stringify(source.planRotate(request))],
       [...privateNeedles(replacement.privateJwk), ...privateNeedles(leaked.privateJwk)],
     )
     const careless = {...request, replacement: {publicJwk: replacement.privateJwk, kid: 'x'}}
     expectNoNeedles([JSON.stringify(source.planRotate(careless))], privateNeedles(replacement.privateJwk))
-    const error = await failureOf(() => source.rotate(careless, new MemoryRunner().run))
+    const error = await failureOf(() => source.rotate(careless, new LedgerRunner().run))
     expect(error.code).toBe('ERR_JWKS_PRIVATE_MEMBERS')
   })
 })

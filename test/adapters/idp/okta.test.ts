@@ -5,13 +5,13 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
 import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
-import {planSessions} from '../../../src/adapters/keys/invalidate-tokens.js'
+import {planSessions} from '../../../src/services/invalidate.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
 import {createOktaState, newOktaKey, oktaHandlers, type OktaMockKey, type OktaMockState} from '../../mocks/okta.js'
 import {makeKey, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {requestLines} from './helpers/mock-kit.js'
 import {errorTexts, expectNoNeedles, failureOf, requestTexts} from './helpers/secrecy.js'
 
@@ -65,7 +65,7 @@ describe('rotating a leaked Okta key', () => {
     const keys = await server_('ACTIVE')
     const next = keys.find((key) => key.status === 'NEXT')
     // When it is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then keyRotate was called once with {"use":"sig"} and SSWS auth
     const rotate = state.requests.filter((item) => `${item.method} ${item.path}` === ROTATE)
     expect(rotate).toHaveLength(1)
@@ -85,7 +85,7 @@ describe('rotating a leaked Okta key', () => {
 
   it('rotates twice when the leaked key is NEXT, so it never signs', async () => {
     await server_('NEXT')
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     expect(requestLines(state).filter((line) => line === ROTATE)).toHaveLength(2)
     expect(state.servers.aus1a2b3c4?.find((key) => key.kid === 'okta-leaked')?.status).toBe('EXPIRED')
     expect(result.stages).toEqual(['snapshot', 'rotate-1', 'rotate-2'])
@@ -93,13 +93,13 @@ describe('rotating a leaked Okta key', () => {
 
   it('matches the leaked key by thumbprint when the request names another kid', async () => {
     await server_('ACTIVE')
-    await source().rotate(request('named-differently'), new MemoryRunner().run)
+    await source().rotate(request('named-differently'), new LedgerRunner().run)
     expect(state.servers.aus1a2b3c4?.find((key) => key.kid === 'okta-leaked')?.status).toBe('EXPIRED')
   })
 
   it('does not rotate an already EXPIRED key, and says it stays listed', async () => {
     await server_('EXPIRED')
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     expect(requestLines(state)).not.toContain(ROTATE)
     expect(result.leakedStillListed).toBe(true)
     expect(result.warnings).toHaveLength(1)
@@ -107,7 +107,7 @@ describe('rotating a leaked Okta key', () => {
 
   it('refuses revoke for a key that still signs: Okta cannot remove one key', async () => {
     await server_('ACTIVE')
-    const error = await failureOf(() => source().revoke(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().revoke(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_UNSUPPORTED')
     expect(error.hint).toContain('jwkr key rotate')
     expect(requestLines(state)).toEqual([KEYS])
@@ -118,7 +118,7 @@ describe('resuming an Okta rotation', () => {
   it('recognises the rotation made before a crash by the NEXT key it created', async () => {
     // Given the leaked key was NEXT and the run crashed right after the first rotation
     await server_('NEXT')
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'rotate-1'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When it is resumed, and run once more
@@ -163,7 +163,7 @@ describe('revoking the refresh tokens of the clients the inventory names', () =>
   it('revokes every refresh token of each named client, one journaled effect per client', async () => {
     // Given an inventory that names two of the server's clients
     const okta = withClients(['0oa-web', '0oa-mobile'])
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     // When sessions are revoked
     expect(okta.capabilities.revokesSessions).toBe(true)
     const result = await okta.revokeSessions?.(sessionRequest, runner.run)
@@ -183,7 +183,7 @@ describe('revoking the refresh tokens of the clients the inventory names', () =>
   it('sends an interrupted revocation again on resume, and repeats none that finished', async () => {
     // Given a run that crashed right after Okta revoked the first client's tokens
     const okta = withClients(['0oa-web', '0oa-mobile'])
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'refresh-tokens:0oa-web'
     await expect(okta.revokeSessions?.(sessionRequest, runner.run)).rejects.toThrow(SimulatedCrash)
     // When it is resumed, and then run once more
@@ -205,7 +205,7 @@ describe('revoking the refresh tokens of the clients the inventory names', () =>
 
   it('reports a client Okta does not know and still revokes the others', async () => {
     // Given a typo in one client id
-    const result = await withClients(['0oa-typo', '0oa-web']).revokeSessions?.(sessionRequest, new MemoryRunner().run)
+    const result = await withClients(['0oa-typo', '0oa-web']).revokeSessions?.(sessionRequest, new LedgerRunner().run)
     // Then that client is reported, and the other lost its tokens
     expect(result?.actions.map((action) => action.ok)).toEqual([false, true])
     expect(result?.warnings[0]).toBe(
@@ -269,13 +269,13 @@ describe('Okta errors', () => {
   it('translates a 409 into ERR_IDP_CONFLICT', async () => {
     await server_('ACTIVE')
     state.failures.push({status: 409, times: 1, match: ROTATE})
-    expect((await failureOf(() => source().rotate(request(), new MemoryRunner().run))).code).toBe('ERR_IDP_CONFLICT')
+    expect((await failureOf(() => source().rotate(request(), new LedgerRunner().run))).code).toBe('ERR_IDP_CONFLICT')
   })
 
   it('waits out a 429 by Retry-After and rotates once', async () => {
     await server_('ACTIVE')
     state.failures.push({status: 429, times: 1, retryAfter: 3, match: ROTATE})
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     expect(sleeps).toEqual([3000])
     expect(state.servers.aus1a2b3c4).toHaveLength(4)
   })
@@ -285,7 +285,7 @@ describe('Okta errors', () => {
     await server_('ACTIVE')
     state.failures.push({status: 429, times: 1, resetIn: 45, match: ROTATE})
     // When a rotation is tried
-    const error = await failureOf(() => source().rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
     // Then it stops at once and says when to resume
     expect(error.code).toBe('ERR_IDP_RATE_LIMITED')
     expect(sleeps).toEqual([])
@@ -294,7 +294,7 @@ describe('Okta errors', () => {
 
   it('never sends or reports the token or a private value', async () => {
     await server_('ACTIVE')
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     state.failures.push({status: 503, times: 5})
     const error = await failureOf(() => source().listKeys())
     const needles = [TOKEN, ...['d', 'p', 'q', 'dp', 'dq', 'qi'].map((member) => String(leaked.privateJwk[member]))]

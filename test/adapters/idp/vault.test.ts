@@ -10,7 +10,7 @@ import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
 import {addNamedKey, createVaultState, vaultHandlers, type VaultMockState} from '../../mocks/vault.js'
 import {makeKey, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {requestLines} from './helpers/mock-kit.js'
 import {errorTexts, expectNoNeedles, failureOf, requestTexts} from './helpers/secrecy.js'
 
@@ -56,7 +56,7 @@ describe('rotating a leaked Vault OIDC key', () => {
     expect(await published()).toContain(leaked.thumbprint)
     state.requests.length = 0
     // When it is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then one rotation with {"verification_ttl": 0} and the token, and the leaked key is gone
     expect(requestLines(state)).toEqual([WELL_KNOWN, WELL_KNOWN, ROTATE, WELL_KNOWN, WELL_KNOWN])
     const rotate = state.requests.find((item) => item.method === 'POST')
@@ -78,7 +78,7 @@ describe('rotating a leaked Vault OIDC key', () => {
     const named = await addNamedKey(state, 'app-key')
     state.publicKeys[named.next] = {...leaked.publicJwk, kid: named.next}
     // When it is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then two rotations were needed, and it is gone
     expect(requestLines(state).filter((line) => line === ROTATE)).toHaveLength(2)
     expect(await published()).not.toContain(leaked.thumbprint)
@@ -87,14 +87,14 @@ describe('rotating a leaked Vault OIDC key', () => {
 
   it('refuses a plain revoke: Vault removes a key only by rotating', async () => {
     await addNamedKey(state, 'app-key', leaked.publicJwk)
-    const error = await failureOf(() => source().revoke(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source().revoke(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_UNSUPPORTED')
     expect(requestLines(state)).toEqual([WELL_KNOWN])
   })
 
   it('changes nothing when Vault does not publish the leaked key', async () => {
     await addNamedKey(state, 'app-key')
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     expect(result.outcome).toBe('not-found')
     expect(requestLines(state)).toEqual([WELL_KNOWN])
   })
@@ -105,7 +105,7 @@ describe('resuming a Vault rotation', () => {
     // Given the leaked key was next and the run crashed right after the first rotation
     const named = await addNamedKey(state, 'app-key')
     state.publicKeys[named.next] = {...leaked.publicJwk, kid: named.next}
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = 'rotate-1'
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     // When it is resumed, then run again
@@ -137,14 +137,14 @@ describe('Vault errors', () => {
   })
 
   it('names VAULT_TOKEN when it is missing, after reading the public key set only', async () => {
-    const error = await failureOf(() => source({}).rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source({}).rotate(request(), new LedgerRunner().run))
     expect(error.code).toBe('ERR_IDP_CREDENTIALS_MISSING')
     expect(error.message).toContain('VAULT_TOKEN')
     expect(requestLines(state).every((line) => line === WELL_KNOWN)).toBe(true)
   })
 
   it('translates "permission denied" (403) and names the policy', async () => {
-    const error = await failureOf(() => source({VAULT_TOKEN: 'hvs.read-only'}).rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source({VAULT_TOKEN: 'hvs.read-only'}).rotate(request(), new LedgerRunner().run))
     expect([error.code, error.message]).toEqual(['ERR_IDP_FORBIDDEN', expect.stringContaining('permission denied')])
     expect(error.hint).toContain('identity/oidc/key/<name>/rotate')
     expectNoNeedles(errorTexts(error), ['hvs.read-only'])
@@ -156,26 +156,26 @@ describe('Vault errors', () => {
       {env: {VAULT_TOKEN: TOKEN}, secrets: new SecretRegistry()},
     )
     // The leaked key is published (by app-key), so the rotation of the misspelt key is attempted
-    const error = await failureOf(() => typo.rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => typo.rotate(request(), new LedgerRunner().run))
     expect([error.code, error.message]).toEqual(['ERR_IDP_NOT_FOUND', expect.stringContaining('no named key found at "app-kee"')])
   })
 
   it('translates 409 and 503', async () => {
     state.failures.push({status: 409, times: 1, match: ROTATE})
-    expect((await failureOf(() => source().rotate(request(), new MemoryRunner().run))).code).toBe('ERR_IDP_CONFLICT')
+    expect((await failureOf(() => source().rotate(request(), new LedgerRunner().run))).code).toBe('ERR_IDP_CONFLICT')
     state.failures.push({status: 503, times: 5, match: WELL_KNOWN})
     expect((await failureOf(() => source().listKeys())).code).toBe('ERR_IDP_UNAVAILABLE')
   })
 
   it('waits out a rate-limit quota (429 + Retry-After) and rotates once', async () => {
     state.failures.push({status: 429, times: 1, retryAfter: 2, match: ROTATE})
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     expect(sleeps).toEqual([2000])
     expect(Object.keys(state.publicKeys)).toHaveLength(3)
   })
 
   it('never sends or reports the token or a private value', async () => {
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     state.failures.push({status: 500, times: 5})
     const error = await failureOf(() => source().listKeys())
     const needles = [TOKEN, ...['d', 'p', 'q', 'dp', 'dq', 'qi'].map((member) => String(leaked.privateJwk[member]))]

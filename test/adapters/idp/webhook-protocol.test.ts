@@ -21,7 +21,7 @@ import {server} from '../../helpers/msw.js'
 import {projectRoot} from '../../helpers/run.js'
 import {createWebhookState, webhookHandlers, type WebhookMockState} from '../../mocks/webhook.js'
 import {makeKey, type KeyKind} from './helpers/keys.js'
-import {MemoryRunner} from './helpers/memory-runner.js'
+import {LedgerRunner} from '../../helpers/ledger-runner.js'
 
 const SECRET = 'whsec-protocol-test'
 const DOC = join(projectRoot, 'docs/webhook-protocol.md')
@@ -75,7 +75,7 @@ async function rotate(kind: KeyKind, operation: 'rotate' | 'revoke' = 'rotate') 
     reason: 'The private key was exposed (key compromise).',
   }
   const source = createKeySource(issuer, {env: {JWKR_WEBHOOK_SECRET: SECRET}, secrets: new SecretRegistry()})
-  return operation === 'rotate' ? source.rotate(request, new MemoryRunner().run) : source.revoke(request, new MemoryRunner().run)
+  return operation === 'rotate' ? source.rotate(request, new LedgerRunner().run) : source.revoke(request, new LedgerRunner().run)
 }
 
 /** The fenced blocks of the page whose info string is `lang tag`. */

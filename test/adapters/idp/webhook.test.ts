@@ -18,7 +18,7 @@ import {privateNeedles} from '../../core/key/samples.js'
 import {server} from '../../helpers/msw.js'
 import {createWebhookState, webhookHandlers, type WebhookMockState} from '../../mocks/webhook.js'
 import {makeKey, type KeyKind, type TestKey} from './helpers/keys.js'
-import {MemoryRunner, SimulatedCrash} from './helpers/memory-runner.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {errorTexts, expectNoNeedles, failureOf, requestTexts} from './helpers/secrecy.js'
 
 const SECRET = 'whsec-test-0f1e2d3c'
@@ -67,7 +67,7 @@ beforeEach(async () => {
 describe('rotating through a webhook', () => {
   it('asks the receiver to generate the replacement, records the public JWK it reports, and names it in the later stages', async () => {
     // When the key is rotated
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     // Then the receiver accepted add, switch-signing and remove, each signed and keyed by its effect
     expect(state.applied.map((change) => [change.body.stage, change.idempotencyKey])).toEqual([
       ['add', 'inc-4:rotate:legacy:add'],
@@ -125,18 +125,18 @@ describe('rotating through a webhook', () => {
     ],
   ])('asks for an %s replacement of the leaked curve and accepts one', async (kind, family, generate) => {
     const key = await makeKey(kind)
-    const result = await source().rotate(request({...RSA_FAMILY, bits: null, ...family}, key), new MemoryRunner().run)
+    const result = await source().rotate(request({...RSA_FAMILY, bits: null, ...family}, key), new LedgerRunner().run)
     expect(state.applied[0]?.body.generate).toEqual(generate)
     expect(result.reportedReplacement?.kid).toBe(state.generated[0]?.publicJwk.kid)
   })
 
   it('asks for at least the leaked modulus, rounded up to a whole 1024 bits', async () => {
-    await source().rotate(request({...RSA_FAMILY, bits: 3000}), new MemoryRunner().run)
+    await source().rotate(request({...RSA_FAMILY, bits: 3000}), new LedgerRunner().run)
     expect(state.applied[0]?.body.generate).toMatchObject({minBits: 3072})
   })
 
   it('revokes with a single remove request, asking for no key and naming none', async () => {
-    const result = await source().revoke(request(), new MemoryRunner().run)
+    const result = await source().revoke(request(), new LedgerRunner().run)
     expect(
       state.applied.map((change) => [change.body.operation, change.body.stage, change.body.generate, change.body.replacement]),
     ).toEqual([['revoke', 'remove', null, null]])
@@ -164,7 +164,7 @@ describe('rotating through a webhook', () => {
 describe('checking the key the receiver reports', () => {
   async function rejected(answer: WebhookMockState['addAnswer']) {
     state.addAnswer = answer
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     const error = await failureOf(() => source().rotate(request(), runner.run))
     // Nothing after "add" was asked, and "add" is not recorded done (a resume asks again)
     expect(bodies().map((body) => body.stage)).toEqual(['add'])
@@ -226,7 +226,7 @@ describe('checking the key the receiver reports', () => {
     const error = await failureOf(() =>
       source().rotate(
         request({kty: 'oct', crv: null, alg: 'HS256', use: null, bits: 256, reference: false}),
-        new MemoryRunner().run,
+        new LedgerRunner().run,
       ),
     )
     expect(error.code).toBe('ERR_KEY_UNSUPPORTED')
@@ -234,7 +234,7 @@ describe('checking the key the receiver reports', () => {
   })
 
   it('says so when it is not told which kind of key to ask for', async () => {
-    const error = await failureOf(() => source().rotate(request(null as unknown as undefined), new MemoryRunner().run))
+    const error = await failureOf(() => source().rotate(request(null as unknown as undefined), new LedgerRunner().run))
     expect(error.code).toBe('ERR_USAGE')
     expect(state.requests).toEqual([])
   })
@@ -245,7 +245,7 @@ describe('repeats never make a second key', () => {
     // Given a receiver that applies the first request but answers it too late
     state.slowFirst = {times: 1, ms: 400}
     // When the key is rotated with a short timeout
-    const result = await source(undefined, {timeoutMs: 100}).rotate(request(), new MemoryRunner().run)
+    const result = await source(undefined, {timeoutMs: 100}).rotate(request(), new LedgerRunner().run)
     // Then "add" was sent twice with one key, and the receiver generated one key, the one recorded
     expect(keysSent()).toEqual(keys('add', 'add', 'switch-signing', 'remove'))
     expect(state.requests[0]?.body).toBe(state.requests[1]?.body)
@@ -256,14 +256,14 @@ describe('repeats never make a second key', () => {
 
   it('sends a write again after a 503 with the same Idempotency-Key', async () => {
     state.failures.push({status: 503, times: 1, match: 'POST'})
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     expect(keysSent()).toEqual(keys('add', 'add', 'switch-signing', 'remove'))
     expect(state.generated).toHaveLength(1)
   })
 
   /** A rotation whose process died right after the receiver answered `stage` (not journaled), then resumed by a new one. */
   async function resumedAfterCrashAt(stage: string) {
-    const runner = new MemoryRunner()
+    const runner = new LedgerRunner()
     runner.crashAfter = stage
     await expect(source().rotate(request(), runner.run)).rejects.toBeInstanceOf(SimulatedCrash)
     return source().rotate(request(), runner.run)
@@ -290,14 +290,14 @@ describe('repeats never make a second key', () => {
 
 describe('webhook errors', () => {
   it('names JWKR_WEBHOOK_SECRET when it is missing', async () => {
-    const error = await failureOf(() => source({}).rotate(request(), new MemoryRunner().run))
+    const error = await failureOf(() => source({}).rotate(request(), new LedgerRunner().run))
     expect([error.code, error.message]).toEqual(['ERR_IDP_CREDENTIALS_MISSING', expect.stringContaining('JWKR_WEBHOOK_SECRET')])
     expect(state.requests).toEqual([])
   })
 
   it('reports a signature the receiver refuses (401) without the secret', async () => {
     const error = await failureOf(() =>
-      source({JWKR_WEBHOOK_SECRET: 'whsec-wrong-secret'}).rotate(request(), new MemoryRunner().run),
+      source({JWKR_WEBHOOK_SECRET: 'whsec-wrong-secret'}).rotate(request(), new LedgerRunner().run),
     )
     expect(error.code).toBe('ERR_IDP_AUTH')
     expect(error.hint).toContain('JWKR_WEBHOOK_SECRET')
@@ -311,19 +311,19 @@ describe('webhook errors', () => {
     [502, 3, 'ERR_IDP_UNAVAILABLE'],
   ])('translates %i (failing %i times) into %s', async (status, times, code) => {
     state.failures.push({status, times})
-    expect((await failureOf(() => source().rotate(request(), new MemoryRunner().run))).code).toBe(code)
+    expect((await failureOf(() => source().rotate(request(), new LedgerRunner().run))).code).toBe(code)
     expect(state.requests).toHaveLength(times)
   })
 
   it('waits out a 429 with Retry-After', async () => {
     state.failures.push({status: 429, times: 1, retryAfter: 1})
-    await source().rotate(request(), new MemoryRunner().run)
+    await source().rotate(request(), new LedgerRunner().run)
     expect(sleeps).toEqual([1000])
     expect(state.applied).toHaveLength(3)
   })
 
   it('never sends the secret or a private value of either key', async () => {
-    const result = await source().rotate(request(), new MemoryRunner().run)
+    const result = await source().rotate(request(), new LedgerRunner().run)
     const needles = [SECRET, ...privateNeedles(leaked.privateJwk), ...privateNeedles(state.generated[0]!.privateJwk)]
     expectNoNeedles([...requestTexts(state.requests), JSON.stringify(result)], needles)
   })

@@ -8,7 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {JwkrError} from '../../../src/core/errors.js'
 import {MAX_INPUT_BYTES, readSource} from '../../../src/adapters/input/read-source.js'
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 
 const JWK = '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'

@@ -10,6 +10,7 @@ import {
 } from '../../../src/adapters/slack/notify-incident.js'
 import {JwkrError} from '../../../src/core/errors.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
+import {LedgerRunner, SimulatedCrash} from '../../helpers/ledger-runner.js'
 import {server} from '../../helpers/msw.js'
 import {
   addChannel,
@@ -31,30 +32,11 @@ beforeEach(() => {
   client = createSlackClient({token: SLACK_TEST_TOKEN, retryConfig: {retries: 0}, secrets: new SecretRegistry()})
 })
 
-/**
- * The engine's effect semantics in memory: done effects return their ref, an intent without a
- * result is checked first. `crashAfter` makes the runner die right after that key's apply, before
- * the result is recorded (a power cut between Slack's answer and the journal).
- */
+/** The real effect ledger over a temp journal; it crashes right after `crashAfter`'s change reaches Slack. */
 function memoryEffects(crashAfter?: string) {
-  const effects = new Map<string, {status: 'intent' | 'done'; ref?: Record<string, unknown>}>()
-  const runner: EffectRunner = async (key, _description, apply, check) => {
-    const known = effects.get(key)
-    if (known?.status === 'done') return known.ref as Awaited<ReturnType<typeof apply>>
-    if (known) {
-      const found = check ? await check() : 'unknown'
-      if (found !== undefined && found !== 'unknown') {
-        effects.set(key, {status: 'done', ref: found})
-        return found
-      }
-    }
-    effects.set(key, {status: 'intent'})
-    const ref = await apply()
-    if (key === crashAfter) throw new Error('crashed')
-    effects.set(key, {status: 'done', ref})
-    return ref
-  }
-  return {effects, runner}
+  const runner = new LedgerRunner()
+  runner.crashAfter = crashAfter ?? null
+  return {runner: runner.run, ledger: runner}
 }
 
 function options(effect: EffectRunner, extra: Partial<NotifyIncidentOptions> = {}): NotifyIncidentOptions {
@@ -72,7 +54,7 @@ function options(effect: EffectRunner, extra: Partial<NotifyIncidentOptions> = {
 
 describe('notifyIncident', () => {
   it('creates the channel and posts the status message once, marked with the incident in its metadata', async () => {
-    const {effects, runner} = memoryEffects()
+    const {ledger, runner} = memoryEffects()
     const result = await notifyIncident(options(runner))
     const channel = channelNamed(slack, 'inc-jwk-2026-11-29-abcdefgh')
     expect(result).toMatchObject({channel: 'inc-jwk-2026-11-29-abcdefgh', channelId: channel?.id, created: true, posted: true})
@@ -82,7 +64,7 @@ describe('notifyIncident', () => {
       text: 'status v1',
       metadata: {event_type: STATUS_EVENT_TYPE, event_payload: {incident: '2026-11-29-abc'}},
     })
-    expect([...effects.keys()]).toEqual(['2026-11-29-abc:slack:channel', '2026-11-29-abc:slack:status'])
+    expect([...ledger.done.keys()]).toEqual(['2026-11-29-abc:slack:channel', '2026-11-29-abc:slack:status'])
   })
 
   it('on the next run updates the same message (same ts) instead of posting another', async () => {
@@ -103,9 +85,9 @@ describe('notifyIncident', () => {
 
   it('after a crash between posting and recording it, finds the message again instead of posting twice', async () => {
     // Given a run that died right after Slack accepted the status message
-    const {effects, runner} = memoryEffects('2026-11-29-abc:slack:status')
-    await expect(notifyIncident(options(runner))).rejects.toThrow('crashed')
-    expect(effects.get('2026-11-29-abc:slack:status')?.status).toBe('intent')
+    const {ledger, runner} = memoryEffects('2026-11-29-abc:slack:status')
+    await expect(notifyIncident(options(runner))).rejects.toBeInstanceOf(SimulatedCrash)
+    expect(ledger.status('2026-11-29-abc:slack:status')).toBe('intent')
     // When the incident is resumed
     const result = await notifyIncident(options(runner))
     // Then the check found the message by its metadata: still one message, now updated

@@ -9,7 +9,7 @@ import {gunzipSync} from 'node:zlib'
 
 import {SignJWT} from 'jose'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../../src/services/identify.js'
 import {breakSignature, CANARY_JTI_PREFIX, CANARY_SUBJECT, mintCanary} from '../../../src/core/containment/canary.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'

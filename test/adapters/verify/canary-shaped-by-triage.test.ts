@@ -10,9 +10,9 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
-import {scanTokens} from '../../../src/adapters/tokens/scan-tokens.js'
-import {verifyContainment} from '../../../src/adapters/verify/verify-containment.js'
+import {loadKeySource} from '../../../src/services/identify.js'
+import {scanTokens} from '../../../src/services/triage.js'
+import {verifyContainment} from '../../../src/services/verify.js'
 import type {ProbeEvidence} from '../../../src/core/containment/verdict.js'
 import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
 import type {Inventory} from '../../../src/core/inventory/types.js'

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {renderTrackingIssue} from '../../../src/adapters/github/tracking-issue.js'
-import {renderDocument} from '../../../src/adapters/templates/documents.js'
+import {renderDocument} from '../../../src/services/report.js'
 import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../../src/core/report/build-report.js'
 import {phaseOf} from '../../../src/core/report/phases.js'

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {buildReport} from '../../../src/core/report/build-report.js'
 import type {ReportModel} from '../../../src/core/report/report-model.js'
 import {readIncidentEvents} from '../../../src/incident/read-incident.js'
-import type {JournalEvent} from '../../../src/incident/types.js'
+import type {JournalEvent} from '../../../src/core/journal/types.js'
 import {findIncident} from '../../../src/incident/workspace.js'
 import {CONTAINED_ID, FIXTURE_HOME, FIXTURE_NOW} from '../../fixtures/journals/write-fixture-journals.js'
 

@@ -4,7 +4,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
-import {renderDocument} from '../../../src/adapters/templates/documents.js'
+import {renderDocument} from '../../../src/services/report.js'
 import {buildReport} from '../../../src/core/report/build-report.js'
 import {runOutcome} from '../../../src/core/report/run-outcome.js'
 import type {DrillScenario} from '../../../src/drill/load-scenario.js'

@@ -2,7 +2,7 @@
 // counts apart, are no sign-in token of anyone's and never reach a draft.
 import {describe, expect, it} from 'vitest'
 
-import {renderDocument} from '../../../src/adapters/templates/documents.js'
+import {renderDocument} from '../../../src/services/report.js'
 import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../../src/core/report/build-report.js'
 import {triageOf} from '../../../src/core/report/triage.js'

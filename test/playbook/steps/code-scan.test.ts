@@ -4,7 +4,7 @@ import {join, relative} from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import type {CodeScanResult} from '../../../src/adapters/scan/scan-for-key.js'
+import type {CodeScanResult} from '../../../src/services/scan.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {codeScan} from '../../../src/playbook/steps/code-scan.js'
 import {leaked, makePlantedTree, type PlantedTree} from '../../adapters/scan/planted-tree.js'

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import type {CodeSearchResult} from '../../../src/adapters/github/code-search.js'
+import type {CodeSearchResult} from '../../../src/services/search.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {codeSearch} from '../../../src/playbook/steps/code-search.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'

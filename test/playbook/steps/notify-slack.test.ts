@@ -5,7 +5,7 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {calculateJwkThumbprint} from 'jose'
 
-import type {JournalEvent} from '../../../src/incident/types.js'
+import type {JournalEvent} from '../../../src/core/journal/types.js'
 import {slackStatusObserver} from '../../../src/playbook/observers/slack-status.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../../helpers/engine-harness.js'

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 
 import {afterAll, afterEach, beforeAll, beforeEach, expect, it} from 'vitest'
 
-import {REVOKED_SET} from '../../../src/adapters/denylist/redis-store.js'
+import {REVOKED_SET} from '../../../src/guard/redis-denylist.js'
 import type {DenylistDocument} from '../../../src/core/containment/denylist.js'
 import {resumeRun, startRun} from '../../../src/playbook/respond.js'
 import type {TokensInvalidateOutput} from '../../../src/playbook/steps/tokens-invalidate.js'

@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import type {TokenScanResult} from '../../../src/adapters/tokens/scan-tokens.js'
+import type {TokenScanResult} from '../../../src/services/triage.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {tokensScan} from '../../../src/playbook/steps/tokens-scan.js'
 import {leakedNeedles} from '../../core/key/samples.js'

@@ -1,11 +1,11 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {SecretRegistry} from '../../src/core/secrets.js'
-import {Journal} from '../../src/incident/journal.js'
-import {foldIncident} from '../../src/incident/state.js'
-import type {JournalEvent} from '../../src/incident/types.js'
-import {tempDir, tickingClock} from './helpers.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
+import {Journal} from '../../../src/incident/journal.js'
+import {foldIncident} from '../../../src/core/journal/state.js'
+import type {JournalEvent} from '../../../src/core/journal/types.js'
+import {tempDir, tickingClock} from '../../incident/helpers.js'
 
 /** A real journal (one second per event from 03:00:00) holding the given events. */
 async function journalOf(events: [string, Record<string, unknown>][]): Promise<Journal> {

@@ -1,9 +1,9 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {locateKey, type LocateProgress} from '../../../src/adapters/http/locate-key.js'
-import type {Inventory, InventoryIssuer, InventoryService} from '../../../src/core/inventory/types.js'
-import {SecretRegistry} from '../../../src/core/secrets.js'
-import {closedPortUrl, makeTestKey, startJwksServer, type JwksServer, type TestKey} from '../../helpers/jwks-server.js'
+import {locateKey, type LocateProgress} from '../../src/services/locate.js'
+import type {Inventory, InventoryIssuer, InventoryService} from '../../src/core/inventory/types.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {closedPortUrl, makeTestKey, startJwksServer, type JwksServer, type TestKey} from '../helpers/jwks-server.js'
 
 let server: JwksServer
 let leaked: TestKey

@@ -1,11 +1,12 @@
 // The token half of containment, behind `jwkr tokens invalidate` and the tokens.invalidate step:
 // the denylist entries merged into each store (a file, Redis; idempotent), then sessions revoked at
 // each issuer whose key source can, and for the others the steps a person must take by hand.
-import {fileDenylistStore} from '../denylist/file-store.js'
-import {describeRedisUrl, openRedisDenylistStore} from '../denylist/redis-store.js'
-import type {SessionAction} from '../idp/key-source.js'
-import {stageRunner} from '../idp/key-source.js'
-import type {DenylistEntry, DenylistStore} from '../../core/containment/denylist.js'
+import {fileDenylistStore} from '../adapters/denylist/file-store.js'
+import {describeRedisUrl} from '../guard/redis-denylist.js'
+import {openRedisDenylistStore} from '../adapters/denylist/redis-store.js'
+import type {SessionAction} from '../adapters/idp/key-source.js'
+import {stageRunner} from '../adapters/idp/key-source.js'
+import type {DenylistEntry, DenylistStore} from '../core/containment/denylist.js'
 import {
   denylistEntries,
   orderForContainment,
@@ -13,14 +14,14 @@ import {
   sessionsByHand,
   type IssuerSelection,
   type SkippedIssuer,
-} from '../../core/containment/plan-containment.js'
-import {ExitCode, JwkrError} from '../../core/errors.js'
-import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import type {LeakedKeyRef} from '../../core/inventory/locate.js'
-import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
-import type {LoadedKey} from '../../core/key/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import type {PlannedCall} from '../../core/effect.js'
+} from '../core/containment/plan-containment.js'
+import {ExitCode, JwkrError} from '../core/errors.js'
+import {leakedKeyRef} from '../core/inventory/leaked-key.js'
+import type {LeakedKeyRef} from '../core/inventory/locate.js'
+import type {Inventory, InventoryIssuer} from '../core/inventory/types.js'
+import type {LoadedKey} from '../core/key/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import type {PlannedCall} from '../core/effect.js'
 import {
   DEFAULT_REASON,
   errorFacts,

@@ -9,13 +9,13 @@ import {join} from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../src/adapters/idp/create-key-source.js'
-import {loadTemplates} from '../../src/adapters/templates/template-set.js'
-import {JwkrError} from '../../src/core/errors.js'
-import {readBoundedFile} from '../../src/core/read-bounded-file.js'
-import {SecretRegistry} from '../../src/core/secrets.js'
-import {failureOf} from '../adapters/idp/helpers/secrecy.js'
-import {exitCodeOf, run} from '../helpers/run.js'
+import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
+import {JwkrError} from '../../../src/core/errors.js'
+import {readBoundedFile} from '../../../src/adapters/fs/read-bounded-file.js'
+import {SecretRegistry} from '../../../src/core/secrets.js'
+import {failureOf} from '../idp/helpers/secrecy.js'
+import {exitCodeOf, run} from '../../helpers/run.js'
 
 let dir: string
 let fifo: string

@@ -3,18 +3,18 @@
 // pure core decide who publishes the leaked key and who depends on it.
 import pLimit from 'p-limit'
 
-import {JwkrError} from '../../core/errors.js'
+import {JwkrError} from '../core/errors.js'
 import {
   buildLocateReport,
   readServedKeys,
   type FetchedEndpoint,
   type LeakedKeyRef,
   type LocateResult,
-} from '../../core/inventory/locate.js'
-import type {Inventory} from '../../core/inventory/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import {discoverIssuer, type IssuerDiscovery} from './discover.js'
-import {DEFAULT_TIMEOUT_MS, fetchJson, type FetchJsonOptions, type FetchJsonResult} from './fetch-json.js'
+} from '../core/inventory/locate.js'
+import type {Inventory} from '../core/inventory/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {discoverIssuer, type IssuerDiscovery} from '../adapters/http/discover.js'
+import {DEFAULT_TIMEOUT_MS, fetchJson, type FetchJsonOptions, type FetchJsonResult} from '../adapters/http/fetch-json.js'
 
 export const DEFAULT_CONCURRENCY = 32
 

@@ -1,6 +1,6 @@
 // Sizes as ripgrep's --max-filesize takes them: a number of bytes, or with a K, M or G suffix
 // (powers of 1024).
-import {JwkrError} from '../../core/errors.js'
+import {JwkrError} from './errors.js'
 
 const UNITS: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3}
 

@@ -1,16 +1,19 @@
 // One call for `jwkr code scan` and the `code.scan` playbook step: the needles of one leaked key,
 // searched for in files on disk. Private needles are registered as secrets before anything runs, so
 // no output path can print them even if a bug let one through.
-import {JwkrError} from '../../core/errors.js'
-import {keyNeedles} from '../../core/key/needles.js'
-import type {KeySet, LoadedKey} from '../../core/key/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import type {ScanHit} from './file-scanner.js'
-import {scanPaths, type ScanPathsOptions, type ScanSummary} from './scan-paths.js'
+import {JwkrError} from '../core/errors.js'
+import {keyNeedles} from '../core/key/needles.js'
+import type {KeySet, LoadedKey} from '../core/key/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import type {ScanHit} from '../adapters/scan/file-scanner.js'
+import {scanPaths, type ScanPathsOptions, type ScanSummary} from '../adapters/scan/scan-paths.js'
 
 export interface CodeScanOptions extends ScanPathsOptions {
   secrets: SecretRegistry
 }
+
+/** How far a scan has come, as `onProgress` reports it. */
+export type CodeScanProgress = Parameters<NonNullable<ScanPathsOptions['onProgress']>>[0]
 
 export interface CodeScanResult {
   /** RFC 7638 thumbprint of the key searched for (null for a JWT header, which only names a key). */

@@ -1,7 +1,7 @@
 // --max-filesize takes sizes the way ripgrep does.
 import {describe, expect, it} from 'vitest'
 
-import {formatSize, parseSize} from '../../../src/adapters/scan/parse-size.js'
+import {formatSize, parseSize} from '../../src/core/size.js'
 
 describe('parseSize', () => {
   it.each([

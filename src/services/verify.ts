@@ -3,16 +3,16 @@
 // service and endpoint — once, or again every interval until all are contained or the deadline passes.
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {canarySigner, type CanarySigner} from '../../core/containment/canary.js'
-import {mergePublished, publishedFrom, type PublishedKey} from '../../core/containment/published-key.js'
-import {probeSpacingMs, verifierProfile, type VerifierProfile} from '../../core/containment/verifier-profiles.js'
+import {canarySigner, type CanarySigner} from '../core/containment/canary.js'
+import {mergePublished, publishedFrom, type PublishedKey} from '../core/containment/published-key.js'
+import {probeSpacingMs, verifierProfile, type VerifierProfile} from '../core/containment/verifier-profiles.js'
 import {
   containmentClock,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   issuerRemoval,
   serviceCacheSeconds,
   type ContainmentClock,
-} from '../../core/containment/clock.js'
+} from '../core/containment/clock.js'
 import {
   endpointVerdict,
   serviceVerdict,
@@ -21,17 +21,17 @@ import {
   type JwksEvidence,
   type ProbeEvidence,
   type VerdictBasis,
-} from '../../core/containment/verdict.js'
-import {JwkrError} from '../../core/errors.js'
-import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import type {EndpointOwner, LeakedKeyRef} from '../../core/inventory/locate.js'
-import type {Inventory, InventoryService, ServiceContacts} from '../../core/inventory/types.js'
-import type {LoadedKey} from '../../core/key/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import {DEFAULT_TIMEOUT_MS} from '../http/fetch-json.js'
-import {checkJwks} from './check-jwks.js'
-import {probeServices} from './probe-services.js'
-import type {CanaryDefaults} from '../../core/containment/canary-shape.js'
+} from '../core/containment/verdict.js'
+import {JwkrError} from '../core/errors.js'
+import {leakedKeyRef} from '../core/inventory/leaked-key.js'
+import type {EndpointOwner, LeakedKeyRef} from '../core/inventory/locate.js'
+import type {Inventory, InventoryService, ServiceContacts} from '../core/inventory/types.js'
+import type {LoadedKey} from '../core/key/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {DEFAULT_TIMEOUT_MS} from '../adapters/http/fetch-json.js'
+import {checkJwks} from '../adapters/verify/check-jwks.js'
+import {probeServices} from '../adapters/verify/probe-services.js'
+import type {CanaryDefaults} from '../core/containment/canary-shape.js'
 
 export const DEFAULT_DEADLINE_MS = 30 * 60_000
 export const DEFAULT_INTERVAL_MS = 15_000

@@ -8,12 +8,12 @@ import {gzipSync} from 'node:zlib'
 import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
-import {scanTokens, type ScanTokensOptions} from '../../../src/adapters/tokens/scan-tokens.js'
-import {JwkrError} from '../../../src/core/errors.js'
-import type {LoadedKey} from '../../../src/core/key/types.js'
-import {SecretRegistry} from '../../../src/core/secrets.js'
-import {leakedNeedles} from '../../core/key/samples.js'
+import {loadKeySource} from '../../src/services/identify.js'
+import {scanTokens, type ScanTokensOptions} from '../../src/services/triage.js'
+import {JwkrError} from '../../src/core/errors.js'
+import type {LoadedKey} from '../../src/core/key/types.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {leakedNeedles} from '../core/key/samples.js'
 import {
   canaryLog,
   EXPECTED,
@@ -26,7 +26,7 @@ import {
   sourcesOf,
   tokenNeedles,
   type LeakedName,
-} from './token-fixtures.js'
+} from '../adapters/tokens/token-fixtures.js'
 
 const NOW = new Date('2024-05-10T00:00:00Z')
 

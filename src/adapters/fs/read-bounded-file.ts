@@ -2,11 +2,11 @@
 // template): only a regular file, and only up to a size. A path can name a FIFO, whose open waits
 // for a writer forever, or /dev/urandom or /dev/zero, which never end; so the file is opened without
 // blocking, checked through its descriptor (no window between the check and the read), and read no
-// further than the limit. It sits in core because core's inventory loader reads through it too.
+// further than the limit.
 import {constants} from 'node:fs'
 import {open, type FileHandle} from 'node:fs/promises'
 
-import {JwkrError} from './errors.js'
+import {JwkrError} from '../../core/errors.js'
 
 export interface ReadBoundedFileOptions {
   /** Largest size accepted, in bytes. */

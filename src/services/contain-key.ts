@@ -1,37 +1,40 @@
 // The key half of containment, behind `jwkr key rotate|revoke` and the key.rotate / key.revoke
 // steps (tokens are in invalidate-tokens.ts): it finds the publishing issuers, generates and stores
 // the replacement, and drives each issuer's key source stage by stage through an effect runner (the
-// engine's, so a resumed run never repeats a stage; or a direct one for standalone commands). One
+// incident's effect ledger, in a run or from a command, so a stage is never made twice). One
 // issuer failing never stops the others.
 import type {JWK} from 'jose'
 
-import {locateKey} from '../http/locate-key.js'
-import {createKeySource} from '../idp/create-key-source.js'
-import {applyJwksChange, readJwksFile} from '../idp/jwks-file.js'
-import {stageRunner, type ChangeResult, type KeySource, type KeySourceDeps, type RotateRequest} from '../idp/key-source.js'
+import {locateKey} from './locate.js'
+import {createKeySource} from '../adapters/idp/create-key-source.js'
+import {applyJwksChange, readJwksFile} from '../adapters/idp/jwks-file.js'
+import {
+  stageRunner,
+  type ChangeResult,
+  type KeySource,
+  type KeySourceDeps,
+  type RotateRequest,
+} from '../adapters/idp/key-source.js'
 import {
   orderForContainment,
   selectIssuers,
   type IssuerSelection,
   type LocatedIssuers,
   type SkippedIssuer,
-} from '../../core/containment/plan-containment.js'
-import {JwkrError} from '../../core/errors.js'
-import {generateReplacementKey} from '../../core/key/generate-key.js'
-import type {KeyFamily} from '../../core/key/replacement-kind.js'
-import type {LoadedKey} from '../../core/key/types.js'
-import {leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import type {LeakedKeyRef} from '../../core/inventory/locate.js'
-import type {Inventory, InventoryIssuer} from '../../core/inventory/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import type {PlannedCall, RunEffect} from '../../core/effect.js'
-import {writePrivateKeyFile} from './private-key-file.js'
+} from '../core/containment/plan-containment.js'
+import {JwkrError} from '../core/errors.js'
+import {generateReplacementKey} from '../core/key/generate-key.js'
+import type {KeyFamily} from '../core/key/replacement-kind.js'
+import type {LoadedKey} from '../core/key/types.js'
+import {leakedKeyRef} from '../core/inventory/leaked-key.js'
+import type {LeakedKeyRef} from '../core/inventory/locate.js'
+import type {Inventory, InventoryIssuer} from '../core/inventory/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import type {PlannedCall, RunEffect} from '../core/effect.js'
+import {writePrivateKeyFile} from '../adapters/keys/private-key-file.js'
 
-/** The engine's effect runner, or `directEffect` where there is no journal. */
+/** The incident's effect ledger (src/incident/effect-ledger.ts): the engine's in a run, a command's outside one. */
 export type Effect = RunEffect
-
-/** Applies each change at once: standalone commands keep no journal to resume from. */
-export const directEffect: Effect = async (_key, _description, apply) => apply()
 
 export const DEFAULT_REASON = 'The private key was exposed (key compromise).'
 

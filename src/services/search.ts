@@ -1,12 +1,35 @@
 // GitHub code search for a leaked key's public needles within one organisation (GET /search/code,
 // legacy query syntax). One query per distinct term, paginated up to the API's 1,000-result cap,
 // results merged by repository and path with the kinds of needle that matched. Only public values
-// are ever sent: a term the secret registry recognises is refused before any request.
-import {ExitCode, JwkrError} from '../../core/errors.js'
-import {keyNeedles} from '../../core/key/needles.js'
-import type {LoadedKey} from '../../core/key/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import type {GitHubClient} from './client.js'
+// are ever sent: a term the secret registry recognises is refused before any request. Behind
+// `jwkr code search` and the code.search step.
+import {ExitCode, JwkrError} from '../core/errors.js'
+import {keyNeedles} from '../core/key/needles.js'
+import type {LoadedKey} from '../core/key/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {
+  createGitHubClient,
+  githubSettingsFromEnv,
+  type GitHubClient,
+  type GitHubClientOptions,
+} from '../adapters/github/client.js'
+
+/**
+ * The GitHub client a search runs on: GITHUB_TOKEN and GITHUB_API_URL from `env` (default the
+ * process's), the token registered with `secrets` first.
+ */
+export function searchClient(options: {
+  env?: NodeJS.ProcessEnv
+  secrets: SecretRegistry
+  log?: GitHubClientOptions['log']
+}): GitHubClient {
+  return createGitHubClient({...githubSettingsFromEnv(options.env), secrets: options.secrets, log: options.log})
+}
+
+/** The API a search calls, for plans: `GET <base>/search/code`. */
+export function searchTarget(env?: NodeJS.ProcessEnv): string {
+  return `GET ${githubSettingsFromEnv(env).baseUrl}/search/code`
+}
 
 export interface SearchTerm {
   kind: string

@@ -6,18 +6,18 @@ import type {KeyObject} from 'node:crypto'
 import type {Readable} from 'node:stream'
 import type {Worker} from 'node:worker_threads'
 
-import {JwkrError} from '../../core/errors.js'
-import type {LoadedKey} from '../../core/key/types.js'
-import type {SecretRegistry} from '../../core/secrets.js'
-import {keyIdentityOf} from '../../core/tokens/key-reference.js'
-import {subjectsCsv} from '../../core/tokens/subjects-csv.js'
-import {TokenSummaryBuilder, type TokenPosition, type TokenSummary} from '../../core/tokens/token-summary.js'
-import {linesAt} from './lines-at.js'
-import {assertLogPaths, planTokenTasks, type PlannedTask, type TokenSourceInfo} from './plan-token-tasks.js'
-import {readIssuedLog} from './read-issued-log.js'
-import type {TokenTask, TokenTaskReport, TokenWorkerData} from './run-token-task.js'
-import {defaultThreads, startTokenWorkers, type TokenWorkers} from './start-token-worker.js'
-import {writePrivateFile} from './write-private-file.js'
+import {JwkrError} from '../core/errors.js'
+import type {LoadedKey} from '../core/key/types.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {keyIdentityOf} from '../core/tokens/key-reference.js'
+import {subjectsCsv} from '../core/tokens/subjects-csv.js'
+import {TokenSummaryBuilder, type TokenPosition, type TokenSummary} from '../core/tokens/token-summary.js'
+import {linesAt} from '../adapters/tokens/lines-at.js'
+import {assertLogPaths, planTokenTasks, type PlannedTask, type TokenSourceInfo} from '../adapters/tokens/plan-token-tasks.js'
+import {readIssuedLog} from '../adapters/tokens/read-issued-log.js'
+import type {TokenTask, TokenTaskReport, TokenWorkerData} from '../adapters/tokens/run-token-task.js'
+import {defaultThreads, startTokenWorkers, type TokenWorkers} from '../adapters/tokens/start-token-worker.js'
+import {writePrivateFile} from '../adapters/tokens/write-private-file.js'
 
 export interface ScanTokensOptions {
   secrets: SecretRegistry
@@ -102,6 +102,14 @@ export const DEFAULT_SIZES: TokenScanSizes = {
 }
 /** Tasks a worker may have queued: enough to never starve it, few enough to keep memory flat. */
 const TASKS_AHEAD = 2
+
+/**
+ * Starts the worker threads a scan will use (`threads`, default one per core), so that they load their
+ * modules while the caller reads the key (bench/tokens.mjs); pass them as `workers` and close them after.
+ */
+export function startTriageWorkers(threads: number = defaultThreads()): TokenWorkers {
+  return startTokenWorkers(threads)
+}
 
 /**
  * Finds the tokens in the logs that point at the key, verifies them, and sums them up.
@@ -246,7 +254,7 @@ async function runTasks(
 }
 
 async function runHere(tasks: AsyncIterable<PlannedTask>, data: TokenWorkerData, onReport: OnReport): Promise<void> {
-  const {createTokenTaskRunner} = await import('./run-token-task.js')
+  const {createTokenTaskRunner} = await import('../adapters/tokens/run-token-task.js')
   const runner = createTokenTaskRunner(data)
   let id = 0
   for await (const planned of tasks) {

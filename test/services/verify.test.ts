@@ -6,20 +6,20 @@ import {join} from 'node:path'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {loadKeySource} from '../../../src/adapters/input/load-key-source.js'
+import {loadKeySource} from '../../src/services/identify.js'
 import {
   checkControlKey,
   verifyContainment,
   type VerifyCheck,
   type VerifyOptions,
   type VerifyResult,
-} from '../../../src/adapters/verify/verify-containment.js'
-import {leakedKeyOf} from '../../../src/core/inventory/leaked-key.js'
-import {loadInventory} from '../../../src/core/inventory/load-inventory.js'
-import {SecretRegistry} from '../../../src/core/secrets.js'
-import {createDenylistGuard} from '../../../src/guard/create-denylist-guard.js'
-import {closedPortUrl} from '../../helpers/jwks-server.js'
-import {startWorld, tokensSeen, type ServiceSpec, type World} from './world.js'
+} from '../../src/services/verify.js'
+import {leakedKeyOf} from '../../src/core/inventory/leaked-key.js'
+import {loadInventory} from '../../src/services/inventory.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import {createDenylistGuard} from '../../src/guard/create-denylist-guard.js'
+import {closedPortUrl} from '../helpers/jwks-server.js'
+import {startWorld, tokensSeen, type ServiceSpec, type World} from '../adapters/verify/world.js'
 
 const open: {close(): Promise<void>}[] = []
 afterEach(async () => {
