@@ -3,10 +3,10 @@
 // "What we did" that is never empty, and a scope that never reads as reassurance when nothing was checked.
 import {describe, expect, it} from 'vitest'
 
-import {renderDocument, type DocumentRequest} from '../../src/adapters/templates/documents.js'
+import {renderDocument, type DocumentRequest} from '../../src/services/report.js'
 import {loadTemplates} from '../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../src/core/report/build-report.js'
-import type {JournalEvent} from '../../src/incident/types.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
 import {CONTAINED_ID, eventsOf, fixtureEvents, FIXTURE_NOW, INJECTION_ID, OPENED} from '../core/report/fixture.js'
 
 const DRAFTS: Array<{name: string; request: DocumentRequest}> = [
