@@ -47,7 +47,7 @@ export interface StepContext {
   evaluate(expression: string): unknown
   /**
    * Present only when a person can answer (a terminal, no --yes): shows a task to do by hand and asks
-   * whether it was done (the manual key source). Steps without it must fail clearly instead of waiting.
+   * whether it was done (the manual key store). Steps without it must fail clearly instead of waiting.
    */
   askPerson?(title: string, lines: string[]): Promise<boolean>
   /**
