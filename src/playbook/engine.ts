@@ -5,13 +5,13 @@
 import {Ajv} from 'ajv'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {JwkrError} from '../core/errors.js'
+import {JwkrError, type ErrorCode} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
 import {effectLedger} from '../incident/effect-ledger.js'
 import type {ReconcileWindow} from '../incident/reconcile-effect.js'
 import {createIncidentFold, type IncidentState} from '../core/journal/state.js'
-import type {JournalEvent} from '../core/journal/types.js'
+import type {JournalEvent, StepStatus} from '../core/journal/types.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
 import {conditionSkipReason, foreseenSkipReason} from './describe-condition.js'
 import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
@@ -21,14 +21,14 @@ import {StepSkipped} from './step-skipped.js'
 import type {PlannedCall, RunEffect, StepContext, StepDefinition, StepProgress} from './types.js'
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
-export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned' | 'pending' | 'running'
 
 export interface StepOutcome {
   id: string
   uses: string
-  status: StepStatus
+  /** As folded from the journal, or 'planned' for a step a dry run only planned. */
+  status: StepStatus | 'planned'
   outputs: Record<string, unknown> | null
-  error: {code: string; message: string} | null
+  error: {code: ErrorCode; message: string} | null
   startedAt: string | null
   finishedAt: string | null
   /** Why it was skipped, or why the run is waiting on it. */
@@ -595,7 +595,7 @@ class PlaybookRun {
   #outcome(step: PlaybookStep): StepOutcome {
     const folded = this.#state().steps[step.id]
     const planned = this.#planned.get(step.id)
-    const status: StepStatus =
+    const status: StepOutcome['status'] =
       this.#o.dryRun && planned && !folded?.status?.match(/succeeded|skipped/) ? 'planned' : (folded?.status ?? 'pending')
     return {
       id: step.id,

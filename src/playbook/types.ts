@@ -4,6 +4,7 @@
 import type {PlannedCall, RunEffect} from '../core/effect.js'
 import type {JsonSchema} from '../core/json-schema.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import type {Static, TSchema} from './step-schema.js'
 import type {IncidentState, JournalEvent} from '../core/journal/types.js'
 
 export type {JsonSchema, PlannedCall, RunEffect}
@@ -76,8 +77,10 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   title: string
   /** Why this step exists, shown to the responder before it runs. */
   description: string
-  inputSchema: JsonSchema
-  outputSchema: JsonSchema
+  /** A TypeBox schema (a JSON Schema that also carries the type of `I`): `with:` is checked against it. */
+  inputSchema: TSchema
+  /** A TypeBox schema of what `run` returns; outputs are checked against it. */
+  outputSchema: TSchema
   sideEffects: boolean
   /**
    * A decision for a person (core.approve): on a terminal it is asked as yes/no, and No stops the run;
@@ -100,4 +103,13 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   plan(input: I, context: StepContext): Promise<PlannedCall[]> | PlannedCall[]
   /** Does the work and returns its outputs; ends the step as skipped with `context.skip(reason)` when there is nothing to do. */
   run(input: I, context: StepContext): Promise<O>
+}
+
+/**
+ * A step as `defineStep` declares it: its input and output types are its schemas' (one declaration).
+ * It is a StepDefinition, so the registry holds every step under that one name.
+ */
+export interface TypedStepDefinition<In extends TSchema, Out extends TSchema> extends StepDefinition<Static<In>, Static<Out>> {
+  inputSchema: In
+  outputSchema: Out
 }

@@ -13,111 +13,68 @@ import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
+import {Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
+import {planFromInventory} from './plan-from-inventory.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 
-export interface ServicesLocateInput {
-  key: string
-  kid?: string
-  thumbprint?: string
-  concurrency?: number
-  timeout?: string
-  strict?: boolean
-}
-
-export interface ServicesLocateOutput extends Record<string, unknown> {
-  thumbprint: string
-  /** Issuer ids that serve the leaked key. */
-  publishing: string[]
-  /** The kids the issuers serve it under: the tokens to look for, and what every canary carries. */
-  publishedKids: string[]
-  /** Service ids that trust a publishing issuer or serve the key themselves. */
-  dependents: string[]
-  /** Issuer ids whose JWKS could not be read: they may publish it. */
-  uncheckedIssuers: string[]
-  endpoints: number
-  /** URLs that could not be read. */
-  failedEndpoints: string[]
-  findings: number
-  /** The messages of the critical findings (a JWKS serving private members). */
-  criticalFindings: string[]
-  /** The locate document (the `--json` of `jwkr services locate`). */
-  artifact: string
-  /** A Mermaid graph of issuers, services and the key, for the report. */
-  graph: string
-}
+const ServicesLocateInput = Type.Object(
+  {
+    ...leakedKeyInput,
+    concurrency: Type.Optional(
+      Type.Integer({minimum: 1, description: `Requests in flight at once (default ${DEFAULT_CONCURRENCY}).`}),
+    ),
+    timeout: Type.Optional(
+      Type.String({pattern: DURATION_PATTERN, title: 'duration like 5s', description: 'Per request (default 5s).'}),
+    ),
+    strict: Type.Optional(Type.Boolean({description: 'Fail the step when any endpoint could not be read.'})),
+  },
+  {additionalProperties: false},
+)
+const ids = Type.Array(Type.String())
+const ServicesLocateOutput = Type.Object(
+  {
+    thumbprint: Type.String(),
+    /** Issuer ids that serve the leaked key. */
+    publishing: ids,
+    /** The kids the issuers serve it under: the tokens to look for, and what every canary carries. */
+    publishedKids: ids,
+    /** Service ids that trust a publishing issuer or serve the key themselves. */
+    dependents: ids,
+    /** Issuer ids whose JWKS could not be read: they may publish it. */
+    uncheckedIssuers: ids,
+    endpoints: Type.Integer({minimum: 0}),
+    /** URLs that could not be read. */
+    failedEndpoints: ids,
+    findings: Type.Integer({minimum: 0}),
+    /** The messages of the critical findings (a JWKS serving private members). */
+    criticalFindings: ids,
+    /** The locate document (the `--json` of `jwkr services locate`). */
+    artifact: Type.String(),
+    /** A Mermaid graph of issuers, services and the key, for the report. */
+    graph: Type.String(),
+  },
+  {additionalProperties: false},
+)
+export type ServicesLocateInput = Static<typeof ServicesLocateInput>
+export type ServicesLocateOutput = Static<typeof ServicesLocateOutput>
 
 export const LOCATE_ARTIFACT = 'locate.json'
 export const LOCATE_GRAPH = 'locate.mmd'
 
-const ids = {type: 'array', items: {type: 'string'}}
-
-export const servicesLocate = defineStep<ServicesLocateInput, ServicesLocateOutput>({
+export const servicesLocate = defineStep({
   id: 'services.locate',
   title: 'Find who publishes the key and who trusts it',
   description:
     'Fetches the JWKS of every issuer and service in the inventory and matches on the key’s thumbprint (never the kid ' +
     'alone): the issuers that publish it are the ones to rotate, the services that trust them are the ones to warn and ' +
     'probe. Reads only; an endpoint that cannot be reached is listed, not fatal.',
-  inputSchema: {
-    type: 'object',
-    required: ['key'],
-    additionalProperties: false,
-    properties: {
-      ...leakedKeyInput,
-      concurrency: {type: 'integer', minimum: 1, description: `Requests in flight at once (default ${DEFAULT_CONCURRENCY}).`},
-      timeout: {type: 'string', pattern: DURATION_PATTERN, title: 'duration like 5s', description: 'Per request (default 5s).'},
-      strict: {type: 'boolean', description: 'Fail the step when any endpoint could not be read.'},
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: [
-      'thumbprint',
-      'publishing',
-      'publishedKids',
-      'dependents',
-      'uncheckedIssuers',
-      'endpoints',
-      'failedEndpoints',
-      'findings',
-      'criticalFindings',
-      'artifact',
-      'graph',
-    ],
-    properties: {
-      thumbprint: {type: 'string'},
-      publishing: ids,
-      publishedKids: ids,
-      dependents: ids,
-      uncheckedIssuers: ids,
-      endpoints: {type: 'integer', minimum: 0},
-      failedEndpoints: ids,
-      findings: {type: 'integer', minimum: 0},
-      criticalFindings: ids,
-      artifact: {type: 'string'},
-      graph: {type: 'string'},
-    },
-  },
+  inputSchema: ServicesLocateInput,
+  outputSchema: ServicesLocateOutput,
   sideEffects: false,
   requiresInventory: true,
-  async plan(_input, context) {
-    if (context.inventoryPath === null) return []
-    let inventory: Inventory
-    try {
-      inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
-    } catch (error) {
-      if (!(error instanceof JwkrError)) throw error
-      // A plan never throws for bad input: the step itself fails with the whole error when it runs.
-      const first = error.message.split('\n')[0] ?? error.message
-      return [
-        {kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`},
-      ]
-    }
-    return plannedFetches(inventory)
-  },
+  plan: (_input, context) => planFromInventory(context, plannedFetches),
   async run(input, context) {
     if (context.inventoryPath === null) throw inventoryNotFound(null)
     const key = leakedKeyOf(
