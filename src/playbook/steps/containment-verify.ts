@@ -29,7 +29,7 @@ import {defineStep} from '../define-step.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
-import {plannedFetches} from './services-locate.js'
+import {plannedFetches} from '../../services/locate.js'
 
 export interface ContainmentVerifyInput {
   key: string
