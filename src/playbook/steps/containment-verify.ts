@@ -8,7 +8,7 @@ import {
   recordedPublished,
   recordedShapes,
 } from '../../core/containment/recorded-probes.js'
-import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
+import {recordedRemovals} from '../../core/containment/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_INTERVAL_MS,
