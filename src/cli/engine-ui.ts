@@ -1,13 +1,23 @@
-// How the engine meets the responder: on a terminal, each step's title, reason and plan, then a
-// prompt (proceed / skip / abort) and a spinner on stderr; without one, a line per step on stderr
-// and never a question. stdout stays free for the summary or the --json document.
+// The run view: how the engine meets the responder, on stderr (stdout stays free for the closing
+// block or the --json document). A header when the run starts or resumes (incident, inventory, what
+// will be skipped and why); one line per step saying what it did in words (counts, URLs, what
+// changed) or why it was skipped; a live status line while a step runs (a countdown to containment's
+// next check), printed as a heartbeat without a terminal. Questions only where a person decides:
+// steps with side effects (proceed / skip / stop), decisions (yes / no), failures (retry / skip /
+// abort, naming the command that redoes the step later). A prompt closed by Ctrl-C interrupts the run.
 import {confirm, select} from '@inquirer/prompts'
-import ora, {type Ora} from 'ora'
+import wrapAnsi from 'wrap-ansi'
 
 import {formatDuration} from '../core/duration.js'
 import type {SecretRegistry} from '../core/secrets.js'
-import type {EngineUi, FailureAnswer, GateAnswer, StepOutcome} from '../playbook/engine.js'
-import type {PlannedCall} from '../playbook/types.js'
+import {CONDITION_FALSE} from '../playbook/describe-condition.js'
+import type {EngineUi, FailureAnswer, GateAnswer, RunHeader, StepOutcome} from '../playbook/engine.js'
+import type {PlaybookStep} from '../playbook/load-playbook.js'
+import {summarizeStep} from '../playbook/step-summary.js'
+import type {PlannedCall, StepProgress} from '../playbook/types.js'
+import {listenForInterrupt, type Interruption} from './interrupt.js'
+import {redoCommand} from './next-commands.js'
+import {createStatusLine, nextCheckIn} from './status-line.js'
 import {createStyle, forTerminal, type Style} from './style.js'
 
 export interface UiStreams {
@@ -22,7 +32,16 @@ export interface UiOptions {
   /** Print nothing but errors (--json). */
   quiet: boolean
   streams?: UiStreams
+  /** The command's Ctrl-C handler: a prompt closed by Ctrl-C interrupts the run through it. */
+  interruption?: Interruption
+  /** Without a terminal: how often a running step's status is printed (default 20 s). */
+  heartbeatMs?: number
+  /** Told the run's header when the run starts (the closing block names the next command from it). */
+  onHeader?: (header: RunHeader) => void
 }
+
+/** Step ids are padded to this width so results line up (longer ids just push their line). */
+const ID_WIDTH = 13
 
 export function createEngineUi(options: UiOptions): EngineUi {
   const streams = options.streams ?? {input: process.stdin, output: process.stderr}
@@ -32,84 +51,182 @@ export function createEngineUi(options: UiOptions): EngineUi {
   const write = (text: string): void => {
     if (!options.quiet) streams.output.write(`${safe(text)}\n`)
   }
-  const context = {input: streams.input, output: streams.output, clearPromptOnDone: false}
-  let spinner: Ora | undefined
+  /** A prefix, then a body wrapped to the terminal with its continuation lines under the body (no wrap in a log). */
+  const hang: Hang = (prefix, width, body) => {
+    const columns = streams.output.isTTY === true ? (streams.output as {columns?: number}).columns : undefined
+    if (!columns || columns - width < 20) return `${prefix}${body}`
+    return `${prefix}${wrapAnsi(body, columns - width - 1, {hard: true}).replace(/\n/g, `\n${' '.repeat(width)}`)}`
+  }
+  const interruption = options.interruption ?? listenForInterrupt()
+  const context = (signal: AbortSignal) => ({input: streams.input, output: streams.output, clearPromptOnDone: false, signal})
+  const status = createStatusLine({stream: streams.output, format: safe, heartbeatMs: options.heartbeatMs})
   const started = new Map<string, number>()
+  let header: RunHeader | undefined
+  let latest: StepProgress | undefined
+
+  const line = (outcome: StepOutcome, step: PlaybookStep): string => {
+    const took = started.has(outcome.id) ? ` ${style.dim(formatDuration(Date.now() - (started.get(outcome.id) ?? 0)))}` : ''
+    const id = outcome.id.padEnd(ID_WIDTH)
+    // Files in the incident's artifacts are named from there (the header and the closing block name the folder).
+    const said = header ? result(outcome, step, style).replaceAll(header.artifacts, 'artifacts') : result(outcome, step, style)
+    return hang(`${mark(outcome, style)} ${id} `, id.length + 3, `${said}${took}`)
+  }
 
   return {
     interactive: options.interactive,
+    runStarting(opening) {
+      header = opening
+      options.onHeader?.(opening)
+      if (!options.quiet) write(renderHeader(opening, style, hang))
+    },
     stepStarting(step, definition) {
       started.set(step.id, Date.now())
+      latest = undefined
       if (options.quiet) return
-      const text = `${step.title ?? definition.title} ${style.dim(`(${step.id})`)}`
-      if (streams.output.isTTY) spinner = ora({text: safe(text), stream: streams.output, discardStdin: false}).start()
-      else write(`… ${text}`)
+      const since = Date.now()
+      // Plain text (no colour): the line is cut to the terminal's width.
+      status.show(() => {
+        const seconds = Math.floor((Date.now() - since) / 1000)
+        const parts = [`${step.id}${seconds > 0 ? ` ${formatDuration(seconds * 1000)}` : ''}`]
+        parts.push(latest?.message ?? step.title ?? definition.title)
+        const next = nextCheckIn(latest?.nextAt, new Date())
+        if (next) parts.push(next)
+        return parts.join(' · ')
+      })
     },
-    progress(step, update) {
-      if (spinner) spinner.text = safe(`${step.title ?? step.id} — ${update.message}`)
+    progress(_step, update) {
+      latest = update
     },
     notice(message) {
+      status.clear()
       write(`${style.yellow('!')} ${message}`)
     },
-    stepFinished(outcome) {
-      const took = started.has(outcome.id) ? ` ${style.dim(formatDuration(Date.now() - (started.get(outcome.id) ?? 0)))}` : ''
-      const line = `${mark(outcome, style)} ${outcome.id} ${style.dim(outcome.uses)}${took}${detail(outcome)}`
-      if (spinner) {
-        spinner.stop()
-        spinner = undefined
-      }
-      write(line)
+    stepFinished(outcome, step) {
+      status.clear()
+      write(line(outcome, step))
     },
     async confirmStep(step, definition, plan, question): Promise<GateAnswer> {
       write(`\n${style.bold(step.title ?? definition.title)} ${style.dim(`${step.id} · ${step.uses}`)}`)
-      write(`  ${step.description ?? definition.description}`)
-      write(renderPlan(plan, style))
-      return select<GateAnswer>(
-        {
-          message: safe(question),
-          choices: [
-            {name: 'Proceed', value: 'proceed'},
-            {name: 'Skip this step', value: 'skip'},
-            {name: 'Abort the run (resume later with jwkr incident resume)', value: 'abort'},
-          ],
-        },
-        context,
+      write(hang('  ', 2, step.description ?? definition.description))
+      write(renderPlan(plan, style, hang))
+      const resume = header ? ` (resume later with jwkr incident resume ${header.incident})` : ''
+      return interruption.ask((signal) =>
+        select<GateAnswer>(
+          {
+            message: safe(question),
+            choices: [
+              {name: 'Proceed', value: 'proceed'},
+              {name: 'Skip this step', value: 'skip'},
+              {name: `Stop the run here${resume}`, value: 'abort'},
+            ],
+          },
+          context(signal),
+        ),
+      )
+    },
+    async decide(step, definition, question): Promise<boolean> {
+      write(`\n${style.bold('Decision')} ${style.dim(`${step.id} · ${step.uses}`)}`)
+      write(hang('  ', 2, step.description ?? definition.description))
+      return interruption.ask((signal) =>
+        select<boolean>(
+          {
+            message: safe(question),
+            choices: [
+              {name: 'Yes, go on', value: true},
+              {name: 'No, stop the run here (nothing after this step runs)', value: false},
+            ],
+          },
+          context(signal),
+        ),
       )
     },
     async onFailure(step, error): Promise<FailureAnswer> {
-      write(`${style.red('✗')} ${step.id} failed: ${error.message}`)
+      status.clear()
       if (error.hint) write(`  ${style.dim('→')} ${error.hint}`)
-      return select<FailureAnswer>(
-        {
-          message: 'What now?',
-          choices: [
-            {name: 'Retry the step', value: 'retry'},
-            {name: 'Skip it and go on', value: 'skip'},
-            {name: 'Abort the run', value: 'abort'},
-          ],
-        },
-        context,
+      const incident = header?.incident ?? 'ID'
+      const later = redoCommand(step.uses, {incident, key: header?.key ?? null})
+      write(`  ${style.dim(`To redo it later: ${later}`)}`)
+      return interruption.ask((signal) =>
+        select<FailureAnswer>(
+          {
+            message: `${step.id} failed. What now?`,
+            choices: [
+              {name: 'Retry the step now', value: 'retry'},
+              {name: 'Skip it and go on', value: 'skip'},
+              {name: `Abort the run (resume later with jwkr incident resume ${incident})`, value: 'abort'},
+            ],
+          },
+          context(signal),
+        ),
       )
     },
     async askPerson(step, title, lines) {
+      status.clear()
       write(`\n${style.bold(title)} ${style.dim(`(${step.id})`)}`)
-      for (const [index, line] of lines.entries()) write(`  ${index + 1}. ${line}`)
-      return confirm({message: 'Done?', default: false}, context)
+      for (const [index, text] of lines.entries()) write(`  ${index + 1}. ${text}`)
+      return interruption.ask((signal) => confirm({message: 'Done?', default: false}, context(signal)))
     },
     async confirmRepeat(step, description) {
+      status.clear()
       write(
         `${style.yellow('!')} ${step.id}: jwkr cannot tell whether this already happened before the interruption: ${description}`,
       )
-      return confirm({message: 'Do it (again)?', default: false}, context)
+      return interruption.ask((signal) => confirm({message: 'Do it (again)?', default: false}, context(signal)))
     },
   }
 }
 
-export function renderPlan(plan: PlannedCall[], style: Style): string {
+/** The header of a run: the incident, its inventory, what is done already and what will be skipped. */
+export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwrapped): string {
+  const kind = [header.drill ? 'drill' : '', header.dryRun ? 'dry run: no change is made' : ''].filter(Boolean).join(', ')
+  const lines = [
+    `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
+    `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
+    `  Artifacts: ${header.artifacts}`,
+  ]
+  if (header.done.length > 0) lines.push(`  Done before: ${header.done.join(', ')} (not run again)`)
+  // Steps skipped for the same reason share a line: `locate, rotate, … — no inventory (…)`.
+  const byReason = new Map<string, string[]>()
+  for (const skip of header.willSkip) byReason.set(inWords(skip.reason), [...(byReason.get(inWords(skip.reason)) ?? []), skip.id])
+  for (const [index, [reason, ids]] of [...byReason].entries()) {
+    lines.push(hang(`  ${index === 0 ? 'Will skip:' : '          '} `, 13, `${ids.join(', ')} — ${reason}`))
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** A prefix, then a body whose continuation lines start under it (`width` columns in). */
+export type Hang = (prefix: string, width: number, body: string) => string
+
+const unwrapped: Hang = (prefix, _width, body) => `${prefix}${body}`
+
+export function renderPlan(plan: PlannedCall[], style: Style, hang: Hang = unwrapped): string {
   if (plan.length === 0) return `  ${style.dim('(no calls)')}`
   return plan
-    .map((call) => `  ${style.cyan(call.kind.padEnd(7))} ${call.target}\n          ${style.dim(call.description)}`)
+    .map(
+      (call) =>
+        `${hang(`  ${style.cyan(call.kind.padEnd(7))} `, 10, call.target)}\n${hang(' '.repeat(10), 10, style.dim(call.description))}`,
+    )
     .join('\n')
+}
+
+/** A skip reason as the view shows it: `the input scanPaths was not given`, not the engine's preamble. */
+function inWords(reason: string): string {
+  return reason.startsWith(`${CONDITION_FALSE}: `) ? reason.slice(CONDITION_FALSE.length + 2) : reason
+}
+
+function result(outcome: StepOutcome, step: PlaybookStep, style: Style): string {
+  switch (outcome.status) {
+    case 'succeeded':
+      return summarizeStep(outcome.uses, outcome.outputs, step.with) ?? 'done'
+    case 'failed':
+      return style.red(`failed: ${outcome.error?.message ?? 'no reason recorded'}`)
+    case 'skipped':
+      return style.dim(`skipped: ${inWords(outcome.reason ?? 'no reason recorded')}`)
+    case 'planned':
+      return `would make ${outcome.plan?.length ?? 0} call(s)`
+    default:
+      return outcome.status
+  }
 }
 
 function mark(outcome: StepOutcome, style: Style): string {
@@ -125,10 +242,4 @@ function mark(outcome: StepOutcome, style: Style): string {
     default:
       return style.dim('·')
   }
-}
-
-function detail(outcome: StepOutcome): string {
-  if (outcome.status === 'failed' && outcome.error) return ` — ${outcome.error.message}`
-  if (outcome.status === 'skipped' && outcome.reason) return ` — ${outcome.reason}`
-  return ''
 }

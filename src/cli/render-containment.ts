@@ -1,6 +1,6 @@
 // The human side of `jwkr key rotate|revoke` and `jwkr tokens invalidate`: per issuer what was done
 // (or would be, in a dry run), what could not be done and what to do by hand; the question asked
-// before a destructive change on a terminal; the prompt for manual key sources; and the question
+// before a destructive change on a terminal; the prompt for manual issuer key stores; and the question
 // about an effect whose outcome is unknown.
 import {confirm} from '@inquirer/prompts'
 
@@ -160,7 +160,7 @@ export async function askToProceed(
   return confirm({message: secrets.redact(question), default: false}, {output: process.stderr})
 }
 
-/** The prompt a manual key source shows: its exact steps, then "done?". */
+/** The prompt a manual key store shows: its exact steps, then "done?". */
 export function manualPrompt(secrets: SecretRegistry, style: Style): NonNullable<ContainmentContext['confirm']> {
   return async (instructions) => {
     const steps = instructions.steps.map((step, index) => `  ${index + 1}. ${step}`).join('\n')

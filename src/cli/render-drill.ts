@@ -44,9 +44,20 @@ export function renderDrill(result: DrillResult, style: Style): string {
     `Read it all: jwkr drill report ${result.drill}`,
   ]
   if (result.world.kept) {
-    lines.push(style.bold('The world is still running (--keep); stop it with Ctrl-C:'))
+    lines.push(style.bold('The world is still running (--keep); Ctrl-C stops it.'))
+    lines.push(`  Its Slack and GitHub in a shell: source ${result.world.envFile}`)
+    lines.push(`  Its inventory: ${result.world.inventory}`)
     lines.push(`  issuer ${result.world.urls.issuer}  slack ${result.world.urls.slack}  github ${result.world.urls.github}`)
     for (const s of result.world.services) lines.push(`  ${s.id} ${s.url}`)
   }
   return lines.join('\n')
+}
+
+/** Ctrl-C in a drill: where it stopped, and why it cannot be resumed (its world ends with this process). */
+export function renderDrillInterrupted(result: DrillResult): string {
+  const at = result.interrupted?.step ? ` at step ${result.interrupted.step}` : ''
+  return [
+    `Interrupted: drill ${result.drill} stopped${at}. Its world ended with it, so it cannot be resumed.`,
+    `Run a new drill with \`jwkr drill --scenario ${result.scenario}\`; \`jwkr drill report ${result.drill}\` shows what this one did.`,
+  ].join('\n')
 }

@@ -1,43 +1,53 @@
-// The summary a responder reads at the end of a run: a table of steps and where the incident is.
-import Table from 'cli-table3'
-
-import {formatDuration} from '../core/duration.js'
-import type {RunResult, StepOutcome} from '../playbook/engine.js'
+// The closing block a responder reads at the end of a run (stdout): where the incident stands, the
+// outcome with its exit code, why it stopped, and the commands to run next. The steps themselves were
+// shown one line each as they finished (engine-ui.ts); a dry run lists the calls it would have made.
+import {ExitCode} from '../core/errors.js'
+import type {RunHeader, RunResult} from '../playbook/engine.js'
+import {nextCommands} from './next-commands.js'
 import {createStyle, type Style} from './style.js'
 
-export function renderRun(result: RunResult): string {
-  const style = createStyle(process.stdout)
-  const table = new Table({
-    head: ['step', 'uses', 'status', 'took', 'note'],
-    style: {head: style.isColorSupported ? ['bold'] : [], border: []},
-    // The note column takes what the terminal has left, so rows wrap instead of overflowing.
-    colWidths: [null, null, null, null, Math.max(24, Math.min(80, (process.stdout.columns || 120) - 62))],
-    wordWrap: true,
-  })
-  for (const step of result.steps) table.push([step.id, step.uses, step.status, took(step), note(step)])
+export function renderRun(result: RunResult, header?: RunHeader, style: Style = createStyle(process.stdout)): string {
   const planned = result.steps.filter((step) => step.plan && step.plan.length > 0 && step.status === 'planned')
   const plan = planned.length
-    ? `\nPlanned calls (dry run, none made):\n${planned
+    ? `Planned calls (dry run, none made):\n${planned
         .flatMap((step) => (step.plan ?? []).map((call) => `  ${step.id}: ${call.kind} ${call.target} — ${call.description}`))
-        .join('\n')}`
+        .join('\n')}\n\n`
     : ''
-  return `${table.toString()}${plan}\n\nIncident ${style.bold(result.incident)}: ${result.status}\n${outcomeLine(result, style)}`
+  const counts = ['succeeded', 'skipped', 'failed']
+    .map((status) => [status, result.steps.filter((step) => step.status === status).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${count} ${status}`)
+    .join(', ')
+  const lines = [
+    `${style.bold(`Incident ${result.incident}`)}: ${result.status}${counts ? ` (${counts})` : ''}`,
+    outcomeLine(result, style),
+    ...(result.stopReason && !result.interrupted ? [`Stopped: ${result.stopReason}`] : []),
+    // After Ctrl-C the interrupted line (stderr) names the command to resume.
+    ...(result.interrupted ? [] : nextCommands(result, header)).map(
+      (command, index) => `${index === 0 ? 'Next:' : '     '} ${command}`,
+    ),
+  ]
+  return `\n${plan}${lines.join('\n')}`
 }
 
 /** The one line that says what the run achieved, coloured by its exit code, with the code itself. */
 export function outcomeLine(result: RunResult, style: Style): string {
-  const {summary, exitCode} = result.outcome
+  const {summary} = result.outcome
+  const exitCode = exitCodeFor(result)
   const paint = exitCode === 0 ? style.green : exitCode === 4 ? style.red : style.yellow
   return `${paint(style.bold(summary.charAt(0).toUpperCase() + summary.slice(1)))} ${style.dim(`(exit ${exitCode})`)}`
 }
 
-function took(step: StepOutcome): string {
-  if (!step.startedAt || !step.finishedAt) return ''
-  return formatDuration(Date.parse(step.finishedAt) - Date.parse(step.startedAt))
+/**
+ * The exit code of a run: the outcome's (core/report/run-outcome.ts), so a run that contained nothing
+ * never exits 0; a run that stopped (aborted, waiting) exits 1; one stopped by Ctrl-C exits 130.
+ */
+export function exitCodeFor(result: RunResult): number {
+  return result.interrupted ? ExitCode.interrupted : result.outcome.exitCode
 }
 
-function note(step: StepOutcome): string {
-  if (step.error) return step.error.message
-  if (step.reason) return step.reason
-  return ''
+/** What Ctrl-C leaves on the screen: where the incident is paused and how to go on. */
+export function interruptedLine(result: RunResult): string {
+  const at = result.interrupted?.step ? ` at step ${result.interrupted.step}` : ''
+  return `Interrupted: incident ${result.incident} is paused${at}. Resume with \`jwkr incident resume ${result.incident}\``
 }

@@ -1,6 +1,6 @@
 // The human report of `jwkr verify`: the verdict first, then one row per service (status, since
 // when, evidence), the JWKS endpoints, the containment clock, and what to do about what is left;
-// plus the one-line progress shown on stderr between checks. Colour only through the given Style.
+// plus the live progress shown on stderr between checks. Colour only through the given Style.
 import Table from 'cli-table3'
 
 import {
@@ -11,9 +11,12 @@ import {
   type VerifyResult,
 } from '../services/verify.js'
 import type {ServiceClock} from '../core/containment/clock.js'
+import {containmentProgress} from '../core/containment/containment-progress.js'
 import type {ContainmentStatus, Evidence} from '../core/containment/verdict.js'
 import {formatDuration} from '../core/duration.js'
-import type {Style} from './style.js'
+import type {SecretRegistry} from '../core/secrets.js'
+import {createStatusLine, nextCheckIn} from './status-line.js'
+import {forTerminal, type Style} from './style.js'
 
 /** @example this.log(renderVerify(result, this.style)) */
 export function renderVerify(result: VerifyResult, style: Style): string {
@@ -31,36 +34,26 @@ export function renderVerify(result: VerifyResult, style: Style): string {
 }
 
 /**
- * One line on stderr after each check of `--until-contained`.
+ * The progress of `--until-contained` on stderr: on a terminal one status line updated in place (n/m
+ * contained, who is waited for, the slowest cache, a countdown to the next check); without one, a line
+ * per check and a heartbeat between them.
  *
- * @example check 3: 2/3 services contained · still exposed: reports (cache until 2024-05-01T10:10:00.000Z) · next check in 15s
+ * @example const status = containmentStatusLine(this.secrets); … onCheck: (check) => status.checked(check, intervalMs)
  */
-export function describeCheck({round, result}: VerifyCheck, intervalMs: number): string {
-  const contained = result.services.filter((service) => service.status === 'contained').length
-  const parts = [`check ${round}: ${contained}/${result.services.length} services contained`]
-  for (const [status, label] of [
-    ['exposed', 'still exposed'],
-    ['undiscriminating', 'refusing for other reasons'],
-    ['unknown', 'not proven'],
-  ] as const) {
-    const services = result.services.filter((service) => service.status === status)
-    const names = services.map(
-      (service) => `${service.id}${service.containedBy === null ? '' : ` (cache until ${service.containedBy})`}`,
-    )
-    if (names.length > 0) parts.push(`${label}: ${names.join(', ')}`)
+export function containmentStatusLine(
+  secrets: SecretRegistry,
+  stream: NodeJS.WritableStream & {isTTY?: boolean} = process.stderr,
+): {checked(check: VerifyCheck, intervalMs: number): void; clear(): void} {
+  const safe = (text: string): string => forTerminal(secrets.redact(text), stream)
+  const line = createStatusLine({stream, format: safe})
+  return {
+    checked(check, intervalMs) {
+      const progress = containmentProgress(check, intervalMs, new Date())
+      if (stream.isTTY !== true) stream.write(`${safe(progress.message)}\n`)
+      line.show(() => [progress.message, nextCheckIn(progress.nextAt, new Date())].filter(Boolean).join(' · '))
+    },
+    clear: () => line.clear(),
   }
-  const endpoints = result.endpoints.filter((endpoint) => endpoint.status !== 'contained').map((endpoint) => endpoint.url)
-  if (endpoints.length > 0) parts.push(`JWKS still to fix: ${endpoints.join(', ')}`)
-  if (result.clock.containedBy !== null) parts.push(`caches expire by ${result.clock.containedBy}`)
-  if (!result.contained && result.gaveUpAt !== null) {
-    const left = Date.parse(result.gaveUpAt) - Date.now()
-    parts.push(
-      left > 0
-        ? `next check in ${formatDuration(Math.min(intervalMs, left))} (gives up at ${result.gaveUpAt})`
-        : 'deadline reached',
-    )
-  }
-  return parts.join(' · ')
 }
 
 function verdict(result: VerifyResult, style: Style): string {

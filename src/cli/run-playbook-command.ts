@@ -8,10 +8,11 @@ import {resolve} from 'node:path'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {resolveHome} from '../incident/workspace.js'
-import type {EngineUi, RunResult} from '../playbook/engine.js'
+import type {EngineUi, RunHeader, RunResult} from '../playbook/engine.js'
 import type {JwkrCommand} from './base-command.js'
 import {createEngineUi} from './engine-ui.js'
-import {renderRun} from './render-run.js'
+import {listenForInterrupt} from './interrupt.js'
+import {exitCodeFor, interruptedLine, renderRun} from './render-run.js'
 
 export interface RunContext {
   home: string
@@ -28,28 +29,39 @@ export interface PlaybookCommandHost {
   home: string | undefined
 }
 
-/** Runs `start` with a UI and Ctrl-C handling, prints the result, and exits with the right code. */
+/**
+ * Runs `start` with the run view and the one Ctrl-C handler, prints the closing block, and exits with
+ * the right code: 130 after Ctrl-C, with the incident paused (run.interrupted journaled, lock released).
+ */
 export async function runPlaybookCommand(
   host: PlaybookCommandHost,
   start: (context: RunContext) => Promise<RunResult>,
 ): Promise<RunResult> {
-  const controller = new AbortController()
-  const onSigint = (): void => controller.abort(new JwkrError('ERR_ABORTED', 'Interrupted.'))
-  process.once('SIGINT', onSigint)
+  const interruption = listenForInterrupt()
   const interactive = !host.yes && !host.json && process.stdin.isTTY === true && process.stderr.isTTY === true
+  let header: RunHeader | undefined
   try {
     const result = await start({
       home: resolveHome({flag: host.home}),
-      ui: createEngineUi({secrets: host.secrets, interactive, quiet: host.json}),
-      signal: controller.signal,
+      ui: createEngineUi({
+        secrets: host.secrets,
+        interactive,
+        quiet: host.json,
+        interruption,
+        onHeader: (opening) => {
+          header = opening
+        },
+      }),
+      signal: interruption.signal,
       env: process.env,
     })
     const code = exitCodeFor(result)
     if (host.json) {
       if (code !== ExitCode.ok) host.command.logJson(result)
     } else {
-      host.command.log(renderRun(result))
-      if (result.status === 'waiting' && result.waitingFor) {
+      host.command.log(renderRun(result, header))
+      if (result.interrupted) host.command.logToStderr(interruptedLine(result))
+      else if (result.status === 'waiting' && result.waitingFor) {
         throw new JwkrError('ERR_APPROVAL_REQUIRED', result.waitingFor, {
           hint: `Continue with: jwkr incident resume ${result.incident} --yes`,
         })
@@ -57,17 +69,16 @@ export async function runPlaybookCommand(
     }
     if (code !== ExitCode.ok) throw new Errors.ExitError(code)
     return result
+  } catch (error) {
+    // Ctrl-C before the run began (the key being read, the incident being opened): nothing to resume.
+    if (interruption.signal.aborted && !(error instanceof Errors.ExitError)) {
+      if (!host.json) host.command.logToStderr('Interrupted before the run began: nothing ran.')
+      throw new Errors.ExitError(ExitCode.interrupted)
+    }
+    throw error
   } finally {
-    process.removeListener('SIGINT', onSigint)
+    interruption.dispose()
   }
-}
-
-/**
- * The exit code of a run: the outcome's (core/report/run-outcome.ts), so a run that contained nothing
- * never exits 0; a run that stopped (aborted, waiting) exits 1.
- */
-export function exitCodeFor(result: RunResult): number {
-  return result.outcome.exitCode
 }
 
 /** `--inventory` > JWKR_INVENTORY > ./jwkr.inventory.yaml when it exists > none. */

@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../cli/base-command.js'
 import {keySelectionFlags} from '../cli/key-flags.js'
-import {describeCheck, renderVerify} from '../cli/render-verify.js'
+import {listenForInterrupt} from '../cli/interrupt.js'
+import {containmentStatusLine, renderVerify} from '../cli/render-verify.js'
 import {resolveInventoryPath} from '../cli/run-playbook-command.js'
 import {loadKeySource} from '../services/identify.js'
 import {checkControlKey, notContainedMessage, verifyContainment, type VerifyResult} from '../services/verify.js'
@@ -83,9 +84,8 @@ export default class Verify extends JwkrCommand {
     const inventory = await loadInventory(path, {secrets: this.secrets})
 
     const json = this.jsonEnabled()
-    const controller = new AbortController()
-    const onSigint = (): void => controller.abort()
-    process.once('SIGINT', onSigint)
+    const interruption = listenForInterrupt()
+    const status = flags['until-contained'] && !json ? containmentStatusLine(this.secrets) : undefined
     let result: VerifyResult
     try {
       result = await verifyContainment({
@@ -96,11 +96,17 @@ export default class Verify extends JwkrCommand {
         baseline: flags.baseline,
         controlKey,
         ...options,
-        signal: controller.signal,
-        onCheck: json || !flags['until-contained'] ? undefined : (check) => this.logToStderr(describeCheck(check, intervalMs)),
+        signal: interruption.signal,
+        onCheck: status ? (check) => status.checked(check, intervalMs) : undefined,
       })
+    } catch (error) {
+      if (!interruption.signal.aborted) throw error
+      status?.clear()
+      if (!json) this.logToStderr('Interrupted: nothing was changed anywhere. Run jwkr verify again to go on checking.')
+      return this.exit(ExitCode.interrupted)
     } finally {
-      process.removeListener('SIGINT', onSigint)
+      status?.clear()
+      interruption.dispose()
     }
 
     // A baseline expects acceptance: it succeeds when it could look, whatever it saw.

@@ -8,6 +8,8 @@ export const ExitCode = {
   usage: 2,
   playbookFailed: 3,
   notContained: 4,
+  /** Ctrl-C (128 + SIGINT), as shells report it: the run is paused and resumable. */
+  interrupted: 130,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -101,6 +103,7 @@ export type ErrorCode =
   | 'ERR_DRILL_SCENARIO_NOT_FOUND'
   | 'ERR_DRILL_SCENARIO_INVALID'
   | 'ERR_DRILL_WORLD_FAILED'
+  | 'ERR_DRILL_WORLD_GONE'
   | 'ERR_INTERNAL'
 
 export interface JwkrErrorOptions {

@@ -5,7 +5,7 @@
 // checks that every service accepts a fresh token, and hands back what the drill needs to run.
 // close() stops every server; nothing is left listening, and no process was ever started.
 import {randomBytes} from 'node:crypto'
-import {chmod, mkdir, writeFile} from 'node:fs/promises'
+import {chmod, mkdir} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 
 import {calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK} from 'jose'
@@ -255,7 +255,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
       now,
       seed: options.seed,
     })
-    await writeFile(
+    await writeFileAtomic(
       paths.inventory,
       worldInventory({
         issuerId: ISSUER_ID,
@@ -278,7 +278,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
         slackChannel: `#${NOTIFY_CHANNEL}`,
         githubRepo: NOTIFY_REPO,
       }),
-      {mode: 0o600},
+      0o600,
     )
     const env: WorldEnv = {
       SLACK_API_URL: slack.apiUrl,
@@ -479,12 +479,12 @@ async function writeManifest(world: World): Promise<void> {
     issuedLog: world.issuedLogPath,
     denylist: world.denylistPath,
   }
-  await writeFile(join(world.dir, 'world.json'), `${JSON.stringify(manifest, null, 2)}\n`, {mode: 0o600})
+  await writeFileAtomic(join(world.dir, 'world.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600)
   const exports = Object.entries(world.env).map(([name, value]) => `export ${name}='${value}'`)
-  await writeFile(
+  await writeFileAtomic(
     join(world.dir, 'env.sh'),
     `# source this file to talk to the drill's Slack and GitHub\n${exports.join('\n')}\n`,
-    {mode: 0o600},
+    0o600,
   )
 }
 

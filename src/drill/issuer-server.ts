@@ -1,5 +1,5 @@
 // The drill's identity provider: an OpenID discovery document, the JWKS served straight from the
-// world's JWKS file (the `jwks-file` key source jwkr rotates, re-read on every request), and a token
+// world's JWKS file (the `jwks-file` key store jwkr rotates, re-read on every request), and a token
 // endpoint that mints tokens for the world's test users. It signs with the newest key in that file
 // whose private half it can find in its key folders — so once jwkr publishes a replacement and
 // writes its private JWK into one of them (world/keys/, or the drill incident's artifacts), new
@@ -25,7 +25,7 @@ export interface DrillUser {
 }
 
 export interface IssuerServerOptions {
-  /** The JWKS file the issuer publishes (and jwkr's jwks-file key source changes). */
+  /** The JWKS file the issuer publishes (and jwkr's jwks-file key store changes). */
   jwksFile: string
   /** Folders searched (two levels deep) for private JWK files to sign with. */
   keyDirs: string[]

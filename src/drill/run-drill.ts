@@ -27,6 +27,11 @@ export interface DrillOptions {
   signal?: AbortSignal
   /** Told once the world is up (for progress and for --keep). */
   onWorld?: (world: World) => void
+  /**
+   * With keep: called with the result while the world still runs (to show it and wait for Ctrl-C);
+   * the world is closed when it returns.
+   */
+  whileKept?: (result: DrillResult) => Promise<void>
 }
 
 export interface DrillResult {
@@ -36,7 +41,17 @@ export interface DrillResult {
   contained: boolean
   passed: boolean
   scorecard: DrillScorecard
-  world: {dir: string; kept: boolean; urls: World['urls']; services: Array<{id: string; url: string}>}
+  world: {
+    dir: string
+    kept: boolean
+    urls: World['urls']
+    services: Array<{id: string; url: string}>
+    /** `source` it to reach the world's Slack and GitHub from a shell. */
+    envFile: string
+    inventory: string
+  }
+  /** Set when Ctrl-C stopped the run: the step it stopped at. A drill is not resumable once its process ends. */
+  interrupted?: {step: string | null}
   steps: RunResult['steps']
   /** Where the scorecard and the reports were written. */
   artifacts: string
@@ -61,7 +76,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       now: new Date(),
     })
     await writeFileAtomic(join(world.incident.artifactsDir, 'scorecard.json'), `${JSON.stringify(scorecard, null, 2)}\n`, 0o600)
-    return {
+    const result: DrillResult = {
       drill: world.id,
       scenario: scenario.name,
       status: run.status,
@@ -73,13 +88,18 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         kept: options.keep,
         urls: world.urls,
         services: world.services.map((s) => ({id: s.id, url: s.url})),
+        envFile: join(world.dir, 'env.sh'),
+        inventory: world.inventoryPath,
       },
       steps: run.steps,
       artifacts: world.incident.artifactsDir,
+      ...(run.interrupted ? {interrupted: run.interrupted} : {}),
     }
+    if (options.keep && !run.interrupted) await options.whileKept?.(result)
+    return result
   } finally {
     options.signal?.removeEventListener('abort', closeOnSignal)
-    if (!options.keep) await world.close()
+    await world.close()
   }
 }
 

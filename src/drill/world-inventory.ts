@@ -1,5 +1,5 @@
 // The inventory of a drill world, written beside it as world/jwkr.inventory.yaml: the issuer with its
-// jwks-file key source, every service with its probe (and the shape of the token it accepts), cache
+// jwks-file key store, every service with its probe (and the shape of the token it accepts), cache
 // lifetime (as the service's team declared it), verifier, contacts, repository and logs, and where to
 // notify. Paths are relative to the world folder.
 import {stringify} from 'yaml'

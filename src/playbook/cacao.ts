@@ -5,6 +5,7 @@
 // Ids are derived from the playbook, so exporting the same playbook twice gives the same document.
 import {createHash} from 'node:crypto'
 
+import {writeOutputFile} from '../adapters/fs/write-output-file.js'
 import {JwkrError} from '../core/errors.js'
 import {hasExpression, parseTemplate} from './expression.js'
 import type {Playbook, PlaybookInput, PlaybookStep} from './load-playbook.js'
@@ -187,11 +188,15 @@ function commandsOf(step: PlaybookStep, playbook: Playbook, registry: StepRegist
   const tagged = (command: CacaoCommand): CacaoCommand => (activity ? {...command, playbook_activity: activity} : command)
   if (step.uses === 'core.approve') {
     return [
-      tagged({type: 'manual', command: step.confirm ?? describe(step, registry), description: 'An explicit human approval.'}),
+      tagged({
+        type: 'manual',
+        command: typeof step.confirm === 'string' ? step.confirm : describe(step, registry),
+        description: 'An explicit human approval.',
+      }),
     ]
   }
   const commands: CacaoCommand[] = []
-  if (step.confirm !== undefined)
+  if (typeof step.confirm === 'string')
     commands.push(tagged({type: 'manual', command: step.confirm, description: 'Confirm before this step runs.'}))
   const input = toVariables(JSON.stringify(step.with))
   commands.push(
@@ -263,4 +268,11 @@ function formatUuid(source: Buffer, version: number): string {
   bytes[8] = (bytes[8]! & 0x3f) | 0x80
   const hex = bytes.toString('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+/** Writes the document to `path` (--out) atomically: a failure leaves the file that was there whole. */
+export async function writeCacaoFile(path: string, document: CacaoPlaybook): Promise<void> {
+  await writeOutputFile(path, `${JSON.stringify(document, null, 2)}\n`, {
+    hint: 'Check that the folder exists and that you may write there, or leave out --out to print to stdout.',
+  })
 }

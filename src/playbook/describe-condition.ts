@@ -130,3 +130,48 @@ function textOf(node: Expression): string {
       return `${node.name}(${node.args.map(textOf).join(', ')})`
   }
 }
+
+/**
+ * Before a run: the skip reason of a step whose condition is already false whatever the steps before
+ * it return (a conjunct that reads only inputs and the incident, such as `inputs.scanPaths`), for the
+ * run's header; undefined when the condition may still come out true.
+ *
+ * @example foreseenSkipReason('${{ steps.inspect.outputs.private && inputs.scanPaths }}', scope)
+ *   // → 'its condition is false: the input scanPaths was not given'
+ */
+export function foreseenSkipReason(condition: string | boolean | undefined, scope: Scope): string | undefined {
+  if (condition === false) return CONDITION_FALSE
+  if (typeof condition !== 'string') return undefined
+  let ast: Expression
+  try {
+    ast = parseCondition(condition)
+  } catch {
+    return undefined
+  }
+  const settled = conjuncts(ast).filter((part) => !readsSteps(part) && !holds(part, scope))
+  if (settled.length === 0) return undefined
+  const why = [...new Set(settled.flatMap((part) => falseBecause(part, scope)))]
+  return why.length > 0 ? `${CONDITION_FALSE}: ${why.join(' and ')}` : CONDITION_FALSE
+}
+
+function conjuncts(node: Expression): Expression[] {
+  return node.kind === 'binary' && node.operator === '&&' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node]
+}
+
+/** Whether a part of a condition reads a step's outputs or status (unknown before the step ran), or the time. */
+function readsSteps(node: Expression): boolean {
+  switch (node.kind) {
+    case 'literal':
+      return false
+    case 'name':
+      return node.name === 'steps' || node.name === 'now'
+    case 'member':
+      return readsSteps(node.object) || readsSteps(node.property)
+    case 'unary':
+      return readsSteps(node.operand)
+    case 'binary':
+      return readsSteps(node.left) || readsSteps(node.right)
+    case 'call':
+      return node.args.some(readsSteps)
+  }
+}

@@ -13,7 +13,7 @@ import type {ReconcileWindow} from '../incident/reconcile-effect.js'
 import {createIncidentFold, type IncidentState} from '../core/journal/state.js'
 import type {JournalEvent} from '../core/journal/types.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
-import {conditionSkipReason} from './describe-condition.js'
+import {conditionSkipReason, foreseenSkipReason} from './describe-condition.js'
 import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
@@ -44,6 +44,28 @@ export interface RunResult {
   waitingFor?: string
   /** What the run achieved, from its journal (core/report/run-outcome.ts): the outcome line and the exit code. */
   outcome: RunOutcome
+  /** Why the run stopped before its end (a No at a gate, an abort), in words. */
+  stopReason?: string
+  /** Set when Ctrl-C stopped the run: the step it is paused at (null when between steps). */
+  interrupted?: {step: string | null}
+}
+
+/** What the responder reads as a run starts or resumes. */
+export interface RunHeader {
+  incident: string
+  resumed: boolean
+  drill: boolean
+  playbook: string
+  inventoryPath: string | null
+  dryRun: boolean
+  /** The incident's artifacts folder (reports, evidence, generated keys). */
+  artifacts: string
+  /** The leaked key's path (the playbook's `key` input; a key given inline is kept as a file), for commands to print. */
+  key: string | null
+  /** Steps already finished (a resume): they will not run again. */
+  done: string[]
+  /** Steps that will be skipped whatever happens before them, with the reason in words. */
+  willSkip: Array<{id: string; reason: string}>
 }
 
 export type GateAnswer = 'proceed' | 'skip' | 'abort'
@@ -53,9 +75,16 @@ export type FailureAnswer = 'retry' | 'skip' | 'abort'
 export interface EngineUi {
   /** May the engine ask questions? False without a terminal. */
   readonly interactive: boolean
+  /** Once, before the first step: the incident, the inventory, what will be skipped. */
+  runStarting?(header: RunHeader): void
   stepStarting?(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[]): void
-  /** Before a step (every step on a terminal; with --yes never called). */
+  /**
+   * Before a step with side effects or a `confirm:` question, on a terminal without --yes (read-only
+   * steps and `confirm: false` run without asking).
+   */
   confirmStep(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[], question: string): Promise<GateAnswer>
+  /** A decision step (core.approve): yes goes on, no stops the run. Falls back to confirmStep when absent. */
+  decide?(step: PlaybookStep, definition: StepDefinition, question: string): Promise<boolean>
   /** A step failed with onFailure: ask. */
   onFailure(step: PlaybookStep, error: JwkrError): Promise<FailureAnswer>
   /** An effect whose result is unknown after a crash: make it again? */
@@ -63,7 +92,7 @@ export interface EngineUi {
   /** A task for a person (e.g. a key changed by hand): shown, then "was it done?". */
   askPerson?(step: PlaybookStep, title: string, lines: string[]): Promise<boolean>
   progress?(step: PlaybookStep, update: StepProgress): void
-  stepFinished?(outcome: StepOutcome): void
+  stepFinished?(outcome: StepOutcome, step: PlaybookStep): void
   /** Something the responder should know about the run as a whole (e.g. an incident opened again). */
   notice?(message: string): void
 }
@@ -117,6 +146,9 @@ export interface EngineObserver {
   ): Promise<void>
 }
 
+/** What `ui.decide` answers mean for a run that was stopped at a gate. */
+export const DECLINED = 'declined at a decision'
+
 class StopRun extends Error {
   constructor(
     readonly status: RunStatus,
@@ -146,6 +178,8 @@ class PlaybookRun {
   /** The journal folded so far: asked for after every event, so folded only by what was added. */
   readonly #fold = createIncidentFold()
   #scopeView: Record<string, unknown> | undefined
+  /** The step being run (asked, run or retried), for the message of an interruption. */
+  #current: string | null = null
   /** The observers' updates, one after another, in journal order, off the steps' path. */
   #observed: Promise<void> = Promise.resolve()
   #behind = 0
@@ -158,21 +192,29 @@ class PlaybookRun {
   async execute(): Promise<RunResult> {
     let status: RunStatus = 'completed'
     let waitingFor: string | undefined
+    let stopReason: string | undefined
+    let interrupted: {step: string | null} | undefined
+    this.#o.ui.runStarting?.(this.#header())
     try {
       for (const step of this.#o.playbook.steps) {
         this.#o.signal?.throwIfAborted()
         const done = this.#state().steps[step.id]?.status
         if (done === 'succeeded' || done === 'skipped') continue
+        this.#current = step.id
         const failed = await this.#runStep(step)
+        this.#current = null
         if (failed) status = 'failed'
       }
     } catch (error) {
       if (error instanceof StopRun) {
         status = error.status
+        stopReason = error.reason
         if (error.status === 'waiting') waitingFor = error.reason
       } else if (this.#o.signal?.aborted) {
         status = 'aborted'
-        await this.#journal('run.interrupted', {reason: 'interrupted (Ctrl-C)'})
+        interrupted = {step: this.#current}
+        stopReason = `interrupted (Ctrl-C)${this.#current ? ` at step ${this.#current}` : ''}`
+        await this.#journal('run.interrupted', {reason: 'interrupted (Ctrl-C)', step: this.#current})
       } else {
         throw error
       }
@@ -184,6 +226,7 @@ class PlaybookRun {
       dryRun: this.#o.dryRun,
       outcome: outcome.status,
       missing: outcome.missing,
+      ...(stopReason ? {reason: stopReason} : {}),
     })
     await this.#drainObservers()
     return {
@@ -191,8 +234,41 @@ class PlaybookRun {
       status,
       steps: this.#outcomes(),
       ...(waitingFor ? {waitingFor} : {}),
+      ...(stopReason ? {stopReason} : {}),
+      ...(interrupted ? {interrupted} : {}),
       outcome,
     }
+  }
+
+  /** The run's opening facts: what is done already and which steps will be skipped whatever happens. */
+  #header(): RunHeader {
+    const state = this.#state()
+    const done = this.#o.playbook.steps
+      .filter((step) => ['succeeded', 'skipped'].includes(state.steps[step.id]?.status ?? ''))
+      .map((step) => step.id)
+    const willSkip = this.#o.playbook.steps
+      .filter((step) => !done.includes(step.id))
+      .flatMap((step) => {
+        const reason = this.#inventorySkipReason(step) ?? foreseenSkipReason(step.if, this.#scope())
+        return reason === undefined ? [] : [{id: step.id, reason}]
+      })
+    return {
+      incident: this.#o.incident.id,
+      resumed: this.#o.journal.events().some((event) => event.type === 'incident.resumed'),
+      drill: this.#o.incident.drill,
+      playbook: this.#o.playbook.name,
+      inventoryPath: this.#o.inventoryPath,
+      dryRun: this.#o.dryRun,
+      artifacts: this.#o.incident.artifactsDir,
+      key: typeof this.#o.inputs.key === 'string' ? this.#o.inputs.key : null,
+      done,
+      willSkip,
+    }
+  }
+
+  #inventorySkipReason(step: PlaybookStep): string | undefined {
+    if (this.#o.inventoryPath !== null || !this.#o.registry.get(step.uses).requiresInventory) return undefined
+    return NO_INVENTORY
   }
 
   /** Runs one step to a final state. Returns true when it failed and the run goes on (onFailure: continue). */
@@ -204,7 +280,7 @@ class PlaybookRun {
       return false
     }
     if (definition.requiresInventory && this.#o.inventoryPath === null) {
-      await this.#skip(step, 'no inventory (pass --inventory FILE or create ./jwkr.inventory.yaml)')
+      await this.#skip(step, NO_INVENTORY)
       return false
     }
     const input = this.#input(step, definition, scope)
@@ -222,7 +298,7 @@ class PlaybookRun {
           return false
         }
       }
-      this.#o.ui.stepFinished?.(this.#outcome(step))
+      this.#o.ui.stepFinished?.(this.#outcome(step), step)
       return false
     }
     for (;;) {
@@ -237,10 +313,10 @@ class PlaybookRun {
         return false
       }
       if (!error) {
-        this.#o.ui.stepFinished?.(this.#outcome(step))
+        this.#o.ui.stepFinished?.(this.#outcome(step), step)
         return false
       }
-      this.#o.ui.stepFinished?.(this.#outcome(step))
+      this.#o.ui.stepFinished?.(this.#outcome(step), step)
       const decision = await this.#decideOnFailure(step, error)
       if (decision === 'continue') return true
       if (decision === 'skip') {
@@ -261,24 +337,42 @@ class PlaybookRun {
   }
 
   async #gate(step: PlaybookStep, definition: StepDefinition, plan: PlannedCall[]): Promise<GateAnswer> {
-    const needsApproval = definition.sideEffects || step.confirm !== undefined
+    // Only where a person decides: a step with side effects, or one the playbook asks about.
+    // `confirm: false` runs a step without asking; a read-only step asks only when given `confirm:`.
+    // A plan of nothing but `none` calls (no hook, no target) has nothing to decide.
+    const noOp = plan.length > 0 && plan.every((call) => call.kind === 'none')
+    const needsApproval = step.confirm === undefined ? definition.sideEffects && !noOp : step.confirm !== false
+    if (!needsApproval) return 'proceed'
     if (this.#o.yes) {
       if (needsApproval) await this.#journal('step.approved', {step: step.id, by: '--yes'})
       return 'proceed'
     }
     if (!this.#o.ui.interactive) {
-      if (!needsApproval) return 'proceed'
       throw new StopRun(
         'waiting',
         `Step "${step.id}" (${definition.title}) has side effects and needs approval: rerun with --yes, or run it on a terminal.`,
       )
     }
     const question =
-      step.confirm === undefined ? `Run "${step.title ?? definition.title}"?` : String(interpolate(step.confirm, this.#scope()))
+      typeof step.confirm === 'string' ? String(interpolate(step.confirm, this.#scope())) : this.#question(step, definition)
+    if (definition.decision && this.#o.ui.decide) {
+      if (!(await this.#o.ui.decide(step, definition, question))) {
+        throw new StopRun('aborted', `The responder answered No at "${step.id}": ${DECLINED}, nothing after it ran.`)
+      }
+      await this.#journal('step.approved', {step: step.id, by: 'responder'})
+      return 'proceed'
+    }
     const answer = await this.#o.ui.confirmStep(step, definition, plan, question)
     if (answer === 'abort') throw new StopRun('aborted', `The responder stopped the run before step "${step.id}".`)
-    if (answer === 'proceed' && needsApproval) await this.#journal('step.approved', {step: step.id, by: 'responder'})
+    if (answer === 'proceed') await this.#journal('step.approved', {step: step.id, by: 'responder'})
     return answer
+  }
+
+  /** The question of a step without its own: a decision step's message, else the step's title. */
+  #question(step: PlaybookStep, definition: StepDefinition): string {
+    const message = definition.decision ? step.with?.message : undefined
+    if (typeof message === 'string') return String(interpolate(message, this.#scope()))
+    return `${step.title ?? definition.title}?`
   }
 
   /**
@@ -412,7 +506,7 @@ class PlaybookRun {
   async #skip(step: PlaybookStep, reason: string): Promise<void> {
     this.#reasons.set(step.id, reason)
     await this.#journal('step.skipped', {step: step.id, reason})
-    this.#o.ui.stepFinished?.(this.#outcome(step))
+    this.#o.ui.stepFinished?.(this.#outcome(step), step)
   }
 
   async #journal(type: string, data: Record<string, unknown>): Promise<void> {
@@ -445,7 +539,10 @@ class PlaybookRun {
   /** Lets the observers catch up before the run returns, for at most observerDrainMs; says so when they could not. */
   async #drainObservers(): Promise<void> {
     if (!this.#o.observers?.length) return
-    const limitMs = this.#o.observerDrainMs ?? 60_000
+    // After Ctrl-C the responder is waiting for the prompt back: a short grace, then the updates are left.
+    const limitMs = this.#o.signal?.aborted
+      ? Math.min(2000, this.#o.observerDrainMs ?? 2000)
+      : (this.#o.observerDrainMs ?? 60_000)
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), limitMs)
@@ -515,6 +612,8 @@ class PlaybookRun {
     }
   }
 }
+
+const NO_INVENTORY = 'no inventory (pass --inventory FILE or create ./jwkr.inventory.yaml)'
 
 function asJwkrError(error: unknown, step: PlaybookStep): JwkrError {
   if (error instanceof JwkrError) return error

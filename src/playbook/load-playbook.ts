@@ -49,7 +49,7 @@ export interface PlaybookStep {
   with: Record<string, unknown>
   /** A condition: `${{ expr }}` or a bare expression (`if: true` in YAML arrives as 'true'). */
   if?: string
-  confirm?: string
+  confirm?: string | boolean
   retry?: {attempts: number; backoff?: string; backoffMs: number}
   timeout?: string
   timeoutMs?: number
@@ -212,7 +212,7 @@ interface RawStep {
   uses: string
   with?: Record<string, unknown>
   if?: string | boolean
-  confirm?: string
+  confirm?: string | boolean
   retry?: {attempts: number; backoff?: string}
   timeout?: string
   onFailure?: OnFailure

@@ -97,7 +97,11 @@ export const playbookSchema: JsonSchema = Object.freeze({
           type: ['string', 'boolean'],
           description: 'Run the step only when this expression holds, e.g. `${{ steps.inspect.outputs.private }}`.',
         },
-        confirm: {type: 'string', description: 'A question the responder must answer yes to before the step runs.'},
+        confirm: {
+          type: ['string', 'boolean'],
+          description:
+            'A question the responder must answer yes to before the step runs, or false to run it without asking (steps with side effects ask by default; read-only steps never do).',
+        },
         retry: {
           type: 'object',
           additionalProperties: false,

@@ -1,7 +1,7 @@
 // Opening and resuming incidents: the service behind `jwkr respond`, `jwkr playbook run` and
 // `jwkr incident resume`. Identifies the key first (so bad input fails before anything is
 // written), opens the incident folder and journal under a lock, and hands over to the engine.
-import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rm} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 
@@ -142,7 +142,7 @@ async function openIncident(
         await rm(incident.journalPath, {force: true})
       }
       const chainKey = await createChainKey(incident.dir, options.secrets)
-      await writeFile(join(incident.dir, PLAYBOOK_COPY), playbook.text, {mode: 0o600})
+      await writeFileAtomic(join(incident.dir, PLAYBOOK_COPY), playbook.text, 0o600)
       if (given !== null && given.origin !== inputs.key) inputs.key = await keepKeyInIncident(given.text, incident.artifactsDir)
       const opened = {
         id: incident.id,

@@ -13,6 +13,8 @@ export interface StepProgress {
   message: string
   /** 0..1 when known. */
   fraction?: number
+  /** When the step acts next (ISO 8601; e.g. containment's next check), for a countdown on the status line. */
+  nextAt?: string
 }
 
 export interface EffectRecord {
@@ -45,7 +47,7 @@ export interface StepContext {
   evaluate(expression: string): unknown
   /**
    * Present only when a person can answer (a terminal, no --yes): shows a task to do by hand and asks
-   * whether it was done (the manual key source). Steps without it must fail clearly instead of waiting.
+   * whether it was done (the manual key store). Steps without it must fail clearly instead of waiting.
    */
   askPerson?(title: string, lines: string[]): Promise<boolean>
   /**
@@ -77,6 +79,11 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   inputSchema: JsonSchema
   outputSchema: JsonSchema
   sideEffects: boolean
+  /**
+   * A decision for a person (core.approve): on a terminal it is asked as yes/no, and No stops the run;
+   * unattended it needs --yes like a side effect.
+   */
+  decision?: boolean
   /** Skipped (with this reason shown) when the run has no inventory. */
   requiresInventory?: boolean
   /**

@@ -6,15 +6,15 @@
 import type {JWK} from 'jose'
 
 import {locateKey} from './locate.js'
-import {createKeySource} from '../adapters/idp/create-key-source.js'
+import {createIssuerKeyStore} from '../adapters/idp/create-issuer-key-store.js'
 import {applyJwksChange, readJwksFile} from '../adapters/idp/jwks-file.js'
 import {
   stageRunner,
   type ChangeResult,
-  type KeySource,
-  type KeySourceDeps,
+  type IssuerKeyStore,
+  type IssuerKeyStoreDeps,
   type RotateRequest,
-} from '../adapters/idp/key-source.js'
+} from '../adapters/idp/issuer-key-store.js'
 import {
   orderForContainment,
   selectIssuers,
@@ -49,7 +49,7 @@ export interface ContainmentContext {
   artifactsDir?: string
   signal?: AbortSignal
   /** Asks the responder to carry out a manual step (absent when nobody can answer). */
-  confirm?: KeySourceDeps['confirm']
+  confirm?: IssuerKeyStoreDeps['confirm']
   now?: () => Date
   onProgress?: (message: string) => void
   reason?: string
@@ -64,7 +64,7 @@ export interface ErrorFacts {
 /** An issuer and its key source, or why the source could not be built (a bad inventory entry). */
 export interface IssuerSource {
   issuer: InventoryIssuer
-  source: KeySource | null
+  source: IssuerKeyStore | null
   error: ErrorFacts | null
 }
 
@@ -187,7 +187,7 @@ export async function locatePublishers(
 
 /** The key source of each target; an entry the adapter refuses is kept with its error. */
 export function keySourcesFor(targets: readonly InventoryIssuer[], context: ContainmentContext): IssuerSource[] {
-  const deps: KeySourceDeps = {
+  const deps: IssuerKeyStoreDeps = {
     env: context.env,
     secrets: context.secrets,
     artifactsDir: context.artifactsDir,
@@ -196,7 +196,7 @@ export function keySourcesFor(targets: readonly InventoryIssuer[], context: Cont
   }
   return targets.map((issuer) => {
     try {
-      return {issuer, source: createKeySource(issuer, deps), error: null}
+      return {issuer, source: createIssuerKeyStore(issuer, deps), error: null}
     } catch (error) {
       return {issuer, source: null, error: errorFacts(error, context.secrets)}
     }

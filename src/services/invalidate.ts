@@ -4,8 +4,8 @@
 import {fileDenylistStore} from '../adapters/denylist/file-store.js'
 import {describeRedisUrl} from '../guard/redis-denylist.js'
 import {openRedisDenylistStore} from '../adapters/denylist/redis-store.js'
-import type {SessionAction} from '../adapters/idp/key-source.js'
-import {stageRunner} from '../adapters/idp/key-source.js'
+import type {SessionAction} from '../adapters/idp/issuer-key-store.js'
+import {stageRunner} from '../adapters/idp/issuer-key-store.js'
 import type {DenylistEntry, DenylistStore} from '../core/containment/denylist.js'
 import {
   denylistEntries,

@@ -4,7 +4,6 @@
 // Full tokens never leave the workers: reports carry the signature-less form only.
 import type {KeyObject} from 'node:crypto'
 import type {Readable} from 'node:stream'
-import type {Worker} from 'node:worker_threads'
 
 import {JwkrError} from '../core/errors.js'
 import type {LoadedKey} from '../core/key/types.js'
@@ -169,7 +168,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
     }
     options.onProgress?.({...progress})
   }
-  const threads = options.workers?.workers.length ?? options.threads ?? defaultThreads()
+  const threads = options.workers?.size ?? options.threads ?? defaultThreads()
   await runTasks(tasks, threads, options.workers, data, onReport)
 
   const summary = builder.result(now(), exampleLocator(builder.examplePositions(), sources, newlines))
@@ -247,7 +246,7 @@ async function runTasks(
   if (threads === 0) return runHere(tasks, data, onReport)
   const pool = given ?? startTokenWorkers(threads)
   try {
-    await runInWorkers(tasks, pool.workers, data, onReport)
+    await runInWorkers(tasks, pool, data, onReport)
   } finally {
     if (!given) await pool.close()
   }
@@ -264,64 +263,30 @@ async function runHere(tasks: AsyncIterable<PlannedTask>, data: TokenWorkerData,
 
 async function runInWorkers(
   tasks: AsyncIterable<PlannedTask>,
-  workers: readonly Worker[],
+  pool: TokenWorkers,
   data: TokenWorkerData,
   onReport: OnReport,
 ): Promise<void> {
-  const queued = new Map<Worker, number>(workers.map((worker) => [worker, 0]))
   const inFlight = new Map<number, PlannedTask>()
-  let failure: Error | undefined
-  let wake: (() => void) | undefined
-  const settle = (): void => {
-    const resume = wake
-    wake = undefined
-    resume?.()
-  }
-  for (const worker of workers) {
-    worker.postMessage(data)
-    worker.on('message', (report: TokenTaskReport) => {
-      const planned = inFlight.get(report.id)
-      if (planned) onReport(planned, report)
-      if (report.done) {
-        inFlight.delete(report.id)
-        queued.set(worker, (queued.get(worker) ?? 1) - 1)
-        settle()
-      }
-    })
-    worker.on('error', (error) => {
-      failure ??= error
-      settle()
-    })
-    worker.on('exit', (code) => {
-      failure ??= new Error(`A token scan worker stopped with exit code ${code}.`)
-      settle()
-    })
-  }
-  const waitForWorkers = (): Promise<void> => new Promise((resolve) => (wake = resolve))
-  try {
+  async function* numbered(): AsyncGenerator<TokenTask> {
     let id = 0
     for await (const planned of tasks) {
-      for (;;) {
-        if (failure) throw failure
-        const [worker, load] = [...queued].reduce((best, candidate) => (candidate[1] < best[1] ? candidate : best))
-        if (load < TASKS_AHEAD) {
-          const task = {...planned.task, id: id++} as TokenTask
-          inFlight.set(task.id, planned)
-          worker.postMessage(task, task.kind === 'bytes' ? [task.data.buffer as ArrayBuffer] : [])
-          queued.set(worker, load + 1)
-          break
-        }
-        await waitForWorkers()
-      }
-    }
-    while (inFlight.size > 0) {
-      if (failure) throw failure
-      await waitForWorkers()
-    }
-  } finally {
-    for (const worker of workers) {
-      worker.removeAllListeners('message')
-      worker.removeAllListeners('exit')
+      const task = {...planned.task, id: id++} as TokenTask
+      inFlight.set(task.id, planned)
+      yield task
     }
   }
+  pool.broadcast(data)
+  await pool.run(numbered(), {
+    ahead: TASKS_AHEAD,
+    label: 'token scan',
+    transfer: (task) => (task.kind === 'bytes' ? [task.data.buffer as ArrayBuffer] : []),
+    onMessage: (message) => {
+      const report = message as TokenTaskReport
+      const planned = inFlight.get(report.id)
+      if (planned) onReport(planned, report)
+      if (report.done) inFlight.delete(report.id)
+      return report.done
+    },
+  })
 }

@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../src/adapters/idp/create-key-source.js'
+import {createIssuerKeyStore} from '../../src/adapters/idp/create-issuer-key-store.js'
 import {MAX_JWKS_KEYS, MAX_NESTING_DEPTH} from '../../src/core/nesting.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {failureOf} from '../adapters/idp/helpers/secrecy.js'
@@ -119,7 +119,7 @@ describe('the same sets as the key, or in a jwks-file key source', () => {
     ['of 300,000 entries', wideJwks, /keys\.json holds 300,000 entries; jwkr reads at most 1,000\.$/],
   ])('a jwks-file key source refuses a file %s with ERR_KEY_SOURCE_INVALID', async (_, text, message) => {
     writeFileSync(join(dir, 'keys.json'), text)
-    const source = createKeySource(
+    const source = createIssuerKeyStore(
       {id: 'auth', issuer: 'https://auth.example.com', keySource: {type: 'jwks-file', path: 'keys.json'}},
       {env: {}, secrets: new SecretRegistry(), baseDir: dir, artifactsDir: join(dir, 'artifacts')},
     )

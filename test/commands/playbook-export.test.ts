@@ -1,5 +1,5 @@
 import {generateKeyPairSync} from 'node:crypto'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -29,6 +29,21 @@ describe('jwkr playbook export', () => {
     const again = JSON.parse(printed.stdout)
     expect(Object.keys(again.workflow)).toEqual(Object.keys(file.workflow))
     expect(again.id).toBe(file.id)
+  })
+
+  it('replaces an existing --out file with a whole new one, never writing into the old', async () => {
+    // Given a file already at the output path
+    const dir = mkdtempSync(join(tmpdir(), 'jwkr-export-'))
+    const out = join(dir, 'playbook.cacao.json')
+    writeFileSync(out, '{"old": true}\n')
+    const before = statSync(out).ino
+    // When the playbook is exported over it
+    const {error} = await run(['playbook', 'export', 'inspect-only', '--out', out])
+    // Then a new file took its place (written aside and renamed: a failure half way leaves the old one), and nothing else is left
+    expect(exitCodeOf(error)).toBe(0)
+    expect(statSync(out).ino).not.toBe(before)
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({name: 'inspect-only'})
+    expect(readdirSync(dir)).toEqual(['playbook.cacao.json'])
   })
 
   it('refuses formats it does not know', async () => {

@@ -81,17 +81,17 @@ describe('the outcome of jwkr respond', {timeout: 60_000}, () => {
     expect(finished?.data).toMatchObject({status: 'completed', outcome: 'not-attempted', missing: result.outcome.missing})
   })
 
-  it('without an inventory, the table shows the skips and the outcome line names what is missing', async () => {
+  it('without an inventory, the step lines show the skips and the outcome line names what is missing', async () => {
     // Given no inventory and no SLACK_TOKEN
     // When the responder runs the standard playbook unattended, without --json
-    const {stdout, error} = await run(['respond', '--key', example, '--yes', '--home', home])
-    // Then the notify and containment rows say skipped, with their reasons, and none says succeeded
+    const {stdout, stderr, error} = await run(['respond', '--key', example, '--yes', '--home', home])
+    // Then the notify and containment lines say skipped, with their reasons, and none says succeeded
     expect(exitCodeOf(error)).toBe(4)
-    expect(stdout).toMatch(/notify-slack\s+│\s+notify\.slack\s+│\s+skipped\s+│[^│]*│\s+SLACK_TOKEN not set/)
-    expect(stdout).toMatch(/rotate\s+│\s+key\.rotate\s+│\s+skipped\s+│[^│]*│\s+no inventory/)
-    for (const id of [...CONTAINMENT, ...NOTIFY]) expect(stdout).not.toMatch(new RegExp(`${id}\\s+│[^│]+│\\s+succeeded`))
-    // And the last line is the outcome, with its exit code
-    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^Containment not attempted: .*no inventory.* \(exit 4\)$/)
+    expect(stderr).toMatch(/↷ notify-slack\s+skipped: SLACK_TOKEN not set/)
+    expect(stderr).toMatch(/↷ rotate\s+skipped: no inventory/)
+    for (const id of [...CONTAINMENT, ...NOTIFY]) expect(stderr).not.toMatch(new RegExp(`✓ ${id}\\s`))
+    // And the closing block gives the outcome, with its exit code, then the next command
+    expect(stdout).toMatch(/^Containment not attempted: .*no inventory.* \(exit 4\)\nNext: /m)
   })
 
   it('with every endpoint unreachable: nothing shows as contained, containment not proven, exit 4', async () => {

@@ -41,11 +41,11 @@ describe('jwkr respond', () => {
     }
   })
 
-  it('prints a summary table, the incident id and the outcome line without --json', async () => {
-    const {stdout, error} = await run(['respond', '--key', example, '--yes', '--home', home])
+  it('prints a line per step, then the incident id and the outcome line without --json', async () => {
+    const {stdout, stderr, error} = await run(['respond', '--key', example, '--yes', '--home', home])
     expect(exitCodeOf(error)).toBe(4)
-    expect(stdout).toMatch(/inspect\s+│\s+key\.inspect\s+│\s+succeeded/)
-    expect(stdout).toMatch(/Incident \S+: completed\nContainment not attempted: .* \(exit 4\)/)
+    expect(stderr).toMatch(/✓ inspect\s+private RSA \(RS256\) key/)
+    expect(stdout).toMatch(/Incident \S+: completed \([^)]+\)\nContainment not attempted: .* \(exit 4\)/)
   })
 
   it('stops before the first step with side effects when there is no terminal and no --yes', async () => {

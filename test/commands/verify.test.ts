@@ -2,6 +2,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {VerifyResult} from '../../src/services/verify.js'
 import {startWorld, tokensSeen, type ServiceSpec, type World} from '../adapters/verify/world.js'
+import {keys, runOnTerminal} from '../helpers/pty.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 
 const open: World[] = []
@@ -117,12 +118,38 @@ describe('jwkr verify', () => {
     const {stdout, stderr, error} = await verify(w, '--until-contained', '--interval', '200ms', '--deadline', '1500ms')
     // Then it gives up with exit 4, having shown its progress
     expect(exitCodeOf(error)).toBe(4)
-    expect(stderr).toMatch(/check 1: 0\/1 services contained · still exposed: forever-api/)
-    expect(stderr).toMatch(/check [3-9]: 0\/1 services contained/)
+    expect(stderr).toMatch(/check 1: 0\/1 contained · waiting for forever-api · slowest cache forever-api \(1s, /)
+    expect(stderr).toMatch(/check [3-9]: 0\/1 contained/)
+    // One line per check without a terminal, not a paragraph
+    expect(stderr.split('\n').filter((line) => /^check \d+:/.test(line)).length).toBeGreaterThanOrEqual(3)
     expect(stdout).toMatch(/forever-api\s*│\s*EXPOSED/)
     // And the message names the service and says what to do
     expect(stderr).toMatch(/Error: Containment is not proven by .*: still exposed: forever-api\./)
     expect(stderr).toMatch(/forever-api: .*keeps keys longer than the inventory says.*bust its JWKS cache.*restart it.*denylist/)
+  })
+
+  it('--until-contained on a terminal: one status line with a countdown, and Ctrl-C exits 130 saying nothing was changed', async () => {
+    const w = await world([{id: 'forever-api', cacheSeconds: 1, forever: true}])
+    await verify(w, '--json')
+    w.removeKey()
+    const args = [
+      'verify',
+      '--key',
+      w.keyFile,
+      '--inventory',
+      w.inventoryFile,
+      '--until-contained',
+      '--interval',
+      '5s',
+      '--deadline',
+      '5m',
+    ]
+    const result = await runOnTerminal(args, [
+      {waitFor: /check 1: 0\/1 contained · waiting for forever-api[^\n]*next check in/, send: keys.ctrlC},
+    ])
+    expect(result.exitCode).toBe(130)
+    expect(result.screen).toContain('Interrupted: nothing was changed anywhere. Run jwkr verify again to go on checking.')
+    expect(result.screen).not.toMatch(/bug in jwkr/)
   })
 
   it('without the private key: says probes are impossible, still checks the JWKS, and sends nothing to the services', async () => {

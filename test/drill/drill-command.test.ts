@@ -5,8 +5,10 @@
 import {writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
+import {stripVTControlCharacters} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
+import {buildWorld} from '../../src/drill/build-world.js'
 import {tempHome} from '../helpers/engine-harness.js'
 import {keys, runOnTerminal} from '../helpers/pty.js'
 import {exitCodeOf, run} from '../helpers/run.js'
@@ -143,11 +145,68 @@ faults:
     expect(report.stdout).toContain('# Root cause analysis: leaked signing key')
   })
 
-  it('runs guided on a terminal, one question per step with side effects', async () => {
+  it('runs guided on a terminal, asking only at the go-ahead and before each step that changes something', async () => {
     const home = await tempHome()
     const result = await runOnTerminal(['drill', '--home', home, '--services', '2'], [], {}, 90_000, keys.enter)
     expect(result.exitCode).toBe(0)
     expect(result.screen).toContain('Rotate the key at its issuers')
     expect(result.screen).toMatch(/Drill \S+ \(scenario basic\): PASSED/)
+    // The questions: the go-ahead, then the four steps with effects; none for read-only steps, none for
+    // bust-caches (no service declares a hook: nothing to decide)
+    const questions = [
+      ...new Set((stripVTControlCharacters(result.screen).match(/✔ [^\n\r]*/g) ?? []).map((line) => line.split('?')[0])),
+    ]
+    expect(questions).toHaveLength(5)
+    expect(questions[0]).toBe('✔ The key is private and exposed. Start locating and containing it')
+    expect(result.screen).toMatch(
+      /✓ notify-github tracking issue #1 opened: http:\/\/127\.0\.0\.1:\d+\/drill-org\/security-incidents\/issues\/1/,
+    )
+  })
+
+  it('stops at the first Ctrl-C, and refuses to resume the drill once its world is gone instead of probing dead ports', async () => {
+    const home = await tempHome()
+    const result = await runOnTerminal(
+      ['drill', '--home', home, '--services', '1', '--yes'],
+      [{waitFor: /✓ locate/, send: keys.ctrlC}],
+    )
+    const id = /World (\S+) is up/.exec(result.screen)?.[1] ?? ''
+    expect(result.exitCode).toBe(130)
+    expect(result.screen).toMatch(new RegExp(`Interrupted: drill ${id} stopped at step \\S+\\. Its world ended with it`))
+    const started = Date.now()
+    const resumed = await run(['incident', 'resume', id, '--home', home, '--yes', '--json'])
+    expect(exitCodeOf(resumed.error)).toBe(1)
+    expect(JSON.parse(resumed.stdout)).toMatchObject({
+      error: {code: 'ERR_DRILL_WORLD_GONE', hint: expect.stringContaining('jwkr drill --scenario basic')},
+    })
+    expect(Date.now() - started).toBeLessThan(20_000)
+  })
+
+  it('resumes a drill whose world is still running', async () => {
+    // Given a drill interrupted while its world is kept alive by the process that built it
+    const home = await tempHome()
+    const world = await buildWorld({home, scenario: 'basic', services: 1})
+    try {
+      // When it is resumed: the world answers, so the refusal is the incident's own (nothing was journaled yet)
+      const resumed = await run(['incident', 'resume', world.id, '--home', home, '--yes', '--json'])
+      expect(JSON.parse(resumed.stdout)).toMatchObject({error: {code: 'ERR_INCIDENT_INCOMPLETE'}})
+    } finally {
+      await world.close()
+    }
+  })
+
+  it('--keep leaves the world running with its env.sh and inventory named, until the first Ctrl-C', async () => {
+    const home = await tempHome()
+    const result = await runOnTerminal(
+      ['drill', '--home', home, '--services', '1', '--yes', '--keep'],
+      [{waitFor: /Ctrl-C stops it\.[\s\S]*Its inventory: \S+/, send: keys.ctrlC}],
+      {},
+      90_000,
+    )
+    expect(result.exitCode).toBe(0)
+    expect(result.screen).toMatch(/Its Slack and GitHub in a shell: source \S+\/world\/env\.sh/)
+    expect(result.screen).toMatch(/Its inventory: \S+\/world\/jwkr\.inventory\.yaml/)
+    expect(result.screen).toMatch(/Stopped the world of drill \S+\./)
+    const issuer = /issuer (http:\/\/127\.0\.0\.1:\d+)/.exec(result.screen)?.[1] ?? ''
+    expect(await refuses(issuer)).toBe(true)
   })
 })

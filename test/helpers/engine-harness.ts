@@ -17,13 +17,21 @@ export interface ScriptedUi extends EngineUi {
 }
 
 export function scriptedUi(
-  script: {gates?: GateAnswer[]; failures?: FailureAnswer[]; repeats?: boolean[]; people?: boolean[]} = {},
+  script: {
+    gates?: GateAnswer[]
+    failures?: FailureAnswer[]
+    repeats?: boolean[]
+    people?: boolean[]
+    /** Answers to decisions (core.approve): true goes on. */
+    decisions?: boolean[]
+  } = {},
   interactive = true,
 ): ScriptedUi {
   const gates = [...(script.gates ?? [])]
   const failures = [...(script.failures ?? [])]
   const repeats = [...(script.repeats ?? [])]
   const people = [...(script.people ?? [])]
+  const decisions = [...(script.decisions ?? [])]
   const asked: string[] = []
   return {
     interactive,
@@ -31,6 +39,10 @@ export function scriptedUi(
     async confirmStep(step, _definition, _plan, question) {
       asked.push(`gate ${step.id}: ${question}`)
       return gates.shift() ?? 'abort'
+    },
+    async decide(step, _definition, question) {
+      asked.push(`decide ${step.id}: ${question}`)
+      return decisions.shift() ?? false
     },
     async onFailure(step) {
       asked.push(`failure ${step.id}`)

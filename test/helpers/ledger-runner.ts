@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {onTestFinished} from 'vitest'
 
-import type {EffectRunner} from '../../src/adapters/idp/key-source.js'
+import type {EffectRunner} from '../../src/adapters/idp/issuer-key-store.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {journalLedger, type UnknownEffectRule} from '../../src/incident/effect-ledger.js'
 import {Journal} from '../../src/incident/journal.js'

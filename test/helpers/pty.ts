@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {projectRoot} from './run.js'
 
-export const keys = {enter: '\r', down: '\u001b[B'}
+export const keys = {enter: '\r', down: '\u001b[B', ctrlC: '\u0003'}
 
 export interface TerminalStep {
   /** Wait until the screen (everything printed so far, after the previous step) matches. */
@@ -30,11 +30,13 @@ export async function runOnTerminal(
   timeoutMs = 30_000,
   /** After the scripted steps, answer every further question with this (e.g. Enter: proceed). */
   thenAnswer?: string,
+  /** The terminal's width (default 120). */
+  columns = 120,
 ): Promise<TerminalRun> {
   const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; ${command}`, '/dev/null'], {
+  const child = spawn('script', ['-qfec', `stty cols ${columns} rows 40; ${command}`, '/dev/null'], {
     cwd: projectRoot,
-    env: {...process.env, ...env, NO_COLOR: '1', COLUMNS: '120', LINES: '40', TERM: 'xterm'},
+    env: {...process.env, ...env, NO_COLOR: '1', COLUMNS: String(columns), LINES: '40', TERM: 'xterm'},
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let screen = ''

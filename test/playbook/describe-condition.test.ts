@@ -1,7 +1,7 @@
 // Skip reasons for a false condition are words a responder reads, never the `${{ }}` text.
 import {describe, expect, it} from 'vitest'
 
-import {conditionSkipReason} from '../../src/playbook/describe-condition.js'
+import {conditionSkipReason, foreseenSkipReason} from '../../src/playbook/describe-condition.js'
 
 const scope = {
   inputs: {scanPaths: null, logs: ['a.log'], region: 'eu'},
@@ -41,5 +41,21 @@ describe('conditionSkipReason', () => {
   it('says only "its condition is false" for `if: false` and for text it cannot read', () => {
     expect(conditionSkipReason(false, scope)).toBe('its condition is false')
     expect(conditionSkipReason('${{ (( }}', scope)).toBe('its condition is false')
+  })
+})
+
+describe('foreseenSkipReason: what the header says will be skipped before any step ran', () => {
+  const scope = {inputs: {scanPaths: null, logs: ['/var/log']}, steps: {inspect: {outputs: {}, status: 'pending'}}}
+
+  it('names a false part that reads only inputs, whatever the steps before return', () => {
+    expect(foreseenSkipReason('${{ steps.inspect.outputs.private && inputs.scanPaths }}', scope)).toBe(
+      'its condition is false: the input scanPaths was not given',
+    )
+  })
+
+  it('says nothing while the condition depends on a step that has not run', () => {
+    expect(foreseenSkipReason('${{ steps.inspect.outputs.private && inputs.logs }}', scope)).toBeUndefined()
+    expect(foreseenSkipReason('${{ !steps.inspect.outputs.private }}', scope)).toBeUndefined()
+    expect(foreseenSkipReason(undefined, scope)).toBeUndefined()
   })
 })

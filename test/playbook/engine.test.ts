@@ -1,7 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/core/errors.js'
+import {defineStep} from '../../src/playbook/define-step.js'
+import type {RunHeader} from '../../src/playbook/engine.js'
+import {createRegistry} from '../../src/playbook/registry.js'
 import {startRun} from '../../src/playbook/respond.js'
+import {builtinSteps} from '../../src/playbook/steps/index.js'
+import {testSteps} from '../helpers/test-steps.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
 
 describe('the playbook engine', () => {
@@ -229,7 +234,9 @@ steps:
   })
 
   describe('guided on a terminal', () => {
-    const body = `steps:
+    const body = `inputs:
+  missing: {type: string, required: false}
+steps:
   - id: one
     uses: test.echo
     with: {value: 1}
@@ -237,12 +244,20 @@ steps:
     uses: test.echo
     confirm: "Really run two after \${{ steps.one.outputs.value }}?"
   - id: three
+    uses: core.approve
+    with: {message: "Go on after \${{ steps.one.outputs.value }}?"}
+  - id: four
+    uses: core.approve
+    confirm: false
+    with: {message: "Never asked"}
+  - id: five
     uses: test.echo
+    if: "\${{ steps.one.outputs.value == 1 && inputs.missing }}"
 `
 
-    it('asks before each step and proceeds', async () => {
+    it('asks only where a person decides: a confirm: question and a decision, never a read-only step or confirm: false', async () => {
       const home = await tempHome()
-      const ui = scriptedUi({gates: ['proceed', 'proceed', 'proceed']})
+      const ui = scriptedUi({gates: ['proceed'], decisions: [true]})
       const result = await startRun({
         ...baseOptions(home),
         playbook: await writePlaybook(home, body),
@@ -250,27 +265,60 @@ steps:
         ui,
       })
       expect(result.status).toBe('completed')
-      expect(ui.asked).toEqual(['gate one: Run "Echo"?', 'gate two: Really run two after 1?', 'gate three: Run "Echo"?'])
+      expect(ui.asked).toEqual(['gate two: Really run two after 1?', 'decide three: Go on after 1?'])
       const approvals = (await readJournal(home, result.incident)).filter((e) => e.type === 'step.approved')
-      expect(approvals.map((e) => [e.data.step, e.data.by])).toEqual([['two', 'responder']])
+      expect(approvals.map((e) => [e.data.step, e.data.by])).toEqual([
+        ['two', 'responder'],
+        ['three', 'responder'],
+      ])
+      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'skipped'])
     })
 
-    it('skips a step when the responder says skip', async () => {
+    it('tells the view, before the first step, which steps will be skipped whatever happens and why', async () => {
       const home = await tempHome()
-      const ui = scriptedUi({gates: ['proceed', 'skip', 'proceed']})
+      const headers: RunHeader[] = []
+      const ui = {
+        ...scriptedUi({gates: ['proceed'], decisions: [true]}),
+        runStarting: (header: RunHeader) => headers.push(header),
+      }
       const result = await startRun({
         ...baseOptions(home),
         playbook: await writePlaybook(home, body),
         registry: registryWith(),
         ui,
       })
-      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded'])
+      expect(headers).toEqual([
+        {
+          incident: result.incident,
+          resumed: false,
+          drill: false,
+          playbook: 'test-playbook',
+          inventoryPath: null,
+          dryRun: false,
+          artifacts: expect.stringMatching(/artifacts$/),
+          key: null,
+          done: [],
+          willSkip: [{id: 'five', reason: 'its condition is false: the input missing was not given'}],
+        },
+      ])
+    })
+
+    it('skips a step when the responder says skip', async () => {
+      const home = await tempHome()
+      const ui = scriptedUi({gates: ['skip'], decisions: [true]})
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: await writePlaybook(home, body),
+        registry: registryWith(),
+        ui,
+      })
+      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'succeeded', 'succeeded', 'skipped'])
       expect(result.steps[1]?.reason).toBe('skipped by the responder')
     })
 
     it('stops the run when the responder aborts, leaving it resumable', async () => {
       const home = await tempHome()
-      const ui = scriptedUi({gates: ['proceed', 'abort']})
+      const ui = scriptedUi({gates: ['abort']})
       const result = await startRun({
         ...baseOptions(home),
         playbook: await writePlaybook(home, body),
@@ -278,10 +326,26 @@ steps:
         ui,
       })
       expect(result.status).toBe('aborted')
-      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'pending', 'pending'])
+      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'pending', 'pending', 'pending', 'pending'])
     })
 
-    it('offers retry / skip / abort when a step with onFailure: ask fails', async () => {
+    it('stops the run at a decision answered No, and says so in the result and the journal', async () => {
+      const home = await tempHome()
+      const ui = scriptedUi({gates: ['proceed'], decisions: [false]})
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: await writePlaybook(home, body),
+        registry: registryWith(),
+        ui,
+      })
+      expect(result.status).toBe('aborted')
+      expect(result.stopReason).toBe('The responder answered No at "three": declined at a decision, nothing after it ran.')
+      expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'pending', 'pending', 'pending'])
+      const finished = (await readJournal(home, result.incident)).find((e) => e.type === 'run.finished')
+      expect(finished?.data).toMatchObject({status: 'aborted', reason: result.stopReason})
+    })
+
+    it('offers retry / skip / abort when a step with onFailure: ask fails, without asking before the read-only step', async () => {
       const home = await tempHome()
       const calls = new Map<string, number>()
       const file = await writePlaybook(
@@ -293,11 +357,35 @@ steps:
     onFailure: ask
 `,
       )
-      const ui = scriptedUi({gates: ['proceed', 'proceed'], failures: ['retry']})
+      const ui = scriptedUi({failures: ['retry']})
       const result = await startRun({...baseOptions(home), playbook: file, registry: registryWith({calls}), ui})
       expect(result.status).toBe('completed')
-      expect(ui.asked).toEqual(['gate flaky: Run "Flaky"?', 'failure flaky', 'gate flaky: Run "Flaky"?'])
+      expect(ui.asked).toEqual(['failure flaky'])
       expect(calls.get('flaky')).toBe(2)
+    })
+
+    it('does not ask before a step with side effects whose plan makes no call (nothing to decide)', async () => {
+      const home = await tempHome()
+      const noOp = defineStep<Record<string, never>, {done: boolean}>({
+        id: 'test.no-op',
+        title: 'Change nothing',
+        description: 'Has side effects in general, none this time.',
+        inputSchema: {type: 'object'},
+        outputSchema: {type: 'object'},
+        sideEffects: true,
+        plan: () => [{kind: 'none', target: 'inventory', description: 'No service declares a hook.'}],
+        run: async () => ({done: true}),
+      })
+      const file = await writePlaybook(home, `steps:\n  - id: quiet\n    uses: test.no-op\n`)
+      const ui = scriptedUi({})
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: file,
+        registry: createRegistry([...builtinSteps(), ...testSteps(), noOp]),
+        ui,
+      })
+      expect(ui.asked).toEqual([])
+      expect(result.status).toBe('completed')
     })
   })
 

@@ -6,13 +6,21 @@ import {JwkrError} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import {createIdpClient, firstString, originOf, requireCredential} from './idp-client.js'
 import {findByThumbprint, sourceKeyFromPem} from './key-material.js'
-import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
+import type {
+  ChangeResult,
+  EffectRunner,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
+  PlannedCall,
+  RotateRequest,
+  SourceKey,
+} from './issuer-key-store.js'
 import {keyRef, notFoundResult, rotateUntilRetired, takeSnapshot, type Snapshot} from './rotation.js'
 
 export const AUTH0_TOKEN_HINT =
   'export AUTH0_TOKEN=… : a Management API v2 access token with the read:signing_keys, create:signing_keys and update:signing_keys scopes.'
 
-export function createAuth0KeySource(issuer: InventoryIssuer, config: {domain: string}, deps: KeySourceDeps): KeySource {
+export function createAuth0KeyStore(issuer: InventoryIssuer, config: {domain: string}, deps: IssuerKeyStoreDeps): IssuerKeyStore {
   const {secrets} = deps
   secrets.add(deps.env.AUTH0_TOKEN)
   const api = `${originOf(config.domain, 'auth0 domain')}/api/v2`

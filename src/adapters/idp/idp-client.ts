@@ -3,11 +3,10 @@
 // answers into JwkrErrors with our ERR_IDP_* codes. No message can carry a token or key material:
 // everything is passed through the secret registry, and response bodies are never quoted whole.
 import {STATUS_CODES} from 'node:http'
-import {setTimeout as sleepFor} from 'node:timers/promises'
 
 import {JwkrError, type ErrorCode} from '../../core/errors.js'
 import type {SecretRegistry} from '../../core/secrets.js'
-import {backoffDelay, parseRetryAfter} from '../http/fetch-json.js'
+import {HttpFailure, retryDelay, sendHttp, type HttpAnswer, type HttpPolicy} from '../http/http-client.js'
 
 export interface IdpHttpSettings {
   /** Per attempt. Default 15 s. */
@@ -76,19 +75,29 @@ export interface IdpClient {
 
 const DEFAULTS = {timeoutMs: 15_000, retries: 2, maxRetryDelayMs: 30_000, retryDelayMs: 500}
 
-/** The largest error body read to find the vendor's message. */
+/** The largest body read: key lists and vendor errors are a few kilobytes. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024
+/** The largest error body parsed to find the vendor's message. */
 const MAX_ERROR_BODY = 64 * 1024
 
 /**
- * Builds the client for one service.
+ * Builds the client for one service, on the shared HTTP client (adapters/http/http-client.ts).
  *
  * @example const client = createIdpClient({service: 'Okta API', baseUrl: 'https://example.okta.com', auth: () => ({authorization: `SSWS ${token}`}), …})
  */
 export function createIdpClient(options: IdpClientOptions): IdpClient {
   const settings = {...DEFAULTS, ...definedOnly(options.http ?? {})}
-  const sleep =
-    options.http?.sleep ?? ((ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, signal ? {signal} : undefined))
-  const doFetch = options.fetch ?? globalThis.fetch
+  const policy: HttpPolicy = {
+    timeoutMs: settings.timeoutMs,
+    maxBytes: MAX_BODY_BYTES,
+    retries: settings.retries,
+    retryDelayMs: settings.retryDelayMs,
+    maxRetryDelayMs: settings.maxRetryDelayMs,
+    longRetryAfter: 'give-up', // a long rate limit is reported with the time to resume, not slept through
+    maxRedirects: 0,
+    ...(options.http?.sleep ? {sleep: options.http.sleep} : {}),
+    ...(options.fetch ? {fetch: options.fetch} : {}),
+  }
   const baseUrl = options.baseUrl.replace(/\/+$/, '')
 
   async function request(method: string, path: string, call: IdpRequest = {}): Promise<IdpResponse> {
@@ -104,83 +113,42 @@ export function createIdpClient(options: IdpClientOptions): IdpClient {
       body = call.body
       headers['content-type'] = call.contentType ?? 'application/octet-stream'
     }
-    const resendable = method === 'GET' || call.idempotent === true
-    for (let attempt = 0; ; attempt++) {
-      if (call.signal?.aborted) throw aborted(options.service, endpoint)
-      const auth = call.anonymous ? {} : await options.auth()
-      const outcome = await attemptOnce(url, {method, headers: {...headers, ...auth}, body}, call.signal)
-      if ('error' in outcome) {
-        // A request that never got an answer may have been applied: only reads and idempotent writes are sent again.
-        if (outcome.error === 'aborted') throw aborted(options.service, endpoint)
-        if (resendable && attempt < settings.retries) {
-          await wait(backoffDelay(attempt + 1, settings.retryDelayMs), call.signal, endpoint)
-          continue
-        }
-        throw unavailable(options, endpoint, outcome.message)
-      }
-      const response = outcome.response
-      if (response.ok)
-        return {status: response.status, headers: response.headers, body: await readJson(response, options, endpoint)}
-      if (call.accept?.includes(response.status)) {
-        return {status: response.status, headers: response.headers, body: await readErrorBody(response)}
-      }
-      const errorBody = await readErrorBody(response)
-      const vendorMessage = safeMessage(options, errorBody)
-      const retryable = response.status === 429 || (response.status >= 500 && resendable)
-      if (retryable && attempt < settings.retries) {
-        const delay = retryDelay(response.headers) ?? backoffDelay(attempt + 1, settings.retryDelayMs)
-        if (delay <= settings.maxRetryDelayMs) {
-          await wait(delay, call.signal, endpoint)
-          continue
-        }
-      }
-      throw translate(
-        options,
-        endpoint,
-        response.status,
-        response.headers,
-        vendorMessage,
-        options.classify?.(response.status, errorBody),
+    let answer: HttpAnswer
+    try {
+      answer = await sendHttp(
+        {
+          method,
+          url,
+          headers,
+          body,
+          signal: call.signal,
+          // A request that never got an answer may have been applied: only reads and idempotent writes are sent again.
+          resendable: method === 'GET' || call.idempotent === true,
+          ...(call.anonymous ? {} : {headersPerAttempt: options.auth}),
+        },
+        policy,
       )
-    }
-  }
-
-  async function attemptOnce(
-    url: URL,
-    init: {method: string; headers: Record<string, string>; body: string | undefined},
-    signal: AbortSignal | undefined,
-  ): Promise<{response: Response} | {error: 'aborted' | 'timeout' | 'network'; message: string}> {
-    const timeout = AbortSignal.timeout(settings.timeoutMs)
-    const combined = signal ? AbortSignal.any([timeout, signal]) : timeout
-    try {
-      return {response: await doFetch(url, {...init, redirect: 'manual', signal: combined})}
     } catch (error) {
-      if (signal?.aborted) return {error: 'aborted', message: 'cancelled'}
-      if (timeout.aborted) return {error: 'timeout', message: `no answer within ${settings.timeoutMs} ms`}
-      const cause = (error as {cause?: {code?: unknown}} | null)?.cause
-      return {error: 'network', message: `the request failed (${typeof cause?.code === 'string' ? cause.code : 'network error'})`}
+      if (!(error instanceof HttpFailure)) throw error
+      if (error.code === 'aborted') throw aborted(options.service, endpoint)
+      if (error.code === 'too-large') throw badResponse(options, endpoint, error.status, error.message)
+      throw unavailable(options, endpoint, lowerSentence(error.message))
     }
-  }
-
-  async function wait(ms: number, signal: AbortSignal | undefined, endpoint: string): Promise<void> {
-    try {
-      await sleep(ms, signal)
-    } catch {
-      throw aborted(options.service, endpoint)
-    }
+    const {status, headers: answered} = answer
+    const text = answer.body.toString('utf8')
+    if (status >= 200 && status <= 299) return {status, headers: answered, body: parseBody(text, options, endpoint, status)}
+    const errorBody = parseErrorBody(text)
+    if (call.accept?.includes(status)) return {status, headers: answered, body: errorBody}
+    const vendorMessage = safeMessage(options, errorBody)
+    throw translate(options, endpoint, status, answered, vendorMessage, options.classify?.(status, errorBody))
   }
 
   return {baseUrl, request}
 }
 
-/** Milliseconds to wait before retrying: Retry-After, else the vendors' reset headers (epoch seconds). */
-export function retryDelay(headers: Headers, now: number = Date.now()): number | null {
-  const retryAfter = parseRetryAfter(headers.get('retry-after'), now)
-  if (retryAfter !== null) return retryAfter
-  // Auth0 sends x-ratelimit-reset, Okta x-rate-limit-reset: when the window resets, in epoch seconds.
-  const reset = headers.get('x-ratelimit-reset') ?? headers.get('x-rate-limit-reset')
-  if (reset !== null && /^\d+$/.test(reset.trim())) return Math.max(0, Number(reset) * 1000 - now)
-  return null
+/** "No answer within 300 ms." → "no answer within 300 ms", to sit after a colon. */
+function lowerSentence(message: string): string {
+  return message.charAt(0).toLowerCase() + message.slice(1).replace(/\.$/, '')
 }
 
 function translate(
@@ -250,27 +218,25 @@ function aborted(service: string, endpoint: string): JwkrError {
   })
 }
 
-async function readJson(response: Response, options: IdpClientOptions, endpoint: string): Promise<unknown> {
-  const text = await response.text()
+function parseBody(text: string, options: IdpClientOptions, endpoint: string, status: number): unknown {
   if (text.trim() === '') return null
   try {
     return JSON.parse(text) as unknown
   } catch {
-    throw new JwkrError(
-      'ERR_IDP_BAD_RESPONSE',
-      `${options.service} answered ${endpoint} with a body that is not JSON (${Buffer.byteLength(text)} bytes).`,
-      {
-        hint: `Check that ${options.baseUrl} is the service's API root.`,
-        details: {status: response.status, endpoint, service: options.service},
-      },
-    )
+    throw badResponse(options, endpoint, status, `a body that is not JSON (${Buffer.byteLength(text)} bytes).`)
   }
 }
 
-async function readErrorBody(response: Response): Promise<unknown> {
-  const text = (await response.text()).slice(0, MAX_ERROR_BODY)
+function badResponse(options: IdpClientOptions, endpoint: string, status: number | null, problem: string): JwkrError {
+  return new JwkrError('ERR_IDP_BAD_RESPONSE', `${options.service} answered ${endpoint} with ${lowerSentence(problem)}.`, {
+    hint: `Check that ${options.baseUrl} is the service's API root.`,
+    details: {status, endpoint, service: options.service},
+  })
+}
+
+function parseErrorBody(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown
+    return JSON.parse(text.slice(0, MAX_ERROR_BODY)) as unknown
   } catch {
     return null
   }

@@ -19,7 +19,15 @@ import {backupOnce, writeFileAtomic} from '../fs/atomic-file.js'
 import {DEFAULT_MAX_BYTES} from '../http/fetch-json.js'
 import {readPrivateJwk} from '../keys/private-key-file.js'
 import {checkKeyCount, parseKeySetText, publicReplacement, sourceKeyFromJwk, withoutPrivateMembers} from './key-material.js'
-import type {ChangeResult, EffectRunner, KeySource, KeySourceDeps, PlannedCall, RotateRequest, SourceKey} from './key-source.js'
+import type {
+  ChangeResult,
+  EffectRunner,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
+  PlannedCall,
+  RotateRequest,
+  SourceKey,
+} from './issuer-key-store.js'
 import {notFoundResult} from './rotation.js'
 
 /** A JWKS file as read: the parsed document and how it was laid out, to write it back alike. */
@@ -94,11 +102,11 @@ export function serializeJwks(read: JwksDocument, document: JwksDocument['docume
   return JSON.stringify(document, null, read.indent === '' ? undefined : read.indent) + (read.trailingNewline ? '\n' : '')
 }
 
-export function createJwksFileKeySource(
+export function createJwksFileKeyStore(
   issuer: InventoryIssuer,
   config: {path: string; private?: boolean},
-  deps: KeySourceDeps,
-): KeySource {
+  deps: IssuerKeyStoreDeps,
+): IssuerKeyStore {
   const {secrets} = deps
   const path = resolve(deps.baseDir ?? process.cwd(), config.path)
   const privateMode = config.private === true
@@ -313,7 +321,7 @@ async function privateReplacementOf(
   return {jwk: {...jwk, kid: request.replacement.kid} as JWK, thumbprint, first: true}
 }
 
-async function thumbprintOrNull(raw: unknown): Promise<string | null> {
+export async function thumbprintOrNull(raw: unknown): Promise<string | null> {
   try {
     return await calculateJwkThumbprint(canonicalizeJwk(raw).thumbprintJwk, 'sha256')
   } catch {
@@ -322,14 +330,14 @@ async function thumbprintOrNull(raw: unknown): Promise<string | null> {
 }
 
 /** The leaked key loses its private members in every write (it is about to go, and they are exposed). */
-async function stripIfLeaked(raw: unknown, leakedThumbprint: string): Promise<unknown> {
+export async function stripIfLeaked(raw: unknown, leakedThumbprint: string): Promise<unknown> {
   if (raw === null || typeof raw !== 'object' || (await thumbprintOrNull(raw)) !== leakedThumbprint) return raw
   return (raw as JWK).kty === 'oct' ? raw : withoutPrivateMembers(raw as JWK)
 }
 
 /** Whether the leaked key's entries hold private members, and which other keys do (described, no values). */
-async function privateHolders(
-  document: JwksDocument['document'],
+export async function privateHolders(
+  document: {keys: readonly unknown[]},
   leakedThumbprint: string,
 ): Promise<{leaked: boolean; others: string[]}> {
   let leaked = false

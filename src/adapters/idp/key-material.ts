@@ -8,7 +8,7 @@ import {canonicalizeJwk, canonicalizeKeyObject, privateMemberNames} from '../../
 import {JwkrError} from '../../core/errors.js'
 import {describeNesting, MAX_JWKS_KEYS, nestingProblem} from '../../core/nesting.js'
 import {PRIVATE_JWK_MEMBERS, type SecretRegistry} from '../../core/secrets.js'
-import type {SourceKey, SourceKeyStatus} from './key-source.js'
+import type {SourceKey, SourceKeyStatus} from './issuer-key-store.js'
 
 /**
  * The JSON of a key set kept in a file (on disk or in a repository), parsed and bounded before

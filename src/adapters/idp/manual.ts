@@ -8,16 +8,16 @@ import type {
   ChangeResult,
   EffectRunner,
   KeyRef,
-  KeySource,
-  KeySourceDeps,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
   ManualInstructions,
   PlannedCall,
   RotateRequest,
-} from './key-source.js'
+} from './issuer-key-store.js'
 
 type ManualStage = 'add' | 'switch-signing' | 'remove'
 
-export function createManualKeySource(issuer: InventoryIssuer, deps: KeySourceDeps): KeySource {
+export function createManualKeyStore(issuer: InventoryIssuer, deps: IssuerKeyStoreDeps): IssuerKeyStore {
   const now = deps.now ?? (() => new Date())
   const jwks = issuer.jwksUri ?? issuer.discovery ?? `the JWKS of ${issuer.issuer}`
 

@@ -10,14 +10,14 @@ import {findByThumbprint, sourceKeyFromJwk} from './key-material.js'
 import type {
   ChangeResult,
   EffectRunner,
-  KeySource,
-  KeySourceDeps,
+  IssuerKeyStore,
+  IssuerKeyStoreDeps,
   PlannedCall,
   SessionAction,
   SessionResult,
   SourceKey,
   SourceKeyStatus,
-} from './key-source.js'
+} from './issuer-key-store.js'
 import {keyRef, notFoundResult, rotateUntilRetired, takeSnapshot} from './rotation.js'
 
 export const OKTA_TOKEN_HINT =
@@ -30,11 +30,11 @@ const OKTA_CLIENT_TOKENS_HINT =
 
 const STATUSES: Record<string, SourceKeyStatus> = {ACTIVE: 'active', NEXT: 'next', EXPIRED: 'expired'}
 
-export function createOktaKeySource(
+export function createOktaKeyStore(
   issuer: InventoryIssuer,
   config: {domain: string; authServerId: string; clients?: string[]},
-  deps: KeySourceDeps,
-): KeySource {
+  deps: IssuerKeyStoreDeps,
+): IssuerKeyStore {
   const {secrets} = deps
   secrets.add(deps.env.OKTA_TOKEN)
   const server = `/api/v1/authorizationServers/${encodeURIComponent(config.authServerId)}`
@@ -123,7 +123,7 @@ export function createOktaKeySource(
         }
   }
 
-  const sessions: Pick<KeySource, 'planRevokeSessions' | 'revokeSessions'> =
+  const sessions: Pick<IssuerKeyStore, 'planRevokeSessions' | 'revokeSessions'> =
     clients.length === 0
       ? {}
       : {

@@ -4,7 +4,7 @@
 // known to be done when the list holds a thumbprint the set before it did not: that is its check().
 import {JwkrError} from '../../core/errors.js'
 import {findByThumbprint} from './key-material.js'
-import type {ChangeResult, EffectRunner, KeyRef, SourceKey} from './key-source.js'
+import type {ChangeResult, EffectRunner, KeyRef, SourceKey} from './issuer-key-store.js'
 
 /** What the source held before jwkr changed anything (the ref of the `snapshot` stage). */
 export interface Snapshot extends Record<string, unknown> {

@@ -5,7 +5,7 @@ import {JwkrError, type ErrorCode} from '../../core/errors.js'
 import type {InventoryIssuer} from '../../core/inventory/types.js'
 import {createIdpClient, firstString, originOf, requireCredential} from './idp-client.js'
 import {findByThumbprint, sourceKeyFromJwk} from './key-material.js'
-import type {KeySource, KeySourceDeps, PlannedCall, SourceKey} from './key-source.js'
+import type {IssuerKeyStore, IssuerKeyStoreDeps, PlannedCall, SourceKey} from './issuer-key-store.js'
 import {keyRef, notFoundResult, rotateUntilRetired, takeSnapshot} from './rotation.js'
 
 export const VAULT_TOKEN_HINT =
@@ -13,11 +13,11 @@ export const VAULT_TOKEN_HINT =
 
 const WELL_KNOWN = '/v1/identity/oidc/.well-known/keys'
 
-export function createVaultKeySource(
+export function createVaultKeyStore(
   issuer: InventoryIssuer,
   config: {address: string; key: string},
-  deps: KeySourceDeps,
-): KeySource {
+  deps: IssuerKeyStoreDeps,
+): IssuerKeyStore {
   const {secrets} = deps
   secrets.add(deps.env.VAULT_TOKEN)
   const namespace = deps.env.VAULT_NAMESPACE?.trim()

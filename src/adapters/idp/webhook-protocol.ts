@@ -187,7 +187,7 @@ export interface WebhookAnswerValidator {
   answer: ValidateFunction
 }
 
-/** Compiles the answer checks (tens of milliseconds: a key source makes one). */
+/** Compiles the answer checks (tens of milliseconds: a key store makes one). */
 export function createWebhookAnswerValidator(): WebhookAnswerValidator {
   const ajv = new Ajv2020({strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true})
   ajv.addSchema(webhookResponseSchema)

@@ -20,11 +20,11 @@ import {
   effectKey,
   type ChangeResult,
   type EffectRunner,
-  type KeySource,
-  type KeySourceDeps,
+  type IssuerKeyStore,
+  type IssuerKeyStoreDeps,
   type PlannedCall,
   type RotateRequest,
-} from './key-source.js'
+} from './issuer-key-store.js'
 import {
   answerProblems,
   createWebhookAnswerValidator,
@@ -61,7 +61,7 @@ interface StageRef extends Record<string, unknown> {
   replacement?: ReportedReplacement
 }
 
-export function createWebhookKeySource(issuer: InventoryIssuer, config: {url: string}, deps: KeySourceDeps): KeySource {
+export function createWebhookKeyStore(issuer: InventoryIssuer, config: {url: string}, deps: IssuerKeyStoreDeps): IssuerKeyStore {
   const {secrets} = deps
   secrets.add(deps.env.JWKR_WEBHOOK_SECRET)
   const now = deps.now ?? (() => new Date())

@@ -1,13 +1,12 @@
 // `jwkr code scan` without the command: walks the paths on the main thread and hands batches of
 // files to worker threads, at most a few batches ahead of them, so memory stays flat however large
 // the tree. Opening and reading each file costs more than searching it, hence the threads.
-import {availableParallelism} from 'node:os'
-import type {Worker} from 'node:worker_threads'
+import {defaultThreads} from '../workers/worker-pool.js'
 
 import type {Needle} from '../../core/key/needles.js'
 import {createFileScanner, type ScanHit, type ScanNeedle} from './file-scanner.js'
 import {countFile, emptyTally, mergeTallies, type ScanTally} from './scan-tally.js'
-import {startScanWorker} from './start-scan-worker.js'
+import {startScanWorkers} from './start-scan-worker.js'
 import {assertPathsExist, walkFiles, type WalkCounts} from './walk-files.js'
 
 export interface ScanPathsOptions {
@@ -63,7 +62,7 @@ export async function scanPaths(
   const scanNeedles: ScanNeedle[] = needles.map(({kind, value, public: isPublic}) => ({kind, value, public: isPublic}))
   const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
   const files = walkFiles(paths, {hidden: options.hidden, gitignore: options.gitignore}, counts)
-  const threads = options.threads ?? Math.min(8, availableParallelism())
+  const threads = options.threads ?? defaultThreads()
   const tally = threads === 0 ? scanHere(files, scanNeedles, options) : await scanInWorkers(files, threads, scanNeedles, options)
   return {
     hits: [...tally.hits].sort(byPosition),
@@ -100,65 +99,34 @@ async function scanInWorkers(
   needles: ScanNeedle[],
   options: ScanPathsOptions,
 ): Promise<ScanTally> {
-  const workers = Array.from({length: threads}, () => startScanWorker({needles, options: {maxFileSize: options.maxFileSize}}))
-  const queued = new Map<Worker, number>(workers.map((worker) => [worker, 0]))
+  const pool = startScanWorkers(threads, {needles, options: {maxFileSize: options.maxFileSize}})
   let tally = emptyTally()
-  let failure: Error | undefined
-  let wake: (() => void) | undefined
-  const settle = (): void => {
-    const resume = wake
-    wake = undefined
-    resume?.()
-  }
-  for (const worker of workers) {
-    worker.on('message', (batch: ScanTally) => {
-      tally = mergeTallies(tally, batch)
-      queued.set(worker, (queued.get(worker) ?? 1) - 1)
-      report(tally, options)
-      settle()
-    })
-    worker.on('error', (error) => {
-      failure ??= error
-      settle()
-    })
-    worker.on('exit', (code) => {
-      failure ??= new Error(`A scan worker stopped with exit code ${code}.`)
-      settle()
-    })
-  }
-  const waitForWorkers = (): Promise<void> => new Promise((resolve) => (wake = resolve))
-
   try {
-    const send = async (batch: string[]): Promise<void> => {
-      for (;;) {
-        if (failure) throw failure
-        const [worker, load] = [...queued].reduce((best, candidate) => (candidate[1] < best[1] ? candidate : best))
-        if (load < BATCHES_AHEAD) {
-          worker.postMessage(batch)
-          queued.set(worker, load + 1)
-          return
-        }
-        await waitForWorkers()
-      }
-    }
-    let batch: string[] = []
-    for (const path of files) {
-      batch.push(path)
-      if (batch.length === BATCH_SIZE) {
-        await send(batch)
-        batch = []
-      }
-    }
-    if (batch.length > 0) await send(batch)
-    while ([...queued.values()].some((load) => load > 0)) {
-      if (failure) throw failure
-      await waitForWorkers()
-    }
+    await pool.run(batchesOf(files, BATCH_SIZE), {
+      ahead: BATCHES_AHEAD,
+      label: 'scan',
+      onMessage: (batch) => {
+        tally = mergeTallies(tally, batch as ScanTally)
+        report(tally, options)
+        return true
+      },
+    })
     return tally
   } finally {
-    for (const worker of workers) worker.removeAllListeners('exit')
-    await Promise.all(workers.map((worker) => worker.terminate()))
+    await pool.close()
   }
+}
+
+function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = []
+  for (const item of items) {
+    batch.push(item)
+    if (batch.length === size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
 }
 
 function report(tally: ScanTally, options: ScanPathsOptions): void {

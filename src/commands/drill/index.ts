@@ -2,9 +2,10 @@ import {Errors, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {createEngineUi} from '../../cli/engine-ui.js'
-import {renderDrill} from '../../cli/render-drill.js'
+import {listenForInterrupt} from '../../cli/interrupt.js'
+import {renderDrill, renderDrillInterrupted} from '../../cli/render-drill.js'
 import {homeFlag} from '../../cli/run-flags.js'
-import {ExitCode, JwkrError} from '../../core/errors.js'
+import {ExitCode} from '../../core/errors.js'
 import {resolveHome} from '../../incident/workspace.js'
 import {runDrill, type DrillResult} from '../../drill/run-drill.js'
 
@@ -26,16 +27,17 @@ export default class Drill extends JwkrCommand {
     scenario: Flags.string({char: 's', default: 'basic', description: 'A scenario (jwkr drill list) or a scenario file.'}),
     services: Flags.integer({description: 'How many relying-party services (default: the scenario’s).', min: 1, max: 50}),
     yes: Flags.boolean({char: 'y', description: 'Run unattended: approve every step.'}),
-    keep: Flags.boolean({description: 'Leave the world running after the drill, to explore it (Ctrl-C stops it).'}),
+    keep: Flags.boolean({
+      description: 'Leave the world running after the drill, to explore it: prints its env.sh and inventory; Ctrl-C stops it.',
+    }),
     deadline: Flags.string({default: '60s', description: 'How long the proof may take before containment counts as not proven.'}),
   }
 
   async run(): Promise<DrillResult> {
     const {flags} = await this.parse(Drill)
-    const interactive = !flags.yes && !this.jsonEnabled() && process.stdin.isTTY === true && process.stderr.isTTY === true
-    const controller = new AbortController()
-    const onSigint = (): void => controller.abort(new JwkrError('ERR_ABORTED', 'Interrupted.'))
-    process.once('SIGINT', onSigint)
+    const json = this.jsonEnabled()
+    const interactive = !flags.yes && !json && process.stdin.isTTY === true && process.stderr.isTTY === true
+    const interruption = listenForInterrupt()
     try {
       const result = await runDrill({
         home: resolveHome({flag: flags.home}),
@@ -44,25 +46,44 @@ export default class Drill extends JwkrCommand {
         yes: flags.yes || !interactive,
         keep: flags.keep,
         deadline: flags.deadline,
-        ui: createEngineUi({secrets: this.secrets, interactive, quiet: this.jsonEnabled()}),
+        ui: createEngineUi({secrets: this.secrets, interactive, quiet: json, interruption}),
         secrets: this.secrets,
         env: process.env,
-        signal: controller.signal,
+        signal: interruption.signal,
         onWorld: (world) => {
-          if (!this.jsonEnabled())
-            this.logToStderr(`World ${world.id} is up: ${world.services.length} services, issuer ${world.urls.issuer}`)
+          if (!json) this.logToStderr(`World ${world.id} is up: ${world.services.length} services, issuer ${world.urls.issuer}`)
+        },
+        // --keep: the scorecard, then the world until the first Ctrl-C.
+        whileKept: async (kept) => {
+          if (!json) this.log(renderDrill(kept, this.style))
+          await new Promise<void>((resolve) => {
+            if (interruption.signal.aborted) resolve()
+            interruption.signal.addEventListener('abort', () => resolve(), {once: true})
+          })
+          if (!json) this.logToStderr(`Stopped the world of drill ${kept.drill}.`)
         },
       })
-      if (!this.jsonEnabled()) this.log(renderDrill(result, this.style))
-      if (flags.keep && !this.jsonEnabled()) await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
+      if (result.interrupted) {
+        if (json) this.logJson(result)
+        else this.logToStderr(renderDrillInterrupted(result))
+        throw new Errors.ExitError(ExitCode.interrupted)
+      }
+      if (!json && !flags.keep) this.log(renderDrill(result, this.style))
       const code = result.passed ? ExitCode.ok : result.contained ? ExitCode.failure : ExitCode.notContained
       if (code !== ExitCode.ok) {
-        if (this.jsonEnabled()) this.logJson(result)
+        if (json) this.logJson(result)
         throw new Errors.ExitError(code)
       }
       return result
+    } catch (error) {
+      // Ctrl-C while the world was being built: nothing ran.
+      if (interruption.signal.aborted && !(error instanceof Errors.ExitError)) {
+        if (!json) this.logToStderr('Interrupted before the drill began: nothing ran.')
+        throw new Errors.ExitError(ExitCode.interrupted)
+      }
+      throw error
     } finally {
-      process.removeListener('SIGINT', onSigint)
+      interruption.dispose()
     }
   }
 }

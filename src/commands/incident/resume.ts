@@ -3,6 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {resolveInventoryPath, runPlaybookCommand} from '../../cli/run-playbook-command.js'
 import {approvalFlags, homeFlag} from '../../cli/run-flags.js'
+import {assertDrillWorldRunning} from '../../drill/drill-resumable.js'
+import {findIncident, resolveHome} from '../../incident/workspace.js'
 import type {RunResult} from '../../playbook/engine.js'
 import {resumeRun} from '../../playbook/respond.js'
 
@@ -12,7 +14,8 @@ export default class IncidentResume extends JwkrCommand {
     'After a crash, Ctrl-C or a run that stopped for approval. Steps already done are not run again; a side effect ' +
     'whose result is unknown is looked for at its service first (for a few seconds, as a write may take that long to ' +
     'show), or repeated only with your approval (or --yes). An incident interrupted while being opened has nothing to ' +
-    'resume: run respond again with its key.'
+    'resume: run respond again with its key. A drill resumes only while its world is still running (the process that ' +
+    'built it, such as jwkr drill --keep); otherwise run a new drill.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c',
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --yes --json',
@@ -27,6 +30,8 @@ export default class IncidentResume extends JwkrCommand {
   async run(): Promise<RunResult> {
     const {args, flags} = await this.parse(IncidentResume)
     const inventoryPath = flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory)
+    const location = await findIncident(resolveHome({flag: flags.home}), args.id)
+    if (location.drill) await assertDrillWorldRunning(location)
     return runPlaybookCommand(
       {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
       (context) => resumeRun({...context, secrets: this.secrets, yes: flags.yes, id: args.id, inventoryPath}),

@@ -1,9 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {writeFile} from 'node:fs/promises'
 
 import {JwkrCommand} from '../../cli/base-command.js'
-import {JwkrError} from '../../core/errors.js'
-import {toCacao, type CacaoPlaybook} from '../../playbook/cacao.js'
+import {toCacao, writeCacaoFile, type CacaoPlaybook} from '../../playbook/cacao.js'
 import {registerPlaybookSecrets, resolvePlaybook} from '../../playbook/load-playbook.js'
 import {createRegistry} from '../../playbook/registry.js'
 import {builtinSteps} from '../../playbook/steps/index.js'
@@ -28,7 +26,7 @@ export default class PlaybookExport extends JwkrCommand {
   static override args = {playbook: Args.string({required: true, description: 'A built-in playbook name or a playbook file.'})}
   static override flags = {
     format: Flags.string({char: 'f', options: ['cacao'], default: 'cacao', description: 'The format to write.'}),
-    out: Flags.string({char: 'o', description: 'Write to this file instead of stdout.'}),
+    out: Flags.string({char: 'o', description: 'Write to this file (atomically) instead of stdout.'}),
   }
 
   async run(): Promise<CacaoPlaybook | PlaybookExportFile> {
@@ -41,23 +39,8 @@ export default class PlaybookExport extends JwkrCommand {
       if (!this.jsonEnabled()) this.log(JSON.stringify(document, null, 2))
       return document
     }
-    await writeDocument(flags.out, `${JSON.stringify(document, null, 2)}\n`)
+    await writeCacaoFile(flags.out, document)
     if (!this.jsonEnabled()) this.log(`Wrote the CACAO 2.0 playbook ${document.id} to ${flags.out}`)
     return {format: 'cacao', out: flags.out, id: document.id}
-  }
-}
-
-async function writeDocument(path: string, text: string): Promise<void> {
-  try {
-    await writeFile(path, text)
-  } catch (error) {
-    throw new JwkrError(
-      'ERR_OUTPUT_UNWRITABLE',
-      `Cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? 'unknown error'}).`,
-      {
-        hint: 'Check that the folder exists and that you may write there, or leave out --out to print to stdout.',
-        cause: error,
-      },
-    )
   }
 }

@@ -14,7 +14,8 @@ export interface ShownStep {
   sideEffects: boolean
   with: Record<string, unknown>
   if: string | null
-  confirm: string | null
+  /** The question asked before the step, or false when the playbook says not to ask. */
+  confirm: string | boolean | null
   onFailure: string
   retry: {attempts: number; backoff: string | null} | null
   timeout: string | null
@@ -96,7 +97,8 @@ function renderPlaybook(playbook: PlaybookShowResult, style: Style): string {
     lines.push(`  ${index + 1}. ${style.bold(step.id)}  ${step.uses} — ${step.title}${effects}`)
     lines.push(`     ${step.description}`)
     if (step.if !== null) lines.push(`     if: ${step.if}`)
-    if (step.confirm !== null) lines.push(`     confirm: ${step.confirm}`)
+    if (step.confirm !== null)
+      lines.push(`     confirm: ${step.confirm === false ? 'no (runs without asking)' : String(step.confirm)}`)
     const run = [`on failure: ${step.onFailure}`]
     if (step.retry) run.push(`${step.retry.attempts} attempts${step.retry.backoff ? `, ${step.retry.backoff} apart` : ''}`)
     if (step.timeout) run.push(`timeout ${step.timeout}`)

@@ -1,9 +1,9 @@
 // Which issuers a containment acts on, and in what order; the denylist entries it publishes; and what
-// a responder must do by hand where a key source cannot revoke sessions. Pure: the commands and the
+// a responder must do by hand where a key store cannot revoke sessions. Pure: the commands and the
 // playbook steps decide with it, the adapters in src/adapters/idp then make the changes.
 import {JwkrError, ExitCode} from '../errors.js'
 import type {LeakedKeyRef} from '../inventory/locate.js'
-import type {Inventory, InventoryIssuer, KeySourceType} from '../inventory/types.js'
+import type {Inventory, InventoryIssuer, IssuerKeyStoreType} from '../inventory/types.js'
 import type {DenylistEntry} from './denylist.js'
 
 export interface IssuerSelection {
@@ -65,7 +65,7 @@ export function selectIssuers(inventory: Inventory, selection: IssuerSelection, 
  * held up by a human, and the issuers that shut the attacker out fastest go first. Stable otherwise.
  */
 export function orderForContainment(issuers: readonly InventoryIssuer[]): InventoryIssuer[] {
-  const rank: Record<KeySourceType, number> = {
+  const rank: Record<IssuerKeyStoreType, number> = {
     auth0: 0,
     keycloak: 0,
     okta: 0,
@@ -112,8 +112,8 @@ export function denylistEntries(
   return issuers.map((issuer) => entry(issuer.kid ?? leaked.kid, issuer.iss))
 }
 
-/** What to do by hand about sessions and refresh tokens where the key source cannot revoke them. */
-export function sessionsByHand(type: KeySourceType): string {
+/** What to do by hand about sessions and refresh tokens where the key store cannot revoke them. */
+export function sessionsByHand(type: IssuerKeyStoreType): string {
   switch (type) {
     case 'auth0':
       return 'Auth0 has no tenant-wide revocation: end the sessions and revoke the refresh tokens of the affected users (Dashboard → User Management, or the Management API users/{id}/sessions and refresh-tokens endpoints); access tokens stay valid until they expire, so rely on the denylist.'

@@ -2,7 +2,7 @@
 // editors can check the file as it is written; the loader checks every inventory against it. Each
 // keySource type has its own `if`/`then`, so an error names the field that type needs.
 import type {JsonSchema} from '../json-schema.js'
-import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type KeySourceType} from './types.js'
+import {ISSUER_KEY_STORE_TYPES, VERIFIER_PROFILE_IDS, type IssuerKeyStoreType} from './types.js'
 
 /** Issuer and service ids: named in `trusts`, in step outputs and in messages. */
 export const INVENTORY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$'
@@ -45,7 +45,7 @@ const repo = (description: string) => ({
 })
 
 /** The fields each keySource type takes (besides `type`), and which of them it needs. */
-const KEY_SOURCE_FIELDS: Record<KeySourceType, {required: string[]; properties: Record<string, unknown>}> = {
+const KEY_SOURCE_FIELDS: Record<IssuerKeyStoreType, {required: string[]; properties: Record<string, unknown>}> = {
   'jwks-file': {
     required: ['path'],
     properties: {
@@ -107,8 +107,8 @@ const keySource = {
   type: 'object',
   description: 'Where the issuer’s signing keys are managed: the adapter jwkr rotates them through.',
   required: ['type'],
-  properties: {type: {type: 'string', enum: [...KEY_SOURCE_TYPES], description: 'The kind of key store.'}},
-  allOf: KEY_SOURCE_TYPES.map((type) => ({
+  properties: {type: {type: 'string', enum: [...ISSUER_KEY_STORE_TYPES], description: 'The kind of key store.'}},
+  allOf: ISSUER_KEY_STORE_TYPES.map((type) => ({
     if: {properties: {type: {const: type}}, required: ['type']},
     then: {
       required: KEY_SOURCE_FIELDS[type].required,

@@ -18,7 +18,7 @@ import {
   type YamlDocument,
 } from '../yaml/load-yaml-document.js'
 import {inventorySchema} from './inventory-schema.js'
-import {KEY_SOURCE_TYPES, VERIFIER_PROFILE_IDS, type Inventory} from './types.js'
+import {ISSUER_KEY_STORE_TYPES, VERIFIER_PROFILE_IDS, type Inventory} from './types.js'
 
 export interface InventoryCheck {
   /** Present only when there are no problems; relative file paths in it are resolved. */
@@ -101,7 +101,7 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
     for (const name of ['issuer', 'discovery', 'jwksUri']) urls.push({path: ['issuers', index, name], value: issuer[name]})
     const source = isRecord(issuer.keySource) ? issuer.keySource : {}
     const at = (name: string): DocumentPath => ['issuers', index, 'keySource', name]
-    if (typeof source.type === 'string' && !(KEY_SOURCE_TYPES as readonly string[]).includes(source.type)) {
+    if (typeof source.type === 'string' && !(ISSUER_KEY_STORE_TYPES as readonly string[]).includes(source.type)) {
       problems.push(document.problemAt(at('type'), unknownTypeMessage(source.type)))
     }
     if (source.type === 'keycloak') urls.push({path: at('baseUrl'), value: source.baseUrl})
@@ -194,8 +194,8 @@ function duplicateIds(
 }
 
 function unknownTypeMessage(type: string): string {
-  const guess = suggestion(type, KEY_SOURCE_TYPES)
-  return `unknown keySource type '${type}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known types are ${KEY_SOURCE_TYPES.join(', ')}`
+  const guess = suggestion(type, ISSUER_KEY_STORE_TYPES)
+  return `unknown keySource type '${type}'${guess ? ` (did you mean '${guess}'?)` : ''}; the known types are ${ISSUER_KEY_STORE_TYPES.join(', ')}`
 }
 
 function unknownVerifierMessage(verifier: string): string {

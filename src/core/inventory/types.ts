@@ -3,7 +3,7 @@
 // and its JSON Schema produce exactly these shapes; everything downstream takes an `Inventory`.
 
 /** Where an issuer's signing keys are managed (the adapter in src/adapters/idp that rotates them). */
-export type KeySource =
+export type IssuerKeyStoreConfig =
   | {type: 'jwks-file'; path: string; private?: boolean}
   | {type: 'github-file'; repo: string; path: string; branch?: string}
   | {type: 'auth0'; domain: string}
@@ -13,9 +13,9 @@ export type KeySource =
   | {type: 'webhook'; url: string}
   | {type: 'manual'}
 
-export type KeySourceType = KeySource['type']
+export type IssuerKeyStoreType = IssuerKeyStoreConfig['type']
 
-export const KEY_SOURCE_TYPES: readonly KeySourceType[] = [
+export const ISSUER_KEY_STORE_TYPES: readonly IssuerKeyStoreType[] = [
   'jwks-file',
   'github-file',
   'auth0',
@@ -35,7 +35,7 @@ export interface InventoryIssuer {
   discovery?: string
   /** The JWKS URL, when the issuer has no discovery document. */
   jwksUri?: string
-  keySource: KeySource
+  keySource: IssuerKeyStoreConfig
 }
 
 export interface ServiceContacts {

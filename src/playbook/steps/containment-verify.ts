@@ -19,6 +19,7 @@ import {
   type VerifyResult,
 } from '../../services/verify.js'
 import {parseRemovalTime, REMOVAL_TIME_PATTERN} from '../../core/containment/clock.js'
+import {containmentProgress} from '../../core/containment/containment-progress.js'
 import {DURATION_PATTERN, formatDuration, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
@@ -201,6 +202,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
         : checkControlKey(leakedKeyOf(await loadKeySource(input.controlKey, {secrets: context.secrets})), key)
     const events = context.events()
     const phase = input.baseline === true ? 'baseline' : 'check'
+    const intervalMs = parseDuration(input.interval ?? '15s')
     const result = await verifyContainment({
       inventory,
       key,
@@ -212,7 +214,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
       controlKey,
       untilContained: input.untilContained === true,
       deadlineMs: parseDuration(input.deadline ?? '30m'),
-      intervalMs: parseDuration(input.interval ?? '15s'),
+      intervalMs,
       tokenLifetimeSeconds: Math.ceil(parseDuration(input.tokenLifetime ?? '1h') / 1000),
       timeoutMs: parseDuration(input.timeout ?? '5s'),
       removedAt: input.removedAt === undefined ? undefined : parseRemovalTime(input.removedAt, 'removedAt', context.now()),
@@ -230,14 +232,7 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
           const {id, status, basis, reason} = service
           await context.record('containment.service', {round, phase, service: id, status, basis, reason})
         }
-        const done = seen.services.filter((service) => service.status === (seen.baseline ? 'exposed' : 'contained')).length
-        const waiting = seen.services.filter((service) => service.status !== 'contained').map((service) => service.id)
-        context.progress({
-          message: seen.baseline
-            ? `baseline: ${done}/${seen.services.length} accept the canary`
-            : `check ${round}: ${done}/${seen.services.length} contained${waiting.length > 0 ? ` · waiting for ${waiting.join(', ')}` : ''}`,
-          ...(seen.services.length > 0 ? {fraction: done / seen.services.length} : {}),
-        })
+        context.progress(containmentProgress({round, result: seen}, intervalMs, context.now()))
       },
     })
     const artifact = await writeArtifact(context, input.baseline === true ? BASELINE_ARTIFACT : CONTAINMENT_ARTIFACT, result)

@@ -14,6 +14,7 @@ export const coreApprove = defineStep<{message: string}, {approved: boolean}>({
   },
   outputSchema: {type: 'object', required: ['approved'], properties: {approved: {type: 'boolean'}}},
   sideEffects: true,
+  decision: true,
   plan: (input) => [{kind: 'manual', target: 'responder', description: input.message}],
   run: async () => ({approved: true}),
 })

@@ -15,6 +15,7 @@ import {backupOnce, createFileAtomic, removeLeftoverTempFiles, writeFileAtomic} 
 
 const run = promisify(execFile)
 const KILLED_WHILE_WRITING = fileURLToPath(new URL('fixtures/killed-while-writing.ts', import.meta.url))
+const FAIL_WHILE_WRITING = fileURLToPath(new URL('fixtures/fail-while-writing.ts', import.meta.url))
 
 let dir: string
 beforeEach(async () => {
@@ -31,6 +32,21 @@ async function killedWhileWriting(what: 'key' | 'backup', path: string): Promise
     (error: {signal: string | null}) => error,
   )
   return child.signal
+}
+
+/**
+ * Replaces `path` with `bytes` bytes in a child process whose file-size limit is `limit` bytes, set
+ * with prlimit once the child has loaded: the write fails half way. Resolves with what the child saw.
+ */
+async function failWhileWriting(path: string, bytes: number, limit: number): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', FAIL_WHILE_WRITING, path, String(bytes)])
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+  while (!out.includes('ready')) await once(child.stdout, 'data')
+  await run('prlimit', [`--pid=${child.pid}`, `--fsize=${limit}:${limit}`])
+  child.stdin.end('go\n')
+  await once(child, 'exit')
+  return out.replace('ready\n', '').trim()
 }
 
 /** The pid of a process that has exited (and so cannot own a temp file any more). */
@@ -71,6 +87,17 @@ describe('writeFileAtomic', () => {
     expect((await stat(join(dir, 'a.json'))).mode & 0o777).toBe(0o600)
     expect(await readFile(join(dir, 'a.json'), 'utf8')).toBe('newer\n')
     expect(await readdir(dir)).toEqual(['a.json'])
+  })
+
+  it('leaves the old file whole and no temp file when the write fails half way', async () => {
+    // Given a file, and a process allowed to write 16 KiB per file
+    await writeFile(join(dir, 'world.json'), '{"old":true}\n', {mode: 0o600})
+    // When it replaces the file with 64 KiB
+    const outcome = await failWhileWriting(join(dir, 'world.json'), 64 * 1024, 16 * 1024)
+    // Then the write failed (file too large), the old file is as it was, and nothing else is left
+    expect(outcome).toBe('EFBIG')
+    expect(await readFile(join(dir, 'world.json'), 'utf8')).toBe('{"old":true}\n')
+    expect(await readdir(dir)).toEqual(['world.json'])
   })
 })
 

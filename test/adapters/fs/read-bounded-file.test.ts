@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {beforeAll, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
 import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
 import {JwkrError} from '../../../src/core/errors.js'
 import {readBoundedFile} from '../../../src/adapters/fs/read-bounded-file.js'
@@ -82,7 +82,7 @@ describe('every file intake, given a named pipe or /dev/urandom', () => {
 
   it('a jwks-file key source at /dev/urandom or a pipe fails at once with ERR_KEY_SOURCE_INVALID', {timeout: 5000}, async () => {
     for (const path of ['/dev/urandom', fifo]) {
-      const source = createKeySource(
+      const source = createIssuerKeyStore(
         {id: 'auth-main', issuer: 'https://auth.example.com', keySource: {type: 'jwks-file', path}},
         {env: {}, secrets: new SecretRegistry(), baseDir: dir, artifactsDir: join(dir, 'artifacts')},
       )

@@ -14,7 +14,7 @@ import {
   postComment,
   updateChecklist,
 } from '../../../src/adapters/github/tracking-issue.js'
-import {createGitHubFileKeySource} from '../../../src/adapters/idp/github-file.js'
+import {createGitHubFileKeyStore} from '../../../src/adapters/idp/github-file.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
@@ -256,7 +256,7 @@ describe.each(simulators)('$name, as jwkr uses it', (simulator) => {
       keySource: {type: 'github-file', repo: CONFIG_REPO, path: JWKS_PATH},
     }
     const secrets = new SecretRegistry()
-    const source = createGitHubFileKeySource(
+    const source = createGitHubFileKeyStore(
       issuer,
       {repo: CONFIG_REPO, path: JWKS_PATH},
       {env: {GITHUB_TOKEN: TOKEN}, secrets},

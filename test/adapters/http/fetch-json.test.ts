@@ -1,6 +1,7 @@
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {backoffDelay, fetchJson, parseRetryAfter} from '../../../src/adapters/http/fetch-json.js'
+import {fetchJson} from '../../../src/adapters/http/fetch-json.js'
+import {backoffDelay, parseRetryAfter} from '../../../src/adapters/http/http-client.js'
 import {closedPortUrl, startJwksServer, type JwksServer} from '../../helpers/jwks-server.js'
 
 const fast = {retryDelayMs: 1, timeoutMs: 2000}

@@ -3,8 +3,8 @@
 // resumed rotation that never rotates twice.
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
@@ -27,8 +27,8 @@ let leaked: TestKey
 let state: Auth0MockState
 let sleeps: number[]
 
-function source(env: Record<string, string | undefined> = {AUTH0_TOKEN: TOKEN}, secrets = new SecretRegistry()): KeySource {
-  return createKeySource(issuer, {env, secrets, http: {sleep: async (ms) => void sleeps.push(ms)}})
+function source(env: Record<string, string | undefined> = {AUTH0_TOKEN: TOKEN}, secrets = new SecretRegistry()): IssuerKeyStore {
+  return createIssuerKeyStore(issuer, {env, secrets, http: {sleep: async (ms) => void sleeps.push(ms)}})
 }
 
 function request(kid: string | null = 'leaked-kid'): RotateRequest {

@@ -6,8 +6,8 @@ import {http} from 'msw'
 import {beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {createGitHubClient} from '../../../src/adapters/github/client.js'
-import {createGitHubFileKeySource, githubFileBranch, type GitHubFileConfig} from '../../../src/adapters/idp/github-file.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createGitHubFileKeyStore, githubFileBranch, type GitHubFileConfig} from '../../../src/adapters/idp/github-file.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'
@@ -50,14 +50,14 @@ const entry = (key: TestKey, kid: string, extra: Record<string, unknown> = {}) =
 function source(
   config: Partial<GitHubFileConfig> = {},
   env: Record<string, string | undefined> = {GITHUB_TOKEN: TOKEN},
-): KeySource {
+): IssuerKeyStore {
   const client = createGitHubClient({
     token: env.GITHUB_TOKEN,
     secrets,
     retries: 0,
     throttle: {writeIntervalMs: 0, retryAfterBaseMs: 1},
   })
-  return createGitHubFileKeySource(issuer, {repo: 'acme/auth-config', path: PATH, ...config}, {env, secrets}, {client})
+  return createGitHubFileKeyStore(issuer, {repo: 'acme/auth-config', path: PATH, ...config}, {env, secrets}, {client})
 }
 
 function request(): RotateRequest {
@@ -285,7 +285,7 @@ describe('what the github-file source refuses', () => {
   it('plans without a token and without a request, and needs the token only to act', async () => {
     // Given no GITHUB_TOKEN and no client
     seed({keys: [entry(leaked, 'leaked-1')]})
-    const bare = createGitHubFileKeySource(issuer, {repo: 'acme/auth-config', path: PATH}, {env: {}, secrets})
+    const bare = createGitHubFileKeyStore(issuer, {repo: 'acme/auth-config', path: PATH}, {env: {}, secrets})
     // When the rotation is planned, Then every call is listed and none is made
     const plan = bare.planRotate(request())
     expect(plan.map((call) => call.target)).toEqual([

@@ -6,7 +6,8 @@ import type {AddressInfo} from 'node:net'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {createIdpClient, retryDelay, type IdpClientOptions} from '../../../src/adapters/idp/idp-client.js'
+import {retryDelay} from '../../../src/adapters/http/http-client.js'
+import {createIdpClient, type IdpClientOptions} from '../../../src/adapters/idp/idp-client.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {errorTexts, expectNoNeedles, failureOf} from './helpers/secrecy.js'
 
@@ -49,7 +50,7 @@ describe('the IdP HTTP client', () => {
     const {url, hits} = await serve(() => {})
     const error = await failureOf(() => client(url).request('GET', '/keys'))
     expect(error.code).toBe('ERR_IDP_UNAVAILABLE')
-    expect(error.message).toContain('no answer within 300 ms')
+    expect(error.message).toContain('no complete answer within 300 ms')
     expect(hits).toEqual(['GET /keys', 'GET /keys'])
   })
 

@@ -8,8 +8,8 @@ import {join} from 'node:path'
 
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'
@@ -30,8 +30,8 @@ const issuer = (path: string): InventoryIssuer => ({
   keySource: {type: 'jwks-file', path},
 })
 
-function source(secrets = new SecretRegistry()): KeySource {
-  return createKeySource(issuer('keys/auth-main.jwks.json'), {env: {}, secrets, baseDir: dir, artifactsDir: artifacts})
+function source(secrets = new SecretRegistry()): IssuerKeyStore {
+  return createIssuerKeyStore(issuer('keys/auth-main.jwks.json'), {env: {}, secrets, baseDir: dir, artifactsDir: artifacts})
 }
 
 function request(kid: string | null = 'leaked-1'): RotateRequest {
@@ -267,13 +267,13 @@ describe('JWKS file errors', () => {
 })
 
 describe('a private JWKS file: the signer’s own key set', () => {
-  function privateSource(secrets = new SecretRegistry()): KeySource {
+  function privateSource(secrets = new SecretRegistry()): IssuerKeyStore {
     const signer: InventoryIssuer = {
       id: 'auth-main',
       issuer: 'https://auth.example.com',
       keySource: {type: 'jwks-file', path: 'keys/auth-main.jwks.json', private: true},
     }
-    return createKeySource(signer, {env: {}, secrets, baseDir: dir, artifactsDir: artifacts})
+    return createIssuerKeyStore(signer, {env: {}, secrets, baseDir: dir, artifactsDir: artifacts})
   }
 
   it('puts the replacement private key first, removes the leaked one, keeps the file 0600, and calls no other key exposed', async () => {

@@ -3,9 +3,9 @@
 // realm's not-before pushed, and a resumed run that never adds a second provider.
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
 import {chooseRsaKeySize} from '../../../src/adapters/idp/keycloak-key-size.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
@@ -33,8 +33,11 @@ let leaked: TestKey
 let state: KeycloakMockState
 let sleeps: number[]
 
-function source(env: Record<string, string | undefined> = {KEYCLOAK_TOKEN: TOKEN}, secrets = new SecretRegistry()): KeySource {
-  return createKeySource(issuer, {
+function source(
+  env: Record<string, string | undefined> = {KEYCLOAK_TOKEN: TOKEN},
+  secrets = new SecretRegistry(),
+): IssuerKeyStore {
+  return createIssuerKeyStore(issuer, {
     env,
     secrets,
     now: () => new Date('2025-03-01T12:00:00Z'),
@@ -84,7 +87,7 @@ describe('listing Keycloak realm keys', () => {
     const legacy = createKeycloakState({baseUrl: 'https://old-sso.example.com/auth', tokens: {[TOKEN]: KEYCLOAK_ADMIN_ROLES}})
     legacy.components.push(keycloakComponent(legacy, leaked))
     server.use(...keycloakHandlers(legacy))
-    const old = createKeySource(
+    const old = createIssuerKeyStore(
       {...issuer, keySource: {type: 'keycloak', baseUrl: 'https://old-sso.example.com/auth/', realm: 'acme'}},
       {env: {KEYCLOAK_TOKEN: TOKEN}, secrets: new SecretRegistry()},
     )
@@ -369,7 +372,7 @@ describe('Keycloak credentials and errors', () => {
     state.tokenLifespan = 1
     let clock = Date.parse('2025-03-01T12:00:00Z')
     state.now = () => clock
-    const keycloak = createKeySource(issuer, {
+    const keycloak = createIssuerKeyStore(issuer, {
       env: {KEYCLOAK_CLIENT_ID: 'jwkr-responder', KEYCLOAK_CLIENT_SECRET: 'kc-client-secret-5b1d'},
       secrets: new SecretRegistry(),
       now: () => new Date(clock),
@@ -449,7 +452,7 @@ describe('Keycloak credentials and errors', () => {
     expect(forbidden.code).toBe('ERR_IDP_FORBIDDEN')
     expect(forbidden.details).toMatchObject({status: 403, endpoint: 'POST /admin/realms/acme/components'})
     expect(forbidden.hint).toContain('manage-realm')
-    const wrongRealm = createKeySource(
+    const wrongRealm = createIssuerKeyStore(
       {...issuer, keySource: {type: 'keycloak', baseUrl: 'https://sso.example.com', realm: 'acmee'}},
       {env: {KEYCLOAK_TOKEN: TOKEN}, secrets: new SecretRegistry()},
     )

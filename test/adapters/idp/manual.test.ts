@@ -2,8 +2,8 @@
 // injected confirm(), a clear failure when nobody can confirm, and no repeat of a confirmed stage.
 import {describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import type {KeySourceDeps, ManualInstructions, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import type {IssuerKeyStoreDeps, ManualInstructions, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {privateNeedles} from '../../core/key/samples.js'
@@ -18,12 +18,12 @@ const issuer: InventoryIssuer = {
   keySource: {type: 'manual'},
 }
 
-async function setup(deps: Partial<KeySourceDeps> = {}) {
+async function setup(deps: Partial<IssuerKeyStoreDeps> = {}) {
   const leaked = await makeKey('EC')
   const replacement = await makeKey('EC')
   const asked: ManualInstructions[] = []
   const answers: boolean[] = []
-  const source = createKeySource(issuer, {
+  const source = createIssuerKeyStore(issuer, {
     env: {},
     secrets: new SecretRegistry(),
     now: () => new Date('2025-03-01T12:00:00Z'),

@@ -3,8 +3,8 @@
 // and a resumed rotation that never rotates twice.
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import {planSessions} from '../../../src/services/invalidate.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
@@ -28,8 +28,8 @@ let leaked: TestKey
 let state: OktaMockState
 let sleeps: number[]
 
-function source(env: Record<string, string | undefined> = {OKTA_TOKEN: TOKEN}, secrets = new SecretRegistry()): KeySource {
-  return createKeySource(issuer, {env, secrets, http: {sleep: async (ms) => void sleeps.push(ms)}})
+function source(env: Record<string, string | undefined> = {OKTA_TOKEN: TOKEN}, secrets = new SecretRegistry()): IssuerKeyStore {
+  return createIssuerKeyStore(issuer, {env, secrets, http: {sleep: async (ms) => void sleeps.push(ms)}})
 }
 
 function request(kid: string | null = 'okta-leaked'): RotateRequest {
@@ -149,7 +149,7 @@ describe('planning an Okta change', () => {
 describe('revoking the refresh tokens of the clients the inventory names', () => {
   const CLIENT_TOKENS = (clientId: string) => `DELETE /api/v1/authorizationServers/aus1a2b3c4/clients/${clientId}/tokens`
   const withClients = (clients: string[]) =>
-    createKeySource(
+    createIssuerKeyStore(
       {...issuer, keySource: {type: 'okta', domain: 'example.okta.com', authServerId: 'aus1a2b3c4', clients}},
       {env: {OKTA_TOKEN: TOKEN}, secrets: new SecretRegistry(), http: {sleep: async () => {}}},
     )
@@ -255,7 +255,7 @@ describe('Okta errors', () => {
     expectNoNeedles(errorTexts(unauthorised), ['00okta-revoked-token'])
     const forbidden = await failureOf(() => source({OKTA_TOKEN: '00okta-readonly-admin'}).listKeys())
     expect(forbidden.code).toBe('ERR_IDP_FORBIDDEN')
-    const missing = createKeySource(
+    const missing = createIssuerKeyStore(
       {...issuer, keySource: {type: 'okta', domain: 'example.okta.com', authServerId: 'ausTYPO'}},
       {env: {OKTA_TOKEN: TOKEN}, secrets: new SecretRegistry()},
     )

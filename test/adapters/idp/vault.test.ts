@@ -3,8 +3,8 @@
 // (Vault's 403 and its 400 for an unknown key), and a resumed rotation that rotates once.
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {server} from '../../helpers/msw.js'
@@ -27,8 +27,8 @@ let leaked: TestKey
 let state: VaultMockState
 let sleeps: number[]
 
-function source(env: Record<string, string | undefined> = {VAULT_TOKEN: TOKEN}, secrets = new SecretRegistry()): KeySource {
-  return createKeySource(issuer, {env, secrets, http: {sleep: async (ms) => void sleeps.push(ms)}})
+function source(env: Record<string, string | undefined> = {VAULT_TOKEN: TOKEN}, secrets = new SecretRegistry()): IssuerKeyStore {
+  return createIssuerKeyStore(issuer, {env, secrets, http: {sleep: async (ms) => void sleeps.push(ms)}})
 }
 
 function request(kid: string | null = null): RotateRequest {
@@ -151,7 +151,7 @@ describe('Vault errors', () => {
   })
 
   it('translates an unknown named key (Vault answers 400) into ERR_IDP_NOT_FOUND', async () => {
-    const typo = createKeySource(
+    const typo = createIssuerKeyStore(
       {...issuer, keySource: {type: 'vault', address: 'https://vault.example.com:8200', key: 'app-kee'}},
       {env: {VAULT_TOKEN: TOKEN}, secrets: new SecretRegistry()},
     )

@@ -11,8 +11,8 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 import {format, resolveConfig} from 'prettier'
 import {beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import type {RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import type {RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import {webhookSignature} from '../../../src/adapters/idp/webhook.js'
 import {webhookRequestSchema, webhookResponseSchema} from '../../../src/adapters/idp/webhook-protocol.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
@@ -74,7 +74,7 @@ async function rotate(kind: KeyKind, operation: 'rotate' | 'revoke' = 'rotate') 
     family: {...families[kind], reference: false},
     reason: 'The private key was exposed (key compromise).',
   }
-  const source = createKeySource(issuer, {env: {JWKR_WEBHOOK_SECRET: SECRET}, secrets: new SecretRegistry()})
+  const source = createIssuerKeyStore(issuer, {env: {JWKR_WEBHOOK_SECRET: SECRET}, secrets: new SecretRegistry()})
   return operation === 'rotate' ? source.rotate(request, new LedgerRunner().run) : source.revoke(request, new LedgerRunner().run)
 }
 

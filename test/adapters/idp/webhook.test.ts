@@ -8,9 +8,9 @@ import {createHmac, generateKeyPairSync} from 'node:crypto'
 import {calculateJwkThumbprint} from 'jose'
 import {beforeEach, describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
 import type {IdpHttpSettings} from '../../../src/adapters/idp/idp-client.js'
-import type {KeySource, RotateRequest} from '../../../src/adapters/idp/key-source.js'
+import type {IssuerKeyStore, RotateRequest} from '../../../src/adapters/idp/issuer-key-store.js'
 import type {InventoryIssuer} from '../../../src/core/inventory/types.js'
 import type {KeyFamily} from '../../../src/core/key/replacement-kind.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
@@ -33,8 +33,11 @@ let leaked: TestKey
 let state: WebhookMockState
 let sleeps: number[]
 
-function source(env: Record<string, string | undefined> = {JWKR_WEBHOOK_SECRET: SECRET}, http: IdpHttpSettings = {}): KeySource {
-  return createKeySource(issuer, {
+function source(
+  env: Record<string, string | undefined> = {JWKR_WEBHOOK_SECRET: SECRET},
+  http: IdpHttpSettings = {},
+): IssuerKeyStore {
+  return createIssuerKeyStore(issuer, {
     env,
     secrets: new SecretRegistry(),
     now: () => new Date('2025-03-01T12:00:00Z'),

@@ -8,7 +8,7 @@ import {JwkrError} from '../../../src/core/errors.js'
 import {inventorySchema} from '../../../src/core/inventory/inventory-schema.js'
 import {checkInventory} from '../../../src/core/inventory/load-inventory.js'
 import {loadInventory} from '../../../src/services/inventory.js'
-import {KEY_SOURCE_TYPES} from '../../../src/core/inventory/types.js'
+import {ISSUER_KEY_STORE_TYPES} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {formatProblems} from '../../../src/core/yaml/load-yaml-document.js'
 import {projectRoot} from '../../helpers/run.js'
@@ -256,7 +256,7 @@ describe('the example inventory', () => {
     expect(problems).toEqual([])
     // And it uses every keySource type, every issuer field, every service field and every top-level section
     const schema = inventorySchema as {properties: Record<string, {items?: {properties: Record<string, unknown>}}>}
-    expect(new Set(inventory?.issuers.map((issuer) => issuer.keySource.type))).toEqual(new Set(KEY_SOURCE_TYPES))
+    expect(new Set(inventory?.issuers.map((issuer) => issuer.keySource.type))).toEqual(new Set(ISSUER_KEY_STORE_TYPES))
     const issuerFields = new Set(inventory?.issuers.flatMap((issuer) => Object.keys(issuer)))
     expect([...issuerFields].sort()).toEqual(Object.keys(schema.properties.issuers?.items?.properties ?? {}).sort())
     const serviceFields = new Set(inventory?.services.flatMap((service) => Object.keys(service)))

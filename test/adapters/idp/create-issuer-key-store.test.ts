@@ -1,21 +1,21 @@
 // Choosing the adapter by keySource.type, and wiring stages to the engine's effect keys.
 import {describe, expect, it} from 'vitest'
 
-import {createKeySource} from '../../../src/adapters/idp/create-key-source.js'
-import {effectKey, stageRunner} from '../../../src/adapters/idp/key-source.js'
-import type {InventoryIssuer, KeySource as KeySourceConfig} from '../../../src/core/inventory/types.js'
+import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
+import {effectKey, stageRunner} from '../../../src/adapters/idp/issuer-key-store.js'
+import type {InventoryIssuer, IssuerKeyStoreConfig} from '../../../src/core/inventory/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {failureOf} from './helpers/secrecy.js'
 
-const issuerWith = (keySource: KeySourceConfig): InventoryIssuer => ({
+const issuerWith = (keySource: IssuerKeyStoreConfig): InventoryIssuer => ({
   id: 'auth-main',
   issuer: 'https://auth.example.com',
   keySource,
 })
 const deps = () => ({env: {}, secrets: new SecretRegistry()})
 
-describe('createKeySource', () => {
-  it.each<[KeySourceConfig, Record<string, boolean>]>([
+describe('createIssuerKeyStore', () => {
+  it.each<[IssuerKeyStoreConfig, Record<string, boolean>]>([
     [
       {type: 'jwks-file', path: 'keys.json'},
       {takesGeneratedKey: true, switchesSigning: false, removesKey: true, revokesSessions: false},
@@ -43,14 +43,14 @@ describe('createKeySource', () => {
     ],
     [{type: 'manual'}, {takesGeneratedKey: true, switchesSigning: true, removesKey: true, revokesSessions: false}],
   ])('builds the %o source without needing its credential yet', (config, capabilities) => {
-    const source = createKeySource(issuerWith(config), deps())
+    const source = createIssuerKeyStore(issuerWith(config), deps())
     expect(source.type).toBe(config.type)
     expect(source.capabilities).toEqual(capabilities)
     expect(typeof source.revokeSessions).toBe(capabilities.revokesSessions ? 'function' : 'undefined')
   })
 
   it('builds the github-file source, which publishes a generated key through a pull request', async () => {
-    const source = createKeySource(issuerWith({type: 'github-file', repo: 'acme/keys', path: 'jwks.json'}), {
+    const source = createIssuerKeyStore(issuerWith({type: 'github-file', repo: 'acme/keys', path: 'jwks.json'}), {
       ...deps(),
       env: {GITHUB_TOKEN: 'ghp_test'},
     })
@@ -59,13 +59,15 @@ describe('createKeySource', () => {
   })
 
   it('refuses an unknown type, listing the known ones', async () => {
-    const error = await failureOf(async () => createKeySource(issuerWith({type: 'azure'} as unknown as KeySourceConfig), deps()))
+    const error = await failureOf(async () =>
+      createIssuerKeyStore(issuerWith({type: 'azure'} as unknown as IssuerKeyStoreConfig), deps()),
+    )
     expect(error.code).toBe('ERR_KEY_SOURCE_INVALID')
     expect(error.hint).toContain('jwks-file, github-file, auth0')
   })
 
   it('refuses an auth0 domain that is not a host name', async () => {
-    const error = await failureOf(async () => createKeySource(issuerWith({type: 'auth0', domain: 'not a domain'}), deps()))
+    const error = await failureOf(async () => createIssuerKeyStore(issuerWith({type: 'auth0', domain: 'not a domain'}), deps()))
     expect(error.code).toBe('ERR_KEY_SOURCE_INVALID')
   })
 })

@@ -116,7 +116,7 @@ export interface SessionResult {
   warnings: string[]
 }
 
-export interface KeySourceCapabilities {
+export interface IssuerKeyStoreCapabilities {
   /** Publishes a key jwkr generated (the request's `replacement`); false where the far side makes its own. */
   takesGeneratedKey: boolean
   /** Makes the issuer sign with another key as part of `rotate`. */
@@ -127,9 +127,9 @@ export interface KeySourceCapabilities {
   revokesSessions: boolean
 }
 
-export interface KeySource {
+export interface IssuerKeyStore {
   readonly type: string
-  readonly capabilities: KeySourceCapabilities
+  readonly capabilities: IssuerKeyStoreCapabilities
   /** The keys the source holds now, identified by canonical thumbprint. */
   listKeys(signal?: AbortSignal): Promise<SourceKey[]>
   /** Every call or write `rotate` may make, in order, making none. */
@@ -145,7 +145,7 @@ export interface KeySource {
   readonly sessionsByHand?: string
 }
 
-export type KeySourceOperation = 'rotate' | 'revoke' | 'sessions'
+export type KeyStoreOperation = 'rotate' | 'revoke' | 'sessions'
 
 /**
  * The effect key of one stage: stable across resumes, unique per incident, issuer and stage. The
@@ -153,7 +153,7 @@ export type KeySourceOperation = 'rotate' | 'revoke' | 'sessions'
  *
  * @example effectKey({incidentId: 'inc-1', issuerId: 'auth-main'}, 'rotate', 'add') // → 'inc-1:rotate:auth-main:add'
  */
-export function effectKey(request: {incidentId: string; issuerId: string}, operation: KeySourceOperation, stage: string): string {
+export function effectKey(request: {incidentId: string; issuerId: string}, operation: KeyStoreOperation, stage: string): string {
   return `${request.incidentId}:${operation}:${request.issuerId}:${stage}`
 }
 
@@ -165,13 +165,13 @@ export function effectKey(request: {incidentId: string; issuerId: string}, opera
 export function stageRunner(
   effect: RunEffect,
   request: {incidentId: string; issuerId: string},
-  operation: KeySourceOperation,
+  operation: KeyStoreOperation,
 ): EffectRunner {
   return (stage, description, apply, check) => effect(effectKey(request, operation, stage), description, apply, check)
 }
 
-/** What every key source is built with. Credentials come from `env` only, never from the inventory. */
-export interface KeySourceDeps {
+/** What every key store is built with. Credentials come from `env` only, never from the inventory. */
+export interface IssuerKeyStoreDeps {
   env: Record<string, string | undefined>
   secrets: SecretRegistry
   /** Defaults to the global fetch (msw intercepts it in tests). */

@@ -1,0 +1,123 @@
+// The shared HTTP client (ky underneath) against a real local server: the deadline covers the body,
+// which failures are sent again for a read and for a change, Retry-After past the bound (waited
+// for or refused, by policy), and headers resolved afresh for every attempt.
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import {afterEach, describe, expect, it} from 'vitest'
+
+import {HttpFailure, sendHttp, type HttpCall, type HttpPolicy} from '../../../src/adapters/http/http-client.js'
+
+let server: Server | undefined
+
+async function serve(handler: (request: IncomingMessage, response: ServerResponse, hit: number) => void): Promise<{
+  url: URL
+  hits: string[]
+}> {
+  const hits: string[] = []
+  server = createServer((request, response) => {
+    hits.push(`${request.method} ${request.url} ${request.headers['x-attempt'] ?? ''}`.trim())
+    handler(request, response, hits.length)
+  })
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+  return {url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`), hits}
+}
+
+afterEach(async () => {
+  server?.closeAllConnections()
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+  server = undefined
+})
+
+function policy(overrides: Partial<HttpPolicy> = {}, sleeps: number[] = []): HttpPolicy {
+  return {
+    timeoutMs: 2000,
+    maxBytes: 1024,
+    retries: 2,
+    retryDelayMs: 1,
+    maxRetryDelayMs: 5000,
+    longRetryAfter: 'cap',
+    maxRedirects: 0,
+    sleep: async (ms) => void sleeps.push(ms),
+    ...overrides,
+  }
+}
+
+const call = (url: URL, overrides: Partial<HttpCall> = {}): HttpCall => ({
+  method: 'GET',
+  url,
+  headers: {},
+  resendable: true,
+  ...overrides,
+})
+
+describe('sendHttp', () => {
+  it('times out a body that stops half way, and retries it as a failed attempt', async () => {
+    // Given a server that sends its headers and half a body, then nothing more
+    const {url, hits} = await serve((_request, response) => {
+      response.writeHead(200, {'content-type': 'application/json'})
+      response.write('{"keys":')
+    })
+    // When it is read with a 1 s deadline (room for a loaded machine to connect) and one retry
+    const failure = await sendHttp(call(url), policy({timeoutMs: 1000, retries: 1})).catch((error: unknown) => error)
+    // Then the deadline covered the body: a timeout, after two attempts
+    expect(failure).toBeInstanceOf(HttpFailure)
+    expect(failure).toMatchObject({code: 'timeout', attempts: 2, message: 'No complete answer within 1000 ms.'})
+    expect(hits).toHaveLength(2)
+  })
+
+  it('sends a change again on a 429, but not on a 503', async () => {
+    // Given a server that rate-limits the first request and fails the next with 503
+    const {url, hits} = await serve((_request, response, hit) => {
+      response.writeHead(hit === 1 ? 429 : 503, {'retry-after': '2'}).end()
+    })
+    const sleeps: number[] = []
+    // When a change (not resendable) is sent
+    const answer = await sendHttp(call(url, {method: 'POST', body: '{}', resendable: false}), policy({}, sleeps))
+    // Then the 429 was waited out as Retry-After asked, and the 503 is the answer
+    expect(answer.status).toBe(503)
+    expect(sleeps).toEqual([2000])
+    expect(hits).toEqual(['POST /x', 'POST /x'])
+  })
+
+  it('answers a Retry-After past the bound at once under give-up, and waits the bound under cap', async () => {
+    // Given a server asking twice to come back in an hour, then answering
+    const {url, hits} = await serve((_request, response, hit) => {
+      if (hit <= 2) response.writeHead(429, {'retry-after': '3600'}).end()
+      else response.writeHead(200).end('{}')
+    })
+    const gaveUp: number[] = []
+    const capped: number[] = []
+    // When asked under each policy
+    const first = await sendHttp(call(url), policy({longRetryAfter: 'give-up'}, gaveUp))
+    const second = await sendHttp(call(url), policy({longRetryAfter: 'cap'}, capped))
+    // Then give-up answers the 429 without waiting; cap waits maxRetryDelayMs and gets the answer
+    expect(first).toMatchObject({status: 429, attempts: 1})
+    expect(first.headers.get('retry-after')).toBe('3600')
+    expect(gaveUp).toEqual([])
+    expect(second).toMatchObject({status: 200, attempts: 2})
+    expect(capped).toEqual([5000])
+    expect(hits).toHaveLength(3)
+  })
+
+  it('resolves the per-attempt headers before every attempt', async () => {
+    // Given a server failing once with 502, and headers that change per attempt
+    const {url, hits} = await serve((_request, response, hit) => response.writeHead(hit === 1 ? 502 : 200).end('{}'))
+    let attempt = 0
+    // When a read is sent
+    const answer = await sendHttp(call(url, {headersPerAttempt: () => ({'x-attempt': String(++attempt)})}), policy())
+    // Then each attempt carried its own headers
+    expect(answer.status).toBe(200)
+    expect(hits).toEqual(['GET /x 1', 'GET /x 2'])
+  })
+
+  it('refuses an oversized error body too, without retrying it', async () => {
+    // Given a 500 whose body is larger than the cap
+    const {url, hits} = await serve((_request, response) => response.writeHead(500).end('x'.repeat(4096)))
+    // When it is read with a 1 KiB cap
+    const failure = await sendHttp(call(url), policy()).catch((error: unknown) => error)
+    // Then it is too-large with its status, after one attempt
+    expect(failure).toMatchObject({code: 'too-large', status: 500, attempts: 1})
+    expect(hits).toHaveLength(1)
+  })
+})

@@ -1,0 +1,248 @@
+// Golden outputs of the run view (src/cli/engine-ui.ts, render-run.ts): the header, one line per step
+// with its result in words, the closing block; and the status line's heartbeat without a terminal.
+import {PassThrough} from 'node:stream'
+import {afterEach, describe, expect, it, vi} from 'vitest'
+
+import {createEngineUi, renderHeader} from '../../src/cli/engine-ui.js'
+import {renderRun} from '../../src/cli/render-run.js'
+import {createStatusLine} from '../../src/cli/status-line.js'
+import {createStyle} from '../../src/cli/style.js'
+import {SecretRegistry} from '../../src/core/secrets.js'
+import type {RunHeader, RunResult, StepOutcome} from '../../src/playbook/engine.js'
+import type {PlaybookStep} from '../../src/playbook/load-playbook.js'
+
+const plain = createStyle({isTTY: false})
+
+const header: RunHeader = {
+  incident: '2026-12-07-3hcgsa',
+  resumed: false,
+  drill: true,
+  playbook: 'leaked-signing-key',
+  inventoryPath: '/tmp/jwkr/drills/2026-12-07-3hcgsa/world/jwkr.inventory.yaml',
+  dryRun: false,
+  artifacts: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts',
+  key: '/tmp/jwkr/drills/2026-12-07-3hcgsa/world/leak/leaked-key.json',
+  done: [],
+  willSkip: [
+    {id: 'scan', reason: 'its condition is false: the input scanPaths was not given'},
+    {id: 'search', reason: 'its condition is false: the input githubOrg was not given'},
+  ],
+}
+
+/** What the drill's journal recorded for each step (trimmed to what the summaries read). */
+const finished: Array<[PlaybookStep, Partial<StepOutcome>]> = [
+  [
+    step('inspect', 'key.inspect'),
+    {
+      outputs: {
+        kty: 'RSA',
+        alg: 'RS256',
+        kid: 'auth-2026-12-07',
+        private: true,
+        severity: 'critical',
+        thumbprint: '3HCGsaWtedVpkiI9P5dBo-Yal42gLTXvzeDgPgG9OcE',
+      },
+    },
+  ],
+  [step('not-a-leak', 'core.note'), {status: 'skipped', reason: "its condition is false: step inspect's output private is true"}],
+  [step('go-ahead', 'core.approve'), {outputs: {approved: true}}],
+  [
+    step('locate', 'services.locate'),
+    {
+      outputs: {
+        publishing: ['drill-auth'],
+        dependents: ['billing-api', 'orders-api', 'profile-api', 'search-api', 'reports-api'],
+        failedEndpoints: [],
+      },
+    },
+  ],
+  [step('tokens', 'tokens.scan'), {outputs: {tokens: 137, signedWithLeakedKey: 63, forgeries: 12, subjects: 11}}],
+  [
+    step('baseline', 'containment.verify', {baseline: true}),
+    {
+      outputs: {
+        services: {contained: 0, exposed: 5, unknown: 0, undiscriminating: 0},
+        exposed: ['billing-api', 'orders-api', 'profile-api', 'search-api', 'reports-api'],
+        undiscriminating: [],
+      },
+    },
+  ],
+  [
+    step('rotate', 'key.rotate'),
+    {outputs: {changed: ['drill-auth'], notFound: [], replacement: {kid: 'zt8t6SCOkZAiMpS_EKwESRIjaexNrl2QfblrNm39pWE'}}},
+  ],
+  [
+    step('invalidate', 'tokens.invalidate'),
+    {
+      outputs: {
+        denylist: [{status: 'written', target: '/srv/shared/denylist.json'}],
+        sessions: [{issuerId: 'drill-auth', status: 'unsupported', byHand: 'Revoke them in the IdP.'}],
+      },
+    },
+  ],
+  [step('notify-slack', 'notify.slack'), {outputs: {channel: 'sec-incidents', created: false, noticed: ['#payments-oncall']}}],
+  [
+    step('notify-github', 'notify.github'),
+    {outputs: {created: true, number: 1, url: 'https://github.com/example-org/security-incidents/issues/1'}},
+  ],
+  [
+    step('check', 'containment.verify'),
+    {
+      outputs: {
+        contained: false,
+        services: {contained: 3, exposed: 2, unknown: 0, undiscriminating: 0},
+        exposed: ['billing-api', 'profile-api'],
+        undiscriminating: [],
+        clock: {waitFor: '2s'},
+        checks: 1,
+      },
+    },
+  ],
+  [
+    step('prove', 'containment.verify'),
+    {
+      status: 'failed',
+      error: {code: 'ERR_NOT_CONTAINED', message: 'Containment is not proven: still exposed: billing-api.'},
+    },
+  ],
+  [
+    step('rca', 'report.rca'),
+    {
+      outputs: {
+        markdown: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts/rca.md',
+        html: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts/rca.html',
+        timeline: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts/timeline.md',
+      },
+    },
+  ],
+]
+
+function step(id: string, uses: string, input: Record<string, unknown> = {}): PlaybookStep {
+  return {id, uses, with: input, onFailure: 'continue'}
+}
+
+function outcome(playbookStep: PlaybookStep, given: Partial<StepOutcome>): StepOutcome {
+  return {
+    id: playbookStep.id,
+    uses: playbookStep.uses,
+    status: 'succeeded',
+    outputs: null,
+    error: null,
+    startedAt: null,
+    finishedAt: null,
+    ...given,
+  }
+}
+
+function result(overrides: Partial<RunResult>): RunResult {
+  return {
+    incident: '2026-12-07-3hcgsa',
+    status: 'completed',
+    steps: finished.map(([playbookStep, given]) => outcome(playbookStep, given)),
+    outcome: {status: 'proven', exitCode: 0, summary: 'containment proven: 5/5 services refuse the key', missing: []},
+    ...overrides,
+  }
+}
+
+describe('the run view', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('prints the header and one line per step, in words, without a terminal (golden)', async () => {
+    // Given the engine UI writing to a stream that is not a terminal
+    const output = new PassThrough()
+    let text = ''
+    output.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    const ui = createEngineUi({
+      secrets: new SecretRegistry(),
+      interactive: false,
+      quiet: false,
+      streams: {input: new PassThrough(), output},
+    })
+    // When a run starts and its steps finish
+    ui.runStarting?.(header)
+    for (const [playbookStep, given] of finished) ui.stepFinished?.(outcome(playbookStep, given), playbookStep)
+    // Then the screen reads as the golden file
+    await expect(text).toMatchFileSnapshot('__golden__/run-view-steps.txt')
+    expect(text).not.toContain('${{')
+  })
+
+  it('groups the steps skipped for the same reason in the header, and says what a resume will not run again (golden)', async () => {
+    const resumed = renderHeader(
+      {
+        ...header,
+        drill: false,
+        resumed: true,
+        inventoryPath: null,
+        done: ['inspect', 'triage', 'go-ahead'],
+        willSkip: ['locate', 'baseline', 'rotate'].map((id) => ({
+          id,
+          reason: 'no inventory (pass --inventory FILE or create ./jwkr.inventory.yaml)',
+        })),
+      },
+      plain,
+    )
+    await expect(resumed).toMatchFileSnapshot('__golden__/run-view-header-resumed.txt')
+  })
+
+  it('closes with the outcome, the exit code and the next commands (golden)', async () => {
+    const blocks = [
+      renderRun(result({}), {...header, drill: false}, plain),
+      renderRun(result({}), header, plain),
+      renderRun(
+        result({
+          status: 'failed',
+          outcome: {
+            status: 'not-proven',
+            exitCode: 4,
+            summary: 'containment not proven: billing-api still accepts the key',
+            missing: [],
+          },
+        }),
+        header,
+        plain,
+      ),
+      renderRun(
+        result({
+          status: 'aborted',
+          stopReason: 'The responder answered No at "go-ahead": declined at a decision, nothing after it ran.',
+          outcome: {status: 'not-attempted', exitCode: 1, summary: 'containment not attempted: the run stopped', missing: []},
+        }),
+        header,
+        plain,
+      ),
+      renderRun(
+        result({
+          status: 'aborted',
+          interrupted: {step: 'prove'},
+          outcome: {status: 'not-proven', exitCode: 1, summary: 'containment not proven: the run stopped', missing: []},
+        }),
+        header,
+        plain,
+      ),
+    ]
+    await expect(blocks.join('\n\n----\n')).toMatchFileSnapshot('__golden__/run-view-closing.txt')
+  })
+})
+
+describe('the status line without a terminal', () => {
+  it('prints a heartbeat with the latest status while it shows, and stops when cleared', () => {
+    vi.useFakeTimers()
+    const lines: string[] = []
+    const stream = Object.assign(new PassThrough(), {isTTY: false})
+    stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()))
+    const line = createStatusLine({stream, format: (text) => text, heartbeatMs: 20_000})
+    let round = 1
+    line.show(() => `prove · check ${round}: 3/5 contained`)
+    vi.advanceTimersByTime(19_000)
+    expect(lines).toEqual([])
+    vi.advanceTimersByTime(1000)
+    round = 2
+    vi.advanceTimersByTime(20_000)
+    line.clear()
+    vi.advanceTimersByTime(60_000)
+    expect(lines).toEqual(['  … prove · check 1: 3/5 contained\n', '  … prove · check 2: 3/5 contained\n'])
+    vi.useRealTimers()
+  })
+})
