@@ -222,7 +222,8 @@ export async function loadScenario(nameOrPath: string, dir: string = scenarioDir
 
 /** Checks a scenario's text (named `file` in messages) and fills in its defaults. */
 export function parseScenario(text: string, file: string): DrillScenario {
-  const document = loadYamlDocument<Record<string, unknown>>(text, file, SCENARIO_SCHEMA)
+  // Read as a RawScenario only once SCENARIO_SCHEMA has no problem with it (below).
+  const document = loadYamlDocument<RawScenario>(text, file, SCENARIO_SCHEMA)
   const problems: Problem[] = [...document.problems]
   if (problems.length === 0) {
     const stem = basename(file, extname(file))
@@ -236,7 +237,7 @@ export function parseScenario(text: string, file: string): DrillScenario {
       details: {problems},
     })
   }
-  return withDefaults(document.value as unknown as RawScenario, resolve(file))
+  return withDefaults(document.value, resolve(file))
 }
 
 interface RawScenario {

@@ -86,16 +86,28 @@ function parseLine(line: string): ParsedLine {
     return {problem: `is not valid JSON (${(error as Error).message})`}
   }
   if (!isRecord(value)) return {problem: 'is not a JSON object'}
-  const malformed = [
-    Number.isSafeInteger(value.seq) && (value.seq as number) >= 1 ? undefined : 'seq',
-    typeof value.ts === 'string' ? undefined : 'ts',
-    typeof value.type === 'string' && value.type !== '' ? undefined : 'type',
-    isRecord(value.data) ? undefined : 'data',
-    typeof value.prev === 'string' && HEX_HASH.test(value.prev) ? undefined : 'prev',
-    typeof value.hash === 'string' && HEX_HASH.test(value.hash) ? undefined : 'hash',
-  ].filter((name) => name !== undefined)
-  if (malformed.length > 0) return {problem: `is not a journal event: ${malformed.join(', ')} missing or malformed`}
-  return {event: value as unknown as JournalEvent}
+  const {seq, ts, type, data, prev, hash} = value
+  const event = {
+    seq: typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1 ? seq : undefined,
+    ts: typeof ts === 'string' ? ts : undefined,
+    type: typeof type === 'string' && type !== '' ? type : undefined,
+    data: isRecord(data) ? data : undefined,
+    prev: typeof prev === 'string' && HEX_HASH.test(prev) ? prev : undefined,
+    hash: typeof hash === 'string' && HEX_HASH.test(hash) ? hash : undefined,
+  }
+  if (
+    event.seq === undefined ||
+    event.ts === undefined ||
+    event.type === undefined ||
+    event.data === undefined ||
+    event.prev === undefined ||
+    event.hash === undefined
+  ) {
+    const malformed = Object.entries(event).flatMap(([name, member]) => (member === undefined ? [name] : []))
+    return {problem: `is not a journal event: ${malformed.join(', ')} missing or malformed`}
+  }
+  // The six members jwkr writes (formatEventLine compares the line with exactly these).
+  return {event: {seq: event.seq, ts: event.ts, type: event.type, data: event.data, prev: event.prev, hash: event.hash}}
 }
 
 /** Why an event breaks the chain after `previous`, or undefined when it holds. */

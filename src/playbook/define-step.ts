@@ -1,6 +1,11 @@
-// Lets each step keep its own input and output types while the registry holds them all.
-import type {StepDefinition} from './types.js'
+// Declares a step whose input and output types come from its TypeBox schemas: `plan` and `run` see
+// `Static<typeof inputSchema>` and must return `Static<typeof outputSchema>`, and the definition keeps
+// those types (steps are held by the registry as StepDefinition, which every typed step is).
+import type {TSchema} from './step-schema.js'
+import type {TypedStepDefinition} from './types.js'
 
-export function defineStep<I, O>(definition: StepDefinition<I, O>): StepDefinition {
-  return definition as unknown as StepDefinition
+export function defineStep<In extends TSchema, Out extends TSchema>(
+  definition: TypedStepDefinition<In, Out>,
+): TypedStepDefinition<In, Out> {
+  return definition
 }

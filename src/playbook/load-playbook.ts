@@ -3,6 +3,8 @@
 // what it refers to. Every problem is reported at once, each with its file:line:column.
 import {createHash} from 'node:crypto'
 
+import type {SchemaObject} from 'ajv'
+
 import {parseDuration} from '../core/duration.js'
 import {JwkrError} from '../core/errors.js'
 import {readBoundedText} from '../adapters/fs/read-bounded-file.js'
@@ -367,7 +369,7 @@ function unknownOutput(stepId: string, output: string, target: number, context: 
   const step = context.steps[target]
   const uses = isRecord(step) && typeof step.uses === 'string' ? step.uses : undefined
   if (!uses || !context.registry.has(uses)) return undefined
-  const schema = context.registry.get(uses).outputSchema
+  const schema: SchemaObject = context.registry.get(uses).outputSchema
   const properties = isRecord(schema.properties) ? Object.keys(schema.properties) : undefined
   if (!properties || schema.additionalProperties !== false || properties.includes(output)) return undefined
   const guess = suggestion(output, properties)

@@ -4,9 +4,13 @@
 import type {PlannedCall, RunEffect} from '../core/effect.js'
 import type {JsonSchema} from '../core/json-schema.js'
 import type {SecretRegistry} from '../core/secrets.js'
+import type {Static, TSchema} from './step-schema.js'
 import type {IncidentState, JournalEvent} from '../core/journal/types.js'
 
 export type {JsonSchema, PlannedCall, RunEffect}
+
+/** The event a step journals when it discovered the run's inventory (its data.file is the inventory the rest of the run uses). */
+export const INVENTORY_DISCOVERED = 'inventory.discovered'
 
 export interface StepProgress {
   /** A short line about what is happening now. */
@@ -76,8 +80,10 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   title: string
   /** Why this step exists, shown to the responder before it runs. */
   description: string
-  inputSchema: JsonSchema
-  outputSchema: JsonSchema
+  /** A TypeBox schema (a JSON Schema that also carries the type of `I`): `with:` is checked against it. */
+  inputSchema: TSchema
+  /** A TypeBox schema of what `run` returns; outputs are checked against it. */
+  outputSchema: TSchema
   sideEffects: boolean
   /**
    * A decision for a person (core.approve): on a terminal it is asked as yes/no, and No stops the run;
@@ -86,6 +92,11 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   decision?: boolean
   /** Skipped (with this reason shown) when the run has no inventory. */
   requiresInventory?: boolean
+  /**
+   * With these inputs the step makes the run's inventory itself when there is none (services.locate
+   * --discover journals `inventory.discovered`), so it runs instead of being skipped.
+   */
+  discoversInventory?(input: I): boolean
   /**
    * Reads only local input and calls nothing outside (e.g. key.inspect): runs for real in a dry run,
    * so the plans of later steps see its outputs.
@@ -100,4 +111,13 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   plan(input: I, context: StepContext): Promise<PlannedCall[]> | PlannedCall[]
   /** Does the work and returns its outputs; ends the step as skipped with `context.skip(reason)` when there is nothing to do. */
   run(input: I, context: StepContext): Promise<O>
+}
+
+/**
+ * A step as `defineStep` declares it: its input and output types are its schemas' (one declaration).
+ * It is a StepDefinition, so the registry holds every step under that one name.
+ */
+export interface TypedStepDefinition<In extends TSchema, Out extends TSchema> extends StepDefinition<Static<In>, Static<Out>> {
+  inputSchema: In
+  outputSchema: Out
 }

@@ -22,7 +22,7 @@ import {
   type LocatedIssuers,
   type SkippedIssuer,
 } from '../core/containment/plan-containment.js'
-import {JwkrError} from '../core/errors.js'
+import {JwkrError, type ErrorCode} from '../core/errors.js'
 import {generateReplacementKey} from '../core/key/generate-key.js'
 import type {KeyFamily} from '../core/key/replacement-kind.js'
 import type {LoadedKey} from '../core/key/types.js'
@@ -56,7 +56,7 @@ export interface ContainmentContext {
 }
 
 export interface ErrorFacts {
-  code: string
+  code: ErrorCode
   message: string
   hint: string | null
 }
@@ -79,6 +79,9 @@ export interface IssuerChange {
   result: ChangeResult | null
   error: ErrorFacts | null
 }
+
+/** A change once made (or tried): no longer 'planned'. What a rotation reports and a step outputs. */
+export type AppliedIssuerChange = Omit<IssuerChange, 'status'> & {status: Exclude<IssuerChange['status'], 'planned'>}
 
 /** The public facts of the replacement key and where its private half was written. */
 export interface ReplacementFacts extends Record<string, unknown> {
@@ -281,9 +284,9 @@ export async function applyKeyChange(
   leaked: LoadedKey,
   replacement: ReplacementFacts | null,
   context: ContainmentContext,
-): Promise<IssuerChange[]> {
+): Promise<AppliedIssuerChange[]> {
   const ref = leakedKeyRef(leaked)
-  const changes: IssuerChange[] = []
+  const changes: AppliedIssuerChange[] = []
   for (const {issuer, source, error} of sources) {
     const type = issuer.keySource.type
     const request = changeRequest(issuer.id, ref, context, replacement, leaked.report)

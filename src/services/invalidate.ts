@@ -188,6 +188,9 @@ export interface SessionChange {
   error: ErrorFacts | null
 }
 
+/** Sessions once revoked (or tried): no longer 'planned'. What tokens.invalidate reports. */
+export type AppliedSessionChange = Omit<SessionChange, 'status'> & {status: Exclude<SessionChange['status'], 'planned'>}
+
 export function planSessions(
   sources: readonly IssuerSource[],
   leaked: LeakedKeyRef,
@@ -212,12 +215,13 @@ export async function revokeSessionsAt(
   leaked: LeakedKeyRef,
   options: SessionOptions,
   context: ContainmentContext,
-): Promise<SessionChange[]> {
-  const changes: SessionChange[] = []
+): Promise<AppliedSessionChange[]> {
+  const changes: AppliedSessionChange[] = []
   for (const planned of planSessions(sources, leaked, options, context)) {
     const source = sources.find(({issuer}) => issuer.id === planned.issuerId)?.source
+    // planSessions plans only where the source can revoke, so a planned change has revokeSessions.
     if (planned.status !== 'planned' || !source?.revokeSessions) {
-      changes.push({...planned, plan: []})
+      changes.push({...planned, status: planned.status === 'planned' ? 'unsupported' : planned.status, plan: []})
       continue
     }
     context.onProgress?.(`Revoking sessions at ${planned.issuerId} (${planned.source})…`)

@@ -11,6 +11,7 @@ import {join} from 'node:path'
 import {loadKeySource} from './identify.js'
 import {
   applyKeyChange,
+  type AppliedIssuerChange,
   createReplacement,
   keySourcesFor,
   locatePublishers,
@@ -70,7 +71,7 @@ export interface KeyChangeRequest {
 export interface IssuerResult extends Record<string, unknown> {
   issuerId: string
   source: string
-  status: IssuerChange['status']
+  status: AppliedIssuerChange['status']
   stages: string[]
   added: Array<{kid: string | null; thumbprint: string | null}>
   removed: Array<{kid: string | null; thumbprint: string | null}>
@@ -380,7 +381,7 @@ async function confirmPublished(
   return {issuers: confirmed, published}
 }
 
-function issuerOutput(change: IssuerChange): IssuerResult {
+function issuerOutput(change: AppliedIssuerChange): IssuerResult {
   const result = change.result
   return {
     issuerId: change.issuerId,

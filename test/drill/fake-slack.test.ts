@@ -11,9 +11,13 @@ import {JwkrError} from '../../src/core/errors.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {startFakeSlack, type FakeSlack} from '../../src/drill/fake-slack.js'
 import {rejection} from './helpers.js'
+import type {SlackMessage} from '../../src/core/notify/slack-status.js'
 
 const TOKEN = 'xoxb-drill-0123456789abcdef01234567'
-const message = {text: 'Key contained', blocks: [{type: 'section', text: {type: 'mrkdwn', text: '*Key contained*'}}]}
+const message: SlackMessage = {
+  text: 'Key contained',
+  blocks: [{type: 'section', text: {type: 'mrkdwn', text: '*Key contained*'}}],
+}
 
 describe('the fake Slack', () => {
   let dir: string

@@ -4,9 +4,11 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {JwkrError} from '../../src/core/errors.js'
 import {defineStep} from '../../src/playbook/define-step.js'
+import {Type} from '../../src/playbook/step-schema.js'
 import type {StepDefinition} from '../../src/playbook/types.js'
 
-const anyObject = {type: 'object'}
+/** No input, or no outputs. */
+const nothing = Type.Record(Type.String(), Type.Never())
 
 export interface TestStepsOptions {
   /** Base URL of an effect server, for test.effect. */
@@ -23,12 +25,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
     return n
   }
   const effectStep = (id: string, checkable: boolean) =>
-    defineStep<{name: string; failAfterEffect?: number}, {ref: string}>({
+    defineStep({
       id,
       title: `Change ${id}`,
       description: 'Makes a remote change once (and then fails its first failAfterEffect attempts).',
-      inputSchema: {type: 'object', required: ['name'], properties: {name: {type: 'string'}, failAfterEffect: {type: 'integer'}}},
-      outputSchema: {type: 'object', required: ['ref'], properties: {ref: {type: 'string'}}},
+      inputSchema: Type.Object({name: Type.String(), failAfterEffect: Type.Optional(Type.Integer())}),
+      outputSchema: Type.Object({ref: Type.String()}),
       sideEffects: true,
       plan: (input) => [
         {kind: 'http', target: `POST ${options.effectUrl}/effects/${input.name}`, description: 'make the change'},
@@ -56,12 +58,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
       },
     })
   return [
-    defineStep<{value?: unknown}, {value: unknown}>({
+    defineStep({
       id: 'test.echo',
       title: 'Echo',
       description: 'Returns its input.',
-      inputSchema: {type: 'object', properties: {value: {}}},
-      outputSchema: anyObject,
+      inputSchema: Type.Object({value: Type.Optional(Type.Unknown())}),
+      outputSchema: Type.Object({value: Type.Unknown()}),
       sideEffects: false,
       plan: () => [{kind: 'none', target: 'nothing', description: 'echo'}],
       run: async (input, context) => {
@@ -69,12 +71,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return {value: input.value ?? null}
       },
     }),
-    defineStep<{failTimes: number}, {attempts: number}>({
+    defineStep({
       id: 'test.flaky',
       title: 'Flaky',
       description: 'Fails the first failTimes calls.',
-      inputSchema: {type: 'object', required: ['failTimes'], properties: {failTimes: {type: 'integer'}}},
-      outputSchema: anyObject,
+      inputSchema: Type.Object({failTimes: Type.Integer()}),
+      outputSchema: Type.Object({attempts: Type.Integer()}),
       sideEffects: false,
       plan: () => [],
       run: async (input, context) => {
@@ -83,12 +85,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return {attempts: n}
       },
     }),
-    defineStep<Record<string, never>, Record<string, never>>({
+    defineStep({
       id: 'test.fail',
       title: 'Fail',
       description: 'Always fails.',
-      inputSchema: anyObject,
-      outputSchema: anyObject,
+      inputSchema: nothing,
+      outputSchema: nothing,
       sideEffects: false,
       plan: () => [],
       run: async (_input, context) => {
@@ -96,12 +98,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         throw new JwkrError('ERR_STEP_FAILED', 'this step always fails', {hint: 'nothing to do'})
       },
     }),
-    defineStep<{ms?: number}, Record<string, never>>({
+    defineStep({
       id: 'test.slow',
       title: 'Slow',
       description: 'Sleeps (10 s by default), honouring the abort signal.',
-      inputSchema: {type: 'object', properties: {ms: {type: 'integer'}}},
-      outputSchema: anyObject,
+      inputSchema: Type.Object({ms: Type.Optional(Type.Integer())}),
+      outputSchema: nothing,
       sideEffects: false,
       plan: () => [],
       run: async (input, context) => {
@@ -110,12 +112,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return {}
       },
     }),
-    defineStep<{task: string}, {done: boolean}>({
+    defineStep({
       id: 'test.by-hand',
       title: 'By hand',
       description: 'Asks a person to do a task.',
-      inputSchema: {type: 'object', required: ['task'], properties: {task: {type: 'string'}}},
-      outputSchema: anyObject,
+      inputSchema: Type.Object({task: Type.String()}),
+      outputSchema: Type.Object({done: Type.Boolean()}),
       sideEffects: true,
       plan: (input) => [{kind: 'manual', target: 'responder', description: input.task}],
       run: async (input, context) => {
@@ -124,12 +126,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return {done: await context.askPerson('Do it', [input.task])}
       },
     }),
-    defineStep<{reason: string}, {value: string}>({
+    defineStep({
       id: 'test.nothing-to-do',
       title: 'Nothing to do',
       description: 'Ends skipped with its reason (context.skip), after journaling a finding.',
-      inputSchema: {type: 'object', required: ['reason'], properties: {reason: {type: 'string'}}},
-      outputSchema: {type: 'object', required: ['value'], properties: {value: {type: 'string'}}},
+      inputSchema: Type.Object({reason: Type.String()}),
+      outputSchema: Type.Object({value: Type.String()}),
       sideEffects: false,
       safeInDryRun: true,
       plan: () => [],
@@ -139,12 +141,12 @@ export function testSteps(options: TestStepsOptions = {}): StepDefinition[] {
         return context.skip(input.reason)
       },
     }),
-    defineStep<{type: string; data: Record<string, unknown>}, Record<string, never>>({
+    defineStep({
       id: 'test.record',
       title: 'Record an event',
       description: 'Journals the event given (as earlier steps would have: evidence of probes, endpoints seen).',
-      inputSchema: {type: 'object', required: ['type', 'data'], properties: {type: {type: 'string'}, data: anyObject}},
-      outputSchema: anyObject,
+      inputSchema: Type.Object({type: Type.String(), data: Type.Record(Type.String(), Type.Unknown())}),
+      outputSchema: nothing,
       sideEffects: false,
       safeInDryRun: true,
       plan: () => [],

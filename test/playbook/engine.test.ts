@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/core/errors.js'
 import {defineStep} from '../../src/playbook/define-step.js'
+import {Type} from '../../src/playbook/step-schema.js'
 import type {RunHeader} from '../../src/playbook/engine.js'
 import {createRegistry} from '../../src/playbook/registry.js'
 import {startRun} from '../../src/playbook/respond.js'
@@ -366,12 +367,12 @@ steps:
 
     it('does not ask before a step with side effects whose plan makes no call (nothing to decide)', async () => {
       const home = await tempHome()
-      const noOp = defineStep<Record<string, never>, {done: boolean}>({
+      const noOp = defineStep({
         id: 'test.no-op',
         title: 'Change nothing',
         description: 'Has side effects in general, none this time.',
-        inputSchema: {type: 'object'},
-        outputSchema: {type: 'object'},
+        inputSchema: Type.Record(Type.String(), Type.Never()),
+        outputSchema: Type.Object({done: Type.Boolean()}),
         sideEffects: true,
         plan: () => [{kind: 'none', target: 'inventory', description: 'No service declares a hook.'}],
         run: async () => ({done: true}),

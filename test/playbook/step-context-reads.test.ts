@@ -5,19 +5,20 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {defineStep} from '../../src/playbook/define-step.js'
+import {Type} from '../../src/playbook/step-schema.js'
 import {createRegistry} from '../../src/playbook/registry.js'
 import {startRun} from '../../src/playbook/respond.js'
 import {builtinSteps} from '../../src/playbook/steps/index.js'
 import {baseOptions, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
 
-const anyObject = {type: 'object'}
+const nothing = Type.Record(Type.String(), Type.Never())
 
-const finder = defineStep<Record<string, never>, {found: string}>({
+const finder = defineStep({
   id: 'test.find',
   title: 'Record a finding, then move the journal file away',
   description: 'Journals evidence; moving journal.jsonl makes any later read of the file fail.',
-  inputSchema: anyObject,
-  outputSchema: anyObject,
+  inputSchema: nothing,
+  outputSchema: Type.Object({found: Type.String()}),
   sideEffects: false,
   plan: () => [],
   async run(_input, context) {
@@ -27,15 +28,17 @@ const finder = defineStep<Record<string, never>, {found: string}>({
   },
 })
 
-const reader = defineStep<
-  Record<string, never>,
-  {findings: string[]; firstStatus: string; firstFound: unknown; seenTypes: number}
->({
+const reader = defineStep({
   id: 'test.read-run',
   title: 'Read the run so far',
   description: 'Returns what context.events() and context.state() show.',
-  inputSchema: anyObject,
-  outputSchema: anyObject,
+  inputSchema: nothing,
+  outputSchema: Type.Object({
+    findings: Type.Array(Type.String()),
+    firstStatus: Type.String(),
+    firstFound: Type.Unknown(),
+    seenTypes: Type.Integer(),
+  }),
   sideEffects: false,
   plan: () => [],
   async run(_input, context) {

@@ -133,7 +133,7 @@ function requireTs(ts: string | undefined): string {
   return ts
 }
 
-/** Core builds Block Kit as plain JSON (it knows no SDK); the SDK's block types are the same shapes. */
+/** Core's Block Kit blocks are the SDK's shapes (core/notify/slack-status.ts, SlackBlock). */
 function asBlocks(message: SlackMessage): Extract<ChatUpdateArguments, {blocks: unknown}>['blocks'] {
-  return message.blocks as unknown as Extract<ChatUpdateArguments, {blocks: unknown}>['blocks']
+  return message.blocks
 }

@@ -76,8 +76,6 @@ export const DENYLIST_SCHEMA = {
   },
 } as const
 
-const ENTRY_MEMBERS = ['thumbprint', 'kid', 'iss', 'notBefore', 'reason', 'incident'] as const
-
 /** An empty document, as a new denylist file starts. */
 export function emptyDenylist(now: Date): DenylistDocument {
   return {version: DENYLIST_VERSION, updated: now.toISOString(), entries: []}
@@ -173,11 +171,15 @@ export function mergeEntries(
 
 /** The members in document order, without the absent ones. */
 function normalizeEntry(entry: DenylistEntry): DenylistEntry {
-  const out: Record<string, unknown> = {}
-  for (const member of ENTRY_MEMBERS) {
-    if (entry[member] !== undefined) out[member] = entry[member]
+  const {thumbprint, kid, iss, notBefore, reason, incident} = entry
+  return {
+    thumbprint,
+    ...(kid === undefined ? {} : {kid}),
+    ...(iss === undefined ? {} : {iss}),
+    notBefore,
+    reason,
+    ...(incident === undefined ? {} : {incident}),
   }
-  return out as unknown as DenylistEntry
 }
 
 const FILE_HINT =

@@ -70,7 +70,8 @@ export function inventoryNotFound(path: string | null): JwkrError {
       : `No inventory at ${path}.`
   return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
     hint:
-      'Pass --inventory FILE (or set JWKR_INVENTORY). To write one, start from examples/jwkr.inventory.yaml in the ' +
+      'Pass --inventory FILE (or set JWKR_INVENTORY), or --discover PATH to draft one from the services’ configuration ' +
+      '(`jwkr inventory discover PATH --out jwkr.inventory.yaml` keeps it). To write one by hand, start from examples/jwkr.inventory.yaml in the ' +
       'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
   })
 }
@@ -159,17 +160,31 @@ function crossCheck(raw: Record<string, unknown>, document: Document, secrets: S
 
 /** A service with neither jwksCacheSeconds nor verifier: the containment clock can only assume its cache lifetime. */
 function inventoryWarnings(inventory: Inventory, document: Document): Problem[] {
-  return inventory.services.flatMap((service, index) =>
-    service.jwksCacheSeconds === undefined && service.verifier === undefined
+  // A drafted inventory (jwkr inventory discover) may not know who owns a service yet.
+  const uncontacted = inventory.services.flatMap((service, index) =>
+    service.contacts.slack === undefined && service.contacts.email === undefined
       ? [
           document.problemAt(
-            ['services', index, 'id'],
-            `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
-              `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
+            ['services', index, 'contacts'],
+            `service '${service.id}' has no contacts: nobody will be told; set contacts.slack or contacts.email`,
           ),
         ]
       : [],
   )
+  return [
+    ...uncontacted,
+    ...inventory.services.flatMap((service, index) =>
+      service.jwksCacheSeconds === undefined && service.verifier === undefined
+        ? [
+            document.problemAt(
+              ['services', index, 'id'],
+              `service '${service.id}' gives neither jwksCacheSeconds nor verifier: the containment clock will assume ` +
+                `${DEFAULT_JWKS_CACHE_SECONDS} s; set jwksCacheSeconds or verifier`,
+            ),
+          ]
+        : [],
+    ),
+  ]
 }
 
 function duplicateIds(

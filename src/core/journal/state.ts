@@ -2,6 +2,7 @@
 // anything that needs to know which steps are done, what they returned or what happened when (the
 // engine on resume, `incident show`, reports) folds the events again. Unknown event types only add a
 // timeline line; data is read defensively because a journal may come from another jwkr version.
+import {isErrorCode} from '../errors.js'
 import type {EffectState, IncidentState, IncidentStatus, JournalEvent, StepState, TimelineEntry} from './types.js'
 
 export type {EffectState, IncidentNote, IncidentState, IncidentStatus, StepState, StepStatus, TimelineEntry} from './types.js'
@@ -139,7 +140,8 @@ function apply(state: IncidentState, {type, data, ts}: JournalEvent): void {
       const step = stepFor(state, data)
       if (!step) return
       const error = record(data.error)
-      step.error = {code: text(error?.code) ?? 'ERR_STEP_FAILED', message: text(error?.message) ?? ''}
+      const code = error?.code
+      step.error = {code: isErrorCode(code) ? code : 'ERR_STEP_FAILED', message: text(error?.message) ?? ''}
       // A failure the engine will retry leaves the step unfinished.
       if (data.final === false) step.status = 'running'
       else finish(step, 'failed', ts)

@@ -1,5 +1,6 @@
 // The incident's journal format (ARCHITECTURE.md, Journal events): one JSON event a line, hash-chained.
 // Everything else about an incident is folded from these events.
+import type {ErrorCode} from '../errors.js'
 
 /** Event types the engine writes. Steps may add their own `<area>.<name>` types (e.g. `evidence.probe`). */
 export type CoreEventType =
@@ -85,7 +86,7 @@ export interface StepSucceededData {
 
 export interface StepFailedData {
   step: string
-  error: {code: string; message: string}
+  error: {code: ErrorCode; message: string}
   attempt: number
   /** False when the engine will retry (a `step.retrying` follows). */
   final: boolean
@@ -183,6 +184,7 @@ export interface EventDataMap {
 
 export type IncidentStatus = 'open' | 'running' | 'completed' | 'failed' | 'aborted' | 'waiting' | 'closed'
 
+/** Where a step stands, folded from the journal (the one declaration: a dry run's outcomes add 'planned'). */
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
 
 export interface StepState {
@@ -195,7 +197,7 @@ export interface StepState {
   input: Record<string, unknown> | undefined
   outputs: Record<string, unknown> | undefined
   /** The last failure, cleared when a new attempt starts. */
-  error: {code: string; message: string} | undefined
+  error: {code: ErrorCode; message: string} | undefined
   /** Attempts started so far. */
   attempts: number
   startedAt: string | undefined

@@ -52,10 +52,23 @@ export interface SlackStatusFacts {
   updatedAt: string
 }
 
+/** A Block Kit text object. */
+export type SlackText = {type: 'mrkdwn'; text: string} | {type: 'plain_text'; text: string; emoji?: boolean}
+
+/**
+ * The Block Kit blocks jwkr posts. Core knows no SDK, so they are declared here; they are the shapes
+ * of @slack/web-api's HeaderBlock, SectionBlock and ContextBlock, which the adapter passes them as.
+ */
+export type SlackBlock =
+  | {type: 'header'; text: {type: 'plain_text'; text: string; emoji?: boolean}}
+  | {type: 'section'; text: SlackText}
+  | {type: 'section'; fields: SlackText[]}
+  | {type: 'context'; elements: SlackText[]}
+
 /** A message body for chat.postMessage / chat.update: `text` is the notification fallback. */
 export interface SlackMessage {
   text: string
-  blocks: Record<string, unknown>[]
+  blocks: SlackBlock[]
 }
 
 /** Which part of the response a step belongs to, by its `uses`; unlisted steps (core.*, notify.*) change nothing. */
@@ -113,7 +126,7 @@ export function slackStatusFacts(state: IncidentView, now: Date): SlackStatusFac
 export function buildSlackStatus(facts: SlackStatusFacts): SlackMessage {
   const contained = facts.contained ? `${facts.contained.done}/${facts.contained.total}` : 'not located yet'
   const next = facts.nextStep === null ? 'none: the run is over' : mrkdwnText(facts.nextStep)
-  const blocks: Record<string, unknown>[] = []
+  const blocks: SlackBlock[] = []
   if (facts.drill) {
     blocks.push({
       type: 'header',
@@ -156,7 +169,7 @@ export function buildSlackStatus(facts: SlackStatusFacts): SlackMessage {
 /** The thread reply for one finished step: what it was, how it ended, and its scalar outputs. */
 export function buildStepReply(id: string, step: StepView): SlackMessage {
   const headline = `${STATUS_MARK[step.status] ?? '•'} Step ${mrkdwnText(step.title ?? id)} (${mrkdwnCode(id)}) ${mrkdwnText(step.status)}`
-  const blocks: Record<string, unknown>[] = [{type: 'section', text: {type: 'mrkdwn', text: headline}}]
+  const blocks: SlackBlock[] = [{type: 'section', text: {type: 'mrkdwn', text: headline}}]
   if (step.status === 'failed' && step.error) {
     blocks.push({
       type: 'section',
@@ -215,7 +228,7 @@ function statusWord(status: string): string {
 }
 
 /** A Block Kit field (at most 10 per section, 2,000 characters each: the values are cut before). */
-function field(label: string, value: string): Record<string, unknown> {
+function field(label: string, value: string): SlackText {
   return {type: 'mrkdwn', text: `*${label}*\n${value}`}
 }
 

@@ -1,7 +1,7 @@
 // Loads a YAML document and checks it against a JSON Schema, reporting every problem with the
 // file:line:column of the node it concerns (playbooks now, the inventory later). `yaml` keeps the
 // source range of every node; ajv finds the schema errors; this module joins the two.
-import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js'
+import {Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction} from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import {closest, distance} from 'fastest-levenshtein'
 import {isMap, isScalar, LineCounter, parseDocument, type Document, type Node, type Scalar} from 'yaml'
@@ -57,7 +57,8 @@ export interface YamlDocument<T> {
   /** A problem at `path`, positioned like `locate`. */
   problemAt(path: DocumentPath, message: string, options?: LocateOptions): Problem
   /** Checks a part of the document (at `basePath`) against another schema, e.g. a step's input schema. */
-  validate(value: unknown, schema: JsonSchema, basePath: DocumentPath, options?: ValidateOptions): Problem[]
+  /** Checks a value against a schema: a JsonSchema, or a step's TypeBox schema (ajv takes either). */
+  validate(value: unknown, schema: SchemaObject, basePath: DocumentPath, options?: ValidateOptions): Problem[]
 }
 
 /**
@@ -83,7 +84,12 @@ export function loadYamlDocument<T>(text: string, file: string, schema: JsonSche
     path: formatPath(path),
     message,
   })
-  const validate = (value: unknown, subSchema: JsonSchema, basePath: DocumentPath, options: ValidateOptions = {}): Problem[] => {
+  const validate = (
+    value: unknown,
+    subSchema: SchemaObject,
+    basePath: DocumentPath,
+    options: ValidateOptions = {},
+  ): Problem[] => {
     const check = compile(ajv, subSchema)
     if (check(value)) return []
     return sortProblems(
@@ -185,7 +191,7 @@ function createAjv(): Ajv2020 {
   return ajv
 }
 
-function compile(ajv: Ajv2020, schema: JsonSchema): ValidateFunction {
+function compile(ajv: Ajv2020, schema: SchemaObject): ValidateFunction {
   // ajv caches by schema identity within one instance, so each step schema compiles once per document.
   return ajv.compile(schema)
 }

@@ -6,77 +6,55 @@ import {formatSize, parseSize} from '../../core/size.js'
 import {scanForKey} from '../../services/scan.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
-import {leakedKeyInput} from './leaked-key-input.js'
+import {Type, type Static} from '../step-schema.js'
+import {leakedKeyInput, pathsInput, pathsOf} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
-export interface CodeScanInput {
-  key: string
-  /** One path, or several. */
-  paths: string | string[]
-  kid?: string
-  thumbprint?: string
-  hidden?: boolean
-  noIgnore?: boolean
-  maxFileSize?: string
-}
-
-export interface CodeScanOutput extends Record<string, unknown> {
-  hits: number
-  /** Hits of private material (the file extends the leak). */
-  privateHits: number
-  /** Files with at least one hit. */
-  files: string[]
-  filesScanned: number
-  bytesScanned: number
-  /** The hits (path:line:column, kind, redacted excerpt) as JSON. */
-  artifact: string
-}
+const CodeScanInput = Type.Object(
+  {
+    ...leakedKeyInput,
+    paths: pathsInput('Files and folders to search'),
+    hidden: Type.Optional(Type.Boolean({description: 'Search hidden files and folders too.'})),
+    noIgnore: Type.Optional(Type.Boolean({description: 'Search what .gitignore excludes too.'})),
+    maxFileSize: Type.Optional(
+      Type.String({
+        pattern: '^\\s*\\d+\\s*[KMGkmg]?\\s*$',
+        title: 'size like 10M',
+        description: 'Skip larger files (default 10M).',
+      }),
+    ),
+  },
+  {additionalProperties: false},
+)
+const Count = Type.Integer({minimum: 0})
+const CodeScanOutput = Type.Object(
+  {
+    hits: Count,
+    /** Hits of private material (the file extends the leak). */
+    privateHits: Count,
+    /** Files with at least one hit. */
+    files: Type.Array(Type.String()),
+    filesScanned: Count,
+    bytesScanned: Count,
+    /** The hits (path:line:column, kind, redacted excerpt) as JSON. */
+    artifact: Type.String(),
+  },
+  {additionalProperties: false},
+)
+export type CodeScanInput = Static<typeof CodeScanInput>
+export type CodeScanOutput = Static<typeof CodeScanOutput>
 
 export const CODE_SCAN_ARTIFACT = 'code-scan.json'
 const DEFAULT_MAX_FILE_SIZE = '10M'
 
-export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
+export const codeScan = defineStep({
   id: 'code.scan',
   title: 'Search files on disk for the key',
   description:
     'Searches the given folders for the key in every form it is written in (kid, thumbprints, windows of its material, ' +
     'PEM lines). Each hit is a copy to clean up; a hit of private material is a further place the key leaked. Reads only.',
-  inputSchema: {
-    type: 'object',
-    required: ['key', 'paths'],
-    additionalProperties: false,
-    properties: {
-      ...leakedKeyInput,
-      paths: {
-        type: ['array', 'string'],
-        items: {type: 'string', minLength: 1},
-        minItems: 1,
-        minLength: 1,
-        description: 'Files and folders to search (one path, or a list).',
-      },
-      hidden: {type: 'boolean', description: 'Search hidden files and folders too.'},
-      noIgnore: {type: 'boolean', description: 'Search what .gitignore excludes too.'},
-      maxFileSize: {
-        type: 'string',
-        pattern: '^\\s*\\d+\\s*[KMGkmg]?\\s*$',
-        title: 'size like 10M',
-        description: 'Skip larger files (default 10M).',
-      },
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['hits', 'privateHits', 'files', 'filesScanned', 'bytesScanned', 'artifact'],
-    properties: {
-      hits: {type: 'integer', minimum: 0},
-      privateHits: {type: 'integer', minimum: 0},
-      files: {type: 'array', items: {type: 'string'}},
-      filesScanned: {type: 'integer', minimum: 0},
-      bytesScanned: {type: 'integer', minimum: 0},
-      artifact: {type: 'string'},
-    },
-  },
+  inputSchema: CodeScanInput,
+  outputSchema: CodeScanOutput,
   sideEffects: false,
   plan: (input) =>
     pathsOf(input).map((path) => ({
@@ -109,7 +87,3 @@ export const codeScan = defineStep<CodeScanInput, CodeScanOutput>({
     }
   },
 })
-
-function pathsOf(input: CodeScanInput): string[] {
-  return typeof input.paths === 'string' ? [input.paths] : input.paths
-}

@@ -5,61 +5,47 @@ import {SEARCH_RESULT_CAP, searchClient, searchCode, searchTarget, searchTermsFo
 import {loadKeySource} from '../../services/identify.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {defineStep} from '../define-step.js'
+import {Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
-export interface CodeSearchInput {
-  key: string
-  org: string
-  kid?: string
-  thumbprint?: string
-  /** Only these needle kinds (kid, thumbprint, modulus, …), to spend less of the search rate limit. */
-  kinds?: string[]
-  maxResults?: number
-}
-
-export interface CodeSearchOutput extends Record<string, unknown> {
-  /** Files that matched. */
-  results: number
-  /** owner/name of every repository with a match. */
-  repos: string[]
-  /** True when some term matched more files than GitHub listed (its 1,000-result cap or a timeout). */
-  incomplete: boolean
-  /** The terms searched and the results, as JSON. */
-  artifact: string
-}
+const CodeSearchInput = Type.Object(
+  {
+    ...leakedKeyInput,
+    org: Type.String({minLength: 1, description: 'The GitHub organisation login.'}),
+    /** Only these needle kinds (kid, thumbprint, modulus, …), to spend less of the search rate limit. */
+    kinds: Type.Optional(Type.Array(Type.String(), {description: 'Only these needle kinds (kid, thumbprint, modulus, …).'})),
+    maxResults: Type.Optional(Type.Integer({minimum: 1, maximum: SEARCH_RESULT_CAP, description: 'Results per term at most.'})),
+  },
+  {additionalProperties: false},
+)
+const CodeSearchOutput = Type.Object(
+  {
+    /** Files that matched. */
+    results: Type.Integer({minimum: 0}),
+    /** owner/name of every repository with a match. */
+    repos: Type.Array(Type.String()),
+    /** True when some term matched more files than GitHub listed (its 1,000-result cap or a timeout). */
+    incomplete: Type.Boolean(),
+    /** The terms searched and the results, as JSON. */
+    artifact: Type.String(),
+  },
+  {additionalProperties: false},
+)
+export type CodeSearchInput = Static<typeof CodeSearchInput>
+export type CodeSearchOutput = Static<typeof CodeSearchOutput>
 
 export const CODE_SEARCH_ARTIFACT = 'code-search.json'
 
-export const codeSearch = defineStep<CodeSearchInput, CodeSearchOutput>({
+export const codeSearch = defineStep({
   id: 'code.search',
   title: "Search the organisation's GitHub code for the key",
   description:
     "Searches GitHub code within the organisation for the key's kid, thumbprints and distinctive windows of its public " +
     'material. Repositories that embed the key (a pinned JWKS, a kid in configuration) must change with the rotation. ' +
     'Reads only; needs GITHUB_TOKEN; private values are never sent.',
-  inputSchema: {
-    type: 'object',
-    required: ['key', 'org'],
-    additionalProperties: false,
-    properties: {
-      ...leakedKeyInput,
-      org: {type: 'string', minLength: 1, description: 'The GitHub organisation login.'},
-      kinds: {type: 'array', items: {type: 'string'}, description: 'Only these needle kinds (kid, thumbprint, modulus, …).'},
-      maxResults: {type: 'integer', minimum: 1, maximum: SEARCH_RESULT_CAP, description: 'Results per term at most.'},
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['results', 'repos', 'incomplete', 'artifact'],
-    properties: {
-      results: {type: 'integer', minimum: 0},
-      repos: {type: 'array', items: {type: 'string'}},
-      incomplete: {type: 'boolean'},
-      artifact: {type: 'string'},
-    },
-  },
+  inputSchema: CodeSearchInput,
+  outputSchema: CodeSearchOutput,
   sideEffects: false,
   plan: (input, context) => [
     {

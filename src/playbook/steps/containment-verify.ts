@@ -15,7 +15,6 @@ import {
   checkControlKey,
   notContainedMessage,
   verifyContainment,
-  type ContainmentOutcome,
   type VerifyResult,
 } from '../../services/verify.js'
 import {parseRemovalTime, REMOVAL_TIME_PATTERN} from '../../core/containment/clock.js'
@@ -27,55 +26,79 @@ import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
 import {loadInventory} from '../../services/inventory.js'
 import type {Inventory} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
+import {Nullable, Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
+import {planFromInventory} from './plan-from-inventory.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 import {plannedFetches} from '../../services/locate.js'
 
-export interface ContainmentVerifyInput {
-  key: string
-  kid?: string
-  thumbprint?: string
-  /** Before containment: expect every canary to be accepted; refusals mark undiscriminating probes. */
-  baseline?: boolean
-  /** The replacement private key file (key.rotate's): control tokens signed with it must be accepted. */
-  controlKey?: string
-  untilContained?: boolean
-  deadline?: string
-  interval?: string
-  tokenLifetime?: string
-  removedAt?: string
-  timeout?: string
-}
-
-export interface ContainmentVerifyOutput extends Record<string, unknown> {
-  contained: boolean
-  /** proven, not-proven or not-attempted (no service could be probed). */
-  outcome: ContainmentOutcome
-  /** What a proof still lacks, in words. */
-  missing: string[]
-  services: {contained: number; exposed: number; unknown: number; undiscriminating: number}
-  /** Service ids still exposed, not proven either way, and refusing for other reasons than the key. */
-  exposed: string[]
-  unknown: string[]
-  undiscriminating: string[]
-  /** When the proof must be complete: every cache expired + the longest token lifetime (null while unknown). */
-  deadline: string | null
-  clock: {containedBy: string | null; deadline: string | null; waitFor: string | null; tokenLifetimeSeconds: number}
-  probesPossible: boolean
-  checks: number
-  /** The whole result (the `--json` of `jwkr verify`). */
-  artifact: string
-}
+const Duration = (description: string) =>
+  Type.Optional(Type.String({pattern: DURATION_PATTERN, title: 'duration like 15s', description}))
+const ContainmentVerifyInput = Type.Object(
+  {
+    ...leakedKeyInput,
+    /** Before containment: expect every canary to be accepted; refusals mark undiscriminating probes. */
+    baseline: Type.Optional(
+      Type.Boolean({
+        description:
+          'Run before containment: every canary is expected to be accepted; a service that refuses it is undiscriminating.',
+      }),
+    ),
+    /** The replacement private key file (key.rotate's): control tokens signed with it must be accepted. */
+    controlKey: Type.Optional(
+      Type.String({description: 'The replacement private key file: a control token signed with it must be accepted.'}),
+    ),
+    untilContained: Type.Optional(
+      Type.Boolean({description: 'Check again every interval until everything is contained (fails at the deadline).'}),
+    ),
+    deadline: Duration(`With untilContained: give up after this long (default ${formatDuration(DEFAULT_DEADLINE_MS)}).`),
+    interval: Duration(`With untilContained: time between checks (default ${formatDuration(DEFAULT_INTERVAL_MS)}).`),
+    tokenLifetime: Duration('The longest lifetime of a token signed with the key (default 1h).'),
+    removedAt: Type.Optional(
+      Type.String({pattern: REMOVAL_TIME_PATTERN, description: 'When the key left the JWKS, if the journal does not say.'}),
+    ),
+    timeout: Duration('Per request (default 5s).'),
+  },
+  {additionalProperties: false},
+)
+const ids = Type.Array(Type.String())
+const nullableTime = Nullable(Type.String())
+const ContainmentVerifyOutput = Type.Object(
+  {
+    contained: Type.Boolean(),
+    /** proven, not-proven or not-attempted (no service could be probed). */
+    outcome: Type.Enum(['proven', 'not-proven', 'not-attempted']),
+    /** What a proof still lacks, in words. */
+    missing: ids,
+    services: Type.Object(
+      {contained: Type.Integer(), exposed: Type.Integer(), unknown: Type.Integer(), undiscriminating: Type.Integer()},
+      {additionalProperties: false},
+    ),
+    /** Service ids still exposed, not proven either way, and refusing for other reasons than the key. */
+    exposed: ids,
+    unknown: ids,
+    undiscriminating: ids,
+    /** When the proof must be complete: every cache expired + the longest token lifetime (null while unknown). */
+    deadline: nullableTime,
+    clock: Type.Object(
+      {containedBy: nullableTime, deadline: nullableTime, waitFor: nullableTime, tokenLifetimeSeconds: Type.Integer()},
+      {additionalProperties: false},
+    ),
+    probesPossible: Type.Boolean(),
+    checks: Type.Integer({minimum: 1}),
+    /** The whole result (the `--json` of `jwkr verify`). */
+    artifact: Type.String(),
+  },
+  {additionalProperties: false},
+)
+export type ContainmentVerifyInput = Static<typeof ContainmentVerifyInput>
+export type ContainmentVerifyOutput = Static<typeof ContainmentVerifyOutput>
 
 export const CONTAINMENT_ARTIFACT = 'containment.json'
 export const BASELINE_ARTIFACT = 'containment-baseline.json'
 
-const duration = {type: 'string', pattern: DURATION_PATTERN, title: 'duration like 15s'}
-const ids = {type: 'array', items: {type: 'string'}}
-const nullableTime = {type: ['string', 'null']}
-
-export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentVerifyOutput>({
+export const containmentVerify = defineStep({
   id: 'containment.verify',
   title: 'Prove the key is contained',
   description:
@@ -86,110 +109,11 @@ export const containmentVerify = defineStep<ContainmentVerifyInput, ContainmentV
     'an accepted control token signed with the replacement key (controlKey). It computes when every cache must have ' +
     'dropped the key. Reads only; with untilContained it checks again until everything is contained, and fails when ' +
     'the deadline passes first.',
-  inputSchema: {
-    type: 'object',
-    required: ['key'],
-    additionalProperties: false,
-    properties: {
-      ...leakedKeyInput,
-      baseline: {
-        type: 'boolean',
-        description:
-          'Run before containment: every canary is expected to be accepted; a service that refuses it is undiscriminating.',
-      },
-      controlKey: {
-        type: 'string',
-        description: 'The replacement private key file: a control token signed with it must be accepted.',
-      },
-      untilContained: {
-        type: 'boolean',
-        description: 'Check again every interval until everything is contained (fails at the deadline).',
-      },
-      deadline: {
-        ...duration,
-        description: `With untilContained: give up after this long (default ${formatDuration(DEFAULT_DEADLINE_MS)}).`,
-      },
-      interval: {
-        ...duration,
-        description: `With untilContained: time between checks (default ${formatDuration(DEFAULT_INTERVAL_MS)}).`,
-      },
-      tokenLifetime: {...duration, description: 'The longest lifetime of a token signed with the key (default 1h).'},
-      removedAt: {
-        type: 'string',
-        pattern: REMOVAL_TIME_PATTERN,
-        description: 'When the key left the JWKS, if the journal does not say.',
-      },
-      timeout: {...duration, description: 'Per request (default 5s).'},
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: [
-      'contained',
-      'outcome',
-      'missing',
-      'services',
-      'exposed',
-      'unknown',
-      'undiscriminating',
-      'deadline',
-      'clock',
-      'probesPossible',
-      'checks',
-      'artifact',
-    ],
-    properties: {
-      contained: {type: 'boolean'},
-      outcome: {enum: ['proven', 'not-proven', 'not-attempted']},
-      missing: ids,
-      services: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['contained', 'exposed', 'unknown', 'undiscriminating'],
-        properties: {
-          contained: {type: 'integer'},
-          exposed: {type: 'integer'},
-          unknown: {type: 'integer'},
-          undiscriminating: {type: 'integer'},
-        },
-      },
-      exposed: ids,
-      unknown: ids,
-      undiscriminating: ids,
-      deadline: nullableTime,
-      clock: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['containedBy', 'deadline', 'waitFor', 'tokenLifetimeSeconds'],
-        properties: {
-          containedBy: nullableTime,
-          deadline: nullableTime,
-          waitFor: {type: ['string', 'null']},
-          tokenLifetimeSeconds: {type: 'integer'},
-        },
-      },
-      probesPossible: {type: 'boolean'},
-      checks: {type: 'integer', minimum: 1},
-      artifact: {type: 'string'},
-    },
-  },
+  inputSchema: ContainmentVerifyInput,
+  outputSchema: ContainmentVerifyOutput,
   sideEffects: false,
   requiresInventory: true,
-  async plan(input, context) {
-    if (context.inventoryPath === null) return []
-    let inventory: Inventory
-    try {
-      inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
-    } catch (error) {
-      if (!(error instanceof JwkrError)) throw error
-      const first = error.message.split('\n')[0] ?? error.message
-      return [
-        {kind: 'none', target: context.inventoryPath, description: `Cannot plan: ${first} The step will fail until it is fixed.`},
-      ]
-    }
-    return plannedChecks(inventory, input)
-  },
+  plan: (input, context) => planFromInventory(context, (inventory) => plannedChecks(inventory, input)),
   async run(input, context) {
     if (context.inventoryPath === null) throw inventoryNotFound(null)
     const key = leakedKeyOf(

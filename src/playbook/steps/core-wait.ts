@@ -5,45 +5,37 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {formatDuration, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {defineStep} from '../define-step.js'
+import {Type, type Static} from '../step-schema.js'
 import type {StepContext} from '../types.js'
 
-export interface CoreWaitInput {
-  duration?: string
-  until?: string
-  timeout?: string
-  interval?: string
-}
-
-export interface CoreWaitOutput extends Record<string, unknown> {
-  waitedMs: number
-  reason: 'elapsed' | 'condition'
-}
-
-const TICK_MS = 1000
-
-export const coreWait = defineStep<CoreWaitInput, CoreWaitOutput>({
-  id: 'core.wait',
-  title: 'Wait',
-  description: "Waits a fixed time, or until a condition holds — e.g. until every relying party's JWKS cache has expired.",
-  inputSchema: {
-    type: 'object',
+const CoreWaitInput = Type.Object(
+  {
+    duration: Type.Optional(Type.String({description: 'How long to wait, e.g. 10m.'})),
+    until: Type.Optional(Type.String({description: 'An expression; the wait ends when it is true.'})),
+    timeout: Type.Optional(Type.String({description: 'With until: give up after this long (default 30m).'})),
+    interval: Type.Optional(Type.String({description: 'With until: how often to evaluate it (default 1s).'})),
+  },
+  {
     additionalProperties: false,
+    // Exactly one of duration and until (TypeBox keeps the type: both stay optional members).
     oneOf: [
       {required: ['duration'], properties: {duration: {type: 'string'}}},
       {required: ['until'], properties: {until: {type: 'string'}}},
     ],
-    properties: {
-      duration: {type: 'string', description: 'How long to wait, e.g. 10m.'},
-      until: {type: 'string', description: 'An expression; the wait ends when it is true.'},
-      timeout: {type: 'string', description: 'With until: give up after this long (default 30m).'},
-      interval: {type: 'string', description: 'With until: how often to evaluate it (default 1s).'},
-    },
   },
-  outputSchema: {
-    type: 'object',
-    required: ['waitedMs', 'reason'],
-    properties: {waitedMs: {type: 'number'}, reason: {enum: ['elapsed', 'condition']}},
-  },
+)
+const CoreWaitOutput = Type.Object({waitedMs: Type.Number(), reason: Type.Enum(['elapsed', 'condition'])})
+export type CoreWaitInput = Static<typeof CoreWaitInput>
+export type CoreWaitOutput = Static<typeof CoreWaitOutput>
+
+const TICK_MS = 1000
+
+export const coreWait = defineStep({
+  id: 'core.wait',
+  title: 'Wait',
+  description: "Waits a fixed time, or until a condition holds — e.g. until every relying party's JWKS cache has expired.",
+  inputSchema: CoreWaitInput,
+  outputSchema: CoreWaitOutput,
   sideEffects: false,
   rawInputs: ['until'],
   plan: (input) => [

@@ -2,57 +2,33 @@
 import {loadKeySource} from '../../services/identify.js'
 import {inspectKeySet} from '../../core/key/inspect-key.js'
 import {defineStep} from '../define-step.js'
+import {Nullable, Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 
-export interface KeyInspectInput {
-  key: string
-  kid?: string
-  thumbprint?: string
-}
+const KeyInspectInput = Type.Object({...leakedKeyInput}, {additionalProperties: false})
+const KeyInspectOutput = Type.Object({
+  thumbprint: Nullable(Type.String()),
+  thumbprintUri: Type.Optional(Nullable(Type.String())),
+  kid: Type.Optional(Nullable(Type.String())),
+  kty: Type.Optional(Nullable(Type.String())),
+  alg: Type.Optional(Nullable(Type.String())),
+  private: Type.Boolean(),
+  privateMembers: Type.Optional(Type.Array(Type.String())),
+  severity: Type.Enum(['critical', 'info']),
+  keys: Type.Optional(Type.Integer()),
+  warnings: Type.Optional(Type.Array(Type.String())),
+})
+export type KeyInspectInput = Static<typeof KeyInspectInput>
+export type KeyInspectOutput = Static<typeof KeyInspectOutput>
 
-export interface KeyInspectOutput extends Record<string, unknown> {
-  thumbprint: string | null
-  thumbprintUri: string | null
-  kid: string | null
-  kty: string | null
-  alg: string | null
-  private: boolean
-  privateMembers: string[]
-  severity: string
-  keys: number
-  warnings: string[]
-}
-
-export const keyInspect = defineStep<KeyInspectInput, KeyInspectOutput>({
+export const keyInspect = defineStep({
   id: 'key.inspect',
   title: 'Identify the leaked key',
   description:
     'Reads the key as it was found and computes its RFC 7638 thumbprint, the identity every later step matches on. ' +
     'Says whether private material is exposed.',
-  inputSchema: {
-    type: 'object',
-    required: ['key'],
-    additionalProperties: false,
-    properties: {
-      ...leakedKeyInput,
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    required: ['thumbprint', 'private', 'severity'],
-    properties: {
-      thumbprint: {type: ['string', 'null']},
-      thumbprintUri: {type: ['string', 'null']},
-      kid: {type: ['string', 'null']},
-      kty: {type: ['string', 'null']},
-      alg: {type: ['string', 'null']},
-      private: {type: 'boolean'},
-      privateMembers: {type: 'array', items: {type: 'string'}},
-      severity: {enum: ['critical', 'info']},
-      keys: {type: 'integer'},
-      warnings: {type: 'array', items: {type: 'string'}},
-    },
-  },
+  inputSchema: KeyInspectInput,
+  outputSchema: KeyInspectOutput,
   sideEffects: false,
   safeInDryRun: true,
   plan: (input) => [{kind: 'none', target: input.key, description: 'Read the key and compute its thumbprint (no network).'}],

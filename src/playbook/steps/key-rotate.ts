@@ -3,116 +3,92 @@
 // key. Each stage runs through context.effect, and the replacement itself is generated once per
 // incident (its private JWK in the artifacts, mode 0600), so a resumed run never makes a second key,
 // provider or pull request (a key whose file was left torn, before anything published it, is made
-// again). The work is services/key-change.ts, shared with key.revoke and tokens.invalidate.
-import {planKeyChangeCalls, runKeyChange, type KeyChangeRequest, type KeyChangeResult} from '../../services/key-change.js'
-import type {KeyOperation} from '../../services/contain-key.js'
+// again). The work is
+// services/key-change.ts, shared with key.revoke and tokens.invalidate.
+import {planKeyChangeCalls, runKeyChange} from '../../services/key-change.js'
 import {defineStep} from '../define-step.js'
+import {Nullable, Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
-import type {JsonSchema} from '../types.js'
 
-/** The step's input and output are the key-change service's request and result. */
-export type KeyChangeStepInput = KeyChangeRequest
-export type KeyChangeStepOutput = KeyChangeResult
-
-const ids = {type: 'array', items: {type: 'string'}}
-const nullableString = {type: ['string', 'null']}
-const keyRefs = {
-  type: 'array',
-  items: {type: 'object', required: ['kid', 'thumbprint'], properties: {kid: nullableString, thumbprint: nullableString}},
-}
-export const ERROR_SCHEMA: JsonSchema = {
-  type: ['object', 'null'],
-  required: ['code', 'message', 'hint'],
-  properties: {code: {type: 'string'}, message: {type: 'string'}, hint: nullableString},
-}
-export const SKIPPED_SCHEMA: JsonSchema = {
-  type: 'array',
-  items: {type: 'object', required: ['issuerId', 'reason'], properties: {issuerId: {type: 'string'}, reason: {type: 'string'}}},
-}
-
-/** The inputs shared by the three containment steps. */
-export const KEY_INPUT_PROPERTIES: Record<string, JsonSchema> = {
+export const KEY_INPUT_PROPERTIES = {
   ...leakedKeyInput,
-  issuers: {
-    type: ['array', 'null'],
-    items: {type: 'string'},
-    description:
-      'Issuer ids to act on (e.g. steps.locate.outputs.publishing); when null or absent the step locates the key first.',
+  /** Issuer ids to act on (services.locate's `publishing`); null or absent: locate first. */
+  issuers: Type.Optional(
+    Nullable(
+      Type.Array(Type.String(), {
+        description:
+          'Issuer ids to act on (e.g. steps.locate.outputs.publishing); when null or absent the step locates the key first.',
+      }),
+    ),
+  ),
+  reason: Type.Optional(Type.String({description: 'Why, in one line (pull request bodies, change requests).'})),
+}
+const KeyRotateInput = Type.Object(
+  {
+    ...KEY_INPUT_PROPERTIES,
+    newKid: Type.Optional(Type.String({minLength: 1, description: 'kid of the new key (default: its thumbprint).'})),
   },
-  reason: {type: 'string', description: 'Why, in one line (pull request bodies, change requests).'},
-}
+  {additionalProperties: false},
+)
+const KeyRevokeInput = Type.Object(KEY_INPUT_PROPERTIES, {additionalProperties: false})
 
-export function keyChangeSchemas(operation: KeyOperation): {inputSchema: JsonSchema; outputSchema: JsonSchema} {
-  return {
-    inputSchema: {
-      type: 'object',
-      required: ['key'],
-      additionalProperties: false,
-      properties: {
-        ...KEY_INPUT_PROPERTIES,
-        ...(operation === 'rotate'
-          ? {newKid: {type: 'string', minLength: 1, description: 'kid of the new key (default: its thumbprint).'}}
-          : {}),
-      },
-    },
-    outputSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['thumbprint', 'replacement', 'issuers', 'changed', 'notFound', 'skipped'],
-      properties: {
-        thumbprint: {type: 'string'},
-        replacement: {
-          type: ['object', 'null'],
-          required: ['kid', 'thumbprint', 'alg', 'privateKeyFile'],
-          properties: {
-            kid: {type: 'string'},
-            thumbprint: {type: 'string'},
-            alg: nullableString,
-            privateKeyFile: {
-              ...nullableString,
-              description: 'The 0600 file of the private JWK; null when a webhook receiver generated the key and keeps it.',
-            },
-          },
-        },
-        issuers: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: [
-              'issuerId',
-              'source',
-              'status',
-              'stages',
-              'added',
-              'removed',
-              'signingSwitched',
-              'leakedStillListed',
-              'warnings',
-              'error',
-            ],
-            properties: {
-              issuerId: {type: 'string'},
-              source: {type: 'string'},
-              status: {enum: ['changed', 'unchanged', 'not-found', 'failed']},
-              stages: ids,
-              added: keyRefs,
-              removed: keyRefs,
-              signingSwitched: {type: ['boolean', 'null']},
-              leakedStillListed: {type: 'boolean'},
-              warnings: ids,
-              error: ERROR_SCHEMA,
-            },
-          },
-        },
-        changed: ids,
-        notFound: ids,
-        skipped: SKIPPED_SCHEMA,
-      },
-    },
-  }
-}
+const ids = Type.Array(Type.String())
+const nullableString = Nullable(Type.String())
+const keyRefs = Type.Array(Type.Object({kid: nullableString, thumbprint: nullableString}))
+/** An issuer's failure as outputs carry it (ErrorFacts), or null. */
+export const ERROR_SCHEMA = Nullable(Type.Object({code: Type.String(), message: Type.String(), hint: nullableString}))
+export const SKIPPED_SCHEMA = Type.Array(Type.Object({issuerId: Type.String(), reason: Type.String()}))
+const IssuerResultOutput = Type.Object({
+  issuerId: Type.String(),
+  source: Type.String(),
+  status: Type.Enum(['changed', 'unchanged', 'not-found', 'failed']),
+  stages: ids,
+  added: keyRefs,
+  removed: keyRefs,
+  signingSwitched: Nullable(Type.Boolean()),
+  leakedStillListed: Type.Boolean(),
+  warnings: ids,
+  error: ERROR_SCHEMA,
+})
+const KeyChangeStepOutput = Type.Object(
+  {
+    thumbprint: Type.String(),
+    /**
+     * The new key's public facts and where its private JWK is (key.rotate only). privateKeyFile is null
+     * when the issuer's webhook receiver generated the key (jwkr holds no private half); replacement is
+     * null when jwkr generated none and no receiver reported one.
+     */
+    replacement: Nullable(
+      Type.Object({
+        kid: Type.String(),
+        thumbprint: Type.String(),
+        alg: nullableString,
+        privateKeyFile: Nullable(
+          Type.String({
+            description: 'The 0600 file of the private JWK; null when a webhook receiver generated the key and keeps it.',
+          }),
+        ),
+      }),
+    ),
+    issuers: Type.Array(IssuerResultOutput),
+    /** Issuer ids changed (or found already changed). */
+    changed: ids,
+    /** Issuer ids where the key was not found. */
+    notFound: ids,
+    skipped: SKIPPED_SCHEMA,
+  },
+  {additionalProperties: false},
+)
+/** key.revoke takes the same input less newKid, so every key.revoke input is a KeyChangeStepInput. */
+export type KeyChangeStepInput = Static<typeof KeyRotateInput>
+export type IssuerResultOutput = Static<typeof IssuerResultOutput>
+export type KeyChangeStepOutput = Static<typeof KeyChangeStepOutput>
 
-export const keyRotate = defineStep<KeyChangeStepInput, KeyChangeStepOutput>({
+/** The input and output schemas of key.rotate and key.revoke. */
+export const KEY_ROTATE_SCHEMAS = {inputSchema: KeyRotateInput, outputSchema: KeyChangeStepOutput}
+export const KEY_REVOKE_SCHEMAS = {inputSchema: KeyRevokeInput, outputSchema: KeyChangeStepOutput}
+
+export const keyRotate = defineStep({
   id: 'key.rotate',
   title: 'Rotate the key at its issuers',
   description:
@@ -121,7 +97,7 @@ export const keyRotate = defineStep<KeyChangeStepInput, KeyChangeStepOutput>({
     'and repository sources get a key generated like the leaked one (its private JWK only in the incident artifacts, mode ' +
     '0600); IdPs rotate with keys of their own, and a webhook receiver generates one and reports its public JWK. A ' +
     'resumed run never repeats a stage.',
-  ...keyChangeSchemas('rotate'),
+  ...KEY_ROTATE_SCHEMAS,
   sideEffects: true,
   requiresInventory: true,
   plan: (input, context) => planKeyChangeCalls('rotate', input, context),

@@ -5,6 +5,8 @@
 // which `jwkr notify github` calls too.
 import {JwkrError} from '../../core/errors.js'
 import {defineStep} from '../define-step.js'
+import {Nullable, Type, type Static} from '../step-schema.js'
+import {templatesInput} from './report-rca.js'
 import {
   createGitHubClient,
   githubSettingsFromEnv,
@@ -17,24 +19,34 @@ import {
   type GitHubTarget,
 } from '../../services/notify-github.js'
 
-export interface NotifyGithubInput {
-  /** owner/name; default notify.github.repo of the inventory. */
-  repo?: string
-  labels?: string[]
-  /** A folder of template overrides (default: the inventory's templates:). */
-  templates?: string
-}
-
-export interface NotifyGithubOutput extends Record<string, unknown> {
-  /** Always true: without GITHUB_TOKEN or a repository the step ends skipped. Kept for older journals' readers. */
-  opened: boolean
-  reason: string | null
-  repo: string | null
-  number: number | null
-  url: string | null
-  /** True when this incident's issue was created now, false when it was found again. */
-  created: boolean
-}
+const NotifyGithubInput = Type.Object(
+  {
+    /** owner/name; default notify.github.repo of the inventory. */
+    repo: Type.Optional(
+      Type.String({pattern: '^[^/\\s]+/[^/\\s]+$', description: 'owner/name (default: notify.github.repo of the inventory).'}),
+    ),
+    labels: Type.Optional(
+      Type.Array(Type.String({minLength: 1}), {description: `Labels of the issue (default ${TRACKING_LABELS.join(', ')}).`}),
+    ),
+    templates: templatesInput,
+  },
+  {additionalProperties: false},
+)
+const NotifyGithubOutput = Type.Object(
+  {
+    /** Always true: without GITHUB_TOKEN or a repository the step ends skipped. Kept for older journals' readers. */
+    opened: Type.Boolean(),
+    reason: Nullable(Type.String()),
+    repo: Nullable(Type.String()),
+    number: Nullable(Type.Integer()),
+    url: Nullable(Type.String()),
+    /** True when this incident's issue was created now, false when it was found again. */
+    created: Type.Boolean(),
+  },
+  {additionalProperties: false},
+)
+export type NotifyGithubInput = Static<typeof NotifyGithubInput>
+export type NotifyGithubOutput = Static<typeof NotifyGithubOutput>
 
 export interface NotifyGithubStepOptions {
   client?: GitHubClientTuning
@@ -62,11 +74,10 @@ function notConfigured(
   ]
   return `${missing.join(' and ')}: no tracking issue was opened. To open it, ${fix.join(' and ')}, then run jwkr notify github --incident ${context.incident.id}.`
 }
-const nullable = (type: string) => ({type: [type, 'null']})
 
 /** notify.github with its GitHub client tuned (tests turn retries and write pacing off). */
 export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
-  return defineStep<NotifyGithubInput, NotifyGithubOutput>({
+  return defineStep({
     id: 'notify.github',
     title: 'Open the GitHub tracking issue',
     description:
@@ -74,40 +85,8 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
       'incident and jwkr, the facts and a checklist of the playbook’s steps), or finds it again by its hidden marker. ' +
       'The checklist is then ticked as steps finish and containment evidence is posted as comments. Needs GITHUB_TOKEN; ' +
       'without it, or without a repository, the step is skipped and says which is missing.',
-    inputSchema: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        repo: {
-          type: 'string',
-          pattern: '^[^/\\s]+/[^/\\s]+$',
-          description: 'owner/name (default: notify.github.repo of the inventory).',
-        },
-        labels: {
-          type: 'array',
-          items: {type: 'string', minLength: 1},
-          description: `Labels of the issue (default ${TRACKING_LABELS.join(', ')}).`,
-        },
-        templates: {
-          type: 'string',
-          minLength: 1,
-          description: "A folder of template overrides (default: the inventory's templates:).",
-        },
-      },
-    },
-    outputSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['opened', 'reason', 'repo', 'number', 'url', 'created'],
-      properties: {
-        opened: {type: 'boolean'},
-        reason: nullable('string'),
-        repo: nullable('string'),
-        number: nullable('integer'),
-        url: nullable('string'),
-        created: {type: 'boolean'},
-      },
-    },
+    inputSchema: NotifyGithubInput,
+    outputSchema: NotifyGithubOutput,
     sideEffects: true,
     async plan(input, context) {
       const settings = githubSettingsFromEnv(context.env)

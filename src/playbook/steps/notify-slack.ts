@@ -16,42 +16,62 @@ import {
   type NotifyIncidentResult,
 } from '../../services/notify-slack.js'
 import {defineStep} from '../define-step.js'
+import {Nullable, Type, type Static} from '../step-schema.js'
 import type {PlannedCall} from '../types.js'
 
-export interface NotifySlackInput {
-  /** An existing channel to use (`#name` or an id) instead of creating one; overrides notify.slack.channel. */
-  channel?: string
-  /** The name of a new incident channel, with {date}, {thumbprint} and {incident}. */
-  channelName?: string
-  /** Create the incident channel public (default false: private, with the bot and the invited contacts in it). */
-  publicChannel?: boolean
-  /** Invite the Slack contacts of the affected services (default true). */
-  invite?: boolean
-}
-
-export interface NotifySlackOutput extends Record<string, unknown> {
-  /** Always true: without SLACK_TOKEN the step ends skipped ("SLACK_TOKEN not set"). Kept for older journals' readers. */
-  notified: boolean
-  reason: string | null
-  channel: string | null
-  channelId: string | null
-  ts: string | null
-  created: boolean
-  posted: boolean
-  invited: string[]
-  noticed: string[]
-  /** `contact: why` for every contact that could not be reached. */
-  unresolved: string[]
-}
+const NotifySlackInput = Type.Object(
+  {
+    /** An existing channel to use (`#name` or an id) instead of creating one; overrides notify.slack.channel. */
+    channel: Type.Optional(
+      Type.String({minLength: 1, description: 'An existing channel (#name or id) to use instead of creating one.'}),
+    ),
+    /** The name of a new incident channel, with {date}, {thumbprint} and {incident}. */
+    channelName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: `Name of a new incident channel; placeholders {date}, {thumbprint}, {incident} (default ${DEFAULT_CHANNEL_PATTERN}).`,
+      }),
+    ),
+    /** Create the incident channel public (default false: private, with the bot and the invited contacts in it). */
+    publicChannel: Type.Optional(
+      Type.Boolean({
+        description:
+          'Create the incident channel public (default false: private, so only the invited contacts see the incident).',
+      }),
+    ),
+    /** Invite the Slack contacts of the affected services (default true). */
+    invite: Type.Optional(Type.Boolean({description: 'Invite the Slack contacts of the affected services (default true).'})),
+  },
+  {additionalProperties: false},
+)
+const names = Type.Array(Type.String())
+const nullableString = Nullable(Type.String())
+const NotifySlackOutput = Type.Object(
+  {
+    /** Always true: without SLACK_TOKEN the step ends skipped ("SLACK_TOKEN not set"). Kept for older journals' readers. */
+    notified: Type.Boolean(),
+    reason: nullableString,
+    channel: nullableString,
+    channelId: nullableString,
+    ts: nullableString,
+    created: Type.Boolean(),
+    posted: Type.Boolean(),
+    invited: names,
+    noticed: names,
+    /** `contact: why` for every contact that could not be reached. */
+    unresolved: names,
+  },
+  {additionalProperties: false},
+)
+export type NotifySlackInput = Static<typeof NotifySlackInput>
+export type NotifySlackOutput = Static<typeof NotifySlackOutput>
 
 const NOT_CONFIGURED = 'SLACK_TOKEN not set: Slack was not notified'
 /** Why the step was skipped, and how to notify Slack afterwards (a resumed run does not run it again). */
 const notConfigured = (incident: string) =>
   `${NOT_CONFIGURED}. Set it (and SLACK_API_URL for a drill), then run jwkr notify slack --incident ${incident}.`
-const names = {type: 'array', items: {type: 'string'}}
-const nullableString = {type: ['string', 'null']}
 
-export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
+export const notifySlack = defineStep({
   id: 'notify.slack',
   title: 'Open the incident in Slack',
   description:
@@ -59,41 +79,8 @@ export const notifySlack = defineStep<NotifySlackInput, NotifySlackOutput>({
     'message (severity, thumbprint, phase, contained services, next step) that is then updated as steps finish, with ' +
     'details of each step in its thread, and invites the Slack contacts of the affected teams. People need one place ' +
     'that always says where things stand. Needs SLACK_TOKEN; without it the step is skipped ("SLACK_TOKEN not set").',
-  inputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      channel: {type: 'string', minLength: 1, description: 'An existing channel (#name or id) to use instead of creating one.'},
-      channelName: {
-        type: 'string',
-        minLength: 1,
-        description: `Name of a new incident channel; placeholders {date}, {thumbprint}, {incident} (default ${DEFAULT_CHANNEL_PATTERN}).`,
-      },
-      publicChannel: {
-        type: 'boolean',
-        description:
-          'Create the incident channel public (default false: private, so only the invited contacts see the incident).',
-      },
-      invite: {type: 'boolean', description: 'Invite the Slack contacts of the affected services (default true).'},
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['notified', 'reason', 'channel', 'channelId', 'ts', 'created', 'posted', 'invited', 'noticed', 'unresolved'],
-    properties: {
-      notified: {type: 'boolean'},
-      reason: nullableString,
-      channel: nullableString,
-      channelId: nullableString,
-      ts: nullableString,
-      created: {type: 'boolean'},
-      posted: {type: 'boolean'},
-      invited: names,
-      noticed: names,
-      unresolved: names,
-    },
-  },
+  inputSchema: NotifySlackInput,
+  outputSchema: NotifySlackOutput,
   sideEffects: true,
   async plan(input, context) {
     const settings = slackSettingsFromEnv(context.env)

@@ -2,17 +2,16 @@
 // and relying parties in Markdown), filled with what the journal knows: the exposure window, what
 // was done, how many subjects token triage found. Written into the incident's artifacts for review.
 import {defineStep} from '../define-step.js'
-import {plannedFiles, writeIncidentDocuments} from './report-rca.js'
+import {Type, type Static} from '../step-schema.js'
+import {plannedFiles, templatesInput, writeIncidentDocuments} from './report-rca.js'
 
-export interface ReportNotificationInput {
-  templates?: string
-}
-
-export interface ReportNotificationOutput extends Record<string, unknown> {
-  users: string
-  usersText: string
-  partners: string
-}
+const ReportNotificationInput = Type.Object({templates: templatesInput}, {additionalProperties: false})
+const ReportNotificationOutput = Type.Object(
+  {users: Type.String(), usersText: Type.String(), partners: Type.String()},
+  {additionalProperties: false},
+)
+export type ReportNotificationInput = Static<typeof ReportNotificationInput>
+export type ReportNotificationOutput = Static<typeof ReportNotificationOutput>
 
 export const NOTIFICATION_ARTIFACTS = {
   users: 'notify-users.md',
@@ -20,30 +19,15 @@ export const NOTIFICATION_ARTIFACTS = {
   partners: 'notify-partners.md',
 } as const
 
-export const reportNotification = defineStep<ReportNotificationInput, ReportNotificationOutput>({
+export const reportNotification = defineStep({
   id: 'report.notification',
   title: 'Draft the notifications',
   description:
     "Writes notification drafts for users (Markdown and plain text) and for partners into the incident's artifacts, " +
     'with the exposure window, what was done and the affected subjects from token triage. Drafts only: a person ' +
     'reviews and sends them. Changes nothing outside the incident folder.',
-  inputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      templates: {
-        type: 'string',
-        minLength: 1,
-        description: "A folder of template overrides (default: the inventory's templates:).",
-      },
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['users', 'usersText', 'partners'],
-    properties: {users: {type: 'string'}, usersText: {type: 'string'}, partners: {type: 'string'}},
-  },
+  inputSchema: ReportNotificationInput,
+  outputSchema: ReportNotificationOutput,
   sideEffects: false,
   plan: (_input, context) => plannedFiles(context, Object.values(NOTIFICATION_ARTIFACTS), 'a notification draft'),
   async run(input, context) {

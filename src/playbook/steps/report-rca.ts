@@ -6,42 +6,33 @@ import {join} from 'node:path'
 import {renderDocument, templatesFor, type DocumentRequest} from '../../services/report.js'
 import {buildReport} from '../../core/report/build-report.js'
 import {defineStep} from '../define-step.js'
+import {Type, type Static} from '../step-schema.js'
 import type {PlannedCall, StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 
-export interface ReportRcaInput {
-  /** A folder of template overrides (default: the inventory's `templates:`). */
-  templates?: string
-}
-
-export interface ReportRcaOutput extends Record<string, unknown> {
-  markdown: string
-  html: string
-  timeline: string
-}
+/** A folder of template overrides (default: the inventory's `templates:`). */
+export const templatesInput = Type.Optional(
+  Type.String({minLength: 1, description: "A folder of template overrides (default: the inventory's templates:)."}),
+)
+const ReportRcaInput = Type.Object({templates: templatesInput}, {additionalProperties: false})
+const ReportRcaOutput = Type.Object(
+  {markdown: Type.String(), html: Type.String(), timeline: Type.String()},
+  {additionalProperties: false},
+)
+export type ReportRcaInput = Static<typeof ReportRcaInput>
+export type ReportRcaOutput = Static<typeof ReportRcaOutput>
 
 export const RCA_ARTIFACTS = {markdown: 'rca.md', html: 'rca.html', timeline: 'timeline.md'} as const
 
-const templatesInput = {
-  type: 'string',
-  minLength: 1,
-  description: "A folder of template overrides (default: the inventory's templates:).",
-}
-
-export const reportRca = defineStep<ReportRcaInput, ReportRcaOutput>({
+export const reportRca = defineStep({
   id: 'report.rca',
   title: 'Draft the root-cause analysis',
   description:
     'Writes the RCA draft (Markdown and a printable HTML page with a drawn timeline) and the incident timeline into ' +
     "the incident's artifacts, from the journal alone: facts, timeline, containment evidence, time to contain, and " +
     'the root-cause questions left blank for a person. Changes nothing outside the incident folder.',
-  inputSchema: {type: 'object', additionalProperties: false, properties: {templates: templatesInput}},
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['markdown', 'html', 'timeline'],
-    properties: {markdown: {type: 'string'}, html: {type: 'string'}, timeline: {type: 'string'}},
-  },
+  inputSchema: ReportRcaInput,
+  outputSchema: ReportRcaOutput,
   sideEffects: false,
   plan: (_input, context) => plannedFiles(context, Object.values(RCA_ARTIFACTS), 'the RCA draft and the timeline'),
   async run(input, context) {

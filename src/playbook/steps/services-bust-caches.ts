@@ -6,43 +6,36 @@ import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
 import {loadInventory} from '../../services/inventory.js'
 import type {InventoryService} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
+import {Type, type Static} from '../step-schema.js'
 import type {PlannedCall, StepContext} from '../types.js'
 
-export interface BustCachesInput {
-  /** Only these services (default: every service with a hook). */
-  services?: string[]
-}
-
-export interface BustCachesOutput extends Record<string, unknown> {
-  busted: string[]
-  failed: Array<{service: string; error: string}>
+const ids = Type.Array(Type.String())
+const BustCachesInput = Type.Object(
+  {
+    /** Only these services (default: every service with a hook). */
+    services: Type.Optional(ids),
+  },
+  {additionalProperties: false},
+)
+const BustCachesOutput = Type.Object({
+  busted: ids,
+  failed: Type.Array({type: 'object', required: ['service', 'error']} as const),
   /** Services in scope without a hook: their caches expire on their own (the containment clock). */
-  withoutHook: string[]
-}
+  withoutHook: ids,
+})
+export type BustCachesInput = Static<typeof BustCachesInput>
+export type BustCachesOutput = Static<typeof BustCachesOutput>
 
-const ids = {type: 'array', items: {type: 'string'}}
 const HOOK_TIMEOUT_MS = 5000
 
-export const servicesBustCaches = defineStep<BustCachesInput, BustCachesOutput>({
+export const servicesBustCaches = defineStep({
   id: 'services.bust-caches',
   title: 'Make relying parties drop their cached keys',
   description:
     'Calls each dependent service’s cache-bust hook (inventory cacheBust) so it fetches the key set again at once and ' +
     'stops accepting the removed key, instead of trusting it until its cache expires.',
-  inputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {services: ids},
-  },
-  outputSchema: {
-    type: 'object',
-    required: ['busted', 'failed', 'withoutHook'],
-    properties: {
-      busted: ids,
-      failed: {type: 'array', items: {type: 'object', required: ['service', 'error']}},
-      withoutHook: ids,
-    },
-  },
+  inputSchema: BustCachesInput,
+  outputSchema: BustCachesOutput,
   sideEffects: true,
   requiresInventory: true,
   async plan(input, context) {

@@ -6,16 +6,10 @@
 import {join} from 'node:path'
 
 import {keySourcesFor} from '../../services/contain-key.js'
-import {
-  planDenylist,
-  planSessions,
-  revokeSessionsAt,
-  writeDenylist,
-  type DenylistSpec,
-  type SessionChange,
-} from '../../services/invalidate.js'
-import {denylistEntries, parseNotBefore, type SkippedIssuer} from '../../core/containment/plan-containment.js'
+import {planDenylist, planSessions, revokeSessionsAt, writeDenylist, type DenylistSpec} from '../../services/invalidate.js'
+import {denylistEntries, parseNotBefore} from '../../core/containment/plan-containment.js'
 import {defineStep} from '../define-step.js'
+import {AnyObject, Nullable, Type, type Static} from '../step-schema.js'
 import type {PlannedCall, StepContext} from '../types.js'
 import {
   chooseTargets,
@@ -28,37 +22,48 @@ import {
 import {plannedFetches} from '../../services/locate.js'
 import {ERROR_SCHEMA, KEY_INPUT_PROPERTIES, SKIPPED_SCHEMA} from './key-rotate.js'
 
-export interface TokensInvalidateInput {
-  key: string
-  kid?: string
-  thumbprint?: string
-  issuers?: string[] | null
-  /** ISO 8601; default: fixed the first time the step runs in the incident. */
-  notBefore?: string | null
-  denylistFile?: string | null
-  /** Default: REDIS_URL. */
-  redis?: string | null
-  logoutAll?: boolean
-  reason?: string
-}
-
-export interface TokensInvalidateOutput extends Record<string, unknown> {
-  thumbprint: string
-  notBefore: string
-  entries: number
-  /** The denylist document in the incident's artifacts (always written). */
-  artifact: string
-  denylist: Array<{kind: string; target: string; status: string; added: number}>
-  sessions: Array<Pick<SessionChange, 'issuerId' | 'source' | 'status' | 'actions' | 'warnings' | 'byHand' | 'error'>>
-  skipped: SkippedIssuer[]
-}
+const nullableString = (description: string) => Nullable(Type.String({description}))
+const TokensInvalidateInput = Type.Object(
+  {
+    ...KEY_INPUT_PROPERTIES,
+    /** ISO 8601; default: fixed the first time the step runs in the incident. */
+    notBefore: Type.Optional(nullableString('ISO 8601: tokens issued before are refused (default: when the step first runs).')),
+    denylistFile: Type.Optional(nullableString('A denylist file to create or merge into, besides the artifact.')),
+    /** Default: REDIS_URL. */
+    redis: Type.Optional(nullableString('Redis URL to publish the denylist to (default: REDIS_URL).')),
+    logoutAll: Type.Optional(Type.Boolean({description: 'Also end every user session where the issuer can.'})),
+  },
+  {additionalProperties: false},
+)
+const TokensInvalidateOutput = Type.Object(
+  {
+    thumbprint: Type.String(),
+    notBefore: Type.String(),
+    entries: Type.Integer({minimum: 1}),
+    /** The denylist document in the incident's artifacts (always written). */
+    artifact: Type.String(),
+    denylist: Type.Array(Type.Object({kind: Type.String(), target: Type.String(), status: Type.String(), added: Type.Integer()})),
+    sessions: Type.Array(
+      Type.Object({
+        issuerId: Type.String(),
+        source: Type.String(),
+        status: Type.Enum(['done', 'unsupported', 'failed']),
+        actions: Type.Array(AnyObject()),
+        warnings: Type.Array(Type.String()),
+        byHand: Nullable(Type.String()),
+        error: ERROR_SCHEMA,
+      }),
+    ),
+    skipped: SKIPPED_SCHEMA,
+  },
+  {additionalProperties: false},
+)
+export type TokensInvalidateInput = Static<typeof TokensInvalidateInput>
+export type TokensInvalidateOutput = Static<typeof TokensInvalidateOutput>
 
 export const DENYLIST_ARTIFACT = 'denylist.json'
 
-const nullableString = {type: ['string', 'null']}
-const strings = {type: 'array', items: {type: 'string'}}
-
-export const tokensInvalidate = defineStep<TokensInvalidateInput, TokensInvalidateOutput>({
+export const tokensInvalidate = defineStep({
   id: 'tokens.invalidate',
   title: 'Deny the key and revoke sessions',
   description:
@@ -66,57 +71,8 @@ export const tokensInvalidate = defineStep<TokensInvalidateInput, TokensInvalida
     'tokens. This step writes the denylist (thumbprint, kid and iss of each issuer) to the incident’s artifacts and to ' +
     'the file and Redis given, so guards refuse the key now, then revokes sessions where the issuer can (Keycloak ' +
     'not-before, push revocation, logout-all) and says what to do by hand where it cannot.',
-  inputSchema: {
-    type: 'object',
-    required: ['key'],
-    additionalProperties: false,
-    properties: {
-      ...KEY_INPUT_PROPERTIES,
-      notBefore: {
-        ...nullableString,
-        description: 'ISO 8601: tokens issued before are refused (default: when the step first runs).',
-      },
-      denylistFile: {...nullableString, description: 'A denylist file to create or merge into, besides the artifact.'},
-      redis: {...nullableString, description: 'Redis URL to publish the denylist to (default: REDIS_URL).'},
-      logoutAll: {type: 'boolean', description: 'Also end every user session where the issuer can.'},
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['thumbprint', 'notBefore', 'entries', 'artifact', 'denylist', 'sessions', 'skipped'],
-    properties: {
-      thumbprint: {type: 'string'},
-      notBefore: {type: 'string'},
-      entries: {type: 'integer', minimum: 1},
-      artifact: {type: 'string'},
-      denylist: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['kind', 'target', 'status', 'added'],
-          properties: {kind: {type: 'string'}, target: {type: 'string'}, status: {type: 'string'}, added: {type: 'integer'}},
-        },
-      },
-      sessions: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: ['issuerId', 'source', 'status', 'actions', 'warnings', 'byHand', 'error'],
-          properties: {
-            issuerId: {type: 'string'},
-            source: {type: 'string'},
-            status: {enum: ['done', 'unsupported', 'failed']},
-            actions: {type: 'array', items: {type: 'object'}},
-            warnings: strings,
-            byHand: nullableString,
-            error: ERROR_SCHEMA,
-          },
-        },
-      },
-      skipped: SKIPPED_SCHEMA,
-    },
-  },
+  inputSchema: TokensInvalidateInput,
+  outputSchema: TokensInvalidateOutput,
   sideEffects: true,
   requiresInventory: true,
   async plan(input, context) {

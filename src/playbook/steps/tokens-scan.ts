@@ -7,63 +7,75 @@ import {join} from 'node:path'
 import {loadKeySource} from '../../services/identify.js'
 import {scanTokens} from '../../services/triage.js'
 import {recordedCanaryJtis} from '../../core/containment/recorded-probes.js'
-import type {ObservedShape} from '../../core/tokens/token-shape.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
 import {defineStep} from '../define-step.js'
+import {AnyObject, Nullable, Type, type Static} from '../step-schema.js'
 import type {StepContext} from '../types.js'
-import {leakedKeyInput} from './leaked-key-input.js'
+import {leakedKeyInput, pathsInput, pathsOf} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
 
-export interface TokensScanInput {
-  key: string
-  /** Log files and folders; one path, or several. */
-  paths: string | string[]
-  /** The issuer's issued jtis: valid tokens missing from it are suspected forgeries. */
-  issuedLog?: string
-  /** Kids the key is published under (at its issuers), besides its own: a header naming one names the key. */
-  publishedKids?: string[]
-  kid?: string
-  thumbprint?: string
-  since?: string
-  until?: string
-  maxExamples?: number
-}
-
-export interface TokensScanOutput extends Record<string, unknown> {
-  tokens: number
-  signedWithLeakedKey: number
-  suspectedForgery: number
-  kidMatchBadSignature: number
-  other: number
-  /** Distinct subjects of the valid tokens (canaries left out). */
-  subjects: number
-  /** jwkr's own canary tokens seen in the logs: counted apart, in no class and no subject. */
-  canaries: number
-  /** Tokens labelled as canaries whose jti this incident never sent: triaged like any other token. */
-  canaryImpostors: number
-  /** The shapes of the issuer's real tokens seen (header members, aud, scopes, claim names): later canaries copy them. */
-  shapes: ObservedShape[]
-  /** The same as suspectedForgery: valid tokens the issuer never issued. */
-  forgeries: number
-  /** The earliest iat of a suspected forgery (ISO), or null. */
-  firstForgeryAt: string | null
-  /** max(exp) − now over the valid tokens, in seconds (0: all expired; null: no valid token). */
-  longestRemainingLifetimeSeconds: number | null
-  /** Valid tokens with no exp. */
-  withoutExpiry: number
-  /** The summary (counts, claims, redacted examples) as JSON. */
-  artifact: string
-  /** The affected subjects as CSV (sub,count,firstSeen,lastSeen), mode 0600. */
-  subjectsArtifact: string
-}
+const TokensScanInput = Type.Object(
+  {
+    ...leakedKeyInput,
+    paths: pathsInput('Log files and folders to scan'),
+    /** The issuer's issued jtis: valid tokens missing from it are suspected forgeries. */
+    issuedLog: Type.Optional(Type.String({description: 'The jtis the issuer issued (one a line, or JSON lines with a "jti").'})),
+    /** Kids the key is published under (at its issuers), besides its own: a header naming one names the key. */
+    publishedKids: Type.Optional(
+      Type.Array(Type.String({minLength: 1}), {
+        description:
+          'Kids the key is published under at its issuers, besides its own: a header naming one names the key (a bad signature there is kid-match-bad-signature).',
+      }),
+    ),
+    since: Type.Optional(
+      Type.String({description: 'Only tokens issued at or after this time (ISO 8601, epoch seconds, or 24h / 7d back).'}),
+    ),
+    until: Type.Optional(Type.String({description: 'Only tokens issued at or before this time.'})),
+    maxExamples: Type.Optional(
+      Type.Integer({minimum: 0, maximum: 100, description: 'Redacted example tokens in the artifact (default 5).'}),
+    ),
+  },
+  {additionalProperties: false},
+)
+const Count = Type.Integer({minimum: 0})
+const TokensScanOutput = Type.Object(
+  {
+    tokens: Count,
+    signedWithLeakedKey: Count,
+    suspectedForgery: Count,
+    kidMatchBadSignature: Count,
+    other: Count,
+    /** Distinct subjects of the valid tokens (canaries left out). */
+    subjects: Count,
+    /** jwkr's own canary tokens seen in the logs: counted apart, in no class and no subject. */
+    canaries: Count,
+    /** Tokens labelled as canaries whose jti this incident never sent: triaged like any other token. */
+    canaryImpostors: Count,
+    /** The shapes of the issuer's real tokens seen (header members, aud, scopes, claim names): later canaries copy them. */
+    shapes: Type.Array(AnyObject()),
+    /** The same as suspectedForgery: valid tokens the issuer never issued. */
+    forgeries: Count,
+    /** The earliest iat of a suspected forgery (ISO), or null. */
+    firstForgeryAt: Nullable(Type.String()),
+    /** max(exp) − now over the valid tokens, in seconds (0: all expired; null: no valid token). */
+    longestRemainingLifetimeSeconds: Nullable(Count),
+    /** Valid tokens with no exp. */
+    withoutExpiry: Count,
+    /** The summary (counts, claims, redacted examples) as JSON. */
+    artifact: Type.String(),
+    /** The affected subjects as CSV (sub,count,firstSeen,lastSeen), mode 0600. */
+    subjectsArtifact: Type.String(),
+  },
+  {additionalProperties: false},
+)
+export type TokensScanInput = Static<typeof TokensScanInput>
+export type TokensScanOutput = Static<typeof TokensScanOutput>
 
 export const TOKENS_SCAN_ARTIFACT = 'tokens-scan.json'
 export const TOKENS_SUBJECTS_ARTIFACT = 'tokens-subjects.csv'
 
-const COUNT = {type: 'integer', minimum: 0}
-
-export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
+export const tokensScan = defineStep({
   id: 'tokens.scan',
   title: 'Find tokens signed with the key in the logs',
   description:
@@ -75,77 +87,8 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
     'class and no subject; a token wearing the canary label (jti jwkr-canary-…, sub jwkr-canary) that the incident never ' +
     'sent is triaged like any other (canaryImpostors). ' +
     'Reads only.',
-  inputSchema: {
-    type: 'object',
-    required: ['key', 'paths'],
-    additionalProperties: false,
-    properties: {
-      ...leakedKeyInput,
-      paths: {
-        type: ['array', 'string'],
-        items: {type: 'string', minLength: 1},
-        minItems: 1,
-        minLength: 1,
-        description: 'Log files and folders to scan (one path, or a list).',
-      },
-      issuedLog: {type: 'string', description: 'The jtis the issuer issued (one a line, or JSON lines with a "jti").'},
-      publishedKids: {
-        type: 'array',
-        items: {type: 'string', minLength: 1},
-        description:
-          'Kids the key is published under at its issuers, besides its own: a header naming one names the key (a bad signature there is kid-match-bad-signature).',
-      },
-      since: {
-        type: 'string',
-        description: 'Only tokens issued at or after this time (ISO 8601, epoch seconds, or 24h / 7d back).',
-      },
-      until: {type: 'string', description: 'Only tokens issued at or before this time.'},
-      maxExamples: {
-        type: 'integer',
-        minimum: 0,
-        maximum: 100,
-        description: 'Redacted example tokens in the artifact (default 5).',
-      },
-    },
-  },
-  outputSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: [
-      'tokens',
-      'signedWithLeakedKey',
-      'suspectedForgery',
-      'kidMatchBadSignature',
-      'other',
-      'subjects',
-      'canaries',
-      'canaryImpostors',
-      'shapes',
-      'forgeries',
-      'firstForgeryAt',
-      'longestRemainingLifetimeSeconds',
-      'withoutExpiry',
-      'artifact',
-      'subjectsArtifact',
-    ],
-    properties: {
-      tokens: COUNT,
-      signedWithLeakedKey: COUNT,
-      suspectedForgery: COUNT,
-      kidMatchBadSignature: COUNT,
-      other: COUNT,
-      subjects: COUNT,
-      canaries: COUNT,
-      canaryImpostors: COUNT,
-      shapes: {type: 'array', items: {type: 'object'}},
-      forgeries: COUNT,
-      firstForgeryAt: {type: ['string', 'null']},
-      longestRemainingLifetimeSeconds: {type: ['integer', 'null'], minimum: 0},
-      withoutExpiry: COUNT,
-      artifact: {type: 'string'},
-      subjectsArtifact: {type: 'string'},
-    },
-  },
+  inputSchema: TokensScanInput,
+  outputSchema: TokensScanOutput,
   sideEffects: false,
   plan: (input) =>
     pathsOf(input).map((path) => ({
@@ -198,10 +141,6 @@ export const tokensScan = defineStep<TokensScanInput, TokensScanOutput>({
     }
   },
 })
-
-function pathsOf(input: TokensScanInput): string[] {
-  return typeof input.paths === 'string' ? [input.paths] : input.paths
-}
 
 /** The jtis of the canaries this incident sent. */
 function sentCanaries(context: StepContext): Set<string> {

@@ -2,6 +2,7 @@ import {beforeEach, describe, expect, it} from 'vitest'
 
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {defineStep} from '../../../src/playbook/define-step.js'
+import {Type} from '../../../src/playbook/step-schema.js'
 import {builtinObservers} from '../../../src/playbook/observers/index.js'
 import {slackStatusObserver} from '../../../src/playbook/observers/slack-status.js'
 import {createRegistry} from '../../../src/playbook/registry.js'
@@ -31,12 +32,12 @@ const ENV = {SLACK_TOKEN: SLACK_TEST_TOKEN, JWKR_SLACK_RETRIES: '0'}
  * Stands in for notify.slack: journals where an existing status message is, as the step does (the
  * status effect's ref, then a slack.status event).
  */
-const recordStatus = defineStep<{channel: string; channelId: string; ts: string}, Record<string, never>>({
+const recordStatus = defineStep({
   id: 'test.slack-status',
   title: 'Record the status message',
   description: 'Journals the status effect and slack.status like notify.slack.',
-  inputSchema: {type: 'object'},
-  outputSchema: {type: 'object'},
+  inputSchema: Type.Object({channel: Type.String(), channelId: Type.String(), ts: Type.String()}),
+  outputSchema: Type.Record(Type.String(), Type.Never()),
   sideEffects: false,
   plan: () => [],
   run: async (input, context) => {

@@ -3,6 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {defineStep} from '../../../src/playbook/define-step.js'
+import {Type} from '../../../src/playbook/step-schema.js'
 import {createRegistry} from '../../../src/playbook/registry.js'
 import {startRun} from '../../../src/playbook/respond.js'
 import {builtinSteps} from '../../../src/playbook/steps/index.js'
@@ -22,12 +23,12 @@ async function world(services: ServiceSpec[], options: {keyType?: 'ec' | 'rsa'} 
 
 /** Stands in for key.revoke: removes the key from the issuer's JWKS as a journaled effect. */
 function revokeStep(w: World) {
-  return defineStep<Record<string, never>, {removed: boolean}>({
+  return defineStep({
     id: 'test.revoke',
     title: 'Remove the key',
     description: 'Removes the leaked key from the test issuer, through an effect like key.revoke.',
-    inputSchema: {type: 'object'},
-    outputSchema: {type: 'object'},
+    inputSchema: Type.Record(Type.String(), Type.Never()),
+    outputSchema: Type.Object({removed: Type.Boolean()}),
     sideEffects: true,
     plan: () => [{kind: 'http', target: 'PUT /jwks', description: 'remove the leaked key'}],
     run: async (_input, context) => {

@@ -19,6 +19,7 @@ import {
 } from '../../../src/adapters/github/tracking-issue.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
 import {defineStep} from '../../../src/playbook/define-step.js'
+import {Type} from '../../../src/playbook/step-schema.js'
 import {githubIssueObserver} from '../../../src/playbook/observers/github-issue.js'
 import {createRegistry} from '../../../src/playbook/registry.js'
 import {resumeRun, startRun} from '../../../src/playbook/respond.js'
@@ -61,12 +62,12 @@ afterEach(() => server.resetHandlers())
 
 /** A step that records what containment.verify records, a pull request link, and (planted) the key's `d`. */
 function evidenceStep(): StepDefinition {
-  return defineStep<Record<string, never>, {done: boolean}>({
+  return defineStep({
     id: 'test.evidence',
     title: 'Probe the relying parties',
     description: 'Records a probe and a pull request, as a verify or rotate step would.',
-    inputSchema: {type: 'object'},
-    outputSchema: {type: 'object'},
+    inputSchema: Type.Record(Type.String(), Type.Never()),
+    outputSchema: Type.Object({done: Type.Boolean()}),
     sideEffects: false,
     plan: () => [],
     async run(_input, context) {
