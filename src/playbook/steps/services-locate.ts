@@ -1,8 +1,7 @@
 // services.locate: who publishes the leaked key and who depends on it, from the inventory and the
 // live JWKS endpoints it names. Its outputs (publishing issuers, dependent services) are what the
 // containment and notification steps act on; every endpoint's answer is journaled as evidence.
-import {wellKnownUrls} from '../../adapters/http/discover.js'
-import {DEFAULT_CONCURRENCY, locateKey} from '../../services/locate.js'
+import {DEFAULT_CONCURRENCY, locateKey, plannedFetches} from '../../services/locate.js'
 import {loadKeySource} from '../../services/identify.js'
 import {DURATION_PATTERN, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
@@ -11,7 +10,6 @@ import {formatProvenance} from '../../core/discover/types.js'
 import {loadInventory} from '../../services/inventory.js'
 import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
-import type {Inventory} from '../../core/inventory/types.js'
 import {discoverInventory, noIssuerFound} from '../../services/discover/discover-inventory.js'
 import {createDiscoveryReaders} from '../../services/discover/discovery-readers.js'
 import {defineStep} from '../define-step.js'
@@ -173,35 +171,6 @@ async function discoverOnTheSpot(input: ServicesLocateInput, context: StepContex
   })
   if (draft.issuers.length === 0) throw noIssuerFound(draft)
   return file
-}
-
-/**
- * Every URL a locate of this inventory would fetch first, from the inventory alone: discovery
- * documents (or the well-known ones), JWKS given directly, and the services' own JWKS. A JWKS that a
- * discovery document names is only known once it has been fetched.
- */
-export function plannedFetches(inventory: Inventory): PlannedCall[] {
-  const calls = new Map<string, string[]>()
-  const add = (url: string, description: string) => calls.set(url, [...(calls.get(url) ?? []), description])
-  for (const issuer of inventory.issuers) {
-    const fallback = issuer.jwksUri === undefined ? '' : ` (${issuer.jwksUri} if it fails)`
-    if (issuer.discovery !== undefined) {
-      add(issuer.discovery, `Discovery document of issuer ${issuer.id}, then the JWKS it names${fallback}`)
-      if (issuer.jwksUri !== undefined) add(issuer.jwksUri, `JWKS of issuer ${issuer.id}, only if its discovery document fails`)
-    } else if (issuer.jwksUri !== undefined) {
-      add(issuer.jwksUri, `JWKS of issuer ${issuer.id}`)
-    } else {
-      const wellKnown = wellKnownUrls(issuer.issuer)
-      if (wellKnown) {
-        add(wellKnown.oidc, `OpenID Connect discovery of issuer ${issuer.id}, then the JWKS it names`)
-        add(wellKnown.oauth, `RFC 8414 metadata of issuer ${issuer.id}, if the first has no jwks_uri`)
-      }
-    }
-  }
-  for (const service of inventory.services) {
-    if (service.jwksUri !== undefined) add(service.jwksUri, `JWKS served by service ${service.id}`)
-  }
-  return [...calls].map(([url, descriptions]) => ({kind: 'http', target: `GET ${url}`, description: descriptions.join('; ')}))
 }
 
 /** What the journal keeps of one endpoint: the request, the answer and what it served (public only). */
