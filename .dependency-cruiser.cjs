@@ -73,6 +73,14 @@ module.exports = {
       'core does no I/O and knows no terminal, SDK or network (ARCHITECTURE.md, Layers)',
     ),
     {
+      name: 'steps-call-services',
+      comment:
+        'a playbook step calls services (src/services), never an adapter directly: the work stays shared with the commands (ARCHITECTURE.md, Layers)',
+      severity: 'error',
+      from: {path: '^src/playbook/steps/'},
+      to: {path: '^src/adapters/'},
+    },
+    {
       name: 'no-unknown-layer',
       comment:
         'every file of src/ sits in a layer listed in .dependency-cruiser.cjs (add the folder there and to ARCHITECTURE.md)',

@@ -25,6 +25,7 @@ export function renderDrill(result: DrillResult, style: Style): string {
   const messages = `Messages: ${card.messages.slackPosts} Slack posts, ${card.messages.slackUpdates} status updates, tracking issue ${card.messages.trackingIssue}; ${card.messages.drafts.length} drafts.`
   const lines = [
     `${style.bold(`Drill ${result.drill}`)} (scenario ${result.scenario}): ${verdict} in ${card.wallSeconds ?? '—'}s — containment ${card.contained ? 'proven' : style.red('not proven')}`,
+    card.verdict,
     ...(card.contained ? [] : [style.red(`Outcome: ${card.outcome.summary}`)]),
     `Phases: ${phases}`,
     services,
@@ -32,6 +33,7 @@ export function renderDrill(result: DrillResult, style: Style): string {
     messages,
     'Checks:',
     ...checks,
+    ...(card.faultsInjected.length > 0 ? ['Faults injected:', ...card.faultsInjected.map((f) => `  - ${f}`)] : []),
     ...(card.mistakes.length > 0 ? ['Mistakes:', ...card.mistakes.map((m) => `  - ${m}`)] : []),
     `Reports and drafts: ${result.artifacts}`,
     `Read it all: jwkr drill report ${result.drill}`,

@@ -1,5 +1,6 @@
 import {select} from '@inquirer/prompts'
 import {Flags} from '@oclif/core'
+import {resolve} from 'node:path'
 
 import {JwkrCommand} from '../cli/base-command.js'
 import {parseInputs, resolveInventoryPath, runPlaybookCommand} from '../cli/run-playbook-command.js'
@@ -22,6 +23,7 @@ export default class Respond extends JwkrCommand {
     '<%= config.bin %> <%= command.id %> --key leaked.json --inventory jwkr.inventory.yaml --dry-run',
     '<%= config.bin %> <%= command.id %> --key leaked.json --yes --json',
     '<%= config.bin %> <%= command.id %> --key leaked.json --new',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --discover ~/src/platform --discover ~/src/services --backstage catalog-info.yaml',
   ]
   static override flags = {
     key: Flags.string({char: 'k', required: true, description: 'The leaked key: a file, "-" for stdin, or the key itself.'}),
@@ -34,6 +36,12 @@ export default class Respond extends JwkrCommand {
       description: 'Open a new incident even when the key already has an unfinished one (instead of resuming it).',
     }),
     ...runFlags,
+    discover: Flags.string({
+      description:
+        'Without an inventory: a folder to discover who trusts which issuer from (repeatable; see jwkr inventory discover).',
+      multiple: true,
+    }),
+    backstage: Flags.string({description: 'Without an inventory: a Backstage catalog file or URL to discover owners from too.'}),
   }
 
   async run(): Promise<RunResult> {
@@ -56,7 +64,14 @@ export default class Respond extends JwkrCommand {
             secrets: this.secrets,
             yes: flags.yes,
             playbook: flags.playbook,
-            inputs: {...parseInputs(flags.input), key: flags.key},
+            inputs: {
+              ...parseInputs(flags.input),
+              key: flags.key,
+              ...(flags.discover ? {discover: flags.discover.map((path) => resolve(path))} : {}),
+              ...(flags.backstage
+                ? {backstage: /^https?:\/\//i.test(flags.backstage) ? flags.backstage : resolve(flags.backstage)}
+                : {}),
+            },
             inventoryPath,
             dryRun: flags['dry-run'],
             newIncident,

@@ -34,6 +34,9 @@ export async function renderDrillReport(options: {
   ) as DrillScorecard
   // A scorecard written before it carried the run's outcome: the journal still says what it was.
   scorecard.outcome ??= runOutcome(await readIncidentEvents(location))
+  // One written before the verdict and the faults were told apart: its own two facts, in one sentence.
+  scorecard.verdict ??= `${scorecard.passed ? 'Passed' : 'Not passed'}; the run ended ${scorecard.run}.`
+  scorecard.faultsInjected ??= []
   const templates = await loadTemplates({secrets: options.secrets})
   const card = templates.render('drill/scorecard.md', {incident: {drill: true}, scorecard})
   const rca = await renderIncidentDocument({

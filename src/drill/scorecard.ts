@@ -5,6 +5,7 @@ import type {JournalEvent} from '../core/journal/types.js'
 import {buildReport} from '../core/report/build-report.js'
 import type {Phase, ReportModel} from '../core/report/report-model.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
+import type {FaultReply} from './fault-script.js'
 import type {DrillScenario} from './load-scenario.js'
 
 export interface ScoredService {
@@ -42,8 +43,16 @@ export interface DrillScorecard {
   services: ScoredService[]
   tokens: {signedWithLeakedKey: number | null; forgeries: number | null; subjects: number | null} | null
   messages: {slackPosts: number; slackUpdates: number; trackingIssue: 'created' | 'reported' | 'none'; drafts: string[]}
+  /** The faults the scenario injected, and the steps they made fail: the drill's conditions, never mistakes. */
+  faultsInjected: string[]
+  /** Steps that failed, were skipped by the responder or never finished, for reasons other than an injected fault. */
   mistakes: string[]
   checks: ScoreCheck[]
+  /**
+   * The verdict and how the run ended, as one sentence: a passed drill whose run ended failed says
+   * whether the injected faults explain it, so the two never read as contradicting each other.
+   */
+  verdict: string
 }
 
 /** What the world saw, reduced to plain facts (so the scorecard stays a pure function). */
@@ -106,9 +115,52 @@ export function scoreDrill(input: {
       trackingIssue,
       drafts: input.world.artifacts,
     },
-    mistakes: mistakesOf(model),
+    faultsInjected: faultsOf(input.scenario, model),
+    mistakes: mistakesOf(model, input.scenario),
     checks,
+    verdict: verdictOf(checks, input.runStatus, model, input.scenario),
   }
+}
+
+/** The `uses` areas each kind of injected fault can make fail. */
+function faultedUses(scenario: DrillScenario): Set<string> {
+  const faults = scenario.faults
+  return new Set([...(faults.slack.length > 0 ? ['notify.slack'] : []), ...(faults.github.length > 0 ? ['notify.github'] : [])])
+}
+
+function faultedSteps(model: ReportModel, scenario: DrillScenario): string[] {
+  const uses = faultedUses(scenario)
+  return model.steps.filter((step) => step.status === 'failed' && uses.has(step.uses ?? '')).map((step) => step.id)
+}
+
+function faultsOf(scenario: DrillScenario, model: ReportModel): string[] {
+  const replies = (fault: {replies: FaultReply[]; repeat: boolean}) =>
+    `answers ${fault.replies.map((reply) => reply.status).join(', then ')}${fault.repeat ? ', repeated on every later try' : ''}`
+  const {faults} = scenario
+  const failed = (uses: string) => {
+    const ids = model.steps.filter((step) => step.status === 'failed' && step.uses === uses).map((step) => step.id)
+    return ids.length > 0 ? ` (${ids.join(', ')} failed as a result)` : ''
+  }
+  return [
+    ...(faults.jwksServesPrivate ? ['The issuer’s JWKS publishes the private members of the leaked key.'] : []),
+    ...(faults.leakWithoutKid ? ['The leaked key was found without its kid.'] : []),
+    ...faults.services.map((fault) => `Service ${fault.service} behaves as ${fault.behaviour}.`),
+    ...faults.slack.map((fault) => `Slack ${fault.method} ${replies(fault)}${failed('notify.slack')}.`),
+    ...faults.github.map((fault) => `GitHub ${fault.route} ${replies(fault)}${failed('notify.github')}.`),
+  ]
+}
+
+function verdictOf(checks: ScoreCheck[], runStatus: string, model: ReportModel, scenario: DrillScenario): string {
+  const missed = checks.filter((c) => !c.ok).map((c) => c.name)
+  const verdict = missed.length === 0 ? 'Passed: every expectation met' : `Not passed: ${missed.join(', ')} not as expected`
+  if (runStatus === 'completed') return `${verdict}; the run completed.`
+  const failed = model.steps.filter((step) => step.status === 'failed').map((step) => step.id)
+  const faulted = faultedSteps(model, scenario)
+  const explained = failed.length > 0 && failed.every((id) => faulted.includes(id))
+  if (explained)
+    return `${verdict}; the run ended ${runStatus} because the injected faults made ${failed.join(', ')} fail, as the scenario intends.`
+  const other = failed.filter((id) => !faulted.includes(id))
+  return `${verdict}; but the run ended ${runStatus}${other.length > 0 ? ` (${other.join(', ')} failed, not because of an injected fault)` : ''}.`
 }
 
 function scoreService(service: WorldFacts['services'][number], model: ReportModel, openedAt: number | null): ScoredService {
@@ -126,10 +178,12 @@ function scoreService(service: WorldFacts['services'][number], model: ReportMode
   }
 }
 
-function mistakesOf(model: ReportModel): string[] {
+function mistakesOf(model: ReportModel, scenario: DrillScenario): string[] {
   const mistakes: string[] = []
+  const faulted = faultedSteps(model, scenario)
   for (const step of model.steps) {
-    if (step.status === 'failed') mistakes.push(`${step.id} failed: ${step.error?.message ?? 'no reason recorded'}`)
+    if (step.status === 'failed' && !faulted.includes(step.id))
+      mistakes.push(`${step.id} failed: ${step.error?.message ?? 'no reason recorded'}`)
     if (step.status === 'skipped' && step.reason?.includes('responder')) mistakes.push(`${step.id} was skipped by the responder`)
     if (step.status === 'pending' || step.status === 'running') mistakes.push(`${step.id} never finished`)
   }

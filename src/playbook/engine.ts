@@ -18,7 +18,14 @@ import {evaluate, evaluateCondition, interpolate, parseCondition} from './expres
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
 import {StepSkipped} from './step-skipped.js'
-import type {PlannedCall, RunEffect, StepContext, StepDefinition, StepProgress} from './types.js'
+import {
+  INVENTORY_DISCOVERED,
+  type PlannedCall,
+  type RunEffect,
+  type StepContext,
+  type StepDefinition,
+  type StepProgress,
+} from './types.js'
 
 export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
 
@@ -266,9 +273,23 @@ class PlaybookRun {
     }
   }
 
+  /** No inventory, and no step of the playbook discovers one on the spot (services.locate --discover). */
   #inventorySkipReason(step: PlaybookStep): string | undefined {
-    if (this.#o.inventoryPath !== null || !this.#o.registry.get(step.uses).requiresInventory) return undefined
-    return NO_INVENTORY
+    if (this.#inventoryPath() !== null || !this.#o.registry.get(step.uses).requiresInventory) return undefined
+    return this.#discovering() ? undefined : NO_INVENTORY
+  }
+
+  #discovering(): boolean {
+    const scope = this.#scope()
+    return this.#o.playbook.steps.some((step) => {
+      const definition = this.#o.registry.get(step.uses)
+      if (definition.discoversInventory === undefined) return false
+      try {
+        return definition.discoversInventory(this.#input(step, definition, scope))
+      } catch {
+        return false // its input depends on outputs not there yet: cannot tell before the run
+      }
+    })
   }
 
   /** Runs one step to a final state. Returns true when it failed and the run goes on (onFailure: continue). */
@@ -279,7 +300,8 @@ class PlaybookRun {
       await this.#skip(step, conditionSkipReason(step.if, scope))
       return false
     }
-    if (definition.requiresInventory && this.#o.inventoryPath === null) {
+    const discovers = (): boolean => definition.discoversInventory?.(this.#input(step, definition, scope)) ?? false
+    if (definition.requiresInventory && this.#inventoryPath() === null && !discovers()) {
       await this.#skip(step, NO_INVENTORY)
       return false
     }
@@ -461,12 +483,24 @@ class PlaybookRun {
     return input
   }
 
+  /**
+   * The run's inventory: the one it was given, else the one a step discovered on the spot and journaled
+   * (`inventory.discovered`, services.locate --discover), so the later steps and a resume act on it too.
+   */
+  #inventoryPath(): string | null {
+    if (this.#o.inventoryPath !== null) return this.#o.inventoryPath
+    const discovered = this.#o.journal
+      .events()
+      .findLast((event) => event.type === INVENTORY_DISCOVERED && typeof event.data.file === 'string')
+    return discovered ? (discovered.data.file as string) : null
+  }
+
   #context(step: PlaybookStep, signal: AbortSignal): StepContext {
     return {
       signal,
       secrets: this.#o.secrets,
       incident: this.#o.incident,
-      inventoryPath: this.#o.inventoryPath,
+      inventoryPath: this.#inventoryPath(),
       unattended: this.#o.yes || !this.#o.ui.interactive,
       stepId: step.id,
       env: this.#o.env ?? {},

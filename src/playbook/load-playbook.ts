@@ -29,6 +29,7 @@ import {
   type References,
 } from './expression.js'
 import {attemptsContainment} from '../core/report/run-outcome.js'
+import type {Phase} from '../core/report/report-model.js'
 import {MAX_PLAYBOOK_STEPS, playbookSchema} from './playbook-schema.js'
 import {unknownStepMessage, type StepRegistry} from './registry.js'
 import type {StepDefinition} from './types.js'
@@ -58,6 +59,8 @@ export interface PlaybookStep {
   onFailure: OnFailure
   description?: string
   title?: string
+  /** Where it sits in the response, as the playbook declares it (the RCA's phases). */
+  phase?: Phase
 }
 
 export interface Playbook {
@@ -221,6 +224,7 @@ interface RawStep {
   description?: string
   title?: string
   name?: string
+  phase?: Phase
 }
 
 interface RawPlaybook {
@@ -434,6 +438,7 @@ function toStep(raw: RawStep): PlaybookStep {
     onFailure: raw.onFailure ?? 'abort',
     ...(raw.description === undefined ? {} : {description: raw.description}),
     ...(title === undefined ? {} : {title}),
+    ...(raw.phase === undefined ? {} : {phase: raw.phase}),
   }
 }
 

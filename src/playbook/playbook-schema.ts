@@ -91,6 +91,10 @@ export const playbookSchema: JsonSchema = Object.freeze({
         },
         title: {type: 'string', description: 'A short line shown to the responder (defaults to the step’s own title).'},
         name: {type: 'string', description: 'Same as title.'},
+        phase: {
+          enum: ['assess', 'locate', 'contain', 'prove', 'communicate'],
+          description: 'Where the step sits in the response (the RCA’s phases and timeline bars); default: from its `uses`.',
+        },
         description: {type: 'string', description: 'Why this step exists, shown to the responder before it runs.'},
         with: {type: 'object', description: 'The step’s input; strings may hold `${{ expressions }}`.'},
         if: {

@@ -201,7 +201,12 @@ function playbookLoaded(playbook: Playbook, registry: StepRegistry): Record<stri
     file: playbook.file,
     digest: playbook.digest,
     contains: playbook.contains,
-    steps: playbook.steps.map((step) => ({id: step.id, uses: step.uses, title: step.title ?? registry.get(step.uses).title})),
+    steps: playbook.steps.map((step) => ({
+      id: step.id,
+      uses: step.uses,
+      title: step.title ?? registry.get(step.uses).title,
+      ...(step.phase === undefined ? {} : {phase: step.phase}),
+    })),
   }
 }
 

@@ -9,6 +9,9 @@ import type {IncidentState, JournalEvent} from '../core/journal/types.js'
 
 export type {JsonSchema, PlannedCall, RunEffect}
 
+/** The event a step journals when it discovered the run's inventory (its data.file is the inventory the rest of the run uses). */
+export const INVENTORY_DISCOVERED = 'inventory.discovered'
+
 export interface StepProgress {
   /** A short line about what is happening now. */
   message: string
@@ -89,6 +92,11 @@ export interface StepDefinition<I = Record<string, unknown>, O = Record<string, 
   decision?: boolean
   /** Skipped (with this reason shown) when the run has no inventory. */
   requiresInventory?: boolean
+  /**
+   * With these inputs the step makes the run's inventory itself when there is none (services.locate
+   * --discover journals `inventory.discovered`), so it runs instead of being skipped.
+   */
+  discoversInventory?(input: I): boolean
   /**
    * Reads only local input and calls nothing outside (e.g. key.inspect): runs for real in a dry run,
    * so the plans of later steps see its outputs.

@@ -11,9 +11,10 @@ import {
   type LeakedKeyRef,
   type LocateResult,
 } from '../core/inventory/locate.js'
+import type {PlannedCall} from '../core/effect.js'
 import type {Inventory} from '../core/inventory/types.js'
 import type {SecretRegistry} from '../core/secrets.js'
-import {discoverIssuer, type IssuerDiscovery} from '../adapters/http/discover.js'
+import {discoverIssuer, wellKnownUrls, type IssuerDiscovery} from '../adapters/http/discover.js'
 import {DEFAULT_TIMEOUT_MS, fetchJson, type FetchJsonOptions, type FetchJsonResult} from '../adapters/http/fetch-json.js'
 
 export const DEFAULT_CONCURRENCY = 32
@@ -149,4 +150,33 @@ function signingAlgsOf(body: unknown): string[] {
   return Array.isArray(listed)
     ? listed.filter((alg): alg is string => typeof alg === 'string' && alg !== 'none' && alg.length <= 16).slice(0, 16)
     : []
+}
+
+/**
+ * Every URL a locate of this inventory would fetch first, from the inventory alone: discovery
+ * documents (or the well-known ones), JWKS given directly, and the services' own JWKS. A JWKS that a
+ * discovery document names is only known once it has been fetched.
+ */
+export function plannedFetches(inventory: Inventory): PlannedCall[] {
+  const calls = new Map<string, string[]>()
+  const add = (url: string, description: string) => calls.set(url, [...(calls.get(url) ?? []), description])
+  for (const issuer of inventory.issuers) {
+    const fallback = issuer.jwksUri === undefined ? '' : ` (${issuer.jwksUri} if it fails)`
+    if (issuer.discovery !== undefined) {
+      add(issuer.discovery, `Discovery document of issuer ${issuer.id}, then the JWKS it names${fallback}`)
+      if (issuer.jwksUri !== undefined) add(issuer.jwksUri, `JWKS of issuer ${issuer.id}, only if its discovery document fails`)
+    } else if (issuer.jwksUri !== undefined) {
+      add(issuer.jwksUri, `JWKS of issuer ${issuer.id}`)
+    } else {
+      const wellKnown = wellKnownUrls(issuer.issuer)
+      if (wellKnown) {
+        add(wellKnown.oidc, `OpenID Connect discovery of issuer ${issuer.id}, then the JWKS it names`)
+        add(wellKnown.oauth, `RFC 8414 metadata of issuer ${issuer.id}, if the first has no jwks_uri`)
+      }
+    }
+  }
+  for (const service of inventory.services) {
+    if (service.jwksUri !== undefined) add(service.jwksUri, `JWKS served by service ${service.id}`)
+  }
+  return [...calls].map(([url, descriptions]) => ({kind: 'http', target: `GET ${url}`, description: descriptions.join('; ')}))
 }

@@ -27,6 +27,10 @@ import type {SecretRegistry} from '../core/secrets.js'
 import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../incident/incident-journal.js'
 import {loadInventory} from './inventory.js'
 
+// What the notify.github step reads of the GitHub adapters (its plan names the calls), so steps import no adapter.
+export {createGitHubClient, githubSettingsFromEnv} from '../adapters/github/client.js'
+export {TRACKING_LABELS} from '../adapters/github/tracking-issue.js'
+
 /** The journal event that says where the tracking issue is; the observer and later runs read it. */
 export const GITHUB_ISSUE_EVENT = 'github.issue'
 

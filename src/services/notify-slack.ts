@@ -19,6 +19,11 @@ import type {SecretRegistry} from '../core/secrets.js'
 import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../incident/incident-journal.js'
 import {loadInventory} from './inventory.js'
 
+// What the notify.slack step reads of the Slack adapters (its plan names the calls), so steps import no adapter.
+export {normaliseApiUrl, slackSettingsFromEnv} from '../adapters/slack/client.js'
+export {DEFAULT_CHANNEL_PATTERN, isChannelId} from '../adapters/slack/incident-channel.js'
+export type {NotifyIncidentResult} from '../adapters/slack/notify-incident.js'
+
 /** The journal event that says where the status message is; the observer and later runs read it. */
 export const SLACK_STATUS_EVENT = 'slack.status'
 

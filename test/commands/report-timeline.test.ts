@@ -24,7 +24,7 @@ describe('jwkr report timeline', () => {
     const block = /```mermaid\n([\s\S]*?)```/.exec(stdout)?.[1] ?? ''
     expect(block).toMatch(/^gantt\n/)
     expect(block).toContain(
-      '    section Contain\n    Rotate the key at every issuer :2026-03-14 09:02:24.000, 2026-03-14 09:05:40.000\n',
+      '    section Contain\n    Rotate the key at every issuer (rotate) :2026-03-14 09:02:24.000, 2026-03-14 09:05:40.000\n',
     )
     expect(block).toContain('    Contained :milestone, 2026-03-14 09:20:05.800, 0d\n')
     // Mermaid syntax characters never come from a value

@@ -3,7 +3,6 @@
 // opens an incident and rotates; the other finds that incident and refuses, naming it and saying how
 // to continue it. Before, both opened an incident and the second generated a replacement that was
 // never published.
-import {spawn} from 'node:child_process'
 import {readdir, readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterEach, describe, expect, it} from 'vitest'
@@ -12,36 +11,12 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 
 import {buildWorld, type World} from '../../src/drill/build-world.js'
 import {tempHome} from '../drill/helpers.js'
-import {projectRoot} from '../helpers/run.js'
-
-interface Finished {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+import {spawnJwkr, type Finished} from '../helpers/spawn-jwkr.js'
 
 function respond(world: World, home: string): Promise<Finished> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(projectRoot, 'bin/dev.js'),
-      'respond',
-      '--key',
-      world.leakPath,
-      '--inventory',
-      world.inventoryPath,
-      '--yes',
-      '--home',
-      home,
-      '--json',
-    ],
-    {cwd: projectRoot, env: {...process.env, ...world.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']},
-  )
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  return new Promise((resolve) => child.once('close', (code) => resolve({code, stdout, stderr})))
+  return spawnJwkr(['respond', '--key', world.leakPath, '--inventory', world.inventoryPath, '--yes', '--home', home, '--json'], {
+    env: world.env,
+  })
 }
 
 async function thumbprints(jwksPath: string): Promise<string[]> {

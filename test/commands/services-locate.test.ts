@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -352,3 +352,38 @@ describe('jwkr services locate', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+describe('jwkr services locate --discover', () => {
+  it('with no inventory, discovers one from the folders given and locates the key with it', async () => {
+    // Given a service whose code fetches auth-main's JWKS, and no inventory
+    const tree = mkdtempSync(join(tmpdir(), 'jwkr-locate-discover-'))
+    mkdirSync(join(tree, 'billing-api', 'src'), {recursive: true})
+    writeFileSync(join(tree, 'billing-api', 'package.json'), '{"name": "billing-api"}')
+    writeFileSync(
+      join(tree, 'billing-api', 'src', 'auth.ts'),
+      `const JWKS = createRemoteJWKSet(new URL('${server.url('/auth-main/certs')}'))\nawait jwtVerify(t, JWKS, {issuer: '${server.origin}/auth-main'})\n`,
+    )
+    // When locate runs with --discover instead of --inventory
+    const {result, stderr, error} = await run<LocateResult>([
+      'services',
+      'locate',
+      '--key',
+      keyFile,
+      '--discover',
+      tree,
+      '--json',
+    ])
+    // Then the discovered issuer publishes the key and the service depends on it
+    expect(error).toBeUndefined()
+    expect(result?.issuers.map((issuer) => [issuer.issuer, issuer.publishes])).toEqual([[`${server.origin}/auth-main`, true]])
+    expect(result?.services.map((service) => service.id)).toEqual(['billing-api'])
+    expectNoSecrets(stderr, JSON.stringify(result))
+  })
+
+  it('with no inventory and nothing to discover from, says how to give one', async () => {
+    const {stderr, error} = await run(['services', 'locate', '--key', keyFile])
+    expect(exitCodeOf(error)).toBe(1)
+    expect(stderr).toContain('No inventory')
+    expect(stderr).toContain('--discover PATH')
+  })
+})

@@ -14,6 +14,10 @@ export interface WalkOptions {
   hidden: boolean
   /** Honour .gitignore files. */
   gitignore: boolean
+  /** Hidden files to yield all the same (discovery reads .env files). */
+  keepHidden?: (name: string) => boolean
+  /** Directories never entered (discovery skips node_modules). */
+  skipDirectory?: (name: string) => boolean
 }
 
 /** What the walk left out, counted as it goes. */
@@ -106,7 +110,7 @@ export function* walkFiles(roots: readonly string[], options: WalkOptions, count
       for (const entry of entries) {
         const name = entry.name
         if (name === '.git') continue
-        if (name.startsWith('.') && !options.hidden) {
+        if (name.startsWith('.') && !options.hidden && !(options.keepHidden?.(name) === true && entry.isFile())) {
           counts.hidden++
           continue
         }
@@ -121,8 +125,9 @@ export function* walkFiles(roots: readonly string[], options: WalkOptions, count
           counts.ignored++
           continue
         }
-        if (isDirectory) subdirectories.push({path: child, scopes})
-        else yield child
+        if (isDirectory) {
+          if (options.skipDirectory?.(name) !== true) subdirectories.push({path: child, scopes})
+        } else yield child
       }
       // Reversed so that the stack pops them in listing order.
       for (let i = subdirectories.length - 1; i >= 0; i--) stack.push(subdirectories[i] as PendingDirectory)

@@ -66,6 +66,8 @@ interface Options extends Handlebars.HelperOptions {
 const DATE_FORMATS = {
   full: (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`,
   time: (iso: string) => iso.slice(11, 19),
+  /** A table cell under a header that names the zone: `2026-03-14 09:10:05`. */
+  cell: (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`,
   day: (iso: string) => iso.slice(0, 10),
   minute: (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`,
   /** What Mermaid's `dateFormat YYYY-MM-DD HH:mm:ss.SSS` reads. */

@@ -14,6 +14,7 @@ import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
 import {loadInventory} from '../../services/inventory.js'
 import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
+import {discoveredInventory} from '../../services/discover/discover-inventory.js'
 
 export default class ServicesLocate extends JwkrCommand {
   static override summary = 'Find which issuers publish the leaked key and which services depend on it.'
@@ -38,6 +39,11 @@ export default class ServicesLocate extends JwkrCommand {
     }),
     ...keySelectionFlags,
     inventory: Flags.string({description: 'The inventory file (default: JWKR_INVENTORY, else ./jwkr.inventory.yaml).'}),
+    discover: Flags.string({
+      description: 'Without an inventory: discover one from this folder first (repeatable; see jwkr inventory discover).',
+      multiple: true,
+    }),
+    backstage: Flags.string({description: 'Without an inventory: a Backstage catalog file or URL to discover from too.'}),
     concurrency: Flags.integer({min: 1, max: 1024, default: DEFAULT_CONCURRENCY, description: 'Requests in flight at once.'}),
     timeout: Flags.string({default: '5s', description: 'Per request, e.g. 500ms, 5s, 1m.'}),
     strict: Flags.boolean({description: 'Exit 1 when any endpoint could not be read.'}),
@@ -55,8 +61,22 @@ export default class ServicesLocate extends JwkrCommand {
     const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
     const leaked = leakedKeyRef(key)
     const path = flags.inventory ?? resolveInventoryPath(undefined)
-    if (path === null) throw inventoryNotFound(null)
-    const inventory = await loadInventory(path, {secrets: this.secrets})
+    const discovering = path === null && (flags.discover !== undefined || flags.backstage !== undefined)
+    if (path === null && !discovering) throw inventoryNotFound(null)
+    const inventory =
+      path === null
+        ? await discoveredInventory({
+            paths: flags.discover ?? [],
+            backstage: flags.backstage,
+            secrets: this.secrets,
+            env: process.env,
+          })
+        : await loadInventory(path, {secrets: this.secrets})
+    if (discovering && !this.jsonEnabled()) {
+      this.logToStderr(
+        `Discovered ${inventory.issuers.length} issuer(s) and ${inventory.services.length} service(s) (jwkr inventory discover shows where each came from).`,
+      )
+    }
 
     const json = this.jsonEnabled()
     const spinner = !json && process.stderr.isTTY ? ora({stream: process.stderr, text: 'Fetching JWKS endpoints…'}).start() : null

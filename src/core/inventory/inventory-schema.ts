@@ -173,7 +173,7 @@ const service = {
     contacts: {
       type: 'object',
       additionalProperties: false,
-      minProperties: 1,
+
       description: 'Who to reach during an incident.',
       properties: {
         slack: text('A Slack channel (#payments-oncall) or handle.'),

@@ -74,7 +74,8 @@ export function inventoryNotFound(path: string | null, how = 'Pass --inventory F
       : `No inventory at ${path}.`
   return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
     hint:
-      `${how}. To write one, start from examples/jwkr.inventory.yaml in the ` +
+      `${how}, or draft one from the services’ configuration with \`jwkr inventory discover PATH --out jwkr.inventory.yaml\` ` +
+      '(`jwkr respond --discover PATH` drafts one for a run). To write one by hand, start from examples/jwkr.inventory.yaml in the ' +
       'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
   })
 }
@@ -169,6 +170,13 @@ function inventoryWarnings(inventory: Inventory, document: Document): Problem[] 
   const warnings = inventory.services.flatMap((service, index) => {
     const at = (...path: DocumentPath) => document.problemAt(['services', index, ...path], '')
     const found: Problem[] = []
+    // A drafted inventory (jwkr inventory discover) may not know who owns a service yet.
+    if (service.contacts.slack === undefined && service.contacts.email === undefined) {
+      found.push({
+        ...at('contacts'),
+        message: `service '${service.id}' has no contacts: nobody will be told; set contacts.slack or contacts.email`,
+      })
+    }
     if (service.jwksCacheSeconds === undefined && service.verifier === undefined) {
       found.push({
         ...at('id'),

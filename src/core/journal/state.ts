@@ -108,6 +108,7 @@ function apply(state: IncidentState, {type, data, ts}: JournalEvent): void {
         const step = stepOf(state, id)
         step.uses = text(declared.uses) ?? step.uses
         step.title = text(declared.title) ?? step.title
+        step.phase = text(declared.phase) ?? step.phase
       }
       return
     }
@@ -228,6 +229,7 @@ function stepOf(state: IncidentState, id: string): StepState {
       status: 'pending',
       uses: undefined,
       title: undefined,
+      phase: undefined,
       plan: undefined,
       input: undefined,
       outputs: undefined,

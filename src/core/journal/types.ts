@@ -63,7 +63,8 @@ export interface PlaybookLoadedData {
   digest: string
   /** Whether the playbook attempts containment (absent in older journals: derived from its steps). */
   contains?: boolean
-  steps: {id: string; uses: string; title: string}[]
+  /** `phase` as the playbook declared it (absent in older journals and for steps that declare none). */
+  steps: {id: string; uses: string; title: string; phase?: string}[]
 }
 
 export interface StepPlannedData {
@@ -191,6 +192,8 @@ export interface StepState {
   status: StepStatus
   uses: string | undefined
   title: string | undefined
+  /** The phase the playbook declared for it (`phase:`), if any. */
+  phase: string | undefined
   /** The calls its plan announced (`step.planned`). */
   plan: {kind: string; target: string; description: string}[] | undefined
   /** The resolved input of the last attempt. */

@@ -6,10 +6,11 @@ import {recordedPublished} from '../containment/recorded-probes.js'
 import {foldIncident} from '../journal/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../journal/types.js'
 import {checklistOf} from './checklist.js'
+import {publicActionsOf} from './drafts.js'
 import {containmentOf, evidenceOf} from './evidence.js'
-import {PHASES, PHASE_TITLES, phaseOf} from './phases.js'
+import {declaredPhase, PHASES, PHASE_TITLES, phaseOf} from './phases.js'
 import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
-import {between, instant, isHttpUrl, num, rec, str, strings} from './read-data.js'
+import {between, instant, isHttpUrl, num, rec, str, strings, withoutExpressions} from './read-data.js'
 import type {
   ActionTaken,
   Containment,
@@ -112,12 +113,14 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
     exposure: exposureOf(state, triage, containment, generatedAt),
     links,
     actionsTaken: actionsOf(steps, state),
+    publicActions: [],
     observations: {wentWell: [], toImprove: []},
     actionItems: [],
     counts,
   }
   model.observations = observationsOf(model)
   model.actionItems = actionItemsOf(model)
+  model.publicActions = publicActionsOf(model)
   return model
 }
 
@@ -143,7 +146,7 @@ function reportSteps(state: IncidentState): ReportStep[] {
   return state.stepOrder.flatMap((id) => {
     const step = state.steps[id]
     if (!step) return []
-    const phase = phaseOf(step.uses, previous)
+    const phase = declaredPhase(step.phase) ?? phaseOf(step.uses, previous)
     previous = phase
     return [
       {
@@ -157,8 +160,8 @@ function reportSteps(state: IncidentState): ReportStep[] {
         durationMs: step.status === 'skipped' ? null : between(step.startedAt, step.finishedAt),
         attempts: step.attempts,
         approvedBy: step.approvedBy ?? null,
-        error: step.error ?? null,
-        reason: step.reason ?? null,
+        error: step.error ? {...step.error, message: withoutExpressions(step.error.message)} : null,
+        reason: step.reason === undefined ? null : withoutExpressions(step.reason),
       },
     ]
   })
@@ -230,7 +233,7 @@ function timelineOf(events: readonly JournalEvent[], steps: ReportStep[], eviden
     const step = stepId ? byId.get(stepId) : undefined
     const name = step ? `${step.title} (${step.id})` : (stepId ?? '?')
     const add = (kind: ReportEvent['kind'], text: string, outcome: ReportEvent['outcome'] = null, at = event.ts) =>
-      timeline.push({seq: event.seq, at, kind, phase: step?.phase ?? null, step: stepId, text, outcome})
+      timeline.push({seq: event.seq, at, kind, phase: step?.phase ?? null, step: stepId, text: withoutExpressions(text), outcome})
     switch (event.type) {
       case 'incident.opened': {
         const by = rec(data.startedBy)
@@ -385,8 +388,11 @@ function observationsOf(model: ReportModel): ReportModel['observations'] {
     const verb = target.kind === 'probe' ? 'accepted' : 'served'
     if (target.outcome !== 'contained')
       toImprove.push(`${target.target} was ${target.outcome} at its last check (${utc(target.lastCheckedAt)}).`)
-    else if (target.checks > 1 && target.since !== null)
-      toImprove.push(`${target.target} still ${verb} the key until ${utc(target.since)}.`)
+    else if (target.since !== null && target.lastExposedAt !== null && target.lastExposedAt < target.since)
+      // Only an accepting check at T may say "until T": a target whose first check refused says nothing.
+      toImprove.push(
+        `${target.target} still ${verb} the key when checked at ${utc(target.lastExposedAt)}; ${target.kind === 'probe' ? 'it refused it' : 'it no longer served it'} from ${utc(target.since)}.`,
+      )
   }
   if (model.issuers.unchecked.length > 0)
     toImprove.push(`Issuers that could not be checked: ${model.issuers.unchecked.join(', ')}.`)

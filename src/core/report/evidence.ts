@@ -169,11 +169,13 @@ function targetOf(items: EvidenceItem[]): ContainmentTarget {
   const latest = sorted[sorted.length - 1] as EvidenceItem
   let since: string | null = null
   for (let i = sorted.length - 1; i >= 0 && sorted[i]?.outcome === 'contained'; i--) since = sorted[i]?.at ?? since
+  const exposed = sorted.filter((item) => item.outcome === 'exposed')
   return {
     target: latest.target,
     kind: latest.kind === 'endpoint' ? 'jwks' : latest.kind,
     outcome: latest.outcome,
     since,
+    lastExposedAt: exposed[exposed.length - 1]?.at ?? null,
     lastCheckedAt: latest.at,
     checks: sorted.length,
   }

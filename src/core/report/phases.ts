@@ -1,5 +1,6 @@
-// The phases of a response, derived from the `uses` of each step: what a step does decides where it
-// sits in the RCA, in the timeline bars and in the notifications ("what was done").
+// The phases of a response: each playbook step declares its own (`phase:`), which the journal's
+// `playbook.loaded` records; a step that declares none (older journals, custom playbooks) gets one
+// from its `uses`. Where a step sits decides the RCA's phases, its timeline bars and "what was done".
 
 import type {Phase} from './report-model.js'
 
@@ -17,7 +18,10 @@ export const PHASE_TITLES: Record<Phase, string> = {
 const BY_STEP: Record<string, Phase> = {
   'key.inspect': 'assess',
   'tokens.invalidate': 'contain',
-  'tokens.scan': 'prove',
+  // Token triage finds the tokens the key signed and whom they name: locating the damage, not proof.
+  'tokens.scan': 'locate',
+  // Busting caches makes relying parties drop the key: containment, not locating.
+  'services.bust-caches': 'contain',
 }
 
 const BY_AREA: Record<string, Phase> = {
@@ -42,4 +46,9 @@ const BY_AREA: Record<string, Phase> = {
 export function phaseOf(uses: string | null | undefined, previous: Phase = 'assess'): Phase {
   if (!uses) return previous
   return BY_STEP[uses] ?? BY_AREA[uses.split('.')[0] ?? ''] ?? previous
+}
+
+/** A phase as a playbook declared it, or null when it declared none (or something that is not a phase). */
+export function declaredPhase(value: string | null | undefined): Phase | null {
+  return PHASES.find((phase) => phase === value) ?? null
 }

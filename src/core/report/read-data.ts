@@ -53,3 +53,13 @@ export function firstOf<T>(
   }
   return null
 }
+
+const EXPRESSION = /\$\{\{[\s\S]*?\}\}/g
+
+/**
+ * A text for a document with no raw `${{ … }}` playbook expression in it (older journals recorded
+ * skip reasons that way): `its condition is false: ${{ a && b }}` → `its condition is false`.
+ */
+export function withoutExpressions(text: string): string {
+  return text.replace(new RegExp(`:\\s*${EXPRESSION.source}\\s*$`), '').replace(EXPRESSION, 'a playbook expression')
+}

@@ -89,6 +89,8 @@ export interface ContainmentTarget {
   outcome: Outcome
   /** Contained without interruption since this check (null unless contained). */
   since: string | null
+  /** The latest check that found the key accepted (probe) or served (key set); null when none did. */
+  lastExposedAt: string | null
   lastCheckedAt: string
   checks: number
 }
@@ -215,6 +217,11 @@ export interface ReportModel {
   exposure: Exposure
   links: ReportLink[]
   actionsTaken: ActionTaken[]
+  /**
+   * "What we did" for users and partners: plain sentences, never empty, with no step titles, file
+   * names or paths, and a scope that says so when nothing was checked (drafts.ts).
+   */
+  publicActions: string[]
   observations: {wentWell: string[]; toImprove: string[]}
   actionItems: string[]
   counts: {steps: number; succeeded: number; failed: number; skipped: number; pending: number}

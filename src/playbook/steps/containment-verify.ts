@@ -8,7 +8,7 @@ import {
   recordedPublished,
   recordedShapes,
 } from '../../core/containment/recorded-probes.js'
-import {recordedRemovals} from '../../adapters/verify/recorded-removals.js'
+import {recordedRemovals} from '../../core/containment/recorded-removals.js'
 import {
   DEFAULT_DEADLINE_MS,
   DEFAULT_INTERVAL_MS,
@@ -31,7 +31,7 @@ import {leakedKeyInput} from './leaked-key-input.js'
 import {planFromInventory} from './plan-from-inventory.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
-import {plannedFetches} from './services-locate.js'
+import {plannedFetches} from '../../services/locate.js'
 
 const Duration = (description: string) =>
   Type.Optional(Type.String({pattern: DURATION_PATTERN, title: 'duration like 15s', description}))

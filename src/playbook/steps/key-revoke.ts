@@ -1,8 +1,9 @@
 // key.revoke: removes the leaked key from every issuer that publishes it, adding nothing: for a key
-// that no longer signs, or one already rotated out elsewhere. Same flow as key.rotate (key-rotate.ts),
+// that no longer signs, or one already rotated out elsewhere. Same flow as key.rotate (services/key-change.ts),
 // each stage once per incident.
+import {planKeyChangeCalls, runKeyChange} from '../../services/key-change.js'
 import {defineStep} from '../define-step.js'
-import {KEY_REVOKE_SCHEMAS, planKeyChangeStep, runKeyChangeStep} from './key-rotate.js'
+import {KEY_REVOKE_SCHEMAS} from './key-rotate.js'
 
 export const keyRevoke = defineStep({
   id: 'key.revoke',
@@ -14,6 +15,6 @@ export const keyRevoke = defineStep({
   ...KEY_REVOKE_SCHEMAS,
   sideEffects: true,
   requiresInventory: true,
-  plan: (input, context) => planKeyChangeStep('revoke', input, context),
-  run: (input, context) => runKeyChangeStep('revoke', input, context),
+  plan: (input, context) => planKeyChangeCalls('revoke', input, context),
+  run: (input, context) => runKeyChange('revoke', input, context),
 })

@@ -3,17 +3,18 @@
 // resume, never duplicated; from then on the `github-issue` observer ticks the checklist and posts the
 // containment evidence as comments. The work is the notify service's (services/notify-github.ts),
 // which `jwkr notify github` calls too.
-import {createGitHubClient, githubSettingsFromEnv} from '../../adapters/github/client.js'
-import {TRACKING_LABELS} from '../../adapters/github/tracking-issue.js'
 import {JwkrError} from '../../core/errors.js'
 import {defineStep} from '../define-step.js'
 import {Nullable, Type, type Static} from '../step-schema.js'
 import {templatesInput} from './report-rca.js'
 import {
+  createGitHubClient,
+  githubSettingsFromEnv,
   githubTarget,
   GITHUB_ISSUE_EVENT,
   issueRecord,
   openIssue,
+  TRACKING_LABELS,
   type GitHubClientTuning,
   type GitHubTarget,
 } from '../../services/notify-github.js'

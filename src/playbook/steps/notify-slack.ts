@@ -2,10 +2,19 @@
 // the incident channel, posts the status message once, and brings in the contacts of the affected
 // teams; from then on the `slack-status` observer keeps the message current as steps finish. The work
 // is the notify service's (services/notify-slack.ts), which `jwkr notify slack` calls too.
-import {createSlackClient, normaliseApiUrl, slackSettingsFromEnv} from '../../adapters/slack/client.js'
-import {DEFAULT_CHANNEL_PATTERN, isChannelId} from '../../adapters/slack/incident-channel.js'
-import type {NotifyIncidentResult} from '../../adapters/slack/notify-incident.js'
-import {channelNameFor, inventoryChannel, notifySlackFor, SLACK_STATUS_EVENT, statusRecord} from '../../services/notify-slack.js'
+import {
+  channelNameFor,
+  DEFAULT_CHANNEL_PATTERN,
+  inventoryChannel,
+  isChannelId,
+  normaliseApiUrl,
+  notifySlackFor,
+  slackClient,
+  slackSettingsFromEnv,
+  SLACK_STATUS_EVENT,
+  statusRecord,
+  type NotifyIncidentResult,
+} from '../../services/notify-slack.js'
 import {defineStep} from '../define-step.js'
 import {Nullable, Type, type Static} from '../step-schema.js'
 import type {PlannedCall} from '../types.js'
@@ -126,9 +135,8 @@ export const notifySlack = defineStep({
     ]
   },
   async run(input, context) {
-    const settings = slackSettingsFromEnv(context.env)
-    if (!settings.token) return context.skip(notConfigured(context.incident.id))
-    const client = createSlackClient({...settings, secrets: context.secrets, log: (message) => context.progress({message})})
+    if (!slackSettingsFromEnv(context.env).token) return context.skip(notConfigured(context.incident.id))
+    const client = slackClient({env: context.env, secrets: context.secrets, log: (message) => context.progress({message})})
     const state = context.state()
     context.progress({message: 'Opening the incident channel and posting the status message'})
     const result = await notifySlackFor(state, {

@@ -1,22 +1,22 @@
 // services.locate: who publishes the leaked key and who depends on it, from the inventory and the
 // live JWKS endpoints it names. Its outputs (publishing issuers, dependent services) are what the
 // containment and notification steps act on; every endpoint's answer is journaled as evidence.
-import {wellKnownUrls} from '../../adapters/http/discover.js'
-import {DEFAULT_CONCURRENCY, locateKey} from '../../services/locate.js'
+import {DEFAULT_CONCURRENCY, locateKey, plannedFetches} from '../../services/locate.js'
 import {loadKeySource} from '../../services/identify.js'
 import {DURATION_PATTERN, parseDuration} from '../../core/duration.js'
 import {JwkrError} from '../../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../../core/inventory/leaked-key.js'
-import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
+import {formatProvenance} from '../../core/discover/types.js'
 import {loadInventory} from '../../services/inventory.js'
 import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
-import type {Inventory} from '../../core/inventory/types.js'
+import {discoverInventory, noIssuerFound} from '../../services/discover/discover-inventory.js'
+import {createDiscoveryReaders} from '../../services/discover/discovery-readers.js'
 import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import {planFromInventory} from './plan-from-inventory.js'
-import type {PlannedCall} from '../types.js'
+import {INVENTORY_DISCOVERED, type PlannedCall, type StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 
 const ServicesLocateInput = Type.Object(
@@ -29,6 +29,14 @@ const ServicesLocateInput = Type.Object(
       Type.String({pattern: DURATION_PATTERN, title: 'duration like 5s', description: 'Per request (default 5s).'}),
     ),
     strict: Type.Optional(Type.Boolean({description: 'Fail the step when any endpoint could not be read.'})),
+    discover: Type.Optional(
+      Type.Array(Type.String({minLength: 1}), {
+        description: 'Without an inventory: folders to discover who trusts which issuer from (jwkr inventory discover).',
+      }),
+    ),
+    backstage: Type.Optional(
+      Type.String({minLength: 1, description: 'Without an inventory: a Backstage catalog file or URL to read too.'}),
+    ),
   },
   {additionalProperties: false},
 )
@@ -74,14 +82,17 @@ export const servicesLocate = defineStep({
   outputSchema: ServicesLocateOutput,
   sideEffects: false,
   requiresInventory: true,
-  plan: (_input, context) => planFromInventory(context, plannedFetches),
+  // Without an inventory it discovers one when told where to look.
+  discoversInventory: (input) => (input.discover ?? []).length > 0 || input.backstage !== undefined,
+  plan: (input, context) =>
+    context.inventoryPath === null ? Promise.resolve(discoveryPlan(input)) : planFromInventory(context, plannedFetches),
   async run(input, context) {
-    if (context.inventoryPath === null) throw inventoryNotFound(null)
     const key = leakedKeyOf(
       await loadKeySource(input.key, {secrets: context.secrets, kid: input.kid, thumbprint: input.thumbprint}),
     )
     const leaked = leakedKeyRef(key)
-    const inventory = await loadInventory(context.inventoryPath, {secrets: context.secrets})
+    const inventoryPath = context.inventoryPath ?? (await discoverOnTheSpot(input, context))
+    const inventory = await loadInventory(inventoryPath, {secrets: context.secrets})
     const result = await locateKey(inventory, leaked, {
       secrets: context.secrets,
       concurrency: input.concurrency ?? DEFAULT_CONCURRENCY,
@@ -105,33 +116,61 @@ export const servicesLocate = defineStep({
   },
 })
 
+export const DISCOVERED_INVENTORY = 'discovered.inventory.yaml'
+
+function discoveryPlan(input: ServicesLocateInput): PlannedCall[] {
+  const sources = [...(input.discover ?? []), ...(input.backstage ? [input.backstage] : [])]
+  if (sources.length === 0) return []
+  return [
+    {
+      kind: 'none',
+      target: sources.join(', '),
+      description: `No inventory: discover who trusts which issuer from ${sources.join(', ')}, then fetch the JWKS it names`,
+    },
+  ]
+}
+
 /**
- * Every URL a locate of this inventory would fetch first, from the inventory alone: discovery
- * documents (or the well-known ones), JWKS given directly, and the services' own JWKS. A JWKS that a
- * discovery document names is only known once it has been fetched.
+ * No inventory given: discovers one from the folders (and catalog) named, keeps it as an artifact and
+ * journals what was found and from where (inventory.discovered), which makes it the run's inventory.
  */
-export function plannedFetches(inventory: Inventory): PlannedCall[] {
-  const calls = new Map<string, string[]>()
-  const add = (url: string, description: string) => calls.set(url, [...(calls.get(url) ?? []), description])
-  for (const issuer of inventory.issuers) {
-    const fallback = issuer.jwksUri === undefined ? '' : ` (${issuer.jwksUri} if it fails)`
-    if (issuer.discovery !== undefined) {
-      add(issuer.discovery, `Discovery document of issuer ${issuer.id}, then the JWKS it names${fallback}`)
-      if (issuer.jwksUri !== undefined) add(issuer.jwksUri, `JWKS of issuer ${issuer.id}, only if its discovery document fails`)
-    } else if (issuer.jwksUri !== undefined) {
-      add(issuer.jwksUri, `JWKS of issuer ${issuer.id}`)
-    } else {
-      const wellKnown = wellKnownUrls(issuer.issuer)
-      if (wellKnown) {
-        add(wellKnown.oidc, `OpenID Connect discovery of issuer ${issuer.id}, then the JWKS it names`)
-        add(wellKnown.oauth, `RFC 8414 metadata of issuer ${issuer.id}, if the first has no jwks_uri`)
-      }
-    }
+async function discoverOnTheSpot(input: ServicesLocateInput, context: StepContext): Promise<string> {
+  if ((input.discover ?? []).length === 0 && input.backstage === undefined) {
+    return context.skip('no inventory (pass --inventory FILE, create ./jwkr.inventory.yaml, or --discover PATH)')
   }
-  for (const service of inventory.services) {
-    if (service.jwksUri !== undefined) add(service.jwksUri, `JWKS served by service ${service.id}`)
-  }
-  return [...calls].map(([url, descriptions]) => ({kind: 'http', target: `GET ${url}`, description: descriptions.join('; ')}))
+  context.progress({message: 'discovering the inventory…'})
+  const draft = await discoverInventory({
+    paths: input.discover ?? [],
+    backstage: input.backstage,
+    secrets: context.secrets,
+    ...createDiscoveryReaders({secrets: context.secrets, env: context.env}),
+  })
+  const file = await writeArtifact(context, DISCOVERED_INVENTORY, draft.yaml)
+  await context.record(INVENTORY_DISCOVERED, {
+    file,
+    sources: draft.sources,
+    issuers: draft.issuers.map(({issuer, from, toConfirm}) => ({
+      id: issuer.id,
+      issuer: issuer.issuer,
+      keySource: issuer.keySource.type,
+      from: from.map(formatProvenance),
+      toConfirm,
+    })),
+    services: draft.services.map(({service, from}) => ({
+      id: service.id,
+      trusts: service.trusts,
+      from: Object.fromEntries(Object.entries(from).map(([field, list]) => [field, list.map(formatProvenance)])),
+    })),
+    unresolved: draft.unresolved.map((finding) => ({
+      service: finding.service,
+      field: finding.field,
+      value: finding.value,
+      at: formatProvenance(finding.at),
+      reason: finding.reason,
+    })),
+  })
+  if (draft.issuers.length === 0) throw noIssuerFound(draft)
+  return file
 }
 
 /** What the journal keeps of one endpoint: the request, the answer and what it served (public only). */

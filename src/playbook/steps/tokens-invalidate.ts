@@ -14,15 +14,13 @@ import type {PlannedCall, StepContext} from '../types.js'
 import {
   chooseTargets,
   containmentContext,
-  ERROR_SCHEMA,
-  KEY_INPUT_PROPERTIES,
   noIssuerReason,
   prepare,
   prepareForPlan,
-  SKIPPED_SCHEMA,
   throwOnFailures,
-} from './key-rotate.js'
-import {plannedFetches} from './services-locate.js'
+} from '../../services/key-change.js'
+import {plannedFetches} from '../../services/locate.js'
+import {ERROR_SCHEMA, KEY_INPUT_PROPERTIES, SKIPPED_SCHEMA} from './key-rotate.js'
 
 const nullableString = (description: string) => Nullable(Type.String({description}))
 const TokensInvalidateInput = Type.Object(

@@ -5,6 +5,10 @@ import {renderDocument} from '../../../src/services/report.js'
 import {loadTemplates} from '../../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../../src/core/report/build-report.js'
 import {phaseOf} from '../../../src/core/report/phases.js'
+import {locatePlaybook} from '../../../src/playbook/builtin-playbooks.js'
+import {loadPlaybookFile} from '../../../src/playbook/load-playbook.js'
+import {createRegistry} from '../../../src/playbook/registry.js'
+import {builtinSteps} from '../../../src/playbook/steps/index.js'
 import {CONTAINED_ID, eventsOf, fixtureModel, FIXTURE_NOW, OPENED, THUMBPRINT} from './fixture.js'
 
 const now = FIXTURE_NOW
@@ -51,6 +55,7 @@ describe('buildReport on the contained fixture incident', () => {
         kind: 'jwks',
         outcome: 'contained',
         since: '2026-03-14T09:10:04.800Z',
+        lastExposedAt: '2026-03-14T09:02:13.000Z',
         lastCheckedAt: '2026-03-14T09:10:04.800Z',
         checks: 2,
       },
@@ -59,6 +64,7 @@ describe('buildReport on the contained fixture incident', () => {
         kind: 'probe',
         outcome: 'contained',
         since: '2026-03-14T09:20:05.800Z',
+        lastExposedAt: '2026-03-14T09:10:05.800Z',
         lastCheckedAt: '2026-03-14T09:20:05.800Z',
         checks: 2,
       },
@@ -67,6 +73,7 @@ describe('buildReport on the contained fixture incident', () => {
         kind: 'probe',
         outcome: 'contained',
         since: '2026-03-14T09:10:06.300Z',
+        lastExposedAt: null,
         lastCheckedAt: '2026-03-14T09:10:06.300Z',
         checks: 1,
       },
@@ -110,7 +117,7 @@ describe('buildReport on the contained fixture incident', () => {
     })
   })
 
-  it('groups steps into phases by their uses, core steps joining the phase before them', async () => {
+  it('groups steps into phases by their uses when the playbook declares none, core steps joining the phase before them', async () => {
     const model = await fixtureModel()
     expect(model.steps.map((step) => `${step.id}:${step.phase}`)).toEqual([
       'inspect:assess',
@@ -121,15 +128,15 @@ describe('buildReport on the contained fixture incident', () => {
       'notify-github:communicate',
       'rotate:contain',
       'deny:contain',
-      'tokens:prove',
+      'tokens:locate',
       'verify:prove',
       'rca:communicate',
     ])
     expect(model.phases.map((phase) => [phase.name, phase.startedAt, phase.finishedAt, phase.status])).toEqual([
       ['assess', '2026-03-14T09:00:00.500Z', '2026-03-14T09:02:10.100Z', 'done'],
-      ['locate', '2026-03-14T09:02:11.000Z', '2026-03-14T09:02:14.000Z', 'done'],
+      ['locate', '2026-03-14T09:02:11.000Z', '2026-03-14T09:08:20.000Z', 'done'],
       ['contain', '2026-03-14T09:02:24.000Z', '2026-03-14T09:05:45.000Z', 'done'],
-      ['prove', '2026-03-14T09:05:46.000Z', '2026-03-14T09:20:07.000Z', 'done'],
+      ['prove', '2026-03-14T09:10:00.000Z', '2026-03-14T09:20:07.000Z', 'done'],
       ['communicate', '2026-03-14T09:02:15.000Z', '2026-03-14T09:21:10.300Z', 'done'],
     ])
     // And the rotation's retry shows
@@ -183,7 +190,7 @@ describe('buildReport on the contained fixture incident', () => {
     expect(model.observations.toImprove).toEqual(
       expect.arrayContaining([
         'Rotate the key at every issuer (rotate) needed 2 attempts.',
-        'billing-api still accepted the key until 2026-03-14 09:20:05 UTC.',
+        'billing-api still accepted the key when checked at 2026-03-14 09:10:05 UTC; it refused it from 2026-03-14 09:20:05 UTC.',
         'Issuers that could not be checked: partner-gateway.',
       ]),
     )
@@ -303,12 +310,58 @@ describe('buildReport on other journals', () => {
   })
 })
 
+describe('phases declared by the playbook', () => {
+  it('takes each step’s phase from playbook.loaded, over what its uses would say', () => {
+    // Given a playbook that files a verify step under locate (a baseline) and a note under communicate
+    const events = eventsOf([
+      OPENED,
+      [
+        0.5,
+        'playbook.loaded',
+        {
+          steps: [
+            {id: 'baseline', uses: 'containment.verify', title: 'Baseline', phase: 'locate'},
+            {id: 'say', uses: 'core.note', title: 'Say', phase: 'communicate'},
+            {id: 'old', uses: 'containment.verify', title: 'Old'},
+            {id: 'odd', uses: 'key.rotate', title: 'Odd', phase: 'nonsense'},
+          ],
+        },
+      ],
+    ])
+    const model = buildReport(events, {now})
+    // Then declared phases win; undeclared (or invalid) ones fall back to the uses
+    expect(model.steps.map((step) => [step.id, step.phase])).toEqual([
+      ['baseline', 'locate'],
+      ['say', 'communicate'],
+      ['old', 'prove'],
+      ['odd', 'contain'],
+    ])
+  })
+
+  it('declares a phase on every step of the built-in playbooks: bust-caches contains, token triage locates', async () => {
+    const registry = createRegistry(builtinSteps())
+    for (const name of ['leaked-signing-key', 'inspect-only']) {
+      const playbook = await loadPlaybookFile(locatePlaybook(name).file, registry)
+      expect(playbook.steps.filter((step) => step.phase === undefined).map((step) => step.id)).toEqual([])
+      if (name !== 'leaked-signing-key') continue
+      const phase = (id: string) => playbook.steps.find((step) => step.id === id)?.phase
+      expect([phase('bust-caches'), phase('tokens'), phase('baseline'), phase('prove')]).toEqual([
+        'contain',
+        'locate',
+        'locate',
+        'prove',
+      ])
+    }
+  })
+})
+
 describe('phaseOf', () => {
   it('maps each area to its phase and lets core steps inherit the one before', () => {
     expect(phaseOf('key.inspect')).toBe('assess')
     expect(phaseOf('key.rotate', 'locate')).toBe('contain')
     expect(phaseOf('tokens.invalidate', 'locate')).toBe('contain')
-    expect(phaseOf('tokens.scan', 'contain')).toBe('prove')
+    expect(phaseOf('tokens.scan', 'contain')).toBe('locate')
+    expect(phaseOf('services.bust-caches', 'locate')).toBe('contain')
     expect(phaseOf('containment.verify')).toBe('prove')
     expect(phaseOf('services.locate')).toBe('locate')
     expect(phaseOf('notify.slack')).toBe('communicate')
@@ -348,5 +401,97 @@ describe('buildReport for a key found without its kid', () => {
       expect(body).toContain('| kid | `k1`, `k2` (as the issuer publishes it) |')
       expect(body).not.toMatch(/\| kid \| none/)
     }
+  })
+})
+
+describe('observations: every sentence from evidence', () => {
+  const probe = (at: number, service: string, httpStatus: number): [number, string, Record<string, unknown>] => [
+    at,
+    'evidence.probe',
+    {step: 'v', service, httpStatus},
+  ]
+  const improve = (entries: Array<[number, string, Record<string, unknown>]>) =>
+    buildReport(eventsOf([OPENED, ...entries]), {now}).observations.toImprove
+
+  it('says a service still accepted the key at T only when a probe at T accepted it', () => {
+    // Given billing accepted at 09:01:00 and refused from 09:02:00; reports refused at its first probe;
+    // audit could not tell, then refused
+    const sentences = improve([
+      probe(60, 'billing', 200),
+      probe(120, 'billing', 401),
+      probe(54, 'reports', 401),
+      probe(70, 'reports', 401),
+      probe(80, 'audit', 503),
+      probe(90, 'audit', 401),
+    ])
+    // Then only billing gets a sentence, dated by its accepting probe, never by the first refusal
+    expect(sentences).toEqual([
+      'billing still accepted the key when checked at 2026-03-14 09:01:00 UTC; it refused it from 2026-03-14 09:02:00 UTC.',
+    ])
+  })
+
+  it('says a key set still served the key at T only when a fetch at T found it', () => {
+    const jwks = (at: number, serves: boolean): [number, string, Record<string, unknown>] => [
+      at,
+      'evidence.jwks',
+      {step: 'v', url: 'https://a/jwks', servesLeakedKey: serves, ok: true},
+    ]
+    expect(improve([jwks(10, true), jwks(20, false), jwks(30, false)])).toEqual([
+      'https://a/jwks still served the key when checked at 2026-03-14 09:00:10 UTC; it no longer served it from 2026-03-14 09:00:20 UTC.',
+    ])
+    expect(improve([jwks(20, false), jwks(30, false)])).toEqual([])
+  })
+
+  it('says a target is exposed or unknown at its last check only when that check said so', () => {
+    expect(improve([probe(60, 'billing', 401), probe(90, 'billing', 200), probe(30, 'audit', 503)])).toEqual([
+      'billing was exposed at its last check (2026-03-14 09:01:30 UTC).',
+      'audit was unknown at its last check (2026-03-14 09:00:30 UTC).',
+    ])
+  })
+
+  it('says a step failed or needed several attempts from its journal events', () => {
+    const sentences = improve([
+      [1, 'step.started', {step: 'rotate', uses: 'key.rotate', attempt: 1}],
+      [2, 'step.failed', {step: 'rotate', error: {code: 'ERR_X', message: 'boom'}, final: false}],
+      [3, 'step.started', {step: 'rotate', uses: 'key.rotate', attempt: 2}],
+      [4, 'step.succeeded', {step: 'rotate', outputs: {}}],
+      [5, 'step.started', {step: 'deny', uses: 'tokens.invalidate', attempt: 1}],
+      [6, 'step.failed', {step: 'deny', error: {code: 'ERR_Y', message: 'no redis'}}],
+    ])
+    expect(sentences).toEqual(['rotate (rotate) needed 2 attempts.', 'deny (deny) failed: no redis'])
+  })
+
+  it('names unchecked issuers and unreadable endpoints only from the locate outputs', () => {
+    const sentences = improve([
+      [1, 'step.started', {step: 'locate', uses: 'services.locate', attempt: 1}],
+      [
+        2,
+        'step.succeeded',
+        {step: 'locate', outputs: {uncheckedIssuers: ['partner'], failedEndpoints: ['https://x/jwks'], endpoints: 2}},
+      ],
+    ])
+    expect(sentences).toEqual([
+      'Issuers that could not be checked: partner.',
+      'Endpoints that could not be read: https://x/jwks.',
+    ])
+  })
+
+  it('says what went well only when it happened: identified, proven, first attempts', () => {
+    const none = buildReport(eventsOf([OPENED, probe(60, 'billing', 200)]), {now}).observations.wentWell
+    expect(none).toEqual([])
+    const well = buildReport(
+      eventsOf([
+        OPENED,
+        [1, 'step.started', {step: 'inspect', uses: 'key.inspect', attempt: 1}],
+        [2, 'step.succeeded', {step: 'inspect', outputs: {}}],
+        probe(60, 'billing', 401),
+      ]),
+      {now},
+    ).observations.wentWell
+    expect(well).toEqual([
+      'The key was identified by its thumbprint 2s after the incident was opened.',
+      'Containment was proven 1m after the incident was opened, by 1 endpoint or relying party rejecting the key.',
+      '1 step of 1 succeeded at the first attempt.',
+    ])
   })
 })

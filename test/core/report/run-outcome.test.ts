@@ -242,10 +242,11 @@ describe('runOutcome', () => {
 })
 
 describe('the drill scorecard and the RCA agree with runOutcome', () => {
-  // scoreDrill reads a scenario's name and expectations only. Expecting no tracking issue keeps every
+  // scoreDrill reads a scenario's name, faults and expectations only. Expecting no tracking issue keeps every
   // other check of this bare world ok, so containment alone decides whether it passes.
   const SCENARIO = {
     name: 'basic',
+    faults: {jwksServesPrivate: false, leakWithoutKid: false, services: [], slack: [], github: []},
     expect: {
       contained: true,
       forgeriesAtLeast: 0,

@@ -259,7 +259,7 @@ describe('key.rotate', () => {
 
 describe('key.rotate with a key source changed by hand', () => {
   it('hands the manual instructions to the person at the terminal, and refuses without one', async () => {
-    const {containmentContext} = await import('../../../src/playbook/steps/key-rotate.js')
+    const {containmentContext} = await import('../../../src/services/key-change.js')
     const asked: string[] = []
     const base = {
       secrets: undefined as never,

@@ -1,7 +1,7 @@
 // When the leaked key left each issuer's JWKS, as far as the incident journal knows: the containment
 // clock of a containment.verify step starts there instead of at its own first check. Every time found
 // is an upper bound of the real removal, so the earliest per issuer is kept.
-import {issuerIds} from '../../core/containment/recorded-probes.js'
+import {issuerIds} from './recorded-probes.js'
 
 /** The parts of a journal event read here. */
 export interface RemovalEvent {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {recordedRemovals, type RemovalEvent} from '../../../src/adapters/verify/recorded-removals.js'
+import {recordedRemovals, type RemovalEvent} from '../../../src/core/containment/recorded-removals.js'
 
 const issuer = (id: string) => [{type: 'issuer', id}]
 
