@@ -72,16 +72,16 @@ describe('jwkr inventory validate', () => {
       '    jwks: https://auth.example.com/jwks',
       '    keySource: {type: manual}',
       'services:',
-      '  - {id: billing, team: payments, contacts: {}, trusts: [auth]}',
+      '  - {id: billing, team: payments, contacts: {}, trusts: [auth], probe: {url: https://billing.example.com/me, token: {aud: []}}}',
     ])
     const {stderr, error} = await run(['inventory', 'validate', file])
     expect(exitCodeOf(error)).toBe(1)
     expect(stderr).toContain(`${file}:5:5: unknown property 'jwks' (did you mean 'jwksUri'?)`)
-    expect(stderr).toContain("'contacts' is empty: give at least 1 entry")
+    expect(stderr).toContain("'aud' is empty: list at least 1 item")
     expect(stderr).not.toMatch(/must NOT/)
     const missing = await run(['inventory', 'validate', join(dirname(file), 'nope.yaml')])
     expect(exitCodeOf(missing.error)).toBe(1)
-    expect(missing.stderr).toContain('→ Name it: jwkr inventory validate FILE (or set JWKR_INVENTORY).')
+    expect(missing.stderr).toContain('→ Name it: jwkr inventory validate FILE (or set JWKR_INVENTORY), or draft one')
     expect(missing.stderr).not.toContain('--inventory')
   })
 
