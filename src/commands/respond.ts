@@ -8,6 +8,7 @@ import {runFlags} from '../cli/run-flags.js'
 import type {RunResult} from '../playbook/engine.js'
 import {resumeRun, startRun} from '../playbook/respond.js'
 import {JwkrError} from '../core/errors.js'
+import {prose} from '../core/prose.js'
 
 export default class Respond extends JwkrCommand {
   static override summary = 'Respond to a leaked key: open an incident and run the playbook.'
@@ -37,8 +38,9 @@ export default class Respond extends JwkrCommand {
     }),
     ...runFlags,
     discover: Flags.string({
-      description:
-        'Without an inventory: a folder to discover who trusts which issuer from (repeatable; see jwkr inventory discover).',
+      description: prose`
+        Without an inventory: a folder to discover who trusts which issuer from (repeatable; see jwkr inventory
+        discover).`,
       multiple: true,
     }),
     backstage: Flags.string({description: 'Without an inventory: a Backstage catalog file or URL to discover owners from too.'}),

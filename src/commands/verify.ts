@@ -13,21 +13,23 @@ import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf} from '../core/inventory/leaked-key.js'
 import {inventoryNotFound} from '../core/inventory/load-inventory.js'
 import {loadInventory} from '../services/inventory.js'
+import {prose} from '../core/prose.js'
 
 export default class Verify extends JwkrCommand {
   static override summary = 'Prove the leaked key is contained: canary probes, JWKS re-checks and the containment clock.'
-  static override description =
-    'Fetches every JWKS of the inventory again (contained when the key’s thumbprint is gone) and, when the private key ' +
-    'is known, sends each dependent service a canary token signed with the leaked key and shaped like an attacker’s ' +
-    '(the kid the issuer publishes, the service’s probe.token aud/typ/scope; sub jwkr-canary, a canary jti, 5-minute ' +
-    'exp), plus the same token with a broken signature, which must be refused. A service that answers 2xx or 403 ' +
-    'accepts the key (exposed). A 401 proves containment only from a service seen to accept a canary earlier in this ' +
-    'run, or beside a control token signed with the replacement key (--control-key) that it accepts; otherwise the ' +
-    'service is "undiscriminating": its refusal may have another cause. Run with --baseline before containment to ' +
-    'see which probes discriminate. The containment clock says when each cached key set must have dropped the key; ' +
-    'it infers, it never proves. With --until-contained it checks again every --interval until containment is proven ' +
-    'or --deadline passes. Exits 0 only when containment is proven, 4 otherwise (not proven, or not attempted). ' +
-    'Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the output; the tokens themselves never are.'
+  static override description = prose`
+    Fetches every JWKS of the inventory again (contained when the key’s thumbprint is gone) and, when the private
+    key is known, sends each dependent service a canary token signed with the leaked key and shaped like an
+    attacker’s (the kid the issuer publishes, the service’s probe.token aud/typ/scope; sub jwkr-canary, a canary
+    jti, 5-minute exp), plus the same token with a broken signature, which must be refused. A service that answers
+    2xx or 403 accepts the key (exposed). A 401 proves containment only from a service seen to accept a canary
+    earlier in this run, or beside a control token signed with the replacement key (--control-key) that it accepts;
+    otherwise the service is "undiscriminating": its refusal may have another cause. Run with --baseline before
+    containment to see which probes discriminate. The containment clock says when each cached key set must have
+    dropped the key; it infers, it never proves. With --until-contained it checks again every --interval until
+    containment is proven or --deadline passes. Exits 0 only when containment is proven, 4 otherwise (not proven, or
+    not attempted). Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the output; the tokens
+    themselves never are.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json',
     '<%= config.bin %> <%= command.id %> --key leaked.json --baseline',

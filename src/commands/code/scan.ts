@@ -7,16 +7,17 @@ import type {Style} from '../../cli/style.js'
 import {loadKeySource} from '../../services/identify.js'
 import {formatSize, parseSize} from '../../core/size.js'
 import {scanForKey, singleKey, type CodeScanProgress, type CodeScanResult} from '../../services/scan.js'
+import {prose} from '../../core/prose.js'
 
 export default class CodeScan extends JwkrCommand {
   static override summary = "Find where the key's material sits in code and configuration on disk."
-  static override description =
-    'Searches files for the key in every form it is likely written in: its kid (8+ characters), RFC 7638 thumbprint ' +
-    '(base64url, base64, hex), x5t, windows of n / x / y / d / k in base64url and base64 (also inside certificates and ' +
-    'other base64 blobs), and the base64 lines of its SPKI, PKCS#8, PKCS#1 and SEC1 encodings. Prints path:line:column, ' +
-    'the kind of material and an excerpt in which private material is never shown. Like ripgrep, it skips .git, hidden ' +
-    'files, what .gitignore excludes, binary files and files over --max-filesize, and follows no symbolic links. ' +
-    'Exits 0 whether or not the key was found.'
+  static override description = prose`
+    Searches files for the key in every form it is likely written in: its kid (8+ characters), RFC 7638 thumbprint
+    (base64url, base64, hex), x5t, windows of n / x / y / d / k in base64url and base64 (also inside certificates
+    and other base64 blobs), and the base64 lines of its SPKI, PKCS#8, PKCS#1 and SEC1 encodings. Prints
+    path:line:column, the kind of material and an excerpt in which private material is never shown. Like ripgrep, it
+    skips .git, hidden files, what .gitignore excludes, binary files and files over --max-filesize, and follows no
+    symbolic links. Exits 0 whether or not the key was found.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json .',
     '<%= config.bin %> <%= command.id %> --key jwks.json --kid 2024-signing ~/src/billing ~/src/gateway',

@@ -6,6 +6,7 @@ import {plural, renderCodeSearch} from '../../cli/render-search.js'
 import {SEARCH_RESULT_CAP, searchClient, searchCode, searchTermsForKeys, type CodeSearchResult} from '../../services/search.js'
 import {loadKeySource} from '../../services/identify.js'
 import type {NeedleKind} from '../../core/key/needles.js'
+import {prose} from '../../core/prose.js'
 
 const PUBLIC_KINDS = [
   'kid',
@@ -21,12 +22,12 @@ const PUBLIC_KINDS = [
 
 export default class CodeSearch extends JwkrCommand {
   static override summary = "Search the organisation's GitHub code for the key's public material."
-  static override description =
-    'Runs a GitHub code search (GET /search/code) within --org for the kid, the RFC 7638 thumbprint (base64url, base64 and ' +
-    'hex), x5t, and distinctive windows of the public key material and of its PEM lines, one query per term, and lists ' +
-    'every file that matched with the kinds found in it. Private values are never sent. GitHub returns at most 1,000 ' +
-    'results per query and searches only default branches and files under 384 KB; rate limits are waited out. ' +
-    'Needs GITHUB_TOKEN; GITHUB_API_URL points at GitHub Enterprise Server (https://HOST/api/v3).'
+  static override description = prose`
+    Runs a GitHub code search (GET /search/code) within --org for the kid, the RFC 7638 thumbprint (base64url,
+    base64 and hex), x5t, and distinctive windows of the public key material and of its PEM lines, one query per
+    term, and lists every file that matched with the kinds found in it. Private values are never sent. GitHub
+    returns at most 1,000 results per query and searches only default branches and files under 384 KB; rate limits
+    are waited out. Needs GITHUB_TOKEN; GITHUB_API_URL points at GitHub Enterprise Server (https://HOST/api/v3).`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json --org example-org',
     '<%= config.bin %> <%= command.id %> --key jwks.json --kid 2024-signing --org example-org --kind kid --kind thumbprint',

@@ -8,14 +8,15 @@ import {homeFlag} from '../../cli/run-flags.js'
 import {ExitCode} from '../../core/errors.js'
 import {resolveHome} from '../../incident/workspace.js'
 import {runDrill, type DrillResult} from '../../drill/run-drill.js'
+import {prose} from '../../core/prose.js'
 
 export default class Drill extends JwkrCommand {
   static override summary = 'Rehearse a key leak against a live world on loopback, and score the response.'
-  static override description =
-    'Builds a small organisation on 127.0.0.1 (an issuer, relying-party services, Slack and GitHub), leaks the ' +
-    'issuer’s signing key, runs the standard playbook against it — guided on a terminal, unattended with --yes — ' +
-    'and prints a scorecard. The drill is an incident like any other, marked as a drill: jwkr drill report ID ' +
-    'renders it, jwkr incident list --drills lists it.'
+  static override description = prose`
+    Builds a small organisation on 127.0.0.1 (an issuer, relying-party services, Slack and GitHub), leaks the
+    issuer’s signing key, runs the standard playbook against it — guided on a terminal, unattended with --yes — and
+    prints a scorecard. The drill is an incident like any other, marked as a drill: jwkr drill report ID renders it,
+    jwkr incident list --drills lists it.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --yes',
     '<%= config.bin %> <%= command.id %> --scenario stubborn-cache --services 8',

@@ -7,15 +7,16 @@ import {assertDrillWorldRunning} from '../../drill/drill-resumable.js'
 import {findIncident, resolveHome} from '../../incident/workspace.js'
 import type {RunResult} from '../../playbook/engine.js'
 import {resumeRun} from '../../playbook/respond.js'
+import {prose} from '../../core/prose.js'
 
 export default class IncidentResume extends JwkrCommand {
   static override summary = 'Continue an incident at its first unfinished step.'
-  static override description =
-    'After a crash, Ctrl-C or a run that stopped for approval. Steps already done are not run again; a side effect ' +
-    'whose result is unknown is looked for at its service first (for a few seconds, as a write may take that long to ' +
-    'show), or repeated only with your approval (or --yes). An incident interrupted while being opened has nothing to ' +
-    'resume: run respond again with its key. A drill resumes only while its world is still running (the process that ' +
-    'built it, such as jwkr drill --keep); otherwise run a new drill.'
+  static override description = prose`
+    After a crash, Ctrl-C or a run that stopped for approval. Steps already done are not run again; a side effect
+    whose result is unknown is looked for at its service first (for a few seconds, as a write may take that long to
+    show), or repeated only with your approval (or --yes). An incident interrupted while being opened has nothing to
+    resume: run respond again with its key. A drill resumes only while its world is still running (the process that
+    built it, such as jwkr drill --keep); otherwise run a new drill.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c',
     '<%= config.bin %> <%= command.id %> 2026-11-29-3f9a1c --yes --json',

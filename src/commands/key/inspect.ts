@@ -3,12 +3,13 @@ import {keySelectionFlags, keySourceArg} from '../../cli/key-flags.js'
 import {renderInspect} from '../../cli/render-inspect.js'
 import {loadKeySource} from '../../services/identify.js'
 import {inspectKeySet, type InspectResult} from '../../core/key/inspect-key.js'
+import {prose} from '../../core/prose.js'
 
 export default class KeyInspect extends JwkrCommand {
   static override summary = 'Identify a key and say whether private material is exposed.'
-  static override description =
-    "Reads a JWK, a JWKS, a PEM key or certificate, or a JWT, and prints each key's type, RFC 7638 thumbprint, RFC 9278 URI, " +
-    'which private members it exposes (names only, never values), its severity and what to do next.'
+  static override description = prose`
+    Reads a JWK, a JWKS, a PEM key or certificate, or a JWT, and prints each key's type, RFC 7638 thumbprint, RFC
+    9278 URI, which private members it exposes (names only, never values), its severity and what to do next.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> leaked.json',
     '<%= config.bin %> <%= command.id %> jwks.json --kid 2024-signing',

@@ -3,14 +3,15 @@ import {Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {containmentFlags, runKeyChange} from '../../cli/containment-command.js'
 import type {KeyChangeOutcome} from '../../services/contain-key.js'
+import {prose} from '../../core/prose.js'
 
 export default class KeyRevoke extends JwkrCommand {
   static override summary = 'Remove a leaked key from its issuers without adding a replacement.'
-  static override description =
-    'Removes (or disables and deletes) the key, matched by its RFC 7638 thumbprint, at every issuer named with --issuer ' +
-    'or, with --all, at every issuer that publishes it. Use it for a key that no longer signs, or after rotating ' +
-    'elsewhere: an issuer that still signs with the key would issue tokens nobody can verify (rotate instead). ' +
-    '--dry-run prints the plan and changes nothing. Without a terminal it needs --yes.'
+  static override description = prose`
+    Removes (or disables and deletes) the key, matched by its RFC 7638 thumbprint, at every issuer named with
+    --issuer or, with --all, at every issuer that publishes it. Use it for a key that no longer signs, or after
+    rotating elsewhere: an issuer that still signs with the key would issue tokens nobody can verify (rotate
+    instead). --dry-run prints the plan and changes nothing. Without a terminal it needs --yes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json --all --dry-run',
     '<%= config.bin %> <%= command.id %> --key leaked.json --issuer auth-legacy --yes',

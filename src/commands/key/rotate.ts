@@ -3,18 +3,19 @@ import {Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {containmentFlags, runKeyChange} from '../../cli/containment-command.js'
 import type {KeyChangeOutcome} from '../../services/contain-key.js'
+import {prose} from '../../core/prose.js'
 
 export default class KeyRotate extends JwkrCommand {
   static override summary = 'Replace a leaked key at its issuers: publish a new key, switch signing, remove the leaked one.'
-  static override description =
-    'For each issuer (--issuer, or --all: every issuer that publishes the key, found by thumbprint), in the order that ' +
-    'keeps traffic working: publish the replacement, switch signing where the key source can, remove the leaked key. ' +
-    'Sources that publish a key jwkr makes (jwks-file, github-file, manual) get one generated with jose: same kty, curve, ' +
-    'alg and use, RSA of at least 2048 bits, kid = its RFC 7638 thumbprint unless --new-kid. Its private JWK is written ' +
-    'only to --out (mode 0600, never over a file) and never printed. IdPs (Auth0, Keycloak, Okta, Vault) rotate with keys ' +
-    'of their own; a webhook receiver generates a key of the same kind and reports its public JWK ' +
-    '(docs/webhook-protocol.md). --dry-run prints the plan and the JWKS diff of file sources and changes nothing. Without ' +
-    'a terminal it needs --yes.'
+  static override description = prose`
+    For each issuer (--issuer, or --all: every issuer that publishes the key, found by thumbprint), in the order
+    that keeps traffic working: publish the replacement, switch signing where the key source can, remove the leaked
+    key. Sources that publish a key jwkr makes (jwks-file, github-file, manual) get one generated with jose: same
+    kty, curve, alg and use, RSA of at least 2048 bits, kid = its RFC 7638 thumbprint unless --new-kid. Its private
+    JWK is written only to --out (mode 0600, never over a file) and never printed. IdPs (Auth0, Keycloak, Okta,
+    Vault) rotate with keys of their own; a webhook receiver generates a key of the same kind and reports its public
+    JWK (docs/webhook-protocol.md). --dry-run prints the plan and the JWKS diff of file sources and changes nothing.
+    Without a terminal it needs --yes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json --all --dry-run',
     '<%= config.bin %> <%= command.id %> --key leaked.json --issuer auth-main --out ~/secure/new-signing.jwk.json',

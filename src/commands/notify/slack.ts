@@ -5,6 +5,7 @@ import {unknownEffectAnswer} from '../../cli/render-containment.js'
 import {homeFlag, unknownEffectFlags} from '../../cli/run-flags.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
 import {resolveHome} from '../../incident/workspace.js'
+import {prose} from '../../core/prose.js'
 import {
   notifySlackFromJournal,
   NOTIFY_SLACK_SCOPES,
@@ -33,8 +34,9 @@ export default class NotifySlack extends JwkrCommand {
     ...unknownEffectFlags,
     incident: Flags.string({required: true, description: 'The incident id (jwkr incident list shows them).'}),
     channel: Flags.string({
-      description:
-        'Use this existing channel (#name or id) instead of creating one; applies while the incident has no channel yet.',
+      description: prose`
+        Use this existing channel (#name or id) instead of creating one; applies while the incident has no channel
+        yet.`,
     }),
     'public-channel': Flags.boolean({
       description: 'Create the incident channel public (default: private, so only the bot and the invited contacts see it).',

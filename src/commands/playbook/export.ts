@@ -5,6 +5,7 @@ import {toCacao, writeCacaoFile, type CacaoPlaybook} from '../../playbook/cacao.
 import {registerPlaybookSecrets, resolvePlaybook} from '../../playbook/load-playbook.js'
 import {createRegistry} from '../../playbook/registry.js'
 import {builtinSteps} from '../../playbook/steps/index.js'
+import {prose} from '../../core/prose.js'
 
 export interface PlaybookExportFile {
   format: 'cacao'
@@ -14,10 +15,11 @@ export interface PlaybookExportFile {
 
 export default class PlaybookExport extends JwkrCommand {
   static override summary = 'Export a playbook for other tools (OASIS CACAO 2.0).'
-  static override description =
-    'Writes the playbook as an OASIS CACAO Security Playbooks 2.0 JSON document, for SOAR platforms and for sharing: ' +
-    'each step becomes an action step (a manual command for approvals and confirmations), conditions become if-condition steps, ' +
-    'and onFailure decides where a failure leads. The same playbook always exports to the same ids.'
+  static override description = prose`
+    Writes the playbook as an OASIS CACAO Security Playbooks 2.0 JSON document, for SOAR platforms and for sharing:
+    each step becomes an action step (a manual command for approvals and confirmations), conditions become
+    if-condition steps, and onFailure decides where a failure leads. The same playbook always exports to the same
+    ids.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> leaked-signing-key --format cacao',
     '<%= config.bin %> <%= command.id %> ./my-playbook.yaml --format cacao --out my-playbook.cacao.json',

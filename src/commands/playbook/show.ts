@@ -5,6 +5,7 @@ import type {Style} from '../../cli/style.js'
 import {registerPlaybookSecrets, resolvePlaybook, type Playbook, type PlaybookInput} from '../../playbook/load-playbook.js'
 import {createRegistry, type StepRegistry} from '../../playbook/registry.js'
 import {builtinSteps} from '../../playbook/steps/index.js'
+import {prose} from '../../core/prose.js'
 
 export interface ShownStep {
   id: string
@@ -32,9 +33,9 @@ export interface PlaybookShowResult {
 
 export default class PlaybookShow extends JwkrCommand {
   static override summary = 'Show the steps of a playbook.'
-  static override description =
-    'Prints what a playbook will do, step by step: the registered step each one uses, why it exists, and its condition, ' +
-    'confirmation question, retries and timeout. Checks the whole playbook first.'
+  static override description = prose`
+    Prints what a playbook will do, step by step: the registered step each one uses, why it exists, and its
+    condition, confirmation question, retries and timeout. Checks the whole playbook first.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> leaked-signing-key',
     '<%= config.bin %> <%= command.id %> ./my-playbook.yaml',

@@ -7,6 +7,7 @@ import {locatePlaybook} from '../../playbook/builtin-playbooks.js'
 import {checkPlaybook, readPlaybookText, registerPlaybookSecrets} from '../../playbook/load-playbook.js'
 import {createRegistry} from '../../playbook/registry.js'
 import {builtinSteps} from '../../playbook/steps/index.js'
+import {prose} from '../../core/prose.js'
 
 export interface PlaybookValidateResult {
   valid: boolean
@@ -18,9 +19,10 @@ export interface PlaybookValidateResult {
 
 export default class PlaybookValidate extends JwkrCommand {
   static override summary = 'Check a playbook without running it.'
-  static override description =
-    'Checks the whole playbook against the schema, the registered steps and their inputs, and every expression and what it refers to. ' +
-    'Prints every problem as file:line:column (as compilers do, so editors can jump to it) and exits 1 when there is any.'
+  static override description = prose`
+    Checks the whole playbook against the schema, the registered steps and their inputs, and every expression and
+    what it refers to. Prints every problem as file:line:column (as compilers do, so editors can jump to it) and
+    exits 1 when there is any.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> ./my-playbook.yaml',
     '<%= config.bin %> <%= command.id %> leaked-signing-key',

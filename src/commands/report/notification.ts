@@ -2,14 +2,15 @@ import {Flags} from '@oclif/core'
 
 import type {Audience, DocumentFormat} from '../../services/report.js'
 import {ReportCommand, reportFlags, type ReportResult} from './rca.js'
+import {prose} from '../../core/prose.js'
 
 export default class ReportNotification extends ReportCommand {
   static override summary = 'Draft a notification for users or partners from the journal.'
-  static override description =
-    'Renders a notification draft for an audience, filled with what the journal knows: the exposure window, what was ' +
-    'done, and how many subjects token triage found. users: Markdown or plain text (--format txt, for email); partners ' +
-    '(teams and companies that accept the tokens): Markdown with the key to stop trusting and what to check. A person ' +
-    'reviews and sends it; the parts to write are marked.'
+  static override description = prose`
+    Renders a notification draft for an audience, filled with what the journal knows: the exposure window, what was
+    done, and how many subjects token triage found. users: Markdown or plain text (--format txt, for email);
+    partners (teams and companies that accept the tokens): Markdown with the key to stop trusting and what to check.
+    A person reviews and sends it; the parts to write are marked.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c',
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c --format txt --out notice.txt',

@@ -10,6 +10,7 @@ import {
   type IncidentDocument,
 } from '../../services/report.js'
 import {latestIncident, resolveHome} from '../../incident/workspace.js'
+import {prose} from '../../core/prose.js'
 
 export interface ReportResult extends Omit<IncidentDocument, 'text'> {
   /** The file written (--out), or null when the document was printed. */
@@ -62,12 +63,13 @@ export abstract class ReportCommand extends JwkrCommand {
 
 export default class ReportRca extends ReportCommand {
   static override summary = "Draft the incident's root-cause analysis from its journal."
-  static override description =
-    'Renders the RCA of an incident from its journal alone (a copy of the incident folder will do): summary, severity, ' +
-    'detection, the key (thumbprint, kid, alg; never its material), affected issuers and services, token triage, the ' +
-    'timeline, containment evidence and the time to contain, root-cause questions left blank for a person, what went ' +
-    'well and action items. --format html writes one self-contained, printable page with a drawn timeline; --format ' +
-    'json prints the report model every template reads. Templates can be overridden by file name with --templates.'
+  static override description = prose`
+    Renders the RCA of an incident from its journal alone (a copy of the incident folder will do): summary,
+    severity, detection, the key (thumbprint, kid, alg; never its material), affected issuers and services, token
+    triage, the timeline, containment evidence and the time to contain, root-cause questions left blank for a
+    person, what went well and action items. --format html writes one self-contained, printable page with a drawn
+    timeline; --format json prints the report model every template reads. Templates can be overridden by file name
+    with --templates.`
   static override examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --incident 2026-11-29-3f9a1c',

@@ -15,16 +15,17 @@ import {loadInventory} from '../../services/inventory.js'
 import type {LocateEndpoint, LocateResult} from '../../core/inventory/locate.js'
 import {renderLocateMermaid} from '../../core/inventory/locate-mermaid.js'
 import {discoveredInventory} from '../../services/discover/discover-inventory.js'
+import {prose} from '../../core/prose.js'
 
 export default class ServicesLocate extends JwkrCommand {
   static override summary = 'Find which issuers publish the leaked key and which services depend on it.'
-  static override description =
-    "Fetches every issuer's discovery document and JWKS and every service's own JWKS named in the inventory, all at " +
-    'once (--concurrency), each with a timeout, a 1 MiB cap and retries on 5xx, 429 and timeouts. An issuer publishes ' +
-    'the key when it serves a key with the same RFC 7638 thumbprint, whatever its kid; a different key under the same ' +
-    'kid is reported as a kid collision. Dependents are the services that trust a publishing issuer or serve the key ' +
-    'themselves, with their owners. A JWKS that serves private members is a critical finding. An endpoint that cannot ' +
-    'be reached is listed with its error and does not fail the command, unless --strict is given.'
+  static override description = prose`
+    Fetches every issuer's discovery document and JWKS and every service's own JWKS named in the inventory, all at
+    once (--concurrency), each with a timeout, a 1 MiB cap and retries on 5xx, 429 and timeouts. An issuer publishes
+    the key when it serves a key with the same RFC 7638 thumbprint, whatever its kid; a different key under the same
+    kid is reported as a kid collision. Dependents are the services that trust a publishing issuer or serve the key
+    themselves, with their owners. A JWKS that serves private members is a critical finding. An endpoint that cannot
+    be reached is listed with its error and does not fail the command, unless --strict is given.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json',
     '<%= config.bin %> <%= command.id %> --key jwks.json --kid 2024-signing --inventory ops/jwkr.inventory.yaml',

@@ -9,12 +9,13 @@ import {createRegistry} from '../../playbook/registry.js'
 import {startRun} from '../../playbook/respond.js'
 import {singleStepPlaybook} from '../../playbook/single-step.js'
 import {builtinSteps} from '../../playbook/steps/index.js'
+import {prose} from '../../core/prose.js'
 
 export default class StepRun extends JwkrCommand {
   static override summary = 'Run one playbook step alone, in its own incident.'
-  static override description =
-    'Any registered step (jwkr step list) with its input as JSON. It is journaled, gated and resumable like a step ' +
-    'of a full run: steps with side effects ask first on a terminal and need --yes without one.'
+  static override description = prose`
+    Any registered step (jwkr step list) with its input as JSON. It is journaled, gated and resumable like a step of
+    a full run: steps with side effects ask first on a terminal and need --yes without one.`
   static override examples = [
     `<%= config.bin %> <%= command.id %> key.inspect --with '{"key": "leaked.json"}'`,
     `<%= config.bin %> <%= command.id %> services.locate --with '{"key": "leaked.json"}' --inventory jwkr.inventory.yaml --json`,

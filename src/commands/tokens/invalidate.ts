@@ -3,16 +3,18 @@ import {Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {containmentFlags, runInvalidate} from '../../cli/containment-command.js'
 import type {InvalidateOutcome} from '../../services/invalidate.js'
+import {prose} from '../../core/prose.js'
 
 export default class TokensInvalidate extends JwkrCommand {
   static override summary = 'Deny the leaked key to relying parties and revoke the sessions issued with it.'
-  static override description =
-    'Merges a denylist entry (thumbprint, kid and iss of each issuer, not-before, reason key-compromise) into the ' +
-    'denylist file (--denylist-file, written atomically under a lock) and/or Redis (--redis or REDIS_URL: the set ' +
-    '{jwkr}:revoked, a hash per key with one entry per issuer, and a message on jwkr:revocations); entries already there ' +
-    'are kept and not added again. Then, per issuer, revokes sessions and refresh tokens where the key source can (Keycloak: realm not-before, push revocation, ' +
-    'and --logout-all; Okta: the refresh tokens of each OAuth client listed in keySource.clients) and says plainly what ' +
-    'to do by hand where it cannot. Without a terminal it needs --yes.'
+  static override description = prose`
+    Merges a denylist entry (thumbprint, kid and iss of each issuer, not-before, reason key-compromise) into the
+    denylist file (--denylist-file, written atomically under a lock) and/or Redis (--redis or REDIS_URL: the set
+    {jwkr}:revoked, a hash per key with one entry per issuer, and a message on jwkr:revocations); entries already
+    there are kept and not added again. Then, per issuer, revokes sessions and refresh tokens where the key source
+    can (Keycloak: realm not-before, push revocation, and --logout-all; Okta: the refresh tokens of each OAuth
+    client listed in keySource.clients) and says plainly what to do by hand where it cannot. Without a terminal it
+    needs --yes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json --denylist-file /srv/shared/denylist.json --yes',
     'REDIS_URL=redis://cache:6379 <%= config.bin %> <%= command.id %> --key leaked.json --all --logout-all --yes',

@@ -8,22 +8,24 @@ import {ExitCode, JwkrError} from '../../core/errors.js'
 import {leakedKeyOf} from '../../core/inventory/leaked-key.js'
 import type {KeySet, LoadedKey} from '../../core/key/types.js'
 import {assertWindow, parseTimeBound} from '../../core/tokens/time-bound.js'
+import {prose} from '../../core/prose.js'
 
 export default class TokensScan extends JwkrCommand {
   static override summary = 'Find the tokens in logs that were signed with the leaked key.'
-  static override description =
-    'Reads log files, folders (recursively), gzip files (told by their magic bytes), any other file as bytes (a NUL byte ' +
-    'does not make a log skipped) or stdin ("-"), finds every compact JWT (log lines, JSON, Authorization headers, query ' +
-    'strings, payloads of any size up to 16 MiB) and decodes its header: a token is checked when its header names the key ' +
-    '(its kid or one it is published under, --kid; embedded jwk; x5t), has no kid, or has another kid with an alg that fits ' +
-    "the key (a verifier given the key itself accepts those). Their signatures are verified with the key's public half, " +
-    'ignoring exp and nbf: signed-with-leaked-key when valid, kid-match-bad-signature when the header names the key but the ' +
-    'signature is not its, and suspected-forgery when valid but missing from --issued-log. Prints counts per class, ' +
-    'when and to whom the valid tokens were issued, how long the last of them lives, and examples with the signature removed; ' +
-    "a whole token is never printed. Tokens labelled as jwkr's canaries (jti jwkr-canary-…, sub jwkr-canary) are counted " +
-    'apart as "canaries seen", in no class, subject or example; told by that label alone here, which anyone holding the key ' +
-    'can write: the tokens.scan step of an incident counts only the canaries its probes sent. Uses one worker thread per ' +
-    'core; memory stays flat whatever the input size.'
+  static override description = prose`
+    Reads log files, folders (recursively), gzip files (told by their magic bytes), any other file as bytes (a NUL
+    byte does not make a log skipped) or stdin ("-"), finds every compact JWT (log lines, JSON, Authorization
+    headers, query strings, payloads of any size up to 16 MiB) and decodes its header: a token is checked when its
+    header names the key (its kid or one it is published under, --kid; embedded jwk; x5t), has no kid, or has
+    another kid with an alg that fits the key (a verifier given the key itself accepts those). Their signatures are
+    verified with the key's public half, ignoring exp and nbf: signed-with-leaked-key when valid,
+    kid-match-bad-signature when the header names the key but the signature is not its, and suspected-forgery when
+    valid but missing from --issued-log. Prints counts per class, when and to whom the valid tokens were issued, how
+    long the last of them lives, and examples with the signature removed; a whole token is never printed. Tokens
+    labelled as jwkr's canaries (jti jwkr-canary-…, sub jwkr-canary) are counted apart as "canaries seen", in no
+    class, subject or example; told by that label alone here, which anyone holding the key can write: the
+    tokens.scan step of an incident counts only the canaries its probes sent. Uses one worker thread per core;
+    memory stays flat whatever the input size.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json /var/log/gateway',
     '<%= config.bin %> <%= command.id %> --key leaked.pem --kid 2024-05-signing --kid legacy-rs /var/log/gateway',
@@ -43,21 +45,24 @@ export default class TokensScan extends JwkrCommand {
     ...keySelectionFlags,
     kid: Flags.string({
       multiple: true,
-      description:
-        'A kid the key is published under (repeatable; its own kid counts too): a header naming one of them names the key, ' +
-        'and a bad signature there is kid-match-bad-signature. From a JWKS, also picks the key with one of these kids.',
+      description: prose`
+        A kid the key is published under (repeatable; its own kid counts too): a header naming one of them names the
+        key, and a bad signature there is kid-match-bad-signature. From a JWKS, also picks the key with one of these
+        kids.`,
     }),
     'issued-log': Flags.string({
-      description:
-        'The jtis the issuer really issued (one a line, or JSON lines with a "jti"): valid tokens missing from it are suspected forgeries.',
+      description: prose`
+        The jtis the issuer really issued (one a line, or JSON lines with a "jti"): valid tokens missing from it are
+        suspected forgeries.`,
     }),
     since: Flags.string({
       description: 'Only tokens issued (iat) at or after this time: ISO 8601, epoch seconds, or a duration back (24h, 7d).',
     }),
     until: Flags.string({description: 'Only tokens issued (iat) at or before this time; tokens without iat are kept.'}),
     'subjects-out': Flags.string({
-      description:
-        'Write the affected subjects as CSV (sub,count,firstSeen,lastSeen) to this file, mode 0600: it is personal data.',
+      description: prose`
+        Write the affected subjects as CSV (sub,count,firstSeen,lastSeen) to this file, mode 0600: it is personal
+        data.`,
     }),
     'max-examples': Flags.integer({min: 0, max: 100, default: 5, description: 'Example tokens (signature removed) to show.'}),
     threads: Flags.integer({

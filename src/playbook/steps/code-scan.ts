@@ -9,6 +9,7 @@ import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
 import {leakedKeyInput, pathsInput, pathsOf} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
+import {prose} from '../../core/prose.js'
 
 const CodeScanInput = Type.Object(
   {
@@ -50,9 +51,10 @@ const DEFAULT_MAX_FILE_SIZE = '10M'
 export const codeScan = defineStep({
   id: 'code.scan',
   title: 'Search files on disk for the key',
-  description:
-    'Searches the given folders for the key in every form it is written in (kid, thumbprints, windows of its material, ' +
-    'PEM lines). Each hit is a copy to clean up; a hit of private material is a further place the key leaked. Reads only.',
+  description: prose`
+    Searches the given folders for the key in every form it is written in (kid, thumbprints, windows of its
+    material, PEM lines). Each hit is a copy to clean up; a hit of private material is a further place the key
+    leaked. Reads only.`,
   inputSchema: CodeScanInput,
   outputSchema: CodeScanOutput,
   sideEffects: false,

@@ -8,6 +8,7 @@ import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
+import {prose} from '../../core/prose.js'
 
 const CodeSearchInput = Type.Object(
   {
@@ -40,10 +41,10 @@ export const CODE_SEARCH_ARTIFACT = 'code-search.json'
 export const codeSearch = defineStep({
   id: 'code.search',
   title: "Search the organisation's GitHub code for the key",
-  description:
-    "Searches GitHub code within the organisation for the key's kid, thumbprints and distinctive windows of its public " +
-    'material. Repositories that embed the key (a pinned JWKS, a kid in configuration) must change with the rotation. ' +
-    'Reads only; needs GITHUB_TOKEN; private values are never sent.',
+  description: prose`
+    Searches GitHub code within the organisation for the key's kid, thumbprints and distinctive windows of its
+    public material. Repositories that embed the key (a pinned JWKS, a kid in configuration) must change with the
+    rotation. Reads only; needs GITHUB_TOKEN; private values are never sent.`,
   inputSchema: CodeSearchInput,
   outputSchema: CodeSearchOutput,
   sideEffects: false,

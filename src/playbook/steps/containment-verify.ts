@@ -32,6 +32,7 @@ import {planFromInventory} from './plan-from-inventory.js'
 import type {PlannedCall} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
 import {plannedFetches} from '../../services/locate.js'
+import {prose} from '../../core/prose.js'
 
 const Duration = (description: string) =>
   Type.Optional(Type.String({pattern: DURATION_PATTERN, title: 'duration like 15s', description}))
@@ -41,8 +42,9 @@ const ContainmentVerifyInput = Type.Object(
     /** Before containment: expect every canary to be accepted; refusals mark undiscriminating probes. */
     baseline: Type.Optional(
       Type.Boolean({
-        description:
-          'Run before containment: every canary is expected to be accepted; a service that refuses it is undiscriminating.',
+        description: prose`
+          Run before containment: every canary is expected to be accepted; a service that refuses it is
+          undiscriminating.`,
       }),
     ),
     /** The replacement private key file (key.rotate's): control tokens signed with it must be accepted. */
@@ -101,14 +103,14 @@ export const BASELINE_ARTIFACT = 'containment-baseline.json'
 export const containmentVerify = defineStep({
   id: 'containment.verify',
   title: 'Prove the key is contained',
-  description:
-    'Removing a key from a JWKS stops nothing while relying parties still cache it. This step fetches every JWKS again ' +
-    '(the thumbprint must be gone) and sends each dependent service a canary token signed with the leaked key, shaped ' +
-    "like an attacker's (the kid the issuer publishes, the service's aud/typ/scope). A refusal (401) proves " +
-    'containment only from a service seen to accept a canary before (baseline: true, run before containment) or beside ' +
-    'an accepted control token signed with the replacement key (controlKey). It computes when every cache must have ' +
-    'dropped the key. Reads only; with untilContained it checks again until everything is contained, and fails when ' +
-    'the deadline passes first.',
+  description: prose`
+    Removing a key from a JWKS stops nothing while relying parties still cache it. This step fetches every JWKS
+    again (the thumbprint must be gone) and sends each dependent service a canary token signed with the leaked key,
+    shaped like an attacker's (the kid the issuer publishes, the service's aud/typ/scope). A refusal (401) proves
+    containment only from a service seen to accept a canary before (baseline: true, run before containment) or
+    beside an accepted control token signed with the replacement key (controlKey). It computes when every cache must
+    have dropped the key. Reads only; with untilContained it checks again until everything is contained, and fails
+    when the deadline passes first.`,
   inputSchema: ContainmentVerifyInput,
   outputSchema: ContainmentVerifyOutput,
   sideEffects: false,

@@ -4,6 +4,7 @@ import {inspectKeySet} from '../../core/key/inspect-key.js'
 import {defineStep} from '../define-step.js'
 import {Nullable, Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
+import {prose} from '../../core/prose.js'
 
 const KeyInspectInput = Type.Object({...leakedKeyInput}, {additionalProperties: false})
 const KeyInspectOutput = Type.Object({
@@ -24,9 +25,9 @@ export type KeyInspectOutput = Static<typeof KeyInspectOutput>
 export const keyInspect = defineStep({
   id: 'key.inspect',
   title: 'Identify the leaked key',
-  description:
-    'Reads the key as it was found and computes its RFC 7638 thumbprint, the identity every later step matches on. ' +
-    'Says whether private material is exposed.',
+  description: prose`
+    Reads the key as it was found and computes its RFC 7638 thumbprint, the identity every later step matches on.
+    Says whether private material is exposed.`,
   inputSchema: KeyInspectInput,
   outputSchema: KeyInspectOutput,
   sideEffects: false,

@@ -9,6 +9,7 @@ import {planKeyChangeCalls, runKeyChange} from '../../services/key-change.js'
 import {defineStep} from '../define-step.js'
 import {Nullable, Type, type Static} from '../step-schema.js'
 import {leakedKeyInput} from './leaked-key-input.js'
+import {prose} from '../../core/prose.js'
 
 export const KEY_INPUT_PROPERTIES = {
   ...leakedKeyInput,
@@ -16,8 +17,9 @@ export const KEY_INPUT_PROPERTIES = {
   issuers: Type.Optional(
     Nullable(
       Type.Array(Type.String(), {
-        description:
-          'Issuer ids to act on (e.g. steps.locate.outputs.publishing); when null or absent the step locates the key first.',
+        description: prose`
+          Issuer ids to act on (e.g. steps.locate.outputs.publishing); when null or absent the step locates the key
+          first.`,
       }),
     ),
   ),
@@ -91,12 +93,12 @@ export const KEY_REVOKE_SCHEMAS = {inputSchema: KeyRevokeInput, outputSchema: Ke
 export const keyRotate = defineStep({
   id: 'key.rotate',
   title: 'Rotate the key at its issuers',
-  description:
-    'Publishes a replacement, makes the issuer sign with it where the key source can, then removes the leaked key (matched ' +
-    'by thumbprint) from every issuer that publishes it, so legitimate tokens keep working and the attacker’s stop. File ' +
-    'and repository sources get a key generated like the leaked one (its private JWK only in the incident artifacts, mode ' +
-    '0600); IdPs rotate with keys of their own, and a webhook receiver generates one and reports its public JWK. A ' +
-    'resumed run never repeats a stage.',
+  description: prose`
+    Publishes a replacement, makes the issuer sign with it where the key source can, then removes the leaked key
+    (matched by thumbprint) from every issuer that publishes it, so legitimate tokens keep working and the
+    attacker’s stop. File and repository sources get a key generated like the leaked one (its private JWK only in
+    the incident artifacts, mode 0600); IdPs rotate with keys of their own, and a webhook receiver generates one and
+    reports its public JWK. A resumed run never repeats a stage.`,
   ...KEY_ROTATE_SCHEMAS,
   sideEffects: true,
   requiresInventory: true,

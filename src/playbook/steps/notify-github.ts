@@ -7,6 +7,7 @@ import {JwkrError} from '../../core/errors.js'
 import {defineStep} from '../define-step.js'
 import {Nullable, Type, type Static} from '../step-schema.js'
 import {templatesInput} from './report-rca.js'
+import {prose} from '../../core/prose.js'
 import {
   createGitHubClient,
   githubSettingsFromEnv,
@@ -80,11 +81,11 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
   return defineStep({
     id: 'notify.github',
     title: 'Open the GitHub tracking issue',
-    description:
-      'Opens one tracking issue for the incident in notify.github.repo (title with the thumbprint, labels security, ' +
-      'incident and jwkr, the facts and a checklist of the playbook’s steps), or finds it again by its hidden marker. ' +
-      'The checklist is then ticked as steps finish and containment evidence is posted as comments. Needs GITHUB_TOKEN; ' +
-      'without it, or without a repository, the step is skipped and says which is missing.',
+    description: prose`
+      Opens one tracking issue for the incident in notify.github.repo (title with the thumbprint, labels security,
+      incident and jwkr, the facts and a checklist of the playbook’s steps), or finds it again by its hidden marker.
+      The checklist is then ticked as steps finish and containment evidence is posted as comments. Needs
+      GITHUB_TOKEN; without it, or without a repository, the step is skipped and says which is missing.`,
     inputSchema: NotifyGithubInput,
     outputSchema: NotifyGithubOutput,
     sideEffects: true,

@@ -18,6 +18,7 @@ import {
 import {defineStep} from '../define-step.js'
 import {Nullable, Type, type Static} from '../step-schema.js'
 import type {PlannedCall} from '../types.js'
+import {prose} from '../../core/prose.js'
 
 const NotifySlackInput = Type.Object(
   {
@@ -35,8 +36,9 @@ const NotifySlackInput = Type.Object(
     /** Create the incident channel public (default false: private, with the bot and the invited contacts in it). */
     publicChannel: Type.Optional(
       Type.Boolean({
-        description:
-          'Create the incident channel public (default false: private, so only the invited contacts see the incident).',
+        description: prose`
+          Create the incident channel public (default false: private, so only the invited contacts see the
+          incident).`,
       }),
     ),
     /** Invite the Slack contacts of the affected services (default true). */
@@ -74,11 +76,12 @@ const notConfigured = (incident: string) =>
 export const notifySlack = defineStep({
   id: 'notify.slack',
   title: 'Open the incident in Slack',
-  description:
-    'Creates the incident channel (inc-jwk-<date>-<thumbprint>, private unless publicChannel) or uses notify.slack.channel, posts one status ' +
-    'message (severity, thumbprint, phase, contained services, next step) that is then updated as steps finish, with ' +
-    'details of each step in its thread, and invites the Slack contacts of the affected teams. People need one place ' +
-    'that always says where things stand. Needs SLACK_TOKEN; without it the step is skipped ("SLACK_TOKEN not set").',
+  description: prose`
+    Creates the incident channel (inc-jwk-<date>-<thumbprint>, private unless publicChannel) or uses
+    notify.slack.channel, posts one status message (severity, thumbprint, phase, contained services, next step) that
+    is then updated as steps finish, with details of each step in its thread, and invites the Slack contacts of the
+    affected teams. People need one place that always says where things stand. Needs SLACK_TOKEN; without it the
+    step is skipped ("SLACK_TOKEN not set").`,
   inputSchema: NotifySlackInput,
   outputSchema: NotifySlackOutput,
   sideEffects: true,

@@ -4,6 +4,7 @@
 import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
 import {plannedFiles, templatesInput, writeIncidentDocuments} from './report-rca.js'
+import {prose} from '../../core/prose.js'
 
 const ReportNotificationInput = Type.Object({templates: templatesInput}, {additionalProperties: false})
 const ReportNotificationOutput = Type.Object(
@@ -22,10 +23,10 @@ export const NOTIFICATION_ARTIFACTS = {
 export const reportNotification = defineStep({
   id: 'report.notification',
   title: 'Draft the notifications',
-  description:
-    "Writes notification drafts for users (Markdown and plain text) and for partners into the incident's artifacts, " +
-    'with the exposure window, what was done and the affected subjects from token triage. Drafts only: a person ' +
-    'reviews and sends them. Changes nothing outside the incident folder.',
+  description: prose`
+    Writes notification drafts for users (Markdown and plain text) and for partners into the incident's artifacts,
+    with the exposure window, what was done and the affected subjects from token triage. Drafts only: a person
+    reviews and sends them. Changes nothing outside the incident folder.`,
   inputSchema: ReportNotificationInput,
   outputSchema: ReportNotificationOutput,
   sideEffects: false,

@@ -9,6 +9,7 @@ import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
 import type {PlannedCall, StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
+import {prose} from '../../core/prose.js'
 
 /** A folder of template overrides (default: the inventory's `templates:`). */
 export const templatesInput = Type.Optional(
@@ -27,10 +28,10 @@ export const RCA_ARTIFACTS = {markdown: 'rca.md', html: 'rca.html', timeline: 't
 export const reportRca = defineStep({
   id: 'report.rca',
   title: 'Draft the root-cause analysis',
-  description:
-    'Writes the RCA draft (Markdown and a printable HTML page with a drawn timeline) and the incident timeline into ' +
-    "the incident's artifacts, from the journal alone: facts, timeline, containment evidence, time to contain, and " +
-    'the root-cause questions left blank for a person. Changes nothing outside the incident folder.',
+  description: prose`
+    Writes the RCA draft (Markdown and a printable HTML page with a drawn timeline) and the incident timeline into
+    the incident's artifacts, from the journal alone: facts, timeline, containment evidence, time to contain, and
+    the root-cause questions left blank for a person. Changes nothing outside the incident folder.`,
   inputSchema: ReportRcaInput,
   outputSchema: ReportRcaOutput,
   sideEffects: false,

@@ -8,6 +8,7 @@ import type {InventoryService} from '../../core/inventory/types.js'
 import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
 import type {PlannedCall, StepContext} from '../types.js'
+import {prose} from '../../core/prose.js'
 
 const ids = Type.Array(Type.String())
 const BustCachesInput = Type.Object(
@@ -31,9 +32,9 @@ const HOOK_TIMEOUT_MS = 5000
 export const servicesBustCaches = defineStep({
   id: 'services.bust-caches',
   title: 'Make relying parties drop their cached keys',
-  description:
-    'Calls each dependent service’s cache-bust hook (inventory cacheBust) so it fetches the key set again at once and ' +
-    'stops accepting the removed key, instead of trusting it until its cache expires.',
+  description: prose`
+    Calls each dependent service’s cache-bust hook (inventory cacheBust) so it fetches the key set again at once and
+    stops accepting the removed key, instead of trusting it until its cache expires.`,
   inputSchema: BustCachesInput,
   outputSchema: BustCachesOutput,
   sideEffects: true,

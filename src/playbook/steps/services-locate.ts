@@ -18,6 +18,7 @@ import {leakedKeyInput} from './leaked-key-input.js'
 import {planFromInventory} from './plan-from-inventory.js'
 import {INVENTORY_DISCOVERED, type PlannedCall, type StepContext} from '../types.js'
 import {writeArtifact} from '../write-artifact.js'
+import {prose} from '../../core/prose.js'
 
 const ServicesLocateInput = Type.Object(
   {
@@ -74,10 +75,10 @@ export const LOCATE_GRAPH = 'locate.mmd'
 export const servicesLocate = defineStep({
   id: 'services.locate',
   title: 'Find who publishes the key and who trusts it',
-  description:
-    'Fetches the JWKS of every issuer and service in the inventory and matches on the key’s thumbprint (never the kid ' +
-    'alone): the issuers that publish it are the ones to rotate, the services that trust them are the ones to warn and ' +
-    'probe. Reads only; an endpoint that cannot be reached is listed, not fatal.',
+  description: prose`
+    Fetches the JWKS of every issuer and service in the inventory and matches on the key’s thumbprint (never the kid
+    alone): the issuers that publish it are the ones to rotate, the services that trust them are the ones to warn
+    and probe. Reads only; an endpoint that cannot be reached is listed, not fatal.`,
   inputSchema: ServicesLocateInput,
   outputSchema: ServicesLocateOutput,
   sideEffects: false,

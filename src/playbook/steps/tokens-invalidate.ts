@@ -21,6 +21,7 @@ import {
 } from '../../services/key-change.js'
 import {plannedFetches} from '../../services/locate.js'
 import {ERROR_SCHEMA, KEY_INPUT_PROPERTIES, SKIPPED_SCHEMA} from './key-rotate.js'
+import {prose} from '../../core/prose.js'
 
 const nullableString = (description: string) => Nullable(Type.String({description}))
 const TokensInvalidateInput = Type.Object(
@@ -66,11 +67,11 @@ export const DENYLIST_ARTIFACT = 'denylist.json'
 export const tokensInvalidate = defineStep({
   id: 'tokens.invalidate',
   title: 'Deny the key and revoke sessions',
-  description:
-    'A removed key stays trusted by every relying party that cached it, and an attacker’s refresh token keeps minting ' +
-    'tokens. This step writes the denylist (thumbprint, kid and iss of each issuer) to the incident’s artifacts and to ' +
-    'the file and Redis given, so guards refuse the key now, then revokes sessions where the issuer can (Keycloak ' +
-    'not-before, push revocation, logout-all) and says what to do by hand where it cannot.',
+  description: prose`
+    A removed key stays trusted by every relying party that cached it, and an attacker’s refresh token keeps minting
+    tokens. This step writes the denylist (thumbprint, kid and iss of each issuer) to the incident’s artifacts and
+    to the file and Redis given, so guards refuse the key now, then revokes sessions where the issuer can (Keycloak
+    not-before, push revocation, logout-all) and says what to do by hand where it cannot.`,
   inputSchema: TokensInvalidateInput,
   outputSchema: TokensInvalidateOutput,
   sideEffects: true,

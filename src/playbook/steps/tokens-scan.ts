@@ -14,6 +14,7 @@ import {AnyObject, Nullable, Type, type Static} from '../step-schema.js'
 import type {StepContext} from '../types.js'
 import {leakedKeyInput, pathsInput, pathsOf} from './leaked-key-input.js'
 import {writeArtifact} from '../write-artifact.js'
+import {prose} from '../../core/prose.js'
 
 const TokensScanInput = Type.Object(
   {
@@ -24,8 +25,9 @@ const TokensScanInput = Type.Object(
     /** Kids the key is published under (at its issuers), besides its own: a header naming one names the key. */
     publishedKids: Type.Optional(
       Type.Array(Type.String({minLength: 1}), {
-        description:
-          'Kids the key is published under at its issuers, besides its own: a header naming one names the key (a bad signature there is kid-match-bad-signature).',
+        description: prose`
+          Kids the key is published under at its issuers, besides its own: a header naming one names the key (a bad
+          signature there is kid-match-bad-signature).`,
       }),
     ),
     since: Type.Optional(
@@ -78,15 +80,14 @@ export const TOKENS_SUBJECTS_ARTIFACT = 'tokens-subjects.csv'
 export const tokensScan = defineStep({
   id: 'tokens.scan',
   title: 'Find tokens signed with the key in the logs',
-  description:
-    'Reads the given logs (plain or gzip) for JWTs a verifier holding the key would try (a header naming the key by its kid ' +
-    'or a published kid, no kid, or another kid with an alg that fits the key) and verifies their signatures. Valid tokens ' +
-    'tell whom to notify and how long the last of them lives; valid tokens missing from the issued log are forgeries: the ' +
-    'key is in use by someone else. ' +
-    "jwkr's own canary tokens (the jtis this incident's probes sent, from its journal) are counted apart (canaries), in no " +
-    'class and no subject; a token wearing the canary label (jti jwkr-canary-…, sub jwkr-canary) that the incident never ' +
-    'sent is triaged like any other (canaryImpostors). ' +
-    'Reads only.',
+  description: prose`
+    Reads the given logs (plain or gzip) for JWTs a verifier holding the key would try (a header naming the key by
+    its kid or a published kid, no kid, or another kid with an alg that fits the key) and verifies their signatures.
+    Valid tokens tell whom to notify and how long the last of them lives; valid tokens missing from the issued log
+    are forgeries: the key is in use by someone else. jwkr's own canary tokens (the jtis this incident's probes
+    sent, from its journal) are counted apart (canaries), in no class and no subject; a token wearing the canary
+    label (jti jwkr-canary-…, sub jwkr-canary) that the incident never sent is triaged like any other
+    (canaryImpostors). Reads only.`,
   inputSchema: TokensScanInput,
   outputSchema: TokensScanOutput,
   sideEffects: false,
