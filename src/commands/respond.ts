@@ -76,6 +76,7 @@ export default class Respond extends JwkrCommand {
             },
             inventoryPath,
             dryRun: flags['dry-run'],
+            discardDryRun: true,
             newIncident,
           })
         try {

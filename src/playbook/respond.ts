@@ -52,6 +52,12 @@ export interface StartOptions extends RunCommonOptions {
   inputs: Record<string, unknown>
   inventoryPath: string | null
   dryRun: boolean
+  /**
+   * A dry run keeps nothing: its incident lives in a scratch workspace removed once the plan is made
+   * (what the commands ask; issue 15: dry runs left incidents `open`). Without it (tests of a step's
+   * plan) the dry run's journal stays where it can be read.
+   */
+  discardDryRun?: boolean
   drill?: boolean
   /** An incident folder made already (a drill's, next to its world); default: a new one. */
   incident?: IncidentLocation
@@ -66,12 +72,9 @@ export interface ResumeOptions extends RunCommonOptions {
 
 const PLAYBOOK_COPY = 'playbook.yaml'
 
-/**
- * Opens a new incident and runs the playbook in it. A dry run keeps nothing: its incident lives in a
- * scratch workspace removed when the plan is made (issue 15: dry runs left incidents `open`).
- */
+/** Opens a new incident and runs the playbook in it (a discarded dry run: in a scratch workspace). */
 export async function startRun(options: StartOptions): Promise<RunResult> {
-  if (options.dryRun && options.incident === undefined && !options.drill) {
+  if (options.dryRun && options.discardDryRun && options.incident === undefined && !options.drill) {
     const scratch = await mkdtemp(join(tmpdir(), 'jwkr-dry-run-'))
     try {
       return await openAndRun({...options, home: scratch})

@@ -246,9 +246,9 @@ describe('a dry run', () => {
     ])
     expect(requests).toEqual([])
     expect(calls.size).toBe(0)
-    // And the only new files are inside the incident's folder
+    // And the only new files are inside the incident's folder (and the workspace's own .gitignore)
     const after = await snapshot(home)
-    const added = [...after.keys()].filter((path) => !before.has(path))
+    const added = [...after.keys()].filter((path) => !before.has(path) && path !== '.gitignore')
     expect(added.every((path) => path.startsWith(`incidents/${result.incident}/`))).toBe(true)
     expect(added).toContain(`incidents/${result.incident}/journal.jsonl`)
     const journal = await readFile(join(home, 'incidents', result.incident, 'journal.jsonl'), 'utf8')

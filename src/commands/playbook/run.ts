@@ -34,6 +34,7 @@ export default class PlaybookRun extends JwkrCommand {
           inputs,
           inventoryPath,
           dryRun: flags['dry-run'],
+          discardDryRun: true,
         }),
     )
   }

@@ -37,7 +37,16 @@ export default class StepRun extends JwkrCommand {
     return runPlaybookCommand(
       {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
       (context) =>
-        startRun({...context, secrets: this.secrets, yes: flags.yes, playbook, inputs, inventoryPath, dryRun: flags['dry-run']}),
+        startRun({
+          ...context,
+          secrets: this.secrets,
+          yes: flags.yes,
+          playbook,
+          inputs,
+          inventoryPath,
+          dryRun: flags['dry-run'],
+          discardDryRun: true,
+        }),
     )
   }
 }

@@ -56,9 +56,7 @@ async function rotate(inputs: Record<string, unknown>, options: {dryRun?: boolea
     ui: scriptedUi({}, false),
   })
   const incidentDir = join(home, 'incidents', result.incident)
-  // A dry run keeps no incident (its journal lived in a scratch workspace): its plan is in the result
-  const journal = options.dryRun ? [] : await readJournal(home, result.incident)
-  return {result, incidentDir, artifacts: join(incidentDir, 'artifacts'), journal}
+  return {result, incidentDir, artifacts: join(incidentDir, 'artifacts'), journal: await readJournal(home, result.incident)}
 }
 
 const jwksKids = async () =>
@@ -125,13 +123,16 @@ describe('key.rotate', () => {
     // Given the world as it is
     const before = await world.snapshot()
     // When the step is dry-run without issuers
-    const {result} = await rotate({}, {dryRun: true})
+    const {result, journal} = await rotate({}, {dryRun: true})
     // Then nothing was asked of any server and no file changed
     expect(result.steps[0]?.status).toBe('planned')
     expect(world.requests()).toEqual([])
     expect(await world.snapshot()).toEqual(before)
     // And the plan names the locate fetches, the key file, and each issuer's changes
-    const calls = result.steps[0]?.plan ?? []
+    const calls = (journal.find((event) => event.type === 'step.planned')?.data.calls ?? []) as Array<{
+      kind: string
+      target: string
+    }>
     const targets = calls.map((call) => call.target)
     expect(targets).toContain(`GET ${world.jwks.url('/auth-main/jwks')}`)
     expect(calls.find((call) => call.kind === 'file' && call.target.endsWith('keys/rotate.private.jwk.json'))).toBeDefined()

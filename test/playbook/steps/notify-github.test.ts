@@ -133,8 +133,7 @@ async function run(
     inventoryPath: options.inventoryPath ?? null,
     dryRun: options.dryRun ?? false,
   })
-  // A dry run keeps no incident (its journal lived in a scratch workspace): its plan is in the result
-  return {home, result, journal: options.dryRun ? [] : await readJournal(home, result.incident)}
+  return {home, result, journal: await readJournal(home, result.incident)}
 }
 
 const requests = (method: string, path: RegExp) =>

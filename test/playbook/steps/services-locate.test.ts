@@ -91,8 +91,7 @@ async function runLocate(options: {inventoryPath?: string | null; dryRun?: boole
     registry: registryWith(),
     ui: scriptedUi({}, false),
   })
-  // A dry run keeps no incident (its journal lived in a scratch workspace): its plan is in the result
-  return {home, result, journal: options.dryRun ? [] : await readJournal(home, result.incident)}
+  return {home, result, journal: await readJournal(home, result.incident)}
 }
 
 describe('services.locate', () => {
