@@ -176,6 +176,8 @@ export async function runPlaybook(options: EngineOptions): Promise<RunResult> {
 }
 
 class PlaybookRun {
+  /** The inventory a step discovered on the spot (undefined: not looked up yet). */
+  #discovered: string | null | undefined = undefined
   readonly #o: EngineOptions
   readonly #now: () => Date
   readonly #ajv = new Ajv({allErrors: true, strict: false})
@@ -489,10 +491,14 @@ class PlaybookRun {
    */
   #inventoryPath(): string | null {
     if (this.#o.inventoryPath !== null) return this.#o.inventoryPath
-    const discovered = this.#o.journal
-      .events()
-      .findLast((event) => event.type === INVENTORY_DISCOVERED && typeof event.data.file === 'string')
-    return discovered ? (discovered.data.file as string) : null
+    // Read from the journal once (a resume), then kept as the step records it: not a scan per step
+    if (this.#discovered === undefined) {
+      const event = this.#o.journal
+        .events()
+        .findLast((candidate) => candidate.type === INVENTORY_DISCOVERED && typeof candidate.data.file === 'string')
+      this.#discovered = event ? (event.data.file as string) : null
+    }
+    return this.#discovered
   }
 
   #context(step: PlaybookStep, signal: AbortSignal): StepContext {
@@ -513,6 +519,7 @@ class PlaybookRun {
       events: () => this.#o.journal.events().slice(),
       record: async (type, data) => {
         await this.#journal(type, {step: step.id, ...data})
+        if (type === INVENTORY_DISCOVERED && typeof data.file === 'string') this.#discovered = data.file
       },
       evaluate: (expression) => evaluate(parseCondition(expression), this.#scope()),
       effect: this.#ledger(step),
