@@ -6,7 +6,7 @@ import {ExitCode, JwkrError} from '../../core/errors.js'
 import type {CredentialCheck} from '../../core/inventory/credentials.js'
 import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
 import {validateInventory} from '../../services/inventory.js'
-import {formatPath, formatProblems, type Problem} from '../../core/yaml/load-yaml-document.js'
+import {formatPath, formatProblems, formatWarnings, type Problem} from '../../core/yaml/load-yaml-document.js'
 
 export interface InventoryValidateResult {
   valid: boolean
@@ -65,7 +65,7 @@ export default class InventoryValidate extends JwkrCommand {
           `${this.style.green('valid')}: ${file} (${plural(inventory.issuers.length, 'issuer')}, ${plural(inventory.services.length, 'service')}${warned})`,
         )
         for (const check of checked.credentials ?? []) this.log(`  ${credentialLine(check)}`)
-        if (warnings.length > 0) this.logToStderr(formatProblems(warnings.map(asWarning)))
+        if (warnings.length > 0) this.logToStderr(formatWarnings(warnings))
       }
       return result
     }
@@ -81,10 +81,6 @@ function credentialLine(check: CredentialCheck): string {
     .map((names) => names.map((v) => `${v.name} ${v.set ? 'set' : 'not set'}`).join(' and '))
     .join(', or ')
   return `${check.subject}: ${variables}`
-}
-
-function asWarning(problem: Problem): Problem {
-  return {...problem, message: `warning: ${problem.message}`}
 }
 
 function plural(count: number, one: string): string {

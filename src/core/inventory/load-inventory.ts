@@ -94,7 +94,7 @@ export function inventoryNotFound(path: string | null, how = 'Pass --inventory F
   return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
     hint:
       `${how}, or draft one from the services’ configuration with \`jwkr inventory discover PATH --out jwkr.inventory.yaml\` ` +
-      '(`jwkr respond --discover PATH` drafts one for a run). To write one by hand, start from examples/jwkr.inventory.yaml in the ' +
+      '(`jwkr respond --discover PATH` drafts one for a run). To write one by hand, `jwkr inventory init` asks for a first issuer and service, or start from examples/jwkr.inventory.yaml in the ' +
       'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
   })
 }
