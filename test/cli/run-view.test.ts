@@ -23,6 +23,9 @@ const header: RunHeader = {
   artifacts: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts',
   key: '/tmp/jwkr/drills/2026-12-07-3hcgsa/world/leak/leaked-key.json',
   done: [],
+  notes: [
+    "Logs: the inventory's (no --input logs= given): 5 paths of billing-api, orders-api, profile-api, search-api, reports-api",
+  ],
   willSkip: [
     {id: 'scan', reason: 'its condition is false: the input scanPaths was not given'},
     {id: 'search', reason: 'its condition is false: the input githubOrg was not given'},
@@ -175,6 +178,7 @@ describe('the run view', () => {
         drill: false,
         resumed: true,
         inventoryPath: null,
+        notes: undefined,
         done: ['inspect', 'triage', 'go-ahead'],
         willSkip: ['locate', 'baseline', 'rotate'].map((id) => ({
           id,
