@@ -75,6 +75,7 @@ describe('a kid, claims, notes and answers holding markup', () => {
       'span',
       'code',
       'table',
+      'thead',
       'tr',
       'th',
       'td',
