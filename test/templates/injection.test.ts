@@ -86,6 +86,7 @@ describe('a kid, claims, notes and answers holding markup', () => {
       'text',
       'rect',
       'circle',
+      'path',
       'ul',
       'ol',
       'li',

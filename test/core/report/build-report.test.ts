@@ -437,7 +437,7 @@ describe('a report that summarises before it renders', () => {
       ['ledger', 'unknown', FAILED_ROUNDS, true],
     ])
     expect(model.timeline.map((event) => event.text)).toContain(
-      'billing-api accepted the leaked key: 60 checks from 09:00:11 to 09:01:10, still so at the latest (HTTP 200: the canary was ACCEPTED)',
+      'billing-api accepted the leaked key: 60 checks from 10:00:11 to 10:01:10, still so at the latest (HTTP 200: the canary was ACCEPTED)',
     )
   })
 
@@ -446,13 +446,13 @@ describe('a report that summarises before it renders', () => {
     const model = await fixtureModel(OUTAGE_ID)
     // Then billing-api has two spans and its target row says exposed from–to and contained from
     expect(model.spans.filter((span) => span.target === 'billing-api')).toMatchObject([
-      {outcome: 'exposed', from: '2026-03-17T09:00:20.060Z', to: '2026-03-17T09:00:22.060Z', checks: 2, latest: false},
-      {outcome: 'contained', from: '2026-03-17T09:00:24.060Z', to: '2026-03-17T09:00:26.060Z', checks: 2, latest: true},
+      {outcome: 'exposed', from: '2026-03-14T11:00:20.060Z', to: '2026-03-14T11:00:22.060Z', checks: 2, latest: false},
+      {outcome: 'contained', from: '2026-03-14T11:00:24.060Z', to: '2026-03-14T11:00:26.060Z', checks: 2, latest: true},
     ])
     expect(model.containment.targets.find((target) => target.target === 'billing-api')).toMatchObject({
-      firstExposedAt: '2026-03-17T09:00:20.060Z',
-      lastExposedAt: '2026-03-17T09:00:22.060Z',
-      since: '2026-03-17T09:00:24.060Z',
+      firstExposedAt: '2026-03-14T11:00:20.060Z',
+      lastExposedAt: '2026-03-14T11:00:22.060Z',
+      since: '2026-03-14T11:00:24.060Z',
     })
   })
 
