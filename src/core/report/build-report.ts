@@ -77,6 +77,8 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
       closedAt: state.closedAt ?? null,
       closeReason: state.closeReason ?? null,
       lastEventAt: state.lastEventAt ?? null,
+      inProgress: state.status === 'running',
+      runningSteps: steps.filter((step) => step.status === 'running').map((step) => step.id),
       playbook: state.playbookLoaded?.name ?? state.playbook,
       source: state.source,
     },
@@ -125,6 +127,37 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
   model.actionItems = actionItemsOf(model)
   model.publicActions = publicActionsOf(model)
   return model
+}
+
+/**
+ * The model as a document drafted during a run shows it: the run is in progress, so nothing is
+ * claimed as contained yet (the checks so far stay in the tables), the exposure window is open, and
+ * the outcome line says why. A finished run's model is returned as it is.
+ *
+ * @example renderDocument(templates, asDrafted(model), request)
+ */
+export function asDrafted(model: ReportModel): ReportModel {
+  if (!model.incident.inProgress) return model
+  const running = model.incident.runningSteps
+  const view: ReportModel = {
+    ...model,
+    containment: {...model.containment, proven: false, containedAt: null, timeToContainMs: null},
+    exposure: {
+      ...model.exposure,
+      until: null,
+      untilBasis: 'ongoing',
+      durationMs: between(model.exposure.from, model.generatedAt),
+    },
+    outcome: {
+      ...model.outcome,
+      status: model.outcome.status === 'proven' ? 'not-proven' : model.outcome.status,
+      summary: `run in progress${running.length > 0 ? ` (running: ${running.join(', ')})` : ''}: containment is not claimed until the run ends`,
+    },
+  }
+  view.observations = observationsOf(view)
+  view.actionItems = actionItemsOf(view)
+  view.publicActions = publicActionsOf(view)
+  return view
 }
 
 /**

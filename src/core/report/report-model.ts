@@ -197,6 +197,10 @@ export interface ReportModel {
     closedAt: string | null
     closeReason: string | null
     lastEventAt: string | null
+    /** The run was still going when the report was made (a step started, the run not finished): the documents say so. */
+    inProgress: boolean
+    /** The steps running then, by id. */
+    runningSteps: string[]
     playbook: string | null
     /** Where the key was found (a path), never the key. */
     source: string | null

@@ -437,7 +437,7 @@ describe('a report that summarises before it renders', () => {
       ['ledger', 'unknown', FAILED_ROUNDS, true],
     ])
     expect(model.timeline.map((event) => event.text)).toContain(
-      'billing-api accepted the leaked key: 60 checks from 10:00:11 to 10:01:10, still so at the latest (HTTP 200: the canary was ACCEPTED)',
+      'billing-api accepted the leaked key: 60 checks from 07:00:11 to 07:01:10, still so at the latest (HTTP 200: the canary was ACCEPTED)',
     )
   })
 
