@@ -16,6 +16,7 @@
 //   node scripts/bundle-cli.mjs        (after `tsc -p tsconfig.build.json`; before `oclif manifest`)
 import {build} from 'esbuild'
 import {mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -46,40 +47,80 @@ const externals = {
   },
 }
 
+/**
+ * oclif's core requires all of itself and its packages as it loads; most of it is never used by one
+ * run of one command. Each top-level `const x_1 = require("…")` of its compiled TypeScript (whose
+ * code only ever reads members of x_1) becomes a stand-in that requires the module on first use
+ * (scripts/lazy-module.cjs). Other requires are left as they are.
+ */
+const lazyOclif = {
+  name: 'lazy-oclif-requires',
+  setup(esbuild) {
+    const helper = JSON.stringify(join(root, 'scripts/lazy-module.cjs'))
+    const topLevelRequire = /^(const|var) (\w+) = ((?:__importDefault\(|__importStar\()?require\("[^"]+"\)\)?);$/gm
+    esbuild.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, async (args) => {
+      const code = await readFile(args.path, 'utf8')
+      // index.js checks its own engines with semver against a package.json found through __dirname,
+      // which an ES module does not have: the check fails after semver's ~50 modules are loaded.
+      const lazy = code
+        .replace(topLevelRequire, '$1 $2 = __jwkrLazyModule(() => $3);')
+        .replace("const semver = require('semver');", "const semver = __jwkrLazyModule(() => require('semver'));")
+      if (lazy === code) return {contents: code, loader: 'js'}
+      // After the "use strict" directive, which must stay first.
+      const strict = /^"use strict";\n/.exec(lazy)?.[0] ?? ''
+      return {contents: `${strict}const __jwkrLazyModule = require(${helper});\n${lazy.slice(strict.length)}`, loader: 'js'}
+    })
+  },
+}
+
 function sources(dir) {
   return readdirSync(dir, {withFileTypes: true, recursive: true})
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
     .map((entry) => join(entry.parentPath, entry.name))
 }
 
-const chunks = join(dist, 'chunks')
-rmSync(chunks, {recursive: true, force: true})
-const result = await build({
-  entryPoints: [...sources(join(src, 'commands')), join(src, 'cli/run-cli.ts'), join(src, 'cli/command-not-found.ts')],
-  outdir: dist,
-  outbase: src,
-  chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // oclif's core loads TypeScript only to run a plugin's .ts sources (development): never in this build.
-  external: ['typescript'],
-  plugins: [externals],
-  // oclif's core is CommonJS and calls require() for plugins and lazily loaded modules.
-  banner: {
-    js: "import {createRequire as __jwkrCreateRequire} from 'node:module';const require = __jwkrCreateRequire(import.meta.url);",
-  },
-  legalComments: 'none',
-  logLevel: 'warning',
-  write: false,
-})
-
-for (const file of result.outputFiles) {
-  const toDist = relative(dirname(file.path), dist).split(sep).join('/') || '.'
-  const text = file.text.replaceAll(`"${DIST}`, `"${toDist}/`)
-  mkdirSync(dirname(file.path), {recursive: true})
-  writeFileSync(file.path, text)
+/**
+ * Bundles the CLI into dist/ (or only returns the files, with their metafile, when write is false:
+ * test/cli/hot-path.test.ts reads what a command's bundle imports).
+ */
+export async function bundleCli({write = true} = {}) {
+  if (write) rmSync(join(dist, 'chunks'), {recursive: true, force: true})
+  const result = await build({
+    entryPoints: [...sources(join(src, 'commands')), join(src, 'cli/run-cli.ts'), join(src, 'cli/command-not-found.ts')],
+    outdir: dist,
+    outbase: src,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // oclif's core loads TypeScript only to run a plugin's .ts sources (development): never in this build.
+    external: ['typescript'],
+    plugins: [externals, lazyOclif],
+    // oclif's core is CommonJS and calls require() for plugins and lazily loaded modules.
+    banner: {
+      js: "import {createRequire as __jwkrCreateRequire} from 'node:module';const require = __jwkrCreateRequire(import.meta.url);",
+    },
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    write: false,
+  })
+  const files = result.outputFiles.map((file) => {
+    const toDist = relative(dirname(file.path), dist).split(sep).join('/') || '.'
+    return {path: file.path, text: file.text.replaceAll(`"${DIST}`, `"${toDist}/`)}
+  })
+  if (write) {
+    for (const file of files) {
+      mkdirSync(dirname(file.path), {recursive: true})
+      writeFileSync(file.path, file.text)
+    }
+  }
+  return {files, metafile: result.metafile}
 }
-console.log(`bundled the CLI: ${result.outputFiles.length} files in ${relative(root, dist)}/`)
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const {files} = await bundleCli()
+  console.log(`bundled the CLI: ${files.length} files in ${relative(root, dist)}/`)
+}
