@@ -65,6 +65,13 @@ const lazyOclif = {
       const lazy = code
         .replace(topLevelRequire, '$1 $2 = __jwkrLazyModule(() => $3);')
         .replace("const semver = require('semver');", "const semver = __jwkrLazyModule(() => require('semver'));")
+        // The plugin loader matches each dependency's name against each entry of oclif.plugins with
+        // minimatch (~100 patterns compiled per run); an entry without a glob character (extglobs such
+        // as @(…) need a parenthesis; ! and # lead negations and comments) matches its own name only.
+        .replace(
+          '(0, minimatch_1.minimatch)(p, w)',
+          '(/[*?[\\]{}()!#\\\\]/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w)',
+        )
       if (lazy === code) return {contents: code, loader: 'js'}
       // After the "use strict" directive, which must stay first.
       const strict = /^"use strict";\n/.exec(lazy)?.[0] ?? ''
