@@ -1,20 +1,12 @@
 // The scorecard a team reads at the end of `jwkr drill`.
 import type {DrillResult} from '../drill/run-drill.js'
 import type {Style} from './style.js'
-import {renderTable} from './table.js'
+import type {ScoredService} from '../drill/scorecard.js'
 
 export function renderDrill(result: DrillResult, style: Style): string {
   const card = result.scorecard
   const verdict = card.passed ? style.green(style.bold('PASSED')) : style.red(style.bold('NOT PASSED'))
-  const services = renderTable(card.services, [
-    {name: 'service', value: (s) => s.id},
-    {name: 'verifier', value: (s) => s.verifier ?? '—'},
-    {name: 'behaviour', value: (s) => s.behaviour},
-    {name: 'guard', value: (s) => (s.guarded ? 'yes' : '')},
-    {name: 'cache (s)', value: (s) => String(s.cacheSeconds ?? 'forever')},
-    {name: 'contained', value: (s) => (s.contained ? style.green('yes') : style.red('no'))},
-    {name: 'after (s)', value: (s) => String(s.containedAfterSeconds ?? '—')},
-  ])
+  const services = renderServices(card.services, style)
   const phases = card.phases.map((p) => `${p.phase} ${p.seconds ?? '—'}s`).join(' · ')
   const checks = card.checks.map(
     (c) => `  ${c.ok ? style.green('✓') : style.red('✗')} ${c.name}: expected ${String(c.expected)}, got ${String(c.actual)}`,
@@ -28,7 +20,7 @@ export function renderDrill(result: DrillResult, style: Style): string {
     card.verdict,
     ...(card.contained ? [] : [style.red(`Outcome: ${card.outcome.summary}`)]),
     `Phases: ${phases}`,
-    services,
+    ...services,
     tokens,
     messages,
     'Checks:',
@@ -55,4 +47,28 @@ export function renderDrillInterrupted(result: DrillResult): string {
     `Interrupted: drill ${result.drill} stopped${at}. Its world ended with it, so it cannot be resumed.`,
     `Run a new drill with \`jwkr drill --scenario ${result.scenario}\`; \`jwkr drill report ${result.drill}\` shows what this one did.`,
   ].join('\n')
+}
+
+/**
+ * One line per service of the world, aligned on the id and the result, its facts in words after them:
+ * fits 80 columns where a seven-column table broke ids and library names mid-word (issue 15).
+ */
+export function renderServices(services: readonly ScoredService[], style: Style): string[] {
+  const idWidth = Math.max(0, ...services.map((s) => s.id.length))
+  const results = services.map((s) => (s.contained ? `contained after ${s.containedAfterSeconds ?? '—'} s` : 'not contained'))
+  const resultWidth = Math.max(0, ...results.map((r) => r.length))
+  return [
+    "Services (contained after: seconds from the incident's opening):",
+    ...services.map((s, index) => {
+      const mark = s.contained ? style.green('✓') : style.red('✗')
+      const result = (results[index] ?? '').padEnd(resultWidth)
+      const facts = [
+        s.verifier,
+        s.behaviour === 'normal' ? undefined : s.behaviour,
+        s.guarded ? 'guarded' : undefined,
+        s.cacheSeconds === null ? 'cache forever' : `cache ${s.cacheSeconds} s`,
+      ].filter((fact) => fact !== undefined)
+      return `  ${mark} ${s.id.padEnd(idWidth)}  ${s.contained ? result : style.red(result)}  ${facts.join(', ')}`
+    }),
+  ]
 }
