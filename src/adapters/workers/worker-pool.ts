@@ -37,6 +37,19 @@ export function defaultThreads(): number {
   return Math.min(8, availableParallelism())
 }
 
+/** Groups a stream of items into arrays of `size` (the last one shorter), lazily. */
+export function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = []
+  for (const item of items) {
+    batch.push(item)
+    if (batch.length === size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
+}
+
 /**
  * Starts `count` workers running `entry` (the compiled `.js` beside the caller; when jwkr runs from
  * its TypeScript sources — bin/dev.js, the tests — the `.ts` through tsx, which a worker does not
