@@ -8,7 +8,10 @@
 //   node bench/tokens.mjs                          # a 1 GiB log (built once, ~1 min)
 //   BENCH_TOKENS_MB=100 node bench/tokens.mjs      # a quick run on 100 MiB
 //   BENCH_TOKENS_RUNS=7 BENCH_VERIFY_TOKENS=40000 node bench/tokens.mjs
-import {spawnSync} from 'node:child_process'
+//   BENCH_TOKENS_RATE=0.5 node bench/tokens.mjs    # a dense log: half the lines carry a JWT
+//   BENCH_TOKENS_STDIN=4 node bench/tokens.mjs     # the log 4 times through stdin (4 GiB), for both
+//   BENCH_VERIFY=0 node bench/tokens.mjs           # the scan only, without the verify comparison
+import {spawn, spawnSync} from 'node:child_process'
 import {createPrivateKey, createPublicKey, sign as signBytes} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import {dirname, join, relative} from 'node:path'
@@ -24,6 +27,10 @@ const dist = join(root, 'dist')
 const megabytes = Number(process.env.BENCH_TOKENS_MB ?? 1024)
 const runs = Number(process.env.BENCH_TOKENS_RUNS ?? 5)
 const verifyTokens = Number(process.env.BENCH_VERIFY_TOKENS ?? 20_000)
+const rate = Number(process.env.BENCH_TOKENS_RATE ?? 0.02)
+/** 0: jwkr and rg read the file; N: both read it N times over, streamed through their stdin. */
+const stdinCopies = Number(process.env.BENCH_TOKENS_STDIN ?? 0)
+const verify = process.env.BENCH_VERIFY !== '0'
 const VERIFY_THREADS = 2
 const TIME = '/usr/bin/time'
 /** Header and payload that start with `{"`, three base64url parts: what `jwkr tokens scan` looks for. */
@@ -35,39 +42,57 @@ if (!existsSync(join(dist, 'commands', 'tokens', 'scan.js'))) {
 }
 
 const started = Date.now()
-const {log, key, issued, expected} = await makeTokenLog({work, megabytes})
+const {log, key, issued, expected} = await makeTokenLog({work, megabytes, rate})
 const seconds = (Date.now() - started) / 1000
 console.log(
   `log: ${relative(root, log)} (${(expected.bytes / 1024 / 1024).toFixed(0)} MiB, ${expected.lines.toLocaleString('en')} lines, ` +
-    `${expected.tokens.toLocaleString('en')} with a JWT${seconds > 1 ? `, built in ${seconds.toFixed(1)} s` : ', cached'})`,
+    `${expected.tokens.toLocaleString('en')} with a JWT${seconds > 1 ? `, built in ${seconds.toFixed(1)} s` : ', cached'})` +
+    (stdinCopies > 0 ? `, streamed ${stdinCopies} times through stdin` : ''),
 )
 
 const measureMemory = existsSync(TIME)
-const jwkrArgs = ['bin/run.js', 'tokens', 'scan', '--key', key, log, '--issued-log', issued, '--json']
+const input = stdinCopies > 0 ? '-' : log
+const jwkrArgs = ['bin/run.js', 'tokens', 'scan', '--key', key, input, '--issued-log', issued, '--json']
 const jwkr = measureMemory ? [TIME, '-f', 'maxrss-kb=%M', process.execPath, ...jwkrArgs] : [process.execPath, ...jwkrArgs]
-const rg = ['rg', '-c', STRICT_JWT, log]
+const rg = stdinCopies > 0 ? ['rg', '-c', STRICT_JWT] : ['rg', '-c', STRICT_JWT, log]
 
 /** Runs a command to completion and returns its wall time in ms, stdout and stderr. */
-function timed([command, ...args]) {
+async function timed([command, ...args]) {
   const start = process.hrtime.bigint()
-  const result = spawnSync(command, args, {cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
+  const result =
+    stdinCopies > 0
+      ? await fedFromLog(command, args)
+      : spawnSync(command, args, {cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024})
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (result.error) throw result.error
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`)
   return {ms, stdout: result.stdout, stderr: result.stderr}
 }
 
+/** Runs a command with the log written stdinCopies times to its stdin (by `cat`, so this process does not slow the pipe). */
+function fedFromLog(command, args) {
+  return new Promise((resolve) => {
+    const cat = spawn('cat', Array(stdinCopies).fill(log), {stdio: ['ignore', 'pipe', 'inherit']})
+    const child = spawn(command, args, {cwd: root, stdio: [cat.stdout, 'pipe', 'pipe']})
+    const out = {stdout: '', stderr: ''}
+    child.stdout.setEncoding('utf8').on('data', (chunk) => (out.stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (out.stderr += chunk))
+    child.on('error', (error) => resolve({error}))
+    child.on('close', (status) => resolve({status, ...out}))
+  })
+}
+
 // Warm-up: fills the page cache for both, and checks the answers.
-const first = {jwkr: timed(jwkr), rg: timed(rg)}
+const first = {jwkr: await timed(jwkr), rg: await timed(rg)}
 const scan = JSON.parse(first.jwkr.stdout)
 const rgLines = Number(first.rg.stdout.trim())
 const times = {jwkr: [], rg: []}
 let peakRssKb = Number(/maxrss-kb=(\d+)/.exec(first.jwkr.stderr)?.[1] ?? 0)
 for (let run = 0; run < runs; run++) {
-  const a = timed(jwkr)
+  const a = await timed(jwkr)
   times.jwkr.push(a.ms)
   peakRssKb = Math.max(peakRssKb, Number(/maxrss-kb=(\d+)/.exec(a.stderr)?.[1] ?? 0))
-  times.rg.push(timed(rg).ms)
+  times.rg.push((await timed(rg)).ms)
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
@@ -89,17 +114,22 @@ const got = {
   forged: scan.counts['suspected-forgery'],
   bad: scan.counts['kid-match-bad-signature'],
 }
-const want = {signed: expected.signed, forged: expected.forged, bad: expected.bad}
-const right = JSON.stringify(got) === JSON.stringify(want) && scan.tokens === expected.tokens && rgLines === expected.tokens
+// Every occurrence counts: a log streamed N times holds each planted token N times.
+const copies = Math.max(1, stdinCopies)
+const want = {signed: expected.signed * copies, forged: expected.forged * copies, bad: expected.bad * copies}
+const right =
+  JSON.stringify(got) === JSON.stringify(want) && scan.tokens === expected.tokens * copies && rgLines === expected.tokens * copies
 console.log(
   `classified       signed ${got.signed}/${want.signed}, suspected forgeries ${got.forged}/${want.forged}, ` +
-    `bad signatures ${got.bad}/${want.bad}; tokens jwkr ${scan.tokens}, rg lines ${rgLines}, planted log ${expected.tokens}` +
+    `bad signatures ${got.bad}/${want.bad}; tokens jwkr ${scan.tokens}, rg lines ${rgLines}, planted log ${expected.tokens * copies}` +
     (right ? ' — all right' : ''),
 )
 if (!right) {
   console.error('MISMATCH: jwkr did not classify every planted token right, or does not count the tokens rg finds.')
   process.exitCode = 1
 }
+
+if (!verify) process.exit()
 
 // Verification throughput: the same verify call as the scan (one reused KeyObject, concurrent calls),
 // on 2 worker threads, against openssl's own RSA-2048 verify on 2 processes.

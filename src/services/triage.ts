@@ -97,7 +97,7 @@ export const DEFAULT_SIZES: TokenScanSizes = {
   maxTokenBytes: 64 * 1024,
   maxLongTokenBytes: 16 * 1024 * 1024,
   rangeBytes: 8 * 1024 * 1024,
-  chunkBytes: 1024 * 1024,
+  chunkBytes: 4 * 1024 * 1024,
 }
 /** Tasks a worker may have queued: enough to never starve it, few enough to keep memory flat. */
 const TASKS_AHEAD = 2
