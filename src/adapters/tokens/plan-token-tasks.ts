@@ -46,6 +46,11 @@ export interface PlanOptions {
   skipped: {unreadable: number}
   /** Problems met while planning (a corrupt gzip stdin); what came before counts. */
   problems: string[]
+  /**
+   * Arrays of finished stdin tasks, handed back by the workers: the next chunks are read into them,
+   * so stdin costs a few arrays however long it is, not one per chunk for the collector to find.
+   */
+  spare?: Uint8Array[]
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b]
@@ -174,7 +179,7 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
     const task = data.subarray(0, length)
     const planned: PlannedTask = {task: {kind: 'bytes', data: task, startsInsideRun: insideRun}, source, ordinal: ordinal++, base}
     insideRun = length > 0 && trailingRunStart(view(), 0, length) < length
-    const next = new Uint8Array(Math.max(capacity, filled - length))
+    const next = reused(options.spare, Math.max(capacity, filled - length))
     next.set(data.subarray(length, filled))
     data = next
     filled -= length
@@ -201,6 +206,14 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
     )
   }
   if (filled > 0 || ordinal === 0) yield take(filled)
+}
+
+/** A spare array of at least `size` bytes (whole, whatever part of it its task used), or a new one. */
+function reused(spare: Uint8Array[] | undefined, size: number): Uint8Array<ArrayBuffer> {
+  for (let array = spare?.pop(); array !== undefined; array = spare?.pop()) {
+    if (array.buffer.byteLength >= size) return new Uint8Array(array.buffer as ArrayBuffer)
+  }
+  return new Uint8Array(size)
 }
 
 async function* rest(first: Buffer, chunks: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
