@@ -2,6 +2,7 @@
 // that updates in place every second (a spinner, a countdown); without one, the same line printed as
 // a heartbeat at least every 30 s, so a log shows the run is alive and where it stands.
 import ora, {type Ora} from 'ora'
+import wrapAnsi from 'wrap-ansi'
 
 import {formatDuration} from '../core/duration.js'
 
@@ -34,7 +35,7 @@ function terminalLine(options: StatusLineOptions): StatusLine {
   return {
     show(text) {
       // One line that fits: a line the terminal wraps cannot be rewritten in place.
-      const render = (): string => fit(options.format(text()), (options.stream as {columns?: number}).columns)
+      const render = (): string => fitStatusLine(options.format(text()), (options.stream as {columns?: number}).columns)
       if (spinner) spinner.text = render()
       else spinner = ora({text: render(), stream: options.stream, discardStdin: false}).start()
       clearInterval(timer)
@@ -72,11 +73,16 @@ function heartbeatLine(options: StatusLineOptions): StatusLine {
   }
 }
 
-/** Plain text cut to the terminal's width (minus the spinner), with an ellipsis. */
-function fit(text: string, columns: number | undefined): string {
+/**
+ * Text cut to the terminal's width (minus the spinner), with an ellipsis. Cut by display width, not by
+ * characters: a CJK character or an emoji takes two columns, and a line one column too wide wraps, and
+ * a wrapped line cannot be rewritten in place. wrap-ansi (already the project's wrapper) measures it.
+ */
+export function fitStatusLine(text: string, columns: number | undefined): string {
   const room = (columns ?? 80) - 3
-  const chars = [...text]
-  return chars.length <= room ? text : `${chars.slice(0, room - 1).join('')}…`
+  const cut = (width: number): string[] => wrapAnsi(text, width, {hard: true, wordWrap: false, trim: false}).split('\n')
+  if (cut(room).length <= 1) return text
+  return `${cut(room - 1)[0] ?? ''}…`
 }
 
 /** `next check in 4s`, counted from now: for a status line read again every second. */

@@ -1,29 +1,52 @@
 // `jwkr drill report ID`: the drill's scorecard followed by its root-cause report, both rendered
-// through the templates (so a team can override them like any other document).
+// through the templates (so a team can override them like any other document); or, with --open, the
+// HTML root-cause report opened in the desktop's browser. Paths in the report are relative to the
+// folder the command runs in.
 import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
+import {join, relative, resolve} from 'node:path'
 
+import {openFile, type OpenerCommand} from '../adapters/desktop/open-file.js'
 import {loadTemplates} from '../adapters/templates/template-set.js'
-import {renderIncidentDocument} from '../services/report.js'
+import {renderIncidentDocument, writeDocument} from '../services/report.js'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {runOutcome} from '../core/report/run-outcome.js'
 import {readIncidentEvents} from '../incident/read-incident.js'
-import {findIncident} from '../incident/workspace.js'
+import {findIncident, type IncidentLocation} from '../incident/workspace.js'
+import {WORLD_DIR} from './build-world.js'
 import type {DrillScorecard} from './scorecard.js'
 
-export async function renderDrillReport(options: {
+export interface DrillReportOptions {
   home: string
   id: string
   secrets: SecretRegistry
   now?: Date
-}): Promise<{drill: string; text: string}> {
-  const location = await findIncident(options.home, options.id)
+  /** Where the command runs: the report's paths are relative to it (default: the process's). */
+  cwd?: string
+}
+
+/** The file `drill report --open` writes the HTML root-cause report to, in the drill's artifacts. */
+export const DRILL_HTML_REPORT = 'drill-rca.html'
+
+async function findDrill(home: string, id: string): Promise<IncidentLocation> {
+  const location = await findIncident(home, id)
   if (!location.drill) {
-    throw new JwkrError('ERR_USAGE', `${options.id} is an incident, not a drill.`, {
-      hint: `Use jwkr report rca --incident ${options.id}.`,
+    throw new JwkrError('ERR_USAGE', `${id} is an incident, not a drill.`, {
+      hint: `Use jwkr report rca --incident ${id}.`,
     })
   }
+  return location
+}
+
+/** A path as the user at `cwd` types it: relative when it is below, absolute otherwise. */
+function fromCwd(path: string, cwd: string): string {
+  const shown = relative(cwd, path)
+  return shown === '' || shown.startsWith('..') ? path : shown
+}
+
+export async function renderDrillReport(options: DrillReportOptions): Promise<{drill: string; text: string}> {
+  const location = await findDrill(options.home, options.id)
+  const cwd = options.cwd ?? process.cwd()
   const file = join(location.artifactsDir, 'scorecard.json')
   const scorecard = JSON.parse(
     await readFile(file, 'utf8').catch(() => {
@@ -37,6 +60,8 @@ export async function renderDrillReport(options: {
   // One written before the verdict and the faults were told apart: its own two facts, in one sentence.
   scorecard.verdict ??= `${scorecard.passed ? 'Passed' : 'Not passed'}; the run ended ${scorecard.run}.`
   scorecard.faultsInjected ??= []
+  // The scorecard names its drafts relative to the drill's world folder: shown from where the user is.
+  scorecard.messages.drafts = scorecard.messages.drafts.map((draft) => fromCwd(resolve(location.dir, WORLD_DIR, draft), cwd))
   const templates = await loadTemplates({secrets: options.secrets})
   const card = templates.render('drill/scorecard.md', {incident: {drill: true}, scorecard})
   const rca = await renderIncidentDocument({
@@ -48,4 +73,26 @@ export async function renderDrillReport(options: {
     now: options.now,
   })
   return {drill: location.id, text: `${card}\n---\n\n${rca.text}`}
+}
+
+/**
+ * Renders the drill's root-cause report as HTML into its artifacts and opens it in the browser.
+ *
+ * @example const {file, opener} = await openDrillReport({home, id, secrets})
+ */
+export async function openDrillReport(
+  options: DrillReportOptions & {open?: (file: string) => Promise<OpenerCommand>},
+): Promise<{drill: string; file: string; opener: OpenerCommand}> {
+  const location = await findDrill(options.home, options.id)
+  const rca = await renderIncidentDocument({
+    home: options.home,
+    id: options.id,
+    kind: 'rca',
+    format: 'html',
+    secrets: options.secrets,
+    now: options.now,
+  })
+  const file = await writeDocument(join(location.artifactsDir, DRILL_HTML_REPORT), rca.text)
+  const opener = await (options.open ?? openFile)(file)
+  return {drill: location.id, file: fromCwd(file, options.cwd ?? process.cwd()), opener}
 }

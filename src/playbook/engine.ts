@@ -73,6 +73,8 @@ export interface RunHeader {
   done: string[]
   /** Steps that will be skipped whatever happens before them, with the reason in words. */
   willSkip: Array<{id: string; reason: string}>
+  /** Inputs the run took from elsewhere than the command line (the inventory's logs), in words. */
+  notes?: string[]
 }
 
 export type GateAnswer = 'proceed' | 'skip' | 'abort'
@@ -252,6 +254,7 @@ class PlaybookRun {
   /** The run's opening facts: what is done already and which steps will be skipped whatever happens. */
   #header(): RunHeader {
     const state = this.#state()
+    const notes = openingNotes(this.#o.journal.events())
     const done = this.#o.playbook.steps
       .filter((step) => ['succeeded', 'skipped'].includes(state.steps[step.id]?.status ?? ''))
       .map((step) => step.id)
@@ -272,6 +275,7 @@ class PlaybookRun {
       key: typeof this.#o.inputs.key === 'string' ? this.#o.inputs.key : null,
       done,
       willSkip,
+      ...(notes.length > 0 ? {notes} : {}),
     }
   }
 
@@ -660,4 +664,10 @@ function asJwkrError(error: unknown, step: PlaybookStep): JwkrError {
   if (error instanceof JwkrError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new JwkrError('ERR_STEP_FAILED', `Step "${step.id}" failed: ${message}`, {cause: error})
+}
+
+/** The notes the opening journaled (inputs taken from the inventory), for the header of a start and of a resume. */
+function openingNotes(events: readonly JournalEvent[]): string[] {
+  const notes = events.find((event) => event.type === 'incident.opened')?.data.inputNotes
+  return Array.isArray(notes) ? notes.filter((note): note is string => typeof note === 'string') : []
 }

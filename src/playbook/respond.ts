@@ -25,6 +25,7 @@ import type {ReconcileWindow} from '../incident/reconcile-effect.js'
 import {foldIncident} from '../core/journal/state.js'
 import {createIncident, findIncident, KEPT_KEY_FILE, type IncidentLocation} from '../incident/workspace.js'
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
+import {inputsFromInventory} from './inventory-inputs.js'
 import {builtinObservers} from './observers/index.js'
 import {loadPlaybook, resolvePlaybook, type Playbook} from './load-playbook.js'
 import {createRegistry, type StepRegistry} from './registry.js'
@@ -90,10 +91,11 @@ async function openAndRun(options: StartOptions): Promise<RunResult> {
   const registry = options.registry ?? createRegistry(builtinSteps())
   const playbook = typeof options.playbook === 'string' ? await resolvePlaybook(options.playbook, registry) : options.playbook
   const inputs = withDefaults(playbook, options.inputs)
+  const inputNotes = await inputsFromInventory(playbook, inputs, options.inventoryPath, options.secrets)
   // The key is read once: stdin can be read only once, and an inline key must not reach the journal.
   const given = typeof inputs.key === 'string' ? await readSource(inputs.key) : null
   const key = given === null ? null : await identify(given.text, options.secrets)
-  const {incident, journal, lock} = await openIncident(options, {playbook, registry, inputs, given, key, now})
+  const {incident, journal, lock} = await openIncident(options, {playbook, registry, inputs, inputNotes, given, key, now})
   try {
     return await runPlaybook({
       playbook,
@@ -123,6 +125,8 @@ interface Opening {
   registry: StepRegistry
   /** Changed here: a key given on stdin or inline becomes the path of its copy in the incident. */
   inputs: Record<string, unknown>
+  /** Inputs taken from the inventory, in words (journaled with the opening; the run's header shows them). */
+  inputNotes: string[]
   given: {text: string; origin: string} | null
   key: KeyReport | null
   now: () => Date
@@ -138,7 +142,7 @@ async function openIncident(
   options: StartOptions,
   opening: Opening,
 ): Promise<{incident: IncidentLocation; journal: Journal; lock: IncidentLock}> {
-  const {playbook, registry, inputs, given, key, now} = opening
+  const {playbook, registry, inputs, inputNotes, given, key, now} = opening
   const thumbprint = key?.thumbprint ?? null
   const guarded =
     thumbprint !== null && !options.incident && !options.drill && !options.dryRun && changesAnything(playbook, registry)
@@ -174,6 +178,7 @@ async function openIncident(
         drill: options.drill ?? false,
         playbook: playbook.name,
         inputs,
+        ...(inputNotes.length > 0 ? {inputNotes} : {}),
         inventory: options.inventoryPath,
         dryRun: options.dryRun,
         startedBy: whoami(),

@@ -6,7 +6,7 @@ import {resolve} from 'node:path'
 
 import {JwkrError} from '../core/errors.js'
 import {loadInventory} from './inventory.js'
-import {buildReport} from '../core/report/build-report.js'
+import {asDrafted, buildReport} from '../core/report/build-report.js'
 import type {ReportModel} from '../core/report/report-model.js'
 import {timelineChart} from '../core/report/timeline-chart.js'
 import type {SecretRegistry} from '../core/secrets.js'
@@ -58,7 +58,8 @@ export function documentTemplate({kind, format, audience = 'users'}: DocumentReq
 export function renderDocument(templates: TemplateSet, model: ReportModel, request: DocumentRequest): string {
   const name = documentTemplate(request)
   if (name === null) return `${JSON.stringify(model, null, 2)}\n`
-  return templates.render(name, name.endsWith('.html') ? {...model, chart: timelineChart(model)} : model)
+  const drafted = asDrafted(model)
+  return templates.render(name, name.endsWith('.html') ? {...drafted, chart: timelineChart(drafted)} : drafted)
 }
 
 /** The inventory a run used, as `incident.opened` recorded it (an absolute path, or null). */

@@ -5,7 +5,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {createEngineUi, renderHeader} from '../../src/cli/engine-ui.js'
 import {renderRun} from '../../src/cli/render-run.js'
-import {createStatusLine} from '../../src/cli/status-line.js'
+import {createStatusLine, fitStatusLine} from '../../src/cli/status-line.js'
 import {createStyle} from '../../src/cli/style.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import type {RunHeader, RunResult, StepOutcome} from '../../src/playbook/engine.js'
@@ -23,6 +23,9 @@ const header: RunHeader = {
   artifacts: '/tmp/jwkr/drills/2026-12-07-3hcgsa/artifacts',
   key: '/tmp/jwkr/drills/2026-12-07-3hcgsa/world/leak/leaked-key.json',
   done: [],
+  notes: [
+    "Logs: the inventory's (no --input logs= given): 5 paths of billing-api, orders-api, profile-api, search-api, reports-api",
+  ],
   willSkip: [
     {id: 'scan', reason: 'its condition is false: the input scanPaths was not given'},
     {id: 'search', reason: 'its condition is false: the input githubOrg was not given'},
@@ -175,6 +178,7 @@ describe('the run view', () => {
         drill: false,
         resumed: true,
         inventoryPath: null,
+        notes: undefined,
         done: ['inspect', 'triage', 'go-ahead'],
         willSkip: ['locate', 'baseline', 'rotate'].map((id) => ({
           id,
@@ -244,5 +248,21 @@ describe('the status line without a terminal', () => {
     vi.advanceTimersByTime(60_000)
     expect(lines).toEqual(['  … prove · check 1: 3/5 contained\n', '  … prove · check 2: 3/5 contained\n'])
     vi.useRealTimers()
+  })
+})
+
+describe('the status line on a terminal', () => {
+  // An 80-column terminal leaves 77 for the text (the spinner and a space take the rest).
+  it('is cut by display width, not by characters: wide characters and emoji take two columns', () => {
+    // Given lines wider than 77 columns but shorter than 77 characters
+    const kanji = '鍵'.repeat(60) // 60 characters, 120 columns
+    const emoji = `prove · ${'🔑'.repeat(50)}` // 58 characters, 108 columns
+    // Then each is cut to 76 columns and an ellipsis: 77 in all
+    expect(fitStatusLine(kanji, 80)).toBe(`${'鍵'.repeat(38)}…`)
+    expect(fitStatusLine(emoji, 80)).toBe(`prove · ${'🔑'.repeat(34)}…`)
+    // And a plain line is cut at 76 characters, one that fits is kept whole
+    expect(fitStatusLine('x'.repeat(100), 80)).toBe(`${'x'.repeat(76)}…`)
+    expect(fitStatusLine('鍵'.repeat(38), 80)).toBe('鍵'.repeat(38))
+    expect(fitStatusLine('x'.repeat(117), 120)).toBe('x'.repeat(117))
   })
 })

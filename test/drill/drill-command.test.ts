@@ -140,9 +140,11 @@ faults:
     const report = await run(['drill', 'report', drill.drill, '--home', home])
     expect(report.error).toBeUndefined()
     expect(report.stdout).toContain('DRILL')
-    expect(report.stdout).toContain(`# Drill \`${drill.drill}\``)
-    expect(report.stdout).toMatch(/every service contained \| true \| true \| ✓/)
-    expect(report.stdout).toContain('# Root cause analysis: leaked signing key')
+    // Formatted for the terminal (issue 16): tables drawn, no Markdown source
+    expect(report.stdout).toContain(`Drill ${drill.drill}: scenario basic`)
+    expect(report.stdout).toMatch(/│ every service contained\s+│ true\s+│ true\s+│ ✓ │/)
+    expect(report.stdout).toContain('Root cause analysis: leaked signing key')
+    expect(report.stdout).not.toMatch(/^# /m)
   })
 
   it('runs guided on a terminal, asking only at the go-ahead and before each step that changes something', async () => {

@@ -4,10 +4,11 @@ import {renderTrackingIssue, renderChecklist} from '../../src/adapters/github/tr
 import {renderDocument, type DocumentRequest} from '../../src/services/report.js'
 import type {TemplateSet} from '../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../src/core/report/build-report.js'
+import type {ReportModel} from '../../src/core/report/report-model.js'
 import {foldIncident} from '../../src/core/journal/state.js'
 import type {JournalEvent} from '../../src/core/journal/types.js'
 import type {DrillScenario} from '../../src/drill/load-scenario.js'
-import {scoreDrill} from '../../src/drill/scorecard.js'
+import {scoreDrill, type DrillScorecard} from '../../src/drill/scorecard.js'
 import {evidenceCommentModel} from '../../src/playbook/observers/github-issue.js'
 
 /** A drill scenario for the scorecard document: the basic scenario's expectations. */
@@ -60,7 +61,14 @@ export function renderAll(templates: TemplateSet, events: readonly JournalEvent[
   }
   const [step, recorded] = [...byStep].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []]
   rendered.set('github-comment.md', templates.render('github/comment.md', evidenceCommentModel(state, step, recorded)))
-  const scorecard = scoreDrill({
+  const scorecard = fixtureScorecard(events, model, now)
+  rendered.set('drill-scorecard.md', templates.render('drill/scorecard.md', {incident: {drill: model.incident.drill}, scorecard}))
+  return rendered
+}
+
+/** A scorecard of the basic scenario for the incident, as the drill writes it (artifacts/scorecard.json). */
+export function fixtureScorecard(events: readonly JournalEvent[], model: ReportModel, now: Date): DrillScorecard {
+  return scoreDrill({
     events,
     scenario: SCENARIO,
     world: {
@@ -80,8 +88,6 @@ export function renderAll(templates: TemplateSet, events: readonly JournalEvent[
     runStatus: 'completed',
     now,
   })
-  rendered.set('drill-scorecard.md', templates.render('drill/scorecard.md', {incident: {drill: model.incident.drill}, scorecard}))
-  return rendered
 }
 
 /** Templates the golden files cover directly; the partials are covered through them. */

@@ -6,14 +6,14 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {loadTemplates} from '../../src/adapters/templates/template-set.js'
-import {CONTAINED_ID, fixtureEvents, FIXTURE_NOW, INJECTION_ID} from '../core/report/fixture.js'
+import {CONTAINED_ID, FAILED_ID, fixtureEvents, FIXTURE_NOW, INJECTION_ID, OUTAGE_ID} from '../core/report/fixture.js'
 import {projectRoot} from '../helpers/run.js'
 import {COVERED_TEMPLATES, renderAll} from './documents.js'
 
 const GOLDEN = join(projectRoot, 'test/templates/golden')
 const update = process.env.UPDATE_GOLDEN === '1'
 
-describe.each([CONTAINED_ID, INJECTION_ID])('the built-in templates on incident %s', (id) => {
+describe.each([CONTAINED_ID, INJECTION_ID, FAILED_ID, OUTAGE_ID])('the built-in templates on incident %s', (id) => {
   it('render exactly the golden files', async () => {
     // Given the fixture journal and the built-in templates
     const templates = await loadTemplates()

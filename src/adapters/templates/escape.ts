@@ -42,6 +42,20 @@ export function mermaidText(text: string): string {
   return safe.length > 80 ? `${safe.slice(0, 79)}…` : safe || '-'
 }
 
+/**
+ * A CSS string literal holding the text (for `content:` in a stylesheet, where HTML escaping means
+ * nothing): every character but letters, digits, space and `._:,-` as a six-digit CSS escape, so
+ * nothing can end the string, the rule or the `<style>` element.
+ *
+ * @example cssString('a"b') // "a\000022b"
+ */
+export function cssString(text: string): string {
+  const body = [...neutralise(text)]
+    .map((c) => (/^[A-Za-z0-9 ._:,-]$/.test(c) ? c : `\\${(c.codePointAt(0) ?? 0).toString(16).padStart(6, '0')}`))
+    .join('')
+  return `"${body}"`
+}
+
 /** A link target that cannot run anything: http(s) only, with the characters that end a Markdown link destination percent-encoded. */
 export function safeUrl(value: string): string | null {
   let url: URL

@@ -7,7 +7,7 @@ import Handlebars from 'handlebars'
 
 import {formatDuration} from '../../core/duration.js'
 import {escapeFor} from '../../core/escape-untrusted.js'
-import {markdownCode, mermaidText, safeUrl, type OutputFormat} from './escape.js'
+import {cssString, markdownCode, mermaidText, safeUrl, type OutputFormat} from './escape.js'
 
 type Env = typeof Handlebars
 
@@ -128,6 +128,8 @@ export function registerHelpers(hb: Env): void {
   helper('code', ([value], options) => code(String(value ?? ''), format(options)))
   helper('link', ([url, label], options) => link(String(url ?? ''), String(label ?? url ?? ''), format(options)))
   helper('mermaid', ([value]) => new Handlebars.SafeString(mermaidText(String(value ?? ''))))
+  /** A CSS string literal, for `content:` inside a `<style>` element: `{{css incident.id}}`. */
+  helper('css', ([value]) => new Handlebars.SafeString(cssString(String(value ?? ''))))
   for (const name of ['md', 'html', 'txt', 'mrkdwn'] as const) {
     helper(name, ([value]) => new Handlebars.SafeString(escapeFor(name, String(value ?? ''))))
   }

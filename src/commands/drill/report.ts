@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
-import {renderDrillReport} from '../../drill/drill-report.js'
+import {renderMarkdown} from '../../cli/render-markdown.js'
+import {openDrillReport, renderDrillReport} from '../../drill/drill-report.js'
 import {resolveHome} from '../../incident/workspace.js'
 import {writeDocument} from '../../services/report.js'
 
@@ -11,15 +12,32 @@ export default class DrillReport extends JwkrCommand {
   static override examples = [
     '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio',
     '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio --out drill.md',
+    '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio --open',
+    '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio --json',
   ]
   static override args = {id: Args.string({required: true, description: 'The drill id (jwkr incident list --drills).'})}
-  static override flags = {...homeFlag, out: Flags.string({description: 'Write the report to this file instead of stdout.'})}
+  static override flags = {
+    ...homeFlag,
+    out: Flags.string({description: 'Write the report to this file (Markdown) instead of stdout.', exclusive: ['open']}),
+    open: Flags.boolean({
+      description:
+        'Open the root-cause report as HTML in the browser (xdg-open, open or start; JWKR_OPENER names another program).',
+    }),
+    markdown: Flags.boolean({description: 'Print the Markdown source instead of formatting it for the terminal.'}),
+  }
 
-  async run(): Promise<{drill: string; out: string | null}> {
+  async run(): Promise<{drill: string; out: string | null; opened: string | null}> {
     const {args, flags} = await this.parse(DrillReport)
-    const report = await renderDrillReport({home: resolveHome({flag: flags.home}), id: args.id, secrets: this.secrets})
+    const home = resolveHome({flag: flags.home})
+    if (flags.open) {
+      const opened = await openDrillReport({home, id: args.id, secrets: this.secrets})
+      this.logToStderr(`Opened ${opened.file} (${opened.opener.command}).`)
+      return {drill: opened.drill, out: null, opened: opened.file}
+    }
+    const report = await renderDrillReport({home, id: args.id, secrets: this.secrets})
     if (flags.out) await writeDocument(flags.out, this.secrets.redact(report.text))
-    else if (!this.jsonEnabled()) this.log(report.text)
-    return {drill: report.drill, out: flags.out ?? null}
+    else if (!this.jsonEnabled())
+      this.log(flags.markdown ? report.text : renderMarkdown(report.text, {style: this.style, width: process.stdout.columns}))
+    return {drill: report.drill, out: flags.out ?? null, opened: null}
   }
 }

@@ -18,6 +18,7 @@ import {
   type Problem,
   type YamlDocument,
 } from '../yaml/load-yaml-document.js'
+import {credentialChecks, describeCredentials, type CredentialCheck} from './credentials.js'
 import {inventorySchema} from './inventory-schema.js'
 import {ISSUER_KEY_STORE_TYPES, VERIFIER_PROFILE_IDS, type Inventory, type InventoryService} from './types.js'
 
@@ -27,6 +28,16 @@ export interface InventoryCheck {
   problems: Problem[]
   /** What is allowed but weakens the response (e.g. a service whose cache lifetime must be assumed); only for a valid inventory. */
   warnings: Problem[]
+  /** With `surroundings`: the credentials the inventory will need and whether they are set (a valid inventory only). */
+  credentials?: CredentialCheck[]
+}
+
+/** The world around the file, for the warnings about what is valid but breaks later (a port: core does no I/O). */
+export interface InventorySurroundings {
+  /** Whether a path (absolute, resolved against the inventory's folder) exists. */
+  exists: (path: string) => boolean
+  /** The environment the credentials will come from; only read as set or not. */
+  env: Record<string, string | undefined>
 }
 
 export interface CheckInventoryOptions {
@@ -34,6 +45,8 @@ export interface CheckInventoryOptions {
   baseDir?: string
   /** Credentials found in the file (which it must not hold) are registered here, so no output repeats them. */
   secrets?: SecretRegistry
+  /** Given, the warnings also cover missing files and folders and unset credentials. */
+  surroundings?: InventorySurroundings
 }
 
 const CREDENTIAL_HINT =
@@ -60,7 +73,13 @@ export function checkInventory(text: string, file: string, options: CheckInvento
   const problems = sortProblems([...document.problems.filter((problem) => !covered.has(problem.path)), ...checks])
   if (problems.length > 0) return {problems, warnings: []}
   const inventory = toInventory(raw as Inventory, options.baseDir ?? dirname(resolve(file)))
-  return {inventory, problems: [], warnings: inventoryWarnings(inventory, document)}
+  const warnings = inventoryWarnings(inventory, document)
+  const {surroundings} = options
+  if (!surroundings) return {inventory, problems: [], warnings}
+  const credentials = credentialChecks(inventory, surroundings.env)
+  const more = [...missingPaths(inventory, raw as Inventory, surroundings), ...unsetCredentials(credentials)]
+  const located = more.map(({path, message}) => ({...document.problemAt(path, ''), message}))
+  return {inventory, problems: [], warnings: sortProblems([...warnings, ...located]), credentials}
 }
 
 /**
@@ -75,7 +94,7 @@ export function inventoryNotFound(path: string | null, how = 'Pass --inventory F
   return new JwkrError('ERR_INVENTORY_NOT_FOUND', message, {
     hint:
       `${how}, or draft one from the services’ configuration with \`jwkr inventory discover PATH --out jwkr.inventory.yaml\` ` +
-      '(`jwkr respond --discover PATH` drafts one for a run). To write one by hand, start from examples/jwkr.inventory.yaml in the ' +
+      '(`jwkr respond --discover PATH` drafts one for a run). To write one by hand, `jwkr inventory init` asks for a first issuer and service, or start from examples/jwkr.inventory.yaml in the ' +
       'jwk-responder package; `jwkr inventory schema` prints its JSON Schema.',
   })
 }
@@ -207,6 +226,62 @@ function inventoryWarnings(inventory: Inventory, document: Document): Problem[] 
     })
   }
   return warnings
+}
+
+type Located = {path: DocumentPath; message: string}
+
+/**
+ * Files and folders the inventory names that are not there: an issuer's JWKS file (key.rotate cannot
+ * rotate it), the templates folder (reports fall back to nothing), a service's logs (triage reads nothing).
+ */
+function missingPaths(inventory: Inventory, written: Inventory, surroundings: InventorySurroundings): Located[] {
+  const found: Located[] = []
+  inventory.issuers.forEach((issuer, index) => {
+    const source = issuer.keySource
+    if (source.type !== 'jwks-file' || surroundings.exists(source.path)) return
+    const given = (written.issuers[index]?.keySource as {path?: string} | undefined)?.path ?? source.path
+    found.push({
+      path: ['issuers', index, 'keySource', 'path'],
+      message:
+        `issuer '${issuer.id}': the JWKS file ${given} does not exist (${source.path}): rotating this issuer's key would fail; ` +
+        'fix the path (it is relative to the inventory file) or create the file',
+    })
+  })
+  if (inventory.templates !== undefined && !surroundings.exists(inventory.templates)) {
+    found.push({
+      path: ['templates'],
+      message: `the templates folder ${written.templates ?? ''} does not exist (${inventory.templates}): reports and messages would fail; fix the path or remove templates:`,
+    })
+  }
+  inventory.services.forEach((service, index) => {
+    const missing = (service.logs ?? []).filter((path) => !surroundings.exists(path))
+    if (missing.length === 0) return
+    found.push({
+      path: ['services', index, 'logs'],
+      message: `service '${service.id}': ${missing.length === 1 ? 'the log path' : 'the log paths'} ${missing.join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist: token triage would read nothing there`,
+    })
+  })
+  return found
+}
+
+/** A warning for each need none of whose alternatives is wholly set: the variables named, never a value. */
+function unsetCredentials(checks: CredentialCheck[]): Located[] {
+  return checks
+    .filter((check) => !check.satisfied)
+    .map((check) => {
+      const single = check.anyOf.length === 1 && check.anyOf[0]?.length === 1
+      const unset = check.anyOf
+        .flat()
+        .filter((variable) => !variable.set)
+        .map((variable) => variable.name)
+      const state = single
+        ? 'which is not set in this environment: export it'
+        : `not set in this environment (missing: ${unset.join(', ')}): export them`
+      return {
+        path: check.path,
+        message: `${check.subject} needs ${describeCredentials(check)}, ${state} before a response (credentials come from the environment, never from the inventory)`,
+      }
+    })
 }
 
 /** '#name', or a channel id as Slack's API gives it (C0123ABCD). */

@@ -54,6 +54,8 @@ export interface IncidentOpenedData {
   drill: boolean
   playbook: string
   inputs: Record<string, unknown>
+  /** Inputs taken from the inventory rather than given (the services' logs), in words; absent in older journals. */
+  inputNotes?: string[]
   startedBy: {user: string; host: string}
 }
 

@@ -7,12 +7,13 @@ import {foldIncident} from '../journal/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../journal/types.js'
 import {checklistOf} from './checklist.js'
 import {publicActionsOf} from './drafts.js'
-import {containmentOf, evidenceOf} from './evidence.js'
+import {checkSpans, containmentOf, evidenceOf} from './evidence.js'
 import {declaredPhase, PHASES, PHASE_TITLES, phaseOf} from './phases.js'
 import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
 import {between, instant, isHttpUrl, num, rec, str, strings, withoutExpressions} from './read-data.js'
 import type {
   ActionTaken,
+  CheckSpan,
   Containment,
   EvidenceItem,
   Exposure,
@@ -46,6 +47,7 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
   const tokens = outputsOf('tokens.scan')
   const triage = tokens ? triageOf(tokens.id, tokens.outputs) : null
   const evidence = evidenceOf(events)
+  const spans = checkSpans(evidence)
   const published = publishedKidsOf(events, state.thumbprint ?? null)
   const verify = steps.find((step) => step.uses === 'containment.verify' && step.status === 'succeeded')
   const verified = verify && state.steps[verify.id]?.outputs?.contained === true && verify.finishedAt
@@ -75,6 +77,8 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
       closedAt: state.closedAt ?? null,
       closeReason: state.closeReason ?? null,
       lastEventAt: state.lastEventAt ?? null,
+      inProgress: state.status === 'running',
+      runningSteps: steps.filter((step) => step.status === 'running').map((step) => step.id),
       playbook: state.playbookLoaded?.name ?? state.playbook,
       source: state.source,
     },
@@ -105,9 +109,10 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
     steps,
     checklist: checklistOf(state),
     phases: phasesOf(steps),
-    timeline: timelineOf(events, steps, evidence),
+    timeline: timelineOf(events, steps, evidence, spans),
     notes: state.notes.map((note) => ({at: note.ts, author: note.author, text: note.text, step: note.step ?? null})),
     evidence,
+    spans,
     containment,
     outcome,
     exposure: exposureOf(state, triage, containment, generatedAt),
@@ -122,6 +127,37 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
   model.actionItems = actionItemsOf(model)
   model.publicActions = publicActionsOf(model)
   return model
+}
+
+/**
+ * The model as a document drafted during a run shows it: the run is in progress, so nothing is
+ * claimed as contained yet (the checks so far stay in the tables), the exposure window is open, and
+ * the outcome line says why. A finished run's model is returned as it is.
+ *
+ * @example renderDocument(templates, asDrafted(model), request)
+ */
+export function asDrafted(model: ReportModel): ReportModel {
+  if (!model.incident.inProgress) return model
+  const running = model.incident.runningSteps
+  const view: ReportModel = {
+    ...model,
+    containment: {...model.containment, proven: false, containedAt: null, timeToContainMs: null},
+    exposure: {
+      ...model.exposure,
+      until: null,
+      untilBasis: 'ongoing',
+      durationMs: between(model.exposure.from, model.generatedAt),
+    },
+    outcome: {
+      ...model.outcome,
+      status: model.outcome.status === 'proven' ? 'not-proven' : model.outcome.status,
+      summary: `run in progress${running.length > 0 ? ` (running: ${running.join(', ')})` : ''}: containment is not claimed until the run ends`,
+    },
+  }
+  view.observations = observationsOf(view)
+  view.actionItems = actionItemsOf(view)
+  view.publicActions = publicActionsOf(view)
+  return view
 }
 
 /**
@@ -223,9 +259,19 @@ function phasesOf(steps: ReportStep[]): ReportPhase[] {
 /** A skip because a condition was false is the playbook working as written: not worth a timeline line. */
 const CONDITION_SKIP = /^its condition is false/
 
-function timelineOf(events: readonly JournalEvent[], steps: ReportStep[], evidence: EvidenceItem[]): ReportEvent[] {
+/**
+ * Decisions, effects, state changes and notes, in journal order. Checks are not events here: a
+ * target's span of one outcome is, at its first check (the checks are the appendix).
+ */
+function timelineOf(
+  events: readonly JournalEvent[],
+  steps: ReportStep[],
+  evidence: EvidenceItem[],
+  spans: CheckSpan[],
+): ReportEvent[] {
   const byId = new Map(steps.map((step) => [step.id, step]))
-  const bySeq = new Map(evidence.map((item) => [item.seq, item]))
+  const stepOfCheck = new Map(evidence.map((item) => [item.seq, item.step]))
+  const spanAt = new Map(spans.map((span) => [span.seq, span]))
   const timeline: ReportEvent[] = []
   for (const event of events) {
     const {data} = event
@@ -285,14 +331,44 @@ function timelineOf(events: readonly JournalEvent[], steps: ReportStep[], eviden
         add('run', `Run interrupted: ${str(data.reason) ?? 'no reason given'}`)
         break
       default: {
-        const item = bySeq.get(event.seq)
-        // A check is dated when it was made, as in the evidence table.
-        const what = item?.kind === 'probe' ? `Probe of ${item.target}` : `JWKS ${item?.target}`
-        if (item) add('evidence', `${what}: ${item.detail ?? item.outcome}`, item.outcome, item.at)
+        const span = spanAt.get(event.seq)
+        // A span is dated by its first check, as in the appendix; its step is the check's.
+        if (span) {
+          const phase = byId.get(stepOfCheck.get(span.seq) ?? '')?.phase ?? null
+          timeline.push({
+            seq: event.seq,
+            at: span.from,
+            kind: 'evidence',
+            phase,
+            step: stepOfCheck.get(span.seq) ?? null,
+            text: withoutExpressions(spanText(span)),
+            outcome: span.outcome,
+          })
+        }
       }
     }
   }
   return timeline
+}
+
+const SPAN_VERBS: Record<CheckSpan['kind'], Record<CheckSpan['outcome'], string>> = {
+  probe: {exposed: 'accepted the leaked key', contained: 'rejected the leaked key', unknown: 'gave no answer that tells'},
+  jwks: {exposed: 'served the leaked key', contained: 'no longer served the leaked key', unknown: 'could not be read'},
+}
+
+/** `billing-api accepted the leaked key: 60 checks from 09:10:01 to 09:11:00, still so at the latest (HTTP 200: …)`. */
+function spanText(span: CheckSpan): string {
+  const what = span.kind === 'jwks' ? `Key set ${span.target}` : span.target
+  const checks =
+    span.checks === 1
+      ? `1 check${span.latest ? ', the latest' : ''}`
+      : `${span.checks} checks from ${clock(span.from)} to ${clock(span.to)}${span.latest ? ', still so at the latest' : ''}`
+  return `${what} ${SPAN_VERBS[span.kind][span.outcome]}: ${checks}${span.detail ? ` (${span.detail})` : ''}`
+}
+
+/** The time of day of an instant: `09:10:05`. */
+function clock(iso: string): string {
+  return iso.slice(11, 19)
 }
 
 function effectDescription(events: readonly JournalEvent[], data: Record<string, unknown>): string | null {

@@ -3,7 +3,7 @@
 // (`locate.endpoint`). From them: which targets are contained, since when, and the time to contain.
 import type {JournalEvent} from '../journal/types.js'
 import {between, firstOf, instant, num, rec, str} from './read-data.js'
-import type {Containment, ContainmentTarget, EvidenceItem, Outcome} from './report-model.js'
+import type {CheckSpan, Containment, ContainmentTarget, EvidenceItem, Outcome} from './report-model.js'
 
 const CONTAINED = new Set(['contained', 'rejected'])
 const EXPOSED = new Set(['exposed', 'accepted'])
@@ -27,6 +27,7 @@ function evidenceItem({seq, ts, type, data}: JournalEvent): EvidenceItem | undef
     httpStatus: firstOf(data, ['httpStatus', 'status'], num),
     jti: str(data.jti),
     bodySha256: firstOf(data, ['bodySha256', 'bodyHash', 'responseSha256'], str),
+    verdict: false,
   }
   const error = str(data.error) ?? str(rec(data.error)?.message)
   if (type === 'containment.service') {
@@ -34,6 +35,7 @@ function evidenceItem({seq, ts, type, data}: JournalEvent): EvidenceItem | undef
     const service = str(data.service)
     return {
       ...base,
+      verdict: true,
       kind: 'probe',
       target: service ?? '?',
       service,
@@ -147,12 +149,7 @@ export function containmentOf(
   openedAt: string | null,
   fallback: {containedAt: string} | null = null,
 ): Containment {
-  const checks = new Map<string, EvidenceItem[]>()
-  for (const item of evidence) {
-    const key = item.kind === 'probe' ? `probe:${item.target}` : `jwks:${item.target}`
-    checks.set(key, [...(checks.get(key) ?? []), item])
-  }
-  const targets = [...checks.values()].map(targetOf)
+  const targets = [...checksByTarget(evidence).values()].map(targetOf)
   const counts = {contained: 0, exposed: 0, unknown: 0}
   for (const target of targets) counts[target.outcome] += 1
   const proven = targets.length > 0 ? counts.contained === targets.length : fallback !== null
@@ -164,8 +161,64 @@ export function containmentOf(
   return {proven, containedAt, timeToContainMs: between(openedAt, containedAt), targets, counts}
 }
 
-function targetOf(items: EvidenceItem[]): ContainmentTarget {
-  const sorted = [...items].sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq)
+/**
+ * The checks of each target (a relying party probed, or a key set fetched), each list in time order.
+ * Where a service has verdicts (containment.service), they decide and its raw canary answers do not
+ * count: a refusal alone reads "unknown", so mixing both would flip the target every round.
+ */
+function checksByTarget(evidence: readonly EvidenceItem[]): Map<string, EvidenceItem[]> {
+  const checks = new Map<string, EvidenceItem[]>()
+  for (const item of evidence) {
+    const key = item.kind === 'probe' ? `probe:${item.target}` : `jwks:${item.target}`
+    checks.set(key, [...(checks.get(key) ?? []), item])
+  }
+  for (const [key, items] of checks) {
+    const decided = items.some((item) => item.verdict) ? items.filter((item) => item.verdict) : items
+    checks.set(
+      key,
+      decided.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq),
+    )
+  }
+  return checks
+}
+
+/**
+ * Repeated checks of one target summarised: each run of consecutive checks with the same outcome is
+ * one span (exposed from–to, contained from …), so a one-minute proof that probes every second
+ * reads as a few state changes instead of hundreds of rows. Ordered by when each span began.
+ *
+ * @example checkSpans(evidence) // [{target: 'billing-api', outcome: 'exposed', from, to, checks: 60, …}]
+ */
+export function checkSpans(evidence: readonly EvidenceItem[]): CheckSpan[] {
+  const spans: CheckSpan[] = []
+  for (const items of checksByTarget(evidence).values()) {
+    const own: CheckSpan[] = []
+    for (const item of items) {
+      const open = own[own.length - 1]
+      if (open && open.outcome === item.outcome) {
+        own[own.length - 1] = {...open, to: item.at, checks: open.checks + 1, detail: item.detail}
+        continue
+      }
+      own.push({
+        target: item.target,
+        kind: item.kind === 'endpoint' ? 'jwks' : item.kind,
+        outcome: item.outcome,
+        from: item.at,
+        to: item.at,
+        checks: 1,
+        detail: item.detail,
+        seq: item.seq,
+        latest: false,
+      })
+    }
+    const last = own[own.length - 1]
+    if (last) own[own.length - 1] = {...last, latest: true}
+    spans.push(...own)
+  }
+  return spans.sort((a, b) => a.from.localeCompare(b.from) || a.seq - b.seq)
+}
+
+function targetOf(sorted: EvidenceItem[]): ContainmentTarget {
   const latest = sorted[sorted.length - 1] as EvidenceItem
   let since: string | null = null
   for (let i = sorted.length - 1; i >= 0 && sorted[i]?.outcome === 'contained'; i--) since = sorted[i]?.at ?? since
@@ -175,6 +228,7 @@ function targetOf(items: EvidenceItem[]): ContainmentTarget {
     kind: latest.kind === 'endpoint' ? 'jwks' : latest.kind,
     outcome: latest.outcome,
     since,
+    firstExposedAt: exposed[0]?.at ?? null,
     lastExposedAt: exposed[exposed.length - 1]?.at ?? null,
     lastCheckedAt: latest.at,
     checks: sorted.length,

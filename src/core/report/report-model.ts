@@ -80,6 +80,8 @@ export interface EvidenceItem {
   jti: string | null
   /** SHA-256 of the response body, when recorded. */
   bodySha256: string | null
+  /** A service's verdict of one round (containment.service), which decides over the raw canary answers beside it. */
+  verdict: boolean
 }
 
 export interface ContainmentTarget {
@@ -89,10 +91,30 @@ export interface ContainmentTarget {
   outcome: Outcome
   /** Contained without interruption since this check (null unless contained). */
   since: string | null
+  /** The first check that found the key accepted (probe) or served (key set); null when none did. */
+  firstExposedAt: string | null
   /** The latest check that found the key accepted (probe) or served (key set); null when none did. */
   lastExposedAt: string | null
   lastCheckedAt: string
   checks: number
+}
+
+/** Consecutive checks of one target with the same outcome, summarised (evidence.ts `checkSpans`). */
+export interface CheckSpan {
+  target: string
+  /** A locate answer that found the key served counts as a key-set check. */
+  kind: 'probe' | 'jwks'
+  outcome: Outcome
+  /** The first and the last check of the span. */
+  from: string
+  to: string
+  checks: number
+  /** What the span's last check said. */
+  detail: string | null
+  /** The journal seq of its first check. */
+  seq: number
+  /** Whether this is the target's latest span: where it stands now. */
+  latest: boolean
 }
 
 export interface Containment {
@@ -175,6 +197,10 @@ export interface ReportModel {
     closedAt: string | null
     closeReason: string | null
     lastEventAt: string | null
+    /** The run was still going when the report was made (a step started, the run not finished): the documents say so. */
+    inProgress: boolean
+    /** The steps running then, by id. */
+    runningSteps: string[]
     playbook: string | null
     /** Where the key was found (a path), never the key. */
     source: string | null
@@ -208,9 +234,16 @@ export interface ReportModel {
   steps: ReportStep[]
   checklist: ChecklistItem[]
   phases: ReportPhase[]
+  /**
+   * Decisions, effects, state changes and notes: repeated checks are summarised in `spans` (one
+   * timeline event where a target's outcome changes), the checks themselves are in `evidence`.
+   */
   timeline: ReportEvent[]
   notes: ReportNote[]
+  /** Every individual check: the documents' appendix. */
   evidence: EvidenceItem[]
+  /** The checks per target as spans of one outcome. */
+  spans: CheckSpan[]
   containment: Containment
   /** What the run achieved (run-outcome.ts): the report's outcome line, the same as the command's. */
   outcome: RunOutcome

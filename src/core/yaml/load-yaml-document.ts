@@ -156,6 +156,11 @@ export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((problem) => `${problem.file}:${problem.line}:${problem.column}: ${problem.message}`).join('\n')
 }
 
+/** Warnings as compilers print them: `file:line:column: warning: message`. */
+export function formatWarnings(warnings: readonly Problem[]): string {
+  return formatProblems(warnings.map((warning) => ({...warning, message: `warning: ${warning.message}`})))
+}
+
 /** Document order: by line, then column. */
 export function sortProblems(problems: readonly Problem[]): Problem[] {
   return [...problems].sort((a, b) => a.line - b.line || a.column - b.column)

@@ -9,7 +9,18 @@ import {locatePlaybook} from '../../../src/playbook/builtin-playbooks.js'
 import {loadPlaybookFile} from '../../../src/playbook/load-playbook.js'
 import {createRegistry} from '../../../src/playbook/registry.js'
 import {builtinSteps} from '../../../src/playbook/steps/index.js'
-import {CONTAINED_ID, eventsOf, fixtureModel, FIXTURE_NOW, OPENED, THUMBPRINT} from './fixture.js'
+import {
+  CONTAINED_ID,
+  eventsOf,
+  FAILED_ID,
+  FAILED_ROUNDS,
+  fixtureEvents,
+  fixtureModel,
+  FIXTURE_NOW,
+  OPENED,
+  OUTAGE_ID,
+  THUMBPRINT,
+} from './fixture.js'
 
 const now = FIXTURE_NOW
 
@@ -55,6 +66,7 @@ describe('buildReport on the contained fixture incident', () => {
         kind: 'jwks',
         outcome: 'contained',
         since: '2026-03-14T09:10:04.800Z',
+        firstExposedAt: '2026-03-14T09:02:13.000Z',
         lastExposedAt: '2026-03-14T09:02:13.000Z',
         lastCheckedAt: '2026-03-14T09:10:04.800Z',
         checks: 2,
@@ -64,6 +76,7 @@ describe('buildReport on the contained fixture incident', () => {
         kind: 'probe',
         outcome: 'contained',
         since: '2026-03-14T09:20:05.800Z',
+        firstExposedAt: '2026-03-14T09:10:05.800Z',
         lastExposedAt: '2026-03-14T09:10:05.800Z',
         lastCheckedAt: '2026-03-14T09:20:05.800Z',
         checks: 2,
@@ -73,6 +86,7 @@ describe('buildReport on the contained fixture incident', () => {
         kind: 'probe',
         outcome: 'contained',
         since: '2026-03-14T09:10:06.300Z',
+        firstExposedAt: null,
         lastExposedAt: null,
         lastCheckedAt: '2026-03-14T09:10:06.300Z',
         checks: 1,
@@ -157,7 +171,8 @@ describe('buildReport on the contained fixture incident', () => {
       expect.arrayContaining([
         'Wait for a decision (go-ahead) approved by alice',
         'Rotate the key at every issuer (rotate) failed (retried): auth-main answered 503 to POST /keys',
-        'Probe of billing-api: HTTP 200: the canary was ACCEPTED',
+        'billing-api accepted the leaked key: 1 check (HTTP 200: the canary was ACCEPTED)',
+        'billing-api rejected the leaked key: 1 check, the latest (HTTP 401: the canary was rejected)',
         'Note by bob: The key was in a build cache uploaded to a public bucket on 13 March.',
         'Incident closed: Contained and verified; RCA drafted.',
       ]),
@@ -401,6 +416,57 @@ describe('buildReport for a key found without its kid', () => {
       expect(body).toContain('| kid | `k1`, `k2` (as the issuer publishes it) |')
       expect(body).not.toMatch(/\| kid \| none/)
     }
+  })
+})
+
+describe('a report that summarises before it renders', () => {
+  it('keeps a one-minute failed proof to a few timeline rows: its checks become spans, listed in the appendix', async () => {
+    // Given the failed fixture: 60 rounds, each probing three services and fetching the key set again
+    const events = await fixtureEvents(FAILED_ID)
+    expect(events.length).toBeGreaterThan(FAILED_ROUNDS * 10)
+    // When its report is built
+    const model = await fixtureModel(FAILED_ID)
+    // Then every check is kept for the appendix, but the timeline holds no check, only one row per span
+    expect(model.evidence.length).toBe(FAILED_ROUNDS * 7)
+    expect(model.timeline.length).toBeLessThanOrEqual(20)
+    expect(model.timeline.filter((event) => event.kind === 'evidence')).toHaveLength(model.spans.length)
+    expect(model.spans.map((span) => [span.target, span.outcome, span.checks, span.latest])).toEqual([
+      ['https://auth.example.com/.well-known/jwks.json', 'contained', FAILED_ROUNDS, true],
+      ['billing-api', 'exposed', FAILED_ROUNDS, true],
+      ['reports', 'contained', FAILED_ROUNDS, true],
+      ['ledger', 'unknown', FAILED_ROUNDS, true],
+    ])
+    expect(model.timeline.map((event) => event.text)).toContain(
+      'billing-api accepted the leaked key: 60 checks from 07:00:11 to 07:01:10, still so at the latest (HTTP 200: the canary was ACCEPTED)',
+    )
+  })
+
+  it('splits a target’s checks where its outcome changes: exposed from–to, then contained from', async () => {
+    // Given the outage drill: billing-api accepts the key twice, then rejects it twice
+    const model = await fixtureModel(OUTAGE_ID)
+    // Then billing-api has two spans and its target row says exposed from–to and contained from
+    expect(model.spans.filter((span) => span.target === 'billing-api')).toMatchObject([
+      {outcome: 'exposed', from: '2026-03-14T11:00:20.060Z', to: '2026-03-14T11:00:22.060Z', checks: 2, latest: false},
+      {outcome: 'contained', from: '2026-03-14T11:00:24.060Z', to: '2026-03-14T11:00:26.060Z', checks: 2, latest: true},
+    ])
+    expect(model.containment.targets.find((target) => target.target === 'billing-api')).toMatchObject({
+      firstExposedAt: '2026-03-14T11:00:20.060Z',
+      lastExposedAt: '2026-03-14T11:00:22.060Z',
+      since: '2026-03-14T11:00:24.060Z',
+    })
+  })
+
+  it('lets a service’s verdicts decide over the canary answers beside them, so a target does not flip every round', () => {
+    // Given two rounds where the canary is refused (alone: unknown) and the verdict says contained
+    const round = (at: number): Array<[number, string, Record<string, unknown>]> => [
+      [at, 'evidence.probe', {step: 'v', role: 'canary', service: 'rp', httpStatus: 401}],
+      [at, 'containment.service', {step: 'v', service: 'rp', status: 'contained'}],
+    ]
+    const model = buildReport(eventsOf([OPENED, ...round(10), ...round(20)]), {now})
+    // Then rp is one contained span since its first verdict, and the appendix still lists all four
+    expect(model.spans).toMatchObject([{target: 'rp', outcome: 'contained', checks: 2}])
+    expect(model.containment.targets[0]?.since).toBe('2026-03-14T09:00:10.000Z')
+    expect(model.evidence).toHaveLength(4)
   })
 })
 

@@ -10,7 +10,16 @@ import type {JournalEvent} from '../../../src/core/journal/types.js'
 import {findIncident} from '../../../src/incident/workspace.js'
 import {CONTAINED_ID, FIXTURE_HOME, FIXTURE_NOW} from '../../fixtures/journals/write-fixture-journals.js'
 
-export {CONTAINED_ID, FIXTURE_NOW, INJECTION_ID, PAYLOAD, THUMBPRINT} from '../../fixtures/journals/write-fixture-journals.js'
+export {
+  CONTAINED_ID,
+  FAILED_ID,
+  FAILED_ROUNDS,
+  FIXTURE_NOW,
+  INJECTION_ID,
+  OUTAGE_ID,
+  PAYLOAD,
+  THUMBPRINT,
+} from '../../fixtures/journals/write-fixture-journals.js'
 
 export async function fixtureEvents(id: string = CONTAINED_ID): Promise<JournalEvent[]> {
   return readIncidentEvents(await findIncident(FIXTURE_HOME, id))
