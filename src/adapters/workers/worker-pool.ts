@@ -1,4 +1,4 @@
-// The one worker-thread pool of jwkr (`code scan` and `tokens scan`): feeds a stream of tasks to the
+// The one worker-thread pool of jwkr (`code scan`, `tokens scan` and local discovery): feeds a stream of tasks to the
 // least-loaded worker, at most a few queued per worker so memory stays flat however long the
 // stream, and fails as soon as a worker does. Not piscina or tinypool: their tasks answer once, and a
 // token task streams a report per part (progress, and tokens folded as they are found); their
