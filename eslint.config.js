@@ -17,11 +17,11 @@ export default tseslint.config(
     },
   },
   {
-    files: ['.dependency-cruiser.cjs'],
+    files: ['.dependency-cruiser.cjs', 'scripts/**/*.cjs'],
     languageOptions: {sourceType: 'commonjs', globals: {module: 'writable'}},
   },
   {
-    files: ['bin/**/*.js', 'bench/**/*.{js,mjs}', 'scripts/**/*.mjs'],
+    files: ['bin/**/*.js', 'bench/**/*.{js,mjs}', 'scripts/**/*.mjs', 'test/**/*.mjs'],
     languageOptions: {globals: {process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly'}},
   },
 )

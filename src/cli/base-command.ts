@@ -9,7 +9,7 @@ import {ExitCode, JwkrError} from '../core/errors.js'
 import {jsonOutput} from '../core/escape-untrusted.js'
 import {SecretRegistry} from '../core/secrets.js'
 import {printError} from './print-error.js'
-import {createStyle, fitWidth, forTerminal, type Style} from './style.js'
+import {createStyle, fitWidth, forTerminal, prepareFitWidth, type Style} from './style.js'
 
 /** What stands in for a text that could not be redacted. */
 const WITHHELD = '[withheld: it could not be redacted]'
@@ -36,6 +36,11 @@ export abstract class JwkrCommand extends Command {
     return createStyle(process.stdout)
   }
 
+  override async init(): Promise<void> {
+    await prepareFitWidth(process.stdout, process.stderr)
+    await super.init()
+  }
+
   // Format first, then redact: a secret passed as a format argument must not slip past.
   override log(message = '', ...args: unknown[]): void {
     super.log(fitWidth(forTerminal(this.secrets.redact(format(message, ...args)), process.stdout), process.stdout))
@@ -58,7 +63,7 @@ export abstract class JwkrCommand extends Command {
   }
 
   protected override async catch(error: Interfaces.CommandError): Promise<never> {
-    if (error instanceof Errors.ExitError) throw error
+    if (isExitError(error)) throw error
     // A usage error quotes the argument it refused ("Unexpected argument: {…}"), which may be an
     // inline key that was never parsed: register what looks private on the command line first.
     for (const arg of this.argv) this.secrets.addFromText(arg)
@@ -101,10 +106,25 @@ export abstract class JwkrCommand extends Command {
   }
 }
 
+/**
+ * An error oclif threw, known by its shape as well as its class: the built CLI bundles its own copy of
+ * @oclif/core (scripts/bundle-cli.mjs), while the help, version and autocomplete plugins throw from
+ * the copy in node_modules, whose classes are others.
+ */
+function isOclifError(error: unknown): error is Errors.CLIError {
+  if (error instanceof Errors.CLIError) return true
+  return error instanceof Error && typeof (error as {oclif?: unknown}).oclif === 'object'
+}
+
+/** oclif's signal that a command has finished with an exit code (and has printed what it had to say). */
+export function isExitError(error: unknown): error is Errors.ExitError {
+  return error instanceof Errors.ExitError || (isOclifError(error) && error.code === 'EEXIT')
+}
+
 /** Maps anything thrown to a JwkrError: usage errors keep exit 2, unknown errors become ERR_INTERNAL. */
 export function toJwkrError(error: unknown): JwkrError {
   if (error instanceof JwkrError) return error
-  if (error instanceof Errors.CLIError) {
+  if (isOclifError(error)) {
     const exit = error.oclif?.exit
     const message =
       error.message

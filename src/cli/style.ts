@@ -1,11 +1,15 @@
 // Terminal colours, on only when the stream is a terminal and NO_COLOR is unset (ARCHITECTURE.md, Output and exit codes),
 // and the one way text is made fit for a terminal: escaped, and wrapped to its width.
 import pc from 'picocolors'
-import wrapAnsi from 'wrap-ansi'
 
 import {terminalOutput} from '../core/escape-untrusted.js'
 
 export type Style = ReturnType<typeof pc.createColors>
+
+type Stream = {isTTY?: boolean; columns?: number}
+
+/** wrap-ansi, once a terminal needs it: importing it builds an Intl.Segmenter (string-width), a pipe never does. */
+let wrapAnsi: typeof import('wrap-ansi').default | undefined
 
 /** On for a terminal; off with NO_COLOR, or --no-color on the command line (read as supports-color reads it). */
 export function colorEnabled(
@@ -34,20 +38,36 @@ export function forTerminal(text: string, stream: {isTTY?: boolean}): string {
 }
 
 /**
+ * Loads what fitWidth wraps with, when one of the streams is a terminal that says its width; nothing
+ * for pipes, which fitWidth leaves alone (issue 18: not a cost of every start). The base command and
+ * run-cli call it before they print.
+ */
+export async function prepareFitWidth(...streams: Stream[]): Promise<void> {
+  if (wrapAnsi === undefined && streams.some(wraps)) wrapAnsi = (await import('wrap-ansi')).default
+}
+
+function wraps(stream: Stream): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0
+}
+
+/**
  * Text wrapped at word boundaries to the width of a terminal, each line's indent kept on the lines it
  * wraps into; unchanged for a pipe (a script reads whole lines) or a terminal that does not say its width.
+ * The wrapper is loaded by prepareFitWidth, not here: before it has run, text is left as it is.
  *
- * @example process.stdout.write(fitWidth(forTerminal(text, process.stdout), process.stdout))
+ * @example await prepareFitWidth(process.stdout)
+ * process.stdout.write(fitWidth(forTerminal(text, process.stdout), process.stdout))
  */
-export function fitWidth(text: string, stream: {isTTY?: boolean; columns?: number}): string {
+export function fitWidth(text: string, stream: Stream): string {
+  const wrap = wrapAnsi
+  if (!wraps(stream) || wrap === undefined) return text
   const width = stream.columns ?? 0
-  if (stream.isTTY !== true || width <= 0) return text
   return text
     .split('\n')
     .map((line) => {
       const indent = /^ */.exec(line)?.[0] ?? ''
       const room = Math.max(20, width - indent.length)
-      return wrapAnsi(line.slice(indent.length), room, {hard: true})
+      return wrap(line.slice(indent.length), room, {hard: true})
         .split('\n')
         .map((part) => indent + part)
         .join('\n')

@@ -57,7 +57,10 @@ export default class Verify extends JwkrCommand {
       description: 'The replacement private key (a file): a control token signed with it must be accepted.',
     }),
     deadline: Flags.string({default: '30m', description: 'With --until-contained: give up after this long.'}),
-    interval: Flags.string({default: '15s', description: 'With --until-contained: time between checks.'}),
+    interval: Flags.string({
+      default: '15s',
+      description: 'With --until-contained: the longest time between checks (sooner when a cache is due to expire).',
+    }),
     'removed-at': Flags.string({
       description: 'When the key left the issuers’ JWKS (ISO 8601); by default the first check that sees it gone.',
     }),

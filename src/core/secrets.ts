@@ -18,8 +18,13 @@ const PEM_PRIVATE_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----([\s\S]*?)(?:---
 
 export class SecretRegistry {
   readonly #values = new Set<string>()
-  /** The values, longest first; rebuilt lazily after `add`. */
-  #sorted: string[] | undefined
+  /**
+   * The values by their last three UTF-16 units (every value has at least four), updated as each one
+   * is added and never rebuilt: a long `--until-contained` run adds a canary per probe, and a structure
+   * rebuilt from all the values after each one made every check quadratic in the canaries sent.
+   */
+  readonly #byTail = new Map<number, string[]>()
+  #indexed = 0
 
   /** Registers a secret string and its other common encodings (base64url ↔ base64, hex). */
   add(value: string | undefined | null): void {
@@ -27,7 +32,11 @@ export class SecretRegistry {
     for (const form of encodingsOf(value)) {
       if (form.length >= MIN_SECRET_LENGTH && !this.#values.has(form)) {
         this.#values.add(form)
-        this.#sorted = undefined
+        const tail = tailKey(form, form.length - 1)
+        const bucket = this.#byTail.get(tail)
+        if (bucket) bucket.push(form)
+        else this.#byTail.set(tail, [form])
+        this.#indexed++
       }
     }
   }
@@ -71,9 +80,17 @@ export class SecretRegistry {
     return this.#values.size
   }
 
+  /**
+   * How many times a value was put into the matching index since the registry was made: once per
+   * value, however many redactions come between the additions (what the tests hold it to).
+   */
+  get indexed(): number {
+    return this.#indexed
+  }
+
   /** True when the text contains a registered secret. */
   leaks(text: string): boolean {
-    return this.#ordered().some((value) => value.length <= text.length && text.includes(value))
+    return this.#spansIn(text).length > 0
   }
 
   /**
@@ -113,13 +130,7 @@ export class SecretRegistry {
 
   /** Every occurrence of every secret in the text, as sorted, merged `[start, end)` spans. */
   #spansIn(text: string): Array<[number, number]> {
-    const found: Array<[number, number]> = []
-    for (const value of this.#ordered()) {
-      if (value.length > text.length) continue
-      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
-        found.push([at, at + value.length])
-      }
-    }
+    const found = this.#values.size <= FEW_SECRETS ? this.#searchEach(text) : this.#scanByTail(text)
     if (found.length <= 1) return found
     found.sort((a, b) => a[0] - b[0] || b[1] - a[1])
     const merged: Array<[number, number]> = [found[0] as [number, number]]
@@ -131,11 +142,39 @@ export class SecretRegistry {
     return merged
   }
 
-  /** The values in a stable order (longest first); rebuilt only after a new one is added. */
-  #ordered(): string[] {
-    this.#sorted ??= [...this.#values].sort((a, b) => b.length - a.length)
-    return this.#sorted
+  /** A few secrets: one native `indexOf` search per value is the cheapest on any text. */
+  #searchEach(text: string): Array<[number, number]> {
+    const found: Array<[number, number]> = []
+    for (const value of this.#values) {
+      if (value.length > text.length) continue
+      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
+        found.push([at, at + value.length])
+      }
+    }
+    return found
   }
+
+  /** Many secrets: one pass over the text, checking only the values that end with the three units at hand. */
+  #scanByTail(text: string): Array<[number, number]> {
+    const found: Array<[number, number]> = []
+    for (let end = 2; end < text.length; end++) {
+      const bucket = this.#byTail.get(tailKey(text, end))
+      if (bucket === undefined) continue
+      for (const value of bucket) {
+        const start = end + 1 - value.length
+        if (start >= 0 && text.startsWith(value, start)) found.push([start, end + 1])
+      }
+    }
+    return found
+  }
+}
+
+/** Up to this many values, redaction searches for each; beyond, it scans the text once. */
+const FEW_SECRETS = 32
+
+/** The three UTF-16 units of `text` ending at index `end`, as one number (48 bits: exact in a double). */
+function tailKey(text: string, end: number): number {
+  return text.charCodeAt(end - 2) * 2 ** 32 + text.charCodeAt(end - 1) * 2 ** 16 + text.charCodeAt(end)
 }
 
 /** The value as given plus the forms it is often re-encoded in: base64 ↔ base64url, hex in both cases. */

@@ -10,6 +10,7 @@ import {
   containmentClock,
   DEFAULT_TOKEN_LIFETIME_SECONDS,
   issuerRemoval,
+  nextCheckDelayMs,
   serviceCacheSeconds,
   type ContainmentClock,
 } from '../core/containment/clock.js'
@@ -217,12 +218,13 @@ export async function verifyContainment(options: VerifyOptions): Promise<VerifyR
     // With no service that can be probed, waiting cannot turn into a proof.
     const nothingToCheck = check.result.outcome === 'not-attempted'
     if (check.result.contained || left <= 0 || nothingToCheck) return check.result
+    // The next check when the next cache is due to expire (counted from the removal), at the latest after the interval.
+    const pending = new Set(
+      check.result.services.filter((service) => service.status !== 'contained').map((service) => service.id),
+    )
+    const wait = nextCheckDelayMs(check.result.clock, pending, new Date(), options.intervalMs ?? DEFAULT_INTERVAL_MS)
     try {
-      await sleep(
-        Math.min(options.intervalMs ?? DEFAULT_INTERVAL_MS, left),
-        undefined,
-        options.signal ? {signal: options.signal} : undefined,
-      )
+      await sleep(Math.min(wait, left), undefined, options.signal ? {signal: options.signal} : undefined)
     } catch {
       throw new JwkrError('ERR_ABORTED', 'Verifying containment was cancelled.', {
         hint: 'Run jwkr verify again; nothing was changed anywhere.',

@@ -1,7 +1,7 @@
 // Colour only on a terminal, and never with NO_COLOR (ARCHITECTURE.md, Output and exit codes).
-import {describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
-import {colorEnabled, createStyle, fitWidth} from '../../src/cli/style.js'
+import {colorEnabled, createStyle, fitWidth, prepareFitWidth} from '../../src/cli/style.js'
 
 describe('colorEnabled', () => {
   it('is on for a terminal, off for a pipe', () => {
@@ -28,6 +28,7 @@ describe('createStyle', () => {
 
 describe('fitWidth', () => {
   const prose = `${'word '.repeat(30).trim()}`
+  beforeAll(() => prepareFitWidth({isTTY: true, columns: 40}))
 
   it('wraps a line to the terminal at word boundaries, keeping its indent on the lines it wraps into', () => {
     const text = fitWidth(`  ${prose}\nshort`, {isTTY: true, columns: 40})

@@ -65,6 +65,51 @@ describe('SecretRegistry.add and redact', () => {
   })
 })
 
+describe('SecretRegistry with many secrets (a long run registers a canary per probe)', () => {
+  /** A registry past the few-secrets threshold: redaction then scans the text once by the values' tails. */
+  function crowded(): SecretRegistry {
+    const secrets = new SecretRegistry()
+    for (let i = 0; i < 100; i++) secrets.add(`filler.${i}.${'z'.repeat(i % 7)}!`)
+    return secrets
+  }
+
+  it('redacts as with a few: every occurrence, overlaps merged, a longer secret whole, characters literally', () => {
+    const secrets = crowded()
+    for (const value of [SECRET, 'abcd', 'xxabcdyy', 'a.b*c(d)', 'aaaa', 'é€😀x']) secrets.add(value)
+    expect(secrets.redact(`a ${SECRET} b ${SECRET}`)).toBe(`a ${REDACTED} b ${REDACTED}`)
+    expect(secrets.redact(`<${octets.toString('hex').toUpperCase()}>`)).toBe(`<${REDACTED}>`)
+    expect(secrets.redact('xxabcdyy and abcd')).toBe(`${REDACTED} and ${REDACTED}`)
+    expect(secrets.redact('a.b*c(d) aXbbc(d)')).toBe(`${REDACTED} aXbbc(d)`)
+    expect(secrets.redact('aaaaa-')).toBe(`${REDACTED}-`)
+    expect(secrets.redact('[é€😀x]')).toBe(`[${REDACTED}]`)
+    expect(secrets.leaks(`...${SECRET}`)).toBe(true)
+    expect(secrets.leaks('nothing here, filler.3 without its tail')).toBe(false)
+  })
+
+  it('learns values added after a first redaction', () => {
+    const secrets = crowded()
+    secrets.add('first-secret')
+    expect(secrets.redact('first-secret second-secret')).toBe(`${REDACTED} second-secret`)
+    secrets.add('second-secret')
+    expect(secrets.redact('first-secret second-secret')).toBe(`${REDACTED} ${REDACTED}`)
+  })
+
+  it('indexes each value once, however many redactions come between additions', () => {
+    // Given a check that registers 2,000 canary tokens, redacting its evidence after each one
+    const secrets = new SecretRegistry()
+    const header = Buffer.from('{"alg":"RS256","kid":"leaked"}').toString('base64url')
+    for (let i = 0; i < 2000; i++) {
+      const token = `${header}.${Buffer.from(`{"jti":"jwkr-canary-${i}"}`).toString('base64url')}.sig${i}x${i}`
+      secrets.add(token)
+      // Then each canary is caught right away
+      expect(secrets.redact(`probe ${i}: Bearer ${token}`)).toBe(`probe ${i}: Bearer ${REDACTED}`)
+    }
+    // And the index did the work of 2,000 insertions, not a rebuild per canary (~2 million)
+    expect(secrets.size).toBe(2000)
+    expect(secrets.indexed).toBe(2000)
+  })
+})
+
 describe('SecretRegistry.addJwk', () => {
   it('registers d, p, q, dp, dq, qi of an RSA JWK and not n or e', () => {
     const jwk = generateKeyPairSync('rsa', {modulusLength: 2048}).privateKey.export({format: 'jwk'})

@@ -3,7 +3,7 @@
 // runs the installed `jwkr` from outside the repository. It builds and installs (minutes), so it runs
 // where JWKR_TEST_INSTALL is set: .ci/run sets it.
 import {execFile} from 'node:child_process'
-import {mkdtemp, readdir} from 'node:fs/promises'
+import {mkdtemp, readdir, readFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -31,5 +31,27 @@ describe.runIf(process.env.JWKR_TEST_INSTALL)('npm install -g from a packed tarb
     expect(version.stdout).toMatch(/^jwk-responder\/\d+\.\d+\.\d+ /)
     const playbooks = await exec(jwkr, ['playbook', 'list', '--columns', 'playbook', '--no-header'], {cwd: scratch})
     expect(playbooks.stdout.split('\n')).toContain('leaked-signing-key')
+    // And it starts from the bundled build (issue 18): `key thumbprint` loads oclif from the bundle's
+    // chunks, not from node_modules file by file, and no SDK (a count of modules, never a time)
+    const log = join(scratch, 'modules.txt')
+    const installed = join(prefix, 'lib', 'node_modules', 'jwk-responder')
+    const thumbprint = await exec(
+      process.execPath,
+      [
+        '--import',
+        join(projectRoot, 'test/helpers/module-log.mjs'),
+        join(installed, 'bin/run.js'),
+        'key',
+        'thumbprint',
+        join(installed, 'examples/leaked-signing-key.json'),
+      ],
+      {cwd: scratch, env: {...process.env, JWKR_MODULE_LOG: log}},
+    )
+    expect(thumbprint.stdout.trim()).toBe('ctrVioBNyS21qaggw9wJbbzKbpG2TpIsKRipETuogFQ')
+    const modules = (await readFile(log, 'utf8')).split('\n').filter((line) => line.includes(installed))
+    expect(
+      modules.filter((module) => /node_modules\/(@oclif\/core|@slack|@octokit|handlebars|ky|msw|ioredis|express)\//.test(module)),
+    ).toEqual([])
+    expect(modules.length).toBeLessThanOrEqual(60)
   })
 })

@@ -14,7 +14,7 @@ import {claimsOf, concernsKey, unsignedForm, type TokenVerdict} from '../../core
 import {isTokenByte} from '../../core/tokens/find-tokens.js'
 import {createHeaderFilter, decodeHeader, referenceOf, type KeyIdentity} from '../../core/tokens/key-reference.js'
 import {TokenStream, type StreamedToken} from '../../core/tokens/token-stream.js'
-import {verifySignature} from '../../core/tokens/verify-signature.js'
+import {createSignatureVerifier, type SignatureVerifier} from '../../core/tokens/verify-signature.js'
 
 export interface TokenWorkerData {
   identity: KeyIdentity
@@ -96,11 +96,13 @@ export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
   const verdicts = new Map<string, Decided>()
   // One buffer for every task of this worker: tasks run one at a time.
   const buffer = Buffer.allocUnsafe(data.blockBytes + data.maxTokenBytes)
+  // One verifier for every token of this worker: the key object, header decisions and buffers are reused.
+  const verifier = createSignatureVerifier(data.verifyKey)
 
   function decide(token: string): Decided {
     const cached = verdicts.get(token)
     if (cached !== undefined) return cached
-    const verdict = verdictOf(token, data)
+    const verdict = verdictOf(token, data, verifier)
     if (token.length > CACHED_TOKEN_CHARS) return verdict
     if (verdicts.size >= VERDICT_CACHE) verdicts.delete(verdicts.keys().next().value as string)
     verdicts.set(token, verdict)
@@ -228,7 +230,7 @@ function keyOf(buffer: Buffer, start: number, end: number): string {
  * key after all (or does not decode), else whether the key's signature is valid, and the claims.
  * Verification ignores exp and nbf: an expired token signed with the key is still evidence.
  */
-async function verdictOf(token: string, data: TokenWorkerData): Promise<TokenVerdict | null> {
+async function verdictOf(token: string, data: TokenWorkerData, verifier: SignatureVerifier): Promise<TokenVerdict | null> {
   const first = token.indexOf('.')
   const header = decodeHeader(token.slice(0, first))
   if (header === null) return null
@@ -236,18 +238,16 @@ async function verdictOf(token: string, data: TokenWorkerData): Promise<TokenVer
   if (reference === null) return null
   // Not a JSON payload: still a token that may be the key's; its claims are unknown (claimsOf(null)).
   const payload = decodeHeader(token.slice(first + 1, token.lastIndexOf('.')))
-  const valid = await verifiesWith(token, data.verifyKey)
+  const valid = await verifiesWith(token, data.verifyKey, verifier)
   return {reference, valid, claims: claimsOf(payload), unsigned: unsignedForm(token), shape: tokenShape(header, payload)}
 }
 
 /**
- * Whether the key made the token's signature (exp and nbf are not looked at). node:crypto decides
- * for the asymmetric algs (the hot path, see verify-signature.ts); jose decides the rest.
- *
- * @example await verifiesWith(token, key.publicKey) // true or false, never throws
+ * Whether the key made the token's signature (exp and nbf are not looked at). The worker's node:crypto
+ * verifier decides for the asymmetric algs (the hot path, see verify-signature.ts); jose decides the rest.
  */
-export async function verifiesWith(token: string, key: KeyObject): Promise<boolean> {
-  const fast = verifySignature(token, key)
+async function verifiesWith(token: string, key: KeyObject, verifier: SignatureVerifier): Promise<boolean> {
+  const fast = verifier(token)
   if (fast !== undefined) return fast
   try {
     await compactVerify(token, key)

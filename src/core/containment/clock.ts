@@ -220,3 +220,25 @@ export function serviceCacheSeconds(service: Pick<ClockService, 'jwksCacheSecond
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString()
 }
+
+/** After a cache is due to expire, the check waits this much more, so the probe finds it expired. */
+export const EXPIRY_MARGIN_MS = 100
+
+/**
+ * How long to wait before the next check of a `--until-contained` run: the interval, or less when a
+ * service not yet proven contained is due to drop the key sooner (its containedBy, counted from the
+ * removal, not from when the checks began), so its probe lands when its cache expires rather than up to
+ * an interval later. Never less than a quarter of the interval after the check that just ended, so
+ * many services expiring apart do not turn into a check after every one.
+ *
+ * @example nextCheckDelayMs(clock, new Set(['billing-api']), now, 15_000) // → 3_100 when its cache expires in 3 s
+ */
+export function nextCheckDelayMs(clock: ContainmentClock, pending: ReadonlySet<string>, now: Date, intervalMs: number): number {
+  const floor = Math.min(intervalMs, Math.ceil(intervalMs / 4))
+  const dueIn = clock.services
+    .filter((service) => pending.has(service.id) && service.containedBy !== null)
+    .map((service) => Date.parse(service.containedBy as string) + EXPIRY_MARGIN_MS - now.getTime())
+    .filter((ms) => ms > 0)
+  const soonest = dueIn.length === 0 ? intervalMs : Math.min(...dueIn)
+  return Math.min(intervalMs, Math.max(floor, soonest))
+}

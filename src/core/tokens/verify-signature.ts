@@ -4,7 +4,7 @@
 // asymmetric algorithms whose parameters the JWS `alg` fixes completely (RFC 7518 §3.3–3.5, RFC 8037
 // §3.1) node:crypto does the verify; everything else (HMAC, unknown algs) goes to jose, which is
 // also the oracle the tests compare this with. Nothing here is hand-written cryptography.
-import {constants, verify, type KeyObject} from 'node:crypto'
+import {constants, verify, type KeyObject, type VerifyKeyObjectInput} from 'node:crypto'
 
 import {decodeHeader} from './key-reference.js'
 
@@ -34,43 +34,84 @@ const ALGORITHMS: Record<string, AlgorithmParameters> = {
 
 const HMAC = new Set(['HS256', 'HS384', 'HS512'])
 
+/** How one encoded header is verified with the key: node:crypto's arguments, false (not the key's), or null (ask jose). */
+type Decision = {digest: string | null; options: VerifyKeyObjectInput & {dsaEncoding?: 'ieee-p1363'}} | false | null
+
+/** A verifier for one key; see createSignatureVerifier. */
+export type SignatureVerifier = (token: string) => boolean | undefined
+
+/** Distinct headers remembered per verifier: a log repeats a few; a flood of unique ones is not kept. */
+const HEADERS_KEPT = 1024
+
+/**
+ * A verifier bound to one key, for many tokens (a worker's whole scan): the decision on each distinct
+ * encoded header (its alg against the key) is made once, and the signing input and the signature are
+ * decoded into buffers it reuses, so a verify costs the RSA or EC operation and little else.
+ * Answers as verifySignature does.
+ *
+ * @example const verifies = createSignatureVerifier(leaked.publicKey); tokens.filter((token) => verifies(token))
+ */
+export function createSignatureVerifier(key: KeyObject): SignatureVerifier {
+  const decisions = new Map<string, Decision>()
+  let input = Buffer.allocUnsafe(2048)
+  let signature = Buffer.allocUnsafe(1024)
+  return (token) => {
+    const first = token.indexOf('.')
+    const last = token.lastIndexOf('.')
+    if (first <= 0 || last === first) return false
+    const header = token.slice(0, first)
+    let decision = decisions.get(header)
+    if (decision === undefined) {
+      decision = decide(header, key)
+      if (decisions.size < HEADERS_KEPT) decisions.set(header, decision)
+    }
+    if (decision === null) return undefined
+    if (decision === false) return false
+    if (input.length < last) input = Buffer.allocUnsafe(last * 2)
+    const encoded = token.length - last - 1
+    if (signature.length < encoded) signature = Buffer.allocUnsafe(encoded * 2)
+    // Tokens are ASCII (base64url and dots); latin1 writes one byte per character, as Buffer.from(…, 'ascii') did.
+    const inputBytes = input.write(token, 0, last, 'latin1')
+    const signatureBytes = signature.write(token.slice(last + 1), 0, 'base64url')
+    try {
+      return verify(decision.digest, input.subarray(0, inputBytes), decision.options, signature.subarray(0, signatureBytes))
+    } catch {
+      return false
+    }
+  }
+}
+
 /**
  * True when `key` made the token's signature, false when it did not (or the alg cannot be the key's:
  * `none`, HMAC with a public key, another curve), and undefined when this fast path does not decide
- * (a secret key, an alg it does not know): ask jose then.
+ * (a secret key, an alg it does not know): ask jose then. For many tokens, createSignatureVerifier.
  *
  * @example verifySignature(token, leaked.publicKey) // true | false | undefined
  */
 export function verifySignature(token: string, key: KeyObject): boolean | undefined {
-  const first = token.indexOf('.')
-  const last = token.lastIndexOf('.')
-  if (first <= 0 || last === first) return false
+  return createSignatureVerifier(key)(token)
+}
+
+/** What the token's (encoded) header means for this key: how to verify, false, or null for jose. */
+function decide(encodedHeader: string, key: KeyObject): Decision {
   // Decoded as jose decodes it: leading whitespace and a byte order mark are fine.
-  const header = decodeHeader(token.slice(0, first))
+  const header = decodeHeader(encodedHeader)
   if (header === null) return false
   const {alg} = header
   if (typeof alg !== 'string') return false
   // A secret verifies HMAC only (jose decides those); no other alg can be its signature.
-  if (key.type === 'secret') return HMAC.has(alg) ? undefined : false
+  if (key.type === 'secret') return HMAC.has(alg) ? null : false
   const parameters = ALGORITHMS[alg === 'EdDSA' ? edAlg(key) : alg]
-  if (!parameters) return alg === 'none' || alg.startsWith('HS') ? false : undefined
+  if (!parameters) return alg === 'none' || alg.startsWith('HS') ? false : null
   if (key.asymmetricKeyType !== parameters.keyType) return false
   if (parameters.curve && key.asymmetricKeyDetails?.namedCurve !== parameters.curve) return false
-  const signature = Buffer.from(token.slice(last + 1), 'base64url')
-  const input = Buffer.from(token.slice(0, last), 'ascii')
-  try {
-    return verify(
-      parameters.digest,
-      input,
-      {
-        key,
-        ...(parameters.padding === undefined ? {} : {padding: parameters.padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST}),
-        ...(parameters.dsaEncoding ? {dsaEncoding: parameters.dsaEncoding} : {}),
-      },
-      signature,
-    )
-  } catch {
-    return false
+  return {
+    digest: parameters.digest,
+    options: {
+      key,
+      ...(parameters.padding === undefined ? {} : {padding: parameters.padding, saltLength: constants.RSA_PSS_SALTLEN_DIGEST}),
+      ...(parameters.dsaEncoding ? {dsaEncoding: parameters.dsaEncoding} : {}),
+    },
   }
 }
 

@@ -300,7 +300,7 @@ function toProblem(
 ): Problem {
   const noun = options.noun ?? 'property'
   const prefix = options.prefix ?? ''
-  const name = typeof path.at(-1) === 'string' && path.length > baseDepth ? `'${String(path.at(-1))}' ` : ''
+  const name = problemSubject(path, baseDepth)
   const parent = error.parentSchema as Record<string, unknown> | undefined
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
@@ -352,6 +352,17 @@ function toProblem(
     default:
       return problemAt(path, `${prefix}${name}${error.message ?? 'is not valid'}`)
   }
+}
+
+/** What a message names: `'key' `, `item 2 of 'labels' `, or nothing for the value at the base itself. */
+function problemSubject(path: DocumentPath, baseDepth: number): string {
+  const last = path.at(-1)
+  if (path.length <= baseDepth) return ''
+  if (typeof last === 'string') return `'${last}' `
+  const list = path.at(-2)
+  return typeof last === 'number' && typeof list === 'string' && path.length - 1 > baseDepth
+    ? `item ${last + 1} of '${list}' `
+    : ''
 }
 
 function plural(count: number, one: string, many: string): string {

@@ -5,6 +5,7 @@ import {
   DEFAULT_JWKS_CACHE_SECONDS,
   issuerRemoval,
   keyRemovalTime,
+  nextCheckDelayMs,
   parseRemovalTime,
 } from '../../../src/core/containment/clock.js'
 import {JwkrError} from '../../../src/core/errors.js'
@@ -183,5 +184,50 @@ describe('parseRemovalTime', () => {
     expect(parseRemovalTime('2024-05-01T10:02:00Z', '--removed-at', now)).toEqual(at('10:02:00'))
     expect(() => parseRemovalTime('yesterday', '--removed-at', now)).toThrow(JwkrError)
     expect(() => parseRemovalTime('2024-05-01T13:00:00Z', '--removed-at', now)).toThrow(/in the future/)
+  })
+})
+
+describe('nextCheckDelayMs: the next check of an --until-contained run', () => {
+  // Given the key removed at 10:00:00 from the issuer both services trust; caches of 3 s and 600 s
+  const clockAt = (now: Date) =>
+    containmentClock({
+      services: [
+        {id: 'fast', trusts: ['auth'], jwksCacheSeconds: 3},
+        {id: 'slow', trusts: ['auth'], jwksCacheSeconds: 600},
+      ],
+      removals: [{issuer: 'auth', removedAt: at('10:00:00').toISOString(), source: 'journal', stillServing: false}],
+      tokenLifetimeSeconds: 300,
+      now,
+    })
+
+  const after = (time: string, ms: number) => new Date(at(time).getTime() + ms)
+
+  it('wakes when a pending service’s cache is due to expire, counted from the removal, not a whole interval later', () => {
+    // When a check ends at 10:00:02.5 with a 1 s interval
+    const now = after('10:00:02', 500)
+    // Then the next check comes when "fast" drops the key (10:00:03) plus the margin: 600 ms, not 1 s
+    expect(nextCheckDelayMs(clockAt(now), new Set(['fast', 'slow']), now, 1_000)).toBe(600)
+  })
+
+  it('waits at least a quarter of the interval, so expiries close together do not each make a check', () => {
+    const now = after('10:00:01', 500)
+    expect(nextCheckDelayMs(clockAt(now), new Set(['fast', 'slow']), now, 15_000)).toBe(3_750)
+  })
+
+  it('waits the interval when no pending cache expires sooner, or one already has, or the removal is unknown', () => {
+    const now = after('10:00:02', 500)
+    // "fast" already proven contained: only "slow" (10:10:00) is pending
+    expect(nextCheckDelayMs(clockAt(now), new Set(['slow']), now, 1_000)).toBe(1_000)
+    // "fast" expired a second ago and is still pending: nothing to wait for but the interval
+    const later = after('10:00:04', 0)
+    expect(nextCheckDelayMs(clockAt(later), new Set(['fast']), later, 1_000)).toBe(1_000)
+    // No removal known yet: no clock has started
+    const unknown = containmentClock({
+      services: [{id: 'fast', trusts: ['auth'], jwksCacheSeconds: 3}],
+      removals: [{issuer: 'auth', removedAt: null, source: null, stillServing: true}],
+      tokenLifetimeSeconds: 300,
+      now,
+    })
+    expect(nextCheckDelayMs(unknown, new Set(['fast']), now, 1_000)).toBe(1_000)
   })
 })

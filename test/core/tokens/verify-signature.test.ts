@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import {CompactSign, compactVerify} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {verifySignature} from '../../../src/core/tokens/verify-signature.js'
+import {createSignatureVerifier, verifySignature} from '../../../src/core/tokens/verify-signature.js'
 
 const payload = new TextEncoder().encode(JSON.stringify({sub: 'alice', jti: 'a-1'}))
 
@@ -100,6 +100,55 @@ describe('verifySignature agrees with jose', () => {
           const mutated = token.slice(0, index) + char + token.slice(index + 1)
           const fast = verifySignature(mutated, key)
           expect(fast === undefined ? 'jose' : fast).toBe(fast === undefined ? 'jose' : await joseSays(mutated, key))
+        },
+      ),
+      {numRuns: 300},
+    )
+  })
+})
+
+describe('createSignatureVerifier: one verifier reused for many tokens (a worker’s scan)', () => {
+  it('answers each token as jose does, whatever came before it with the same header', async () => {
+    // Given one verifier for the RSA key and tokens that share headers but not signatures
+    const verifies = createSignatureVerifier(rsa.publicKey)
+    const valid = await sign('RS256', rsa.privateKey)
+    const forged = await sign('RS256', otherRsa.privateKey)
+    const pss = await sign('PS256', rsa.privateKey)
+    const ec = await sign('ES256', p256.privateKey)
+    const none = `${b64(JSON.stringify({alg: 'none', kid: 'k1'}))}.${b64('{"sub":"x"}')}.`
+    const pem = rsa.publicKey.export({format: 'pem', type: 'spki'})
+    const input = `${b64(JSON.stringify({alg: 'HS256', kid: 'k1'}))}.${b64('{"sub":"x"}')}`
+    const confused = `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`
+    const [h, , s] = valid.split('.')
+    const big = await new CompactSign(new TextEncoder().encode(JSON.stringify({pad: 'x'.repeat(20_000)})))
+      .setProtectedHeader({alg: 'RS256', kid: 'k1'})
+      .sign(rsa.privateKey)
+    const swapped = `${h}.${b64('{"sub":"mallory"}')}.${s}`
+    const tokens = [valid, forged, pss, ec, none, confused, swapped, big, valid, forged, none, big, pss]
+    // When each is verified in turn
+    const answers = tokens.map((token) => verifies(token))
+    // Then every answer is jose's, and alg none / HMAC confusion / another key type are refused
+    expect(answers).toEqual(await Promise.all(tokens.map((token) => joseSays(token, rsa.publicKey))))
+    expect(answers).toEqual([true, false, true, false, false, false, false, true, true, false, false, true, true])
+  })
+
+  it('matches jose on random corruptions, with one verifier per key across all of them', async () => {
+    const tokens = await Promise.all(
+      CASES.map(async ([alg, pair]) => ({token: await sign(alg, pair.privateKey), key: pair.publicKey})),
+    )
+    const verifiers = new Map(tokens.map(({key}) => [key, createSignatureVerifier(key)]))
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(tokens.length - 1),
+        fc.nat(),
+        fc.constantFrom('A', 'z', '_', '-', '.', 'Q', 'e'),
+        async (which, at, char) => {
+          const {token, key} = tokens[which]!
+          const index = at % token.length
+          const mutated = token.slice(0, index) + char + token.slice(index + 1)
+          const fast = verifiers.get(key)!(mutated)
+          expect(fast === undefined ? 'jose' : fast).toBe(fast === undefined ? 'jose' : await joseSays(mutated, key))
+          expect(verifiers.get(key)!(token)).toBe(true)
         },
       ),
       {numRuns: 300},

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// The fast build of the CLI (issue 18), run by `npm run build` after tsc: each command of
+// src/commands, the entry of bin/run.js (src/cli/run-cli.ts) and the command_not_found hook are
+// bundled with esbuild over tsc's own output in dist/, in place, so that oclif's manifest and its lazy
+// loading of one command stay as they are (dist/commands/<topic>/<verb>.js, found through
+// oclif.manifest.json).
+//
+// What a bundle holds: src/cli, the command itself, and @oclif/core with its dependencies, which is
+// the cost it removes: oclif's ~200 CommonJS files load as one shared chunk (dist/chunks/) instead of
+// one file at a time. Everything else stays a plain import:
+// - the rest of src (services, core, adapters, …) is imported from tsc's output in dist/, so that each
+//   module exists once in the process (one JwkrError class, one secret registry), and files that find
+//   their neighbours through import.meta.url (templates, playbooks, workers) keep their place;
+// - other packages are imported from node_modules, loaded only by the commands that use them.
+//
+//   node scripts/bundle-cli.mjs        (after `tsc -p tsconfig.build.json`; before `oclif manifest`)
+import {build} from 'esbuild'
+import {mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import {dirname, join, relative, resolve, sep} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const src = join(root, 'src')
+const dist = join(root, 'dist')
+const bundledDirs = [join(src, 'cli'), join(src, 'commands')]
+/** Stands for dist/ in an import the bundle leaves to tsc's output; replaced by a relative path below. */
+const DIST = '#jwkr-dist/'
+
+const isBundled = (file) => bundledDirs.some((dir) => file.startsWith(dir + sep))
+
+/** Imports of src outside cli and commands point at tsc's output; packages other than oclif's core stay packages. */
+const externals = {
+  name: 'jwkr-externals',
+  setup(esbuild) {
+    esbuild.onResolve({filter: /^\.\.?\//}, (args) => {
+      if (!args.importer.startsWith(src + sep)) return undefined
+      const target = resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts')
+      if (isBundled(target)) return undefined
+      return {path: DIST + relative(src, target).split(sep).join('/').replace(/\.ts$/, '.js'), external: true}
+    })
+    esbuild.onResolve({filter: /^[^./]/}, (args) => {
+      const fromSource = args.importer.startsWith(src + sep)
+      if (fromSource && !/^@oclif\/core(\/|$)/.test(args.path)) return {path: args.path, external: true}
+      return undefined
+    })
+  },
+}
+
+/**
+ * oclif's core requires all of itself and its packages as it loads; most of it is never used by one
+ * run of one command. Each top-level `const x_1 = require("…")` of its compiled TypeScript (whose
+ * code only ever reads members of x_1) becomes a stand-in that requires the module on first use
+ * (scripts/lazy-module.cjs). Other requires are left as they are.
+ */
+const lazyOclif = {
+  name: 'lazy-oclif-requires',
+  setup(esbuild) {
+    const helper = JSON.stringify(join(root, 'scripts/lazy-module.cjs'))
+    const topLevelRequire = /^(const|var) (\w+) = ((?:__importDefault\(|__importStar\()?require\("[^"]+"\)\)?);$/gm
+    esbuild.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, async (args) => {
+      const code = await readFile(args.path, 'utf8')
+      // index.js checks its own engines with semver against a package.json found through __dirname,
+      // which an ES module does not have: the check fails after semver's ~50 modules are loaded.
+      const lazy = code
+        .replace(topLevelRequire, '$1 $2 = __jwkrLazyModule(() => $3);')
+        .replace("const semver = require('semver');", "const semver = __jwkrLazyModule(() => require('semver'));")
+        // The plugin loader matches each dependency's name against each entry of oclif.plugins with
+        // minimatch (~100 patterns compiled per run); an entry without a glob character (extglobs such
+        // as @(…) need a parenthesis; ! and # lead negations and comments) matches its own name only.
+        .replace(
+          '(0, minimatch_1.minimatch)(p, w)',
+          '(/[*?[\\]{}()!#\\\\]/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w)',
+        )
+      if (lazy === code) return {contents: code, loader: 'js'}
+      // After the "use strict" directive, which must stay first.
+      const strict = /^"use strict";\n/.exec(lazy)?.[0] ?? ''
+      return {contents: `${strict}const __jwkrLazyModule = require(${helper});\n${lazy.slice(strict.length)}`, loader: 'js'}
+    })
+  },
+}
+
+function sources(dir) {
+  return readdirSync(dir, {withFileTypes: true, recursive: true})
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+    .map((entry) => join(entry.parentPath, entry.name))
+}
+
+/**
+ * Bundles the CLI into dist/ (or only returns the files, with their metafile, when write is false:
+ * test/cli/hot-path.test.ts reads what a command's bundle imports).
+ */
+export async function bundleCli({write = true} = {}) {
+  if (write) rmSync(join(dist, 'chunks'), {recursive: true, force: true})
+  const result = await build({
+    entryPoints: [...sources(join(src, 'commands')), join(src, 'cli/run-cli.ts'), join(src, 'cli/command-not-found.ts')],
+    outdir: dist,
+    outbase: src,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // oclif's core loads TypeScript only to run a plugin's .ts sources (development): never in this build.
+    external: ['typescript'],
+    plugins: [externals, lazyOclif],
+    // oclif's core is CommonJS and calls require() for plugins and lazily loaded modules.
+    banner: {
+      js: "import {createRequire as __jwkrCreateRequire} from 'node:module';const require = __jwkrCreateRequire(import.meta.url);",
+    },
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    write: false,
+  })
+  const files = result.outputFiles.map((file) => {
+    const toDist = relative(dirname(file.path), dist).split(sep).join('/') || '.'
+    return {path: file.path, text: file.text.replaceAll(`"${DIST}`, `"${toDist}/`)}
+  })
+  if (write) {
+    for (const file of files) {
+      mkdirSync(dirname(file.path), {recursive: true})
+      writeFileSync(file.path, file.text)
+    }
+  }
+  return {files, metafile: result.metafile}
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const {files} = await bundleCli()
+  console.log(`bundled the CLI: ${files.length} files in ${relative(root, dist)}/`)
+}
