@@ -1,5 +1,5 @@
 // Builds (once, cached under bench/.work/tokens/) the JSON-lines access log that bench/tokens.mjs scans:
-// MEGABYTES of request lines, ~2% of them carrying a JWT (Authorization header, query string or a
+// MEGABYTES of request lines, ~2% of them (RATE) carrying a JWT (Authorization header, query string or a
 // token field) of RS256, ES256 and EdDSA keys, with tokens planted once each: PLANTED_VALID signed with
 // the leaked key (a few of them never issued: forgeries) and PLANTED_FORGED carrying its kid but signed
 // with another key. Writes the leaked key, the issued jtis and what a correct scan must count.
@@ -73,10 +73,12 @@ function claims(random, sub, jti) {
 }
 
 /**
+ * @param {{work: string, megabytes: number, rate?: number}} options rate: the share of lines that carry a JWT (default 0.02)
  * @returns {{log: string, key: string, issued: string, expected: {signed: number, forged: number, bad: number, tokens: number, lines: number}}}
  */
-export async function makeTokenLog({work, megabytes}) {
-  const dir = join(work, 'tokens')
+export async function makeTokenLog({work, megabytes, rate = TOKEN_LINE_RATE}) {
+  // One folder per shape, so that logs of several sizes and densities stay cached side by side.
+  const dir = join(work, 'tokens', rate === TOKEN_LINE_RATE ? `${megabytes}m` : `${megabytes}m-rate-${rate}`)
   const log = join(dir, `access-${megabytes}m.jsonl`)
   const files = {
     log,
@@ -132,7 +134,7 @@ export async function makeTokenLog({work, megabytes}) {
 
   const target = megabytes * 1024 * 1024
   // Spread the planted tokens evenly over the expected token lines.
-  const expectedTokenLines = Math.floor((target / 330) * TOKEN_LINE_RATE)
+  const expectedTokenLines = Math.floor((target / 330) * rate)
   const stride = Math.max(1, Math.floor(expectedTokenLines / (planted.length + 1)))
   const fd = openSync(log, 'w')
   let written = 0
@@ -163,7 +165,7 @@ export async function makeTokenLog({work, megabytes}) {
   let next = 0
   while (written + batchBytes < target) {
     let token
-    if (random() < TOKEN_LINE_RATE) {
+    if (random() < rate) {
       tokenLines++
       token = next < planted.length && tokenLines % stride === 0 ? planted[next++] : pick(pool)
     }

@@ -97,8 +97,10 @@ export const DEFAULT_SIZES: TokenScanSizes = {
   maxTokenBytes: 64 * 1024,
   maxLongTokenBytes: 16 * 1024 * 1024,
   rangeBytes: 8 * 1024 * 1024,
-  chunkBytes: 1024 * 1024,
+  chunkBytes: 4 * 1024 * 1024,
 }
+/** stdin arrays kept for reuse: as many as can be out at once (workers × (queued + running)), and one. */
+const MAX_SPARE = 8
 /** Tasks a worker may have queued: enough to never starve it, few enough to keep memory flat. */
 const TASKS_AHEAD = 2
 
@@ -144,6 +146,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
   const newlines: number[][] = []
   const progress: TokenScanProgress = {bytesRead: 0, tokens: 0}
   let bufferBytes = 0
+  const spare: Uint8Array[] = []
 
   const tasks = planTokenTasks(paths, {
     stdin: options.stdin ?? process.stdin,
@@ -153,8 +156,10 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
     sources,
     skipped,
     problems,
+    spare,
   })
   const onReport = (planned: PlannedTask, report: TokenTaskReport): void => {
+    if (report.returned && spare.length < MAX_SPARE) spare.push(report.returned)
     builder.addUndecided(report.other)
     for (const {verdict, offset, line} of report.found) {
       builder.add(verdict, {source: planned.source, offset: planned.base + offset, ordinal: planned.ordinal, line})

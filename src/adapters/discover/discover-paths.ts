@@ -1,14 +1,19 @@
 // Discovery over local trees: the same walk as `jwkr code scan` (its ignore rules, no symbolic links,
 // .git skipped), but it opens only the files whose names a discovery parser reads, plus .env files
 // (hidden, yet where services keep their settings), and never enters node_modules or build output.
-// Each file is read and parsed on the spot; the project a file belongs to names its service.
-import {readdirSync, readFileSync, statSync} from 'node:fs'
+// The walk runs here; the files are read (the first batches here, the rest by worker threads) into
+// reused buffers, and only those whose bytes hold one of their kind's hint words are decoded and
+// parsed (few are), in walk order. The project a file belongs to names its service.
+import {readdirSync} from 'node:fs'
 import {basename, dirname, relative, resolve, sep} from 'node:path'
 
-import {discoverFile, fileKind, SKIPPED_DIRECTORIES} from '../../core/discover/discover-file.js'
+import {discoverFile, fileKind, SKIPPED_DIRECTORIES, type FileKind} from '../../core/discover/discover-file.js'
 import {isProjectListing, projectName} from '../../core/discover/project-name.js'
 import type {Finding} from '../../core/discover/types.js'
 import {assertPathsExist, walkFiles, type WalkCounts} from '../scan/walk-files.js'
+import {batchesOf, defaultThreads, startWorkerPool} from '../workers/worker-pool.js'
+import type {DiscoverWorkerData} from './discover-worker.js'
+import {createCandidateReader, type CandidateBatch, type CandidateResult} from './read-candidates.js'
 
 export interface DiscoverPathsOptions {
   hidden?: boolean
@@ -17,6 +22,8 @@ export interface DiscoverPathsOptions {
   maxFileSize?: number
   /** How paths are written in provenance (default: relative to the current directory). */
   cwd?: string
+  /** Reading threads once the walk outgrows the calling thread (default: one per core, at most 8; 0: none). */
+  threads?: number
   onProgress?: (progress: {filesSeen: number; filesRead: number; findings: number}) => void
 }
 
@@ -27,14 +34,21 @@ export interface DiscoverPathsResult {
   skipped: WalkCounts & {tooLarge: number}
 }
 
+/** Candidate files per batch. */
+const BATCH_SIZE = 64
+/** Batches read on the calling thread before workers are started: a small tree is done by then. */
+const BATCHES_HERE = 16
+/** Batches a worker may have queued. */
+const BATCHES_AHEAD = 3
+
 /**
- * @example const {findings} = discoverPaths(['~/src/acme'])
+ * @example const {findings} = await discoverPaths(['~/src/acme'])
  */
-export function discoverPaths(paths: readonly string[], options: DiscoverPathsOptions = {}): DiscoverPathsResult {
+export async function discoverPaths(paths: readonly string[], options: DiscoverPathsOptions = {}): Promise<DiscoverPathsResult> {
   assertPathsExist(paths)
-  const cwd = options.cwd ?? process.cwd()
   const maxFileSize = options.maxFileSize ?? 1 << 20
   const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
+  const walked = {seen: 0}
   const files = walkFiles(
     paths,
     {
@@ -45,35 +59,89 @@ export function discoverPaths(paths: readonly string[], options: DiscoverPathsOp
     },
     counts,
   )
+  const batches = numbered(batchesOf(candidatesOf(files, walked), BATCH_SIZE))
+  const results: CandidateResult[] = []
+  let progress = {read: 0, found: 0}
+  const take = (result: CandidateResult): void => {
+    results.push(result)
+    progress = {read: progress.read + result.read, found: progress.found + result.texts.length}
+    options.onProgress?.({filesSeen: walked.seen, filesRead: progress.read, findings: progress.found})
+  }
+  const here = createCandidateReader(maxFileSize)
+  let next = batches.next()
+  for (let count = 0; !next.done && count < BATCHES_HERE; count++, next = batches.next()) take(here.read(next.value))
+  if (!next.done) {
+    const rest = prepend(next.value, batches)
+    const threads = options.threads ?? defaultThreads()
+    if (threads === 0) for (const batch of rest) take(here.read(batch))
+    else await readInWorkers(rest, threads, maxFileSize, take)
+  }
+  const skipped = {...counts, tooLarge: 0}
+  for (const result of results) {
+    skipped.tooLarge += result.tooLarge
+    skipped.unreadable += result.unreadable
+  }
+  const findings = parseTexts(results, paths, options.cwd ?? process.cwd())
+  return {findings, filesSeen: walked.seen, filesRead: progress.read, skipped}
+}
+
+/** The files discovery reads (by name), with their kind; counts every file the walk yields. */
+function* candidatesOf(files: Iterable<string>, walked: {seen: number}): Generator<[string, FileKind]> {
+  for (const path of files) {
+    walked.seen++
+    const kind = fileKind(basename(path))
+    if (kind !== null) yield [path, kind]
+  }
+}
+
+function* numbered(batches: Iterable<Array<[string, FileKind]>>): Generator<CandidateBatch> {
+  let id = 0
+  for (const batch of batches) {
+    yield {id: id++, paths: batch.map(([path]) => path), kinds: batch.map(([, kind]) => kind)}
+  }
+}
+
+function* prepend<T>(first: T, rest: Iterator<T>): Generator<T> {
+  yield first
+  for (let next = rest.next(); !next.done; next = rest.next()) yield next.value
+}
+
+async function readInWorkers(
+  batches: Iterable<CandidateBatch>,
+  threads: number,
+  maxFileSize: number,
+  take: (result: CandidateResult) => void,
+): Promise<void> {
+  const data: DiscoverWorkerData = {maxFileSize}
+  const pool = startWorkerPool(new URL('./discover-worker.js', import.meta.url), threads, data)
+  try {
+    await pool.run(batches, {
+      ahead: BATCHES_AHEAD,
+      label: 'discovery',
+      onMessage: (result) => {
+        take(result as CandidateResult)
+        return true
+      },
+    })
+  } finally {
+    await pool.close()
+  }
+}
+
+/** The findings of the texts worth parsing, in walk order whichever thread read them first. */
+function parseTexts(results: CandidateResult[], paths: readonly string[], cwd: string): Finding[] {
   const projects = new Map<string, boolean>()
   const roots = paths.map((path) => resolve(path))
   const findings: Finding[] = []
-  let filesSeen = 0
-  let filesRead = 0
-  let tooLarge = 0
-  for (const path of files) {
-    filesSeen++
-    const kind = fileKind(basename(path))
-    if (kind === null) continue
-    let text: string
-    try {
-      if (statSync(path).size > maxFileSize) {
-        tooLarge++
-        continue
-      }
-      text = readFileSync(path, 'utf8')
-    } catch {
-      counts.unreadable++
-      continue
+  for (const {texts} of [...results].sort((a, b) => a.id - b.id)) {
+    for (const {path, kind, text} of texts) {
+      const absolute = resolve(path)
+      const inside = relative(cwd, absolute)
+      const file = inside.startsWith('..') ? absolute : inside
+      findings.push(...discoverFile(kind, text, {file, service: projectOf(absolute, roots, projects)}))
     }
-    filesRead++
-    const absolute = resolve(path)
-    const inside = relative(cwd, absolute)
-    const file = inside.startsWith('..') ? absolute : inside
-    findings.push(...discoverFile(kind, text, {file, service: projectOf(absolute, roots, projects)}))
-    if (filesRead % 64 === 0) options.onProgress?.({filesSeen, filesRead, findings: findings.length})
   }
-  return {findings, filesSeen, filesRead, skipped: {...counts, tooLarge}}
+  return findings
 }
 
 /** The project of a file (core/discover/project-name.ts), looking at the folders between it and the path given. */

@@ -1,11 +1,10 @@
 // Reads one file at a time into a buffer that is reused (and grown only up to the size cap), skips
 // binary and oversized files, and turns needle matches into hits with line, column and a redacted
 // excerpt. Runs inside each scan worker, and in-process when no workers are used.
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
-
 import type {NeedleKind} from '../../core/key/needles.js'
 import {redactedExcerpt} from './excerpt.js'
 import {createNeedleMatcher, type NeedleMatch} from './needle-matcher.js'
+import {createWholeFileReader, type WholeFileReaderOptions} from './whole-file-reader.js'
 
 /** What a scanner needs to know of a needle; never printed (private values stay in the process). */
 export interface ScanNeedle {
@@ -36,11 +35,7 @@ export interface FileResult {
   hits: ScanHit[]
 }
 
-export interface FileScannerOptions {
-  maxFileSize: number
-  /** Starting size of the read buffer; it grows (up to maxFileSize + 1) for larger files. */
-  initialBufferSize?: number
-}
+export type FileScannerOptions = WholeFileReaderOptions
 
 export interface FileScanner {
   scanFile(path: string): FileResult
@@ -48,54 +43,22 @@ export interface FileScanner {
 
 /** ripgrep and git look at the first 8 KiB for a NUL byte to call a file binary. */
 const BINARY_PROBE = 8 * 1024
-const DEFAULT_BUFFER = 256 * 1024
 /** Excerpts are cut from at most this many bytes either side of a match, whatever the line length. */
 const LINE_SLICE = 4096
 const NEWLINE = 0x0a
 
 export function createFileScanner(needles: readonly ScanNeedle[], options: FileScannerOptions): FileScanner {
   const matcher = createNeedleMatcher(needles.map((needle) => needle.value))
-  let buffer = Buffer.allocUnsafe(Math.min(options.initialBufferSize ?? DEFAULT_BUFFER, options.maxFileSize + 1))
-
-  function read(path: string): {status: FileStatus; length: number} {
-    let fd: number
-    try {
-      fd = openSync(path, 'r')
-    } catch {
-      return {status: 'unreadable', length: 0}
-    }
-    try {
-      let length = readSync(fd, buffer, 0, buffer.length, 0)
-      // A short read of a regular file is its end: small files cost one open, one read and one close.
-      if (length < buffer.length) return {status: 'scanned', length}
-      const size = fstatSync(fd).size
-      if (size > options.maxFileSize) return {status: 'too-large', length: 0}
-      if (buffer.length < size + 1) {
-        const grown = Buffer.allocUnsafe(Math.min(Math.max(size + 1, buffer.length * 2), options.maxFileSize + 1))
-        buffer.copy(grown, 0, 0, length)
-        buffer = grown
-      }
-      for (let got = -1; got !== 0 && length < buffer.length; length += got) {
-        got = readSync(fd, buffer, length, buffer.length - length, length)
-      }
-      // The file grew past the cap while it was read.
-      if (length > options.maxFileSize) return {status: 'too-large', length: 0}
-      return {status: 'scanned', length}
-    } catch {
-      return {status: 'unreadable', length: 0}
-    } finally {
-      closeSync(fd)
-    }
-  }
+  const reader = createWholeFileReader(options)
 
   return {
     scanFile(path) {
-      const {status, length} = read(path)
-      if (status !== 'scanned') return {status, bytes: 0, hits: []}
-      const probe = buffer.subarray(0, Math.min(length, BINARY_PROBE))
-      if (probe.includes(0)) return {status: 'binary', bytes: length, hits: []}
-      const matches = matcher.find(buffer, length)
-      return {status, bytes: length, hits: matches.length === 0 ? [] : toHits(path, buffer.subarray(0, length), matches, needles)}
+      const {status, bytes} = reader.read(path)
+      if (status !== 'read') return {status, bytes: 0, hits: []}
+      const probe = bytes.subarray(0, Math.min(bytes.length, BINARY_PROBE))
+      if (probe.includes(0)) return {status: 'binary', bytes: bytes.length, hits: []}
+      const matches = matcher.find(bytes, bytes.length)
+      return {status: 'scanned', bytes: bytes.length, hits: matches.length === 0 ? [] : toHits(path, bytes, matches, needles)}
     },
   }
 }

@@ -1,7 +1,7 @@
 // `jwkr code scan` without the command: walks the paths on the main thread and hands batches of
 // files to worker threads, at most a few batches ahead of them, so memory stays flat however large
 // the tree. Opening and reading each file costs more than searching it, hence the threads.
-import {defaultThreads} from '../workers/worker-pool.js'
+import {batchesOf, defaultThreads} from '../workers/worker-pool.js'
 
 import type {Needle} from '../../core/key/needles.js'
 import {createFileScanner, type ScanHit, type ScanNeedle} from './file-scanner.js'
@@ -115,18 +115,6 @@ async function scanInWorkers(
   } finally {
     await pool.close()
   }
-}
-
-function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
-  let batch: T[] = []
-  for (const item of items) {
-    batch.push(item)
-    if (batch.length === size) {
-      yield batch
-      batch = []
-    }
-  }
-  if (batch.length > 0) yield batch
 }
 
 function report(tally: ScanTally, options: ScanPathsOptions): void {

@@ -46,9 +46,16 @@ export interface PlanOptions {
   skipped: {unreadable: number}
   /** Problems met while planning (a corrupt gzip stdin); what came before counts. */
   problems: string[]
+  /**
+   * Arrays of finished stdin tasks, handed back by the workers: the next chunks are read into them,
+   * so stdin costs a few arrays however long it is, not one per chunk for the collector to find.
+   */
+  spare?: Uint8Array[]
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b]
+/** What a pipe hands over at once (64 KiB on Linux). */
+const PIPE_PIECE = 64 * 1024
 
 /**
  * Checks every path before anything is read, so a typo fails fast with exit 1.
@@ -148,6 +155,8 @@ function cutAt(text: Buffer, {chunkBytes, maxTokenBytes}: {chunkBytes: number; m
 /**
  * Chunks of stdin (decompressed when it is gzip), each cut after the last byte that cannot be part
  * of a token, so no token is split; a run longer than a chunk is cut anyway (no token is that long).
+ * What comes in is copied once, into the array that becomes the task (and is moved to its worker,
+ * not copied); only the few bytes after the cut are copied again, into the next one.
  */
 async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
   const source = options.sources.length
@@ -157,41 +166,54 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
   const gzip = firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]
   options.sources.push({path: 'stdin', gzip, plain: false})
   const input = gzip ? gunzipped(firstChunk, chunks) : rest(firstChunk, chunks)
-  let pending: Buffer[] = []
-  let pendingBytes = 0
+  // Room for a chunk and the pipe's next piece: grown only while a run longer than that is waited for.
+  const capacity = options.chunkBytes + PIPE_PIECE
+  let data = new Uint8Array(capacity)
+  let filled = 0
   let ordinal = 0
   let base = 0
   let insideRun = false
   let retryAt = options.chunkBytes
-  const take = (from: Buffer, length: number): PlannedTask => {
-    const data = new Uint8Array(length)
-    data.set(from.subarray(0, length))
-    const planned: PlannedTask = {task: {kind: 'bytes', data, startsInsideRun: insideRun}, source, ordinal: ordinal++, base}
-    insideRun = length > 0 && trailingRunStart(from, 0, length) < length
+  const view = (): Buffer => Buffer.from(data.buffer, 0, filled)
+  const take = (length: number): PlannedTask => {
+    const task = data.subarray(0, length)
+    const planned: PlannedTask = {task: {kind: 'bytes', data: task, startsInsideRun: insideRun}, source, ordinal: ordinal++, base}
+    insideRun = length > 0 && trailingRunStart(view(), 0, length) < length
+    const next = reused(options.spare, Math.max(capacity, filled - length))
+    next.set(data.subarray(length, filled))
+    data = next
+    filled -= length
     base += length
     return planned
   }
   try {
     for await (const chunk of input) {
-      pending.push(chunk)
-      pendingBytes += chunk.length
-      if (pendingBytes < retryAt) continue
-      let joined = Buffer.concat(pending)
-      for (let length = cutAt(joined, options); length > 0; length = cutAt(joined, options)) {
-        yield take(joined, length)
-        joined = joined.subarray(length)
+      if (filled + chunk.length > data.length) {
+        const grown = new Uint8Array(Math.max(filled + chunk.length, data.length * 2))
+        grown.set(data.subarray(0, filled))
+        data = grown
       }
-      pending = [joined]
-      pendingBytes = joined.length
+      data.set(chunk, filled)
+      filled += chunk.length
+      if (filled < retryAt) continue
+      for (let length = cutAt(view(), options); length > 0; length = cutAt(view(), options)) yield take(length)
       // Waiting for the end of a long run: look again once the text has doubled, not at every chunk.
-      retryAt = Math.max(options.chunkBytes, 2 * pendingBytes)
+      retryAt = Math.max(options.chunkBytes, 2 * filled)
     }
   } catch {
     options.problems.push(
       `stdin: the ${gzip ? 'gzip data is truncated or corrupt' : 'input could not be read'}; the tokens before that point are counted.`,
     )
   }
-  if (pendingBytes > 0 || ordinal === 0) yield take(Buffer.concat(pending), pendingBytes)
+  if (filled > 0 || ordinal === 0) yield take(filled)
+}
+
+/** A spare array of at least `size` bytes (whole, whatever part of it its task used), or a new one. */
+function reused(spare: Uint8Array[] | undefined, size: number): Uint8Array<ArrayBuffer> {
+  for (let array = spare?.pop(); array !== undefined; array = spare?.pop()) {
+    if (array.buffer.byteLength >= size) return new Uint8Array(array.buffer as ArrayBuffer)
+  }
+  return new Uint8Array(size)
 }
 
 async function* rest(first: Buffer, chunks: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {

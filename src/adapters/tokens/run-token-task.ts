@@ -58,6 +58,8 @@ export interface TokenTaskReport {
   bufferBytes: number
   /** A problem that ended the task early (a corrupt gzip file, an unreadable file); what came before counts. */
   problem?: string
+  /** The bytes of a stdin task, on its last report: handed back (moved, not copied) to be filled again. */
+  returned?: Uint8Array
 }
 
 /** Decoded text between two reports of a long (gzip) task. */
@@ -143,6 +145,7 @@ export function createTokenTaskRunner(data: TokenWorkerData): TokenTaskRunner {
           newlines: stream.newlines,
           bufferBytes: stream.peakBytes,
           ...(problem === undefined ? {} : {problem}),
+          ...(done && task.kind === 'bytes' ? {returned: task.data} : {}),
         })
         part = {bytesRead: 0, found: [], tokensBefore: stream.tokens, bytesBefore: stream.bytes}
       }

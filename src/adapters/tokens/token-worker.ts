@@ -12,7 +12,9 @@ if (port) {
     const runner = createTokenTaskRunner(data)
     let queue = Promise.resolve()
     port.on('message', (task: TokenTask) => {
-      queue = queue.then(() => runner.run(task, (report) => port.postMessage(report)))
+      queue = queue.then(() =>
+        runner.run(task, (report) => port.postMessage(report, report.returned ? [report.returned.buffer as ArrayBuffer] : [])),
+      )
     })
   })
 }

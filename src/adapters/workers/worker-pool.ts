@@ -1,4 +1,4 @@
-// The one worker-thread pool of jwkr (`code scan` and `tokens scan`): feeds a stream of tasks to the
+// The one worker-thread pool of jwkr (`code scan`, `tokens scan` and local discovery): feeds a stream of tasks to the
 // least-loaded worker, at most a few queued per worker so memory stays flat however long the
 // stream, and fails as soon as a worker does. Not piscina or tinypool: their tasks answer once, and a
 // token task streams a report per part (progress, and tokens folded as they are found); their
@@ -35,6 +35,19 @@ export interface TaskHandling<Task> {
 /** One per core, at most 8. */
 export function defaultThreads(): number {
   return Math.min(8, availableParallelism())
+}
+
+/** Groups a stream of items into arrays of `size` (the last one shorter), lazily. */
+export function* batchesOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let batch: T[] = []
+  for (const item of items) {
+    batch.push(item)
+    if (batch.length === size) {
+      yield batch
+      batch = []
+    }
+  }
+  if (batch.length > 0) yield batch
 }
 
 /**

@@ -6,12 +6,12 @@ import {parseCatalogFile} from './parse-catalog.js'
 import {parseDotenv, parseHelmValues} from './parse-env-files.js'
 import {parseManifests} from './parse-manifests.js'
 import {parseNginx} from './parse-nginx.js'
-import {NODE_HINT, parseNodeCode} from './parse-node-code.js'
+import {holdsHint, type FileKind} from './hint-words.js'
+import {parseNodeCode} from './parse-node-code.js'
 import {parseSpringProperties, parseSpringYaml} from './parse-spring.js'
 import type {Finding, ParseContext} from './types.js'
 
-export type FileKind =
-  'catalog' | 'spring-yaml' | 'spring-properties' | 'appsettings' | 'dotenv' | 'helm-values' | 'nginx' | 'manifest' | 'node'
+export {hintWords, holdsHint, type FileKind} from './hint-words.js'
 
 /** Files and folders discovery never reads: dependencies and build output hold other people's examples. */
 export const SKIPPED_DIRECTORIES: ReadonlySet<string> = new Set([
@@ -43,19 +43,6 @@ export function fileKind(name: string): FileKind | null {
   return null
 }
 
-/** A cheap test on the text before parsing: most files of a kind say nothing about tokens. */
-const HINTS: Record<FileKind, RegExp> = {
-  catalog: /backstage\.io/,
-  'spring-yaml': /jwk-set-uri|issuer-uri|jwt/,
-  'spring-properties': /jwk-set-uri|issuer-uri/,
-  appsettings: /Authority|MetadataAddress|ValidIssuer/,
-  dotenv: /JWKS_UR|ISSUER|AUTH0_DOMAIN/,
-  'helm-values': /JWKS_UR|ISSUER|AUTH0_DOMAIN/,
-  nginx: /auth_jwt_key_request/,
-  manifest: /jwtRules|providers|jwksURI|jwks|JWKS_UR|ISSUER|AUTH0_DOMAIN|backstage\.io|_format_version/i,
-  node: NODE_HINT,
-}
-
 const PARSERS: Record<FileKind, (text: string, context: ParseContext) => Finding[]> = {
   catalog: (text, context) => parseCatalogFile(text, context.file),
   'spring-yaml': parseSpringYaml,
@@ -73,10 +60,10 @@ const PARSERS: Record<FileKind, (text: string, context: ParseContext) => Finding
 }
 
 /**
- * The findings of one file of a known kind.
+ * The findings of one file of a known kind (nothing when it holds none of its kind's hint words).
  *
  * @example discoverFile('manifest', text, {file: 'k8s/ra.yaml', service: 'billing'})
  */
 export function discoverFile(kind: FileKind, text: string, context: ParseContext): Finding[] {
-  return HINTS[kind].test(text) ? PARSERS[kind](text, context) : []
+  return holdsHint(kind, text) ? PARSERS[kind](text, context) : []
 }

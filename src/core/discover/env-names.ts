@@ -7,7 +7,7 @@ import {unresolvedReason} from './config-values.js'
 
 export type EnvField = 'issuer' | 'jwksUri' | 'auth0Domain'
 
-/** Upper case only: a lower-case `issuer:` in Helm values is as often cert-manager's as a token issuer. */
+/** Upper case only (hint-words.ts pre-checks files for JWKS_UR, ISSUER, AUTH0_DOMAIN: keep them in step): a lower-case `issuer:` in Helm values is as often cert-manager's as a token issuer. */
 const PATTERNS: Array<[RegExp, EnvField]> = [
   [/^(?:[A-Z][A-Z0-9]*_)*JWKS_UR[IL]$/, 'jwksUri'],
   [/^(?:[A-Z][A-Z0-9]*_)*ISSUER(?:_UR[IL]|_BASE_URL)?$/, 'issuer'],

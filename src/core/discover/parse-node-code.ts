@@ -4,11 +4,9 @@
 // (process.env.X, a variable, a template with ${}) is an unresolved finding with the code as written.
 import type {VerifierProfileId} from '../inventory/types.js'
 import {lineIndex} from './config-values.js'
+import {NODE_WORDS} from './hint-words.js'
 import {statedFindings, type Stated} from './stated-values.js'
 import type {Finding, ParseContext} from './types.js'
-
-/** Cheap test before the patterns run: files without any of these words say nothing. */
-export const NODE_HINT = /createRemoteJWKSet|jwksUri|issuerBaseURL|expressjwt/
 
 interface Call {
   verifier: VerifierProfileId
@@ -30,7 +28,8 @@ const CACHE_MAX_AGE = /\bcacheMaxAge\s*:\s*([\d_]+(?:\s*\*\s*[\d_]+)*)/
 
 /** Finds the JWKS clients of one source file. */
 export function parseNodeCode(text: string, context: ParseContext): Finding[] {
-  if (!NODE_HINT.test(text)) return []
+  // Cheap test before the patterns run: files without any of these words say nothing.
+  if (!NODE_WORDS.some((word) => text.includes(word))) return []
   const lineOf = lineIndex(text)
   const issuers = [...text.matchAll(ISSUER_OPTION)]
     .filter((match) => expressionOf(match) === null)

@@ -73,7 +73,7 @@ export async function discoverInventory(options: DiscoverInventoryOptions): Prom
   }
   if (options.paths.length > 0) {
     options.onProgress?.(`Reading ${options.paths.join(', ')}…`)
-    const local = discoverPaths(options.paths, {cwd: options.cwd, gitignore: options.gitignore ?? true})
+    const local = await discoverPaths(options.paths, {cwd: options.cwd, gitignore: options.gitignore ?? true})
     add({kind: 'paths', target: options.paths.join(', '), read: local.filesRead}, local.findings)
   }
   if (options.backstage !== undefined) {

@@ -63,6 +63,26 @@ describe('planTokenTasks', () => {
     expect(planOptions.sources).toEqual([{path: 'stdin', gzip: false, plain: false}])
   })
 
+  it('reads the next chunks of stdin into the arrays handed back, whatever they held, and loses no byte', async () => {
+    // Given stdin of many chunks, and each chunk's array handed back (as the workers do) once it was read, holding garbage
+    const text = Buffer.from(Array.from({length: 3000}, (_, i) => `${i} Bearer ${TOKEN}\n`).join(''))
+    const pieces = Array.from({length: Math.ceil(text.length / 1000)}, (_, i) => text.subarray(i * 1000, (i + 1) * 1000))
+    const spare: Uint8Array[] = []
+    const planOptions = options(Readable.from(pieces), {chunkBytes: 4096, maxTokenBytes: 512, spare})
+    const chunks: Buffer[] = []
+    const arrays = new Set<ArrayBufferLike>()
+    for await (const {task} of planTokenTasks(['-'], planOptions)) {
+      if (task.kind !== 'bytes') continue
+      chunks.push(Buffer.from(task.data))
+      arrays.add(task.data.buffer)
+      spare.push(new Uint8Array(task.data.buffer).fill(0x4a))
+    }
+    // Then the chunks are still the input, in order, read into a few arrays over and over
+    expect(Buffer.concat(chunks).equals(text)).toBe(true)
+    expect(chunks.length).toBeGreaterThan(10)
+    expect(arrays.size).toBeLessThanOrEqual(2)
+  })
+
   it('decompresses gzip stdin, told by its magic bytes', async () => {
     const text = Buffer.from(`a ${TOKEN}\n`.repeat(500))
     const planOptions = options(Readable.from([gzipSync(text)]))

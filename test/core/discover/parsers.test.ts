@@ -2,7 +2,7 @@
 // organisation's files (test/helpers/discovery-fixtures.ts, written at test time).
 import {describe, expect, it} from 'vitest'
 
-import {discoverFile, fileKind} from '../../../src/core/discover/discover-file.js'
+import {discoverFile, fileKind, holdsHint} from '../../../src/core/discover/discover-file.js'
 import type {Finding} from '../../../src/core/discover/types.js'
 import {ACME, acmeFiles} from '../../helpers/discovery-fixtures.js'
 
@@ -332,5 +332,19 @@ describe('discovery parsers', () => {
       null,
       null,
     ])
+  })
+  it('parses only files that hold a word their parser needs: prose about an issuer or a jwksCache is not a manifest', () => {
+    // Given YAML and code that speak of issuers and JWKS caches in lower case, as prose and comments do
+    const prose = 'notes:\n  - the issuer rotates its jwks; see jwksCache and jwks_uri docs\n  - providers of tokens\n'
+    const code = 'const jwksCache = new Map() // issuer -> jwks\n'
+    // Then none of them is parsed (env names are upper case only, manifests are Istio, NGINX, Traefik, Kong, Envoy or Backstage documents)
+    expect(holdsHint('manifest', prose.replace('providers', 'suppliers'))).toBe(false)
+    expect(holdsHint('helm-values', prose)).toBe(false)
+    expect(holdsHint('node', code)).toBe(false)
+    // And every document a parser reads passes its kind's check
+    expect(holdsHint('manifest', 'kind: RequestAuthentication\n')).toBe(true)
+    expect(holdsHint('manifest', 'env:\n  - name: AUTH_JWKS_URI\n')).toBe(true)
+    expect(holdsHint('manifest', '_format_version: "3.0"\n')).toBe(true)
+    expect(holdsHint('node', "jwksRsa({jwksUri: 'https://a/jwks'})")).toBe(true)
   })
 })
