@@ -11,7 +11,7 @@ import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
 let home: string
 
 beforeAll(() => {
-  // Given a workspace holding one incident and one drill (the recorded fixture journals)
+  // Given a workspace holding two incidents and two drills (the recorded fixture journals)
   home = join(mkdtempSync(join(tmpdir(), 'jwkr-table-output-')), '.jwkr')
   cpSync(join(projectRoot, 'test/fixtures/journals/home'), home, {recursive: true})
 })
@@ -45,7 +45,7 @@ describe('tables piped', () => {
     expect(exitCodeOf(error)).toBe(0)
     const lines = stdout.trimEnd().split('\n')
     expect(lines[0]).toBe('id\tstatus\tage\tplaybook\tthumbprint')
-    expect(lines).toHaveLength(3)
+    expect(lines).toHaveLength(5)
     expect(
       lines.some((line) =>
         /^2026-03-14-ctrvio\t\w+\t[^\t]+\tleaked-signing-key\tctrVioBNyS21qaggw9wJbbzKbpG2TpIsKRipETuogFQ$/.test(line),
@@ -66,10 +66,13 @@ describe('tables piped', () => {
       '--sort=-age',
     ])
     const lines = stdout.trimEnd().split('\n')
-    // The incident (14 March) is older than the drill (15 March): first when sorted by age, descending
-    expect(lines).toHaveLength(2)
-    expect(lines[0]).toMatch(/^2026-03-14-ctrvio\t\w+$/)
-    expect(lines[1]).toMatch(/^2026-03-15-inject \(drill\)\t\w+$/)
+    // The failed incident opened first (14 March, earliest), the inject drill last (15 March): oldest first when sorted by age, descending
+    expect(lines).toEqual([
+      expect.stringMatching(/^2026-03-14-failed\tfailed$/),
+      expect.stringMatching(/^2026-03-14-ctrvio\t\w+$/),
+      expect.stringMatching(/^2026-03-14-outage \(drill\)\tfailed$/),
+      expect.stringMatching(/^2026-03-15-inject \(drill\)\t\w+$/),
+    ])
   })
 
   it('print CSV with --csv', async () => {
