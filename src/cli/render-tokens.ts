@@ -3,7 +3,7 @@
 // tokens that may be forged: control characters are replaced before they reach a terminal.
 import type {TokenScanResult} from '../services/triage.js'
 import {formatSize} from '../core/size.js'
-import {formatDuration} from '../core/duration.js'
+import {formatSpan} from '../core/duration.js'
 import type {Style} from './style.js'
 import {renderTable} from './table.js'
 
@@ -94,7 +94,7 @@ function coverage(result: TokenScanResult): string {
   if (lifetime !== null) {
     lines.push(
       lifetime.seconds > 0
-        ? `The last of them expires ${lifetime.expires ?? 'far in the future'} (in ${humanDuration(lifetime.seconds)}).`
+        ? `The last of them expires ${lifetime.expires ?? 'far in the future'} (in ${formatSpan(lifetime.seconds)}).`
         : 'All of them have expired.',
     )
   }
@@ -182,9 +182,4 @@ function number(count: number): string {
 
 function plural(count: number, one: string): string {
   return `${number(count)} ${count === 1 ? one : `${one}s`}`
-}
-
-/** Days beyond two days (a token valid until 2099 is not "631937h"), else hours and minutes. */
-function humanDuration(seconds: number): string {
-  return seconds >= 2 * 86_400 ? `${number(Math.floor(seconds / 86_400))} days` : formatDuration(seconds * 1000)
 }

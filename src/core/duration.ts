@@ -24,6 +24,16 @@ export function parseDuration(text: string): number {
   return total
 }
 
+/**
+ * A long span in days beyond two days (an incident opened in March is not "6403h29m27s", a token valid
+ * until 2099 not "631937h"), else as formatDuration.
+ *
+ * @example formatSpan(3 * 86_400 + 60) // → '3 days'
+ */
+export function formatSpan(seconds: number): string {
+  return seconds >= 2 * 86_400 ? `${Math.floor(seconds / 86_400).toLocaleString('en')} days` : formatDuration(seconds * 1000)
+}
+
 /** @example formatDuration(90_500) // → '1m30s' */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`

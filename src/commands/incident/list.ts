@@ -3,13 +3,13 @@ import {Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {renderTable, tableFlags, tableView, type Column} from '../../cli/table.js'
-import {formatDuration} from '../../core/duration.js'
+import {formatSpan} from '../../core/duration.js'
 import {listIncidents, resolveHome, type IncidentSummary} from '../../incident/workspace.js'
 
 const COLUMNS: Column<IncidentSummary>[] = [
   {name: 'id', value: (i) => (i.drill ? `${i.id} (drill)` : i.id)},
   {name: 'status', value: (i) => i.status},
-  {name: 'age', value: (i) => formatDuration((i.age ?? 0) * 1000), sortKey: (i) => i.age ?? 0},
+  {name: 'age', value: (i) => formatSpan(i.age ?? 0), sortKey: (i) => i.age ?? 0},
   {name: 'playbook', value: (i) => i.playbook ?? ''},
   {name: 'thumbprint', value: (i) => i.thumbprint ?? ''},
 ]
