@@ -260,7 +260,7 @@ export function planKeyChange(
   newKid: string | null = null,
 ): IssuerChange[] {
   const preview: ReplacementFacts = {
-    kid: newKid ?? '(the new key’s thumbprint)',
+    kid: newKid ?? 'the new key’s thumbprint',
     thumbprint: '',
     alg: null,
     kty: '',

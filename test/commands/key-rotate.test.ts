@@ -199,6 +199,8 @@ describe('jwkr key rotate', () => {
     expect(text.stdout).toContain('https://sso.example.com/admin/realms/acme/components')
     expect(text.stdout).toMatch(/- key 2 kid leaked-1 \(thumbprint [\w-]{43}\)/)
     expect(text.stdout).toContain('1 other key kept, in order')
+    // And the replacement, not made yet, is named in words (once read "kid (the new key’s thumbprint)" in parentheses twice)
+    expect(text.stdout).toContain('Append the new public key (kid: the new key’s thumbprint) atomically')
     expect(json.result?.jwksDiffs).toEqual([
       {
         issuerId: 'auth-main',

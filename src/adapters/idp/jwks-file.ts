@@ -234,7 +234,7 @@ export function createJwksFileKeyStore(
         target: path,
         description: privateMode
           ? `Put the new private key (kid ${request.replacement?.kid ?? '?'}) first in the signer's key set, atomically, mode 0600${backupNote}.`
-          : `Append the new public key (kid ${request.replacement?.kid ?? '?'}) atomically${backupNote}.`,
+          : `Append the new public key (kid: ${request.replacement?.kid ?? '?'}) atomically${backupNote}.`,
       },
       removeCall(request),
     ],
