@@ -17,6 +17,7 @@ import {parseArgs} from 'node:util'
 import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {printResult, resultRow} from './lib/bench-result.mjs'
+import {loopbackIssuers} from './lib/loopback-issuers.mjs'
 
 const TARGET = 1.1
 
@@ -84,12 +85,7 @@ async function main() {
   const origin = `http://127.0.0.1:${port}`
   const inventory = {
     version: 1,
-    issuers: Array.from({length: endpoints}, (_, i) => ({
-      id: `issuer-${i}`,
-      issuer: `${origin}/issuer/${i}`,
-      jwksUri: `${origin}/jwks/${i}`,
-      keySource: {type: 'manual'},
-    })),
+    issuers: loopbackIssuers(origin, endpoints),
     services: Array.from({length: endpoints}, (_, i) => ({
       id: `service-${i}`,
       team: `team-${i % 20}`,

@@ -18,6 +18,7 @@ import {parseArgs} from 'node:util'
 import {isMainThread, parentPort, Worker, workerData} from 'node:worker_threads'
 
 import {printResult, resultRow} from './lib/bench-result.mjs'
+import {loopbackIssuers} from './lib/loopback-issuers.mjs'
 
 const TARGET = {atMost: 1.2}
 /** The concurrency of a verify check's JWKS fetches and probes (checkJwks, probeServices). */
@@ -83,12 +84,7 @@ async function main() {
   const origin = `http://127.0.0.1:${port}`
   const inventory = {
     version: 1,
-    issuers: Array.from({length: issuers}, (_, i) => ({
-      id: `issuer-${i}`,
-      issuer: `${origin}/issuer/${i}`,
-      jwksUri: `${origin}/jwks/${i}`,
-      keySource: {type: 'manual'},
-    })),
+    issuers: loopbackIssuers(origin, issuers),
     services: Array.from({length: services}, (_, j) => ({
       id: `service-${j}`,
       team: `team-${j % 50}`,
