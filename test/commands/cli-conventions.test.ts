@@ -46,6 +46,17 @@ describe('jwkr conventions', {timeout: 180_000}, () => {
     expect(stderr).not.toContain('›')
   })
 
+  it('never quotes back a private key pasted where the command name goes', async () => {
+    // Given a private JWK on the command line in place of a command (a paste into the wrong place)
+    const d = 'UvZ3o5W4p-private-exponent-needle-q8Xw2LrT0aYb'
+    const {stdout, stderr, code} = await jwkr(JSON.stringify({kty: 'RSA', n: 'AQAB', e: 'AQAB', d}))
+    // Then it is refused as a usage error whose message does not hold the private value
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toContain('is not a jwkr command')
+    expect(stderr).not.toContain(d)
+  })
+
   it('prints shell completion setup (autocomplete)', async () => {
     const {stdout, code} = await jwkr('autocomplete', 'bash')
     expect(code).toBe(0)
