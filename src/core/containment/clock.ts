@@ -234,7 +234,7 @@ export const EXPIRY_MARGIN_MS = 100
  * @example nextCheckDelayMs(clock, new Set(['billing-api']), now, 15_000) // → 3_100 when its cache expires in 3 s
  */
 export function nextCheckDelayMs(clock: ContainmentClock, pending: ReadonlySet<string>, now: Date, intervalMs: number): number {
-  const floor = Math.min(intervalMs, Math.ceil(intervalMs / 4))
+  const floor = Math.ceil(intervalMs / 4)
   const dueIn = clock.services
     .filter((service) => pending.has(service.id) && service.containedBy !== null)
     .map((service) => Date.parse(service.containedBy as string) + EXPIRY_MARGIN_MS - now.getTime())
