@@ -36,8 +36,14 @@ export abstract class JwkrCommand extends Command {
     return createStyle(process.stdout)
   }
 
+  /**
+   * Whether output is wrapped to the terminal's width. False for commands whose lines are values to
+   * copy or pipe whole (`key thumbprint --uri`): they skip the wrapper and its loading at start-up.
+   */
+  static wrapsOutput = true
+
   override async init(): Promise<void> {
-    await prepareFitWidth(process.stdout, process.stderr)
+    if ((this.constructor as typeof JwkrCommand).wrapsOutput) await prepareFitWidth(process.stdout, process.stderr)
     await super.init()
   }
 

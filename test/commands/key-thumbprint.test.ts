@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {calculateJwkThumbprint} from 'jose'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {printOnTerminal} from '../helpers/pty.js'
 import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
 import {RFC7638_RSA, RFC7638_RSA_THUMBPRINT, RFC8037_ED25519, RFC8037_ED25519_THUMBPRINT} from '../core/key/rfc-vectors.js'
 import {privateNeedles} from '../core/key/samples.js'
@@ -111,5 +112,19 @@ describe('jwkr key thumbprint - (stdin, end to end through bin/dev.js)', () => {
     expect(status).toBe(1)
     expect(stdout).toBe('')
     expect(stderr).toMatch(/^Error: The input is over 1\.0 MiB; jwkr reads at most 1\.0 MiB of key material\.\n→ .+\n$/)
+  })
+})
+
+describe('jwkr key thumbprint on a narrow terminal', () => {
+  it('prints a 130-character thumbprint URI on one line, unbroken, at 60 columns', {timeout: 120_000}, async () => {
+    // Given a terminal narrower than the RFC 9278 URI of a SHA-512 thumbprint
+    const {exitCode, screen} = await printOnTerminal(
+      ['key', 'thumbprint', 'examples/leaked-signing-key.json', '--uri', '--hash', 'sha512'],
+      60,
+      {NO_COLOR: '1'},
+    )
+    // Then the URI is one value on one line: the bytes written hold no line break inside it
+    expect(exitCode, screen).toBe(0)
+    expect(screen.trim()).toMatch(/^urn:ietf:params:oauth:jwk-thumbprint:sha-512:[\w-]{86}$/)
   })
 })

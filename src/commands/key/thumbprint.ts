@@ -14,6 +14,8 @@ export default class KeyThumbprint extends JwkrCommand {
     '<%= config.bin %> <%= command.id %> jwks.json --uri',
     '<%= config.bin %> <%= command.id %> leaked.json --json',
   ]
+  // One value a line, never broken across two on a narrow terminal.
+  static override wrapsOutput = false
   static override args = {source: keySourceArg}
   static override flags = {
     ...keySelectionFlags,
