@@ -128,9 +128,13 @@ function faultedUses(scenario: DrillScenario): Set<string> {
   return new Set([...(faults.slack.length > 0 ? ['notify.slack'] : []), ...(faults.github.length > 0 ? ['notify.github'] : [])])
 }
 
-function faultedSteps(model: ReportModel, scenario: DrillScenario): string[] {
-  const uses = faultedUses(scenario)
+/** The ids of the failed steps whose `uses` is one of these. */
+function failedStepsUsing(model: ReportModel, uses: ReadonlySet<string>): string[] {
   return model.steps.filter((step) => step.status === 'failed' && uses.has(step.uses ?? '')).map((step) => step.id)
+}
+
+function faultedSteps(model: ReportModel, scenario: DrillScenario): string[] {
+  return failedStepsUsing(model, faultedUses(scenario))
 }
 
 function faultsOf(scenario: DrillScenario, model: ReportModel): string[] {
@@ -138,7 +142,7 @@ function faultsOf(scenario: DrillScenario, model: ReportModel): string[] {
     `answers ${fault.replies.map((reply) => reply.status).join(', then ')}${fault.repeat ? ', repeated on every later try' : ''}`
   const {faults} = scenario
   const failed = (uses: string) => {
-    const ids = model.steps.filter((step) => step.status === 'failed' && step.uses === uses).map((step) => step.id)
+    const ids = failedStepsUsing(model, new Set([uses]))
     return ids.length > 0 ? ` (${ids.join(', ')} failed as a result)` : ''
   }
   return [
