@@ -3,11 +3,12 @@
 // HTML root-cause report opened in the desktop's browser. Paths in the report are relative to the
 // folder the command runs in.
 import {readFile} from 'node:fs/promises'
-import {join, relative, resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 
 import {openFile, type OpenerCommand} from '../adapters/desktop/open-file.js'
 import {loadTemplates} from '../adapters/templates/template-set.js'
 import {renderIncidentDocument, writeDocument} from '../services/report.js'
+import {displayPath} from '../core/display-path.js'
 import {JwkrError} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {runOutcome} from '../core/report/run-outcome.js'
@@ -38,12 +39,6 @@ async function findDrill(home: string, id: string): Promise<IncidentLocation> {
   return location
 }
 
-/** A path as the user at `cwd` types it: relative when it is below, absolute otherwise. */
-function fromCwd(path: string, cwd: string): string {
-  const shown = relative(cwd, path)
-  return shown === '' || shown.startsWith('..') ? path : shown
-}
-
 export async function renderDrillReport(options: DrillReportOptions): Promise<{drill: string; text: string}> {
   const location = await findDrill(options.home, options.id)
   const cwd = options.cwd ?? process.cwd()
@@ -61,7 +56,7 @@ export async function renderDrillReport(options: DrillReportOptions): Promise<{d
   scorecard.verdict ??= `${scorecard.passed ? 'Passed' : 'Not passed'}; the run ended ${scorecard.run}.`
   scorecard.faultsInjected ??= []
   // The scorecard names its drafts relative to the drill's world folder: shown from where the user is.
-  scorecard.messages.drafts = scorecard.messages.drafts.map((draft) => fromCwd(resolve(location.dir, WORLD_DIR, draft), cwd))
+  scorecard.messages.drafts = scorecard.messages.drafts.map((draft) => displayPath(resolve(location.dir, WORLD_DIR, draft), cwd))
   const templates = await loadTemplates({secrets: options.secrets})
   const card = templates.render('drill/scorecard.md', {incident: {drill: true}, scorecard})
   const rca = await renderIncidentDocument({
@@ -94,5 +89,5 @@ export async function openDrillReport(
   })
   const file = await writeDocument(join(location.artifactsDir, DRILL_HTML_REPORT), rca.text)
   const opener = await (options.open ?? openFile)(file)
-  return {drill: location.id, file: fromCwd(file, options.cwd ?? process.cwd()), opener}
+  return {drill: location.id, file: displayPath(file, options.cwd ?? process.cwd()), opener}
 }

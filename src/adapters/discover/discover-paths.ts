@@ -7,6 +7,7 @@
 import {readdirSync} from 'node:fs'
 import {basename, dirname, relative, resolve, sep} from 'node:path'
 
+import {displayPath} from '../../core/display-path.js'
 import {discoverFile, fileKind, SKIPPED_DIRECTORIES, type FileKind} from '../../core/discover/discover-file.js'
 import {isProjectListing, projectName} from '../../core/discover/project-name.js'
 import type {Finding} from '../../core/discover/types.js'
@@ -136,9 +137,9 @@ function parseTexts(results: CandidateResult[], paths: readonly string[], cwd: s
   for (const {texts} of [...results].sort((a, b) => a.id - b.id)) {
     for (const {path, kind, text} of texts) {
       const absolute = resolve(path)
-      const inside = relative(cwd, absolute)
-      const file = inside.startsWith('..') ? absolute : inside
-      findings.push(...discoverFile(kind, text, {file, service: projectOf(absolute, roots, projects)}))
+      findings.push(
+        ...discoverFile(kind, text, {file: displayPath(absolute, cwd), service: projectOf(absolute, roots, projects)}),
+      )
     }
   }
   return findings
