@@ -26,7 +26,7 @@ export interface StatusLineOptions {
 export const HEARTBEAT_MS = 20_000
 
 export function createStatusLine(options: StatusLineOptions): StatusLine {
-  return options.stream.isTTY === true ? terminalLine(options) : heartbeatLine(options)
+  return options.stream.isTTY === true && process.env.TERM !== 'dumb' ? terminalLine(options) : heartbeatLine(options)
 }
 
 function terminalLine(options: StatusLineOptions): StatusLine {
@@ -37,7 +37,9 @@ function terminalLine(options: StatusLineOptions): StatusLine {
       // One line that fits: a line the terminal wraps cannot be rewritten in place.
       const render = (): string => fitStatusLine(options.format(text()), (options.stream as {columns?: number}).columns)
       if (spinner) spinner.text = render()
-      else spinner = ora({text: render(), stream: options.stream, discardStdin: false}).start()
+      // isEnabled: the terminal was checked above. Left to ora, a CI variable in the environment turns
+      // the line off on a real terminal: it is printed once and never updated.
+      else spinner = ora({text: render(), stream: options.stream, discardStdin: false, isEnabled: true}).start()
       clearInterval(timer)
       timer = setInterval(() => {
         if (spinner) spinner.text = render()

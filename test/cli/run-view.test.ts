@@ -252,6 +252,24 @@ describe('the status line without a terminal', () => {
 })
 
 describe('the status line on a terminal', () => {
+  it('updates in place every second, even when a CI variable is set (ora alone would print it once)', () => {
+    vi.useFakeTimers()
+    vi.stubEnv('CI', 'true')
+    let printed = ''
+    const noop = (): boolean => true
+    const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 80, cursorTo: noop, clearLine: noop, moveCursor: noop})
+    stream.on('data', (chunk: Buffer) => (printed += chunk.toString()))
+    const line = createStatusLine({stream, format: (text) => text})
+    let left = 8
+    line.show(() => `soak · ${left}s left`)
+    for (; left > 5; left--) vi.advanceTimersByTime(1000)
+    line.clear()
+    vi.unstubAllEnvs()
+    vi.useRealTimers()
+    expect(printed).toContain('soak · 8s left')
+    expect(printed).toContain('soak · 7s left')
+  })
+
   // An 80-column terminal leaves 77 for the text (the spinner and a space take the rest).
   it('is cut by display width, not by characters: wide characters and emoji take two columns', () => {
     // Given lines wider than 77 columns but shorter than 77 characters

@@ -204,7 +204,8 @@ faults:
       {},
       90_000,
     )
-    expect(result.exitCode).toBe(0)
+    // The screen in the message: a CI run once ended 130 here, and its screen is the evidence.
+    expect(result.exitCode, result.screen).toBe(0)
     expect(result.screen).toMatch(/Its Slack and GitHub in a shell: source \S+\/world\/env\.sh/)
     expect(result.screen).toMatch(/Its inventory: \S+\/world\/jwkr\.inventory\.yaml/)
     expect(result.screen).toMatch(/Stopped the world of drill \S+\./)
