@@ -12,6 +12,7 @@ import {keyIdentityOf} from '../core/tokens/key-reference.js'
 import {subjectsCsv} from '../core/tokens/subjects-csv.js'
 import {TokenSummaryBuilder, type TokenPosition, type TokenSummary} from '../core/tokens/token-summary.js'
 import {linesAt} from '../adapters/tokens/lines-at.js'
+import type {DescriptorInput} from '../adapters/tokens/byte-source.js'
 import {assertLogPaths, planTokenTasks, type PlannedTask, type TokenSourceInfo} from '../adapters/tokens/plan-token-tasks.js'
 import {readIssuedLog} from '../adapters/tokens/read-issued-log.js'
 import type {TokenTask, TokenTaskReport, TokenWorkerData} from '../adapters/tokens/run-token-task.js'
@@ -20,8 +21,8 @@ import {writePrivateFile} from '../adapters/tokens/write-private-file.js'
 
 export interface ScanTokensOptions {
   secrets: SecretRegistry
-  /** Read for the path "-". */
-  stdin?: Readable
+  /** Read for the path "-" (default: stdin's descriptor, read directly, see adapters/tokens/byte-source.ts). */
+  stdin?: Readable | DescriptorInput
   /** The issuer's log of issued jtis: valid tokens missing from it are suspected forgeries. */
   issuedLog?: string
   /**
@@ -118,7 +119,9 @@ export function startTriageWorkers(threads: number = defaultThreads()): TokenWor
  * @example const result = await scanTokens(key, ['/var/log/app'], {secrets, issuedLog: 'issued.jsonl'})
  */
 export async function scanTokens(key: LoadedKey, paths: readonly string[], options: ScanTokensOptions): Promise<TokenScanResult> {
-  assertLogPaths(paths)
+  // Not process.stdin itself: making it would set a pipe non-blocking, and its reads cost more than the scan.
+  const stdin = options.stdin ?? {fd: 0, stream: () => process.stdin}
+  assertLogPaths(paths, stdin)
   const verifyKey = verifyKeyOf(key)
   const now = options.now ?? (() => new Date())
   const sizes = {...DEFAULT_SIZES, ...options.sizes}
@@ -149,7 +152,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
   const spare: Uint8Array[] = []
 
   const tasks = planTokenTasks(paths, {
-    stdin: options.stdin ?? process.stdin,
+    stdin,
     rangeBytes: sizes.rangeBytes,
     chunkBytes: sizes.chunkBytes,
     maxTokenBytes: data.maxLongTokenBytes,

@@ -2,6 +2,7 @@
 // document, the subjects CSV, the window, stdin through the real binary, the errors, and that no whole
 // token, signature or private value of the key is ever printed.
 import {spawnSync} from 'node:child_process'
+import {closeSync, openSync} from 'node:fs'
 import {createPrivateKey, createPublicKey, generateKeyPairSync} from 'node:crypto'
 import {mkdtemp, readFile, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -24,6 +25,7 @@ import {
   sourcesOf,
   tokenNeedles,
 } from '../adapters/tokens/token-fixtures.js'
+import {namedPipeOf} from '../helpers/fifo.js'
 import {exitCodeOf, projectRoot, run} from '../helpers/run.js'
 
 function scan(...args: string[]) {
@@ -240,6 +242,44 @@ describe('jwkr tokens scan - (stdin, end to end through bin/dev.js)', () => {
       expect(result.examples.map((example) => example.source)).toEqual(['stdin:2', 'stdin:5', 'stdin:4', 'stdin:6'])
       expect(result.io.threads).toBeGreaterThan(0)
       expect(leakedNeedles(stdout, [...tokenNeedles(), ...keyNeedles('rs256')])).toEqual([])
+    }
+  })
+
+  it('reads a named pipe given as a path (`<(zcat …)`) as it reads stdin', async () => {
+    // Given the log written into a named pipe by another process
+    const pipe = await namedPipeOf(join(LOGS, 'access.log'))
+    // When the pipe is scanned by its path
+    const {stdout, stderr, status} = jwkr(['--key', keyFile('rs256'), pipe.path, '--json'], Buffer.alloc(0))
+    await pipe.written
+    // Then it finds what the file holds, on the file's lines
+    expect({status, stderr}).toEqual({status: 0, stderr: ''})
+    const result = JSON.parse(stdout) as TokenScanResult
+    expect(result.sources).toBe(1)
+    expect(result.counts).toMatchObject({'signed-with-leaked-key': 3, 'kid-match-bad-signature': 1, other: 1})
+    expect(result.examples.map((example) => example.source)).toEqual([2, 5, 4, 6].map((line) => `${pipe.path}:${line}`))
+    expect(leakedNeedles(stdout, [...tokenNeedles(), ...keyNeedles('rs256')])).toEqual([])
+  })
+
+  it('refuses stdin that is a folder, with a hint and exit 1', async () => {
+    const folder = openSync(await mkdtemp(join(tmpdir(), 'jwkr-scan-')), 'r')
+    try {
+      const result = spawnSync(
+        process.execPath,
+        [join(projectRoot, 'bin/dev.js'), 'tokens', 'scan', '--key', keyFile('rs256'), '-'],
+        {
+          cwd: projectRoot,
+          stdio: [folder, 'pipe', 'pipe'],
+          encoding: 'utf8',
+          env: {...process.env, NO_COLOR: '1', DEBUG: ''},
+          timeout: 60_000,
+        },
+      )
+      expect(result.status).toBe(1)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toMatch(/^Error: stdin is a folder, not a log\.\n→ Name the folder instead of "-"/)
+      expect(leakedNeedles(result.stderr, keyNeedles('rs256'))).toEqual([])
+    } finally {
+      closeSync(folder)
     }
   })
 

@@ -1,16 +1,19 @@
 // Turns the paths given to `jwkr tokens scan` into tasks for the workers, lazily, so that memory does
 // not grow with the input: folders are walked (recursively, streaming), a plain file becomes byte
 // ranges that workers read themselves, a gzip file (told by its magic bytes, not its name) is one
-// task, and stdin ("-") is cut into chunks between tokens and handed over. Nothing is skipped for
+// task, and stdin ("-") or a named pipe (`mkfifo`, or `<(zcat …)`) is cut into chunks between tokens
+// and handed over (a named pipe inside a folder is left alone: reading it could wait forever). Nothing is skipped for
 // looking binary: a NUL byte in a log (a crash, a partly written line) or a core dump holding tokens
 // in memory is read as bytes like any text, since tokens are ASCII whatever surrounds them.
-import {closeSync, openSync, readSync, statSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
+import {open} from 'node:fs/promises'
 import type {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
 import {ExitCode, JwkrError} from '../../core/errors.js'
 import {isTokenByte, trailingRunStart} from '../../core/tokens/find-tokens.js'
 import type {WalkCounts} from '../scan/walk-files.js'
+import {byteSource, streamSource, type ByteSource, type DescriptorInput} from './byte-source.js'
 import type {TokenTask} from './run-token-task.js'
 
 /** A task without its id, with the source it reads and its place among that source's tasks. */
@@ -33,7 +36,8 @@ export interface TokenSourceInfo {
 }
 
 export interface PlanOptions {
-  stdin: Readable
+  /** What "-" reads: a stream, or a descriptor read directly (stdin's, in a real run; see byte-source.ts). */
+  stdin: Readable | DescriptorInput
   /** Bytes of a plain file per range task. */
   rangeBytes: number
   /** Bytes of stdin per chunk task (a chunk may run up to maxTokenBytes longer, to end after a token). */
@@ -56,13 +60,16 @@ export interface PlanOptions {
 const GZIP_MAGIC = [0x1f, 0x8b]
 /** What a pipe hands over at once (64 KiB on Linux). */
 const PIPE_PIECE = 64 * 1024
+/** Compressed bytes of gzip stdin read at once. */
+const GZIP_READ = 256 * 1024
 
 /**
- * Checks every path before anything is read, so a typo fails fast with exit 1.
+ * Checks every path (and, for "-", that stdin is not a folder) before anything is read, so a typo
+ * fails fast with exit 1.
  *
- * @example assertLogPaths(['/var/log/app', '-'])
+ * @example assertLogPaths(['/var/log/app', '-'], {fd: 0, stream: () => process.stdin})
  */
-export function assertLogPaths(paths: readonly string[]): void {
+export function assertLogPaths(paths: readonly string[], stdin?: PlanOptions['stdin']): void {
   if (paths.length === 0) {
     throw new JwkrError('ERR_USAGE', 'No logs to scan.', {
       hint: 'Name the log files or folders to scan, or "-" to read stdin, e.g. `jwkr tokens scan --key leaked.json /var/log/app`.',
@@ -73,7 +80,10 @@ export function assertLogPaths(paths: readonly string[]): void {
     throw new JwkrError('ERR_USAGE', 'stdin ("-") can be read only once.', {hint: 'Give "-" once.', exitCode: ExitCode.usage})
   }
   for (const path of paths) {
-    if (path === '-') continue
+    if (path === '-') {
+      if (stdin !== undefined && 'fd' in stdin) assertNotFolder(stdin.fd)
+      continue
+    }
     try {
       statSync(path)
     } catch (error) {
@@ -87,16 +97,36 @@ export function assertLogPaths(paths: readonly string[]): void {
   }
 }
 
+/** `jwkr tokens scan - < /var/log/app` gives stdin a folder, whose reads fail (EISDIR): say so before scanning. */
+function assertNotFolder(fd: number): void {
+  let folder = false
+  try {
+    folder = fstatSync(fd).isDirectory()
+  } catch {
+    // No stdin at all (closed): read as empty, as before.
+  }
+  if (folder) {
+    throw new JwkrError('ERR_INPUT_UNREADABLE', 'stdin is a folder, not a log.', {
+      hint: 'Name the folder instead of "-" (`jwkr tokens scan --key leaked.json /var/log/app`), or redirect a file into stdin.',
+    })
+  }
+}
+
 /** Every task of every path, in order. */
 export async function* planTokenTasks(paths: readonly string[], options: PlanOptions): AsyncGenerator<PlannedTask> {
   const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
   for (const path of paths) {
     if (path === '-') {
-      yield* stdinTasks(options)
+      yield* pipeTasks('stdin', options.stdin, options)
       continue
     }
-    if (statSync(path).isFile()) {
+    const info = statSync(path)
+    if (info.isFile()) {
       yield* fileTasks(path, options)
+      continue
+    }
+    if (info.isFIFO()) {
+      yield* namedPipeTasks(path, options)
       continue
     }
     // Logs sit in hidden and ignored places as often as anywhere: search everything, follow no links.
@@ -153,23 +183,37 @@ function cutAt(text: Buffer, {chunkBytes, maxTokenBytes}: {chunkBytes: number; m
 }
 
 /**
- * Chunks of stdin (decompressed when it is gzip), each cut after the last byte that cannot be part
- * of a token, so no token is split; a run longer than a chunk is cut anyway (no token is that long).
- * What comes in is copied once, into the array that becomes the task (and is moved to its worker,
- * not copied); only the few bytes after the cut are copied again, into the next one.
+ * A named pipe, read as stdin is. Opened off the main thread: the open waits for a writer
+ * (a `<(zcat …)` has one already; a `mkfifo` pipe waits for its writer, as `cat` would).
  */
-async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
+async function* namedPipeTasks(path: string, options: PlanOptions): AsyncGenerator<PlannedTask> {
+  const handle = await open(path, 'r').catch(() => null)
+  if (handle === null) {
+    options.skipped.unreadable++
+    return
+  }
+  try {
+    yield* pipeTasks(path, {fd: handle.fd, stream: () => handle.createReadStream({autoClose: false})}, options)
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Chunks of stdin or a named pipe, the source `name` (decompressed when it is gzip), each cut after
+ * the last byte that cannot be part of a token, so no token is split; a run longer than a chunk is
+ * cut anyway (no token is that long). Plain input is read straight into the array that becomes the
+ * task (and is moved to its worker, not copied); only the few bytes after the cut are copied again,
+ * into the next one.
+ */
+async function* pipeTasks(name: string, from: PlanOptions['stdin'], options: PlanOptions): AsyncGenerator<PlannedTask> {
   const source = options.sources.length
-  const chunks = (options.stdin as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]()
-  const first = await chunks.next()
-  const firstChunk = first.done ? Buffer.alloc(0) : toBuffer(first.value)
-  const gzip = firstChunk[0] === GZIP_MAGIC[0] && firstChunk[1] === GZIP_MAGIC[1]
-  options.sources.push({path: 'stdin', gzip, plain: false})
-  const input = gzip ? gunzipped(firstChunk, chunks) : rest(firstChunk, chunks)
-  // Room for a chunk and the pipe's next piece: grown only while a run longer than that is waited for.
+  const stdin = byteSource(from)
+  // Room for a chunk and a pipe's worth more: grown only while a run longer than that is waited for.
   const capacity = options.chunkBytes + PIPE_PIECE
-  let data = new Uint8Array(capacity)
+  let data = reused(options.spare, capacity)
   let filled = 0
+  let gzip = false
   let ordinal = 0
   let base = 0
   let insideRun = false
@@ -187,23 +231,34 @@ async function* stdinTasks(options: PlanOptions): AsyncGenerator<PlannedTask> {
     return planned
   }
   try {
-    for await (const chunk of input) {
-      if (filled + chunk.length > data.length) {
-        const grown = new Uint8Array(Math.max(filled + chunk.length, data.length * 2))
+    // Enough of the start to tell gzip by its magic bytes.
+    for (let got = 1; filled < GZIP_MAGIC.length && got > 0; filled += got)
+      got = await stdin.read(data, filled, data.length - filled)
+    gzip = data[0] === GZIP_MAGIC[0] && data[1] === GZIP_MAGIC[1]
+    options.sources.push({path: name, gzip, plain: false})
+    const input = gzip ? streamSource(gunzipped(data.slice(0, filled), stdin)) : stdin
+    if (gzip) filled = 0
+    for (;;) {
+      if (filled === data.length) {
+        const grown = new Uint8Array(data.length * 2)
         grown.set(data.subarray(0, filled))
         data = grown
       }
-      data.set(chunk, filled)
-      filled += chunk.length
+      const got = await input.read(data, filled, data.length - filled)
+      if (got === 0) break
+      filled += got
       if (filled < retryAt) continue
       for (let length = cutAt(view(), options); length > 0; length = cutAt(view(), options)) yield take(length)
-      // Waiting for the end of a long run: look again once the text has doubled, not at every chunk.
+      // Waiting for the end of a long run: look again once the text has doubled, not at every read.
       retryAt = Math.max(options.chunkBytes, 2 * filled)
     }
   } catch {
+    if (options.sources.length === source) options.sources.push({path: name, gzip, plain: false})
     options.problems.push(
-      `stdin: the ${gzip ? 'gzip data is truncated or corrupt' : 'input could not be read'}; the tokens before that point are counted.`,
+      `${name}: the ${gzip ? 'gzip data is truncated or corrupt' : 'input could not be read'}; the tokens before that point are counted.`,
     )
+  } finally {
+    stdin.close()
   }
   if (filled > 0 || ordinal === 0) yield take(filled)
 }
@@ -216,24 +271,20 @@ function reused(spare: Uint8Array[] | undefined, size: number): Uint8Array<Array
   return new Uint8Array(size)
 }
 
-async function* rest(first: Buffer, chunks: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
-  if (first.length > 0) yield first
-  for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield toBuffer(next.value)
-}
-
-async function* gunzipped(first: Buffer, chunks: AsyncIterator<Buffer | string>): AsyncGenerator<Buffer> {
+/** The decompressed bytes of gzip input: `head` (the bytes read to tell it was gzip), then the rest of it. */
+async function* gunzipped(head: Uint8Array, stdin: ByteSource): AsyncGenerator<Buffer> {
   const gunzip = createGunzip()
   const feed = (async () => {
-    for await (const chunk of rest(first, chunks)) {
-      if (!gunzip.write(chunk)) await new Promise((resolve) => gunzip.once('drain', resolve))
+    if (head.length > 0) gunzip.write(head)
+    // A new array per read: gunzip keeps what it is given until it has used it.
+    for (let piece = Buffer.allocUnsafe(GZIP_READ); ; piece = Buffer.allocUnsafe(GZIP_READ)) {
+      const got = await stdin.read(piece, 0, piece.length)
+      if (got === 0) break
+      if (!gunzip.write(piece.subarray(0, got))) await new Promise((resolve) => gunzip.once('drain', resolve))
     }
     gunzip.end()
   })()
   feed.catch((error: unknown) => gunzip.destroy(error as Error))
   for await (const chunk of gunzip as AsyncIterable<Buffer>) yield chunk
   await feed
-}
-
-function toBuffer(chunk: Buffer | string): Buffer {
-  return typeof chunk === 'string' ? Buffer.from(chunk) : chunk
 }

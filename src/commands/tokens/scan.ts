@@ -14,9 +14,9 @@ export default class TokensScan extends JwkrCommand {
   static override summary = 'Find the tokens in logs that were signed with the leaked key.'
   static override description = prose`
     Reads log files, folders (recursively), gzip files (told by their magic bytes), any other file as bytes (a NUL
-    byte does not make a log skipped) or stdin ("-"), finds every compact JWT (log lines, JSON, Authorization
-    headers, query strings, payloads of any size up to 16 MiB) and decodes its header: a token is checked when its
-    header names the key (its kid or one it is published under, --kid; embedded jwk; x5t), has no kid, or has
+    byte does not make a log skipped), stdin ("-") or a named pipe (mkfifo, or <(zcat …)), gzip or not, finds
+    every compact JWT (log lines, JSON, Authorization headers, query strings, payloads of any size up to 16 MiB)
+    and decodes its header: a token is checked when its header names the key (its kid or one it is published under, --kid; embedded jwk; x5t), has no kid, or has
     another kid with an alg that fits the key (a verifier given the key itself accepts those). Their signatures are
     verified with the key's public half, ignoring exp and nbf: signed-with-leaked-key when valid,
     kid-match-bad-signature when the header names the key but the signature is not its, and suspected-forgery when
@@ -35,7 +35,7 @@ export default class TokensScan extends JwkrCommand {
   ]
   static override strict = false
   static override args = {
-    path: Args.string({description: 'Log files and folders to scan, or "-" for stdin (several may be given).'}),
+    path: Args.string({description: 'Log files, folders and named pipes to scan, or "-" for stdin (several may be given).'}),
   }
   static override flags = {
     key: Flags.string({
@@ -103,7 +103,8 @@ export default class TokensScan extends JwkrCommand {
     // ora and the table printer load only when a person will see them: --json runs start faster (bench/).
     const spinner =
       !this.jsonEnabled() && process.stderr.isTTY
-        ? (await import('ora')).default({stream: process.stderr, text: 'Scanning…'}).start()
+        ? // ora's stdin discarder would make process.stdin, and the logs on it would be read through a slower stream.
+          (await import('ora')).default({stream: process.stderr, text: 'Scanning…', discardStdin: !paths.includes('-')}).start()
         : null
     try {
       const result = await scanTokens(key, paths, {

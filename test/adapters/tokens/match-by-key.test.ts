@@ -3,6 +3,7 @@
 // another kid with an alg that fits the key, a kid the key is published under that differs from the
 // one in the key file), and however long its payload is. Logs are written at test time.
 import {createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject} from 'node:crypto'
+import {closeSync} from 'node:fs'
 import {mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -16,6 +17,7 @@ import {scanTokens, type ScanTokensOptions} from '../../../src/services/triage.j
 import {MAX_UNSIGNED_CHARS} from '../../../src/core/tokens/classify-token.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
+import {fifoOf, namedPipeOf} from '../../helpers/fifo.js'
 import {keyFile, keyJwk} from './token-fixtures.js'
 
 const NOW = new Date('2024-05-10T00:00:00Z')
@@ -115,6 +117,48 @@ describe('token triage by key, whatever the header text', () => {
     expect(split.counts).toEqual(reference.counts)
     expect(piped.counts).toEqual(reference.counts)
     expect(split.examples).toEqual(reference.examples)
+  })
+
+  it("finds the same from stdin's descriptor, a real pipe read directly, with tokens across every chunk", async () => {
+    // Given the log repeated 40 times, in a pipe another process writes
+    const {log} = await logOf(Array.from({length: 40}, () => Object.values(tokens).map(line)).flat())
+    const key = await leakedKey()
+    const reference = await scan(key, [log])
+    const pipe = await fifoOf(log)
+    try {
+      // When two workers scan it from the descriptor in 97-byte chunks (each token is longer: it spans several reads)
+      const never = (): Readable => {
+        throw new Error('the stream was made')
+      }
+      const piped = await scan(key, ['-'], {stdin: {fd: pipe.fd, stream: never}, threads: 2, sizes: {chunkBytes: 97}})
+      // Then the counts and the examples' lines are the file's
+      expect(piped.counts).toEqual(reference.counts)
+      expect(piped.tokens).toBe(reference.tokens)
+      expect(piped.examples.map((example) => example.source.replace('stdin:', ''))).toEqual(
+        reference.examples.map((example) => example.source.replace(`${log}:`, '')),
+      )
+    } finally {
+      closeSync(pipe.fd)
+    }
+  })
+
+  it('finds the same in a named pipe given as a path (mkfifo, or `<(zcat …)`) as in the file', async () => {
+    // Given the log repeated 40 times, and a named pipe another process writes it into
+    const {log} = await logOf(Array.from({length: 40}, () => Object.values(tokens).map(line)).flat())
+    const key = await leakedKey()
+    const reference = await scan(key, [log])
+    const pipe = await namedPipeOf(log)
+    // When two workers scan the pipe by its path, in 97-byte chunks
+    const piped = await scan(key, [pipe.path], {threads: 2, sizes: {chunkBytes: 97}})
+    await pipe.written
+    // Then it is one source, with the file's counts and the examples on the file's lines
+    expect(piped.sources).toBe(1)
+    expect(piped.problems).toEqual([])
+    expect(piped.counts).toEqual(reference.counts)
+    expect(piped.tokens).toBe(reference.tokens)
+    expect(piped.examples.map((example) => example.source.replace(`${pipe.path}:`, ''))).toEqual(
+      reference.examples.map((example) => example.source.replace(`${log}:`, '')),
+    )
   })
 })
 

@@ -1,3 +1,5 @@
+import {spawnSync} from 'node:child_process'
+import {closeSync, openSync} from 'node:fs'
 import {mkdir, mkdtemp, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -7,16 +9,18 @@ import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
 
 import {
+  assertLogPaths,
   planTokenTasks,
   type PlannedTask,
   type PlanOptions,
   type TokenSourceInfo,
 } from '../../../src/adapters/tokens/plan-token-tasks.js'
 import {isTokenByte} from '../../../src/core/tokens/find-tokens.js'
+import {fifoOf, namedPipeOf} from '../../helpers/fifo.js'
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJhIn0.c2lnbmF0dXJlLWJ5dGVzLWdvLWhlcmU'
 
-function options(stdin: Readable, sizes: Partial<PlanOptions> = {}): PlanOptions & {sources: TokenSourceInfo[]} {
+function options(stdin: PlanOptions['stdin'], sizes: Partial<PlanOptions> = {}): PlanOptions & {sources: TokenSourceInfo[]} {
   return {
     stdin,
     rangeBytes: 1000,
@@ -27,6 +31,26 @@ function options(stdin: Readable, sizes: Partial<PlanOptions> = {}): PlanOptions
     problems: [],
     ...sizes,
   }
+}
+
+/** The stream of a descriptor that is no terminal: never made. */
+const never = (): Readable => {
+  throw new Error('the stream was made')
+}
+
+/** The bytes of stdin tasks, one Buffer each. */
+function chunksOf(tasks: PlannedTask[]): Buffer[] {
+  return tasks.map(({task}) => (task.kind === 'bytes' ? Buffer.from(task.data) : Buffer.alloc(0)))
+}
+
+/** A file of `lines` lines, each with three tokens, and its text. */
+async function logFile(lines: number): Promise<{path: string; text: Buffer}> {
+  const text = Buffer.from(
+    Array.from({length: lines}, (_, i) => `${i} GET /x?access_token=${TOKEN}&n=${i} "${TOKEN}",${TOKEN}\n`).join(''),
+  )
+  const path = join(await mkdtemp(join(tmpdir(), 'jwkr-plan-')), 'access.log')
+  await writeFile(path, text)
+  return {path, text}
 }
 
 async function plan(paths: string[], planOptions: PlanOptions): Promise<PlannedTask[]> {
@@ -122,5 +146,92 @@ describe('planTokenTasks', () => {
     ])
     expect(new Set(described.map((task) => task.source)).size).toBe(4)
     expect(planOptions.skipped).toEqual({unreadable: 0})
+  })
+
+  it("reads stdin's descriptor directly: a pipe holding many reads' worth, cut between tokens, losing no byte", async () => {
+    // Given 2.5 MiB written by another process into a real pipe (it hands over at most 64 KiB per read)
+    const {path, text} = await logFile(12_000)
+    const pipe = await fifoOf(path)
+    try {
+      // When stdin's descriptor is planned in 4 KiB chunks (the stream is never needed)
+      const tasks = await plan(['-'], options({fd: pipe.fd, stream: never}, {chunkBytes: 4096, maxTokenBytes: 512}))
+      await pipe.written
+      // Then the chunks are the input, in order, and each ends between tokens: a token across a read or a chunk is whole in one
+      const chunks = chunksOf(tasks)
+      expect(Buffer.concat(chunks).equals(text)).toBe(true)
+      expect(chunks.length).toBeGreaterThan(600)
+      for (const chunk of chunks.slice(0, -1)) expect(isTokenByte(chunk[chunk.length - 1] as number)).toBe(false)
+      expect(tasks.every(({task}) => task.kind === 'bytes' && !task.startsInsideRun)).toBe(true)
+    } finally {
+      closeSync(pipe.fd)
+    }
+  })
+
+  it('waits for a non-blocking descriptor (EAGAIN) whose writer is late, losing no byte', async () => {
+    // Given a non-blocking pipe (as Node leaves stdin) whose writer starts late, so the first reads find it empty
+    const {path, text} = await logFile(3000)
+    const pipe = await fifoOf(path, {delaySeconds: 0.3, nonBlocking: true})
+    try {
+      // When it is planned
+      const tasks = await plan(['-'], options({fd: pipe.fd, stream: never}, {chunkBytes: 4096, maxTokenBytes: 512}))
+      await pipe.written
+      // Then it was waited for, not taken for its end, and read in order
+      expect(Buffer.concat(chunksOf(tasks)).equals(text)).toBe(true)
+    } finally {
+      closeSync(pipe.fd)
+    }
+  })
+
+  it('decompresses gzip read from a descriptor', async () => {
+    // Given a gzip log (larger than one compressed read) in a pipe
+    const {text} = await logFile(40_000)
+    const gzipped = join(await mkdtemp(join(tmpdir(), 'jwkr-plan-')), 'access.log.gz')
+    await writeFile(gzipped, gzipSync(text, {level: 0}))
+    const pipe = await fifoOf(gzipped)
+    try {
+      const planOptions = options({fd: pipe.fd, stream: never}, {chunkBytes: 64 * 1024, maxTokenBytes: 512})
+      const tasks = await plan(['-'], planOptions)
+      await pipe.written
+      expect(Buffer.concat(chunksOf(tasks)).equals(text)).toBe(true)
+      expect(planOptions.sources).toEqual([{path: 'stdin', gzip: true, plain: false}])
+    } finally {
+      closeSync(pipe.fd)
+    }
+  })
+  it('reads a named pipe given as a path as it reads stdin, gzip too, and leaves one inside a folder alone', async () => {
+    // Given a gzip log that a process writes into a named pipe, and a folder holding a log and a pipe nobody writes
+    const {text} = await logFile(2000)
+    const dir = await mkdtemp(join(tmpdir(), 'jwkr-plan-'))
+    await writeFile(join(dir, 'access.log.gz'), gzipSync(text))
+    const pipe = await namedPipeOf(join(dir, 'access.log.gz'))
+    const folder = await mkdtemp(join(tmpdir(), 'jwkr-plan-'))
+    await writeFile(join(folder, 'app.log'), 'x'.repeat(10))
+    expect(spawnSync('mkfifo', [join(folder, 'waiting')]).status).toBe(0)
+    // When both are planned
+    const planOptions = options(Readable.from([]), {chunkBytes: 4096, maxTokenBytes: 512})
+    const tasks = await plan([pipe.path, folder], planOptions)
+    await pipe.written
+    // Then the pipe is decompressed and cut into chunks, losing no byte, and the folder's pipe is not waited for
+    expect(Buffer.concat(chunksOf(tasks.filter(({source}) => source === 0))).equals(text)).toBe(true)
+    expect(planOptions.sources).toEqual([
+      {path: pipe.path, gzip: true, plain: false},
+      {path: join(folder, 'app.log'), gzip: false, plain: true},
+    ])
+  })
+
+  it('refuses stdin that is a folder before anything is read, and takes a file or a pipe', async () => {
+    const folder = openSync(await mkdtemp(join(tmpdir(), 'jwkr-plan-')), 'r')
+    const {path} = await logFile(1)
+    const file = openSync(path, 'r')
+    try {
+      expect(() => assertLogPaths(['-'], {fd: folder, stream: never})).toThrow(
+        expect.objectContaining({code: 'ERR_INPUT_UNREADABLE', message: 'stdin is a folder, not a log.'}),
+      )
+      expect(() => assertLogPaths(['-'], {fd: file, stream: never})).not.toThrow()
+      expect(() => assertLogPaths(['-'], Readable.from([]))).not.toThrow()
+    } finally {
+      closeSync(folder)
+      closeSync(file)
+    }
   })
 })
