@@ -77,9 +77,9 @@ describe('canarySigner picks the JWS algorithm from the key', () => {
 describe('mintCanary', () => {
   it('signs a labelled, short-lived token with the leaked key under the published kid, and registers it as a secret', async () => {
     // Given the leaked EC key (its file has no kid), published by the issuer as kid "prod-2024"
-    const secrets = new SecretRegistry()
-    const key = await loadOne(jwkOf('ec'), secrets)
     const now = new Date('2024-05-01T10:00:00Z')
+    const secrets = new SecretRegistry({now: () => now.getTime()})
+    const key = await loadOne(jwkOf('ec'), secrets)
     // When a canary is minted for the incident with the published kid
     const canary = await mintCanary(key, {...CLAIMS, kid: 'prod-2024'}, {secrets, incident: 'inc-42', now})
     // Then the header names the key, the claims say what it is, and it lives five minutes
