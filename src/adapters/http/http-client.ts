@@ -4,6 +4,7 @@
 // and the whole body, a bounded body, redirects only within the same scheme, which failures are sent
 // again (429 always; no answer, 408 and 5xx only when resending cannot apply a change twice), and
 // Retry-After (or the vendors' reset headers) honoured, capped or refused past a bound.
+import {anySignal} from 'any-signal'
 import ky, {HTTPError} from 'ky'
 import {setTimeout as sleepFor} from 'node:timers/promises'
 
@@ -96,16 +97,20 @@ export async function sendHttp(call: HttpCall, policy: HttpPolicy): Promise<Http
   const sleep = policy.sleep ?? ((ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, signal ? {signal} : undefined))
   const progress = {attempts: 0, finalUrl: call.url.href}
   const perAttempt = call.headersPerAttempt
+  // ky ties its own signal to the one it is given with AbortSignal.any, which on Node 20 stays tied to
+  // a long-lived caller signal (the run's) for good (nodejs/node#55351): it gets a signal of its own that
+  // follows the caller's until this call is over.
+  const signal = anySignal([call.signal])
   try {
     const response = await ky(call.url, {
       method: call.method,
       headers: call.headers,
       body: call.body,
-      signal: call.signal,
+      signal,
       redirect: 'manual',
       timeout: false, // the deadline lives in attempt(): ky's would stop at the headers, not cover the body
       throwHttpErrors: isRetryStatus,
-      fetch: (request) => attempt(request as Request, call.signal, policy, progress),
+      fetch: (request) => attempt(request as Request, signal, policy, progress),
       retry: {
         limit: policy.retries,
         methods: ALL_METHODS,
@@ -113,7 +118,7 @@ export async function sendHttp(call: HttpCall, policy: HttpPolicy): Promise<Http
         shouldRetry: async ({error, retryCount}) => {
           const wait = retryWait(error, retryCount, call.resendable, policy)
           if (wait === null) return false
-          await sleep(wait, call.signal)
+          await sleep(wait, signal)
           return true
         },
       },
@@ -133,6 +138,8 @@ export async function sendHttp(call: HttpCall, policy: HttpPolicy): Promise<Http
     if (call.signal?.aborted) throw stamped(ABORTED(), progress)
     if (error instanceof HttpFailure) throw stamped(error, progress)
     throw error
+  } finally {
+    signal.clear()
   }
 }
 
@@ -167,7 +174,8 @@ async function attempt(
 ): Promise<Response> {
   progress.attempts++
   const deadline = AbortSignal.timeout(policy.timeoutMs)
-  const signal = AbortSignal.any([request.signal, deadline])
+  // any-signal, cleared in `finally`, for the reason given in sendHttp.
+  const signal = anySignal([request.signal, deadline])
   let current = new URL(request.url)
   let status: number | null = null
   const fetch = policy.fetch ?? globalThis.fetch
@@ -190,6 +198,8 @@ async function attempt(
     if (callerSignal?.aborted) throw ABORTED()
     if (deadline.aborted) throw new HttpFailure('timeout', `No complete answer within ${policy.timeoutMs} ms.`, true, status)
     throw networkFailure(error, status)
+  } finally {
+    signal.clear()
   }
 }
 

@@ -3,6 +3,8 @@
 // never follows a redirect (a login page is not an answer about the token), never quotes the token.
 import {createHash} from 'node:crypto'
 
+import {anySignal} from 'any-signal'
+
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000
 /** Bodies are hashed up to this size; a probe answer is small, and a huge one is cut off. */
 export const PROBE_MAX_BODY_BYTES = 1024 * 1024
@@ -40,7 +42,9 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
   const started = performance.now()
   const timeoutMs = request.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
   const timeout = AbortSignal.timeout(timeoutMs)
-  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout
+  // Not AbortSignal.any: on Node 20 each composite stays tied to the run's long-lived signal, so a long
+  // `--until-contained` run grew by one per probe (nodejs/node#55351). any-signal's is let go in `finally`.
+  const signal = anySignal([timeout, request.signal])
   let wwwAuthenticate: string | null = null
   const answer = (httpStatus: number | null, bodySha256: string | null, error: string | null): ProbeResponse => ({
     url: request.url,
@@ -65,6 +69,8 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
     if (request.signal?.aborted) return answer(status, null, 'the probe was cancelled')
     if (timeout.aborted) return answer(status, null, `no complete answer within ${timeoutMs} ms`)
     return answer(status, null, describeFailure(error))
+  } finally {
+    signal.clear()
   }
 }
 
