@@ -120,13 +120,18 @@ export async function sendHttp(call: HttpCall, policy: HttpPolicy): Promise<Http
   }
 }
 
-/** The call's headers and this attempt's, names in lower case so that an attempt's value replaces the call's. */
+/** The call's headers and this attempt's, the attempt's replacing the call's. */
 async function headersOf(call: HttpCall): Promise<Record<string, string>> {
+  return requestHeaders(call.headers, call.headersPerAttempt ? await call.headersPerAttempt() : {})
+}
+
+/**
+ * Headers to send: the codings decodedBody undoes, then each set in turn, names in lower case so
+ * that a later set replaces an earlier one's value whatever the case it was written in.
+ */
+export function requestHeaders(...sets: Array<Record<string, string>>): Record<string, string> {
   const headers: Record<string, string> = {'accept-encoding': 'gzip, deflate, br'}
-  const perAttempt = call.headersPerAttempt ? await call.headersPerAttempt() : {}
-  for (const [name, value] of [...Object.entries(call.headers), ...Object.entries(perAttempt)]) {
-    headers[name.toLowerCase()] = value
-  }
+  for (const set of sets) for (const [name, value] of Object.entries(set)) headers[name.toLowerCase()] = value
   return headers
 }
 
@@ -190,8 +195,11 @@ async function attempt(
   }
 }
 
-/** Sends one request and resolves with the response's head; its body is read by the caller. */
-function exchange(
+/**
+ * Sends one request (no redirect followed, no retry) and resolves with the response's head; its body
+ * is read by the caller, through decodedBody. `signal` ends the request and its body.
+ */
+export function exchange(
   url: URL,
   method: string,
   headers: OutgoingHttpHeaders,
@@ -286,7 +294,7 @@ async function readCapped(message: IncomingMessage, maxBytes: number, method: st
   }
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of decoded(message, method) as AsyncIterable<Buffer>) {
+  for await (const chunk of decodedBody(message, method) as AsyncIterable<Buffer>) {
     size += chunk.byteLength
     if (size > maxBytes) {
       message.destroy()
@@ -301,7 +309,7 @@ async function readCapped(message: IncomingMessage, maxBytes: number, method: st
  * The body as the server meant it: Content-Encoding undone in reverse order, as fetch does (an
  * unknown coding leaves the body as it came). Lenient flushing accepts a body cut at a block end.
  */
-function decoded(message: IncomingMessage, method: string): Readable {
+export function decodedBody(message: IncomingMessage, method: string): Readable {
   const status = message.statusCode ?? 0
   const codings = (message.headers['content-encoding'] ?? '')
     .split(',')
@@ -322,11 +330,7 @@ function decoded(message: IncomingMessage, method: string): Readable {
 
 /** Translates node:net, node:tls and node:http error codes into plain ones; only lasting failures are not retried. */
 function networkFailure(error: unknown, status: number | null): HttpFailure {
-  // node:http's errors carry the code themselves; one wrapped by another layer keeps it in `cause`.
-  const failed = error as {code?: unknown; message?: unknown; cause?: {code?: unknown; message?: unknown}} | null
-  const source = typeof failed?.code === 'string' ? failed : (failed?.cause ?? failed)
-  const code = typeof source?.code === 'string' ? source.code : ''
-  const detail = typeof source?.message === 'string' ? source.message : String(error)
+  const {code, detail} = errorCode(error)
   const failure = (kind: HttpFailureCode, message: string, retryable: boolean): HttpFailure =>
     new HttpFailure(kind, message, retryable, status)
   switch (code) {
@@ -346,6 +350,17 @@ function networkFailure(error: unknown, status: number | null): HttpFailure {
     return failure('tls', `The TLS handshake failed (${code}).`, false)
   }
   return failure('network', `The request failed: ${code || detail}.`, true)
+}
+
+/** The code of a node:net, node:tls or node:http error ('' when none), and its message. */
+export function errorCode(error: unknown): {code: string; detail: string} {
+  // node:http's errors carry the code themselves; one wrapped by another layer keeps it in `cause`.
+  const failed = error as {code?: unknown; message?: unknown; cause?: {code?: unknown; message?: unknown}} | null
+  const source = typeof failed?.code === 'string' ? failed : (failed?.cause ?? failed)
+  return {
+    code: typeof source?.code === 'string' ? source.code : '',
+    detail: typeof source?.message === 'string' ? source.message : String(error),
+  }
 }
 
 export function describeBytes(bytes: number): string {
