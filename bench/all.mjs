@@ -28,7 +28,7 @@ const {values} = parseArgs({
 })
 const quick = values.quick
 
-/** Every benchmark: how to run it (full and quick), and whether it runs the compiled CLI. */
+/** Every benchmark: how to run it (full and quick; `node`: flags for node itself), and whether it runs the compiled CLI. */
 const BENCHMARKS = [
   {name: 'cold-start', script: 'cold-start.mjs', built: true, args: quick ? ['--runs', '7', '--warmup', '2'] : []},
   {name: 'tokens', script: 'tokens.mjs', built: true, env: quick ? {BENCH_TOKENS_MB: '64', BENCH_TOKENS_RUNS: '3'} : {}},
@@ -38,6 +38,7 @@ const BENCHMARKS = [
   {name: 'probe', script: 'probe.mjs', tsx: true, args: quick ? ['--quick'] : []},
   {name: 'drill', script: 'drill-overhead.mjs', tsx: true, args: quick ? ['--quick'] : []},
   {name: 'scale', script: 'scale.mjs', tsx: true, args: quick ? ['--quick'] : []},
+  {name: 'verify-memory', script: 'verify-memory.mjs', tsx: true, node: ['--expose-gc'], args: quick ? ['--quick'] : []},
 ]
 const only = values.only?.split(',')
 const chosen = BENCHMARKS.filter((bench) => only === undefined || only.includes(bench.name))
@@ -59,7 +60,12 @@ if (values.build && !values['no-build'] && chosen.some((bench) => bench.built)) 
 
 const results = []
 for (const bench of chosen) {
-  const args = [...(bench.tsx ? ['--import', 'tsx'] : []), join('bench', bench.script), ...(bench.args ?? [])]
+  const args = [
+    ...(bench.tsx ? ['--import', 'tsx'] : []),
+    ...(bench.node ?? []),
+    join('bench', bench.script),
+    ...(bench.args ?? []),
+  ]
   const load = uptime()
   console.log(`\n$ node ${args.join(' ')}    [${load}]`)
   const started = Date.now()

@@ -16,28 +16,64 @@ const LOOSE_PRIVATE_MEMBER = new RegExp(`"(${[...PRIVATE_JWK_MEMBERS, 'r', 't'].
 /** The body of a PEM block whose label says PRIVATE KEY, up to its END line or the end of the text. */
 const PEM_PRIVATE_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----([\s\S]*?)(?:-----END |$)/g
 
+export interface SecretRegistryOptions {
+  /** The clock values registered with an end are forgotten by (epoch ms; default `Date.now`). */
+  now?: () => number
+}
+
+export interface AddSecretOptions {
+  /**
+   * When the value stops being a secret (epoch ms or a Date): a short-lived credential such as a canary,
+   * which is worthless once it expires. It is redacted until then and forgotten after, so a run that
+   * makes one per check holds only the live ones. Without it, a value is kept for the registry's life.
+   */
+  until?: number | Date
+}
+
 export class SecretRegistry {
-  readonly #values = new Set<string>()
+  /** Each value (in each of its forms) → when it may be forgotten (epoch ms; Infinity: never). */
+  readonly #values = new Map<string, number>()
   /**
    * The values by their last three UTF-16 units (every value has at least four), updated as each one
    * is added and never rebuilt: a long `--until-contained` run adds a canary per probe, and a structure
    * rebuilt from all the values after each one made every check quadratic in the canaries sent.
    */
   readonly #byTail = new Map<number, string[]>()
+  /**
+   * The values that end, in the order they were added with their end. Short-lived values all live about
+   * as long, so this is close to sorted by end: the front is forgotten as it expires. One that ends
+   * sooner than a value before it waits for that one (kept longer, never less).
+   */
+  readonly #ending: Array<{form: string; at: number} | undefined> = []
+  #endingFrom = 0
+  readonly #now: () => number
   #indexed = 0
 
+  constructor(options: SecretRegistryOptions = {}) {
+    this.#now = options.now ?? Date.now
+  }
+
   /** Registers a secret string and its other common encodings (base64url ↔ base64, hex). */
-  add(value: string | undefined | null): void {
+  add(value: string | undefined | null, options: AddSecretOptions = {}): void {
     if (typeof value !== 'string') return
+    this.#forgetEnded()
+    const end = Number(options.until)
+    // No end, or one that is not a time: kept for good (a wrong date must not unhide a secret).
+    const until = options.until === undefined || Number.isNaN(end) ? Number.POSITIVE_INFINITY : end
+    // Already over: nothing to hide any more.
+    if (until <= this.#now()) return
     for (const form of encodingsOf(value)) {
-      if (form.length >= MIN_SECRET_LENGTH && !this.#values.has(form)) {
-        this.#values.add(form)
-        const tail = tailKey(form, form.length - 1)
-        const bucket = this.#byTail.get(tail)
-        if (bucket) bucket.push(form)
-        else this.#byTail.set(tail, [form])
-        this.#indexed++
-      }
+      if (form.length < MIN_SECRET_LENGTH) continue
+      const known = this.#values.get(form)
+      if (known !== undefined && known >= until) continue
+      this.#values.set(form, until)
+      if (until !== Number.POSITIVE_INFINITY) this.#ending.push({form, at: until})
+      if (known !== undefined) continue
+      const tail = tailKey(form, form.length - 1)
+      const bucket = this.#byTail.get(tail)
+      if (bucket) bucket.push(form)
+      else this.#byTail.set(tail, [form])
+      this.#indexed++
     }
   }
 
@@ -76,7 +112,9 @@ export class SecretRegistry {
     }
   }
 
+  /** How many values (counting each form) are held now; values whose end has passed are not. */
   get size(): number {
+    this.#forgetEnded()
     return this.#values.size
   }
 
@@ -130,6 +168,7 @@ export class SecretRegistry {
 
   /** Every occurrence of every secret in the text, as sorted, merged `[start, end)` spans. */
   #spansIn(text: string): Array<[number, number]> {
+    this.#forgetEnded()
     const found = this.#values.size <= FEW_SECRETS ? this.#searchEach(text) : this.#scanByTail(text)
     if (found.length <= 1) return found
     found.sort((a, b) => a[0] - b[0] || b[1] - a[1])
@@ -145,7 +184,7 @@ export class SecretRegistry {
   /** A few secrets: one native `indexOf` search per value is the cheapest on any text. */
   #searchEach(text: string): Array<[number, number]> {
     const found: Array<[number, number]> = []
-    for (const value of this.#values) {
+    for (const value of this.#values.keys()) {
       if (value.length > text.length) continue
       for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1)) {
         found.push([at, at + value.length])
@@ -166,6 +205,28 @@ export class SecretRegistry {
       }
     }
     return found
+  }
+
+  /** Forgets the values whose end has passed (unless added again for longer, or for good). */
+  #forgetEnded(): void {
+    const now = this.#now()
+    while (this.#endingFrom < this.#ending.length) {
+      const {form, at} = this.#ending[this.#endingFrom] as {form: string; at: number}
+      if (at > now) break
+      // Let go of the value now: the slot itself is dropped later, with the rest of the front.
+      this.#ending[this.#endingFrom++] = undefined
+      if (this.#values.get(form) !== at) continue
+      this.#values.delete(form)
+      const tail = tailKey(form, form.length - 1)
+      const bucket = (this.#byTail.get(tail) ?? []).filter((held) => held !== form)
+      if (bucket.length > 0) this.#byTail.set(tail, bucket)
+      else this.#byTail.delete(tail)
+    }
+    // Drop the forgotten front now and then, not at every value (a shift per value is quadratic).
+    if (this.#endingFrom > 1024 && this.#endingFrom * 2 > this.#ending.length) {
+      this.#ending.splice(0, this.#endingFrom)
+      this.#endingFrom = 0
+    }
   }
 }
 

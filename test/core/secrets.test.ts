@@ -188,3 +188,71 @@ describe('SecretRegistry.redactValue', () => {
     expect(redacted).toEqual({s: `${REDACTED}!`})
   })
 })
+
+describe('SecretRegistry.add with an end (short-lived credentials such as canaries)', () => {
+  const T0 = Date.parse('2026-05-01T10:00:00Z')
+  const clock = (start = T0) => {
+    let now = start
+    return {now: () => now, advance: (ms: number) => void (now += ms)}
+  }
+
+  it('redacts the value and its other encodings until its end, and forgets them after', () => {
+    // Given a value registered until ten minutes from now
+    const time = clock()
+    const secrets = new SecretRegistry({now: time.now})
+    secrets.add(SECRET, {until: T0 + 600_000})
+    const forms = [SECRET, octets.toString('base64'), octets.toString('hex'), octets.toString('hex').toUpperCase()]
+    // Then up to its last millisecond every form is redacted
+    time.advance(599_999)
+    for (const form of forms) expect(secrets.redact(`<${form}>`)).toBe(`<${REDACTED}>`)
+    expect(secrets.size).toBe(4)
+    // And once its end has come, none is held any more
+    time.advance(1)
+    for (const form of forms) expect(secrets.redact(`<${form}>`)).toBe(`<${form}>`)
+    expect(secrets.size).toBe(0)
+  })
+
+  it('keeps a value registered for good, whatever end it is also given, and the later of two ends', () => {
+    const time = clock()
+    const secrets = new SecretRegistry({now: time.now})
+    // Given a value added for good and then with an end, and one added with an end and then a later one
+    secrets.add('for-good-value')
+    secrets.add('for-good-value', {until: T0 + 1000})
+    secrets.add('extended-value', {until: new Date(T0 + 1000)})
+    secrets.add('extended-value', {until: T0 + 5000})
+    // When the first end has passed, both are still held
+    time.advance(2000)
+    expect(secrets.redact('for-good-value extended-value')).toBe(`${REDACTED} ${REDACTED}`)
+    // And after the later end only the one added for good is
+    time.advance(3000)
+    expect(secrets.redact('for-good-value extended-value')).toBe(`${REDACTED} extended-value`)
+  })
+
+  it('keeps a value for good when its end is not a time, and skips one whose end has passed', () => {
+    const secrets = new SecretRegistry({now: () => T0})
+    secrets.add('not-a-time-value', {until: new Date('soon')})
+    secrets.add('already-over-value', {until: T0})
+    expect(secrets.redact('not-a-time-value already-over-value')).toBe(`${REDACTED} already-over-value`)
+  })
+
+  it('holds only the values still live when one is added per second for hours (a long --until-contained run)', () => {
+    // Given a value every second, each for ten minutes, with as many long-lived secrets beside them
+    const time = clock()
+    const secrets = new SecretRegistry({now: time.now})
+    for (let i = 0; i < 40; i++) secrets.add(`long-lived-secret-${i}`)
+    const longLived = secrets.size
+    const sizes: number[] = []
+    for (let second = 0; second < 3 * 3600; second++) {
+      secrets.add(`canary.token.${second}-${'x'.repeat(40)}`, {until: time.now() + 600_000})
+      if (second % 600 === 599) sizes.push(secrets.size)
+      time.advance(1000)
+    }
+    // Then the registry holds the long-lived ones and the last ten minutes' values, not three hours'
+    expect(Math.max(...sizes)).toBe(longLived + 600)
+    expect(sizes.at(-1)).toBe(longLived + 600)
+    // And it still redacts the live ones and the long-lived ones, through the many-secrets scan
+    const last = `canary.token.${3 * 3600 - 1}-${'x'.repeat(40)}`
+    expect(secrets.redact(`${last} long-lived-secret-7`)).toBe(`${REDACTED} ${REDACTED}`)
+    expect(secrets.redact(`canary.token.0-${'x'.repeat(40)}`)).toBe(`canary.token.0-${'x'.repeat(40)}`)
+  })
+})

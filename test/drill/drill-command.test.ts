@@ -10,7 +10,7 @@ import {describe, expect, it} from 'vitest'
 
 import {buildWorld} from '../../src/drill/build-world.js'
 import {tempHome} from '../helpers/engine-harness.js'
-import {keys, runOnTerminal} from '../helpers/pty.js'
+import {exitTrace, keys, runOnTerminal} from '../helpers/pty.js'
 import {exitCodeOf, run} from '../helpers/run.js'
 
 interface DrillJson {
@@ -201,10 +201,10 @@ faults:
     const result = await runOnTerminal(
       ['drill', '--home', home, '--services', '1', '--yes', '--keep'],
       [{waitFor: /Ctrl-C stops it\.[\s\S]*Its inventory: \S+/, send: keys.ctrlC}],
-      {},
+      exitTrace,
       90_000,
     )
-    // The screen in the message: a CI run once ended 130 here, and its screen is the evidence.
+    // The screen, with how the process ended, in the message: CI runs twice ended 130 here.
     expect(result.exitCode, result.screen).toBe(0)
     expect(result.screen).toMatch(/Its Slack and GitHub in a shell: source \S+\/world\/env\.sh/)
     expect(result.screen).toMatch(/Its inventory: \S+\/world\/jwkr\.inventory\.yaml/)

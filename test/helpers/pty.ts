@@ -1,6 +1,8 @@
 // Drives a jwkr command on a real pseudo-terminal (util-linux `script`), answering prompts as a
 // person would: wait for a question on the screen, then press keys.
-import {spawn} from 'node:child_process'
+import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {stripVTControlCharacters} from 'node:util'
 
@@ -34,12 +36,7 @@ export async function runOnTerminal(
   /** The terminal's width (default 120). */
   columns = 120,
 ): Promise<TerminalRun> {
-  const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-  const child = spawn('script', ['-qfec', `stty cols ${columns} rows 40; ${command}`, '/dev/null'], {
-    cwd: projectRoot,
-    env: {...process.env, ...env, NO_COLOR: '1', COLUMNS: String(columns), LINES: '40', TERM: 'xterm'},
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  const child = spawnOnTerminal(args, {columns, rows: 40}, {...env, NO_COLOR: '1', LINES: '40'})
   let screen = ''
   child.stdout.on('data', (chunk: Buffer) => {
     screen += chunk.toString('utf8')
@@ -87,12 +84,9 @@ export async function printOnTerminal(
   /** raw: the bytes as printed, escapes and all. */
   options: {raw?: boolean} = {},
 ): Promise<{exitCode: number | null; screen: string}> {
-  const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
-  const child = spawn('script', ['-qfec', `stty cols ${columns} rows 50; ${command}`, '/dev/null'], {
-    cwd: projectRoot,
-    env: {...process.env, ...env, COLUMNS: String(columns), TERM: 'xterm'},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnOnTerminal(args, {columns, rows: 50}, env)
+  // Nothing to type: its input ends at once, as /dev/null's would.
+  child.stdin.end()
   let screen = ''
   child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
   child.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
@@ -105,4 +99,31 @@ export async function printOnTerminal(
     .split('\n')
     .map((line) => line.replace(/\r$/, '').split('\r').at(-1) ?? '')
   return {exitCode, screen: lines.join('\n')}
+}
+
+/**
+ * `node bin/dev.js ARGS` under util-linux `script`, on a terminal COLUMNS×ROWS. The shell `script` starts
+ * execs node, so node is the terminal's only process: a Ctrl-C reaches node alone, and the exit code
+ * `script` reports is node's (a shell left waiting would be interrupted too and report 130 itself).
+ */
+function spawnOnTerminal(
+  args: string[],
+  size: {columns: number; rows: number},
+  env: NodeJS.ProcessEnv,
+): ChildProcessWithoutNullStreams {
+  const command = ['node', 'bin/dev.js', ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')
+  return spawn('script', ['-qfec', `stty cols ${size.columns} rows ${size.rows}; exec ${command}`, '/dev/null'], {
+    cwd: projectRoot,
+    env: {...process.env, ...env, COLUMNS: String(size.columns), TERM: 'xterm'},
+    stdio: 'pipe',
+  })
+}
+
+/**
+ * Environment that makes the command print how it ended (`[exit-trace] exit CODE`, a process.exit
+ * or a signal it sent itself, with where from): a test whose exit code is wrong shows why.
+ */
+export const exitTrace: NodeJS.ProcessEnv = {
+  NODE_OPTIONS:
+    `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(join(projectRoot, 'test/helpers/exit-trace.mjs')).href}`.trim(),
 }

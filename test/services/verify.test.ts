@@ -4,6 +4,7 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {decodeJwt} from 'jose'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../src/services/identify.js'
@@ -216,6 +217,57 @@ describe('verifyContainment --until-contained', () => {
     const {result: alone} = await verify(w)
     expect(alone.services[0]).toMatchObject({status: 'undiscriminating', basis: 'probe'})
     expect(alone.undiscriminating).toEqual(['guarded'])
+  })
+})
+
+describe('verifyContainment over a 30-minute run (issue 18: memory stays flat)', () => {
+  it('keeps every canary a verifier could still take redacted, and the secret registry no larger than those', async () => {
+    // Given two relying parties that never let go of the leaked key, and a run whose clock moves 15 s a
+    // check (the default interval): 60 checks are 15 minutes, and a canary is live 5 + 5 minutes (40 checks)
+    const w = await world([
+      {id: 'billing-api', cacheSeconds: 1, forever: true},
+      {id: 'reports', cacheSeconds: 1, forever: true},
+    ])
+    let now = Date.now()
+    const secrets = new SecretRegistry({now: () => now})
+    const key = leakedKeyOf(await loadKeySource(w.keyFile, {secrets}))
+    const inventory = await loadInventory(w.inventoryFile, {secrets})
+    const held = secrets.size
+    const stop = new AbortController()
+    const canaries: number[] = []
+    const unredacted: string[] = []
+    // When it checks again and again
+    const run = verifyContainment({
+      inventory,
+      key,
+      secrets,
+      untilContained: true,
+      intervalMs: 1,
+      deadlineMs: 3_600_000,
+      timeoutMs: 5000,
+      now: () => new Date(now),
+      signal: stop.signal,
+      onCheck: ({round}) => {
+        // Then at every check, every token a relying party was sent that a verifier could still take
+        // (exp plus 5 minutes of skew ahead) is redacted wherever it would be printed
+        for (const token of tokensSeen(w)) {
+          const live = ((decodeJwt(token).exp ?? 0) + 300) * 1000 > now
+          if (live && secrets.redact(`Authorization: Bearer ${token}`) !== 'Authorization: Bearer [REDACTED]') {
+            unredacted.push(`check ${round}: ${decodeJwt(token).jti as string}`)
+          }
+        }
+        canaries.push(secrets.size - held)
+        now += 15_000
+        if (round === 60) stop.abort()
+      },
+    })
+    await expect(run).rejects.toMatchObject({code: 'ERR_ABORTED'})
+    expect(tokensSeen(w).length).toBe(2 * 60 + 2)
+    expect(unredacted).toEqual([])
+    // And the registry holds the last 40 checks' canaries (2 a check), never a whole run's
+    expect(canaries.slice(0, 3)).toEqual([4, 6, 8])
+    expect(Math.max(...canaries)).toBe(2 * 40 + 2)
+    expect(canaries.slice(40)).toEqual(Array.from({length: 20}, () => 2 * 40))
   })
 })
 

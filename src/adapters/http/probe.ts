@@ -4,6 +4,8 @@
 import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
 
+import {anySignal} from 'any-signal'
+
 import {decodedBody, errorCode, exchange, requestHeaders} from './http-client.js'
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000
@@ -43,7 +45,9 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
   const started = performance.now()
   const timeoutMs = request.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS
   const timeout = AbortSignal.timeout(timeoutMs)
-  const signal = request.signal ? AbortSignal.any([timeout, request.signal]) : timeout
+  // Not AbortSignal.any: on Node 20 each composite stays tied to the run's long-lived signal, so a long
+  // `--until-contained` run grew by one per probe (nodejs/node#55351). any-signal's is let go in `finally`.
+  const signal = anySignal([timeout, request.signal])
   let wwwAuthenticate: string | null = null
   const answer = (httpStatus: number | null, bodySha256: string | null, error: string | null): ProbeResponse => ({
     url: request.url,
@@ -69,6 +73,8 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
     if (request.signal?.aborted) return answer(status, null, 'the probe was cancelled')
     if (timeout.aborted) return answer(status, null, `no complete answer within ${timeoutMs} ms`)
     return answer(status, null, describeFailure(error))
+  } finally {
+    signal.clear()
   }
 }
 

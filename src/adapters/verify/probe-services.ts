@@ -5,7 +5,7 @@
 // that names the token by its jti, never by the token itself.
 import pLimit from 'p-limit'
 
-import {breakSignature, mintCanary, type Canary, type CanaryClaims} from '../../core/containment/canary.js'
+import {breakSignature, canaryLiveUntil, mintCanary, type Canary, type CanaryClaims} from '../../core/containment/canary.js'
 import {canaryShape, type CanaryDefaults} from '../../core/containment/canary-shape.js'
 import {identitiesFor, type PublishedIdentity, type PublishedKey} from '../../core/containment/published-key.js'
 import {probeOutcome, type ProbeEvidence, type ProbeRole} from '../../core/containment/verdict.js'
@@ -31,6 +31,8 @@ export interface ProbeServicesOptions {
   /** Shapes of real tokens seen in the logs and the issuers' discovery algs: canaries copy them where the inventory is silent. */
   defaults?: CanaryDefaults
   incident?: string
+  /** The clock the canaries are dated by (default: the system's). */
+  now?: () => Date
   timeoutMs?: number
   signal?: AbortSignal
   concurrency?: number
@@ -79,7 +81,7 @@ async function tokensFor(target: ProbeTarget, key: LoadedKey, options: ProbeServ
   const sends: Send[] = []
   // A fresh canary per probe: a relying party that remembers jtis would refuse a second use and look contained.
   const mint = (signer: LoadedKey, claims: CanaryClaims, control: boolean) =>
-    mintCanary(signer, claims, {secrets: options.secrets, incident: options.incident, control})
+    mintCanary(signer, claims, {secrets: options.secrets, incident: options.incident, control, now: options.now?.()})
   for (const issuer of target.issuers) {
     const identities = canaryIdentities(options.published, issuer.id, key)
     const shapeOf = (alg: string | null) => canaryShape(service, issuer, alg, options.defaults)
@@ -101,7 +103,7 @@ async function tokensFor(target: ProbeTarget, key: LoadedKey, options: ProbeServ
   if (target.negativeControl && first) {
     // One bit away from a valid canary: as secret as the canary itself.
     const broken = breakSignature(first.token)
-    options.secrets.add(broken)
+    options.secrets.add(broken, {until: canaryLiveUntil(first.canary)})
     sends.push({service, role: 'negative-control', canary: first.canary, token: broken, shapedBy: first.shapedBy})
   }
   return sends

@@ -1,6 +1,7 @@
 // The canary token: a clearly labelled JWT signed with the leaked key, sent to relying parties to
 // learn whether they still accept the key (ARCHITECTURE.md, Containment). It is a valid credential while
-// it lives, so it is registered as a secret before it leaves this module; only its jti is recorded.
+// it lives, so it is registered as a secret before it leaves this module (until it expires, with the
+// clock skew verifiers allow); only its jti is recorded.
 import {randomUUID} from 'node:crypto'
 
 import {SignJWT} from 'jose/jwt/sign'
@@ -12,6 +13,12 @@ export const CANARY_SUBJECT = 'jwkr-canary'
 export const CANARY_JTI_PREFIX = 'jwkr-canary-'
 /** Five minutes: long enough for a slow probe, short enough to be worthless once seen. */
 export const CANARY_LIFETIME_SECONDS = 300
+/**
+ * How long past its `exp` a verifier may still accept a token: the clock skew verifiers allow
+ * (Microsoft.IdentityModel's default ClockSkew is 5 minutes; jose's and jsonwebtoken's clockTolerance
+ * is what each service sets). A canary stays a secret until then, and no longer.
+ */
+export const CANARY_CLOCK_SKEW_SECONDS = 300
 
 /** Whether a canary can be signed with the key, and with which JWS algorithm. */
 export type CanarySigner = {possible: true; alg: string} | {possible: false; reason: string}
@@ -148,8 +155,7 @@ export async function mintCanary(key: LoadedKey, claims: CanaryClaims, options: 
     .setIssuedAt(issuedAt)
     .setExpirationTime(expires)
     .sign(key.privateKey)
-  options.secrets.add(token)
-  return {
+  const canary: Canary = {
     token,
     jti,
     alg: signer.alg,
@@ -160,6 +166,19 @@ export async function mintCanary(key: LoadedKey, claims: CanaryClaims, options: 
     issuedAt: new Date(issuedAt * 1000).toISOString(),
     expiresAt: new Date(expires * 1000).toISOString(),
   }
+  // Redacted while any verifier could take it; forgotten after, so a long run does not keep every canary.
+  options.secrets.add(token, {until: canaryLiveUntil(canary)})
+  return canary
+}
+
+/**
+ * The last moment a verifier may accept the canary (its exp plus the clock skew verifiers allow): until
+ * then the token, and anything one bit away from it, is a secret.
+ *
+ * @example secrets.add(breakSignature(canary.token), {until: canaryLiveUntil(canary)})
+ */
+export function canaryLiveUntil(canary: Pick<Canary, 'expiresAt'>): Date {
+  return new Date(Date.parse(canary.expiresAt) + CANARY_CLOCK_SKEW_SECONDS * 1000)
 }
 
 /**

@@ -10,6 +10,7 @@ import {brotliCompressSync, deflateSync, gzipSync} from 'node:zlib'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {HttpFailure, sendHttp, type HttpCall, type HttpPolicy} from '../../../src/adapters/http/http-client.js'
+import {tiesOf} from '../../helpers/abort-signal-ties.js'
 import {server as mswServer} from '../../helpers/msw.js'
 import {certificateFor, makeKey} from '../idp/helpers/keys.js'
 
@@ -69,6 +70,16 @@ describe('sendHttp', () => {
     expect(failure).toBeInstanceOf(HttpFailure)
     expect(failure).toMatchObject({code: 'timeout', attempts: 2, message: 'No complete answer within 1000 ms.'})
     expect(hits).toHaveLength(2)
+  })
+
+  it("leaves nothing tied to the caller's signal once the answer is read (a long run makes thousands)", async () => {
+    // Given a server and the signal of a run that goes on
+    const {url} = await serve((_request, response) => response.writeHead(200, {'content-type': 'application/json'}).end('{}'))
+    const run = new AbortController()
+    // When twenty requests are sent under it
+    for (let i = 0; i < 20; i++) await sendHttp(call(url, {signal: run.signal}), policy())
+    // Then the run's signal holds no listener and no combined signal of theirs (ky's or ours)
+    expect(tiesOf(run.signal)).toEqual({listeners: 0, dependants: 0})
   })
 
   it('sends a change again on a 429, but not on a 503', async () => {

@@ -6,6 +6,7 @@ import {gzipSync} from 'node:zlib'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {PROBE_MAX_BODY_BYTES, sendProbe} from '../../../src/adapters/http/probe.js'
+import {tiesOf} from '../../helpers/abort-signal-ties.js'
 import {closedPortUrl, startJwksServer, type JwksServer} from '../../helpers/jwks-server.js'
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJqd2tyLWNhbmFyeSJ9.c2lnbmF0dXJl'
@@ -36,6 +37,16 @@ describe('sendProbe', () => {
     expect(response).toMatchObject({url: s.url('/api/me'), method: 'POST', httpStatus: 401, error: null})
     expect(response.bodySha256).toBe(createHash('sha256').update('{"error":"invalid_token"}').digest('hex'))
     expect(response.sentAt).toBeInstanceOf(Date)
+  })
+
+  it("leaves nothing tied to the run's signal once a probe is answered (a long run sends thousands)", async () => {
+    // Given a service and the signal of a run that goes on
+    const s = await serverWith('/api/me', {status: 401, json: {error: 'invalid_token'}})
+    const run = new AbortController()
+    // When twenty probes are sent under it
+    for (let i = 0; i < 20; i++) await sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN, signal: run.signal})
+    // Then the run's signal holds no listener and no combined signal of theirs
+    expect(tiesOf(run.signal)).toEqual({listeners: 0, dependants: 0})
   })
 
   it('never lets an inventory header replace the canary', async () => {

@@ -3,7 +3,7 @@ import {createPublicKey, generateKeyPairSync, randomBytes} from 'node:crypto'
 import {decodeProtectedHeader, jwtVerify, SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {breakSignature, CANARY_SUBJECT, canarySigner, mintCanary} from '../../../src/core/containment/canary.js'
+import {breakSignature, CANARY_SUBJECT, canaryLiveUntil, canarySigner, mintCanary} from '../../../src/core/containment/canary.js'
 import {loadKeys} from '../../../src/core/key/load-keys.js'
 import type {LoadedKey} from '../../../src/core/key/types.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
@@ -77,9 +77,9 @@ describe('canarySigner picks the JWS algorithm from the key', () => {
 describe('mintCanary', () => {
   it('signs a labelled, short-lived token with the leaked key under the published kid, and registers it as a secret', async () => {
     // Given the leaked EC key (its file has no kid), published by the issuer as kid "prod-2024"
-    const secrets = new SecretRegistry()
-    const key = await loadOne(jwkOf('ec'), secrets)
     const now = new Date('2024-05-01T10:00:00Z')
+    const secrets = new SecretRegistry({now: () => now.getTime()})
+    const key = await loadOne(jwkOf('ec'), secrets)
     // When a canary is minted for the incident with the published kid
     const canary = await mintCanary(key, {...CLAIMS, kid: 'prod-2024'}, {secrets, incident: 'inc-42', now})
     // Then the header names the key, the claims say what it is, and it lives five minutes
@@ -96,6 +96,22 @@ describe('mintCanary', () => {
     })
     // And the token is a registered secret: any output that carries it is redacted
     expect(secrets.redact(`Authorization: Bearer ${canary.token}`)).toBe('Authorization: Bearer [REDACTED]')
+  })
+
+  it('stays a secret while a verifier could still take it (its exp plus 5 minutes of clock skew), then is let go', async () => {
+    // Given a canary minted at 10:00 (exp 10:05) on the registry's clock
+    let now = Date.parse('2024-05-01T10:00:00Z')
+    const secrets = new SecretRegistry({now: () => now})
+    const key = await loadOne(jwkOf('ec'), secrets)
+    const held = secrets.size
+    const canary = await mintCanary(key, CLAIMS, {secrets, now: new Date(now)})
+    expect(canaryLiveUntil(canary).toISOString()).toBe('2024-05-01T10:10:00.000Z')
+    // Then past its exp, while a verifier allowing 5 minutes of skew would still take it, it is redacted
+    now = Date.parse('2024-05-01T10:09:59.999Z')
+    expect(secrets.redact(`Bearer ${canary.token}`)).toBe('Bearer [REDACTED]')
+    // And after that the registry holds the key's private values again, not the worthless token
+    now = Date.parse('2024-05-01T10:10:00Z')
+    expect(secrets.size).toBe(held)
   })
 
   it('gives every canary its own jti, so a relying party that refuses replays cannot fake a rejection', async () => {
