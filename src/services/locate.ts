@@ -13,6 +13,7 @@ import {
 } from '../core/inventory/locate.js'
 import type {PlannedCall} from '../core/effect.js'
 import type {Inventory} from '../core/inventory/types.js'
+import {ThumbprintCache} from '../core/key/thumbprint-cache.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {discoverIssuer, wellKnownUrls, type IssuerDiscovery} from '../adapters/http/discover.js'
 import {DEFAULT_TIMEOUT_MS, fetchJson, type FetchJsonOptions, type FetchJsonResult} from '../adapters/http/fetch-json.js'
@@ -64,10 +65,11 @@ export async function locateKey(inventory: Inventory, leaked: LeakedKeyRef, opti
 
   // Each JWKS is read (thumbprinted) as soon as it arrives, so that work overlaps the slow fetches.
   const reads = new Map<string, Promise<FetchedEndpoint>>()
+  const thumbprints = new ThumbprintCache()
   const readJwks = (url: string): Promise<FetchedEndpoint> => {
     let pending = reads.get(url)
     if (!pending) {
-      pending = fetcher(url).then((result) => readJwksEndpoint(result, secrets))
+      pending = fetcher(url).then((result) => readJwksEndpoint(result, secrets, thumbprints))
       reads.set(url, pending)
     }
     return pending
@@ -121,10 +123,14 @@ function checkArguments(leaked: LeakedKeyRef, concurrency: number, timeoutMs: nu
   }
 }
 
-async function readJwksEndpoint(result: FetchJsonResult, secrets: SecretRegistry): Promise<FetchedEndpoint> {
+async function readJwksEndpoint(
+  result: FetchJsonResult,
+  secrets: SecretRegistry,
+  thumbprints: ThumbprintCache,
+): Promise<FetchedEndpoint> {
   const base = endpointOf(result, 'jwks')
   if (!result.ok) return base
-  const served = await readServedKeys(result.body, {secrets})
+  const served = await readServedKeys(result.body, {secrets, thumbprints})
   return served.error ? {...base, ok: false, error: served.error} : {...base, keys: served.keys}
 }
 

@@ -1,12 +1,15 @@
-// The one HTTP client under every JWKS, discovery and identity-provider call: ky runs the attempts
-// (the retry loop, its limit, the per-attempt hooks, HTTPError for a status worth retrying), and this
-// module sets the policy jwkr needs during an incident — a deadline per attempt that covers redirects
-// and the whole body, a bounded body, redirects only within the same scheme, which failures are sent
-// again (429 always; no answer, 408 and 5xx only when resending cannot apply a change twice), and
-// Retry-After (or the vendors' reset headers) honoured, capped or refused past a bound.
-import {anySignal} from 'any-signal'
-import ky, {HTTPError} from 'ky'
+// The one HTTP client under every JWKS, discovery and identity-provider call: node:http(s) on Node's
+// keep-alive agents, one small attempt loop, and the policy jwkr needs during an incident — a
+// deadline per attempt that covers redirects and the whole body, a bounded body, redirects only within
+// the same scheme, which failures are sent again (429 always; no answer, 408 and 5xx only when
+// resending cannot apply a change twice), and Retry-After (or the vendors' reset headers) honoured,
+// capped or refused past a bound. It was fetch under ky: their Request, Response and stream objects
+// cost ~3× the event-loop time of node:http per request, which bounded `services locate` (issue 18).
+import http, {type IncomingMessage, type OutgoingHttpHeaders} from 'node:http'
+import https from 'node:https'
+import {pipeline, type Readable, type Transform} from 'node:stream'
 import {setTimeout as sleepFor} from 'node:timers/promises'
+import {constants, createBrotliDecompress, createGunzip, createInflate} from 'node:zlib'
 
 export interface HttpPolicy {
   /** Per attempt, covering connection, redirects and the whole body. */
@@ -28,8 +31,6 @@ export interface HttpPolicy {
   maxRedirects: number
   /** How a retry waits (injectable so tests need not wait). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
-  /** The transport; globalThis.fetch (read at each attempt, so msw's interception applies) by default. */
-  fetch?: typeof globalThis.fetch
 }
 
 export interface HttpCall {
@@ -85,7 +86,10 @@ export class HttpFailure extends Error {
   }
 }
 
-const ALL_METHODS = ['get', 'head', 'options', 'put', 'post', 'patch', 'delete', 'trace']
+interface Progress {
+  attempts: number
+  finalUrl: string
+}
 
 /**
  * Sends one request under the policy; resolves with the last answer (any status), or rejects with an
@@ -95,125 +99,130 @@ const ALL_METHODS = ['get', 'head', 'options', 'put', 'post', 'patch', 'delete',
  */
 export async function sendHttp(call: HttpCall, policy: HttpPolicy): Promise<HttpAnswer> {
   const sleep = policy.sleep ?? ((ms: number, signal?: AbortSignal) => sleepFor(ms, undefined, signal ? {signal} : undefined))
-  const progress = {attempts: 0, finalUrl: call.url.href}
-  const perAttempt = call.headersPerAttempt
-  // ky ties its own signal to the one it is given with AbortSignal.any, which on Node 20 stays tied to
-  // a long-lived caller signal (the run's) for good (nodejs/node#55351): it gets a signal of its own that
-  // follows the caller's until this call is over.
-  const signal = anySignal([call.signal])
+  const progress: Progress = {attempts: 0, finalUrl: call.url.href}
   try {
-    const response = await ky(call.url, {
-      method: call.method,
-      headers: call.headers,
-      body: call.body,
-      signal,
-      redirect: 'manual',
-      timeout: false, // the deadline lives in attempt(): ky's would stop at the headers, not cover the body
-      throwHttpErrors: isRetryStatus,
-      fetch: (request) => attempt(request as Request, signal, policy, progress),
-      retry: {
-        limit: policy.retries,
-        methods: ALL_METHODS,
-        delay: () => 0, // the wait happens in shouldRetry, through the injectable sleep
-        shouldRetry: async ({error, retryCount}) => {
-          const wait = retryWait(error, retryCount, call.resendable, policy)
-          if (wait === null) return false
-          await sleep(wait, signal)
-          return true
-        },
-      },
-      hooks: perAttempt
-        ? {
-            beforeRequest: [
-              async (request) => {
-                for (const [name, value] of Object.entries(await perAttempt())) request.headers.set(name, value)
-              },
-            ],
-          }
-        : {},
-    })
-    return await answerOf(response, progress)
+    for (let retry = 1; ; retry++) {
+      const outcome = await attempt(call, await headersOf(call), policy, progress).catch((error: unknown) => {
+        if (error instanceof HttpFailure) return error
+        throw error
+      })
+      const wait = retry > policy.retries ? null : retryWait(outcome, retry, call.resendable, policy)
+      if (wait === null) {
+        if (outcome instanceof HttpFailure) throw outcome
+        return outcome
+      }
+      await sleep(wait, call.signal)
+    }
   } catch (error) {
-    if (error instanceof HTTPError) return answerOf(error.response, progress)
     if (call.signal?.aborted) throw stamped(ABORTED(), progress)
     if (error instanceof HttpFailure) throw stamped(error, progress)
     throw error
-  } finally {
-    signal.clear()
   }
 }
 
-/** Statuses worth another attempt, for some request: ky throws them so that its retry loop sees them. */
-function isRetryStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500
+/** The call's headers and this attempt's, the attempt's replacing the call's. */
+async function headersOf(call: HttpCall): Promise<Record<string, string>> {
+  return requestHeaders(call.headers, call.headersPerAttempt ? await call.headersPerAttempt() : {})
+}
+
+/**
+ * Headers to send: the codings decodedBody undoes, then each set in turn, names in lower case so
+ * that a later set replaces an earlier one's value whatever the case it was written in.
+ */
+export function requestHeaders(...sets: Array<Record<string, string>>): Record<string, string> {
+  const headers: Record<string, string> = {'accept-encoding': 'gzip, deflate, br'}
+  for (const set of sets) for (const [name, value] of Object.entries(set)) headers[name.toLowerCase()] = value
+  return headers
 }
 
 /** How long to wait before the next attempt, or null for "do not retry". */
-function retryWait(error: Error, retry: number, resendable: boolean, policy: HttpPolicy): number | null {
-  if (error instanceof HttpFailure) {
-    return error.retryable && resendable ? Math.min(backoffDelay(retry, policy.retryDelayMs), policy.maxRetryDelayMs) : null
+function retryWait(outcome: HttpAnswer | HttpFailure, retry: number, resendable: boolean, policy: HttpPolicy): number | null {
+  if (outcome instanceof HttpFailure) {
+    return outcome.retryable && resendable ? Math.min(backoffDelay(retry, policy.retryDelayMs), policy.maxRetryDelayMs) : null
   }
-  if (!(error instanceof HTTPError)) return null
-  const status = error.response.status
-  if (status !== 429 && !resendable) return null
-  const asked = retryDelay(error.response.headers)
+  const status = outcome.status
+  if (status !== 429 && !(resendable && (status === 408 || status >= 500))) return null
+  const asked = retryDelay(outcome.headers)
   if (asked !== null && asked > policy.maxRetryDelayMs && policy.longRetryAfter === 'give-up') return null
   return Math.min(asked ?? backoffDelay(retry, policy.retryDelayMs), policy.maxRetryDelayMs)
 }
 
 /**
- * One attempt, as ky's fetch: follows redirects within the scheme and reads the whole body under one
- * deadline, then hands ky a Response holding the bytes (so a slow or endless body is a timeout of this
- * attempt, retried like any other).
+ * One attempt: follows redirects within the scheme and reads the whole body under one deadline, so a
+ * slow or endless body is a timeout of this attempt, retried like any other.
  */
 async function attempt(
-  request: Request,
-  callerSignal: AbortSignal | undefined,
+  call: HttpCall,
+  headers: Record<string, string>,
   policy: HttpPolicy,
-  progress: {attempts: number; finalUrl: string},
-): Promise<Response> {
+  progress: Progress,
+): Promise<HttpAnswer> {
   progress.attempts++
-  const deadline = AbortSignal.timeout(policy.timeoutMs)
-  // any-signal, cleared in `finally`, for the reason given in sendHttp.
-  const signal = anySignal([request.signal, deadline])
-  let current = new URL(request.url)
+  const attemptNumber = progress.attempts
+  // One controller per attempt, aborted by the deadline or the caller: cheaper than AbortSignal.any of a timeout.
+  const controller = new AbortController()
+  let timedOut = false
+  const deadline = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, policy.timeoutMs)
+  const cancel = () => controller.abort()
+  call.signal?.addEventListener('abort', cancel, {once: true})
+  let current = call.url
   let status: number | null = null
-  const fetch = policy.fetch ?? globalThis.fetch
   try {
-    let response = await fetch(request, {signal})
-    for (let redirects = 0; isRedirect(response.status) && policy.maxRedirects > 0; redirects++) {
-      status = response.status
-      discard(response.body)
-      current = redirectTarget(current, response.headers.get('location'), redirects, policy.maxRedirects, status)
-      response = await fetch(current, {method: request.method, headers: request.headers, redirect: 'manual', signal})
+    if (call.signal?.aborted) throw ABORTED()
+    let message = await exchange(current, call.method, headers, call.body, controller.signal)
+    for (let redirects = 0; isRedirect(message.statusCode ?? 0) && policy.maxRedirects > 0; redirects++) {
+      status = message.statusCode ?? 0
+      message.resume()
+      current = redirectTarget(current, message.headers.location ?? null, redirects, policy.maxRedirects, status)
+      message = await exchange(current, call.method, headers, undefined, controller.signal)
     }
-    status = response.status
+    status = message.statusCode ?? 0
     progress.finalUrl = current.href
-    const body = await readCapped(response, policy.maxBytes)
-    const empty = status === 204 || status === 205 || status === 304
-    return new Response(empty ? null : body, {status, statusText: response.statusText, headers: response.headers})
+    const body = await readCapped(message, policy.maxBytes, call.method)
+    return {status, headers: headersOfMessage(message), body, finalUrl: current.href, attempts: attemptNumber}
   } catch (error) {
     progress.finalUrl = current.href
     if (error instanceof HttpFailure) throw error
-    if (callerSignal?.aborted) throw ABORTED()
-    if (deadline.aborted) throw new HttpFailure('timeout', `No complete answer within ${policy.timeoutMs} ms.`, true, status)
+    if (call.signal?.aborted) throw ABORTED()
+    if (timedOut) throw new HttpFailure('timeout', `No complete answer within ${policy.timeoutMs} ms.`, true, status)
     throw networkFailure(error, status)
   } finally {
-    signal.clear()
+    clearTimeout(deadline)
+    call.signal?.removeEventListener('abort', cancel)
   }
 }
 
-async function answerOf(response: Response, progress: {attempts: number; finalUrl: string}): Promise<HttpAnswer> {
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: Buffer.from(await response.arrayBuffer()),
-    finalUrl: progress.finalUrl,
-    attempts: progress.attempts,
-  }
+/**
+ * Sends one request (no redirect followed, no retry) and resolves with the response's head; its body
+ * is read by the caller, through decodedBody. `signal` ends the request and its body.
+ */
+export function exchange(
+  url: URL,
+  method: string,
+  headers: OutgoingHttpHeaders,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    // Read from the module at each call, not imported by name: msw's interceptor patches these properties.
+    const transport = url.protocol === 'https:' ? https : http
+    const request = transport.request(url, {method: method.toUpperCase(), headers, signal}, resolve)
+    request.on('error', reject)
+    request.end(body)
+  })
 }
 
-function stamped(failure: HttpFailure, progress: {attempts: number; finalUrl: string}): HttpFailure {
+function headersOfMessage(message: IncomingMessage): Headers {
+  const headers = new Headers()
+  const raw = message.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string)
+  return headers
+}
+
+function stamped(failure: HttpFailure, progress: Progress): HttpFailure {
   failure.finalUrl = progress.finalUrl
   failure.attempts = progress.attempts
   return failure
@@ -274,37 +283,54 @@ function redirectTarget(from: URL, location: string | null, redirects: number, m
   return next
 }
 
-/** Reads the body up to `maxBytes`; too-large (and the connection cut) as soon as it is larger. */
-async function readCapped(response: Response, maxBytes: number): Promise<Buffer> {
+/** Reads the body up to `maxBytes` after decoding; too-large (and the connection cut) as soon as it is larger. */
+async function readCapped(message: IncomingMessage, maxBytes: number, method: string): Promise<Buffer> {
   const tooLarge = (): HttpFailure =>
-    new HttpFailure('too-large', `The response is larger than ${describeBytes(maxBytes)}.`, false, response.status)
-  const declared = Number(response.headers.get('content-length'))
+    new HttpFailure('too-large', `The response is larger than ${describeBytes(maxBytes)}.`, false, message.statusCode ?? null)
+  const declared = Number(message.headers['content-length'])
   if (Number.isFinite(declared) && declared > maxBytes) {
-    discard(response.body)
+    message.destroy()
     throw tooLarge()
   }
-  if (!response.body) return Buffer.alloc(0)
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
+  const chunks: Buffer[] = []
   let size = 0
-  for (;;) {
-    const {done, value} = await reader.read()
-    if (done) break
-    size += value.byteLength
+  for await (const chunk of decodedBody(message, method) as AsyncIterable<Buffer>) {
+    size += chunk.byteLength
     if (size > maxBytes) {
-      discard(reader)
+      message.destroy()
       throw tooLarge()
     }
-    chunks.push(value)
+    chunks.push(chunk)
   }
-  return Buffer.concat(chunks)
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
 }
 
-/** Translates undici's `fetch failed` causes into plain codes; only lasting failures are not retried. */
+/**
+ * The body as the server meant it: Content-Encoding undone in reverse order, as fetch does (an
+ * unknown coding leaves the body as it came). Lenient flushing accepts a body cut at a block end.
+ */
+export function decodedBody(message: IncomingMessage, method: string): Readable {
+  const status = message.statusCode ?? 0
+  const codings = (message.headers['content-encoding'] ?? '')
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '')
+  if (codings.length === 0 || method.toUpperCase() === 'HEAD' || [101, 204, 205, 304].includes(status)) return message
+  const flush = {flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH}
+  const brotliFlush = {flush: constants.BROTLI_OPERATION_FLUSH, finishFlush: constants.BROTLI_OPERATION_FLUSH}
+  const decoders: Transform[] = []
+  for (const coding of codings.reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') decoders.push(createGunzip(flush))
+    else if (coding === 'deflate') decoders.push(createInflate(flush))
+    else if (coding === 'br') decoders.push(createBrotliDecompress(brotliFlush))
+    else return message
+  }
+  return pipeline([message, ...decoders], () => undefined) as unknown as Readable
+}
+
+/** Translates node:net, node:tls and node:http error codes into plain ones; only lasting failures are not retried. */
 function networkFailure(error: unknown, status: number | null): HttpFailure {
-  const cause = (error as {cause?: {code?: unknown; message?: unknown}} | null)?.cause
-  const code = typeof cause?.code === 'string' ? cause.code : ''
-  const detail = typeof cause?.message === 'string' ? cause.message : String((error as Error)?.message ?? error)
+  const {code, detail} = errorCode(error)
   const failure = (kind: HttpFailureCode, message: string, retryable: boolean): HttpFailure =>
     new HttpFailure(kind, message, retryable, status)
   switch (code) {
@@ -316,12 +342,8 @@ function networkFailure(error: unknown, status: number | null): HttpFailure {
       return failure('dns', 'The host name could not be resolved just now (DNS).', true)
     case 'ECONNRESET':
     case 'EPIPE':
-    case 'UND_ERR_SOCKET':
       return failure('connection-reset', 'The server closed the connection without an answer.', true)
     case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
       return failure('timeout', 'The connection timed out.', true)
   }
   if (/^(CERT_|ERR_TLS_|ERR_SSL_)|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code)) {
@@ -330,12 +352,15 @@ function networkFailure(error: unknown, status: number | null): HttpFailure {
   return failure('network', `The request failed: ${code || detail}.`, true)
 }
 
-/**
- * Drops a body we will not read. Not awaited: the cancel of a body fetched through msw's interceptor
- * never settles (mswjs/interceptors#712, #799), and nothing here depends on when it does.
- */
-function discard(stream: {cancel(): Promise<void>} | null): void {
-  stream?.cancel().catch(() => undefined)
+/** The code of a node:net, node:tls or node:http error ('' when none), and its message. */
+export function errorCode(error: unknown): {code: string; detail: string} {
+  // node:http's errors carry the code themselves; one wrapped by another layer keeps it in `cause`.
+  const failed = error as {code?: unknown; message?: unknown; cause?: {code?: unknown; message?: unknown}} | null
+  const source = typeof failed?.code === 'string' ? failed : (failed?.cause ?? failed)
+  return {
+    code: typeof source?.code === 'string' ? source.code : '',
+    detail: typeof source?.message === 'string' ? source.message : String(error),
+  }
 }
 
 export function describeBytes(bytes: number): string {

@@ -2,8 +2,11 @@
 // a SHA-256 of the body, how long it took, or why nothing came. Never throws for a remote failure,
 // never follows a redirect (a login page is not an answer about the token), never quotes the token.
 import {createHash} from 'node:crypto'
+import type {Readable} from 'node:stream'
 
 import {anySignal} from 'any-signal'
+
+import {decodedBody, errorCode, exchange, requestHeaders} from './http-client.js'
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000
 /** Bodies are hashed up to this size; a probe answer is small, and a huge one is cut off. */
@@ -56,15 +59,16 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
     error,
     durationMs: Math.round(performance.now() - started),
   })
-  const headers = new Headers({'user-agent': 'jwk-responder', ...request.headers})
-  // Set, not appended: no inventory header may stand beside or instead of the canary.
-  headers.set('authorization', `Bearer ${request.token}`)
+  // The canary last, so that no inventory header may stand beside or instead of it.
+  const headers = requestHeaders({'user-agent': 'jwk-responder'}, request.headers ?? {}, {
+    authorization: `Bearer ${request.token}`,
+  })
   let status: number | null = null
   try {
-    const response = await fetch(request.url, {method: request.method, redirect: 'manual', signal, headers})
-    status = response.status
-    wwwAuthenticate = challengeOf(response.headers)
-    return answer(status, await hashBody(response), null)
+    const message = await exchange(new URL(request.url), request.method, headers, undefined, signal)
+    status = message.statusCode ?? null
+    wwwAuthenticate = challengeOf(message.headers['www-authenticate'])
+    return answer(status, await hashBody(decodedBody(message, request.method)), null)
   } catch (error) {
     if (request.signal?.aborted) return answer(status, null, 'the probe was cancelled')
     if (timeout.aborted) return answer(status, null, `no complete answer within ${timeoutMs} ms`)
@@ -75,37 +79,29 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
 }
 
 /** The service's challenge, as plain printable text: it is untrusted and ends up in reports. */
-function challengeOf(headers: Headers): string | null {
-  const value = headers.get('www-authenticate')
-  if (value === null) return null
+function challengeOf(value: string | undefined): string | null {
+  if (value === undefined) return null
   // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300)
 }
 
-async function hashBody(response: Response): Promise<string> {
+/** SHA-256 of the first PROBE_MAX_BODY_BYTES; the rest is not read (leaving the loop ends the stream). */
+async function hashBody(body: Readable): Promise<string> {
   const hash = createHash('sha256')
-  if (!response.body) return hash.digest('hex')
-  const reader = response.body.getReader()
   let size = 0
-  for (;;) {
-    const {done, value} = await reader.read()
-    if (done) break
+  for await (const chunk of body as AsyncIterable<Buffer>) {
     const room = PROBE_MAX_BODY_BYTES - size
-    hash.update(value.byteLength > room ? value.subarray(0, room) : value)
-    size += value.byteLength
-    if (size >= PROBE_MAX_BODY_BYTES) {
-      reader.cancel().catch(() => undefined)
-      break
-    }
+    hash.update(chunk.byteLength > room ? chunk.subarray(0, room) : chunk)
+    size += chunk.byteLength
+    if (size >= PROBE_MAX_BODY_BYTES) break
   }
   return hash.digest('hex')
 }
 
 function describeFailure(error: unknown): string {
-  const cause = (error as {cause?: {code?: unknown}} | null)?.cause
-  const code = typeof cause?.code === 'string' ? cause.code : ''
+  const {code} = errorCode(error)
   if (code === 'ECONNREFUSED') return 'the connection was refused: nothing listens there'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name does not resolve (DNS)'
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'the server closed the connection without an answer'
+  if (code === 'ECONNRESET') return 'the server closed the connection without an answer'
   return `the request failed${code === '' ? '' : ` (${code})`}`
 }

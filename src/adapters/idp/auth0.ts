@@ -32,7 +32,6 @@ export function createAuth0KeyStore(issuer: InventoryIssuer, config: {domain: st
     forbiddenHint: `The token lacks a scope. ${AUTH0_TOKEN_HINT}`,
     errorMessage: (body) => firstString(body, ['message'], ['error']),
     secrets,
-    fetch: deps.fetch,
     http: deps.http,
   })
   const where = `Auth0 tenant ${config.domain}`

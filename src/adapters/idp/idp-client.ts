@@ -37,7 +37,6 @@ export interface IdpClientOptions {
   /** Maps a vendor's odd status to our code (Vault answers 400 for a named key that does not exist). */
   classify?: (status: number, body: unknown) => ErrorCode | undefined
   secrets: SecretRegistry
-  fetch?: typeof globalThis.fetch
   http?: IdpHttpSettings
 }
 
@@ -96,7 +95,6 @@ export function createIdpClient(options: IdpClientOptions): IdpClient {
     longRetryAfter: 'give-up', // a long rate limit is reported with the time to resume, not slept through
     maxRedirects: 0,
     ...(options.http?.sleep ? {sleep: options.http.sleep} : {}),
-    ...(options.fetch ? {fetch: options.fetch} : {}),
   }
   const baseUrl = options.baseUrl.replace(/\/+$/, '')
 

@@ -174,7 +174,7 @@ export function stageRunner(
 export interface IssuerKeyStoreDeps {
   env: Record<string, string | undefined>
   secrets: SecretRegistry
-  /** Defaults to the global fetch (msw intercepts it in tests). */
+  /** The GitHub client's transport (github-file); defaults to the global fetch (msw intercepts it in tests). */
   fetch?: typeof globalThis.fetch
   /** The incident's artifacts folder: file sources back up what they replace here. */
   artifactsDir?: string

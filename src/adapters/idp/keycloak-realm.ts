@@ -39,7 +39,6 @@ export function connectKeycloakRealm(
     forbiddenHint: `The admin lacks a role. ${KEYCLOAK_TOKEN_HINT}`,
     errorMessage: (body) => firstString(body, ['errorMessage'], ['error_description'], ['error']),
     secrets,
-    fetch: deps.fetch,
     http: deps.http,
   })
   return {

@@ -50,7 +50,6 @@ export function createOktaKeyStore(
       return summary && code ? `${summary} (${code})` : summary
     },
     secrets,
-    fetch: deps.fetch,
     http: deps.http,
   })
   const api = `${client.baseUrl}${server}`

@@ -36,7 +36,6 @@ export function createVaultKeyStore(
     classify: (status, body): ErrorCode | undefined =>
       status === 400 && JSON.stringify(body ?? '').includes('no named key found') ? 'ERR_IDP_NOT_FOUND' : undefined,
     secrets,
-    fetch: deps.fetch,
     http: deps.http,
   })
   const rotatePath = `/v1/identity/oidc/key/${encodeURIComponent(config.key)}/rotate`

@@ -81,7 +81,6 @@ export function createWebhookKeyStore(issuer: InventoryIssuer, config: {url: str
     forbiddenHint: 'The receiver refused the change: check its policy for this issuer.',
     errorMessage: (body) => firstString(body, ['message'], ['error']),
     secrets,
-    fetch: deps.fetch,
     http: deps.http,
   })
   const path = `${target.pathname}${target.search}`

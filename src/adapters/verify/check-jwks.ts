@@ -8,6 +8,7 @@ import pLimit from 'p-limit'
 import type {JwksEvidence} from '../../core/containment/verdict.js'
 import {readServedKeys, type EndpointOwner, type LeakedKeyRef} from '../../core/inventory/locate.js'
 import type {Inventory} from '../../core/inventory/types.js'
+import {ThumbprintCache} from '../../core/key/thumbprint-cache.js'
 import type {SecretRegistry} from '../../core/secrets.js'
 import {discoverIssuer} from '../http/discover.js'
 import {fetchJson, type FetchJsonOptions, type FetchJsonResult} from '../http/fetch-json.js'
@@ -64,14 +65,16 @@ export async function checkJwks(inventory: Inventory, leaked: LeakedKeyRef, opti
   for (const service of inventory.services) {
     if (service.jwksUri !== undefined) add(service.jwksUri, {type: 'service', id: service.id})
   }
-  return Promise.all([...targets.values()].map((target) => checkTarget(target, leaked, fetcher, secrets)))
+  // One cache per check: the keys it reads are worked out once, and nothing outlives the check.
+  const read = {secrets, thumbprints: new ThumbprintCache()}
+  return Promise.all([...targets.values()].map((target) => checkTarget(target, leaked, fetcher, read)))
 }
 
 async function checkTarget(
   target: Target,
   leaked: LeakedKeyRef,
   fetcher: (url: string) => Promise<FetchJsonResult>,
-  secrets: SecretRegistry,
+  read: {secrets: SecretRegistry; thumbprints: ThumbprintCache},
 ): Promise<JwksEvidence> {
   const checkedAt = new Date().toISOString()
   const base = {kind: 'jwks' as const, url: target.url, owners: target.owners, checkedAt, kid: null, alg: null, use: null}
@@ -81,7 +84,7 @@ async function checkTarget(
   if (!result.ok)
     return {...base, ...fetched, bodySha256: null, servesLeakedKey: null, error: result.error?.message ?? 'the request failed'}
   const bodySha256 = createHash('sha256').update(JSON.stringify(result.body)).digest('hex')
-  const served = await readServedKeys(result.body, {secrets})
+  const served = await readServedKeys(result.body, read)
   if (served.error) return {...base, ...fetched, bodySha256, servesLeakedKey: null, error: served.error.message}
   const match = served.keys.find((key) => key.thumbprint === leaked.thumbprint)
   return {

@@ -1,10 +1,9 @@
 // Who publishes the leaked key and who depends on it, decided from what the endpoints served. Pure:
 // the HTTP adapter fetches, this module reads the JWKS documents and builds the report. Identity is
 // the canonical RFC 7638 thumbprint; a kid is only a hint, and the same kid on another key is a finding.
-import {calculateJwkThumbprint} from 'jose'
-
 import {JwkrError} from '../errors.js'
-import {canonicalizeJwk, privateMemberNames} from '../key/canonical-key.js'
+import {privateMemberNames} from '../key/canonical-key.js'
+import {ThumbprintCache} from '../key/thumbprint-cache.js'
 import {MAX_JWKS_KEYS} from '../nesting.js'
 import type {SecretRegistry} from '../secrets.js'
 import type {Inventory, InventoryIssuer, ServiceContacts} from './types.js'
@@ -171,11 +170,15 @@ export interface LocateInput {
 /**
  * Reads a served JWKS document entry by entry: each key is canonicalised and thumbprinted, private
  * members are named (and their values registered as secrets first), and a broken entry is reported
- * beside the others instead of losing them.
+ * beside the others instead of losing them. Give a run's documents one `thumbprints` cache, so that
+ * a key served at many endpoints is worked out once.
  *
- * @example const {keys} = await readServedKeys(await response.json(), {secrets})
+ * @example const {keys} = await readServedKeys(await response.json(), {secrets, thumbprints})
  */
-export async function readServedKeys(document: unknown, {secrets}: {secrets: SecretRegistry}): Promise<ServedKeys> {
+export async function readServedKeys(
+  document: unknown,
+  {secrets, thumbprints = new ThumbprintCache()}: {secrets: SecretRegistry; thumbprints?: ThumbprintCache},
+): Promise<ServedKeys> {
   secrets.addJwk(document)
   // A bare JWK where a JWKS belongs is read as a set of one: what it serves matters more than its shape.
   const entries = !isRecord(document)
@@ -199,11 +202,10 @@ export async function readServedKeys(document: unknown, {secrets}: {secrets: Sec
       },
     }
   }
-  const keys = await Promise.all(entries.map((entry, index) => readServedKey(entry, index)))
-  return {keys, error: null}
+  return {keys: entries.map((entry, index) => readServedKey(entry, index, thumbprints)), error: null}
 }
 
-async function readServedKey(entry: unknown, index: number): Promise<ServedKey> {
+function readServedKey(entry: unknown, index: number, thumbprints: ThumbprintCache): ServedKey {
   const raw = isRecord(entry) ? entry : {}
   const served: ServedKey = {
     index,
@@ -216,9 +218,8 @@ async function readServedKey(entry: unknown, index: number): Promise<ServedKey> 
     error: null,
   }
   try {
-    const canonical = canonicalizeJwk(entry, `key #${index}`)
     // Only the SHA-256 thumbprint identifies a key here; `thumbprintsOf` would hash three times per key.
-    served.thumbprint = await calculateJwkThumbprint(canonical.thumbprintJwk, 'sha256')
+    served.thumbprint = thumbprints.thumbprintOf(entry, `key #${index}`)
   } catch (error) {
     if (!(error instanceof JwkrError)) throw error
     served.error = error.message

@@ -227,6 +227,26 @@ export function canonicalizeKeyObject(key: KeyObject): CanonicalKey {
   }
 }
 
+/**
+ * The members that decide a raw JWK's canonical public key and its thumbprint: `kty` and the RFC 7638
+ * §3.2 required members (`crv` among them where the kty has one), in a fixed order, values as given.
+ * Null when the value is not an object with a supported kty. `canonicalizeJwk` of this part reaches the
+ * same thumbprint, or throws the same error, as of the whole JWK, without reading its private members.
+ *
+ * @example identityMembers({kty: 'RSA', n: '…', e: 'AQAB', d: '…', kid: 'a'}) // → {kty: 'RSA', e: 'AQAB', n: '…'}
+ */
+export function identityMembers(raw: unknown): Record<string, unknown> | null {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null
+  const jwk = raw as Record<string, unknown>
+  const kty = jwk.kty
+  // Checked against the list first: a kty such as "constructor" must not reach an Object.prototype member.
+  const members = typeof kty === 'string' && (SUPPORTED_KTY as readonly string[]).includes(kty) ? PUBLIC_MEMBERS[kty] : undefined
+  if (!members) return null
+  const identity: Record<string, unknown> = {kty}
+  for (const member of members) identity[member] = jwk[member]
+  return identity
+}
+
 /** Names of private members present in a raw JWK-like object, whatever its kty. */
 export function privateMemberNames(raw: Record<string, unknown>): string[] {
   return PRIVATE_JWK_MEMBERS.filter((m) => raw[m] !== undefined && !(m === 'k' && raw.kty !== 'oct'))

@@ -1,13 +1,18 @@
-// The shared HTTP client (ky underneath) against a real local server: the deadline covers the body,
-// which failures are sent again for a read and for a change, Retry-After past the bound (waited
-// for or refused, by policy), and headers resolved afresh for every attempt.
+// The shared HTTP client (node:http underneath) against a real local server: the deadline covers the
+// body, which failures are sent again for a read and for a change, Retry-After past the bound (waited
+// for or refused, by policy), headers resolved afresh for every attempt, content codings undone under
+// the cap, one kept-alive connection, and an untrusted certificate refused.
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
+import {brotliCompressSync, deflateSync, gzipSync} from 'node:zlib'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {HttpFailure, sendHttp, type HttpCall, type HttpPolicy} from '../../../src/adapters/http/http-client.js'
 import {tiesOf} from '../../helpers/abort-signal-ties.js'
+import {server as mswServer} from '../../helpers/msw.js'
+import {certificateFor, makeKey} from '../idp/helpers/keys.js'
 
 let server: Server | undefined
 
@@ -130,5 +135,106 @@ describe('sendHttp', () => {
     // Then it is too-large with its status, after one attempt
     expect(failure).toMatchObject({code: 'too-large', status: 500, attempts: 1})
     expect(hits).toHaveLength(1)
+  })
+
+  it('undoes gzip, deflate and br, stacked codings in reverse order, and asks for them', async () => {
+    // Given a server answering the same JSON under a different Content-Encoding each time
+    const json = '{"keys":[]}'
+    const encodings: Array<[string, Buffer]> = [
+      ['gzip', gzipSync(json)],
+      ['deflate', deflateSync(json)],
+      ['br', brotliCompressSync(json)],
+      ['gzip, br', brotliCompressSync(gzipSync(json))],
+    ]
+    const asked: string[] = []
+    const {url} = await serve((request, response, hit) => {
+      asked.push(request.headers['accept-encoding'] ?? '')
+      const [coding, body] = encodings[hit - 1] as [string, Buffer]
+      response.writeHead(200, {'content-encoding': coding, 'content-length': body.length}).end(body)
+    })
+    // When it is read four times
+    const bodies: string[] = []
+    for (const _ of encodings) bodies.push((await sendHttp(call(url), policy())).body.toString('utf8'))
+    // Then each body is the JSON itself, and every request offered the three codings
+    expect(bodies).toEqual([json, json, json, json])
+    expect(asked).toEqual(Array.from(encodings, () => 'gzip, deflate, br'))
+  })
+
+  it('caps the decoded body, not the bytes on the wire (a small gzip of a large body is too large)', async () => {
+    // Given a 64 KiB body that gzips to about a hundred bytes
+    const body = gzipSync(Buffer.alloc(64 * 1024, 'a'))
+    const {url, hits} = await serve((_request, response) => {
+      response.writeHead(200, {'content-encoding': 'gzip', 'content-length': body.length}).end(body)
+    })
+    // When it is read with a 1 KiB cap
+    const failure = await sendHttp(call(url), policy()).catch((error: unknown) => error)
+    // Then it is too-large, after one attempt
+    expect(body.length).toBeLessThan(1024)
+    expect(failure).toMatchObject({code: 'too-large', status: 200, attempts: 1})
+    expect(hits).toHaveLength(1)
+  })
+
+  it("lets a per-attempt header replace the call's header of the same name, whatever its case", async () => {
+    // Given a server recording the raw Authorization headers it receives
+    const received: string[][] = []
+    const {url} = await serve((request, response) => {
+      received.push(request.rawHeaders.filter((_value, i, raw) => i % 2 === 1 && raw[i - 1]?.toLowerCase() === 'authorization'))
+      response.writeHead(200).end('{}')
+    })
+    // When the call names Authorization and each attempt resolves a fresh one in lower case
+    await sendHttp(
+      call(url, {headers: {Authorization: 'Bearer stale'}, headersPerAttempt: () => ({authorization: 'Bearer fresh'})}),
+      policy(),
+    )
+    // Then only the fresh one was sent
+    expect(received).toEqual([['Bearer fresh']])
+  })
+
+  it('keeps the connection alive: calls one after another share one socket', async () => {
+    // Given a server noting the client port of each request, reached directly: msw's interceptor,
+    // which the suite installs, opens a socket of its own for every request it lets through
+    mswServer.close()
+    const ports: number[] = []
+    try {
+      const {url} = await serve((request, response) => {
+        ports.push(request.socket.remotePort ?? 0)
+        response.writeHead(200).end('{}')
+      })
+      // When three reads are sent one after another
+      for (let i = 0; i < 3; i++) await sendHttp(call(url), policy())
+    } finally {
+      mswServer.listen({onUnhandledRequest: 'error'})
+    }
+    // Then they came over one connection
+    expect(ports).toHaveLength(3)
+    expect(new Set(ports).size).toBe(1)
+  })
+
+  it('refuses a certificate it cannot trust as a tls failure, without retrying', async () => {
+    // Given an https server with a self-signed certificate (made by openssl)
+    const key = await makeKey('EC')
+    let connections = 0
+    const tlsServer = createHttpsServer(
+      {key: key.privateKey.export({type: 'pkcs8', format: 'pem'}), cert: certificateFor(key, '127.0.0.1')},
+      (_request, response) => response.writeHead(200).end('{}'),
+    )
+    tlsServer.on('connection', () => connections++)
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve))
+    try {
+      const {port} = tlsServer.address() as AddressInfo
+      // When a read is sent with retries
+      const failure = await sendHttp(call(new URL(`https://127.0.0.1:${port}/x`)), policy()).catch((error: unknown) => error)
+      // Then it is a tls failure naming the reason, after one attempt
+      expect(failure).toBeInstanceOf(HttpFailure)
+      expect(failure).toMatchObject({
+        code: 'tls',
+        attempts: 1,
+        message: 'The TLS handshake failed (DEPTH_ZERO_SELF_SIGNED_CERT).',
+      })
+      expect(connections).toBe(1)
+    } finally {
+      tlsServer.closeAllConnections()
+      await new Promise<void>((resolve) => tlsServer.close(() => resolve()))
+    }
   })
 })

@@ -1,8 +1,11 @@
 import {createHash} from 'node:crypto'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {gzipSync} from 'node:zlib'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {sendProbe} from '../../../src/adapters/http/probe.js'
+import {PROBE_MAX_BODY_BYTES, sendProbe} from '../../../src/adapters/http/probe.js'
 import {tiesOf} from '../../helpers/abort-signal-ties.js'
 import {closedPortUrl, startJwksServer, type JwksServer} from '../../helpers/jwks-server.js'
 
@@ -73,5 +76,37 @@ describe('sendProbe', () => {
     const pending = sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN, signal: controller.signal})
     controller.abort()
     expect(await pending).toMatchObject({httpStatus: null, error: 'the probe was cancelled'})
+  })
+
+  it('hashes the body as the service meant it (gzip undone) and keeps its challenge as plain text', async () => {
+    // Given a service answering 401 with a gzipped body and a challenge holding a tab (a control character)
+    const body = '{"error":"invalid_token"}'
+    const raw = createServer((_request, response) => {
+      response
+        .writeHead(401, {'content-encoding': 'gzip', 'www-authenticate': 'Bearer\terror="invalid_token"'})
+        .end(gzipSync(body))
+    })
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve))
+    try {
+      // When a probe is sent
+      const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/api/me`
+      const response = await sendProbe({url, method: 'GET', token: TOKEN})
+      // Then the hash is of the decoded body, and the challenge came without its control character
+      expect(response).toMatchObject({httpStatus: 401, error: null, wwwAuthenticate: 'Bearer error="invalid_token"'})
+      expect(response.bodySha256).toBe(createHash('sha256').update(body).digest('hex'))
+    } finally {
+      raw.closeAllConnections()
+      await new Promise<void>((resolve) => raw.close(() => resolve()))
+    }
+  })
+
+  it('hashes only the first MiB of a larger body', async () => {
+    // Given a service streaming 8 MiB of filler
+    const s = await serverWith('/api/me', {status: 200, fillerBytes: 8 * PROBE_MAX_BODY_BYTES})
+    // When a probe is sent
+    const response = await sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN})
+    // Then the hash is of the first MiB
+    expect(response).toMatchObject({httpStatus: 200, error: null})
+    expect(response.bodySha256).toBe(createHash('sha256').update(Buffer.alloc(PROBE_MAX_BODY_BYTES, 'x')).digest('hex'))
   })
 })
