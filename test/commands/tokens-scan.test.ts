@@ -243,7 +243,8 @@ describe('jwkr tokens scan - (stdin, end to end through bin/dev.js)', () => {
       expect(result.io.threads).toBeGreaterThan(0)
       expect(leakedNeedles(stdout, [...tokenNeedles(), ...keyNeedles('rs256')])).toEqual([])
     }
-  })
+    // Two runs of the CLI from its sources: each takes 3 s quiet and 9 s or more on a loaded CI machine.
+  }, 60_000)
 
   it('reads a named pipe given as a path (`<(zcat …)`) as it reads stdin', async () => {
     // Given the log written into a named pipe by another process
