@@ -242,6 +242,22 @@ async function ensureMember(client: SlackClient, channel: SlackChannelInfo): Pro
   return ref
 }
 
+/**
+ * Joins a channel before posting in it, so that its history can be read later: after a crash between
+ * a post and its record, the history is how the post is found again. A bot may post in a public
+ * channel it is not in (chat:write.public), but not read it (not_in_channel). A channel the bot cannot
+ * see, or whose join the app's scopes do not allow, is left to the post, which says whether it may write.
+ */
+export async function joinToPost(client: SlackClient, reference: string): Promise<void> {
+  const channel = await lookupChannel(client, reference)
+  if (!channel) return
+  try {
+    await ensureMember(client, channel)
+  } catch (error) {
+    if (slackErrorOf(error) !== 'missing_scope') throw error
+  }
+}
+
 /** A channel id (C… public, G… private), as opposed to a name. */
 export function isChannelId(text: string): boolean {
   return /^[CG][A-Z0-9]{6,}$/.test(text)

@@ -9,6 +9,7 @@ import type {SlackClient} from './client.js'
 import {
   channelIdOf,
   inviteUsers,
+  joinToPost,
   lookupChannel,
   openIncidentChannel,
   parseContact,
@@ -132,6 +133,7 @@ export async function reachContacts(
           `${incident}:slack:notice:${contact.channel}`,
           `Tell ${contact.channel} that the incident is followed in #${channel.name}`,
           async () => {
+            await joinToPost(client, contact.channel)
             const message = await postMessage(client, {
               channel: contact.channel,
               message: options.notice(channel),

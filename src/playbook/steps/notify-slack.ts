@@ -132,7 +132,8 @@ export const notifySlack = defineStep({
             call(
               'conversations.invite',
               'Invite the Slack contacts of the affected services (emails looked up with users.lookupByEmail; contact ' +
-                'channels get a notice by chat.postMessage). Known once services.locate has run; the observer invites them then.',
+                'channels get a notice by chat.postMessage, the bot joining a public one first so that the notice can be ' +
+                'found again after a crash). Known once services.locate has run; the observer invites them then.',
             ),
           ]),
     ]

@@ -138,6 +138,31 @@ describe('notifyIncident', () => {
     expect(messagesIn(slack, team.id)).toHaveLength(1)
   })
 
+  it('after a crash between a team-channel notice and its record, finds the notice again instead of posting twice', async () => {
+    // Given a public team channel the bot is not in, an app that may post there without joining
+    // (chat:write.public) and a run that died right after Slack accepted the notice
+    slack.scopes.push('chat:write.public')
+    const team = addChannel(slack, {name: 'payments-oncall'})
+    const {ledger, runner} = memoryEffects('2026-11-29-abc:slack:notice:#payments-oncall')
+    await expect(notifyIncident(options(runner, {contacts: ['#payments-oncall']}))).rejects.toBeInstanceOf(SimulatedCrash)
+    expect(ledger.status('2026-11-29-abc:slack:notice:#payments-oncall')).toBe('intent')
+    // When the incident is resumed (unattended: an effect nobody can settle would be repeated)
+    const result = await notifyIncident(options(runner, {contacts: ['#payments-oncall']}))
+    // Then the bot joined before posting, so the history showed the notice: one notice, not two
+    expect(result.noticed).toEqual(['#payments-oncall'])
+    expect(messagesIn(slack, team.id)).toHaveLength(1)
+    expect(team.members.has(slack.botUserId)).toBe(true)
+    expect(callsTo(slack, 'chat.postMessage').filter((call) => call.params.channel === '#payments-oncall')).toHaveLength(1)
+  })
+
+  it('posts a notice where the app may not join (no channels:join) but may post, as before', async () => {
+    slack.scopes = [...slack.scopes.filter((scope) => scope !== 'channels:join'), 'chat:write.public']
+    const team = addChannel(slack, {name: 'payments-oncall'})
+    const result = await notifyIncident(options(memoryEffects().runner, {contacts: ['#payments-oncall']}))
+    expect(result.noticed).toEqual(['#payments-oncall'])
+    expect(messagesIn(slack, team.id)).toHaveLength(1)
+  })
+
   it('a refused token stops it: ERR_SLACK_AUTH is not swallowed as an unreachable contact', async () => {
     const {runner} = memoryEffects()
     slack.failures['users.lookupByEmail'] = 'invalid_auth'
