@@ -325,7 +325,9 @@ export function decodedBody(message: IncomingMessage, method: string): Readable 
     else if (coding === 'br') decoders.push(createBrotliDecompress(brotliFlush))
     else return message
   }
-  return pipeline([message, ...decoders], () => undefined) as unknown as Readable
+  // pipeline carries an error of any stage to the last one (whose reading then fails), and cleans up.
+  pipeline([message, ...decoders], () => undefined)
+  return decoders.at(-1) ?? message
 }
 
 /** Translates node:net, node:tls and node:http error codes into plain ones; only lasting failures are not retried. */
