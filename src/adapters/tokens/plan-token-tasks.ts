@@ -2,9 +2,10 @@
 // not grow with the input: folders are walked (recursively, streaming), a plain file becomes byte
 // ranges that workers read themselves, a gzip file (told by its magic bytes, not its name) is one
 // task, and stdin ("-") or a named pipe (`mkfifo`, or `<(zcat …)`) is cut into chunks between tokens
-// and handed over (a named pipe inside a folder is left alone: reading it could wait forever). Nothing is skipped for
-// looking binary: a NUL byte in a log (a crash, a partly written line) or a core dump holding tokens
-// in memory is read as bytes like any text, since tokens are ASCII whatever surrounds them.
+// and handed over (a named pipe inside a folder is left alone: reading it could wait forever).
+// Nothing is skipped for looking binary: a NUL byte in a log (a crash, a partly written line) or a
+// core dump holding tokens in memory is read as bytes like any text, since tokens are ASCII whatever
+// surrounds them.
 import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs'
 import {open} from 'node:fs/promises'
 import type {Readable} from 'node:stream'
