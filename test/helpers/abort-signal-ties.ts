@@ -21,3 +21,22 @@ export function tiesOf(signal: AbortSignal): {listeners: number; dependants: num
   const dependants = (signal as unknown as Record<symbol, Set<unknown> | undefined>)[DEPENDANTS]
   return {listeners: getEventListeners(signal, 'abort').length, dependants: dependants?.size ?? 0}
 }
+
+/**
+ * The process warnings (e.g. MaxListenersExceededWarning) emitted while `work` runs and just after:
+ * Node emits them on the next tick, and prints them on stderr.
+ *
+ * @example expect(await warningsDuring(() => Promise.all(requests))).toEqual([])
+ */
+export async function warningsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  const warnings: string[] = []
+  const onWarning = (warning: Error): void => void warnings.push(`${warning.name}: ${warning.message}`)
+  process.on('warning', onWarning)
+  try {
+    await work()
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.removeListener('warning', onWarning)
+  }
+  return warnings
+}

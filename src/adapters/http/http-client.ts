@@ -5,6 +5,7 @@
 // resending cannot apply a change twice), and Retry-After (or the vendors' reset headers) honoured,
 // capped or refused past a bound. It was fetch under ky: their Request, Response and stream objects
 // cost ~3× the event-loop time of node:http per request, which bounded `services locate` (issue 18).
+import {setMaxListeners} from 'node:events'
 import http, {type IncomingMessage, type OutgoingHttpHeaders} from 'node:http'
 import https from 'node:https'
 import {pipeline, type Readable, type Transform} from 'node:stream'
@@ -167,6 +168,7 @@ async function attempt(
     controller.abort()
   }, policy.timeoutMs)
   const cancel = () => controller.abort()
+  shareSignal(call.signal)
   call.signal?.addEventListener('abort', cancel, {once: true})
   let current = call.url
   let status: number | null = null
@@ -193,6 +195,16 @@ async function attempt(
     clearTimeout(deadline)
     call.signal?.removeEventListener('abort', cancel)
   }
+}
+
+/**
+ * Lets `signal` be listened to by any number of requests: a run's signal is shared by every request
+ * in flight (64 at once in a locate), and Node's warning past 10 listeners ("Possible EventTarget
+ * memory leak") would be printed on the responder's terminal for what is by design. Each request
+ * removes its listener when it ends.
+ */
+export function shareSignal(signal: AbortSignal | undefined): void {
+  if (signal) setMaxListeners(0, signal)
 }
 
 /**

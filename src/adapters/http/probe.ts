@@ -6,7 +6,7 @@ import type {Readable} from 'node:stream'
 
 import {anySignal} from 'any-signal'
 
-import {decodedBody, errorCode, exchange, requestHeaders} from './http-client.js'
+import {decodedBody, errorCode, exchange, requestHeaders, shareSignal} from './http-client.js'
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5000
 /** Bodies are hashed up to this size; a probe answer is small, and a huge one is cut off. */
@@ -47,6 +47,7 @@ export async function sendProbe(request: ProbeRequest): Promise<ProbeResponse> {
   const timeout = AbortSignal.timeout(timeoutMs)
   // Not AbortSignal.any: on Node 20 each composite stays tied to the run's long-lived signal, so a long
   // `--until-contained` run grew by one per probe (nodejs/node#55351). any-signal's is let go in `finally`.
+  shareSignal(request.signal)
   const signal = anySignal([timeout, request.signal])
   let wwwAuthenticate: string | null = null
   const answer = (httpStatus: number | null, bodySha256: string | null, error: string | null): ProbeResponse => ({

@@ -10,7 +10,7 @@ import {brotliCompressSync, deflateSync, gzipSync} from 'node:zlib'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {HttpFailure, sendHttp, type HttpCall, type HttpPolicy} from '../../../src/adapters/http/http-client.js'
-import {tiesOf} from '../../helpers/abort-signal-ties.js'
+import {tiesOf, warningsDuring} from '../../helpers/abort-signal-ties.js'
 import {server as mswServer} from '../../helpers/msw.js'
 import {certificateFor, makeKey} from '../idp/helpers/keys.js'
 
@@ -70,6 +70,18 @@ describe('sendHttp', () => {
     expect(failure).toBeInstanceOf(HttpFailure)
     expect(failure).toMatchObject({code: 'timeout', attempts: 2, message: 'No complete answer within 1000 ms.'})
     expect(hits).toHaveLength(2)
+  })
+
+  it("prints no listener warning when many requests share the run's signal at once (a locate sends 64)", async () => {
+    // Given a server and the signal of a run
+    const {url} = await serve((_request, response) => response.writeHead(200, {'content-type': 'application/json'}).end('{}'))
+    const run = new AbortController()
+    const warnings = await warningsDuring(() =>
+      // When twenty requests are in flight under it at once
+      Promise.all(Array.from({length: 20}, () => sendHttp(call(url, {signal: run.signal}), policy()))),
+    )
+    // Then Node printed no "Possible EventTarget memory leak" on the responder's terminal
+    expect(warnings).toEqual([])
   })
 
   it("leaves nothing tied to the caller's signal once the answer is read (a long run makes thousands)", async () => {

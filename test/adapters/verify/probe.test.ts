@@ -6,7 +6,7 @@ import {gzipSync} from 'node:zlib'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {PROBE_MAX_BODY_BYTES, sendProbe} from '../../../src/adapters/http/probe.js'
-import {tiesOf} from '../../helpers/abort-signal-ties.js'
+import {tiesOf, warningsDuring} from '../../helpers/abort-signal-ties.js'
 import {closedPortUrl, startJwksServer, type JwksServer} from '../../helpers/jwks-server.js'
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJqd2tyLWNhbmFyeSJ9.c2lnbmF0dXJl'
@@ -37,6 +37,17 @@ describe('sendProbe', () => {
     expect(response).toMatchObject({url: s.url('/api/me'), method: 'POST', httpStatus: 401, error: null})
     expect(response.bodySha256).toBe(createHash('sha256').update('{"error":"invalid_token"}').digest('hex'))
     expect(response.sentAt).toBeInstanceOf(Date)
+  })
+
+  it("prints no listener warning when many probes share the run's signal at once (a check sends 16)", async () => {
+    const s = await serverWith('/api/me', {status: 401, json: {error: 'invalid_token'}})
+    const run = new AbortController()
+    const warnings = await warningsDuring(() =>
+      Promise.all(
+        Array.from({length: 20}, () => sendProbe({url: s.url('/api/me'), method: 'GET', token: TOKEN, signal: run.signal})),
+      ),
+    )
+    expect(warnings).toEqual([])
   })
 
   it("leaves nothing tied to the run's signal once a probe is answered (a long run sends thousands)", async () => {
