@@ -44,7 +44,7 @@ export function canaryShape(
     shapedBy.push(`${name} from ${seen.tokens} token${seen.tokens === 1 ? '' : 's'} of the issuer seen in the logs`)
     return observed
   }
-  const audience = pick('aud', given.aud, seen?.aud) ?? service.id
+  const audience = withService(pick('aud', given.aud, seen?.aud), given, service, shapedBy) ?? service.id
   const typ = pick('typ', given.typ, seen?.typ)
   const scope = pick('scope', given.scope, seen?.scope)
   const scp = pick('scp', given.scp, seen?.scp)
@@ -67,6 +67,23 @@ export function canaryShape(
     kidless: seen !== null && !seen.kid,
     shapedBy,
   }
+}
+
+/**
+ * A list of audiences copied from the logs that does not name the service gets the service's id too:
+ * the list may be longer than triage keeps (a token's claims are bounded as attacker input), and a
+ * canary its service refuses for its audience proves nothing. A single audience is left as the issuer
+ * writes it, and what the inventory gives is never changed.
+ */
+function withService(
+  audience: string | string[] | undefined,
+  given: ProbeTokenShape,
+  service: InventoryService,
+  shapedBy: string[],
+): string | string[] | undefined {
+  if (given.aud !== undefined || !Array.isArray(audience) || audience.includes(service.id)) return audience
+  shapedBy.push(`aud: the service's id added to the list the logs show, which does not name it`)
+  return [...audience, service.id]
 }
 
 /**

@@ -86,6 +86,18 @@ describe('canaryShape', () => {
     expect(canaryShape(service(), ISSUER, null, {shapes: [seen({iss: 'https://other'})]}).claims.audience).toBe('orders')
   })
 
+  it("adds the service's id to an audience list from the logs that does not name it (triage keeps at most 16 of a token's)", () => {
+    const listed = Array.from({length: 16}, (_, index) => `svc-${index + 1}`)
+    const shape = canaryShape(service({id: 'svc-17'}), ISSUER, null, {shapes: [seen({aud: listed})]})
+    expect(shape.claims.audience).toEqual([...listed, 'svc-17'])
+    expect(shape.shapedBy).toContain("aud: the service's id added to the list the logs show, which does not name it")
+    // a list that names it, a single audience, and the inventory's audience are kept as they are
+    expect(canaryShape(service({id: 'svc-3'}), ISSUER, null, {shapes: [seen({aud: listed})]}).claims.audience).toEqual(listed)
+    expect(canaryShape(service({id: 'svc-17'}), ISSUER, null, {shapes: [seen({aud: 'api'})]}).claims.audience).toBe('api')
+    const given = service({id: 'svc-17', probe: {url: 'u', method: 'GET', token: {aud: ['a', 'b']}}})
+    expect(canaryShape(given, ISSUER, null, {shapes: [seen({aud: listed})]}).claims.audience).toEqual(['a', 'b'])
+  })
+
   it('asks for a kid-less canary when the issuer tokens carry no kid', () => {
     expect(canaryShape(service(), ISSUER, null, {shapes: [seen({kid: false})]}).kidless).toBe(true)
     expect(canaryShape(service(), ISSUER, null, {shapes: [seen({})]}).kidless).toBe(false)
