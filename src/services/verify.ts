@@ -45,6 +45,13 @@ export interface VerifyOptions {
   untilContained?: boolean
   /** With untilContained: give up this long after the start (default 30 minutes). */
   deadlineMs?: number
+  /**
+   * With untilContained: count the deadline from when the clock says every declared cache has dropped
+   * the key, when that is later than the start. The checks still run meanwhile, each as a cache comes
+   * due, so a verifier whose stale copy only dies after a quiet spell (get-jwks) is probed while the
+   * others wait, and the proof is seen as soon as the slowest cache expires.
+   */
+  deadlineAfterCaches?: boolean
   /** With untilContained: time between the starts of two checks (default 15 s). */
   intervalMs?: number
   /** The longest lifetime of a token signed with the key (default 1 hour). */
@@ -215,10 +222,16 @@ export async function verifyContainment(options: VerifyOptions): Promise<VerifyR
   const leaked = leakedKeyRef(options.key)
   const run = new VerifyRun(options, leaked)
   const started = Date.now()
-  const gaveUpAt = options.untilContained && !options.baseline ? started + (options.deadlineMs ?? DEFAULT_DEADLINE_MS) : null
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS
+  const giveUpAt = (cachesDropKeyBy: string | null): number | null => {
+    if (!options.untilContained || options.baseline) return null
+    const cachesDue = options.deadlineAfterCaches && cachesDropKeyBy !== null ? Date.parse(cachesDropKeyBy) : started
+    return Math.max(started, cachesDue) + deadlineMs
+  }
   for (let round = 1; ; round++) {
-    const check = await run.check(round, gaveUpAt)
+    const check = await run.check(round, giveUpAt)
     await options.onCheck?.(check)
+    const gaveUpAt = check.result.gaveUpAt === null ? null : Date.parse(check.result.gaveUpAt)
     const left = gaveUpAt === null ? 0 : gaveUpAt - Date.now()
     // With no service that can be probed, waiting cannot turn into a proof.
     const nothingToCheck = check.result.outcome === 'not-attempted'
@@ -265,7 +278,8 @@ class VerifyRun {
     this.#acceptedBefore = new Map(Object.entries(options.acceptedBefore ?? {}))
   }
 
-  async check(round: number, gaveUpAt: number | null): Promise<VerifyCheck> {
+  /** One check; `giveUpAt` turns the clock's time for every cache to drop the key into the run's deadline. */
+  async check(round: number, giveUpAt: (cachesDropKeyBy: string | null) => number | null): Promise<VerifyCheck> {
     const {inventory, secrets} = this.#o
     const checkedAt = new Date()
     const timeoutMs = this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -325,8 +339,9 @@ class VerifyRun {
       return result
     })
     this.#rememberAcceptances(probes)
-    // The wait is sized by the services not yet proven contained.
+    // The wait is sized by the services not yet proven contained; the deadline by all of them.
     const clock = clockOf(new Set(services.filter((service) => service.status === 'contained').map((service) => service.id)))
+    const gaveUpAt = giveUpAt(clockOf(new Set()).containedBy)
     const endpoints = jwks.map((evidence) => this.#endpoint(evidence, stamp))
     const {outcome, missing} = containmentOutcome(services, endpoints, this.#signer)
     const byStatus = (status: ContainmentStatus) =>

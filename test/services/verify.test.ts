@@ -168,6 +168,27 @@ describe('verifyContainment --until-contained', () => {
     expect(Date.parse(slow?.containedSince ?? '')).toBeLessThanOrEqual(Date.parse(clock?.containedBy ?? '') + 1000)
   })
 
+  it('with deadlineAfterCaches, counts the deadline from when the clock says every cache has dropped the key', async () => {
+    // Given a relying party with a 2 s cache that accepted a canary, and the key removed from its issuer now
+    const w = await world([{id: 'slow', cacheSeconds: 2}])
+    const before = await verify(w)
+    const removedAt = new Date(w.removeKey())
+    const known = {acceptedBefore: acceptances(before.result), published: before.result.published, removedAt}
+    // When it is checked until contained with a deadline shorter than the cache
+    const short = {untilContained: true, intervalMs: 100, deadlineMs: 300}
+    const startedAlone = Date.now()
+    const alone = await verify(w, {...known, ...short})
+    // Then on its own the deadline counts from the start: it gives up before the cache could expire
+    expect(alone.result.contained).toBe(false)
+    expect(Date.parse(alone.result.gaveUpAt ?? '')).toBeLessThan(startedAlone + 1000)
+    // But counted from the clock's time for every cache, it goes on checking and proves containment
+    const checks: VerifyCheck[] = []
+    const {result} = await verify(w, {...known, ...short, deadlineAfterCaches: true, onCheck: (check) => void checks.push(check)})
+    expect(result.contained).toBe(true)
+    expect(Date.parse(result.clock.containedBy ?? '')).toBe(removedAt.getTime() + 2000)
+    expect(Date.parse(checks[0]?.result.gaveUpAt ?? '')).toBe(removedAt.getTime() + 2000 + 300)
+  })
+
   it('gives up at the deadline while a relying party keeps its cache forever, naming it and what to do', async () => {
     // Given a relying party that never refreshes (the inventory claims a 1 s cache)
     const w = await world([{id: 'forever', cacheSeconds: 1, forever: true}])
@@ -329,15 +350,15 @@ describe('verifyContainment with a verifier that renews a cached key on use', ()
   it('spaces its probes past its cache lifetime, so the probes never keep a removed key alive', async () => {
     // Given a service whose verifier (get-jwks) renews a cached key each time it is asked, with a 1 s cache
     const w = await world([{id: 'renewing', cacheSeconds: 1, verifier: 'get-jwks'}])
-    // When containment is checked every 100 ms for 1.5 s
+    // When containment is checked every 100 ms for 1 s
     const checks: VerifyCheck[] = []
     const {result} = await verify(w, {
       untilContained: true,
       intervalMs: 100,
-      deadlineMs: 1500,
+      deadlineMs: 1000,
       onCheck: (check) => void checks.push(check),
     })
-    // Then it was checked many times but probed once: the next probe is due only after 2 s
+    // Then it was checked many times but probed once: the next probe is due only after 1.1 s
     expect(checks.length).toBeGreaterThan(3)
     const canaries = w.rp('renewing').requests.filter((request) => request.error !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED')
     expect(canaries).toHaveLength(1)

@@ -82,15 +82,23 @@ export function emptyDenylist(now: Date): DenylistDocument {
 }
 
 /**
- * Compiled checks for denylist documents and entries. Compiling costs tens of milliseconds, so a
- * caller that checks often (a guard, a merge of many entries) makes one and keeps it.
+ * Compiled checks for denylist documents and entries. Compiling costs tens of milliseconds, so they
+ * are compiled once per process and shared (createDenylistValidator).
  */
 export interface DenylistValidator {
   isDocument: ValidateFunction
   isEntry: ValidateFunction
 }
 
+/** Compiled once per process: the checks keep no state but the last call's `errors`. */
+let validator: DenylistValidator | undefined
+
 export function createDenylistValidator(): DenylistValidator {
+  validator ??= compileDenylistValidator()
+  return validator
+}
+
+function compileDenylistValidator(): DenylistValidator {
   const ajv = new Ajv2020({strict: true, allowUnionTypes: true})
   // ajv-formats is CommonJS with `exports.default` on the exported function itself.
   addFormats.default(ajv, ['date-time'])

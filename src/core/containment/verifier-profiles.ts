@@ -161,10 +161,14 @@ export function verifierProfile(id: VerifierProfileId): Readonly<VerifierProfile
 /**
  * The least time between two canaries sent to the same service, so the probes themselves never keep a
  * removed key alive: for a verifier that renews a cached entry on use, one full cache lifetime plus a
- * second; null when probes cannot renew it (any spacing will do).
+ * margin for timers and latency (a tenth of it, at least 100 ms and at most a second); null when
+ * probes cannot renew it (any spacing will do). Too short a spacing can only delay a proof, never
+ * fake one: a renewed key keeps being accepted.
  *
  * @example probeSpacingMs(verifierProfile('get-jwks'), 60) // → 61000
  */
 export function probeSpacingMs(profile: Pick<VerifierProfile, 'renewsOnUse'>, cacheSeconds: number): number | null {
-  return profile.renewsOnUse ? cacheSeconds * 1000 + 1000 : null
+  if (!profile.renewsOnUse) return null
+  const lifetimeMs = cacheSeconds * 1000
+  return lifetimeMs + Math.min(1000, Math.max(100, Math.round(lifetimeMs / 10)))
 }

@@ -55,6 +55,14 @@ const ContainmentVerifyInput = Type.Object(
       Type.Boolean({description: 'Check again every interval until everything is contained (fails at the deadline).'}),
     ),
     deadline: Duration(`With untilContained: give up after this long (default ${formatDuration(DEFAULT_DEADLINE_MS)}).`),
+    deadlineAfterCaches: Type.Optional(
+      Type.Boolean({
+        description: prose`
+          With untilContained: count the deadline from when the containment clock says every declared cache has
+          dropped the key (from the start when that is past or unknown). Checks still run meanwhile, each as a
+          cache comes due, so no separate wait is needed.`,
+      }),
+    ),
     interval: Duration(`With untilContained: time between checks (default ${formatDuration(DEFAULT_INTERVAL_MS)}).`),
     tokenLifetime: Duration('The longest lifetime of a token signed with the key (default 1h).'),
     removedAt: Type.Optional(
@@ -140,6 +148,7 @@ export const containmentVerify = defineStep({
       controlKey,
       untilContained: input.untilContained === true,
       deadlineMs: parseDuration(input.deadline ?? '30m'),
+      deadlineAfterCaches: input.deadlineAfterCaches === true,
       intervalMs,
       tokenLifetimeSeconds: Math.ceil(parseDuration(input.tokenLifetime ?? '1h') / 1000),
       timeoutMs: parseDuration(input.timeout ?? '5s'),

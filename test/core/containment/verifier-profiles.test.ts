@@ -53,13 +53,15 @@ describe('VERIFIER_PROFILES', () => {
 })
 
 describe('probeSpacingMs', () => {
-  it('spaces canaries to a verifier that renews on use by a full cache lifetime and a second', () => {
+  it('spaces canaries to a verifier that renews on use by a full cache lifetime and a margin (a tenth, 100 ms to 1 s)', () => {
     // Given get-jwks, whose stale entry is re-stored on every lookup
     const profile = verifierProfile('get-jwks')
     // When the spacing is asked for its default ttl and for a ttl the inventory gives
     // Then the next canary waits until the entry has surely expired
     expect(probeSpacingMs(profile, profile.cacheSeconds)).toBe(61_000)
-    expect(probeSpacingMs(profile, 5)).toBe(6000)
+    expect(probeSpacingMs(profile, 5)).toBe(5500)
+    expect(probeSpacingMs(profile, 2)).toBe(2200)
+    expect(probeSpacingMs(profile, 0.5)).toBe(600)
   })
 
   it('is null for verifiers that probes cannot keep alive', () => {
