@@ -12,9 +12,10 @@ import {effectLedger} from '../incident/effect-ledger.js'
 import type {ReconcileWindow} from '../incident/reconcile-effect.js'
 import {createIncidentFold, type IncidentState} from '../core/journal/state.js'
 import type {JournalEvent, StepStatus} from '../core/journal/types.js'
+import {declaredPhase, phaseOf} from '../core/report/phases.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
 import {conditionSkipReason, foreseenSkipReason} from './describe-condition.js'
-import {evaluate, evaluateCondition, interpolate, parseCondition} from './expression.js'
+import {evaluate, evaluateCondition, interpolate, parseCondition, stepsReferencedBy} from './expression.js'
 import type {Playbook, PlaybookStep} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
 import {StepSkipped} from './step-skipped.js'
@@ -194,6 +195,8 @@ class PlaybookRun {
   /** The observers' updates, one after another, in journal order, off the steps' path. */
   #observed: Promise<void> = Promise.resolve()
   #behind = 0
+  /** Steps running beside the run (`background: true`), by id: true when one failed and the run goes on. */
+  readonly #beside = new Map<string, Promise<boolean>>()
 
   constructor(options: EngineOptions) {
     this.#o = options
@@ -211,12 +214,21 @@ class PlaybookRun {
         this.#o.signal?.throwIfAborted()
         const done = this.#state().steps[step.id]?.status
         if (done === 'succeeded' || done === 'skipped') continue
+        if (this.#runsBeside(step)) {
+          this.#startBeside(step)
+          continue
+        }
+        if (await this.#join(this.#besideNeededBy(step))) status = 'failed'
         this.#current = step.id
         const failed = await this.#runStep(step)
         this.#current = null
         if (failed) status = 'failed'
       }
+      if (await this.#join([...this.#beside.keys()])) status = 'failed'
     } catch (error) {
+      // Whatever stopped the run, the steps beside it end first (Ctrl-C stops them too): nothing is
+      // journaled after run.finished.
+      await Promise.allSettled(this.#beside.values())
       if (error instanceof StopRun) {
         status = error.status
         stopReason = error.reason
@@ -296,6 +308,47 @@ class PlaybookRun {
         return false // its input depends on outputs not there yet: cannot tell before the run
       }
     })
+  }
+
+  /**
+   * Whether a step runs beside the steps after it: it says `background: true`, and nobody is asked
+   * anything (--yes), so no question of the step's can interleave with another's. A dry run plans in order.
+   */
+  #runsBeside(step: PlaybookStep): boolean {
+    return step.background === true && this.#o.yes && !this.#o.dryRun
+  }
+
+  #startBeside(step: PlaybookStep): void {
+    const running = this.#runStep(step)
+    // Its failure is seen when the run waits for it (#join); until then it must not count as unhandled.
+    running.catch(() => undefined)
+    this.#beside.set(step.id, running)
+  }
+
+  /**
+   * The steps beside the run that a step must wait for: those whose outputs its `if` or `with` reads,
+   * and all of them before a step of the communicate phase (the reports and drafts read the whole journal).
+   */
+  #besideNeededBy(step: PlaybookStep): string[] {
+    if (this.#beside.size === 0) return []
+    const phase = declaredPhase(step.phase) ?? (step.uses.startsWith('core.') ? null : phaseOf(step.uses))
+    if (phase === 'communicate') return [...this.#beside.keys()]
+    return stepsReferencedBy(step).filter((id) => this.#beside.has(id))
+  }
+
+  /** Waits for these steps beside the run. True when one of them failed and the run goes on. */
+  async #join(ids: readonly string[]): Promise<boolean> {
+    let failed = false
+    for (const id of ids) {
+      const running = this.#beside.get(id)
+      if (!running) continue
+      try {
+        if (await running) failed = true
+      } finally {
+        this.#beside.delete(id)
+      }
+    }
+    return failed
   }
 
   /** Runs one step to a final state. Returns true when it failed and the run goes on (onFailure: continue). */

@@ -186,6 +186,30 @@ export function referencesOf(text: string | Expression): References {
   }
 }
 
+/**
+ * The step ids a playbook step reads in its `if` and anywhere in its `with` (a loaded, valid step).
+ *
+ * @example stepsReferencedBy({if: '${{ steps.check.outputs.contained == false }}', with: {n: '${{ steps.locate.outputs.endpoints }}'}})
+ *   // → ['check', 'locate']
+ */
+export function stepsReferencedBy(step: {if?: string; with?: Record<string, unknown>}): string[] {
+  const ids = new Set<string>()
+  const visit = (value: unknown, condition: boolean): void => {
+    if (typeof value === 'string') {
+      if (!condition && !hasExpression(value)) return
+      const expression = condition && !hasExpression(value) ? parseExpression(value) : value
+      for (const id of referencesOf(expression).steps) ids.add(id)
+    } else if (Array.isArray(value)) {
+      for (const item of value) visit(item, false)
+    } else if (value !== null && typeof value === 'object') {
+      for (const item of Object.values(value)) visit(item, false)
+    }
+  }
+  visit(step.if, true)
+  visit(step.with, false)
+  return [...ids]
+}
+
 /** Text for a value inside a string: null → '', lists and mappings → JSON. */
 export function toText(value: unknown): string {
   if (value === null || value === undefined) return ''

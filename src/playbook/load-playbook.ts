@@ -61,6 +61,8 @@ export interface PlaybookStep {
   title?: string
   /** Where it sits in the response, as the playbook declares it (the RCA's phases). */
   phase?: Phase
+  /** Runs beside the steps after it in an unattended run (--yes); see the playbook schema. */
+  background?: boolean
 }
 
 export interface Playbook {
@@ -225,6 +227,7 @@ interface RawStep {
   title?: string
   name?: string
   phase?: Phase
+  background?: boolean
 }
 
 interface RawPlaybook {
@@ -290,6 +293,14 @@ function checkSteps(steps: unknown[], inputNames: string[], registry: StepRegist
     }
     if (typeof step.if === 'string') problems.push(...checkExpressions(step.if, at('if'), index, context, true))
     if (typeof step.confirm === 'string') problems.push(...checkExpressions(step.confirm, at('confirm'), index, context, false))
+    if (step.background === true && step.onFailure !== 'continue') {
+      problems.push(
+        document.problemAt(
+          at('background'),
+          'a background step must say onFailure: continue: the run does not wait for it to decide whether to go on',
+        ),
+      )
+    }
   })
   return problems
 }
@@ -439,6 +450,7 @@ function toStep(raw: RawStep): PlaybookStep {
     ...(raw.description === undefined ? {} : {description: raw.description}),
     ...(title === undefined ? {} : {title}),
     ...(raw.phase === undefined ? {} : {phase: raw.phase}),
+    ...(raw.background === undefined ? {} : {background: raw.background}),
   }
 }
 

@@ -96,6 +96,11 @@ export const playbookSchema: JsonSchema = Object.freeze({
           description: 'Where the step sits in the response (the RCA’s phases and timeline bars); default: from its `uses`.',
         },
         description: {type: 'string', description: 'Why this step exists, shown to the responder before it runs.'},
+        background: {
+          type: 'boolean',
+          description:
+            'Run beside the steps after it when nobody is asked anything (--yes): the run waits for it only before a step that reads its outputs, before a step of the communicate phase, and at its end. A guided run and a dry run take it in order.',
+        },
         with: {type: 'object', description: 'The step’s input; strings may hold `${{ expressions }}`.'},
         if: {
           type: ['string', 'boolean'],

@@ -1,0 +1,144 @@
+// Steps marked `background: true` run beside the steps after them in an unattended run (--yes): the
+// standard playbook's Slack and GitHub steps, so that a slow or failing notification service never
+// delays the proof. The run waits for them before a step that reads their outputs, before a step of the
+// communicate phase, and at its end; a guided run takes them in order.
+import {describe, expect, it} from 'vitest'
+
+import {checkPlaybook} from '../../src/playbook/load-playbook.js'
+import {startRun} from '../../src/playbook/respond.js'
+import type {JournalEvent} from '../../src/core/journal/types.js'
+import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
+
+const PLAYBOOK = `steps:
+  - id: beside
+    uses: test.slow
+    with: {ms: 400}
+    onFailure: continue
+    background: true
+  - id: quick
+    uses: test.echo
+    with: {value: 1}
+  - id: needs-it
+    uses: test.echo
+    if: "\${{ steps.beside.outputs }}"
+    with: {value: 2}
+  - id: beside-too
+    uses: test.slow
+    with: {ms: 300}
+    onFailure: continue
+    background: true
+  - id: tell
+    uses: test.echo
+    phase: communicate
+    with: {value: 3}
+`
+
+/** Runs a playbook's steps (unattended unless told) and reads its journal. */
+async function runSteps(body: string, options: {yes?: boolean; signal?: AbortSignal} = {}) {
+  const home = await tempHome()
+  const file = await writePlaybook(home, body)
+  const result = await startRun({
+    ...baseOptions(home),
+    yes: options.yes ?? true,
+    playbook: file,
+    registry: registryWith(),
+    ui: scriptedUi({}, false),
+    ...(options.signal ? {signal: options.signal} : {}),
+  })
+  return {result, events: await readJournal(home, result.incident)}
+}
+
+/** The index in the journal of a step's first event of this type. */
+const at = (events: readonly JournalEvent[], type: string, step: string): number =>
+  events.findIndex((event) => event.type === type && event.data.step === step)
+
+describe('background steps', () => {
+  it('run beside the next steps when nobody is asked, and are waited for by a step reading them and by the communicate phase', async () => {
+    // Given a playbook with two background steps, a step that reads the first one's outputs, and a report-like step
+    // When it runs unattended (--yes)
+    const {result, events} = await runSteps(PLAYBOOK)
+    // Then the step after the first background step finished while it was still running
+    expect(result.status).toBe('completed')
+    expect(at(events, 'step.succeeded', 'quick')).toBeLessThan(at(events, 'step.succeeded', 'beside'))
+    // And the step reading its outputs waited for it: it ran (its condition held) after it succeeded
+    expect(result.steps.find((step) => step.id === 'needs-it')?.status).toBe('succeeded')
+    expect(at(events, 'step.planned', 'needs-it')).toBeGreaterThan(at(events, 'step.succeeded', 'beside'))
+    // And the communicate step started only once the second background step had ended
+    expect(at(events, 'step.planned', 'tell')).toBeGreaterThan(at(events, 'step.succeeded', 'beside-too'))
+    // And nothing was journaled after the run's end
+    expect(events.at(-1)?.type).toBe('run.finished')
+    expect(result.steps.map((step) => [step.id, step.status])).toEqual([
+      ['beside', 'succeeded'],
+      ['quick', 'succeeded'],
+      ['needs-it', 'succeeded'],
+      ['beside-too', 'succeeded'],
+      ['tell', 'succeeded'],
+    ])
+  })
+
+  it('run in order when the run is not unattended', async () => {
+    // Given the same playbook, run without --yes
+    const {result, events} = await runSteps(PLAYBOOK, {yes: false})
+    // Then each step ends before the next one is planned
+    expect(result.status).toBe('completed')
+    expect(at(events, 'step.succeeded', 'beside')).toBeLessThan(at(events, 'step.planned', 'quick'))
+    expect(at(events, 'step.succeeded', 'beside-too')).toBeLessThan(at(events, 'step.planned', 'tell'))
+  })
+
+  it('make the run failed when one fails, after every other step ran', async () => {
+    const {result} = await runSteps(`steps:
+  - id: broken
+    uses: test.fail
+    onFailure: continue
+    background: true
+  - id: after
+    uses: test.echo
+    with: {value: 1}
+`)
+    expect(result.status).toBe('failed')
+    expect(result.steps.map((step) => [step.id, step.status])).toEqual([
+      ['broken', 'failed'],
+      ['after', 'succeeded'],
+    ])
+  })
+
+  it('stop with the run on Ctrl-C, and nothing is journaled after the run ends', async () => {
+    // Given a background step that would take 10 s and a foreground step just as slow
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 300)
+    const started = Date.now()
+    // When Ctrl-C comes while both run
+    const {result, events} = await runSteps(
+      `steps:
+  - id: beside
+    uses: test.slow
+    onFailure: continue
+    background: true
+  - id: waiting
+    uses: test.slow
+`,
+      {signal: controller.signal},
+    )
+    // Then the run stops at once, neither step succeeded, and the run's end is the journal's last line
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(result.status).toBe('aborted')
+    expect(events.some((event) => event.type === 'step.succeeded')).toBe(false)
+    expect(events.at(-1)?.type).toBe('run.finished')
+  })
+
+  it('must say onFailure: continue, since the run does not wait for them to decide', () => {
+    const text = `apiVersion: jwkr/v1
+kind: Playbook
+name: p
+description: d
+steps:
+  - id: beside
+    uses: test.slow
+    background: true
+`
+    const {problems} = checkPlaybook(text, 'p.yaml', registryWith())
+    expect(problems.map((problem) => `${problem.line}:${problem.column}: ${problem.message}`)).toEqual([
+      '8:17: a background step must say onFailure: continue: the run does not wait for it to decide whether to go on',
+    ])
+  })
+})
