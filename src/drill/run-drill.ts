@@ -19,7 +19,7 @@ export interface DrillOptions {
   services?: number
   yes: boolean
   keep: boolean
-  /** How long the proof may take before containment counts as not proven (default 60s). */
+  /** How long the proof may go on past the time every cache should have dropped the key (default 60s). */
   deadline?: string
   ui: EngineUi
   secrets: SecretRegistry

@@ -31,7 +31,11 @@ export default class Drill extends JwkrCommand {
     keep: Flags.boolean({
       description: 'Leave the world running after the drill, to explore it: prints its env.sh and inventory; Ctrl-C stops it.',
     }),
-    deadline: Flags.string({default: '60s', description: 'How long the proof may take before containment counts as not proven.'}),
+    deadline: Flags.string({
+      default: '60s',
+      description:
+        'How long the proof may go on past the time every cache should have dropped the key, before containment counts as not proven.',
+    }),
   }
 
   async run(): Promise<DrillResult> {
