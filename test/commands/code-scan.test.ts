@@ -57,7 +57,7 @@ describe('jwkr code scan', () => {
       thumbprint: tree.thumbprint,
       kid: 'leaked-2024-signing',
       filesScanned: 9,
-      skipped: {binary: 1, tooLarge: 1, ignored: 2, hidden: 2, symlinks: 1, unreadable: 0},
+      skipped: {binary: 1, tooLarge: 1, ignored: 2, hidden: 2, symlinks: 1, special: 0, unreadable: 0},
     })
     expect(Object.fromEntries(document.hits.map((hit) => [relative(tree.root, hit.path), hit.kind]))).toEqual(tree.expected)
     expect(Object.keys(document.hits[0] ?? {}).sort()).toEqual(

@@ -48,7 +48,7 @@ const BATCHES_AHEAD = 3
 export async function discoverPaths(paths: readonly string[], options: DiscoverPathsOptions = {}): Promise<DiscoverPathsResult> {
   assertPathsExist(paths)
   const maxFileSize = options.maxFileSize ?? 1 << 20
-  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
+  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, special: 0, unreadable: 0}
   const walked = {seen: 0}
   const files = walkFiles(
     paths,

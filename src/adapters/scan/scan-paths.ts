@@ -39,6 +39,8 @@ export interface ScanSummary {
     ignored: number
     hidden: number
     symlinks: number
+    /** Named pipes, sockets and devices found in the folders. */
+    special: number
     unreadable: number
   }
 }
@@ -60,7 +62,7 @@ export async function scanPaths(
 ): Promise<ScanSummary> {
   assertPathsExist(paths)
   const scanNeedles: ScanNeedle[] = needles.map(({kind, value, public: isPublic}) => ({kind, value, public: isPublic}))
-  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
+  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, special: 0, unreadable: 0}
   const files = walkFiles(paths, {hidden: options.hidden, gitignore: options.gitignore}, counts)
   const threads = options.threads ?? defaultThreads()
   const tally = threads === 0 ? scanHere(files, scanNeedles, options) : await scanInWorkers(files, threads, scanNeedles, options)
@@ -74,6 +76,7 @@ export async function scanPaths(
       ignored: counts.ignored,
       hidden: counts.hidden,
       symlinks: counts.symlinks,
+      special: counts.special,
       unreadable: tally.unreadable + counts.unreadable,
     },
   }

@@ -25,6 +25,8 @@ export interface WalkCounts {
   ignored: number
   hidden: number
   symlinks: number
+  /** Neither a file nor a folder: named pipes, sockets, devices (reading one could block or never end). */
+  special: number
   unreadable: number
 }
 
@@ -119,7 +121,10 @@ export function* walkFiles(roots: readonly string[], options: WalkOptions, count
           continue
         }
         const isDirectory = entry.isDirectory()
-        if (!isDirectory && !entry.isFile()) continue
+        if (!isDirectory && !entry.isFile()) {
+          counts.special++
+          continue
+        }
         const child = prefix + name
         if (scopes.length > 0 && isIgnored(scopes, child, isDirectory)) {
           counts.ignored++

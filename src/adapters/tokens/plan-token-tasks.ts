@@ -115,7 +115,7 @@ function assertNotFolder(fd: number): void {
 
 /** Every task of every path, in order. */
 export async function* planTokenTasks(paths: readonly string[], options: PlanOptions): AsyncGenerator<PlannedTask> {
-  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
+  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, special: 0, unreadable: 0}
   for (const path of paths) {
     if (path === '-') {
       yield* pipeTasks('stdin', options.stdin, options)

@@ -106,6 +106,7 @@ function renderCodeScan(result: CodeScanResult, maxFileSize: number, style: Styl
     [skipped.ignored, 'ignored by .gitignore'],
     [skipped.hidden, 'hidden'],
     [skipped.symlinks, 'symbolic links'],
+    [skipped.special, 'special (pipes, sockets, devices)'],
     [skipped.unreadable, 'unreadable'],
   ]
     .filter(([count]) => (count as number) > 0)

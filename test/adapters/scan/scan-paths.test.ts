@@ -47,7 +47,7 @@ describe('scanPaths on a planted tree', () => {
     const summary = await scan()
     // Then the binary file, the file over the cap, the hidden .env and .gitignore, the ignored build/ and
     // *.tmp, and the symbolic link are counted
-    expect(summary.skipped).toEqual({binary: 1, tooLarge: 1, ignored: 2, hidden: 2, symlinks: 1, unreadable: 0})
+    expect(summary.skipped).toEqual({binary: 1, tooLarge: 1, ignored: 2, hidden: 2, symlinks: 1, special: 0, unreadable: 0})
     expect(summary.filesScanned).toBe(9)
     expect(summary.bytesScanned).toBeGreaterThan(600 * 1024)
   })

@@ -1,5 +1,6 @@
 // The walk decides what is searched: .git, hidden entries, .gitignore files (nested, negated, and
 // those above the scanned folder in its repository), symbolic links, and paths named explicitly.
+import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, relative} from 'node:path'
@@ -31,7 +32,7 @@ function walk(
   options: Partial<WalkOptions> = {},
   base = roots[0] as string,
 ): {files: string[]; counts: WalkCounts} {
-  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, unreadable: 0}
+  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, special: 0, unreadable: 0}
   const files = [...walkFiles(roots, {hidden: false, gitignore: true, ...options}, counts)]
     .map((file) => relative(base, file))
     .sort()
@@ -51,6 +52,17 @@ describe('walkFiles', () => {
     expect(plain.files).toEqual(['a.txt', 'src/b.txt'])
     expect(plain.counts).toMatchObject({hidden: 2, symlinks: 2})
     expect(hidden.files).toEqual(['.env', '.secrets/key.json', 'a.txt', 'src/b.txt'])
+  })
+
+  it('counts a named pipe in a folder as special, and never opens it (a read could wait forever)', () => {
+    // Given a folder holding a file and a named pipe nobody writes to
+    const root = makeTree({'a.txt': ''})
+    execFileSync('mkfifo', [join(root, 'pipe')])
+    // When it is walked
+    const {files, counts} = walk([root])
+    // Then the pipe is left out and counted
+    expect(files).toEqual(['a.txt'])
+    expect(counts.special).toBe(1)
   })
 
   it('honours nested .gitignore files, the deeper one deciding, with negation', () => {
