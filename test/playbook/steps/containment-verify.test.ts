@@ -21,7 +21,7 @@ async function world(services: ServiceSpec[], options: {keyType?: 'ec' | 'rsa'} 
   return started
 }
 
-/** Stands in for key.revoke: removes the key from the issuer's JWKS as a journaled effect. */
+/** Stands in for key.revoke: removes the key from the issuer's JWKS as a journaled effect, and journals the issuer's result as it does. */
 function revokeStep(w: World) {
   return defineStep({
     id: 'test.revoke',
@@ -35,6 +35,13 @@ function revokeStep(w: World) {
       const ref = await context.effect(`${context.incident.id}:revoke:auth-main:remove`, 'Remove the leaked key', async () => {
         w.removeKey()
         return {removed: true}
+      })
+      await context.record('key.revoke.issuer', {
+        issuerId: 'auth-main',
+        source: 'jwks-file',
+        status: 'changed',
+        removed: [{kid: null, thumbprint: null}],
+        leakedStillListed: false,
       })
       return {removed: ref.removed === true}
     },
@@ -140,9 +147,7 @@ describe('containment.verify', () => {
     const outputs = result.steps.find((step) => step.id === 'proven')?.outputs
     expect(outputs).toMatchObject({contained: true, services: {contained: 2, exposed: 0, unknown: 0}, exposed: []})
     // And the clock started when the journal says the key was removed, not at the step's first check
-    const removal = journal.find(
-      (event) => event.type === 'effect.done' && event.data.key === `${result.incident}:revoke:auth-main:remove`,
-    )
+    const removal = journal.find((event) => event.type === 'key.revoke.issuer' && event.data.issuerId === 'auth-main')
     const verdict = journal.filter((event) => event.type === 'containment.verdict').at(-1)
     const clock = verdict?.data.clock as {issuers: {removedAt: string; source: string}[]; containedBy: string; deadline: string}
     expect(clock.issuers[0]).toMatchObject({removedAt: removal?.ts, source: 'journal'})
