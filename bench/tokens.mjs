@@ -62,11 +62,19 @@ async function timed([command, ...args]) {
   return {ms, stdout: result.stdout, stderr: result.stderr}
 }
 
-/** Runs a command with the log written stdinCopies times to its stdin (by `cat`, so this process does not slow the pipe). */
+/**
+ * Runs a command with the log written stdinCopies times to its stdin through a shell pipe, as a user
+ * streams a log (`zcat … | jwkr tokens scan -`). Not Node's own stdio 'pipe': that is a socket pair,
+ * which no shell makes; on it rg reads faster and jwkr polls (a socket cannot be reopened blocking).
+ */
 function fedFromLog(command, args) {
   return new Promise((resolve) => {
-    const cat = spawn('cat', Array(stdinCopies).fill(log), {stdio: ['ignore', 'pipe', 'inherit']})
-    const child = spawn(command, args, {cwd: root, stdio: [cat.stdout, 'pipe', 'pipe']})
+    const script = `cat ${Array(stdinCopies).fill('"$JWKR_BENCH_LOG"').join(' ')} | exec "$@"`
+    const child = spawn('sh', ['-c', script, 'sh', command, ...args], {
+      cwd: root,
+      env: {...process.env, JWKR_BENCH_LOG: log},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     const out = {stdout: '', stderr: ''}
     child.stdout.setEncoding('utf8').on('data', (chunk) => (out.stdout += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk) => (out.stderr += chunk))
