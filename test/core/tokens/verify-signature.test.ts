@@ -1,6 +1,8 @@
 // The triage's fast verify must agree with jose, the oracle, on every token: valid, tampered, forged
 // with another key, alg "none", HMAC alg confusion, the wrong curve (RFC 7515 §5.2, RFC 8725 §3.1).
 import {createHmac, generateKeyPairSync, type KeyObject} from 'node:crypto'
+import {once} from 'node:events'
+import {MessageChannel} from 'node:worker_threads'
 import fc from 'fast-check'
 import {CompactSign, compactVerify} from 'jose'
 import {describe, expect, it} from 'vitest'
@@ -25,6 +27,7 @@ async function sign(alg: string, key: KeyObject, kid = 'k1'): Promise<string> {
 const rsa = generateKeyPairSync('rsa', {modulusLength: 2048})
 const otherRsa = generateKeyPairSync('rsa', {modulusLength: 2048})
 const p256 = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+const otherP256 = generateKeyPairSync('ec', {namedCurve: 'P-256'})
 const p384 = generateKeyPairSync('ec', {namedCurve: 'P-384'})
 const p521 = generateKeyPairSync('ec', {namedCurve: 'P-521'})
 const ed25519 = generateKeyPairSync('ed25519')
@@ -153,5 +156,22 @@ describe('createSignatureVerifier: one verifier reused for many tokens (a worker
       ),
       {numRuns: 300},
     )
+  })
+
+  it('verifies with its own copy of the key: one received from another thread, or the private half given', async () => {
+    // Given the public key as a worker receives it (posted: the sender's native key, shared) and the private half
+    const channel = new MessageChannel()
+    channel.port1.postMessage(p256.publicKey)
+    const [received] = (await once(channel.port2, 'message')) as [KeyObject]
+    channel.port1.close()
+    const valid = await sign('ES256', p256.privateKey)
+    const forged = await sign('ES256', otherP256.privateKey)
+    const es384 = await sign('ES384', p384.privateKey)
+    for (const key of [received, p256.privateKey]) {
+      // When a verifier is made from it
+      const verifies = createSignatureVerifier(key)
+      // Then it answers as jose does with the public key
+      expect([verifies(valid), verifies(forged), verifies(es384)]).toEqual([true, false, false])
+    }
   })
 })
