@@ -101,13 +101,64 @@ function verifierFor(key: KeyObject): SignatureVerifier {
     if (signature.length < encoded) signature = Buffer.allocUnsafe(encoded * 2)
     // Tokens are ASCII (base64url and dots); latin1 writes one byte per character, as Buffer.from(…, 'ascii') did.
     const inputBytes = input.write(token, 0, last, 'latin1')
-    const signatureBytes = signature.write(token.slice(last + 1), 0, 'base64url')
+    let signatureBytes = decodeBase64urlInto(token, last + 1, token.length, signature)
+    if (signatureBytes < 0) signatureBytes = signature.write(token.slice(last + 1), 0, 'base64url')
     try {
       return verify(decision.digest, input.subarray(0, inputBytes), decision.options, signature.subarray(0, signatureBytes))
     } catch {
       return false
     }
   }
+}
+
+/** Each base64url character's 6-bit value (RFC 4648 §5), -1 for any other character below 128. */
+const BASE64URL_DIGITS = new Int8Array(128).fill(-1)
+for (const [value, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
+  BASE64URL_DIGITS[char.charCodeAt(0)] = value
+}
+
+function digitAt(text: string, index: number): number {
+  const code = text.charCodeAt(index)
+  return code < 128 ? (BASE64URL_DIGITS[code] as number) : -1
+}
+
+/**
+ * Decodes text[start, end), unpadded base64url, into `target` (room for end - start bytes) and
+ * returns the bytes written; -1 when the text holds anything else (padding, whitespace, another
+ * character) or has a length no encoding has: the caller then decodes it as before, with Buffer.
+ * Why not Buffer#write(…, 'base64url'): on Node 20 it copies the string out of V8 first, and in the
+ * verify loop it cost ~1.7 µs more CPU per RS256 signature than this (23.1 against 21.3 µs per
+ * verify, medians of 10 alternating rounds).
+ *
+ * @example decodeBase64urlInto('x.AQID', 2, 6, Buffer.alloc(4)) // 3 (bytes 1, 2, 3)
+ */
+export function decodeBase64urlInto(text: string, start: number, end: number, target: Buffer): number {
+  if ((end - start) % 4 === 1) return -1
+  let written = 0
+  let at = start
+  for (; at + 4 <= end; at += 4) {
+    const a = digitAt(text, at)
+    const b = digitAt(text, at + 1)
+    const c = digitAt(text, at + 2)
+    const d = digitAt(text, at + 3)
+    if ((a | b | c | d) < 0) return -1
+    const group = (a << 18) | (b << 12) | (c << 6) | d
+    target[written++] = (group >> 16) & 0xff
+    target[written++] = (group >> 8) & 0xff
+    target[written++] = group & 0xff
+  }
+  if (at < end) {
+    // Two or three characters left: one or two bytes (their spare low bits are ignored, as Buffer does).
+    const three = at + 2 < end
+    const a = digitAt(text, at)
+    const b = digitAt(text, at + 1)
+    const c = three ? digitAt(text, at + 2) : 0
+    if ((a | b | c) < 0) return -1
+    const group = (a << 18) | (b << 12) | (c << 6)
+    target[written++] = (group >> 16) & 0xff
+    if (three) target[written++] = (group >> 8) & 0xff
+  }
+  return written
 }
 
 /** What the token's (encoded) header means for this key: how to verify, false, or null for jose. */

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import {CompactSign, compactVerify} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {createSignatureVerifier, verifySignature} from '../../../src/core/tokens/verify-signature.js'
+import {createSignatureVerifier, decodeBase64urlInto, verifySignature} from '../../../src/core/tokens/verify-signature.js'
 
 const payload = new TextEncoder().encode(JSON.stringify({sub: 'alice', jti: 'a-1'}))
 
@@ -173,5 +173,43 @@ describe('createSignatureVerifier: one verifier reused for many tokens (a worker
       // Then it answers as jose does with the public key
       expect([verifies(valid), verifies(forged), verifies(es384)]).toEqual([true, false, false])
     }
+  })
+})
+
+describe('decodeBase64urlInto: the verifier’s signature decoding', () => {
+  it('decodes what Buffer encodes, at any offset and length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 600}), fc.string({maxLength: 5}), (bytes, prefix) => {
+        const text = `${prefix}${Buffer.from(bytes).toString('base64url')}`
+        const target = Buffer.alloc(text.length)
+        expect(decodeBase64urlInto(text, prefix.length, text.length, target)).toBe(bytes.length)
+        expect(target.subarray(0, bytes.length)).toEqual(Buffer.from(bytes))
+      }),
+      {numRuns: 500},
+    )
+  })
+
+  it('declines anything but unpadded base64url of a possible length, and agrees with Buffer otherwise', () => {
+    const chars = fc.constantFrom(...'ABYZaz09-_=.+/ \né\u{1F600}'.split(''))
+    fc.assert(
+      fc.property(
+        fc.array(chars, {maxLength: 12}).map((list) => list.join('')),
+        (text) => {
+          const target = Buffer.alloc(text.length * 2)
+          const written = decodeBase64urlInto(text, 0, text.length, target)
+          const clean = /^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1
+          if (!clean) expect(written).toBe(-1)
+          else expect(target.subarray(0, written)).toEqual(Buffer.from(text, 'base64url'))
+        },
+      ),
+      {numRuns: 1000},
+    )
+  })
+
+  it('leaves a signature it declines (padded) to Buffer, so the verifier still answers as jose does', async () => {
+    const token = await sign('RS256', rsa.privateKey)
+    const padded = `${token}${'='.repeat((4 - ((token.length - token.lastIndexOf('.') - 1) % 4)) % 4)}`
+    expect(padded).not.toBe(token)
+    expect(createSignatureVerifier(rsa.publicKey)(padded)).toBe(await joseSays(padded, rsa.publicKey))
   })
 })
