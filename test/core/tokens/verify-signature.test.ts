@@ -1,11 +1,13 @@
 // The triage's fast verify must agree with jose, the oracle, on every token: valid, tampered, forged
 // with another key, alg "none", HMAC alg confusion, the wrong curve (RFC 7515 §5.2, RFC 8725 §3.1).
 import {createHmac, generateKeyPairSync, type KeyObject} from 'node:crypto'
+import {once} from 'node:events'
+import {MessageChannel} from 'node:worker_threads'
 import fc from 'fast-check'
 import {CompactSign, compactVerify} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import {createSignatureVerifier, verifySignature} from '../../../src/core/tokens/verify-signature.js'
+import {createSignatureVerifier, decodeBase64urlInto, verifySignature} from '../../../src/core/tokens/verify-signature.js'
 
 const payload = new TextEncoder().encode(JSON.stringify({sub: 'alice', jti: 'a-1'}))
 
@@ -25,6 +27,7 @@ async function sign(alg: string, key: KeyObject, kid = 'k1'): Promise<string> {
 const rsa = generateKeyPairSync('rsa', {modulusLength: 2048})
 const otherRsa = generateKeyPairSync('rsa', {modulusLength: 2048})
 const p256 = generateKeyPairSync('ec', {namedCurve: 'P-256'})
+const otherP256 = generateKeyPairSync('ec', {namedCurve: 'P-256'})
 const p384 = generateKeyPairSync('ec', {namedCurve: 'P-384'})
 const p521 = generateKeyPairSync('ec', {namedCurve: 'P-521'})
 const ed25519 = generateKeyPairSync('ed25519')
@@ -153,5 +156,60 @@ describe('createSignatureVerifier: one verifier reused for many tokens (a worker
       ),
       {numRuns: 300},
     )
+  })
+
+  it('verifies with its own copy of the key: one received from another thread, or the private half given', async () => {
+    // Given the public key as a worker receives it (posted: the sender's native key, shared) and the private half
+    const channel = new MessageChannel()
+    channel.port1.postMessage(p256.publicKey)
+    const [received] = (await once(channel.port2, 'message')) as [KeyObject]
+    channel.port1.close()
+    const valid = await sign('ES256', p256.privateKey)
+    const forged = await sign('ES256', otherP256.privateKey)
+    const es384 = await sign('ES384', p384.privateKey)
+    for (const key of [received, p256.privateKey]) {
+      // When a verifier is made from it
+      const verifies = createSignatureVerifier(key)
+      // Then it answers as jose does with the public key
+      expect([verifies(valid), verifies(forged), verifies(es384)]).toEqual([true, false, false])
+    }
+  })
+})
+
+describe('decodeBase64urlInto: the verifier’s signature decoding', () => {
+  it('decodes what Buffer encodes, at any offset and length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({maxLength: 600}), fc.string({maxLength: 5}), (bytes, prefix) => {
+        const text = `${prefix}${Buffer.from(bytes).toString('base64url')}`
+        const target = Buffer.alloc(text.length)
+        expect(decodeBase64urlInto(text, prefix.length, text.length, target)).toBe(bytes.length)
+        expect(target.subarray(0, bytes.length)).toEqual(Buffer.from(bytes))
+      }),
+      {numRuns: 500},
+    )
+  })
+
+  it('declines anything but unpadded base64url of a possible length, and agrees with Buffer otherwise', () => {
+    const chars = fc.constantFrom(...'ABYZaz09-_=.+/ \né\u{1F600}'.split(''))
+    fc.assert(
+      fc.property(
+        fc.array(chars, {maxLength: 12}).map((list) => list.join('')),
+        (text) => {
+          const target = Buffer.alloc(text.length * 2)
+          const written = decodeBase64urlInto(text, 0, text.length, target)
+          const clean = /^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1
+          if (!clean) expect(written).toBe(-1)
+          else expect(target.subarray(0, written)).toEqual(Buffer.from(text, 'base64url'))
+        },
+      ),
+      {numRuns: 1000},
+    )
+  })
+
+  it('leaves a signature it declines (padded) to Buffer, so the verifier still answers as jose does', async () => {
+    const token = await sign('RS256', rsa.privateKey)
+    const padded = `${token}${'='.repeat((4 - ((token.length - token.lastIndexOf('.') - 1) % 4)) % 4)}`
+    expect(padded).not.toBe(token)
+    expect(createSignatureVerifier(rsa.publicKey)(padded)).toBe(await joseSays(padded, rsa.publicKey))
   })
 })
