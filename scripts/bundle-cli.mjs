@@ -57,12 +57,14 @@ const lazyOclif = {
   name: 'lazy-oclif-requires',
   setup(esbuild) {
     const helper = JSON.stringify(join(root, 'scripts/lazy-module.cjs'))
+    const idOrder = JSON.stringify(join(root, 'scripts/oclif-id-order.cjs'))
     const topLevelRequire = /^(const|var) (\w+) = ((?:__importDefault\(|__importStar\()?require\("[^"]+"\)\)?);$/gm
     esbuild.onLoad({filter: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/}, async (args) => {
       const code = await readFile(args.path, 'utf8')
+      const file = /[\\/]@oclif[\\/]core[\\/]lib[\\/](.*)$/.exec(args.path)[1].split(sep).join('/')
       // index.js checks its own engines with semver against a package.json found through __dirname,
       // which an ES module does not have: the check fails after semver's ~50 modules are loaded.
-      const lazy = code
+      const lazy = patchOclifFile(file, code, idOrder)
         .replace(topLevelRequire, '$1 $2 = __jwkrLazyModule(() => $3);')
         .replace("const semver = require('semver');", "const semver = __jwkrLazyModule(() => require('semver'));")
         // The plugin loader matches each dependency's name against each entry of oclif.plugins with
@@ -78,6 +80,39 @@ const lazyOclif = {
       return {contents: `${strict}const __jwkrLazyModule = require(${helper});\n${lazy.slice(strict.length)}`, loader: 'js'}
     })
   },
+}
+
+/**
+ * Exact edits of single files of oclif's core, each found once or the build fails (an upgrade of oclif
+ * that changes the text must be looked at again). Each keeps what oclif does and drops start-up work.
+ */
+function patchOclifFile(file, code, idOrder) {
+  const edits = {
+    // The first localeCompare of a process builds ICU's collator (~6 ms): scripts/oclif-id-order.cjs
+    // gives localeCompare's order without it where the two agree (ids of a–z, ':' and '-' in the C,
+    // POSIX and English locales), and calls localeCompare everywhere else.
+    'config/plugin.js': [['.sort((a, b) => a.id.localeCompare(b.id));', `.sort(require(${idOrder}));`]],
+    // Command.run loads the config again through Config.load(config), whose setLogger built a logger
+    // (loading the debug package, ~3 ms) only for set() to drop it: the root logger is set by then.
+    // run-cli.ts passes a silent logger when DEBUG is unset, so debug is never loaded on that path.
+    'logger.js': [
+      [
+        '        set(makeLogger(OCLIF_NS));\n    }\n}',
+        "        if (!cachedLoggers.has('root')) set(makeLogger(OCLIF_NS));\n    }\n}",
+      ],
+    ],
+  }
+  let patched = code
+  for (const [from, to] of edits[file] ?? []) {
+    const at = patched.indexOf(from)
+    if (at === -1 || patched.indexOf(from, at + 1) !== -1) {
+      throw new Error(
+        `@oclif/core/lib/${file} no longer holds ${JSON.stringify(from)} once: look at scripts/bundle-cli.mjs again.`,
+      )
+    }
+    patched = patched.replace(from, () => to)
+  }
+  return patched
 }
 
 function sources(dir) {
