@@ -15,7 +15,7 @@
 //
 //   node scripts/bundle-cli.mjs        (after `tsc -p tsconfig.build.json`; before `oclif manifest`)
 import {build} from 'esbuild'
-import {mkdirSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -45,6 +45,58 @@ const externals = {
       return undefined
     })
   },
+}
+
+/** Stands for the file of oclif's packages (below) in a require the bundle leaves out; replaced below. */
+const OCLIF_DEPS = '#jwkr-oclif-deps/'
+const OCLIF_DEPS_FILE = 'chunks/oclif-deps.cjs'
+/** Packages oclif's core requires at every start: they stay in its chunk. */
+const OCLIF_START_PACKAGES = new Set(['get-package-type'])
+
+/**
+ * The packages oclif's core requires (semver, minimatch, ejs, cli-spinners, wrap-ansi, debug, …) are
+ * required only on first use (lazyOclif below), and a run of one command uses none of them, but in
+ * oclif's chunk their ~420 KB were read and parsed at every start. They go to a file of their own,
+ * dist/chunks/oclif-deps.cjs, which oclif's chunk requires when one of them is first needed; each
+ * package is still one instance, resolved from oclif's directory as oclif resolves it.
+ */
+const oclifDeps = (required) => ({
+  name: 'oclif-deps',
+  setup(esbuild) {
+    esbuild.onResolve({filter: /^[^./#]/}, (args) => {
+      if (args.kind !== 'require-call' || !/[\\/]@oclif[\\/]core[\\/]lib[\\/]/.test(args.importer)) return undefined
+      if (args.path.startsWith('node:') || args.path.startsWith('@oclif/core') || args.path === 'typescript') return undefined
+      if (OCLIF_START_PACKAGES.has(args.path)) return undefined
+      required.add(args.path)
+      return {path: OCLIF_DEPS + args.path, external: true}
+    })
+  },
+})
+
+/** dist/chunks/oclif-deps.cjs: one CommonJS bundle of the packages, each loaded when first asked for by name. */
+async function bundleOclifDeps(required) {
+  const names = [...required].sort()
+  const cases = names.map((name) => `    case ${JSON.stringify(name)}: return require(${JSON.stringify(name)})`).join('\n')
+  const contents = `module.exports = function oclifDependency(name) {\n  switch (name) {\n${cases}\n  }\n  throw new Error('oclif-deps.cjs holds no ' + name)\n}\n`
+  const result = await build({
+    stdin: {
+      contents,
+      resolveDir: realpathSync(join(root, 'node_modules/@oclif/core/lib')),
+      sourcefile: 'oclif-deps.cjs',
+      loader: 'js',
+    },
+    outfile: join(dist, OCLIF_DEPS_FILE),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['typescript'],
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    write: false,
+  })
+  return {files: result.outputFiles.map((file) => ({path: file.path, text: file.text})), metafile: result.metafile}
 }
 
 /**
@@ -127,6 +179,7 @@ function sources(dir) {
  */
 export async function bundleCli({write = true} = {}) {
   if (write) rmSync(join(dist, 'chunks'), {recursive: true, force: true})
+  const required = new Set()
   const result = await build({
     entryPoints: [...sources(join(src, 'commands')), join(src, 'cli/run-cli.ts'), join(src, 'cli/command-not-found.ts')],
     outdir: dist,
@@ -139,7 +192,7 @@ export async function bundleCli({write = true} = {}) {
     target: 'node20',
     // oclif's core loads TypeScript only to run a plugin's .ts sources (development): never in this build.
     external: ['typescript'],
-    plugins: [externals, lazyOclif],
+    plugins: [externals, oclifDeps(required), lazyOclif],
     // oclif's core is CommonJS and calls require() for plugins and lazily loaded modules.
     banner: {
       js: "import {createRequire as __jwkrCreateRequire} from 'node:module';const require = __jwkrCreateRequire(import.meta.url);",
@@ -149,10 +202,18 @@ export async function bundleCli({write = true} = {}) {
     metafile: true,
     write: false,
   })
+  const deps = await bundleOclifDeps(required)
+  const oclifDep = new RegExp(`__require\\("${OCLIF_DEPS}([^"]+)"\\)`, 'g')
   const files = result.outputFiles.map((file) => {
     const toDist = relative(dirname(file.path), dist).split(sep).join('/') || '.'
-    return {path: file.path, text: file.text.replaceAll(`"${DIST}`, `"${toDist}/`)}
+    const text = file.text
+      .replaceAll(`"${DIST}`, `"${toDist}/`)
+      .replace(oclifDep, (_, name) => `__require("${toDist}/${OCLIF_DEPS_FILE}")(${JSON.stringify(name)})`)
+    if (text.includes(OCLIF_DEPS))
+      throw new Error(`${file.path}: a require of oclif's packages was not redirected to ${OCLIF_DEPS_FILE}.`)
+    return {path: file.path, text}
   })
+  files.push(...deps.files)
   if (write) {
     for (const file of files) {
       mkdirSync(dirname(file.path), {recursive: true})
