@@ -17,6 +17,7 @@
 import {build} from 'esbuild'
 import {mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
 import {dirname, join, relative, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -140,6 +141,17 @@ const lazyOclif = {
  */
 function patchOclifFile(file, code, idOrder) {
   const edits = {
+    // getPlatform asks wsl-utils for isWsl, is-wsl's answer re-exported, through import(): a chunk of
+    // its own (wsl-utils loads node:child_process and its PowerShell helpers, used only on Windows),
+    // loaded through the ES module loader while Config.load waits, ~6 ms of the start. is-wsl is
+    // required instead, resolved as wsl-utils resolves it and bundled into oclif's chunk: the same
+    // module, the same answer, no extra file (wsl-utils, still imported by getShell on Windows, shares it).
+    'util/os.js': [
+      [
+        "return (await import('wsl-utils')).isWsl ? 'wsl' : (0, node_os_1.platform)();",
+        `return require(${JSON.stringify(isWslPath())}).default ? 'wsl' : (0, node_os_1.platform)();`,
+      ],
+    ],
     // The first localeCompare of a process builds ICU's collator (~6 ms): scripts/oclif-id-order.cjs
     // gives localeCompare's order without it where the two agree (ids of a–z, ':' and '-' in the C,
     // POSIX and English locales), and calls localeCompare everywhere else.
@@ -165,6 +177,12 @@ function patchOclifFile(file, code, idOrder) {
     patched = patched.replace(from, () => to)
   }
   return patched
+}
+
+/** is-wsl's entry, as wsl-utils (resolved from oclif's core) resolves it. */
+function isWslPath() {
+  const oclifCore = createRequire(realpathSync(join(root, 'node_modules/@oclif/core/package.json')))
+  return createRequire(oclifCore.resolve('wsl-utils')).resolve('is-wsl')
 }
 
 function sources(dir) {
