@@ -26,7 +26,7 @@ describe("oclif's logger", () => {
   })
 
   it('prints nothing with DEBUG unset or empty', {timeout: 60_000}, () => {
-    for (const env of [{}, {DEBUG: ''}]) {
+    for (const env of [{}, {DEBUG: ''}] as Record<string, string>[]) {
       const {status, stdout, stderr} = thumbprint(env)
       expect({status, stderr}).toEqual({status: 0, stderr: ''})
       expect(stdout).toMatch(/^[\w-]{43}\n$/)
