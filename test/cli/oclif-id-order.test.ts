@@ -67,6 +67,15 @@ describe("the build's order of a plugin's commands", () => {
     expect(sorted.plain).toBe(plain)
   })
 
+  it('always calls localeCompare on Windows, where the locale is a system setting, not the environment', async () => {
+    const {plainLocale} = (await import(join(projectRoot, 'scripts/oclif-id-order.cjs'))) as {
+      plainLocale: (env: Record<string, string>, platform?: string) => boolean
+    }
+    expect(plainLocale({LANG: 'en_US.UTF-8'}, 'win32')).toBe(false)
+    expect(plainLocale({}, 'win32')).toBe(false)
+    expect(plainLocale({LANG: 'en_US.UTF-8'}, 'darwin')).toBe(true)
+  })
+
   it('differs from code-point order where a locale says so, so the fallback is exercised', () => {
     // Danish sorts "aa" as "å", after "z": the comparator must have gone through localeCompare
     expect(sortIn({LANG: 'da_DK.UTF-8'}).ours.at(-1)).toBe('aa')
