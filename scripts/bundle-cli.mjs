@@ -30,7 +30,14 @@ const DIST = '#jwkr-dist/'
 
 const isBundled = (file) => bundledDirs.some((dir) => file.startsWith(dir + sep))
 
-/** Imports of src outside cli and commands point at tsc's output; packages other than oclif's core stay packages. */
+/**
+ * Packages bundled with src/cli: oclif's core, and picocolors, which only src/cli/style.ts imports (a
+ * CommonJS file loaded through the ES module loader at every start, ~1–2 ms; it keeps no state, and
+ * nothing outside the bundle imports it).
+ */
+const BUNDLED_PACKAGES = /^(@oclif\/core(\/|$)|picocolors$)/
+
+/** Imports of src outside cli and commands point at tsc's output; other packages stay packages. */
 const externals = {
   name: 'jwkr-externals',
   setup(esbuild) {
@@ -42,7 +49,7 @@ const externals = {
     })
     esbuild.onResolve({filter: /^[^./]/}, (args) => {
       const fromSource = args.importer.startsWith(src + sep)
-      if (fromSource && !/^@oclif\/core(\/|$)/.test(args.path)) return {path: args.path, external: true}
+      if (fromSource && !BUNDLED_PACKAGES.test(args.path)) return {path: args.path, external: true}
       return undefined
     })
   },
