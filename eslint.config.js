@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     files: ['.dependency-cruiser.cjs', 'scripts/**/*.cjs'],
-    languageOptions: {sourceType: 'commonjs', globals: {module: 'writable'}},
+    languageOptions: {sourceType: 'commonjs', globals: {module: 'writable', process: 'readonly'}},
   },
   {
     files: ['bin/**/*.js', 'bench/**/*.{js,mjs}', 'scripts/**/*.mjs', 'test/**/*.mjs'],

@@ -2,7 +2,6 @@
 // X.509) or a compact JWT — and returns canonical keys with their reports. Every private value is
 // registered with the secret registry before anything can fail, so no error can echo it.
 import {createPrivateKey, createPublicKey, X509Certificate, type KeyObject} from 'node:crypto'
-import {decodeProtectedHeader} from 'jose/decode/protected_header'
 import type {JWK} from 'jose'
 
 import {JwkrError} from '../errors.js'
@@ -53,7 +52,7 @@ export async function loadKeys(text: string, options: LoadKeysOptions): Promise<
   } else if (trimmed.includes('-----BEGIN ')) {
     found = fromPem(trimmed, options)
   } else if (COMPACT_JWT.test(trimmed)) {
-    found = [fromJwt(trimmed, options)]
+    found = [await fromJwt(trimmed, options)]
   } else {
     throw new JwkrError('ERR_INPUT_UNRECOGNISED', 'The input is not a JWK, JWKS, PEM key or certificate, or compact JWT.', {
       hint: 'Check that the file holds the key itself, e.g. {"kty": …}, {"keys": […]} or -----BEGIN … KEY-----.',
@@ -247,7 +246,9 @@ function pemKey(pem: string, label: string, format: KeyFormat, options: LoadKeys
   return {format, canonical, jwk: {}, certificate, reference: false, warnings}
 }
 
-function fromJwt(token: string, options: LoadKeysOptions): FoundKey {
+async function fromJwt(token: string, options: LoadKeysOptions): Promise<FoundKey> {
+  // Imported here: only a JWT needs it, and jose's modules cost every key command's start (bench/).
+  const {decodeProtectedHeader} = await import('jose/decode/protected_header')
   let header: Record<string, unknown>
   try {
     header = decodeProtectedHeader(token) as Record<string, unknown>

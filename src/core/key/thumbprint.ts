@@ -1,11 +1,37 @@
-// RFC 7638 thumbprints of canonical JWKs (computed by jose) and their RFC 9278 URIs.
-// Subpath imports: the whole of jose is ~46 modules, and the key commands must start fast (bench/).
-import {calculateJwkThumbprint} from 'jose/jwk/thumbprint'
+// RFC 7638 thumbprints of canonical JWKs and their RFC 9278 URIs, hashed with node:crypto: jose's
+// calculateJwkThumbprint is the same three steps (required members, JSON in member order, digest) but
+// loads 12 of jose's modules, ~8 ms of every key command's start (bench/cold-start.mjs, issue 18).
+// test/core/key/thumbprint.test.ts holds the RFCs' vectors and compares every digest with jose's.
+import {createHash} from 'node:crypto'
 import type {JWK} from 'jose'
 
 import type {Thumbprints} from './types.js'
 
 export type ThumbprintHash = 'sha256' | 'sha384' | 'sha512'
+
+/** RFC 7638 §3.2: the members a thumbprint is computed from, per kty, in lexicographic order (§3.3). */
+const REQUIRED_MEMBERS: Record<string, readonly string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  OKP: ['crv', 'kty', 'x'],
+  RSA: ['e', 'kty', 'n'],
+  oct: ['k', 'kty'],
+}
+
+/**
+ * RFC 7638 §3.1's input: the required members, sorted, as JSON without whitespace. Throws when the
+ * kty is not one jwkr reads or a required member is not a string (a canonical JWK always has them).
+ */
+function thumbprintInput(jwk: JWK): string {
+  const members = typeof jwk.kty === 'string' ? REQUIRED_MEMBERS[jwk.kty] : undefined
+  if (members === undefined) throw new TypeError(`No RFC 7638 thumbprint for kty ${JSON.stringify(jwk.kty)}.`)
+  const required: Record<string, string> = {}
+  for (const name of members) {
+    const value = jwk[name as keyof JWK]
+    if (typeof value !== 'string') throw new TypeError(`The ${jwk.kty} key has no "${name}" member to thumbprint.`)
+    required[name] = value
+  }
+  return JSON.stringify(required)
+}
 
 /**
  * All three RFC 7638 thumbprints of a canonical JWK (required members only).
@@ -14,12 +40,9 @@ export type ThumbprintHash = 'sha256' | 'sha384' | 'sha512'
  *   // → {sha256: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k', …}  (RFC 8037 §A.3)
  */
 export async function thumbprintsOf(jwk: JWK): Promise<Thumbprints> {
-  const [sha256, sha384, sha512] = await Promise.all([
-    calculateJwkThumbprint(jwk, 'sha256'),
-    calculateJwkThumbprint(jwk, 'sha384'),
-    calculateJwkThumbprint(jwk, 'sha512'),
-  ])
-  return {sha256, sha384, sha512}
+  const input = thumbprintInput(jwk)
+  const digest = (hash: ThumbprintHash): string => createHash(hash).update(input).digest('base64url')
+  return {sha256: digest('sha256'), sha384: digest('sha384'), sha512: digest('sha512')}
 }
 
 /**

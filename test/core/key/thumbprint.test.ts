@@ -1,10 +1,11 @@
 // RFC 7638 thumbprints and RFC 9278 URIs, proved with the RFCs' own vectors.
-import {calculateJwkThumbprintUri} from 'jose'
+import {calculateJwkThumbprint, calculateJwkThumbprintUri, type JWK} from 'jose'
 import {describe, expect, it} from 'vitest'
 
 import {thumbprintsOf, thumbprintUri, type ThumbprintHash} from '../../../src/core/key/thumbprint.js'
 import {loadKeys} from '../../../src/core/key/load-keys.js'
 import {SecretRegistry} from '../../../src/core/secrets.js'
+import {generateSamples} from './samples.js'
 import {RFC7638_RSA, RFC7638_RSA_THUMBPRINT, RFC8037_ED25519, RFC8037_ED25519_THUMBPRINT} from './rfc-vectors.js'
 
 const HASHES: ThumbprintHash[] = ['sha256', 'sha384', 'sha512']
@@ -73,5 +74,38 @@ describe('RFC 7638 §3.4: the three digests', () => {
     expect(thumbprints.sha256).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(thumbprints.sha384).toMatch(/^[A-Za-z0-9_-]{64}$/)
     expect(thumbprints.sha512).toMatch(/^[A-Za-z0-9_-]{86}$/)
+  })
+})
+
+describe('every kty and curve jwkr reads (hashed with node:crypto, not jose)', () => {
+  const samples = generateSamples()
+
+  it.each(samples.map((sample) => [sample.name, sample] as const))(
+    "gives jose's calculateJwkThumbprint for %s, in all three digests",
+    async (_name, sample) => {
+      // Given the key as loadKeys reads it (its thumbprint JWK holds the required members only)
+      const {keys} = await loadKeys(JSON.stringify(sample.privateJwk), {secrets: new SecretRegistry()})
+      // When jwkr and jose each compute the thumbprints from the key as exported, private members and all
+      const ours = keys[0]?.report.thumbprints
+      const jwk = sample.privateJwk as JWK
+      // Then they are jose's, byte for byte
+      expect(ours).toEqual({
+        sha256: await calculateJwkThumbprint(jwk, 'sha256'),
+        sha384: await calculateJwkThumbprint(jwk, 'sha384'),
+        sha512: await calculateJwkThumbprint(jwk, 'sha512'),
+      })
+    },
+  )
+
+  it('ignores members beyond the required ones, as jose does (§3.2)', async () => {
+    const withExtras = {...RFC7638_RSA, kid: 'other', use: 'sig', x5c: ['MIIB']} as JWK
+    expect((await thumbprintsOf(withExtras)).sha256).toBe(RFC7638_RSA_THUMBPRINT)
+  })
+
+  it('refuses a kty it has no required members for, and a required member that is not a string', async () => {
+    await expect(thumbprintsOf({kty: 'AKP', alg: 'ML-DSA-44', pub: 'AAAA'} as JWK)).rejects.toThrow(
+      'No RFC 7638 thumbprint for kty "AKP"',
+    )
+    await expect(thumbprintsOf({kty: 'EC', crv: 'P-256', x: 'AAAA'})).rejects.toThrow('The EC key has no "y" member')
   })
 })
