@@ -236,11 +236,15 @@ export async function verifyContainment(options: VerifyOptions): Promise<VerifyR
     // With no service that can be probed, waiting cannot turn into a proof.
     const nothingToCheck = check.result.outcome === 'not-attempted'
     if (check.result.contained || left <= 0 || nothingToCheck) return check.result
-    // The next check when the next cache is due to expire (counted from the removal), at the latest after the interval.
+    // The next check when the next cache is due to expire (counted from the removal) or a spaced-out
+    // service may be probed again, at the latest after the interval.
     const pending = new Set(
       check.result.services.filter((service) => service.status !== 'contained').map((service) => service.id),
     )
-    const wait = nextCheckDelayMs(check.result.clock, pending, new Date(), options.intervalMs ?? DEFAULT_INTERVAL_MS)
+    const now = new Date()
+    const byClock = nextCheckDelayMs(check.result.clock, pending, now, options.intervalMs ?? DEFAULT_INTERVAL_MS)
+    const spaced = run.nextProbeDueInMs(pending, now)
+    const wait = spaced === null ? byClock : Math.min(byClock, spaced)
     try {
       await sleep(Math.min(wait, left), undefined, options.signal ? {signal: options.signal} : undefined)
     } catch {
@@ -383,13 +387,31 @@ class VerifyRun {
    * no more often than its cache lifetime (verifier profiles).
    */
   #due(service: InventoryService, now: Date): boolean {
+    return this.#probeDueAt(service) <= now.getTime()
+  }
+
+  /** When a service may be probed next (epoch ms): at once, unless its verifier spaces probes out. */
+  #probeDueAt(service: InventoryService): number {
     const last = this.#lastProbed.get(service.id)
     // An id outside the table (an inventory that skipped validation) is probed as if it had no profile.
     const profile =
       service.verifier === undefined ? undefined : (verifierProfile(service.verifier) as VerifierProfile | undefined)
-    if (last === undefined || profile === undefined || !this.#lastResults.has(service.id)) return true
+    if (last === undefined || profile === undefined || !this.#lastResults.has(service.id)) return 0
     const spacing = probeSpacingMs(profile, serviceCacheSeconds(service).cacheSeconds)
-    return spacing === null || now.getTime() - last >= spacing
+    return spacing === null ? 0 : last + spacing
+  }
+
+  /**
+   * How long until one of these services, spaced out by its verifier, may be probed again (null when
+   * none waits on spacing): the next check comes then, not up to an interval later, since such a
+   * verifier needs two probes a cache lifetime apart after the removal (get-jwks).
+   */
+  nextProbeDueInMs(pending: ReadonlySet<string>, now: Date): number | null {
+    const dueIn = this.#o.inventory.services
+      .filter((service) => pending.has(service.id))
+      .map((service) => this.#probeDueAt(service) - now.getTime())
+      .filter((ms) => ms > 0)
+    return dueIn.length === 0 ? null : Math.min(...dueIn)
   }
 
   /** The last result of a service not probed this check, saying why. */
