@@ -41,8 +41,22 @@ function thumbprintInput(jwk: JWK): string {
  */
 export async function thumbprintsOf(jwk: JWK): Promise<Thumbprints> {
   const input = thumbprintInput(jwk)
-  const digest = (hash: ThumbprintHash): string => createHash(hash).update(input).digest('base64url')
-  return {sha256: digest('sha256'), sha384: digest('sha384'), sha512: digest('sha512')}
+  return {sha256: digestOf(input, 'sha256'), sha384: digestOf(input, 'sha384'), sha512: digestOf(input, 'sha512')}
+}
+
+/**
+ * One RFC 7638 thumbprint of a canonical JWK, hashed at once (no promise): for code that meets many
+ * keys, such as the served keys of a locate (thumbprint-cache.ts).
+ *
+ * @example thumbprintOf({kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'})
+ *   // → 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'  (RFC 8037 §A.3)
+ */
+export function thumbprintOf(jwk: JWK, hash: ThumbprintHash = 'sha256'): string {
+  return digestOf(thumbprintInput(jwk), hash)
+}
+
+function digestOf(input: string, hash: ThumbprintHash): string {
+  return createHash(hash).update(input).digest('base64url')
 }
 
 /**

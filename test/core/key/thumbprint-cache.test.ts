@@ -6,7 +6,8 @@ import {calculateJwkThumbprint, type JWK} from 'jose'
 import {describe, expect, it} from 'vitest'
 
 import {JwkrError} from '../../../src/core/errors.js'
-import {sha256Thumbprint, ThumbprintCache} from '../../../src/core/key/thumbprint-cache.js'
+import {thumbprintOf} from '../../../src/core/key/thumbprint.js'
+import {ThumbprintCache} from '../../../src/core/key/thumbprint-cache.js'
 import {RFC7638_RSA, RFC7638_RSA_THUMBPRINT, RFC8037_ED25519, RFC8037_ED25519_THUMBPRINT} from './rfc-vectors.js'
 
 /** The P-256 field prime: (x, p − y) is the point opposite (x, y), a valid key with the same x. */
@@ -35,13 +36,13 @@ async function reference(jwk: JsonWebKey): Promise<string> {
   return calculateJwkThumbprint(jwk as JWK, 'sha256')
 }
 
-describe('sha256Thumbprint', () => {
+describe('thumbprintOf', () => {
   it("gives the RFCs' own thumbprints (RFC 7638 §3.1, RFC 8037 §A.3)", () => {
     // Given the RFCs' example keys, required members only
     // When thumbprinted at once with node:crypto
     // Then the thumbprints are the RFCs'
-    expect(sha256Thumbprint({kty: 'RSA', e: RFC7638_RSA.e, n: RFC7638_RSA.n})).toBe(RFC7638_RSA_THUMBPRINT)
-    expect(sha256Thumbprint({kty: 'OKP', crv: 'Ed25519', x: RFC8037_ED25519.x})).toBe(RFC8037_ED25519_THUMBPRINT)
+    expect(thumbprintOf({kty: 'RSA', e: RFC7638_RSA.e, n: RFC7638_RSA.n})).toBe(RFC7638_RSA_THUMBPRINT)
+    expect(thumbprintOf({kty: 'OKP', crv: 'Ed25519', x: RFC8037_ED25519.x})).toBe(RFC8037_ED25519_THUMBPRINT)
   })
 
   it("agrees with jose's whatever order the members come in", async () => {
@@ -50,8 +51,8 @@ describe('sha256Thumbprint', () => {
     const ecJwk = {y: ec.y, x: ec.x, kty: 'EC', crv: ec.crv} as JWK
     const octJwk = {kty: 'oct', k: 'GawgguFyGrWKav7AX4VKUg'} as JWK
     // Then the thumbprints are jose's
-    expect(sha256Thumbprint(ecJwk)).toBe(await calculateJwkThumbprint(ecJwk, 'sha256'))
-    expect(sha256Thumbprint(octJwk)).toBe(await calculateJwkThumbprint(octJwk, 'sha256'))
+    expect(thumbprintOf(ecJwk)).toBe(await calculateJwkThumbprint(ecJwk, 'sha256'))
+    expect(thumbprintOf(octJwk)).toBe(await calculateJwkThumbprint(octJwk, 'sha256'))
   })
 })
 
