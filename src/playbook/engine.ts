@@ -336,17 +336,22 @@ class PlaybookRun {
     return stepsReferencedBy(step).filter((id) => this.#beside.has(id))
   }
 
-  /** Waits for these steps beside the run. True when one of them failed and the run goes on. */
+  /**
+   * Waits for these steps beside the run. True when one of them failed and the run goes on. While it
+   * waits, that step is the run's current one: a Ctrl-C then names it as the step the run is paused at.
+   */
   async #join(ids: readonly string[]): Promise<boolean> {
     let failed = false
     for (const id of ids) {
       const running = this.#beside.get(id)
       if (!running) continue
+      this.#current = id
       try {
         if (await running) failed = true
       } finally {
         this.#beside.delete(id)
       }
+      this.#current = null
     }
     return failed
   }

@@ -126,6 +126,33 @@ describe('background steps', () => {
     expect(events.at(-1)?.type).toBe('run.finished')
   })
 
+  it('name the background step waited for as where a Ctrl-C paused the run', async () => {
+    // Given a run whose last foreground step is done while a background step still runs
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 300)
+    const {result, events} = await runSteps(
+      `steps:
+  - id: beside
+    uses: test.slow
+    onFailure: continue
+    background: true
+  - id: quick
+    uses: test.echo
+    with: {value: 1}
+`,
+      {signal: controller.signal},
+    )
+    // When Ctrl-C comes while the run waits for it at its end
+    // Then the run is paused at that step, which resuming runs again
+    expect(result.status).toBe('aborted')
+    expect(result.interrupted).toEqual({step: 'beside'})
+    expect(events.find((event) => event.type === 'run.interrupted')?.data.step).toBe('beside')
+    expect(result.steps.map((step) => [step.id, step.status])).toEqual([
+      ['beside', 'running'],
+      ['quick', 'succeeded'],
+    ])
+  })
+
   it('must say onFailure: continue, since the run does not wait for them to decide', () => {
     const text = `apiVersion: jwkr/v1
 kind: Playbook
