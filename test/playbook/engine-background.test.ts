@@ -48,6 +48,21 @@ async function runSteps(body: string, options: {yes?: boolean; signal?: AbortSig
   return {result, events: await readJournal(home, result.incident)}
 }
 
+/** A background step that would take 10 s, then `after` (YAML of the steps that follow). */
+const slowBesideThen = (after: string): string => `steps:
+  - id: beside
+    uses: test.slow
+    onFailure: continue
+    background: true
+${after}`
+
+/** A Ctrl-C 300 ms from now. */
+function ctrlCSoon(): AbortSignal {
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 300)
+  return controller.signal
+}
+
 /** The index in the journal of a step's first event of this type. */
 const at = (events: readonly JournalEvent[], type: string, step: string): number =>
   events.findIndex((event) => event.type === type && event.data.step === step)
@@ -104,21 +119,9 @@ describe('background steps', () => {
 
   it('stop with the run on Ctrl-C, and nothing is journaled after the run ends', async () => {
     // Given a background step that would take 10 s and a foreground step just as slow
-    const controller = new AbortController()
-    setTimeout(() => controller.abort(), 300)
     const started = Date.now()
     // When Ctrl-C comes while both run
-    const {result, events} = await runSteps(
-      `steps:
-  - id: beside
-    uses: test.slow
-    onFailure: continue
-    background: true
-  - id: waiting
-    uses: test.slow
-`,
-      {signal: controller.signal},
-    )
+    const {result, events} = await runSteps(slowBesideThen('  - id: waiting\n    uses: test.slow\n'), {signal: ctrlCSoon()})
     // Then the run stops at once, neither step succeeded, and the run's end is the journal's last line
     expect(Date.now() - started).toBeLessThan(5000)
     expect(result.status).toBe('aborted')
@@ -128,20 +131,9 @@ describe('background steps', () => {
 
   it('name the background step waited for as where a Ctrl-C paused the run', async () => {
     // Given a run whose last foreground step is done while a background step still runs
-    const controller = new AbortController()
-    setTimeout(() => controller.abort(), 300)
-    const {result, events} = await runSteps(
-      `steps:
-  - id: beside
-    uses: test.slow
-    onFailure: continue
-    background: true
-  - id: quick
-    uses: test.echo
-    with: {value: 1}
-`,
-      {signal: controller.signal},
-    )
+    const {result, events} = await runSteps(slowBesideThen('  - id: quick\n    uses: test.echo\n    with: {value: 1}\n'), {
+      signal: ctrlCSoon(),
+    })
     // When Ctrl-C comes while the run waits for it at its end
     // Then the run is paused at that step, which resuming runs again
     expect(result.status).toBe('aborted')
