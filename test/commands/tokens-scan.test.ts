@@ -4,7 +4,7 @@
 import {spawnSync} from 'node:child_process'
 import {closeSync, openSync} from 'node:fs'
 import {createPrivateKey, createPublicKey, generateKeyPairSync} from 'node:crypto'
-import {mkdtemp, readFile, stat, writeFile} from 'node:fs/promises'
+import {mkdtemp, readFile, stat, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -12,7 +12,7 @@ import {gzipSync} from 'node:zlib'
 import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
-import type {TokenScanResult} from '../../src/services/triage.js'
+import {SMALL_INPUT_BYTES, type TokenScanResult} from '../../src/services/triage.js'
 import {leakedNeedles} from '../core/key/samples.js'
 import {
   canaryLog,
@@ -148,6 +148,23 @@ describe('jwkr tokens scan', () => {
         .map((row) => row.split(',')[0]),
     ).toEqual(['alice', 'dave'])
   })
+
+  it('scans a small log on the main thread unless --threads says otherwise, and keeps --threads 0 for a big one', async () => {
+    const threadsOf = async (...args: string[]) => {
+      const {result, error} = await run<TokenScanResult>(['tokens', 'scan', '--key', keyFile('rs256'), '--json', ...args])
+      expect(exitCodeOf(error)).toBe(0)
+      return result?.io.threads
+    }
+    // A small plain file: no workers; asked for two, two
+    expect(await threadsOf(join(LOGS, 'access.log'))).toBe(0)
+    expect(await threadsOf(join(LOGS, 'access.log'), '--threads', '2')).toBe(2)
+    // A file as big as the limit (a hole: no disk) gets the workers, unless told 0
+    const big = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'big.log')
+    await writeFile(big, '')
+    await truncate(big, SMALL_INPUT_BYTES)
+    expect(await threadsOf(big)).toBeGreaterThan(0)
+    expect(await threadsOf(big, '--threads', '0')).toBe(0)
+  }, 30_000)
 
   it('says so when no token is signed with the key', async () => {
     const {stdout, error} = await scan(join(LOGS, 'proxy.log'), '--key', keyFile('es256'))

@@ -1,6 +1,6 @@
 import {generateKeyPairSync} from 'node:crypto'
-import {chmod, copyFile, mkdir, mkdtemp, readFile, stat, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {chmod, copyFile, mkdir, mkdtemp, readFile, stat, truncate, writeFile} from 'node:fs/promises'
+import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {gzipSync} from 'node:zlib'
@@ -9,7 +9,13 @@ import {SignJWT} from 'jose'
 import {describe, expect, it} from 'vitest'
 
 import {loadKeySource} from '../../src/services/identify.js'
-import {scanTokens, type ScanTokensOptions} from '../../src/services/triage.js'
+import {
+  scanTokens,
+  SMALL_INPUT_BYTES,
+  startTriageWorkers,
+  triageThreadsFor,
+  type ScanTokensOptions,
+} from '../../src/services/triage.js'
 import {JwkrError} from '../../src/core/errors.js'
 import type {LoadedKey} from '../../src/core/key/types.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
@@ -312,4 +318,51 @@ describe("scanTokens and jwkr's own canaries", () => {
     expect(csv).not.toContain('probe-account')
     expect(csv.split('\r\n')[1]).toMatch(/^alice,2,/)
   })
+})
+
+describe('how many worker threads a scan uses when not told (triageThreadsFor)', () => {
+  /** A file of `bytes` zeros that takes no disk (a hole), so the limit can be crossed cheaply. */
+  async function holeFile(bytes: number): Promise<string> {
+    const path = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'big.log')
+    await writeFile(path, '')
+    await truncate(path, bytes)
+    return path
+  }
+
+  it('scans plain files under SMALL_INPUT_BYTES in all on the calling thread, and starts no workers for them', async () => {
+    // Given a log file far under the limit
+    const key = await leakedKey(keyFile('rs256'))
+    const small = join(LOGS, 'access.log')
+    // When it is scanned without a thread count
+    const result = await scanTokens(key, [small], {secrets: new SecretRegistry(), now: () => NOW})
+    // Then it was scanned here, and classified as on workers
+    expect(result.io.threads).toBe(0)
+    expect(triageThreadsFor([small])).toBe(0)
+    expect(startTriageWorkers(undefined, [small])).toBeUndefined()
+    const onWorkers = await scan(key, [small], {threads: 2})
+    expect({...result, io: null}).toEqual({...onWorkers, io: null})
+  })
+
+  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, folders, stdin and paths it cannot look at', async () => {
+    const perCore = Math.min(8, availableParallelism())
+    // Just under the limit in two files, and at the limit in one
+    const under = [await holeFile(SMALL_INPUT_BYTES / 2), await holeFile(SMALL_INPUT_BYTES / 2 - 1)]
+    expect(triageThreadsFor(under)).toBe(0)
+    const big = await holeFile(SMALL_INPUT_BYTES)
+    expect(triageThreadsFor([big])).toBe(perCore)
+    expect(triageThreadsFor([...under, join(LOGS, 'access.log')])).toBe(perCore)
+    // A folder, stdin, a missing path: their size is not known before reading them
+    expect(triageThreadsFor([LOGS])).toBe(perCore)
+    expect(triageThreadsFor(['-'])).toBe(perCore)
+    expect(triageThreadsFor([join(LOGS, 'no-such.log')])).toBe(perCore)
+    // And the big file is scanned on them (its zeros hold no token)
+    const key = await leakedKey(keyFile('rs256'))
+    const result = await scanTokens(key, [big], {secrets: new SecretRegistry(), now: () => NOW})
+    expect(result.io.threads).toBe(perCore)
+    expect({tokens: result.tokens, bytesRead: result.bytesRead}).toEqual({tokens: 0, bytesRead: SMALL_INPUT_BYTES})
+    // A thread count given wins either way
+    const workers = startTriageWorkers(1, [join(LOGS, 'access.log')])
+    expect(workers?.size).toBe(1)
+    await workers?.close()
+  }, 30_000)
 })

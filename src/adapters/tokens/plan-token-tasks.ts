@@ -98,6 +98,28 @@ export function assertLogPaths(paths: readonly string[], stdin?: PlanOptions['st
   }
 }
 
+/**
+ * The total size of `paths` when every one is a regular file (a log read in ranges, or one gzip
+ * task), else null: a folder's, stdin's or a pipe's size is not known before reading it. A path that
+ * cannot be looked at counts as unknown too (the scan reports it).
+ *
+ * @example knownInputBytes(['app.log', 'api.log']) // 48_234_112
+ */
+export function knownInputBytes(paths: readonly string[]): number | null {
+  let total = 0
+  for (const path of paths) {
+    if (path === '-') return null
+    try {
+      const info = statSync(path)
+      if (!info.isFile()) return null
+      total += info.size
+    } catch {
+      return null
+    }
+  }
+  return total
+}
+
 /** `jwkr tokens scan - < /var/log/app` gives stdin a folder, whose reads fail (EISDIR): say so before scanning. */
 function assertNotFolder(fd: number): void {
   let folder = false

@@ -68,18 +68,21 @@ export default class TokensScan extends JwkrCommand {
     threads: Flags.integer({
       min: 0,
       max: 64,
-      description: 'Worker threads that read and verify (default: one per core; 0 scans on the main thread).',
+      description: prose`
+        Worker threads that read and verify (default: none for plain files under 128 MiB in all, else one per core; 0
+        scans on the main thread).`,
     }),
   }
 
   async run(): Promise<TokenScanResult> {
     const {argv, flags} = await this.parse(TokensScan)
     // The workers load their modules while this thread reads the key (bench/tokens.mjs).
-    const workers = startTriageWorkers(flags.threads)
+    const paths = argv.map(String)
+    const workers = startTriageWorkers(flags.threads, paths)
     try {
-      return await this.scan(argv.map(String), flags, workers)
+      return await this.scan(paths, flags, workers)
     } finally {
-      await workers.close()
+      await workers?.close()
     }
   }
 
@@ -115,7 +118,8 @@ export default class TokensScan extends JwkrCommand {
         until,
         maxExamples: flags['max-examples'],
         subjectsOut: flags['subjects-out'],
-        workers,
+        // No workers were started when the scan is to run on this thread.
+        ...(workers === undefined ? {threads: 0} : {workers}),
         now: () => now,
         onProgress: spinner
           ? ({bytesRead, tokens}) =>
