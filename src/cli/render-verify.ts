@@ -14,7 +14,7 @@ import type {ContainmentStatus, Evidence} from '../core/containment/verdict.js'
 import {formatDuration} from '../core/duration.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {createStatusLine, nextCheckIn} from './status-line.js'
-import {forTerminal, type Style} from './style.js'
+import {forTerminal, redrawsInPlace, type Style} from './style.js'
 import {renderTable} from './table.js'
 
 /** @example this.log(renderVerify(result, this.style)) */
@@ -41,14 +41,15 @@ export function renderVerify(result: VerifyResult, style: Style): string {
  */
 export function containmentStatusLine(
   secrets: SecretRegistry,
-  stream: NodeJS.WritableStream & {isTTY?: boolean} = process.stderr,
+  stream: NodeJS.WritableStream & {isTTY?: boolean; columns?: number} = process.stderr,
 ): {checked(check: VerifyCheck, intervalMs: number): void; clear(): void} {
   const safe = (text: string): string => forTerminal(secrets.redact(text), stream)
   const line = createStatusLine({stream, format: safe})
   return {
     checked(check, intervalMs) {
       const progress = containmentProgress(check, intervalMs, new Date())
-      if (stream.isTTY !== true) stream.write(`${safe(progress.message)}\n`)
+      // Without a live line (a pipe, a terminal without a width), one line per check.
+      if (!redrawsInPlace(stream)) stream.write(`${safe(progress.message)}\n`)
       line.show(() => [progress.message, nextCheckIn(progress.nextAt, new Date())].filter(Boolean).join(' · '))
     },
     clear: () => line.clear(),

@@ -5,6 +5,7 @@ import ora, {type Ora} from 'ora'
 import wrapAnsi from 'wrap-ansi'
 
 import {formatDuration} from '../core/duration.js'
+import {redrawsInPlace} from './style.js'
 
 export interface StatusLine {
   /** Shows (or replaces) the live line; `text` is read again every second on a terminal, at each heartbeat otherwise. */
@@ -14,7 +15,7 @@ export interface StatusLine {
 }
 
 export interface StatusLineOptions {
-  stream: NodeJS.WritableStream & {isTTY?: boolean}
+  stream: NodeJS.WritableStream & {isTTY?: boolean; columns?: number}
   /** Made fit for the stream (redacted, escaped). */
   format: (text: string) => string
   /** Without a terminal: how often the line is printed while it shows (default 20 s, below the 30 s promised). */
@@ -26,7 +27,7 @@ export interface StatusLineOptions {
 export const HEARTBEAT_MS = 20_000
 
 export function createStatusLine(options: StatusLineOptions): StatusLine {
-  return options.stream.isTTY === true && process.env.TERM !== 'dumb' ? terminalLine(options) : heartbeatLine(options)
+  return redrawsInPlace(options.stream) ? terminalLine(options) : heartbeatLine(options)
 }
 
 function terminalLine(options: StatusLineOptions): StatusLine {

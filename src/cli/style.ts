@@ -51,6 +51,18 @@ function wraps(stream: Stream): boolean {
 }
 
 /**
+ * Whether a live line (a spinner, a countdown) may be redrawn in place on this stream: a terminal that
+ * says its width, and not TERM=dumb. A pseudo-terminal without a width (`script` run from a pipe, some
+ * container and CI shells) reports 0 columns; ora then counts its line as infinitely many and erases
+ * them forever, and the command never ends. Everything else gets plain lines.
+ *
+ * @example const spinner = redrawsInPlace(process.stderr) ? ora({stream: process.stderr}).start() : null
+ */
+export function redrawsInPlace(stream: Stream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return wraps(stream) && env.TERM !== 'dumb'
+}
+
+/**
  * Text wrapped at word boundaries to the width of a terminal, each line's indent kept on the lines it
  * wraps into; unchanged for a pipe (a script reads whole lines) or a terminal that does not say its width.
  * The wrapper is loaded by prepareFitWidth, not here: before it has run, text is left as it is.

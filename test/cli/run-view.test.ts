@@ -251,6 +251,21 @@ describe('the status line without a terminal', () => {
   })
 })
 
+describe('the status line on a terminal that does not say its width (0 columns)', () => {
+  it('prints heartbeats as without a terminal, never a redraw (ora would erase lines forever there)', () => {
+    vi.useFakeTimers()
+    let printed = ''
+    const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 0})
+    stream.on('data', (chunk: Buffer) => (printed += chunk.toString()))
+    const line = createStatusLine({stream, format: (text) => text, heartbeatMs: 20_000})
+    line.show(() => 'prove · 3/5 contained')
+    vi.advanceTimersByTime(20_000)
+    line.clear()
+    vi.useRealTimers()
+    expect(printed).toBe('  … prove · 3/5 contained\n')
+  })
+})
+
 describe('the status line on a terminal', () => {
   it('updates in place every second, even when a CI variable is set (ora alone would print it once)', () => {
     vi.useFakeTimers()

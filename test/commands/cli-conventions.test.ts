@@ -2,6 +2,7 @@
 // mistyped command printed as jwkr prints its errors, and shell completion, through bin/dev.js as a
 // user runs it.
 import {execFile} from 'node:child_process'
+import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
@@ -61,6 +62,25 @@ describe('jwkr conventions', {timeout: 180_000}, () => {
     const {stdout, code} = await jwkr('autocomplete', 'bash')
     expect(code).toBe(0)
     expect(stdout).toContain('jwkr autocomplete')
+  })
+
+  it('ends, with plain progress lines, on a terminal that does not say its width (0 columns)', async () => {
+    // Given a pseudo-terminal of 0 columns (`script` run from a pipe, some container shells), where ora
+    // counts a spinner's line as infinitely many and erases them forever
+    const key = join(projectRoot, 'test/fixtures/logs/keys/leaked-rs256.json')
+    for (const [args, report] of [
+      [['tokens', 'scan', '--key', key, join(projectRoot, 'test/fixtures/logs/logs/access.log')], 'signed with the leaked key'],
+      [['code', 'scan', '--key', key, join(projectRoot, 'test/fixtures/logs/logs')], 'No trace of the key'],
+    ] as const) {
+      // When a command that shows progress runs on it
+      // (without CI in the environment: ora shows no spinner when it is there)
+      const {exitCode, screen} = await printOnTerminal([...args], 0, {CI: undefined}, {raw: true, timeoutMs: 60_000})
+      // Then it ends as on any terminal, its report printed, and never moves the cursor up to redraw
+      expect({args: args.slice(0, 2), exitCode}).toEqual({args: args.slice(0, 2), exitCode: 0})
+      expect(screen).toContain(report)
+      expect(screen).not.toContain('\u001b[1A')
+      expect(screen.length).toBeLessThan(100_000)
+    }
   })
 
   it('--no-color turns colour off on a terminal', async () => {

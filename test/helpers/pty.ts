@@ -81,8 +81,8 @@ export async function printOnTerminal(
   args: string[],
   columns: number,
   env: NodeJS.ProcessEnv = {},
-  /** raw: the bytes as printed, escapes and all. */
-  options: {raw?: boolean} = {},
+  /** raw: the bytes as printed, escapes and all; timeoutMs: killed after this long (exit code null). */
+  options: {raw?: boolean; timeoutMs?: number} = {},
 ): Promise<{exitCode: number | null; screen: string}> {
   const child = spawnOnTerminal(args, {columns, rows: 50}, env)
   // Nothing to type: its input ends at once, as /dev/null's would.
@@ -90,7 +90,9 @@ export async function printOnTerminal(
   let screen = ''
   child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
   child.stderr.on('data', (chunk: Buffer) => (screen += chunk.toString('utf8')))
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
   const exitCode = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  clearTimeout(timer)
   if (options.raw) return {exitCode, screen}
   // What stays on the screen: a carriage return or a cursor move to column 1 (a spinner's next frame)
   // rewrites the line it is on.

@@ -3,7 +3,7 @@ import ora from 'ora'
 
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
-import type {Style} from '../../cli/style.js'
+import {redrawsInPlace, type Style} from '../../cli/style.js'
 import {loadKeySource} from '../../services/identify.js'
 import {formatSize, parseSize} from '../../core/size.js'
 import {scanForKey, singleKey, type CodeScanProgress, type CodeScanResult} from '../../services/scan.js'
@@ -52,9 +52,8 @@ export default class CodeScan extends JwkrCommand {
     const set = await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint})
     const maxFileSize = parseSize(flags['max-filesize'])
     const paths = argv.length > 0 ? argv.map(String) : ['.']
-    // Progress on a terminal only; a pseudo-terminal without a width (script, some CI) makes ora redraw forever.
-    const terminal = process.stderr.isTTY && (process.stderr.columns ?? 0) > 0
-    const spinner = terminal && !this.jsonEnabled() ? ora({stream: process.stderr, text: 'Scanning…'}).start() : null
+    const spinner =
+      redrawsInPlace(process.stderr) && !this.jsonEnabled() ? ora({stream: process.stderr, text: 'Scanning…'}).start() : null
     try {
       const result = await scanForKey(singleKey(set), paths, {
         secrets: this.secrets,

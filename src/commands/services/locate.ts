@@ -5,6 +5,7 @@ import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
 import {renderLocate} from '../../cli/render-locate.js'
 import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
+import {redrawsInPlace} from '../../cli/style.js'
 import {DEFAULT_CONCURRENCY, locateKey, type LocateProgress} from '../../services/locate.js'
 import {loadKeySource} from '../../services/identify.js'
 import {parseDuration} from '../../core/duration.js'
@@ -80,7 +81,8 @@ export default class ServicesLocate extends JwkrCommand {
     }
 
     const json = this.jsonEnabled()
-    const spinner = !json && process.stderr.isTTY ? ora({stream: process.stderr, text: 'Fetching JWKS endpoints…'}).start() : null
+    const spinner =
+      !json && redrawsInPlace(process.stderr) ? ora({stream: process.stderr, text: 'Fetching JWKS endpoints…'}).start() : null
     if (!json && !spinner) {
       const services = inventory.services.filter((service) => service.jwksUri !== undefined).length
       this.logToStderr(`Checking ${inventory.issuers.length} issuers and ${services} service JWKS (timeout ${flags.timeout})…`)

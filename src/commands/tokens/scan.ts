@@ -1,6 +1,7 @@
 import {Args, Flags, type Interfaces} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {keySelectionFlags} from '../../cli/key-flags.js'
+import {redrawsInPlace} from '../../cli/style.js'
 import {loadKeySource} from '../../services/identify.js'
 import {formatSize} from '../../core/size.js'
 import {scanTokens, startTriageWorkers, type TokenScanResult} from '../../services/triage.js'
@@ -105,7 +106,7 @@ export default class TokensScan extends JwkrCommand {
     const key = keyWithKid(await loadKeySource(flags.key, {secrets: this.secrets, thumbprint: flags.thumbprint}), kids)
     // ora and the table printer load only when a person will see them: --json runs start faster (bench/).
     const spinner =
-      !this.jsonEnabled() && process.stderr.isTTY
+      !this.jsonEnabled() && redrawsInPlace(process.stderr)
         ? // ora's stdin discarder would make process.stdin, and the logs on it would be read through a slower stream.
           (await import('ora')).default({stream: process.stderr, text: 'Scanning…', discardStdin: !paths.includes('-')}).start()
         : null
