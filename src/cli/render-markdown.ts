@@ -8,7 +8,7 @@ import type {Style} from './style.js'
 
 export interface TerminalMarkdownOptions {
   style: Style
-  /** The terminal's width; lines are reflowed to it. Unknown (a pipe): 100. */
+  /** The terminal's width; lines are reflowed to it. Unknown (a pipe, or 0 columns): 100. */
   width?: number
 }
 
@@ -35,7 +35,8 @@ export function renderMarkdown(markdown: string, options: TerminalMarkdownOption
       table: (text) => text,
       paragraph: (text) => text,
       text: (text) => text,
-      width: Math.max(40, Math.min(options.width ?? 100, 120)),
+      // 0 columns: a terminal that does not say its width, read as unknown.
+      width: Math.max(40, Math.min(options.width === undefined || options.width === 0 ? 100 : options.width, 120)),
       reflowText: true,
       showSectionPrefix: false,
       emoji: false,
