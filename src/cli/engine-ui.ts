@@ -62,7 +62,24 @@ export function createEngineUi(options: UiOptions): EngineUi {
   const status = createStatusLine({stream: streams.output, format: safe, heartbeatMs: options.heartbeatMs})
   const started = new Map<string, number>()
   let header: RunHeader | undefined
-  let latest: StepProgress | undefined
+  /** Each step's latest progress: a step running beside the run reports while another one shows. */
+  const latest = new Map<string, StepProgress>()
+  /** The live line for a step: its id, seconds since it started, its latest progress or its title. */
+  let shown: {step: PlaybookStep; title: string} | undefined
+  const showLine = (step: PlaybookStep, title: string): void => {
+    shown = {step, title}
+    const since = started.get(step.id) ?? Date.now()
+    // Plain text (no colour): the line is cut to the terminal's width.
+    status.show(() => {
+      const seconds = Math.floor((Date.now() - since) / 1000)
+      const update = latest.get(step.id)
+      const parts = [`${step.id}${seconds > 0 ? ` ${formatDuration(seconds * 1000)}` : ''}`]
+      parts.push(update?.message ?? title)
+      const next = nextCheckIn(update?.nextAt, new Date())
+      if (next) parts.push(next)
+      return parts.join(' · ')
+    })
+  }
 
   const line = (outcome: StepOutcome, step: PlaybookStep): string => {
     const took = started.has(outcome.id) ? ` ${style.dim(formatDuration(Date.now() - (started.get(outcome.id) ?? 0)))}` : ''
@@ -81,21 +98,14 @@ export function createEngineUi(options: UiOptions): EngineUi {
     },
     stepStarting(step, definition) {
       started.set(step.id, Date.now())
-      latest = undefined
-      if (options.quiet) return
-      const since = Date.now()
-      // Plain text (no colour): the line is cut to the terminal's width.
-      status.show(() => {
-        const seconds = Math.floor((Date.now() - since) / 1000)
-        const parts = [`${step.id}${seconds > 0 ? ` ${formatDuration(seconds * 1000)}` : ''}`]
-        parts.push(latest?.message ?? step.title ?? definition.title)
-        const next = nextCheckIn(latest?.nextAt, new Date())
-        if (next) parts.push(next)
-        return parts.join(' · ')
-      })
+      latest.delete(step.id)
+      if (!options.quiet) showLine(step, step.title ?? definition.title)
     },
-    progress(_step, update) {
-      latest = update
+    progress(step, update) {
+      latest.set(step.id, update)
+    },
+    waitingFor(step) {
+      if (!options.quiet) showLine(step, `${step.title ?? step.uses} (running beside the run; waited for now)`)
     },
     notice(message) {
       status.clear()
@@ -104,6 +114,9 @@ export function createEngineUi(options: UiOptions): EngineUi {
     stepFinished(outcome, step) {
       status.clear()
       write(line(outcome, step))
+      // A step beside the run finished under another one's live line: that line comes back.
+      if (shown && shown.step.id !== step.id && !options.quiet) showLine(shown.step, shown.title)
+      else shown = undefined
     },
     async confirmStep(step, definition, plan, question): Promise<GateAnswer> {
       write(`\n${style.bold(step.title ?? definition.title)} ${style.dim(`${step.id} · ${step.uses}`)}`)

@@ -102,6 +102,11 @@ export interface EngineUi {
   /** A task for a person (e.g. a key changed by hand): shown, then "was it done?". */
   askPerson?(step: PlaybookStep, title: string, lines: string[]): Promise<boolean>
   progress?(step: PlaybookStep, update: StepProgress): void
+  /**
+   * The run now waits for a step that was running beside it (`background: true`), e.g. GitHub's
+   * retries before the reports: show it as the step in progress again, with its latest progress.
+   */
+  waitingFor?(step: PlaybookStep): void
   stepFinished?(outcome: StepOutcome, step: PlaybookStep): void
   /** Something the responder should know about the run as a whole (e.g. an incident opened again). */
   notice?(message: string): void
@@ -197,6 +202,8 @@ class PlaybookRun {
   #behind = 0
   /** Steps running beside the run (`background: true`), by id: true when one failed and the run goes on. */
   readonly #beside = new Map<string, Promise<boolean>>()
+  /** Those of them that have ended (still in #beside until the run waits for them). */
+  readonly #besideEnded = new Set<string>()
 
   constructor(options: EngineOptions) {
     this.#o = options
@@ -321,7 +328,7 @@ class PlaybookRun {
   #startBeside(step: PlaybookStep): void {
     const running = this.#runStep(step)
     // Its failure is seen when the run waits for it (#join); until then it must not count as unhandled.
-    running.catch(() => undefined)
+    void running.catch(() => undefined).finally(() => this.#besideEnded.add(step.id))
     this.#beside.set(step.id, running)
   }
 
@@ -346,10 +353,13 @@ class PlaybookRun {
       const running = this.#beside.get(id)
       if (!running) continue
       this.#current = id
+      const step = this.#o.playbook.steps.find((one) => one.id === id)
+      if (step && !this.#besideEnded.has(id)) this.#o.ui.waitingFor?.(step)
       try {
         if (await running) failed = true
       } finally {
         this.#beside.delete(id)
+        this.#besideEnded.delete(id)
       }
       this.#current = null
     }

@@ -147,6 +147,22 @@ function result(overrides: Partial<RunResult>): RunResult {
   }
 }
 
+/** The engine UI writing to a stream that is not a terminal, and what it wrote. */
+function uiOnPipe(heartbeatMs?: number) {
+  const output = new PassThrough()
+  const screen = {text: ''}
+  output.on('data', (chunk: Buffer) => (screen.text += chunk.toString()))
+  const streams = {input: new PassThrough(), output}
+  const ui = createEngineUi({
+    secrets: new SecretRegistry(),
+    interactive: false,
+    quiet: false,
+    streams,
+    ...(heartbeatMs ? {heartbeatMs} : {}),
+  })
+  return {ui, screen}
+}
+
 describe('the run view', () => {
   afterEach(() => {
     vi.useRealTimers()
@@ -154,21 +170,13 @@ describe('the run view', () => {
 
   it('prints the header and one line per step, in words, without a terminal (golden)', async () => {
     // Given the engine UI writing to a stream that is not a terminal
-    const output = new PassThrough()
-    let text = ''
-    output.on('data', (chunk: Buffer) => (text += chunk.toString()))
-    const ui = createEngineUi({
-      secrets: new SecretRegistry(),
-      interactive: false,
-      quiet: false,
-      streams: {input: new PassThrough(), output},
-    })
+    const {ui, screen} = uiOnPipe()
     // When a run starts and its steps finish
     ui.runStarting?.(header)
     for (const [playbookStep, given] of finished) ui.stepFinished?.(outcome(playbookStep, given), playbookStep)
     // Then the screen reads as the golden file
-    await expect(text).toMatchFileSnapshot('__golden__/run-view-steps.txt')
-    expect(text).not.toContain('${{')
+    await expect(screen.text).toMatchFileSnapshot('__golden__/run-view-steps.txt')
+    expect(screen.text).not.toContain('${{')
   })
 
   it('groups the steps skipped for the same reason in the header, and says what a resume will not run again (golden)', async () => {
@@ -227,6 +235,43 @@ describe('the run view', () => {
       ),
     ]
     await expect(blocks.join('\n\n----\n')).toMatchFileSnapshot('__golden__/run-view-closing.txt')
+  })
+})
+
+describe('the live line of a step running beside the run (background: true)', () => {
+  it("keeps each step's progress apart, brings back the line a finished background step cleared, and shows the step waited for", () => {
+    vi.useFakeTimers()
+    const {ui, screen} = uiOnPipe(1000)
+    const definition = {title: 'A step'} as Parameters<NonNullable<typeof ui.stepStarting>>[1]
+    const github = step('notify-github', 'notify.github')
+    const slack = step('notify-slack', 'notify.slack')
+    const prove = step('prove', 'verify.containment')
+    const heartbeat = (): string => {
+      screen.text = ''
+      vi.advanceTimersByTime(1000)
+      return screen.text
+    }
+    // Given two notification steps started beside the run, then the proof
+    ui.stepStarting?.(github, definition, [])
+    ui.progress?.(github, {message: 'GitHub failed POST /repos/{owner}/{repo}/issues (503): looking for its result (1 of 3).'})
+    ui.stepStarting?.(slack, definition, [])
+    ui.stepStarting?.(prove, definition, [])
+    ui.progress?.(prove, {message: 'check 2: 3/5 contained'})
+    // Then the live line is the proof's, with its own progress only
+    expect(heartbeat()).toBe('  … prove 1s · check 2: 3/5 contained\n')
+    // When Slack finishes under it, its result is printed and the proof's line comes back
+    ui.stepFinished?.(outcome(slack, {}), slack)
+    expect(screen.text).toContain('✓ notify-slack')
+    expect(heartbeat()).toBe('  … prove 2s · check 2: 3/5 contained\n')
+    // When the proof ends and the run waits for GitHub, GitHub's line shows, with its latest progress
+    ui.stepFinished?.(outcome(prove, {}), prove)
+    ui.waitingFor?.(github)
+    expect(heartbeat()).toBe(
+      '  … notify-github 3s · GitHub failed POST /repos/{owner}/{repo}/issues (503): looking for its result (1 of 3).\n',
+    )
+    ui.stepFinished?.(outcome(github, {status: 'failed'}), github)
+    expect(heartbeat()).toBe('')
+    vi.useRealTimers()
   })
 })
 

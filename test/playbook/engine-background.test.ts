@@ -33,19 +33,20 @@ const PLAYBOOK = `steps:
     with: {value: 3}
 `
 
-/** Runs a playbook's steps (unattended unless told) and reads its journal. */
+/** Runs a playbook's steps (unattended unless told) and reads its journal; `waitedFor`: the steps the UI was told the run waits for. */
 async function runSteps(body: string, options: {yes?: boolean; signal?: AbortSignal} = {}) {
   const home = await tempHome()
   const file = await writePlaybook(home, body)
+  const waitedFor: string[] = []
   const result = await startRun({
     ...baseOptions(home),
     yes: options.yes ?? true,
     playbook: file,
     registry: registryWith(),
-    ui: scriptedUi({}, false),
+    ui: {...scriptedUi({}, false), waitingFor: (step) => waitedFor.push(step.id)},
     ...(options.signal ? {signal: options.signal} : {}),
   })
-  return {result, events: await readJournal(home, result.incident)}
+  return {result, events: await readJournal(home, result.incident), waitedFor}
 }
 
 /** A background step that would take 10 s, then `after` (YAML of the steps that follow). */
@@ -71,7 +72,7 @@ describe('background steps', () => {
   it('run beside the next steps when nobody is asked, and are waited for by a step reading them and by the communicate phase', async () => {
     // Given a playbook with two background steps, a step that reads the first one's outputs, and a report-like step
     // When it runs unattended (--yes)
-    const {result, events} = await runSteps(PLAYBOOK)
+    const {result, events, waitedFor} = await runSteps(PLAYBOOK)
     // Then the step after the first background step finished while it was still running
     expect(result.status).toBe('completed')
     expect(at(events, 'step.succeeded', 'quick')).toBeLessThan(at(events, 'step.succeeded', 'beside'))
@@ -89,6 +90,29 @@ describe('background steps', () => {
       ['beside-too', 'succeeded'],
       ['tell', 'succeeded'],
     ])
+    // And the screen was told each time the run waited for one, so the wait shows as that step's
+    expect(waitedFor).toEqual(['beside', 'beside-too'])
+  })
+
+  it('are not shown as waited for when they ended before the run needed them', async () => {
+    // Given a quick background step, then a foreground step slower than it, then a report-like step
+    const {result, waitedFor} = await runSteps(`steps:
+  - id: beside
+    uses: test.slow
+    with: {ms: 20}
+    onFailure: continue
+    background: true
+  - id: slower
+    uses: test.slow
+    with: {ms: 400}
+  - id: tell
+    uses: test.echo
+    phase: communicate
+    with: {value: 1}
+`)
+    // Then the run went on without a waiting line for the step already done
+    expect(result.status).toBe('completed')
+    expect(waitedFor).toEqual([])
   })
 
   it('run in order when the run is not unattended', async () => {

@@ -126,7 +126,9 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
       const target = await githubTarget(input, context)
       const settings = githubSettingsFromEnv(context.env)
       if (!settings.token || !target.repo) return context.skip(notConfigured(settings.token, target.repo, context))
-      const client = createGitHubClient({...settings, ...options.client, secrets: context.secrets})
+      // GitHub's retries (a 5xx, a rate limit) show as the step's progress: a wait of 14 s is not silent.
+      const log = {warn: (message: string) => context.progress({message})}
+      const client = createGitHubClient({...settings, log, ...options.client, secrets: context.secrets})
       context.progress({message: `Opening the tracking issue in ${target.repo}`})
       const events = context.events()
       const ref = await openIssue({

@@ -2,7 +2,7 @@
 // tracking issue opened once and found again on resume, its checklist ticked as steps finish,
 // evidence posted as comments, GitHub's real error shapes failing the step while the run goes on,
 // and no private value of the leaked key in any request.
-import {delay, http} from 'msw'
+import {delay, http, HttpResponse} from 'msw'
 import {mkdir, mkdtemp, readFile, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -140,6 +140,36 @@ const requests = (method: string, path: RegExp) =>
   state.requests.filter((request) => request.method === method && path.test(request.path))
 
 describe('notify.github', () => {
+  it("shows GitHub's retries as its progress, so a wait on a failing GitHub is not silent", async () => {
+    // Given a GitHub that answers the first write 503, and a client that tries once more
+    server.use(
+      http.post(`${API}/repos/${REPO}/issues`, () => HttpResponse.json({message: 'Server Error'}, {status: 503}), {once: true}),
+    )
+    const home = await tempHome()
+    const file = await writePlaybook(home, PLAYBOOK)
+    const progress: string[] = []
+    const steps = builtinSteps().filter((step) => step.id !== 'notify.github')
+    const retrying = createNotifyGithubStep({client: {retries: 1, throttle: {writeIntervalMs: 0, retryAfterBaseMs: 1}}})
+    // When the run opens the tracking issue
+    const result = await startRun({
+      ...baseOptions(home),
+      playbook: file,
+      inputs: {key: KEY},
+      yes: true,
+      ui: {...scriptedUi({}, false), progress: (step, update) => step.id === 'issue' && progress.push(update.message ?? '')},
+      registry: createRegistry([...steps, retrying, evidenceStep()]),
+      env,
+      inventoryPath: null,
+    })
+    // Then the step said what GitHub answered and what it does about it, and the issue was opened once
+    expect(result.steps.find((step) => step.id === 'issue')?.status).toBe('succeeded')
+    expect(progress).toEqual([
+      `Opening the tracking issue in ${REPO}`,
+      `GitHub failed POST /repos/{owner}/{repo}/issues (503): looking for its result before trying again (1 of 1).`,
+    ])
+    expect(issuesOf(repo)).toHaveLength(1)
+  })
+
   it('opens one tracking issue: thumbprint in the title, the labels, the facts, a checklist and the hidden marker', async () => {
     // When the playbook runs with GITHUB_TOKEN set
     const {result, journal} = await run()
