@@ -343,7 +343,7 @@ describe('how many worker threads a scan uses when not told (triageThreadsFor)',
     expect({...result, io: null}).toEqual({...onWorkers, io: null})
   })
 
-  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, folders, stdin and paths it cannot look at', async () => {
+  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, gzip files, folders, stdin and paths it cannot read', async () => {
     const perCore = Math.min(8, availableParallelism())
     // Just under the limit in two files, and at the limit in one
     const under = [await holeFile(SMALL_INPUT_BYTES / 2), await holeFile(SMALL_INPUT_BYTES / 2 - 1)]
@@ -351,7 +351,10 @@ describe('how many worker threads a scan uses when not told (triageThreadsFor)',
     const big = await holeFile(SMALL_INPUT_BYTES)
     expect(triageThreadsFor([big])).toBe(perCore)
     expect(triageThreadsFor([...under, join(LOGS, 'access.log')])).toBe(perCore)
-    // A folder, stdin, a missing path: their size is not known before reading them
+    // A folder, stdin, a missing path, a gzip file (however small: what it holds is not known)
+    const gzip = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'rotated.log.1')
+    await writeFile(gzip, gzipSync('a log line\n'))
+    expect(triageThreadsFor([gzip])).toBe(perCore)
     expect(triageThreadsFor([LOGS])).toBe(perCore)
     expect(triageThreadsFor(['-'])).toBe(perCore)
     expect(triageThreadsFor([join(LOGS, 'no-such.log')])).toBe(perCore)

@@ -99,25 +99,38 @@ export function assertLogPaths(paths: readonly string[], stdin?: PlanOptions['st
 }
 
 /**
- * The total size of `paths` when every one is a regular file (a log read in ranges, or one gzip
- * task), else null: a folder's, stdin's or a pipe's size is not known before reading it. A path that
- * cannot be looked at counts as unknown too (the scan reports it).
+ * The bytes `paths` hold when every one is a plain (not gzip) regular file, else null: a folder's,
+ * stdin's or a pipe's size is not known before reading it, nor what a gzip file holds. A path that
+ * cannot be read counts as unknown too (the scan reports it).
  *
  * @example knownInputBytes(['app.log', 'api.log']) // 48_234_112
  */
 export function knownInputBytes(paths: readonly string[]): number | null {
   let total = 0
   for (const path of paths) {
-    if (path === '-') return null
-    try {
-      const info = statSync(path)
-      if (!info.isFile()) return null
-      total += info.size
-    } catch {
-      return null
-    }
+    const file = path === '-' ? null : fileOpening(path)
+    if (file === null || file.gzip) return null
+    total += file.size
   }
   return total
+}
+
+/** A regular file's size and whether it is gzip (by its magic bytes, not its name); null when it is not a readable file. */
+function fileOpening(path: string): {size: number; gzip: boolean} | null {
+  try {
+    const fd = openSync(path, 'r')
+    try {
+      const info = fstatSync(fd)
+      if (!info.isFile()) return null
+      const head = Buffer.alloc(GZIP_MAGIC.length)
+      const got = readSync(fd, head, 0, head.length, 0)
+      return {size: info.size, gzip: got === GZIP_MAGIC.length && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]}
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return null
+  }
 }
 
 /** `jwkr tokens scan - < /var/log/app` gives stdin a folder, whose reads fail (EISDIR): say so before scanning. */
@@ -161,22 +174,12 @@ export async function* planTokenTasks(paths: readonly string[], options: PlanOpt
 }
 
 function* fileTasks(path: string, options: PlanOptions): Generator<PlannedTask> {
-  let size: number
-  let head: Buffer
-  try {
-    const fd = openSync(path, 'r')
-    try {
-      size = statSync(path).size
-      head = Buffer.alloc(Math.min(GZIP_MAGIC.length, size))
-      head = head.subarray(0, readSync(fd, head, 0, head.length, 0))
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
+  const file = fileOpening(path)
+  if (file === null) {
     options.skipped.unreadable++
     return
   }
-  const gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]
+  const {size, gzip} = file
   const source = options.sources.push({path, gzip, plain: !gzip}) - 1
   if (gzip) {
     yield {task: {kind: 'gzip', path}, source, ordinal: 0, base: 0}
