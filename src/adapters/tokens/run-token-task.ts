@@ -7,8 +7,6 @@ import {closeSync, createReadStream, openSync, readSync} from 'node:fs'
 import type {KeyObject} from 'node:crypto'
 import {createGunzip} from 'node:zlib'
 
-import {compactVerify} from 'jose/jws/compact/verify'
-
 import {tokenShape} from '../../core/tokens/token-shape.js'
 import {claimsOf, concernsKey, unsignedForm, type TokenVerdict} from '../../core/tokens/classify-token.js'
 import {isTokenByte} from '../../core/tokens/find-tokens.js'
@@ -249,6 +247,8 @@ async function verdictOf(token: string, data: TokenWorkerData, verifier: Signatu
 async function verifiesWith(token: string, key: KeyObject, verifier: SignatureVerifier): Promise<boolean> {
   const fast = verifier(token)
   if (fast !== undefined) return fast
+  // Loaded on the first token it must decide (HMAC, an alg node:crypto is not given): not at every start.
+  const {compactVerify} = await import('jose/jws/compact/verify')
   try {
     await compactVerify(token, key)
     return true

@@ -4,8 +4,6 @@
 // clock skew verifiers allow); only its jti is recorded.
 import {randomUUID} from 'node:crypto'
 
-import {SignJWT} from 'jose/jwt/sign'
-
 import type {KeyReport, LoadedKey} from '../key/types.js'
 import type {SecretRegistry} from '../secrets.js'
 
@@ -146,6 +144,9 @@ export async function mintCanary(key: LoadedKey, claims: CanaryClaims, options: 
     ...(claims.scope === undefined ? {} : {scope: claims.scope}),
     ...(claims.scp === undefined ? {} : {scp: claims.scp}),
   }
+  // Loaded here: the token scan reads this module's names (CANARY_SUBJECT…) but never signs, and jose
+  // costs ~20 ms of its start (bench/cold-start.mjs).
+  const {SignJWT} = await import('jose/jwt/sign')
   const token = await new SignJWT({...extra, ...scopes})
     .setProtectedHeader({alg: signer.alg, typ, ...(claims.kid === null ? {} : {kid: claims.kid})})
     .setIssuer(claims.issuer)

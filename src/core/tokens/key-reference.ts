@@ -5,10 +5,10 @@
 // key a verifier would pick by: no kid, or a kid the key is not published under with an alg that fits
 // the key. A verifier given the key itself (jose's jwtVerify(token, key)) ignores the kid and accepts
 // such a token, and a JWKS verifier picks by alg when the header has no kid.
-import {calculateJwkThumbprint} from 'jose/jwk/thumbprint'
 import type {JWK} from 'jose'
 
 import {canonicalizeJwk} from '../key/canonical-key.js'
+import {thumbprintOf} from '../key/thumbprint.js'
 import type {KeyReport} from '../key/types.js'
 
 /** What the token scan knows of the leaked key: public identifiers only (plain data, sent to workers). */
@@ -119,7 +119,7 @@ export async function referenceOf(header: Record<string, unknown>, identity: Key
   if (typeof header.kid === 'string' && identity.kids.includes(header.kid)) return 'kid'
   if (identity.x5t !== null && header.x5t === identity.x5t) return 'x5t'
   if (identity.x5tS256 !== null && header['x5t#S256'] === identity.x5tS256) return 'x5t#S256'
-  if (identity.thumbprint !== null && header.jwk !== undefined && (await thumbprintOf(header.jwk)) === identity.thumbprint) {
+  if (identity.thumbprint !== null && header.jwk !== undefined && embeddedThumbprint(header.jwk) === identity.thumbprint) {
     return 'jwk'
   }
   if (typeof header.kid !== 'string' || fitsKey(header.alg, identity)) return 'algorithm'
@@ -134,9 +134,9 @@ export function fitsKey(alg: unknown, identity: Pick<KeyIdentity, 'kty' | 'crv'>
 }
 
 /** The canonical RFC 7638 thumbprint of an embedded jwk, or null when it is not a valid public key. */
-async function thumbprintOf(jwk: unknown): Promise<string | null> {
+function embeddedThumbprint(jwk: unknown): string | null {
   try {
-    return await calculateJwkThumbprint(canonicalizeJwk(jwk, 'the embedded jwk').thumbprintJwk)
+    return thumbprintOf(canonicalizeJwk(jwk, 'the embedded jwk').thumbprintJwk)
   } catch {
     return null
   }
