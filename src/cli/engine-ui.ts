@@ -61,6 +61,8 @@ export function createEngineUi(options: UiOptions): EngineUi {
   const context = (signal: AbortSignal) => ({input: streams.input, output: streams.output, clearPromptOnDone: false, signal})
   const status = createStatusLine({stream: streams.output, format: safe, heartbeatMs: options.heartbeatMs})
   const started = new Map<string, number>()
+  /** Each started step's title (its own, else its definition's): the line of a step waited for shows it. */
+  const titles = new Map<string, string>()
   let header: RunHeader | undefined
   /** Each step's latest progress: a step running beside the run reports while another one shows. */
   const latest = new Map<string, StepProgress>()
@@ -98,6 +100,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
     },
     stepStarting(step, definition) {
       started.set(step.id, Date.now())
+      titles.set(step.id, step.title ?? definition.title)
       latest.delete(step.id)
       if (!options.quiet) showLine(step, step.title ?? definition.title)
     },
@@ -105,7 +108,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
       latest.set(step.id, update)
     },
     waitingFor(step) {
-      if (!options.quiet) showLine(step, `${step.title ?? step.uses} (running beside the run; waited for now)`)
+      if (!options.quiet) showLine(step, `${titles.get(step.id) ?? step.title ?? step.uses} (the run is waiting for it)`)
     },
     notice(message) {
       status.clear()
