@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {generateKeyPairSync} from 'node:crypto'
 import {chmod, copyFile, mkdir, mkdtemp, readFile, stat, truncate, writeFile} from 'node:fs/promises'
 import {availableParallelism, tmpdir} from 'node:os'
@@ -20,6 +21,7 @@ import {JwkrError} from '../../src/core/errors.js'
 import type {LoadedKey} from '../../src/core/key/types.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import {leakedNeedles} from '../core/key/samples.js'
+import {projectRoot} from '../helpers/run.js'
 import {
   canaryLog,
   EXPECTED,
@@ -343,7 +345,7 @@ describe('how many worker threads a scan uses when not told (triageThreadsFor)',
     expect({...result, io: null}).toEqual({...onWorkers, io: null})
   })
 
-  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, gzip files, folders, stdin and paths it cannot read', async () => {
+  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, gzip files, folders, pipes, stdin and paths it cannot read', async () => {
     const perCore = Math.min(8, availableParallelism())
     // Just under the limit in two files, and at the limit in one
     const under = [await holeFile(SMALL_INPUT_BYTES / 2), await holeFile(SMALL_INPUT_BYTES / 2 - 1)]
@@ -356,6 +358,23 @@ describe('how many worker threads a scan uses when not told (triageThreadsFor)',
     await writeFile(gzip, gzipSync('a log line\n'))
     expect(triageThreadsFor([gzip])).toBe(perCore)
     expect(triageThreadsFor([LOGS])).toBe(perCore)
+    // A named pipe with no writer yet: looked at, never opened (an open would wait for the writer, and
+    // block the thread for good: asked in a child process with a deadline, so that fails, not hangs)
+    const fifo = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'pipe')
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0)
+    const asked = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import {triageThreadsFor} from './src/services/triage.ts'; console.log(triageThreadsFor([process.argv[1]]))`,
+        fifo,
+      ],
+      {cwd: projectRoot, encoding: 'utf8', timeout: 20_000},
+    )
+    expect({status: asked.status, threads: asked.stdout.trim()}).toEqual({status: 0, threads: String(perCore)})
     expect(triageThreadsFor(['-'])).toBe(perCore)
     expect(triageThreadsFor([join(LOGS, 'no-such.log')])).toBe(perCore)
     // And the big file is scanned on them (its zeros hold no token)

@@ -115,9 +115,14 @@ export function knownInputBytes(paths: readonly string[]): number | null {
   return total
 }
 
-/** A regular file's size and whether it is gzip (by its magic bytes, not its name); null when it is not a readable file. */
+/**
+ * A regular file's size and whether it is gzip (by its magic bytes, not its name); null when it is not
+ * a readable regular file. Looked at before it is opened: opening a named pipe waits for its writer,
+ * and reading it would take bytes the scan must see.
+ */
 function fileOpening(path: string): {size: number; gzip: boolean} | null {
   try {
+    if (!statSync(path).isFile()) return null
     const fd = openSync(path, 'r')
     try {
       const info = fstatSync(fd)
