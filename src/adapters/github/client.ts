@@ -189,11 +189,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         }
         if (reconcile === undefined || cancelled || attempt > retries || !mayHaveApplied(error)) throw error
         const where = `${requestOptions.method} ${pathOf(requestOptions.url)}`
-        log.warn(
-          `GitHub failed ${where} (${statusOf(error)}): looking for its result before trying again (${attempt} of ${retries}).`,
-        )
         // The same backoff as the retry plugin's, which also gives GitHub time to list what it wrote.
-        await sleep(attempt ** 2 * throttle.retryAfterBaseMs)
+        const backoff = attempt ** 2
+        log.warn(
+          `GitHub failed ${where} (${statusOf(error)}): waiting ${backoff} s, then looking for its result before trying again (${attempt} of ${retries}).`,
+        )
+        await sleep(backoff * throttle.retryAfterBaseMs)
         const found = await reconcile()
         if (found !== undefined) return {status: 200, url: requestOptions.url, headers: {}, data: found}
       }

@@ -73,7 +73,7 @@ describe('creating the tracking issue when GitHub fails after the write', () => 
     // And the write was sent once, then the issues were listed instead of writing again
     expect(methods()).toEqual([`POST /repos/${REPO}/issues`, `GET /repos/${REPO}/issues`])
     expect(warnings).toEqual([
-      `GitHub failed POST /repos/{owner}/{repo}/issues (502): looking for its result before trying again (1 of 2).`,
+      `GitHub failed POST /repos/{owner}/{repo}/issues (502): waiting 1 s, then looking for its result before trying again (1 of 2).`,
     ])
   })
 

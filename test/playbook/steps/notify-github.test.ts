@@ -165,7 +165,7 @@ describe('notify.github', () => {
     expect(result.steps.find((step) => step.id === 'issue')?.status).toBe('succeeded')
     expect(progress).toEqual([
       `Opening the tracking issue in ${REPO}`,
-      `GitHub failed POST /repos/{owner}/{repo}/issues (503): looking for its result before trying again (1 of 1).`,
+      `GitHub failed POST /repos/{owner}/{repo}/issues (503): waiting 1 s, then looking for its result before trying again (1 of 1).`,
     ])
     expect(issuesOf(repo)).toHaveLength(1)
   })
