@@ -1,8 +1,10 @@
-// The one Ctrl-C handler of a command that runs for a while (a playbook run, a drill, verify
+// The one interruption handler of a command that runs for a while (a playbook run, a drill, verify
 // --until-contained): the first Ctrl-C — as a signal, or as a prompt it closed — aborts the run's
 // signal so the engine journals `run.interrupted`, releases the lock and the command exits 130; a
-// second Ctrl-C leaves at once.
-import {JwkrError} from '../core/errors.js'
+// second one leaves at once. SIGTERM (kill, a service manager, a container stop) and SIGHUP (the SSH
+// session or terminal went away) stop the run the same way: without this, node dies at once and the
+// incident is left as a crash is (resumable, but not journaled as paused).
+import {interruptedError} from '../core/errors.js'
 
 export interface Interruption {
   /** Aborted at the first Ctrl-C. */
@@ -15,19 +17,26 @@ export interface Interruption {
   dispose(): void
 }
 
-/** Exit code of a second Ctrl-C, which does not wait for the run to stop. */
+/** Exit code of a second interruption, which does not wait for the run to stop. */
 const FORCED = 130
+
+/** The signals that interrupt a run, and how the journal and the screen name each. */
+const INTERRUPTIONS = {SIGINT: 'Ctrl-C', SIGTERM: 'SIGTERM', SIGHUP: 'SIGHUP'} as const
 
 export function listenForInterrupt(target: NodeJS.Process = process): Interruption {
   const controller = new AbortController()
-  const interrupt = (): void => {
-    if (!controller.signal.aborted) controller.abort(interruptedError())
+  const interruptBy = (how: string): void => {
+    if (!controller.signal.aborted) controller.abort(interruptedError(how))
   }
-  const onSigint = (): void => {
-    if (controller.signal.aborted) target.exit(FORCED)
-    interrupt()
-  }
-  target.on('SIGINT', onSigint)
+  const interrupt = (): void => interruptBy(INTERRUPTIONS.SIGINT)
+  const handlers = Object.entries(INTERRUPTIONS).map(([name, how]) => {
+    const handler = (): void => {
+      if (controller.signal.aborted) target.exit(FORCED)
+      interruptBy(how)
+    }
+    target.on(name, handler)
+    return [name, handler] as const
+  })
   return {
     signal: controller.signal,
     interrupt,
@@ -43,7 +52,7 @@ export function listenForInterrupt(target: NodeJS.Process = process): Interrupti
       }
     },
     dispose() {
-      target.removeListener('SIGINT', onSigint)
+      for (const [name, handler] of handlers) target.removeListener(name, handler)
     },
   }
 }
@@ -51,8 +60,4 @@ export function listenForInterrupt(target: NodeJS.Process = process): Interrupti
 /** A prompt of @inquirer closed by Ctrl-C (ExitPromptError) or by the run's signal (AbortPromptError). */
 export function isPromptClosed(error: unknown): boolean {
   return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')
-}
-
-function interruptedError(): JwkrError {
-  return new JwkrError('ERR_ABORTED', 'Interrupted (Ctrl-C).', {exitCode: 130})
 }

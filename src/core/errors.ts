@@ -8,7 +8,7 @@ export const ExitCode = {
   usage: 2,
   playbookFailed: 3,
   notContained: 4,
-  /** Ctrl-C (128 + SIGINT), as shells report it: the run is paused and resumable. */
+  /** Ctrl-C (128 + SIGINT, as shells report it), SIGTERM or SIGHUP: the run is paused and resumable. */
   interrupted: 130,
 } as const
 
@@ -144,4 +144,23 @@ export class JwkrError extends Error {
 
 export function isJwkrError(error: unknown): error is JwkrError {
   return error instanceof JwkrError
+}
+
+/**
+ * The reason a run's signal is aborted with when a person or the system interrupts it: `how` is
+ * "Ctrl-C", "SIGTERM" or "SIGHUP" (cli/interrupt.ts), kept for the journal (interruptionOf).
+ */
+export function interruptedError(how: string): JwkrError {
+  return new JwkrError('ERR_ABORTED', `Interrupted (${how}).`, {exitCode: ExitCode.interrupted, details: {interruption: how}})
+}
+
+/**
+ * How a run was interrupted, from its aborted signal's reason: "Ctrl-C", "SIGTERM" or "SIGHUP"
+ * ("Ctrl-C" for a reason that does not say, such as a test's plain abort).
+ *
+ * @example interruptionOf(signal.reason) // 'SIGTERM'
+ */
+export function interruptionOf(reason: unknown): string {
+  const how = reason instanceof JwkrError ? reason.details?.interruption : undefined
+  return typeof how === 'string' ? how : 'Ctrl-C'
 }

@@ -5,7 +5,7 @@
 import {Ajv} from 'ajv'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {JwkrError, type ErrorCode} from '../core/errors.js'
+import {interruptionOf, JwkrError, type ErrorCode} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {Journal} from '../incident/journal.js'
 import {effectLedger} from '../incident/effect-ledger.js'
@@ -243,8 +243,9 @@ class PlaybookRun {
       } else if (this.#o.signal?.aborted) {
         status = 'aborted'
         interrupted = {step: this.#current}
-        stopReason = `interrupted (Ctrl-C)${this.#current ? ` at step ${this.#current}` : ''}`
-        await this.#journal('run.interrupted', {reason: 'interrupted (Ctrl-C)', step: this.#current})
+        const reason = `interrupted (${interruptionOf(this.#o.signal.reason)})`
+        stopReason = `${reason}${this.#current ? ` at step ${this.#current}` : ''}`
+        await this.#journal('run.interrupted', {reason, step: this.#current})
       } else {
         throw error
       }

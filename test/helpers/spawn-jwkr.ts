@@ -11,8 +11,15 @@ export interface Finished {
   stderr: string
 }
 
+export interface SpawnOptions {
+  cwd?: string
+  env?: Record<string, string>
+  /** Send `signal` once stdout and stderr together match `output` (as `kill` or a service manager would). */
+  signalWhen?: {output: RegExp; signal: NodeJS.Signals}
+}
+
 /** @example const {code, stdout} = await spawnJwkr(['respond', '--key', 'leaked.json', '--json'], {env}) */
-export function spawnJwkr(args: string[], options: {cwd?: string; env?: Record<string, string>} = {}): Promise<Finished> {
+export function spawnJwkr(args: string[], options: SpawnOptions = {}): Promise<Finished> {
   const child = spawn(process.execPath, [join(projectRoot, 'bin/dev.js'), ...args], {
     cwd: options.cwd ?? projectRoot,
     env: {...process.env, ...options.env, NO_COLOR: '1'},
@@ -20,7 +27,19 @@ export function spawnJwkr(args: string[], options: {cwd?: string; env?: Record<s
   })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  let signalled = false
+  const watch = (): void => {
+    if (!options.signalWhen || signalled || !options.signalWhen.output.test(stdout + stderr)) return
+    signalled = true
+    child.kill(options.signalWhen.signal)
+  }
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+    watch()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+    watch()
+  })
   return new Promise((resolve) => child.once('close', (code) => resolve({code, stdout, stderr})))
 }
