@@ -22,11 +22,13 @@ beforeAll(async () => {
   events = await fixtureEvents(INJECTION_ID)
 })
 
-/** The journal with the payload replaced, wherever it stands, by `text`. */
+/**
+ * The journal with the payload replaced, wherever it stands, by `text`. A function gives the
+ * replacement: as a string, a "$`" or "$&" in the text would be read as a replacement pattern.
+ */
 function withText(text: string): JournalEvent[] {
-  return JSON.parse(
-    JSON.stringify(events).replaceAll(JSON.stringify(PAYLOAD).slice(1, -1), JSON.stringify(text).slice(1, -1)),
-  ) as JournalEvent[]
+  const encoded = JSON.stringify(text).slice(1, -1)
+  return JSON.parse(JSON.stringify(events).replaceAll(JSON.stringify(PAYLOAD).slice(1, -1), () => encoded)) as JournalEvent[]
 }
 
 /** jwkr's own hidden markers are the only HTML a GitHub body holds. */
