@@ -200,10 +200,11 @@ class PlaybookRun {
   /** The observers' updates, one after another, in journal order, off the steps' path. */
   #observed: Promise<void> = Promise.resolve()
   #behind = 0
-  /** Steps running beside the run (`background: true`), by id: true when one failed and the run goes on. */
-  readonly #beside = new Map<string, Promise<boolean>>()
-  /** Those of them that have ended (still in #beside until the run waits for them). */
-  readonly #besideEnded = new Set<string>()
+  /**
+   * Steps running beside the run (`background: true`), by id, until the run waits for them: `running`
+   * resolves true when the step failed and the run goes on; `ended` once it has.
+   */
+  readonly #beside = new Map<string, {running: Promise<boolean>; ended: boolean}>()
 
   constructor(options: EngineOptions) {
     this.#o = options
@@ -235,7 +236,7 @@ class PlaybookRun {
     } catch (error) {
       // Whatever stopped the run, the steps beside it end first (Ctrl-C stops them too): nothing is
       // journaled after run.finished.
-      await Promise.allSettled(this.#beside.values())
+      await Promise.allSettled([...this.#beside.values()].map((beside) => beside.running))
       if (error instanceof StopRun) {
         status = error.status
         stopReason = error.reason
@@ -327,10 +328,10 @@ class PlaybookRun {
   }
 
   #startBeside(step: PlaybookStep): void {
-    const running = this.#runStep(step)
+    const beside = {running: this.#runStep(step), ended: false}
     // Its failure is seen when the run waits for it (#join); until then it must not count as unhandled.
-    void running.catch(() => undefined).finally(() => this.#besideEnded.add(step.id))
-    this.#beside.set(step.id, running)
+    void beside.running.catch(() => undefined).finally(() => (beside.ended = true))
+    this.#beside.set(step.id, beside)
   }
 
   /**
@@ -351,16 +352,15 @@ class PlaybookRun {
   async #join(ids: readonly string[]): Promise<boolean> {
     let failed = false
     for (const id of ids) {
-      const running = this.#beside.get(id)
-      if (!running) continue
+      const beside = this.#beside.get(id)
+      if (!beside) continue
       this.#current = id
       const step = this.#o.playbook.steps.find((one) => one.id === id)
-      if (step && !this.#besideEnded.has(id)) this.#o.ui.waitingFor?.(step)
+      if (step && !beside.ended) this.#o.ui.waitingFor?.(step)
       try {
-        if (await running) failed = true
+        if (await beside.running) failed = true
       } finally {
         this.#beside.delete(id)
-        this.#besideEnded.delete(id)
       }
       this.#current = null
     }

@@ -6,7 +6,7 @@ import {afterEach, describe, expect, it, vi} from 'vitest'
 import {createEngineUi, renderHeader} from '../../src/cli/engine-ui.js'
 import {renderRun} from '../../src/cli/render-run.js'
 import {createStatusLine, fitStatusLine} from '../../src/cli/status-line.js'
-import {createStyle} from '../../src/cli/style.js'
+import {createStyle, redrawsInPlace} from '../../src/cli/style.js'
 import {SecretRegistry} from '../../src/core/secrets.js'
 import type {RunHeader, RunResult, StepOutcome} from '../../src/playbook/engine.js'
 import type {PlaybookStep} from '../../src/playbook/load-playbook.js'
@@ -304,6 +304,9 @@ describe('the status line on a terminal that does not say its width (0 columns)'
     vi.useFakeTimers()
     let printed = ''
     const stream = Object.assign(new PassThrough(), {isTTY: true, columns: 0})
+    // Asked first: a live line here would never return (ora erasing infinitely many lines), so a
+    // regression fails on this line instead of hanging the run.
+    expect(redrawsInPlace(stream, {TERM: 'xterm'})).toBe(false)
     stream.on('data', (chunk: Buffer) => (printed += chunk.toString()))
     const line = createStatusLine({stream, format: (text) => text, heartbeatMs: 20_000})
     line.show(() => 'prove · 3/5 contained')
