@@ -10,9 +10,10 @@
 // start with a letter) does not start with "eyJ", but verifiers accept it: such a token is found from
 // its payload instead, an "eyJ" right after the first dot of a run, and kept when its header decodes
 // to whitespace and a `{`. The same search finds both, so the text is still read once.
-/** Bytes of the base64url alphabet (RFC 4648 §5). */
-const BASE64URL = new Uint8Array(256)
-for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') BASE64URL[char.charCodeAt(0)] = 1
+import {BASE64URL_DIGITS} from './base64url-digits.js'
+
+/** 1 for a byte of the base64url alphabet (RFC 4648 §5), 0 for the others. */
+const BASE64URL = Uint8Array.from(BASE64URL_DIGITS, (value) => (value >= 0 ? 1 : 0))
 
 /** Bytes that may continue a token: base64url and the dot that separates its parts. */
 const TOKEN_BYTE = BASE64URL.slice()
@@ -24,11 +25,6 @@ const LOWER_E = 0x65
 const LOWER_Y = 0x79
 const UPPER_J = 0x4a
 
-/** The 6-bit value of each base64url byte (-1 for the others). */
-const VALUE = new Int8Array(256).fill(-1)
-for (const [index, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
-  VALUE[char.charCodeAt(0)] = index
-}
 /** Where the parts of one compact JWS sit in a buffer: [start, headerEnd) . [headerEnd+1, payloadEnd) . [payloadEnd+1, end). */
 export interface TokenSpan {
   start: number
@@ -107,7 +103,7 @@ export function startsLikeJsonObject(buffer: Buffer, start: number, end: number)
   let index = 0
   // To the end if need be: JSON allows any amount of whitespace before the brace, and so do verifiers.
   for (let at = start; at < end; at++) {
-    bits = ((bits << 6) | (VALUE[buffer[at] as number] as number)) & 0xfff
+    bits = ((bits << 6) | (BASE64URL_DIGITS[buffer[at] as number] as number)) & 0xfff
     count += 6
     if (count < 8) continue
     count -= 8

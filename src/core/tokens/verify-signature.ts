@@ -6,6 +6,7 @@
 // also the oracle the tests compare this with. Nothing here is hand-written cryptography.
 import {constants, createPublicKey, verify, type KeyObject, type VerifyKeyObjectInput} from 'node:crypto'
 
+import {BASE64URL_DIGITS} from './base64url-digits.js'
 import {decodeHeader} from './key-reference.js'
 
 interface AlgorithmParameters {
@@ -111,15 +112,9 @@ function verifierFor(key: KeyObject): SignatureVerifier {
   }
 }
 
-/** Each base64url character's 6-bit value (RFC 4648 §5), -1 for any other character below 128. */
-const BASE64URL_DIGITS = new Int8Array(128).fill(-1)
-for (const [value, char] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) {
-  BASE64URL_DIGITS[char.charCodeAt(0)] = value
-}
-
 function digitAt(text: string, index: number): number {
   const code = text.charCodeAt(index)
-  return code < 128 ? (BASE64URL_DIGITS[code] as number) : -1
+  return code < 256 ? (BASE64URL_DIGITS[code] as number) : -1
 }
 
 /**
