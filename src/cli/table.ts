@@ -3,13 +3,26 @@
 // can cut; with --csv, RFC 4180 CSV. The list commands' --columns, --csv, --no-header and --sort
 // (tableFlags) choose what is shown, as in gh and the Heroku CLI.
 import {Flags} from '@oclif/core'
-import {makeTable} from '@oclif/table'
 import {stringify} from 'csv-stringify/sync'
 import {closest} from 'fastest-levenshtein'
 import {stripVTControlCharacters} from 'node:util'
 
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {colorEnabled} from './style.js'
+
+/**
+ * @oclif/table lays tables out for a terminal, and loading it (ink, react, yoga's WebAssembly under
+ * it) costs about 0.3 s: more than a whole `tokens scan` of a small log. So it is loaded only where a
+ * table is laid out, when stdout is a terminal; piped, CSV and --json output never need it.
+ */
+let layout: typeof import('@oclif/table') | undefined
+
+/** Loads the terminal layout; done at import when stdout is a terminal. Tests that lay out a terminal's table call it. */
+export async function prepareTables(): Promise<void> {
+  layout ??= await import('@oclif/table')
+}
+
+if (process.stdout.isTTY) await prepareTables()
 
 export interface Column<T> {
   /** The header, and the name --columns and --sort take. */
@@ -135,7 +148,8 @@ function terminalTable<T>(columns: Column<T>[], rows: string[][], header: boolea
   const colour = colorEnabled(target)
   const keys = columns.map((_, index) => `c${index}`)
   const data = rows.map((cells) => Object.fromEntries(cells.map((cell, index) => [keys[index] ?? '', cell])))
-  const text = makeTable({
+  if (layout === undefined) throw new Error('renderTable: a table for a terminal needs prepareTables() first')
+  const text = layout.makeTable({
     data,
     columns: columns.map((column, index) => ({
       key: keys[index] ?? '',

@@ -1,9 +1,9 @@
 // The one table renderer (issue 15): fits the terminal, wraps or truncates cells, prints plain
 // tab-separated lines when piped and CSV on request, and chooses, sorts and hides columns.
 import {stripVTControlCharacters} from 'node:util'
-import {describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
-import {renderTable, tableView, type Column} from '../../src/cli/table.js'
+import {prepareTables, renderTable, tableView, type Column} from '../../src/cli/table.js'
 import {JwkrError} from '../../src/core/errors.js'
 
 interface Row {
@@ -38,6 +38,9 @@ function widest(text: string): number {
       .map((line) => line.length),
   )
 }
+
+// stdout is not a terminal here: the terminal's layout is loaded as a command on a terminal loads it.
+beforeAll(prepareTables)
 
 describe('renderTable', () => {
   for (const width of [80, 120]) {

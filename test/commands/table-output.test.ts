@@ -1,8 +1,10 @@
 // Issue 15, widths and pipes: the list commands and `incident show` fit an 80- and a 120-column
 // terminal, print tab-separated lines when piped, and take --columns, --csv, --no-header and --sort.
-import {cpSync, mkdtempSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {cpSync, mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {beforeAll, describe, expect, it} from 'vitest'
 
 import {printOnTerminal} from '../helpers/pty.js'
@@ -88,5 +90,45 @@ describe('tables piped', () => {
     expect(exitCodeOf(error)).toBe(2)
     expect(stderr).toContain('--columns: there is no column "stats" (did you mean "status"?).')
     expect(stderr).toContain('The columns are: id, status, age, playbook, thumbprint.')
+  })
+})
+
+describe('the terminal layout (@oclif/table, with ink, react and yoga under it)', {timeout: 120_000}, () => {
+  // Issue 18: loading it costs ~0.3 s, more than a whole `tokens scan` of a small log.
+  const moduleLog = pathToFileURL(join(projectRoot, 'test/helpers/module-log.mjs')).href
+  const loadsLayout = (log: string) => /node_modules\/(ink|@oclif\/table)\//.test(readFileSync(log, 'utf8'))
+
+  it('is not loaded when the table is piped', () => {
+    // Given a run of `incident list` whose stdout is a pipe, its modules logged
+    const log = join(mkdtempSync(join(tmpdir(), 'jwkr-modules-')), 'piped.txt')
+    const result = spawnSync(
+      process.execPath,
+      ['--import', moduleLog, 'bin/dev.js', 'incident', 'list', '--drills', '--home', home],
+      {
+        cwd: projectRoot,
+        env: {...process.env, JWKR_MODULE_LOG: log},
+        encoding: 'utf8',
+      },
+    )
+    // Then the table is printed as lines, and no layout was loaded for it
+    expect(result.status, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^id\tstatus\tage\tplaybook\tthumbprint\n/)
+    expect(loadsLayout(log)).toBe(false)
+  })
+
+  it('is loaded, and lays the table out, on a terminal', async () => {
+    // Given the same run on a terminal
+    const log = join(mkdtempSync(join(tmpdir(), 'jwkr-modules-')), 'terminal.txt')
+    const env = {
+      JWKR_MODULE_LOG: log,
+      NO_COLOR: '1',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${moduleLog}`.trim(),
+    }
+    const {exitCode, screen} = await printOnTerminal(['incident', 'list', '--drills', '--home', home], 100, env)
+    // Then the table is laid out in columns (no tabs), by the layout it loaded
+    expect(exitCode, screen).toBe(0)
+    expect(screen).toMatch(/^ *id +status +age +playbook +thumbprint *$/m)
+    expect(screen).not.toContain('\t')
+    expect(loadsLayout(log)).toBe(true)
   })
 })
