@@ -121,14 +121,14 @@ const TASKS_AHEAD = 2
 export const SMALL_INPUT_BYTES = 128 * 1024 * 1024
 
 /**
- * How many worker threads a scan of `paths` should use when not told: none for plain files smaller
- * than SMALL_INPUT_BYTES in all, else one per core (at most 8). stdin, a pipe or a folder may hold
- * any amount, so they get the workers.
+ * How many worker threads a scan of `paths` should use when not told: none for plain files (and
+ * folders of them) smaller than SMALL_INPUT_BYTES in all, else one per core (at most 8). stdin, a pipe
+ * or a gzip file may hold any amount, so they get the workers.
  *
- * @example triageThreadsFor(['small.log']) // 0
+ * @example await triageThreadsFor(['small.log']) // 0
  */
-export function triageThreadsFor(paths: readonly string[]): number {
-  const bytes = knownInputBytes(paths)
+export async function triageThreadsFor(paths: readonly string[]): Promise<number> {
+  const bytes = await knownInputBytes(paths)
   return bytes !== null && bytes < SMALL_INPUT_BYTES ? 0 : defaultThreads()
 }
 
@@ -137,8 +137,11 @@ export function triageThreadsFor(paths: readonly string[]): number {
  * so that they load their modules while the caller reads the key (bench/tokens.mjs); pass them as
  * `workers` and close them after. None are started for 0 threads.
  */
-export function startTriageWorkers(threads: number | undefined, paths: readonly string[]): TokenWorkers | undefined {
-  const count = threads ?? triageThreadsFor(paths)
+export async function startTriageWorkers(
+  threads: number | undefined,
+  paths: readonly string[],
+): Promise<TokenWorkers | undefined> {
+  const count = threads ?? (await triageThreadsFor(paths))
   return count === 0 ? undefined : startTokenWorkers(count)
 }
 
@@ -205,7 +208,7 @@ export async function scanTokens(key: LoadedKey, paths: readonly string[], optio
     }
     options.onProgress?.({...progress})
   }
-  const threads = options.workers?.size ?? options.threads ?? triageThreadsFor(paths)
+  const threads = options.workers?.size ?? options.threads ?? (await triageThreadsFor(paths))
   await runTasks(tasks, threads, options.workers, data, onReport)
 
   const summary = builder.result(now(), exampleLocator(builder.examplePositions(), sources, newlines))

@@ -324,8 +324,8 @@ describe("scanTokens and jwkr's own canaries", () => {
 
 describe('how many worker threads a scan uses when not told (triageThreadsFor)', () => {
   /** A file of `bytes` zeros that takes no disk (a hole), so the limit can be crossed cheaply. */
-  async function holeFile(bytes: number): Promise<string> {
-    const path = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'big.log')
+  async function holeFile(bytes: number, folder?: string): Promise<string> {
+    const path = join(folder ?? (await mkdtemp(join(tmpdir(), 'jwkr-threads-'))), 'big.log')
     await writeFile(path, '')
     await truncate(path, bytes)
     return path
@@ -339,25 +339,52 @@ describe('how many worker threads a scan uses when not told (triageThreadsFor)',
     const result = await scanTokens(key, [small], {secrets: new SecretRegistry(), now: () => NOW})
     // Then it was scanned here, and classified as on workers
     expect(result.io.threads).toBe(0)
-    expect(triageThreadsFor([small])).toBe(0)
-    expect(startTriageWorkers(undefined, [small])).toBeUndefined()
+    expect(await triageThreadsFor([small])).toBe(0)
+    expect(await startTriageWorkers(undefined, [small])).toBeUndefined()
     const onWorkers = await scan(key, [small], {threads: 2})
     expect({...result, io: null}).toEqual({...onWorkers, io: null})
   })
 
-  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, gzip files, folders, pipes, stdin and paths it cannot read', async () => {
+  it('scans a folder of plain files under SMALL_INPUT_BYTES in all on the calling thread', async () => {
+    // Given a folder of two logs, one of them in a hidden folder (the scan reads those too)
+    const perCore = Math.min(8, availableParallelism())
+    const folder = await mkdtemp(join(tmpdir(), 'jwkr-threads-'))
+    await mkdir(join(folder, '.rotated'))
+    await copyFile(join(LOGS, 'access.log'), join(folder, 'access.log'))
+    await copyFile(join(LOGS, 'app.jsonl'), join(folder, '.rotated', 'app.jsonl'))
+    expect(await triageThreadsFor([folder])).toBe(0)
+    // When it is scanned without a thread count, it is scanned here, and found as on workers
+    const key = await leakedKey(keyFile('rs256'))
+    const result = await scanTokens(key, [folder], {secrets: new SecretRegistry(), now: () => NOW})
+    expect(result.io.threads).toBe(0)
+    expect(result.tokens).toBeGreaterThan(0)
+    const onWorkers = await scan(key, [folder], {threads: 2})
+    expect({...result, io: null}).toEqual({...onWorkers, io: null})
+    // But once its files add up to the limit, it gets the workers
+    const {size} = await stat(folder + '/access.log').then(async (one) => ({
+      size: one.size + (await stat(join(folder, '.rotated', 'app.jsonl'))).size,
+    }))
+    await holeFile(SMALL_INPUT_BYTES - size, join(folder, '.rotated'))
+    expect(await triageThreadsFor([folder])).toBe(perCore)
+    // And so does a folder holding a gzip file (the fixtures' logs), or more files than are summed up front
+    expect(await triageThreadsFor([LOGS])).toBe(perCore)
+    const many = await mkdtemp(join(tmpdir(), 'jwkr-threads-'))
+    await Promise.all(Array.from({length: 1001}, (_, index) => writeFile(join(many, `${index}.log`), 'x\n')))
+    expect(await triageThreadsFor([many])).toBe(perCore)
+  })
+
+  it('gives one worker per core (at most 8) to files of SMALL_INPUT_BYTES or more, gzip files, pipes, stdin and paths it cannot read', async () => {
     const perCore = Math.min(8, availableParallelism())
     // Just under the limit in two files, and at the limit in one
     const under = [await holeFile(SMALL_INPUT_BYTES / 2), await holeFile(SMALL_INPUT_BYTES / 2 - 1)]
-    expect(triageThreadsFor(under)).toBe(0)
+    expect(await triageThreadsFor(under)).toBe(0)
     const big = await holeFile(SMALL_INPUT_BYTES)
-    expect(triageThreadsFor([big])).toBe(perCore)
-    expect(triageThreadsFor([...under, join(LOGS, 'access.log')])).toBe(perCore)
-    // A folder, stdin, a missing path, a gzip file (however small: what it holds is not known)
+    expect(await triageThreadsFor([big])).toBe(perCore)
+    expect(await triageThreadsFor([...under, join(LOGS, 'access.log')])).toBe(perCore)
+    // stdin, a missing path, a gzip file (however small: what it holds is not known)
     const gzip = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'rotated.log.1')
     await writeFile(gzip, gzipSync('a log line\n'))
-    expect(triageThreadsFor([gzip])).toBe(perCore)
-    expect(triageThreadsFor([LOGS])).toBe(perCore)
+    expect(await triageThreadsFor([gzip])).toBe(perCore)
     // A named pipe with no writer yet: looked at, never opened (an open would wait for the writer, and
     // block the thread for good: asked in a child process with a deadline, so that fails, not hangs)
     const fifo = join(await mkdtemp(join(tmpdir(), 'jwkr-threads-')), 'pipe')
@@ -369,21 +396,21 @@ describe('how many worker threads a scan uses when not told (triageThreadsFor)',
         'tsx',
         '--input-type=module',
         '-e',
-        `import {triageThreadsFor} from './src/services/triage.ts'; console.log(triageThreadsFor([process.argv[1]]))`,
+        `import {triageThreadsFor} from './src/services/triage.ts'; console.log(await triageThreadsFor([process.argv[1]]))`,
         fifo,
       ],
       {cwd: projectRoot, encoding: 'utf8', timeout: 20_000},
     )
     expect({status: asked.status, threads: asked.stdout.trim()}).toEqual({status: 0, threads: String(perCore)})
-    expect(triageThreadsFor(['-'])).toBe(perCore)
-    expect(triageThreadsFor([join(LOGS, 'no-such.log')])).toBe(perCore)
+    expect(await triageThreadsFor(['-'])).toBe(perCore)
+    expect(await triageThreadsFor([join(LOGS, 'no-such.log')])).toBe(perCore)
     // And the big file is scanned on them (its zeros hold no token)
     const key = await leakedKey(keyFile('rs256'))
     const result = await scanTokens(key, [big], {secrets: new SecretRegistry(), now: () => NOW})
     expect(result.io.threads).toBe(perCore)
     expect({tokens: result.tokens, bytesRead: result.bytesRead}).toEqual({tokens: 0, bytesRead: SMALL_INPUT_BYTES})
     // A thread count given wins either way
-    const workers = startTriageWorkers(1, [join(LOGS, 'access.log')])
+    const workers = await startTriageWorkers(1, [join(LOGS, 'access.log')])
     expect(workers?.size).toBe(1)
     await workers?.close()
   }, 30_000)

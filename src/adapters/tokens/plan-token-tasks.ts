@@ -98,21 +98,53 @@ export function assertLogPaths(paths: readonly string[], stdin?: PlanOptions['st
   }
 }
 
+/** How a folder of logs is read: everything in it, hidden and ignored files too, following no links. */
+const LOG_WALK = {hidden: true, gitignore: false}
+/** Files a folder's size is summed over before it is read: a folder holding more counts as unknown. */
+const FOLDER_FILES_SUMMED = 1000
+
 /**
- * The bytes `paths` hold when every one is a plain (not gzip) regular file, else null: a folder's,
- * stdin's or a pipe's size is not known before reading it, nor what a gzip file holds. A path that
- * cannot be read counts as unknown too (the scan reports it).
+ * The bytes `paths` hold when every one is a plain (not gzip) regular file or a folder of at most
+ * FOLDER_FILES_SUMMED such files, else null: the size of stdin or a pipe is not known before reading
+ * it, nor what a gzip file holds. A path that cannot be read counts as unknown too (the scan reports it).
  *
- * @example knownInputBytes(['app.log', 'api.log']) // 48_234_112
+ * @example await knownInputBytes(['app.log', '/var/log/api']) // 48_234_112
  */
-export function knownInputBytes(paths: readonly string[]): number | null {
+export async function knownInputBytes(paths: readonly string[]): Promise<number | null> {
   let total = 0
   for (const path of paths) {
-    const file = path === '-' ? null : fileOpening(path)
-    if (file === null || file.gzip) return null
-    total += file.size
+    const bytes = path === '-' ? null : isFolder(path) ? await folderBytes(path) : plainFileBytes(path)
+    if (bytes === null) return null
+    total += bytes
   }
   return total
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+function plainFileBytes(path: string): number | null {
+  const file = fileOpening(path)
+  return file === null || file.gzip ? null : file.size
+}
+
+/** The bytes of the files the scan would read in a folder, or null (see knownInputBytes). */
+async function folderBytes(path: string): Promise<number | null> {
+  const {walkFiles} = await import('../scan/walk-files.js')
+  const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, special: 0, unreadable: 0}
+  let total = 0
+  let files = 0
+  for (const file of walkFiles([path], LOG_WALK, counts)) {
+    const bytes = ++files > FOLDER_FILES_SUMMED ? null : plainFileBytes(file)
+    if (bytes === null) return null
+    total += bytes
+  }
+  return counts.unreadable > 0 ? null : total
 }
 
 /**
@@ -170,10 +202,10 @@ export async function* planTokenTasks(paths: readonly string[], options: PlanOpt
       yield* namedPipeTasks(path, options)
       continue
     }
-    // Logs sit in hidden and ignored places as often as anywhere: search everything, follow no links.
+    // Logs sit in hidden and ignored places as often as anywhere (LOG_WALK).
     // (Loaded here: the walker brings a .gitignore parser that a single file does not need.)
     const {walkFiles} = await import('../scan/walk-files.js')
-    for (const file of walkFiles([path], {hidden: true, gitignore: false}, counts)) yield* fileTasks(file, options)
+    for (const file of walkFiles([path], LOG_WALK, counts)) yield* fileTasks(file, options)
   }
   options.skipped.unreadable += counts.unreadable
 }

@@ -79,7 +79,7 @@ export default class TokensScan extends JwkrCommand {
     const {argv, flags} = await this.parse(TokensScan)
     // The workers load their modules while this thread reads the key (bench/tokens.mjs).
     const paths = argv.map(String)
-    const workers = startTriageWorkers(flags.threads, paths)
+    const workers = await startTriageWorkers(flags.threads, paths)
     try {
       return await this.scan(paths, flags, workers)
     } finally {
@@ -90,7 +90,7 @@ export default class TokensScan extends JwkrCommand {
   private async scan(
     paths: string[],
     flags: ScanFlags,
-    workers: ReturnType<typeof startTriageWorkers>,
+    workers: Awaited<ReturnType<typeof startTriageWorkers>>,
   ): Promise<TokenScanResult> {
     const now = new Date()
     const since = flags.since === undefined ? null : parseTimeBound(flags.since, now, '--since')

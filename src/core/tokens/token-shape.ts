@@ -53,7 +53,9 @@ export function tokenShape(header: unknown, payload: unknown): TokenShape {
 }
 
 /**
- * Counts the shapes seen, most frequent first, at most `max` of them.
+ * Counts the shapes seen, most frequent first, at most `max` of them. Shapes seen as often are in the
+ * order of their claims, not of their arrival: workers hand their tokens over in no fixed order, and
+ * the first shape is the one a baseline's canary copies.
  *
  * @example shapeCounter().add(shape).result() // → [{...shape, tokens: 1}]
  */
@@ -66,7 +68,11 @@ export function shapeCounter(max = 20): {add(shape: TokenShape): void; result():
       if (known) known.tokens++
       else if (seen.size < 1000) seen.set(key, {...shape, tokens: 1})
     },
-    result: () => [...seen.values()].sort((a, b) => b.tokens - a.tokens).slice(0, max),
+    result: () =>
+      [...seen.entries()]
+        .sort(([aKey, a], [bKey, b]) => b.tokens - a.tokens || (aKey < bKey ? -1 : aKey > bKey ? 1 : 0))
+        .slice(0, max)
+        .map(([, shape]) => shape),
   }
 }
 

@@ -57,6 +57,24 @@ describe('tokenShape', () => {
       ['a', 1],
     ])
   })
+
+  it('orders shapes seen as often by their claims, whatever order their tokens came in (workers finish in any order)', () => {
+    const shapes = [
+      tokenShape({alg: 'RS256'}, {aud: 'z'}),
+      tokenShape({alg: 'RS256'}, {aud: 'a'}),
+      tokenShape({alg: 'ES256'}, {aud: 'm'}),
+    ]
+    const orders = [shapes, [...shapes].reverse(), [shapes[1], shapes[2], shapes[0]]].map((arrival) => {
+      const counter = shapeCounter()
+      for (const shape of arrival) counter.add(shape as ReturnType<typeof tokenShape>)
+      return counter.result().map((shape) => shape.aud)
+    })
+    expect(orders).toEqual([
+      ['a', 'm', 'z'],
+      ['a', 'm', 'z'],
+      ['a', 'm', 'z'],
+    ])
+  })
 })
 
 describe('canaryShape', () => {
