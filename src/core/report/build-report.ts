@@ -6,7 +6,7 @@ import {recordedPublished} from '../containment/recorded-probes.js'
 import {foldIncident} from '../journal/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../journal/types.js'
 import {checklistOf} from './checklist.js'
-import {publicActionsOf} from './drafts.js'
+import {keyUnpublished, publicActionsOf} from './drafts.js'
 import {checkSpans, containmentOf, evidenceOf} from './evidence.js'
 import {declaredPhase, PHASES, PHASE_TITLES, phaseOf} from './phases.js'
 import {runOutcome, VERDICT_EVENT, type RunOutcome} from './run-outcome.js'
@@ -119,6 +119,7 @@ export function buildReport(events: readonly JournalEvent[], options: BuildRepor
     links,
     actionsTaken: actionsOf(steps, state),
     publicActions: [],
+    keyUnpublished: keyUnpublished({containment}),
     observations: {wentWell: [], toImprove: []},
     actionItems: [],
     counts,

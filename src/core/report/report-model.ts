@@ -255,6 +255,8 @@ export interface ReportModel {
    * names or paths, and a scope that says so when nothing was checked (drafts.ts).
    */
   publicActions: string[]
+  /** Whether every key set checked was last seen not listing the key (drafts.ts keyUnpublished). */
+  keyUnpublished: boolean
   observations: {wentWell: string[]; toImprove: string[]}
   actionItems: string[]
   counts: {steps: number; succeeded: number; failed: number; skipped: number; pending: number}

@@ -255,6 +255,46 @@ describe('buildReport on other journals', () => {
     ])
   })
 
+  it('tells users the key was replaced only when a rotation succeeded, and that the key set no longer lists it only when checked', () => {
+    const jwks = (seconds: number, serves: boolean): [number, string, Record<string, unknown>] => [
+      seconds,
+      'evidence.jwks',
+      {step: 'v', url: 'https://op.example/jwks', owners: [], httpStatus: 200, servesLeakedKey: serves, error: null},
+    ]
+    // Given a run whose responder skipped the rotation and whose denylist step denied nothing, the key still served
+    const skipped = eventsOf([
+      OPENED,
+      [10, 'step.started', {step: 'rotate', uses: 'key.rotate', attempt: 1, input: {}}],
+      [11, 'step.skipped', {step: 'rotate', reason: 'skipped by the responder'}],
+      [12, 'step.skipped', {step: 'deny', uses: 'tokens.invalidate', reason: 'nothing was denied'}],
+      jwks(20, true),
+    ])
+    // Then the drafts for people outside claim neither, whatever the phase's steps add up to
+    const unrotated = buildReport(skipped, {now: new Date('2026-03-14T10:00:00.000Z')})
+    expect(unrotated.publicActions.join(' ')).not.toMatch(/replace|reject the exposed key/)
+    expect(unrotated.keyUnpublished).toBe(false)
+    // Given a rotation that succeeded with a replacement, and a denylist step that succeeded
+    const rotation = [
+      OPENED,
+      [10, 'step.started', {step: 'rotate', uses: 'key.rotate', attempt: 1, input: {}}],
+      [70, 'step.succeeded', {step: 'rotate', outputs: {replacement: {kid: 'new', thumbprint: 'N'}}}],
+      [71, 'step.started', {step: 'deny', uses: 'tokens.invalidate', attempt: 1, input: {}}],
+      [72, 'step.succeeded', {step: 'deny', outputs: {}}],
+    ] satisfies Array<[number, string, Record<string, unknown>]>
+    // Then it says so; that the key set no longer lists the key only once a check found it gone
+    const served = buildReport(eventsOf([...rotation, jwks(80, true)]), {now: new Date('2026-03-14T10:00:00.000Z')})
+    expect(served.publicActions).toContain('We made a replacement key (2026-03-14 09:01 UTC).')
+    expect(served.publicActions).toContain('We told our services to reject the exposed key (2026-03-14 09:01 UTC).')
+    expect(served.keyUnpublished).toBe(false)
+    const gone = buildReport(eventsOf([...rotation, jwks(80, true), jwks(90, false)]), {
+      now: new Date('2026-03-14T10:00:00.000Z'),
+    })
+    expect(gone.publicActions).toContain(
+      'We replaced the key: our key set no longer lists the exposed one (2026-03-14 09:01 UTC).',
+    )
+    expect(gone.keyUnpublished).toBe(true)
+  })
+
   it('reads probe outcomes from the HTTP status when a journal has no outcome, and JWKS answers from servesLeakedKey', () => {
     const events = eventsOf([
       OPENED,
