@@ -2,11 +2,13 @@
 // each kind in each format, and where the templates come from (the built-ins, overridden by
 // `--templates DIR` or the inventory's `templates:`). Shared by `jwkr report …` and the report steps.
 import {existsSync} from 'node:fs'
+import {homedir, tmpdir} from 'node:os'
 import {resolve} from 'node:path'
 
 import {JwkrError} from '../core/errors.js'
 import {loadInventory} from './inventory.js'
 import {asDrafted, buildReport} from '../core/report/build-report.js'
+import {hideLocalPaths, localPlacesOf, type LocalPlaces} from '../core/report/local-paths.js'
 import type {ReportModel} from '../core/report/report-model.js'
 import {timelineChart} from '../core/report/timeline-chart.js'
 import type {SecretRegistry} from '../core/secrets.js'
@@ -54,12 +56,34 @@ export function documentTemplate({kind, format, audience = 'users'}: DocumentReq
   return name
 }
 
-/** The document as text: the rendered template, or the report model as JSON. */
-export function renderDocument(templates: TemplateSet, model: ReportModel, request: DocumentRequest): string {
+/**
+ * The document as text: the rendered template, or the report model as JSON. With `places` (every
+ * document that is written or printed), local paths are shown from the incident's folder or by their
+ * file name (documentPlaces).
+ */
+export function renderDocument(
+  templates: TemplateSet,
+  model: ReportModel,
+  request: DocumentRequest,
+  places?: LocalPlaces,
+): string {
   const name = documentTemplate(request)
-  if (name === null) return `${JSON.stringify(model, null, 2)}\n`
   const drafted = asDrafted(model)
-  return templates.render(name, name.endsWith('.html') ? {...drafted, chart: timelineChart(drafted)} : drafted)
+  const text =
+    name === null
+      ? `${JSON.stringify(model, null, 2)}\n`
+      : templates.render(name, name.endsWith('.html') ? {...drafted, chart: timelineChart(drafted)} : drafted)
+  return places === undefined ? text : hideLocalPaths(text, places)
+}
+
+/**
+ * The local places a document of this incident must not name: its folder, the key's and the inputs'
+ * folders, and this machine's home, temporary and current folders.
+ *
+ * @example renderDocument(templates, model, request, documentPlaces(events, location.dir))
+ */
+export function documentPlaces(events: readonly JournalEvent[], incidentDir: string): LocalPlaces {
+  return localPlacesOf(events, incidentDir, [homedir(), tmpdir(), process.cwd()])
 }
 
 /** The inventory a run used, as `incident.opened` recorded it (an absolute path, or null). */
@@ -144,7 +168,7 @@ export async function renderIncidentDocument(options: IncidentDocumentOptions): 
     format: options.format,
     audience,
     template: documentTemplate(request),
-    text: options.secrets.redact(renderDocument(templates, model, request)),
+    text: options.secrets.redact(renderDocument(templates, model, request, documentPlaces(events, location.dir))),
   }
 }
 

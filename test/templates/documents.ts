@@ -4,6 +4,7 @@ import {renderTrackingIssue, renderChecklist} from '../../src/adapters/github/tr
 import {renderDocument, type DocumentRequest} from '../../src/services/report.js'
 import type {TemplateSet} from '../../src/adapters/templates/template-set.js'
 import {buildReport} from '../../src/core/report/build-report.js'
+import {localPlacesOf} from '../../src/core/report/local-paths.js'
 import type {ReportModel} from '../../src/core/report/report-model.js'
 import {foldIncident} from '../../src/core/journal/state.js'
 import type {JournalEvent} from '../../src/core/journal/types.js'
@@ -46,7 +47,10 @@ export const DOCUMENTS: ReadonlyArray<{file: string; template: string; request: 
 export function renderAll(templates: TemplateSet, events: readonly JournalEvent[], now: Date): Map<string, string> {
   const model = buildReport(events, {now})
   const rendered = new Map<string, string>()
-  for (const {file, request} of DOCUMENTS) rendered.set(file, renderDocument(templates, model, request))
+  // As the commands render them (documentPlaces): the key's folder is local; the fixtures' incident
+  // folders (/var/jwkr/…) are on no machine, so their paths stay as they are here and in `report rca`.
+  const places = localPlacesOf(events, '/nowhere', [])
+  for (const {file, request} of DOCUMENTS) rendered.set(file, renderDocument(templates, model, request, places))
   const issue = renderTrackingIssue(templates, model)
   rendered.set('github-issue-title.txt', `${issue.title}\n`)
   rendered.set('github-issue.md', issue.body)

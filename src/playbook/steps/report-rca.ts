@@ -3,7 +3,7 @@
 // incident's artifacts. The same documents come later from `jwkr report rca | timeline`.
 import {join} from 'node:path'
 
-import {renderDocument, templatesFor, type DocumentRequest} from '../../services/report.js'
+import {documentPlaces, renderDocument, templatesFor, type DocumentRequest} from '../../services/report.js'
 import {buildReport} from '../../core/report/build-report.js'
 import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
@@ -66,10 +66,11 @@ export async function writeIncidentDocuments(
   const events = context.events()
   const model = buildReport(events, {now: context.now()})
   const templates = await templatesFor({flag: input.templates, inventoryPath: context.inventoryPath, secrets: context.secrets})
+  const places = documentPlaces(events, context.incident.dir)
   const paths: string[] = []
   for (const {file, request} of documents) {
     context.progress({message: `Writing ${file}`, fraction: paths.length / documents.length})
-    paths.push(await writeArtifact(context, file, renderDocument(templates, model, request)))
+    paths.push(await writeArtifact(context, file, renderDocument(templates, model, request, places)))
   }
   return paths
 }
