@@ -3,13 +3,13 @@
 // token, signature or private value of the key is ever printed.
 import {spawnSync} from 'node:child_process'
 import {closeSync, openSync} from 'node:fs'
-import {createPrivateKey, createPublicKey, generateKeyPairSync} from 'node:crypto'
+import {createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes} from 'node:crypto'
 import {mkdtemp, readFile, stat, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 
-import {SignJWT} from 'jose'
+import {SignJWT, type JWK} from 'jose'
 import {describe, expect, it} from 'vitest'
 
 import {SMALL_INPUT_BYTES, type TokenScanResult} from '../../src/services/triage.js'
@@ -117,6 +117,38 @@ describe('jwkr tokens scan', () => {
       expect(exitCodeOf(error)).toBe(0)
       expect(stdout).toContain('eyJhbGciOiJSUzI1NiIsImtpZCI6ImxlYWtlZC1yczI1Ni0yMDI0In0.')
       expect(leakedNeedles(stdout + stderr, needles)).toEqual([])
+    }
+  })
+
+  it('never prints a private key that a token carries, in its jwk header or a claim, in text or JSON', async () => {
+    // Given tokens signed with the leaked RS256 key and with a leaked HS256 secret, each carrying its own
+    // private JWK in its header (as `jwk`) and in a claim: whoever holds the key can write that
+    const dir = await mkdtemp(join(tmpdir(), 'jwkr-embedded-'))
+    const rsa = keyJwk('rs256') as JWK
+    const oct = {kty: 'oct', kid: 'hs-1', k: randomBytes(64).toString('base64url')}
+    await writeFile(join(dir, 'oct.json'), JSON.stringify(oct))
+    const rsToken = await new SignJWT({sub: 'mallory', jti: 'm-1', key: rsa})
+      .setProtectedHeader({alg: 'RS256', kid: rsa.kid, jwk: rsa})
+      .sign(createPrivateKey({key: rsa as never, format: 'jwk'}))
+    const hsToken = await new SignJWT({sub: 'eve', jti: 'e-1', key: oct})
+      .setProtectedHeader({alg: 'HS256', kid: 'hs-1', jwk: oct})
+      .sign(Buffer.from(oct.k, 'base64url'))
+    await writeFile(join(dir, 'access.log'), `GET /a Bearer ${rsToken}\nGET /b Bearer ${hsToken}\n`)
+    /** Every base64url run of the output, decoded: the private values would be inside the JSON of a header. */
+    const decoded = (text: string) =>
+      [...text.matchAll(/[\w-]{16,}/g)].map(([run]) => Buffer.from(run, 'base64url').toString('latin1')).join('\n')
+    for (const [key, needles] of [
+      [keyFile('rs256'), keyNeedles('rs256')],
+      [join(dir, 'oct.json'), [oct.k]],
+    ] as const) {
+      for (const json of [false, true]) {
+        // When the log is scanned for that key
+        const {stdout, stderr, error} = await scan(join(dir, 'access.log'), '--key', key, ...(json ? ['--json'] : []))
+        // Then the token is an example, its private members shown as REDACTED and found nowhere
+        expect(exitCodeOf(error), stderr).toBe(0)
+        expect(decoded(stdout)).toContain('"REDACTED"')
+        expect(leakedNeedles(stdout + stderr + decoded(stdout + stderr), [...needles])).toEqual([])
+      }
     }
   })
 

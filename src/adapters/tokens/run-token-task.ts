@@ -237,7 +237,13 @@ async function verdictOf(token: string, data: TokenWorkerData, verifier: Signatu
   // Not a JSON payload: still a token that may be the key's; its claims are unknown (claimsOf(null)).
   const payload = decodeHeader(token.slice(first + 1, token.lastIndexOf('.')))
   const valid = await verifiesWith(token, data.verifyKey, verifier)
-  return {reference, valid, claims: claimsOf(payload), unsigned: unsignedForm(token), shape: tokenShape(header, payload)}
+  return {
+    reference,
+    valid,
+    claims: claimsOf(payload),
+    unsigned: unsignedForm(token, {header, payload}),
+    shape: tokenShape(header, payload),
+  }
 }
 
 /**

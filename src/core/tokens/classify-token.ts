@@ -40,14 +40,47 @@ export interface TokenVerdict {
 /** Characters of header.payload kept for an example: a token with a 5 MB payload is not printed whole. */
 export const MAX_UNSIGNED_CHARS = 4096
 
+/** JWK members that hold private material (RFC 7518 §6, RFC 8037 §2). */
+const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'])
+
 /**
- * The token without its signature, cut to MAX_UNSIGNED_CHARS (then ending with "…").
+ * The token without its signature, cut to MAX_UNSIGNED_CHARS (then ending with "…"). A header or
+ * payload (decoded, when given) that carries a JWK with private members — a token can embed its key in
+ * its `jwk` header, and whoever holds the leaked key can embed it anywhere — is shown re-encoded with
+ * those members' values replaced by "REDACTED": a leaked key never leaks again through an example.
  *
  * @example unsignedForm('eyJh.eyJz.c2ln') // 'eyJh.eyJz'
  */
-export function unsignedForm(token: string): string {
-  const unsigned = token.slice(0, token.lastIndexOf('.'))
+export function unsignedForm(token: string, decoded?: {header: unknown; payload: unknown}): string {
+  const dot = token.indexOf('.')
+  const end = token.lastIndexOf('.')
+  const shown = (part: string, value: unknown): string =>
+    decoded !== undefined && carriesPrivateJwk(value)
+      ? Buffer.from(JSON.stringify(withoutPrivate(value))).toString('base64url')
+      : part
+  const unsigned =
+    decoded === undefined
+      ? token.slice(0, end)
+      : `${shown(token.slice(0, dot), decoded.header)}.${shown(token.slice(dot + 1, end), decoded.payload)}`
   return unsigned.length > MAX_UNSIGNED_CHARS ? `${unsigned.slice(0, MAX_UNSIGNED_CHARS)}…` : unsigned
+}
+
+/** Whether a JSON value holds, at any depth, an object with a `kty` and a private member. */
+function carriesPrivateJwk(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(carriesPrivateJwk)
+  if (value === null || typeof value !== 'object') return false
+  const entries = Object.entries(value)
+  if ('kty' in value && entries.some(([name]) => PRIVATE_MEMBERS.has(name))) return true
+  return entries.some(([, member]) => carriesPrivateJwk(member))
+}
+
+function withoutPrivate(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPrivate)
+  if (value === null || typeof value !== 'object') return value
+  const jwk = 'kty' in value
+  return Object.fromEntries(
+    Object.entries(value).map(([name, member]) => [name, jwk && PRIVATE_MEMBERS.has(name) ? 'REDACTED' : withoutPrivate(member)]),
+  )
 }
 
 /**
