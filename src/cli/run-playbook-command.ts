@@ -109,7 +109,11 @@ export function resolveInventoryPath(
   return existsSync(fallback) ? fallback : null
 }
 
-/** `--input name=value` pairs → an object; JSON values (numbers, booleans, arrays, objects) are typed. */
+/**
+ * `--input name=value` pairs → an object; JSON values (numbers, booleans, arrays, objects) are typed,
+ * except the key's: `key` is a source (a path, `-`, or the key itself), kept as text so that a key given
+ * inline is kept in the incident's artifacts like `--key`'s, and its JSON never reaches the journal.
+ */
 export function parseInputs(pairs: string[] | undefined): Record<string, unknown> {
   const inputs: Record<string, unknown> = {}
   for (const pair of pairs ?? []) {
@@ -120,8 +124,9 @@ export function parseInputs(pairs: string[] | undefined): Record<string, unknown
         exitCode: ExitCode.usage,
       })
     }
+    const name = pair.slice(0, at)
     const value = pair.slice(at + 1)
-    inputs[pair.slice(0, at)] = /^(true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(value) ? parseJsonOr(value) : value
+    inputs[name] = name !== 'key' && /^(true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(value) ? parseJsonOr(value) : value
   }
   return inputs
 }

@@ -81,4 +81,25 @@ describe('respond reads the key once', () => {
     for (const needle of privateNeedles(jwk))
       expect(first.stdout + first.stderr + resumed.stdout + resumed.stderr).not.toContain(needle)
   })
+
+  it('takes an inline key given as --input key=… to playbook run the same way: its JSON never reaches the journal', async () => {
+    // Given a key passed inline as the playbook's key input (JSON, which other inputs are parsed as)
+    const home = await tempHome()
+    const jwk = leakedJwk()
+    // When the playbook runs
+    const {stdout, stderr, error} = await run([
+      'playbook',
+      'run',
+      'inspect-only',
+      '--input',
+      `key=${JSON.stringify(jwk)}`,
+      '--yes',
+      '--home',
+      home,
+    ])
+    // Then every step read the key, which is kept in the incident, and no private value is in the journal or the output
+    expect(exitCodeOf(error), stderr).toBe(0)
+    await expectKeptInIncident(home, jwk, 'inline')
+    for (const needle of privateNeedles(jwk)) expect(stdout + stderr).not.toContain(needle)
+  })
 })
