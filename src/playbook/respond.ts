@@ -27,6 +27,7 @@ import {createIncident, findIncident, KEPT_KEY_FILE, type IncidentLocation} from
 import {runPlaybook, type EngineObserver, type EngineUi, type RunResult} from './engine.js'
 import {inputsFromInventory} from './inventory-inputs.js'
 import {builtinObservers} from './observers/index.js'
+import {finalDocumentsObserver, type FinalDocumentsRun} from './observers/final-documents.js'
 import {loadPlaybook, resolvePlaybook, type Playbook} from './load-playbook.js'
 import {createRegistry, type StepRegistry} from './registry.js'
 import {builtinSteps} from './steps/index.js'
@@ -96,13 +97,14 @@ async function openAndRun(options: StartOptions): Promise<RunResult> {
   const given = typeof inputs.key === 'string' ? await readSource(inputs.key) : null
   const key = given === null ? null : await identify(given.text, options.secrets)
   const {incident, journal, lock} = await openIncident(options, {playbook, registry, inputs, inputNotes, given, key, now})
+  const runIncident = {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: options.drill ?? false}
   try {
     return await runPlaybook({
       playbook,
       registry,
       journal,
       secrets: options.secrets,
-      incident: {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: options.drill ?? false},
+      incident: runIncident,
       inputs,
       inventoryPath: options.inventoryPath,
       ui: options.ui,
@@ -111,7 +113,12 @@ async function openAndRun(options: StartOptions): Promise<RunResult> {
       env: options.env,
       signal: options.signal,
       now,
-      observers: options.observers ?? builtinObservers(),
+      observers: observersOf(options, {
+        events: () => journal.events(),
+        incident: runIncident,
+        inventoryPath: options.inventoryPath,
+        now,
+      }),
       reconcileWindow: options.reconcileWindow,
     })
   } finally {
@@ -258,12 +265,14 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     }
     const opened = journal.events().find((event) => event.type === 'incident.opened')?.data ?? {}
     const inventoryPath = options.inventoryPath ?? (typeof opened.inventory === 'string' ? opened.inventory : null)
+    const runIncident = {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: state.drill ?? false}
+    const events = journal.events.bind(journal)
     return await runPlaybook({
       playbook,
       registry,
       journal,
       secrets: options.secrets,
-      incident: {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: state.drill ?? false},
+      incident: runIncident,
       inputs,
       inventoryPath,
       ui: options.ui,
@@ -272,7 +281,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
       env: options.env,
       signal: options.signal,
       now,
-      observers: options.observers ?? builtinObservers(),
+      observers: observersOf(options, {events, incident: runIncident, inventoryPath, now}),
       reconcileWindow: options.reconcileWindow,
     })
   } finally {
@@ -293,6 +302,11 @@ function interruptedOpening(incident: IncidentLocation): JwkrError {
       details: {incident: incident.id, journal: incident.journalPath},
     },
   )
+}
+
+/** The run's followers: the given ones (default: the built-in ones), and the redraft of its documents at its end. */
+function observersOf(options: {observers?: EngineObserver[]}, run: FinalDocumentsRun): EngineObserver[] {
+  return [...(options.observers ?? builtinObservers()), finalDocumentsObserver(run)]
 }
 
 async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playbook> {

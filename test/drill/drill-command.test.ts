@@ -2,7 +2,7 @@
 // on get-jwks, jwks-rsa, jose and Auth0's SDK are each proven contained, a world that cannot be
 // contained (a service that never refetches, get-jwks keeping the key past the proof's deadline) ends
 // with exit 4, the guided mode works on a terminal, and nothing is left listening.
-import {writeFile} from 'node:fs/promises'
+import {readdir, readFile, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
@@ -72,6 +72,15 @@ describe('jwkr drill', {timeout: 120_000}, () => {
           ['search-api', 'jose', true],
           ['reports-api', 'express-oauth2-jwt-bearer', true],
         ])
+        // And the documents it leaves say how it ended, though the report steps drafted them mid-run
+        const [id] = await readdir(join(home, 'drills'))
+        const artifacts = join(home, 'drills', id as string, 'artifacts')
+        const rca = await readFile(join(artifacts, 'rca.md'), 'utf8')
+        expect(rca).not.toContain('In progress.')
+        expect(rca).toMatch(/\| Containment \| proven at /)
+        expect(await readFile(join(artifacts, 'notify-users.md'), 'utf8')).toMatch(
+          /We confirmed, at .*, that each of the \d+ services/,
+        )
       }
       await expectWorldClosed(result)
     })

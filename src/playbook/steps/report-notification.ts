@@ -3,7 +3,7 @@
 // was done, how many subjects token triage found. Written into the incident's artifacts for review.
 import {defineStep} from '../define-step.js'
 import {Type, type Static} from '../step-schema.js'
-import {plannedFiles, templatesInput, writeIncidentDocuments} from './report-rca.js'
+import {plannedFiles, templatesInput, writeIncidentDocuments, type RunDocument} from './report-rca.js'
 import {prose} from '../../core/prose.js'
 
 const ReportNotificationInput = Type.Object({templates: templatesInput}, {additionalProperties: false})
@@ -20,6 +20,12 @@ export const NOTIFICATION_ARTIFACTS = {
   partners: 'notify-partners.md',
 } as const
 
+export const NOTIFICATION_DOCUMENTS: readonly RunDocument[] = [
+  {file: NOTIFICATION_ARTIFACTS.users, request: {kind: 'notification', format: 'md', audience: 'users'}},
+  {file: NOTIFICATION_ARTIFACTS.usersText, request: {kind: 'notification', format: 'txt', audience: 'users'}},
+  {file: NOTIFICATION_ARTIFACTS.partners, request: {kind: 'notification', format: 'md', audience: 'partners'}},
+]
+
 export const reportNotification = defineStep({
   id: 'report.notification',
   title: 'Draft the notifications',
@@ -32,11 +38,7 @@ export const reportNotification = defineStep({
   sideEffects: false,
   plan: (_input, context) => plannedFiles(context, Object.values(NOTIFICATION_ARTIFACTS), 'a notification draft'),
   async run(input, context) {
-    const [users, usersText, partners] = await writeIncidentDocuments(context, input, [
-      {file: NOTIFICATION_ARTIFACTS.users, request: {kind: 'notification', format: 'md', audience: 'users'}},
-      {file: NOTIFICATION_ARTIFACTS.usersText, request: {kind: 'notification', format: 'txt', audience: 'users'}},
-      {file: NOTIFICATION_ARTIFACTS.partners, request: {kind: 'notification', format: 'md', audience: 'partners'}},
-    ])
+    const [users, usersText, partners] = await writeIncidentDocuments(context, input, NOTIFICATION_DOCUMENTS)
     return {users: users as string, usersText: usersText as string, partners: partners as string}
   },
 })

@@ -25,6 +25,18 @@ export type ReportRcaOutput = Static<typeof ReportRcaOutput>
 
 export const RCA_ARTIFACTS = {markdown: 'rca.md', html: 'rca.html', timeline: 'timeline.md'} as const
 
+/** A document a report step writes into the artifacts. */
+export interface RunDocument {
+  file: string
+  request: DocumentRequest
+}
+
+export const RCA_DOCUMENTS: readonly RunDocument[] = [
+  {file: RCA_ARTIFACTS.markdown, request: {kind: 'rca', format: 'md'}},
+  {file: RCA_ARTIFACTS.html, request: {kind: 'rca', format: 'html'}},
+  {file: RCA_ARTIFACTS.timeline, request: {kind: 'timeline', format: 'md'}},
+]
+
 export const reportRca = defineStep({
   id: 'report.rca',
   title: 'Draft the root-cause analysis',
@@ -37,11 +49,7 @@ export const reportRca = defineStep({
   sideEffects: false,
   plan: (_input, context) => plannedFiles(context, Object.values(RCA_ARTIFACTS), 'the RCA draft and the timeline'),
   async run(input, context) {
-    const [markdown, html, timeline] = await writeIncidentDocuments(context, input, [
-      {file: RCA_ARTIFACTS.markdown, request: {kind: 'rca', format: 'md'}},
-      {file: RCA_ARTIFACTS.html, request: {kind: 'rca', format: 'html'}},
-      {file: RCA_ARTIFACTS.timeline, request: {kind: 'timeline', format: 'md'}},
-    ])
+    const [markdown, html, timeline] = await writeIncidentDocuments(context, input, RCA_DOCUMENTS)
     return {markdown: markdown as string, html: html as string, timeline: timeline as string}
   },
 })
@@ -59,9 +67,9 @@ export function plannedFiles(context: Pick<StepContext, 'incident'>, files: read
  * (redacted, mode 0600). Returns their paths, in order.
  */
 export async function writeIncidentDocuments(
-  context: StepContext,
+  context: Pick<StepContext, 'events' | 'now' | 'inventoryPath' | 'secrets' | 'incident' | 'progress'>,
   input: {templates?: string},
-  documents: ReadonlyArray<{file: string; request: DocumentRequest}>,
+  documents: readonly RunDocument[],
 ): Promise<string[]> {
   const events = context.events()
   const model = buildReport(events, {now: context.now()})
