@@ -73,11 +73,11 @@ function verdict(result: VerifyResult, style: Style): string {
 
 function headline(result: VerifyResult, style: Style): string {
   if (result.baseline) {
-    const accepting = result.exposed.length
-    const line = `BASELINE: ${accepting} of ${result.services.length} services accept the canary before containment, so their refusals will prove it.`
-    return result.undiscriminating.length + result.unknown.length === 0
-      ? style.green(style.bold(line))
-      : style.yellow(style.bold(`${line} Not so: ${[...result.undiscriminating, ...result.unknown].join(', ')}.`))
+    // Only a service seen accepting the canary can later prove containment by refusing it.
+    const accepting = new Set(result.accepting)
+    const line = `BASELINE: ${accepting.size} of ${result.services.length} services accept the canary before containment, so their refusals will prove it.`
+    const others = result.services.filter((service) => !accepting.has(service.id)).map((service) => service.id)
+    return others.length === 0 ? style.green(style.bold(line)) : style.yellow(style.bold(`${line} Not so: ${others.join(', ')}.`))
   }
   if (result.outcome === 'proven')
     return style.green(

@@ -55,8 +55,9 @@ const summaries: Record<string, (outputs: Outputs, input: Outputs) => string | u
     const exposed = list(o.exposed)
     const undiscriminating = list(o.undiscriminating)
     if (input.baseline === true) {
-      // A service that accepts the canary now is one whose later refusal proves containment.
-      return `${exposed.length}/${total} services accept the canary now, so their refusals can prove containment${undiscriminating.length ? `; ${names(undiscriminating)} cannot tell` : ''}`
+      // A service that accepts the canary now is one whose later refusal proves containment (older journals: the exposed ones).
+      const accepting = Array.isArray(o.accepting) ? list(o.accepting) : exposed
+      return `${accepting.length}/${total} services accept the canary now, so their refusals can prove containment${undiscriminating.length ? `; ${names(undiscriminating)} cannot tell` : ''}`
     }
     const parts = [`${num(counts.contained)}/${total} services contained`]
     if (exposed.length) parts.push(`still accepting the key: ${names(exposed)}`)

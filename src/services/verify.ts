@@ -168,6 +168,8 @@ export interface VerifyResult {
   exposed: string[]
   unknown: string[]
   undiscriminating: string[]
+  /** Service ids seen accepting a canary (before this run or in it): those whose refusals can prove containment. */
+  accepting: string[]
   /** What to do next, one line per service or endpoint that is not contained. */
   advice: string[]
 }
@@ -372,6 +374,9 @@ class VerifyRun {
       exposed: byStatus('exposed'),
       unknown: byStatus('unknown'),
       undiscriminating: byStatus('undiscriminating'),
+      accepting: services
+        .filter((service) => service.acceptedBefore !== null || (service.status === 'exposed' && service.basis === 'probe'))
+        .map((service) => service.id),
       advice: [
         ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map(endpointAdvice),
         ...services.flatMap((service) => (service.advice === null ? [] : [service.advice])),

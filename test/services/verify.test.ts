@@ -7,6 +7,10 @@ import {join} from 'node:path'
 import {decodeJwt} from 'jose'
 import {afterEach, describe, expect, it} from 'vitest'
 
+import {renderVerify} from '../../src/cli/render-verify.js'
+import {createStyle} from '../../src/cli/style.js'
+import {summarizeStep} from '../../src/playbook/step-summary.js'
+
 import {loadKeySource} from '../../src/services/identify.js'
 import {
   checkControlKey,
@@ -238,6 +242,32 @@ describe('verifyContainment --until-contained', () => {
     const {result: alone} = await verify(w)
     expect(alone.services[0]).toMatchObject({status: 'undiscriminating', basis: 'probe'})
     expect(alone.undiscriminating).toEqual(['guarded'])
+  })
+})
+
+describe('a baseline', () => {
+  it('counts as accepting only the services seen to accept the canary, not one without a probe', async () => {
+    // Given a relying party with a probe and one listed without, both trusting an issuer that publishes the key
+    const w = await world([{id: 'probed'}, {id: 'unprobed', noProbe: true}])
+    // When the baseline is taken
+    const {result} = await verify(w, {baseline: true})
+    // Then both are exposed (the issuer serves the key), but only the probed one accepted a canary
+    expect(result.exposed).toEqual(['probed', 'unprobed'])
+    expect(result.accepting).toEqual(['probed'])
+    // And the command's headline and the step's line say 1 of 2, naming the other
+    const text = renderVerify(result, createStyle({isTTY: false}))
+    expect(text).toContain(
+      'BASELINE: 1 of 2 services accept the canary before containment, so their refusals will prove it. Not so: unprobed.',
+    )
+    const outputs = {
+      services: {contained: 0, exposed: 2, unknown: 0, undiscriminating: 0},
+      exposed: result.exposed,
+      accepting: result.accepting,
+      undiscriminating: [],
+    }
+    expect(summarizeStep('containment.verify', outputs, {baseline: true})).toBe(
+      '1/2 services accept the canary now, so their refusals can prove containment',
+    )
   })
 })
 

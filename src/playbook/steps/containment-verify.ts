@@ -89,6 +89,8 @@ const ContainmentVerifyOutput = Type.Object(
     exposed: ids,
     unknown: ids,
     undiscriminating: ids,
+    /** Service ids seen accepting a canary: those whose refusals can prove containment (absent in older journals). */
+    accepting: Type.Optional(ids),
     /** When the proof must be complete: every cache expired + the longest token lifetime (null while unknown). */
     deadline: nullableTime,
     clock: Type.Object(
@@ -240,6 +242,7 @@ function outputsOf(result: VerifyResult, artifact: string): ContainmentVerifyOut
     exposed: result.exposed,
     unknown: result.unknown,
     undiscriminating: result.undiscriminating,
+    accepting: result.accepting,
     deadline: result.clock.deadline,
     clock: {
       containedBy: result.clock.containedBy,
