@@ -39,7 +39,7 @@ export async function askInventory(interruption: Interruption, streams: PromptSt
   if (serviceId !== '') {
     const team = await ask('The team that owns it', {validate: required})
     const slack = await ask("The team's Slack channel (empty: none)", {default: `#${idFrom(team)}-oncall`})
-    const probe = await ask('A URL it answers 401/403 to a bad token, to prove containment (empty: none)', {
+    const probe = await ask('A URL it answers 401 to a bad token, to prove containment (empty: none)', {
       validate: optional(httpUrl),
     })
     const cache = await ask('How long it may keep a removed key in its JWKS cache (a duration)', {

@@ -87,7 +87,7 @@ describe('jwkr inventory init on a terminal', {timeout: 120_000}, () => {
         answer(/A first service that trusts it/, 'orders'),
         answer(/The team that owns it/, 'shop'),
         answer(/Slack channel \(empty: none\)/, ''),
-        answer(/answers 401\/403/, 'https://orders.acme.test/api/me'),
+        answer(/answers 401 to a bad token/, 'https://orders.acme.test/api/me'),
         answer(/JWKS cache \(a duration\)/, '90s'),
         answer(/where the incident is announced/, 'sec-acme'),
       ],

@@ -186,7 +186,8 @@ const service = {
       type: 'object',
       additionalProperties: false,
       required: ['url'],
-      description: 'A request the service answers with 401/403 when the token is bad (to prove containment).',
+      description:
+        'A request the service answers with 401 when the token is bad (to prove containment; a 403 means the signature was accepted).',
       properties: {
         url: httpUrl('The URL to call with a canary token.'),
         method: {enum: ['GET', 'POST', 'HEAD'], default: 'GET', description: 'Default GET.'},

@@ -15,7 +15,7 @@ export interface InventoryAnswers {
     team: string
     /** The team's Slack channel or handle; null: none. */
     slack: string | null
-    /** A URL it answers 401/403 to a bad token; null: none (a commented line instead). */
+    /** A URL it answers 401 to a bad token; null: none (a commented line instead). */
     probe: string | null
     /** How long it may keep a removed key cached: a duration (10m). */
     cache: string
@@ -92,7 +92,7 @@ function serviceLines(service: InventoryAnswers['service'], issuerId: string): s
     `    team: ${scalar(service.team)}`,
     `    contacts: {${service.slack === null ? '' : `slack: ${scalar(service.slack)}`}} # slack: a channel or handle; email: an on-call address`,
     `    trusts: [${scalar(issuerId)}] # the issuer ids whose tokens it accepts`,
-    '    # A request it answers 401/403 to a bad token: containment is proven when it refuses a canary signed',
+    '    # A request it answers 401 to a bad token: containment is proven when it refuses a canary signed',
     '    # with the leaked key. Without one, only its cache running out can say it is contained.',
     service.probe === null ? '    # probe: {url: https://…}' : `    probe: {url: ${scalar(service.probe)}}`,
     '    # How long it may keep a removed key in its JWKS cache (a duration: 10m, 1h); the containment clock',

@@ -209,7 +209,7 @@ function inventoryWarnings(inventory: Inventory, document: Document): Problem[] 
         ...at('id'),
         message:
           `service '${service.id}' has no probe: containment can be proven for it only by its JWKS cache running out, ` +
-          'never by a canary it rejects; add probe: {url: …} (a request it answers 401/403 to a bad token)',
+          'never by a canary it rejects; add probe: {url: …} (a request it answers 401 to a bad token)',
       })
     }
     const slack = service.contacts.slack

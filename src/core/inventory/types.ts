@@ -74,7 +74,7 @@ export const VERIFIER_PROFILE_IDS: readonly VerifierProfileId[] = [
   'microsoft-identitymodel',
 ]
 
-/** A request that a relying party answers with 401/403 when given a token it rejects. */
+/** A request that a relying party answers with 401 when given a token it rejects (403: it accepted the signature). */
 export interface ServiceProbe {
   url: string
   method: string

@@ -101,10 +101,14 @@ function named(data: Record<string, unknown>): Outcome | null {
   return UNKNOWN.has(value) ? 'unknown' : null
 }
 
-/** A relying party that refuses the canary (401/403) is contained; one that accepts it (2xx) is exposed. */
+/**
+ * A journal without the probe's outcome: a relying party that refuses the canary (401) is contained;
+ * one that accepts it (2xx, or 403: the signature accepted, only authorization failed) is exposed, as
+ * the verdict says (core/containment/verdict.ts probeOutcome).
+ */
 function probeOutcome(status: number | null): Outcome {
-  if (status === 401 || status === 403) return 'contained'
-  if (status !== null && status >= 200 && status < 300) return 'exposed'
+  if (status === 401) return 'contained'
+  if (status === 403 || (status !== null && status >= 200 && status < 300)) return 'exposed'
   return 'unknown'
 }
 

@@ -214,7 +214,7 @@ function plannedChecks(inventory: Inventory, input: ContainmentVerifyInput): Pla
       target: `${service.probe.method} ${service.probe.url}`,
       description:
         `Canary token for ${service.id} (signed with the leaked key, sub jwkr-canary, 5-minute exp), per issuer it trusts ` +
-        'that served the key: contained when it answers 401/403. Only when the private key is known.',
+        'that served the key: contained when it answers 401 (a 403 or a 2xx means the signature was accepted). Only when the private key is known.',
     })
   }
   if (input.untilContained === true) {

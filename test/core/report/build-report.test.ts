@@ -309,7 +309,8 @@ describe('buildReport on other journals', () => {
     ])
     const model = buildReport(events, {now})
     expect(model.evidence.map((item) => [item.kind, item.target, item.outcome, item.detail])).toEqual([
-      ['probe', 'a', 'contained', 'HTTP 403: rejected the canary token'],
+      // 403: the signature was accepted, only authorization failed (as the verdict reads it)
+      ['probe', 'a', 'exposed', 'HTTP 403: accepted the canary token'],
       ['probe', 'b', 'exposed', 'HTTP 204: accepted the canary token'],
       ['jwks', 'https://x/jwks', 'unknown', 'timed out'],
     ])
