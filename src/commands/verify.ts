@@ -9,6 +9,7 @@ import {loadKeySource} from '../services/identify.js'
 import {checkControlKey, notContainedMessage, verifyContainment, type VerifyResult} from '../services/verify.js'
 import {parseRemovalTime} from '../core/containment/clock.js'
 import {parseDuration} from '../core/duration.js'
+import {positiveDurationFlag} from '../cli/duration-flag.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf} from '../core/inventory/leaked-key.js'
 import {inventoryNotFound} from '../core/inventory/load-inventory.js'
@@ -76,12 +77,12 @@ export default class Verify extends JwkrCommand {
       flags['control-key'] === undefined
         ? null
         : checkControlKey(leakedKeyOf(await loadKeySource(flags['control-key'], {secrets: this.secrets})), key)
-    const intervalMs = positiveDuration(flags.interval, '--interval')
+    const intervalMs = positiveDurationFlag(flags.interval, '--interval')
     const options = {
-      deadlineMs: positiveDuration(flags.deadline, '--deadline'),
+      deadlineMs: positiveDurationFlag(flags.deadline, '--deadline'),
       intervalMs,
       tokenLifetimeSeconds: Math.ceil(parseDuration(flags['token-lifetime']) / 1000),
-      timeoutMs: positiveDuration(flags.timeout, '--timeout'),
+      timeoutMs: positiveDurationFlag(flags.timeout, '--timeout'),
       removedAt: flags['removed-at'] === undefined ? undefined : parseRemovalTime(flags['removed-at'], '--removed-at'),
     }
     const path = flags.inventory ?? resolveInventoryPath(undefined)
@@ -140,15 +141,4 @@ export default class Verify extends JwkrCommand {
     }
     return result
   }
-}
-
-function positiveDuration(text: string, flag: string): number {
-  const ms = parseDuration(text)
-  if (ms <= 0) {
-    throw new JwkrError('ERR_USAGE', `${flag} must be longer than 0, not ${text}.`, {
-      hint: `Give ${flag} a duration such as 15s or 30m.`,
-      exitCode: ExitCode.usage,
-    })
-  }
-  return ms
 }

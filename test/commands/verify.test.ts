@@ -189,7 +189,7 @@ describe('jwkr verify', () => {
     expect(removed.stderr).toContain('2024-05-01T10:02:00Z')
     const interval = await verify(w, '--until-contained', '--interval', '0s')
     expect(exitCodeOf(interval.error)).toBe(2)
-    expect(interval.stderr).toContain('--interval must be longer than 0')
+    expect(interval.stderr).toContain('--interval 0s is not a positive duration.')
     const missing = await run(['verify', '--key', w.keyFile, '--inventory', `${w.dir}/nope.yaml`])
     expect(exitCodeOf(missing.error)).toBe(1)
     expect(missing.stderr).toContain('No inventory at')

@@ -86,6 +86,16 @@ describe('jwkr drill', {timeout: 120_000}, () => {
     })
   }
 
+  it('refuses a --deadline that is not a positive duration (exit 2), before any world is built', async () => {
+    const home = await tempHome()
+    for (const deadline of ['forever', '0s']) {
+      const {stderr, error} = await run(['drill', '--yes', '--deadline', deadline, '--home', home])
+      expect(exitCodeOf(error), stderr).toBe(2)
+      expect(stderr).toContain(`--deadline ${deadline} is not a positive duration.`)
+      expect(stderr).not.toContain('World ')
+    }
+  })
+
   it('ends with exit 4 when get-jwks keeps the removed key past the proof’s deadline, and says which service', async () => {
     // Given one service on get-jwks whose cache (30 s) outlives what its team declared (2 s), with no hook
     // When the drill runs with a proof deadline shorter than that cache

@@ -1,6 +1,7 @@
 import {Errors, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
+import {positiveDurationFlag} from '../../cli/duration-flag.js'
 import {createEngineUi} from '../../cli/engine-ui.js'
 import {listenForInterrupt} from '../../cli/interrupt.js'
 import {renderDrill, renderDrillInterrupted} from '../../cli/render-drill.js'
@@ -40,6 +41,8 @@ export default class Drill extends JwkrCommand {
 
   async run(): Promise<DrillResult> {
     const {flags} = await this.parse(Drill)
+    // Before the world is built: a bad deadline would otherwise end the proof unexplained.
+    positiveDurationFlag(flags.deadline, '--deadline')
     const json = this.jsonEnabled()
     const interactive = !flags.yes && !json && process.stdin.isTTY === true && process.stderr.isTTY === true
     const interruption = listenForInterrupt()

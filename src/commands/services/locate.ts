@@ -8,7 +8,7 @@ import {resolveInventoryPath} from '../../cli/run-playbook-command.js'
 import {redrawsInPlace} from '../../cli/style.js'
 import {DEFAULT_CONCURRENCY, locateKey, type LocateProgress} from '../../services/locate.js'
 import {loadKeySource} from '../../services/identify.js'
-import {parseDuration} from '../../core/duration.js'
+import {positiveDurationFlag} from '../../cli/duration-flag.js'
 import {ExitCode, JwkrError} from '../../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../../core/inventory/leaked-key.js'
 import {inventoryNotFound} from '../../core/inventory/load-inventory.js'
@@ -58,7 +58,7 @@ export default class ServicesLocate extends JwkrCommand {
 
   async run(): Promise<LocateResult> {
     const {flags} = await this.parse(ServicesLocate)
-    const timeoutMs = parseTimeout(flags.timeout)
+    const timeoutMs = positiveDurationFlag(flags.timeout, '--timeout')
     // The key first: its private values are registered before anything else can fail or print.
     const key = leakedKeyOf(await loadKeySource(flags.key, {secrets: this.secrets, kid: flags.kid, thumbprint: flags.thumbprint}))
     const leaked = leakedKeyRef(key)
@@ -115,20 +115,6 @@ export default class ServicesLocate extends JwkrCommand {
     }
     return result
   }
-}
-
-/** A bad --timeout is a usage error (exit 2), like any other bad flag. */
-function parseTimeout(text: string): number {
-  try {
-    const ms = parseDuration(text)
-    if (ms > 0) return ms
-  } catch (error) {
-    if (!(error instanceof JwkrError)) throw error
-  }
-  throw new JwkrError('ERR_USAGE', `--timeout ${text} is not a positive duration.`, {
-    hint: 'Write a number and a unit: 500ms, 5s or 1m.',
-    exitCode: ExitCode.usage,
-  })
 }
 
 function describeProgress({done, total, url, ok}: LocateProgress): string {
