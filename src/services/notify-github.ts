@@ -23,9 +23,12 @@ import {JwkrError} from '../core/errors.js'
 import type {IncidentState} from '../core/journal/state.js'
 import type {JournalEvent} from '../core/journal/types.js'
 import {buildReport} from '../core/report/build-report.js'
+import {hideLocalPaths, type LocalPlaces} from '../core/report/local-paths.js'
+import type {ReportModel} from '../core/report/report-model.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import {commandEffects, withIncidentJournal, type UnknownEffectAnswer} from '../incident/incident-journal.js'
 import {loadInventory} from './inventory.js'
+import {documentPlaces} from './report.js'
 
 // What the notify.github step reads of the GitHub adapters (its plan names the calls), so steps import no adapter.
 export {createGitHubClient, githubSettingsFromEnv} from '../adapters/github/client.js'
@@ -73,6 +76,8 @@ export interface OpenIssueOptions {
   labels?: readonly string[]
   templates: string | null
   events: readonly JournalEvent[]
+  /** The incident's folder: the issue names no local path (documentPlaces). */
+  incidentDir: string
   now: Date
   secrets: SecretRegistry
   effect: RunEffect
@@ -85,7 +90,10 @@ export interface OpenIssueOptions {
  */
 export async function openIssue(options: OpenIssueOptions): Promise<TrackingIssueRef> {
   const {client, repo, secrets} = options
-  const model = buildReport(options.events, {now: options.now})
+  const model = withoutLocalPaths(
+    buildReport(options.events, {now: options.now}),
+    documentPlaces(options.events, options.incidentDir),
+  )
   const templates = await loadTemplates({overrides: options.templates, secrets})
   const find = async (): Promise<TrackingIssueRef | undefined> => {
     const found = await findTrackingIssue(client, {repo, incidentId: model.incident.id, since: model.incident.openedAt})
@@ -114,6 +122,12 @@ export async function openIssue(options: OpenIssueOptions): Promise<TrackingIssu
     )
   // `created` says what this call did: an issue known from an earlier run was found again.
   return {...issue, created: createdNow}
+}
+
+/** The model an issue is written from, its key's location shown as documents show it (the one local path it holds). */
+function withoutLocalPaths(model: ReportModel, places: LocalPlaces): ReportModel {
+  const {source} = model.incident
+  return typeof source === 'string' ? {...model, incident: {...model.incident, source: hideLocalPaths(source, places)}} : model
 }
 
 export function issueRecord(incident: string, ref: TrackingIssueRef): Record<string, unknown> {
@@ -191,6 +205,7 @@ export async function notifyGithubFromJournal(
       labels: options.labels,
       templates: target.templates,
       events: journal.events().slice(),
+      incidentDir: location.dir,
       now: now(),
       secrets: options.secrets,
       effect: commandEffects(journal, COMMAND_STEP, options.unknownEffects ?? {yes: false}, {lookFirst: true}),

@@ -81,6 +81,15 @@ describe('jwkr drill', {timeout: 120_000}, () => {
         expect(await readFile(join(artifacts, 'notify-users.md'), 'utf8')).toMatch(
           /We confirmed, at .*, that each of the \d+ services/,
         )
+        // And nothing it wrote for others to read names a path on this machine: documents, Slack, GitHub
+        const world = join(home, 'drills', id as string, 'world')
+        const documents = ['rca.md', 'rca.html', 'timeline.md', 'notify-users.md', 'notify-users.txt', 'notify-partners.md']
+        for (const file of [
+          ...documents.map((name) => join(artifacts, name)),
+          join(world, 'slack.log.jsonl'),
+          join(world, 'github.log.jsonl'),
+        ])
+          expect(await readFile(file, 'utf8'), file).not.toContain(home)
       }
       await expectWorldClosed(result)
     })

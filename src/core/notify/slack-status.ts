@@ -3,6 +3,8 @@
 // per finished step. Pure: the facts come from the folded journal, every value that jwkr did not
 // write itself is escaped (mrkdwn.ts). These bodies can move to templates/ once the Handlebars
 // environment lands; the facts (`slackStatusFacts`) stay the input either way.
+import {basename, isAbsolute} from 'node:path'
+
 import {mrkdwnCode, mrkdwnCodeBlock, mrkdwnText} from './mrkdwn.js'
 
 /** The parts of an incident's folded state the message reads (src/incident's IncidentState fits). */
@@ -232,12 +234,15 @@ function field(label: string, value: string): SlackText {
   return {type: 'mrkdwn', text: `*${label}*\n${value}`}
 }
 
-/** Up to 8 string, number or boolean outputs (Block Kit allows 10 fields a section). */
+/**
+ * Up to 8 string, number or boolean outputs (Block Kit allows 10 fields a section). A file the step
+ * wrote is named by its name: a path on the responder's machine means nothing in a channel.
+ */
 function scalarOutputs(outputs: Record<string, unknown> | undefined): Array<[string, string]> {
   return Object.entries(outputs ?? {})
     .filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value))
     .slice(0, 8)
-    .map(([key, value]) => [key, String(value)])
+    .map(([key, value]) => [key, typeof value === 'string' && isAbsolute(value) ? basename(value) : String(value)])
 }
 
 /** containment.verify's `services: {contained, exposed, unknown}` counts. */

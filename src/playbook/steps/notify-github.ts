@@ -137,6 +137,7 @@ export function createNotifyGithubStep(options: NotifyGithubStepOptions = {}) {
         labels: input.labels,
         templates: target.templates,
         events,
+        incidentDir: context.incident.dir,
         now: context.now(),
         secrets: context.secrets,
         effect: context.effect,

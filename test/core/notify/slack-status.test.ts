@@ -160,6 +160,19 @@ describe('buildStepReply', () => {
     )
   })
 
+  it('names a file the step wrote by its name, never by a path on the responder’s machine', () => {
+    const reply = buildStepReply(
+      'prove',
+      step('containment.verify', 'succeeded', {
+        outputs: {artifact: '/home/ana/ir/.jwkr/incidents/i-1/artifacts/containment.json', checks: 8},
+      }),
+    )
+    const fields = mrkdwnTexts(reply).join('\n')
+    expect(fields).toContain('*artifact*\n`containment.json`')
+    expect(fields).toContain('*checks*\n`8`')
+    expect(fields).not.toContain('/home/ana')
+  })
+
   it('puts hostile output values (claims, kid, paths) in code', () => {
     const reply = buildStepReply(
       'triage',
