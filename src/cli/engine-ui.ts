@@ -13,7 +13,7 @@ import type {SecretRegistry} from '../core/secrets.js'
 import {CONDITION_FALSE} from '../playbook/describe-condition.js'
 import type {EngineUi, FailureAnswer, GateAnswer, RunHeader, StepOutcome} from '../playbook/engine.js'
 import type {PlaybookStep} from '../playbook/load-playbook.js'
-import {summarizeStep} from '../playbook/step-summary.js'
+import {needsAttention, summarizeStep} from '../playbook/step-summary.js'
 import type {PlannedCall, StepProgress} from '../playbook/types.js'
 import {listenForInterrupt, type Interruption} from './interrupt.js'
 import {redoCommand} from './next-commands.js'
@@ -88,7 +88,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
     const id = outcome.id.padEnd(ID_WIDTH)
     // Files in the incident's artifacts are named from there (the header and the closing block name the folder).
     const said = header ? result(outcome, step, style).replaceAll(header.artifacts, 'artifacts') : result(outcome, step, style)
-    return hang(`${mark(outcome, style)} ${id} `, id.length + 3, `${said}${took}`)
+    return hang(`${mark(outcome, step, style)} ${id} `, id.length + 3, `${said}${took}`)
   }
 
   return {
@@ -246,10 +246,11 @@ function result(outcome: StepOutcome, step: PlaybookStep, style: Style): string 
   }
 }
 
-function mark(outcome: StepOutcome, style: Style): string {
+function mark(outcome: StepOutcome, step: PlaybookStep, style: Style): string {
   switch (outcome.status) {
     case 'succeeded':
-      return style.green('✓')
+      // The step did its work, but what it found is not good: a ✓ would say it is.
+      return needsAttention(outcome.uses, outcome.outputs, step.with) ? style.yellow('!') : style.green('✓')
     case 'failed':
       return style.red('✗')
     case 'skipped':

@@ -37,10 +37,13 @@ const summaries: Record<string, (outputs: Outputs, input: Outputs) => string | u
     const publishing = list(o.publishing)
     const dependents = list(o.dependents)
     const failed = list(o.failedEndpoints)
+    const critical = list(o.criticalFindings)
     return [
       `${plural(publishing.length, 'issuer')} publish${publishing.length === 1 ? 'es' : ''} the key${publishing.length ? ` (${names(publishing)})` : ''}`,
       `${plural(dependents.length, 'service')} trust${dependents.length === 1 ? 's' : ''} ${publishing.length === 1 ? 'it' : 'them'}`,
       ...(failed.length ? [`${plural(failed.length, 'endpoint')} did not answer`] : []),
+      // A JWKS that serves private key material hands the key to anyone: said on the step's line, not only in the RCA.
+      ...critical.map((finding) => `CRITICAL: ${finding}`),
     ].join(', ')
   },
   'code.scan': (o) =>
@@ -137,6 +140,24 @@ function written(paths: unknown[]): string | undefined {
  * @example summarizeStep('notify.github', {created: true, number: 1, url: 'https://github.com/o/r/issues/1'})
  *   // → 'tracking issue #1 opened: https://github.com/o/r/issues/1'
  */
+/**
+ * Whether a step that succeeded found something still wrong, so its mark must not read as good: a
+ * containment check that found the key still accepted or served, a locate that found a JWKS serving
+ * private key material.
+ *
+ * @example needsAttention('containment.verify', {contained: false}) // true
+ */
+export function needsAttention(
+  uses: string,
+  outputs: Record<string, unknown> | null,
+  input: Record<string, unknown> = {},
+): boolean {
+  if (outputs === null) return false
+  if (uses === 'containment.verify') return input.baseline !== true && outputs.contained === false
+  if (uses === 'services.locate') return list(outputs.criticalFindings).length > 0
+  return false
+}
+
 export function summarizeStep(
   uses: string,
   outputs: Record<string, unknown> | null,
