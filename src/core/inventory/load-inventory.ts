@@ -343,13 +343,13 @@ function urlProblem(value: string, name: string, secrets: SecretRegistry | undef
   } catch {
     return `'${name}' is not a valid URL`
   }
+  // Every credential is registered before any problem is reported: a URL may hold both kinds.
+  const parameters = [...url.searchParams].filter(([parameter]) => CREDENTIAL_PARAMETER.test(parameter))
+  for (const secret of [url.username, url.password, ...parameters.map(([, value]) => value)]) registerValue(secret, secrets)
   if (url.username !== '' || url.password !== '') {
-    for (const part of [url.username, url.password]) registerValue(part, secrets)
     return `'${name}' holds credentials (user:password@ in the URL): remove them; ${CREDENTIAL_HINT}`
   }
-  const parameters = [...url.searchParams].filter(([parameter]) => CREDENTIAL_PARAMETER.test(parameter))
   if (parameters.length > 0) {
-    for (const [, secret] of parameters) registerValue(secret, secrets)
     const names = parameters.map(([parameter]) => parameter).join(', ')
     return `'${name}' holds a credential in its query (${names}): remove it; ${CREDENTIAL_HINT}`
   }

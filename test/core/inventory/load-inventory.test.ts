@@ -95,6 +95,16 @@ describe('checkInventory', () => {
     }
   })
 
+  it('registers every credential of a URL that holds both user:password@ and one in its query', () => {
+    // Given a JWKS URL with both kinds
+    const secrets = new SecretRegistry()
+    const text = BAD.replace(/jwksUri: \S+/, 'jwksUri: https://svc:pw-12345@auth.example/jwks?access_token=tok-both-kinds-9d1e')
+    // When it is checked, then its problem is the user:password@, and both credentials are registered
+    checkInventory(text, 'bad.yaml', {secrets})
+    expect(secrets.leaks('… pw-12345 …')).toBe(true)
+    expect(secrets.leaks('… tok-both-kinds-9d1e …')).toBe(true)
+  })
+
   it('reports a YAML syntax error at its position and nothing else', () => {
     // Given a flow mapping that is never closed
     const text = 'version: 1\nissuers:\n  - {id: a, issuer: https://a.example\nservices: []\n'
