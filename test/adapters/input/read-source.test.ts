@@ -120,6 +120,14 @@ describe('readSource', () => {
     expect(error.hint).toMatch(/"-" to read stdin/)
   })
 
+  it('never echoes a secret pasted where the file goes (an HMAC k, a d): it names its length', async () => {
+    const secret = 'i0SBE4pO6DynJxm4l7iYhFVuXcDEgL-Q-HDibgWKZVM'
+    const error = await failure(readSource(secret))
+    expect(error.code).toBe('ERR_INPUT_NOT_FOUND')
+    expect(error.message).toBe('No such file: the argument (43 characters, not shown: it looks like key material).')
+    expect(`${error.message} ${error.hint}`).not.toContain(secret.slice(0, 16))
+  })
+
   it('says that a directory is not a key file', async () => {
     const sub = join(dir, 'a-dir')
     mkdirSync(sub)
