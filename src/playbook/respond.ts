@@ -326,7 +326,7 @@ async function savedPlaybook(dir: string, registry: StepRegistry): Promise<Playb
 async function keepKeyInIncident(text: string, artifactsDir: string): Promise<string> {
   const path = join(artifactsDir, 'keys', KEPT_KEY_FILE)
   await mkdir(dirname(path), {recursive: true, mode: 0o700})
-  await writeFileAtomic(path, text, 0o600)
+  await writeFileAtomic(path, text, 0o600, {keepMode: false})
   return path
 }
 

@@ -24,7 +24,11 @@ export interface ReportResult extends Omit<IncidentDocument, 'text'> {
 export const reportFlags = {
   incident: Flags.string({description: 'The incident id (jwkr incident list shows them; default: the latest incident).'}),
   ...homeFlag,
-  out: Flags.string({char: 'o', description: 'Write the document to this file (atomically, mode 0600) instead of printing it.'}),
+  out: Flags.string({
+    char: 'o',
+    description:
+      'Write the document to this file (atomically; a new file gets mode 0600, a file it replaces keeps its own) instead of printing it.',
+  }),
   templates: Flags.string({
     description: "A folder of templates overriding the built-in ones by name (default: the inventory's templates:).",
   }),
