@@ -374,9 +374,8 @@ class VerifyRun {
       exposed: byStatus('exposed'),
       unknown: byStatus('unknown'),
       undiscriminating: byStatus('undiscriminating'),
-      accepting: services
-        .filter((service) => service.acceptedBefore !== null || (service.status === 'exposed' && service.basis === 'probe'))
-        .map((service) => service.id),
+      // Remembered by #rememberAcceptances, this check's acceptances included.
+      accepting: services.filter((service) => this.#acceptedBefore.has(service.id)).map((service) => service.id),
       advice: [
         ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map(endpointAdvice),
         ...services.flatMap((service) => (service.advice === null ? [] : [service.advice])),
