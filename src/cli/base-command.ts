@@ -71,8 +71,8 @@ export abstract class JwkrCommand extends Command {
   protected override async catch(error: Interfaces.CommandError): Promise<never> {
     if (isExitError(error)) throw error
     // A usage error quotes the argument it refused ("Unexpected argument: {…}"), which may be an
-    // inline key that was never parsed: register what looks private on the command line first.
-    for (const arg of this.argv) this.secrets.addFromText(arg)
+    // inline key or a bare secret that was never parsed: register what looks private on the command line first.
+    this.secrets.addCommandLine(this.argv)
     const failure = toJwkrError(error)
     const document = this.#errorDocument(failure)
     if (this.jsonEnabled()) {

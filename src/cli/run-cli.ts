@@ -8,6 +8,7 @@ import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {jsonOutput} from '../core/escape-untrusted.js'
 import {SecretRegistry} from '../core/secrets.js'
 import {isExitError, toJwkrError} from './base-command.js'
 import {printError} from './print-error.js'
@@ -32,10 +33,19 @@ export async function runCli(options: {dir: string; loadOptions?: Interfaces.Loa
       // No command ran, so none registered the command line: a key pasted where the command name goes
       // would be quoted back by the "not a jwkr command" message. Register what looks private first.
       const secrets = new SecretRegistry()
-      for (const arg of process.argv.slice(2)) secrets.addFromText(arg)
+      secrets.addCommandLine(process.argv.slice(2))
       const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
-      const stack = debug && error instanceof Error && error.stack ? secrets.redact(error.stack) : undefined
-      printError({message: secrets.redact(failure.message), hint: failure.hint && secrets.redact(failure.hint)}, stack)
+      const message = secrets.redact(failure.message)
+      const hint = failure.hint === undefined ? null : secrets.redact(failure.hint)
+      // --json asks for a document on stdout whatever went wrong, as every command's own errors are.
+      if (process.argv.includes('--json')) {
+        process.stdout.write(
+          jsonOutput({error: {code: failure.code, message, hint, exitCode: failure.exitCode, details: null}}) + '\n',
+        )
+      } else {
+        const stack = debug && error instanceof Error && error.stack ? secrets.redact(error.stack) : undefined
+        printError({message, hint}, stack)
+      }
       exitCode = failure.exitCode
     }
   }

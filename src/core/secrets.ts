@@ -13,6 +13,19 @@ const MIN_SECRET_LENGTH = 4
 /** `"d": "value"` for every private member name, and the prime members `r`, `t` of `oth`. */
 const LOOSE_PRIVATE_MEMBER = new RegExp(`"(${[...PRIVATE_JWK_MEMBERS, 'r', 't'].join('|')})"\\s*:\\s*"([^"]*)"`, 'g')
 
+/**
+ * A long run of base64 or base64url characters with both cases and no folder, or a long run of hex:
+ * a pasted secret (an HMAC `k`, a `d`), not a path, a word or a name. A JWT has dots, a path has a
+ * slash or an extension, and names (playbooks, incident ids) are lower case.
+ */
+const BASE64_RUN = /^[A-Za-z0-9+_=-]{20,}$/
+const HEX_RUN = /^[0-9a-fA-F]{32,}$/
+
+/** Whether a command-line argument looks like a bare secret value (see BASE64_RUN and HEX_RUN). */
+export function looksLikeKeyMaterial(text: string): boolean {
+  return HEX_RUN.test(text) || (BASE64_RUN.test(text) && /[A-Z]/.test(text) && /[a-z]/.test(text))
+}
+
 /** The body of a PEM block whose label says PRIVATE KEY, up to its END line or the end of the text. */
 const PEM_PRIVATE_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----([\s\S]*?)(?:-----END |$)/g
 
@@ -109,6 +122,18 @@ export class SecretRegistry {
       for (const line of (block[1] ?? '').split(/\s+/)) {
         if (!line.includes(':')) this.add(line)
       }
+    }
+  }
+
+  /**
+   * Registers what looks private on a command line: keys pasted inline (JSON, PEM) and bare values
+   * that look like key material (a `d` or an HMAC secret given as an extra argument). A usage error
+   * quotes the argument it refused, and such an argument was never parsed as a key.
+   */
+  addCommandLine(argv: readonly string[]): void {
+    for (const arg of argv) {
+      this.addFromText(arg)
+      if (looksLikeKeyMaterial(arg)) this.add(arg)
     }
   }
 

@@ -47,6 +47,31 @@ describe('jwkr conventions', {timeout: 180_000}, () => {
     expect(stderr).not.toContain('›')
   })
 
+  it('answers a mistyped command with a JSON error document on stdout under --json', async () => {
+    const {stdout, stderr, code} = await jwkr('incidnet', 'list', '--json')
+    expect(code).toBe(2)
+    expect(stderr).toBe('')
+    expect(JSON.parse(stdout)).toEqual({
+      error: {
+        code: 'ERR_USAGE',
+        message: '`incidnet list` is not a jwkr command. Did you mean `jwkr incident list`?',
+        hint: 'Run `jwkr help` for every command.',
+        exitCode: 2,
+        details: null,
+      },
+    })
+  })
+
+  it('never quotes back a bare secret pasted where the command name goes', async () => {
+    const secret = 'i0SBE4pO6DynJxm4l7iYhFVuXcDEgL-Q-HDibgWKZVM'
+    for (const args of [[secret], [secret, '--json']]) {
+      const {stdout, stderr, code} = await jwkr(...args)
+      expect(code).toBe(2)
+      expect(stdout + stderr).toContain('is not a jwkr command')
+      expect(stdout + stderr).not.toContain(secret)
+    }
+  })
+
   it('never quotes back a private key pasted where the command name goes', async () => {
     // Given a private JWK on the command line in place of a command (a paste into the wrong place)
     const d = 'UvZ3o5W4p-private-exponent-needle-q8Xw2LrT0aYb'

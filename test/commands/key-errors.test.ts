@@ -150,6 +150,23 @@ describe.each(['inspect', 'thumbprint'])('jwkr key %s with bad input', (verb) =>
     for (const needle of needles) expect(stdout + stderr).not.toContain(needle)
   })
 
+  it('never echoes a bare private value (a d pasted after the key file) given as an extra argument', async () => {
+    // Given the key file and, by a slip of the paste, its d value alone as a second argument
+    for (const json of [false, true]) {
+      const {stdout, stderr, error} = await run([
+        'key',
+        verb,
+        file('rsa-with-extra.json', JSON.stringify(rsaJwk)),
+        rsaJwk.d!,
+        ...(json ? ['--json'] : []),
+      ])
+      // Then it is a usage error that names the argument without its value, in text and in JSON
+      expect(exitCodeOf(error)).toBe(2)
+      expect(stdout + stderr).toContain('Unexpected argument: [REDACTED]')
+      for (const needle of needles) expect(stdout + stderr).not.toContain(needle)
+    }
+  })
+
   it('--debug adds the stack trace after the two lines', async () => {
     const {stderr, error} = await run(['key', verb, join(dir, 'missing.json'), '--debug'])
     expect(exitCodeOf(error)).toBe(1)

@@ -256,3 +256,27 @@ describe('SecretRegistry.add with an end (short-lived credentials such as canari
     expect(secrets.redact(`canary.token.0-${'x'.repeat(40)}`)).toBe(`canary.token.0-${'x'.repeat(40)}`)
   })
 })
+
+describe('SecretRegistry.addCommandLine', () => {
+  it('registers bare values that look like key material, and keys pasted inline, but not paths, tokens or words', () => {
+    const d = 'AbLaOqC4fyR2N7KPZsaiQtRlrDXx3Rmlr9G5gyTc5wSi'
+    const k = 'i0SBE4pO6DynJxm4l7iYhFVuXcDEgL-Q-HDibgWKZVM'
+    const argv = [
+      'key',
+      'inspect',
+      './keys/leaked-key.json',
+      'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJlLXZhbHVlLWhlcmU',
+      'incident-2026-12-07-a2l6xg',
+      'leaked-signing-key-playbook',
+      d,
+      'a3f1c09e7b2d4e5f8a6b1c2d3e4f5a6b7c8d9e0f',
+      JSON.stringify({kty: 'oct', k}),
+    ]
+    const secrets = new SecretRegistry()
+    secrets.addCommandLine(argv)
+    expect(secrets.redact(`Unexpected arguments: ${d}, ${k}`)).toBe(`Unexpected arguments: ${REDACTED}, ${REDACTED}`)
+    expect(secrets.redact(argv[7]!)).toBe(REDACTED) // a secret in hex
+    // A path, a JWT, an incident id and a playbook name are left as they are
+    for (const arg of argv.slice(2, 6)) expect(secrets.redact(arg)).toBe(arg)
+  })
+})

@@ -3,6 +3,7 @@
 import type {Readable} from 'node:stream'
 
 import {JwkrError} from '../../core/errors.js'
+import {looksLikeKeyMaterial} from '../../core/secrets.js'
 import {readBoundedFile} from '../fs/read-bounded-file.js'
 
 export const MAX_INPUT_BYTES = 1024 * 1024
@@ -99,15 +100,11 @@ function tooLarge(bytes: number, maxBytes: number, atLeast = false): JwkrError {
   )
 }
 
-/** A long run of base64 or base64url characters with no folder or extension: a pasted secret (an HMAC k, a d), not a path. */
-const LOOKS_LIKE_KEY_MATERIAL = /^[A-Za-z0-9+/_=-]{20,}$/
-
 function notFound(path: string): JwkrError {
   // A secret pasted where the file goes must not be echoed back: it is named by its length only.
-  const shown =
-    LOOKS_LIKE_KEY_MATERIAL.test(path) && !path.includes('/')
-      ? `the argument (${path.length} characters, not shown: it looks like key material)`
-      : path
+  const shown = looksLikeKeyMaterial(path)
+    ? `the argument (${path.length} characters, not shown: it looks like key material)`
+    : path
   return new JwkrError('ERR_INPUT_NOT_FOUND', `No such file: ${shown}.`, {
     hint: 'Pass the path of the key file, "-" to read stdin, or the key JSON itself in quotes.',
   })
