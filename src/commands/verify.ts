@@ -7,6 +7,7 @@ import {containmentStatusLine, renderVerify} from '../cli/render-verify.js'
 import {resolveInventoryPath} from '../cli/run-playbook-command.js'
 import {loadKeySource} from '../services/identify.js'
 import {checkControlKey, notContainedMessage, verifyContainment, type VerifyResult} from '../services/verify.js'
+import {selectIssuers} from '../core/containment/plan-containment.js'
 import {parseRemovalTime} from '../core/containment/clock.js'
 import {parseDuration} from '../core/duration.js'
 import {positiveDurationFlag} from '../cli/duration-flag.js'
@@ -26,7 +27,9 @@ export default class Verify extends JwkrCommand {
     2xx or 403 accepts the key (exposed). A 401 proves containment only from a service seen to accept a canary
     earlier in this run, or beside a control token signed with the replacement key (--control-key) that it accepts;
     otherwise the service is "undiscriminating": its refusal may have another cause. Run with --baseline before
-    containment to see which probes discriminate. The containment clock says when each cached key set must have
+    containment to see which probes discriminate. The services checked are those trusting an issuer that serves the
+    key, was seen serving it (locate, the incident's journal) or is named with --published-by; with no such record, a
+    service whose issuers no longer serve the key is named as not checked, never dropped. The containment clock says when each cached key set must have
     dropped the key; it infers, it never proves. With --until-contained it checks again every --interval until
     containment is proven or --deadline passes. Exits 0 only when containment is proven, 4 otherwise (not proven, or
     not attempted). Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the output; the tokens
@@ -36,6 +39,7 @@ export default class Verify extends JwkrCommand {
     '<%= config.bin %> <%= command.id %> --key leaked.json --baseline',
     '<%= config.bin %> <%= command.id %> --key leaked.json --until-contained --interval 15s --deadline 30m',
     '<%= config.bin %> <%= command.id %> --key leaked.json --control-key jwkr-replacement-k2.private.jwk.json',
+    '<%= config.bin %> <%= command.id %> --key leaked.json --published-by auth-main --control-key jwkr-replacement-k2.private.jwk.json',
     '<%= config.bin %> <%= command.id %> --key leaked.json --removed-at 2024-05-01T10:02:00Z --token-lifetime 15m',
     '<%= config.bin %> <%= command.id %> --key leaked.json --inventory ops/jwkr.inventory.yaml --json',
   ]
@@ -65,6 +69,11 @@ export default class Verify extends JwkrCommand {
     'removed-at': Flags.string({
       description: 'When the key left the issuers’ JWKS (ISO 8601); by default the first check that sees it gone.',
     }),
+    'published-by': Flags.string({
+      multiple: true,
+      description:
+        'An issuer (inventory id) that published the key, though it may not now (a rotation already done there): its services are checked too. Repeatable.',
+    }),
     'token-lifetime': Flags.string({default: '1h', description: 'The longest lifetime of a token signed with the key.'}),
     timeout: Flags.string({default: '5s', description: 'Per request (JWKS fetch or probe).'}),
   }
@@ -88,6 +97,10 @@ export default class Verify extends JwkrCommand {
     const path = flags.inventory ?? resolveInventoryPath(undefined)
     if (path === null) throw inventoryNotFound(null)
     const inventory = await loadInventory(path, {secrets: this.secrets})
+    const publishedBy =
+      flags['published-by'] === undefined
+        ? undefined
+        : selectIssuers(inventory, {issuers: flags['published-by']}).targets.map((issuer) => issuer.id)
 
     const json = this.jsonEnabled()
     const interruption = listenForInterrupt()
@@ -101,6 +114,7 @@ export default class Verify extends JwkrCommand {
         untilContained: flags['until-contained'],
         baseline: flags.baseline,
         controlKey,
+        publishedBy,
         ...options,
         signal: interruption.signal,
         onCheck: status ? (check) => status.checked(check, intervalMs) : undefined,

@@ -67,6 +67,11 @@ export interface VerifyOptions {
   baseline?: boolean
   /** Where the key was seen published before this run (locate, the journal): the canaries carry those kids. */
   published?: PublishedKey[]
+  /**
+   * Issuers the responder says published the key, though they may not serve it now (`--published-by`:
+   * a rotation done there before this run): their services are checked as well.
+   */
+  publishedBy?: string[]
   /** Service id → when it was seen accepting a canary earlier in the incident (so its refusals now prove something). */
   acceptedBefore?: Record<string, string>
   /** The replacement private key: a control token signed with it must be accepted while the canary is refused. */
@@ -170,8 +175,18 @@ export interface VerifyResult {
   undiscriminating: string[]
   /** Service ids seen accepting a canary (before this run or in it): those whose refusals can prove containment. */
   accepting: string[]
+  /**
+   * Services with nothing checked, and why: with no record of where the key was published, a service
+   * that trusts only issuers not serving it now may have trusted it before (a rotation done elsewhere).
+   */
+  notChecked: NotChecked[]
   /** What to do next, one line per service or endpoint that is not contained. */
   advice: string[]
+}
+
+export interface NotChecked {
+  id: string
+  reason: string
 }
 
 export interface VerifyCheck {
@@ -349,7 +364,10 @@ class VerifyRun {
     const clock = clockOf(new Set(services.filter((service) => service.status === 'contained').map((service) => service.id)))
     const gaveUpAt = giveUpAt(clockOf(new Set()).containedBy)
     const endpoints = jwks.map((evidence) => this.#endpoint(evidence, stamp))
-    const {outcome, missing} = containmentOutcome(services, endpoints, this.#signer)
+    const notChecked = this.#notChecked(involved, dependents)
+    const judged = containmentOutcome(services, endpoints, this.#signer)
+    const {outcome} = judged
+    const missing = [...judged.missing, ...notChecked.map((service) => `${service.id} not checked: ${service.reason}`)]
     const byStatus = (status: ContainmentStatus) =>
       services.filter((service) => service.status === status).map((service) => service.id)
     const result: VerifyResult = {
@@ -376,12 +394,14 @@ class VerifyRun {
       undiscriminating: byStatus('undiscriminating'),
       // Remembered by #rememberAcceptances, this check's acceptances included.
       accepting: services.filter((service) => this.#acceptedBefore.has(service.id)).map((service) => service.id),
+      notChecked,
       advice: [
         ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map(endpointAdvice),
         ...services.flatMap((service) => (service.advice === null ? [] : [service.advice])),
       ],
     }
-    if (outcome === 'not-attempted') result.advice.push(...missing)
+    if (outcome === 'not-attempted') result.advice.push(...judged.missing)
+    result.advice.push(...notChecked.map((service) => `${service.id} was not checked: ${service.reason}`))
     return {round, result, evidence: [...[...probes.values()].flat(), ...jwks]}
   }
 
@@ -454,14 +474,45 @@ class VerifyRun {
   }
 
   /**
-   * The issuers whose tokens the key could sign: those seen serving it, and those the journal says it
-   * was removed from. When none is known (it was gone before the first check), every issuer.
+   * The issuers whose tokens the key could sign: those seen serving it (in this run, or before it by
+   * locate), those the journal says it was removed from, and those the responder names. When none is
+   * known (it was gone before the first check), every issuer.
    */
   #involvedIssuers(): Set<string> {
     const ids = this.#o.inventory.issuers.map((issuer) => issuer.id)
-    const recorded = Object.keys(this.#o.recordedRemovals ?? {})
-    const involved = ids.filter((id) => this.#issuers.get(id)?.everServed === true || recorded.includes(id))
+    const known = this.#knownPublishers()
+    const involved = ids.filter((id) => this.#issuers.get(id)?.everServed === true || known.has(id))
     return new Set(involved.length > 0 ? involved : ids)
+  }
+
+  /** The issuers known, from before this run, to have published the key. */
+  #knownPublishers(): Set<string> {
+    return new Set([
+      ...Object.keys(this.#o.recordedRemovals ?? {}),
+      ...(this.#o.published ?? []).map((entry) => entry.issuer),
+      ...(this.#o.publishedBy ?? []),
+    ])
+  }
+
+  /**
+   * The services left out of a check for trusting only issuers that do not serve the key now, when
+   * nothing says where it was published before this run: such an issuer may have had it (a rotation
+   * done there already) and its services may still accept it. Left out, they are named, never dropped.
+   */
+  #notChecked(involved: ReadonlySet<string>, dependents: readonly InventoryService[]): NotChecked[] {
+    if (this.#knownPublishers().size > 0) return []
+    return this.#o.inventory.services
+      .filter((service) => !dependents.includes(service) && service.trusts.length > 0)
+      .map((service) => {
+        const others = service.trusts.filter((id) => !involved.has(id))
+        return {
+          id: service.id,
+          reason:
+            `it trusts ${others.join(', ')}, which ${others.length === 1 ? 'does' : 'do'} not serve the key now; nothing says whether ` +
+            `${others.length === 1 ? 'it' : 'they'} did before. If the key was removed there already, run again with ` +
+            others.map((id) => `--published-by ${id}`).join(' '),
+        }
+      })
   }
 
   #removalEvidence(id: string) {
@@ -601,6 +652,7 @@ export function remainingSummary(result: VerifyResult): string {
   if (result.undiscriminating.length > 0)
     parts.push(`refusing for other reasons (never seen to accept a canary): ${result.undiscriminating.join(', ')}`)
   if (result.unknown.length > 0) parts.push(`not proven: ${result.unknown.join(', ')}`)
+  if (result.notChecked.length > 0) parts.push(`not checked: ${result.notChecked.map((service) => service.id).join(', ')}`)
   const endpoints = result.endpoints.filter((endpoint) => endpoint.status !== 'contained')
   if (endpoints.length > 0) parts.push(`JWKS ${endpoints.map((endpoint) => `${endpoint.url} ${endpoint.reason}`).join('; ')}`)
   return parts.length > 0 ? parts.join('; ') : 'nothing could be checked'

@@ -14,6 +14,7 @@ import {summarizeStep} from '../../src/playbook/step-summary.js'
 import {loadKeySource} from '../../src/services/identify.js'
 import {
   checkControlKey,
+  notContainedMessage,
   verifyContainment,
   type VerifyCheck,
   type VerifyOptions,
@@ -31,8 +32,8 @@ afterEach(async () => {
   for (const thing of open.splice(0).reverse()) await thing.close()
 })
 
-async function world(services: ServiceSpec[]): Promise<World> {
-  const started = await startWorld(services)
+async function world(services: ServiceSpec[], options: Parameters<typeof startWorld>[1] = {}): Promise<World> {
+  const started = await startWorld(services, options)
   open.push(started)
   return started
 }
@@ -243,6 +244,44 @@ describe('verifyContainment --until-contained', () => {
     expect(alone.services[0]).toMatchObject({status: 'undiscriminating', basis: 'probe'})
     expect(alone.undiscriminating).toEqual(['guarded'])
   })
+})
+
+describe('verifyContainment after the key was removed at one issuer and not another', () => {
+  it('names, never drops, a service of the issuer it left when nothing says it was there, and checks it when told', async () => {
+    // Given two issuers publishing the key: auth-main, trusted by a relying party that caches key sets
+    // for ten minutes, and auth-other, trusted by a service with no probe
+    const w = await world([{id: 'cached'}, {id: 'elsewhere', trusts: 'auth-other', noProbe: true}], {otherIssuer: true})
+    // (the relying party has fetched auth-main's key set while it served the key)
+    await verify(w, {baseline: true})
+    // When the key is removed at auth-main only (a rotation this verify has no record of)
+    w.removeKey()
+    const {result} = await verify(w)
+    // Then the relying party of auth-main is not silently dropped: it is named as not checked, with the way to check it
+    expect(result.services.map((service) => service.id)).toEqual(['elsewhere'])
+    expect(result.notChecked).toEqual([
+      {
+        id: 'cached',
+        reason:
+          'it trusts auth-main, which does not serve the key now; nothing says whether it did before. If the key was removed there already, run again with --published-by auth-main',
+      },
+    ])
+    expect(result.outcome).toBe('not-attempted')
+    expect(notContainedMessage(result)).toContain('cached not checked')
+    expect(result.advice).toContain(`cached was not checked: ${result.notChecked[0]!.reason}`)
+    // When the responder says auth-main published it (--published-by), or locate had seen it there
+    for (const told of [
+      {publishedBy: ['auth-main']},
+      {published: [{issuer: 'auth-main', url: w.issuer.url('/jwks'), kid: 'prod-1', alg: 'ES256', use: 'sig'}]},
+    ]) {
+      const {result: checked} = await verify(w, told)
+      // Then the relying party is probed, and found still accepting the leaked key from its cache
+      expect(checked.notChecked).toEqual([])
+      const cached = checked.services.find((service) => service.id === 'cached')
+      expect(cached?.status).toBe('exposed')
+      expect(cached?.basis).toBe('probe')
+      expect(checked.outcome).toBe('not-proven')
+    }
+  }, 30_000)
 })
 
 describe('a baseline', () => {

@@ -10,6 +10,8 @@ import {makeTestKey, startJwksServer, type JwksServer, type TestKey} from '../..
 import {startRelyingParty, type RelyingParty} from '../../helpers/relying-party.js'
 
 export const ISSUER = 'https://auth.example.com'
+/** A second issuer (`otherIssuer`), publishing the leaked key too, at its own JWKS. */
+export const OTHER_ISSUER = 'https://other.example.com'
 export const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const
 
 export interface ServiceSpec {
@@ -25,6 +27,8 @@ export interface ServiceSpec {
   verifier?: string
   /** The probe URL, instead of a relying party (e.g. a closed port, a server that fails). */
   probeUrl?: string
+  /** The issuer it trusts (default auth-main); auth-other exists with `otherIssuer`. */
+  trusts?: 'auth-main' | 'auth-other'
 }
 
 export interface World {
@@ -39,25 +43,30 @@ export interface World {
   inventoryFile: string
   relyingParties: Map<string, RelyingParty>
   rp(id: string): RelyingParty
-  /** Takes the leaked key out of the issuer's JWKS; returns the time (epoch ms) just before. */
+  /** Takes the leaked key out of auth-main's JWKS (auth-other keeps it); returns the time (epoch ms) just before. */
   removeKey(): number
   /** Every private value of the leaked key, for the secrecy assertions. */
   needles(): string[]
   close(): Promise<void>
 }
 
-export async function startWorld(services: ServiceSpec[], options: {keyType?: 'ec' | 'rsa'} = {}): Promise<World> {
+export async function startWorld(
+  services: ServiceSpec[],
+  options: {keyType?: 'ec' | 'rsa'; otherIssuer?: boolean} = {},
+): Promise<World> {
   const issuer = await startJwksServer()
   const leaked = await makeTestKey('prod-1', options.keyType ?? 'ec')
   const current = await makeTestKey('prod-2')
   issuer.serve('/jwks', {keys: [current.publicJwk, leaked.publicJwk]})
+  issuer.serve('/other-jwks', {keys: [leaked.publicJwk]})
   const jwksUri = issuer.url('/jwks')
   const relyingParties = new Map<string, RelyingParty>()
   for (const spec of services) {
     if (spec.probeUrl !== undefined || spec.noProbe) continue
+    const other = spec.trusts === 'auth-other'
     const rp = await startRelyingParty({
-      jwksUri,
-      issuer: ISSUER,
+      jwksUri: other ? issuer.url('/other-jwks') : jwksUri,
+      issuer: other ? OTHER_ISSUER : ISSUER,
       audience: spec.id,
       cacheMaxAgeMs: (spec.cacheSeconds ?? 600) * 1000,
       neverRefresh: spec.forever,
@@ -77,7 +86,7 @@ export async function startWorld(services: ServiceSpec[], options: {keyType?: 'e
       `  - id: ${spec.id}`,
       `    team: team-${spec.id}`,
       `    contacts: {slack: "#${spec.id}-oncall"}`,
-      '    trusts: [auth-main]',
+      `    trusts: [${spec.trusts ?? 'auth-main'}]`,
       ...(url === undefined ? [] : [`    probe: {url: "${url}", method: GET}`]),
       ...(spec.cacheSeconds === undefined ? [] : [`    jwksCacheSeconds: ${spec.cacheSeconds}`]),
       ...(spec.verifier === undefined ? [] : [`    verifier: ${spec.verifier}`]),
@@ -92,6 +101,14 @@ export async function startWorld(services: ServiceSpec[], options: {keyType?: 'e
       `    issuer: ${ISSUER}`,
       `    jwksUri: ${jwksUri}`,
       '    keySource: {type: manual}',
+      ...(options.otherIssuer
+        ? [
+            '  - id: auth-other',
+            `    issuer: ${OTHER_ISSUER}`,
+            `    jwksUri: ${issuer.url('/other-jwks')}`,
+            '    keySource: {type: manual}',
+          ]
+        : []),
       'services:',
       ...serviceLines,
       '',
