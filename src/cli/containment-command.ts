@@ -5,7 +5,7 @@ import {Errors, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {changeKeyAtIssuers, type ContainmentContext, type KeyChangeOutcome, type KeyOperation} from '../services/contain-key.js'
-import {invalidateTokens, type DenylistSpec, type InvalidateOutcome} from '../services/invalidate.js'
+import {invalidateTokens, nothingInvalidated, type DenylistSpec, type InvalidateOutcome} from '../services/invalidate.js'
 import {loadKeySource} from '../services/identify.js'
 import {ExitCode, JwkrError} from '../core/errors.js'
 import {leakedKeyOf, leakedKeyRef} from '../core/inventory/leaked-key.js'
@@ -106,7 +106,12 @@ export async function runKeyChange(
     }),
   )
   const failed = outcome.issuers.filter((change) => change.status === 'failed').map((change) => change.issuerId)
-  return finish(host, outcome, renderKeyChange(outcome, host.style), failed, `The ${operation} failed at ${failed.join(', ')}.`)
+  return finish(
+    host,
+    outcome,
+    renderKeyChange(outcome, host.style),
+    failed.length > 0 ? {message: `The ${operation} failed at ${failed.join(', ')}.`} : null,
+  )
 }
 
 export interface InvalidateFlags extends CommonFlags {
@@ -152,7 +157,16 @@ export async function runInvalidate(host: ContainmentHost, flags: InvalidateFlag
     ...outcome.denylist.filter((write) => write.status === 'failed').map((write) => write.target),
     ...outcome.sessions.filter((change) => change.status === 'failed').map((change) => change.issuerId),
   ]
-  return finish(host, outcome, renderInvalidate(outcome, host.style), failed, `Invalidation failed at ${failed.join(', ')}.`)
+  const failure =
+    failed.length > 0
+      ? {message: `Invalidation failed at ${failed.join(', ')}.`}
+      : nothingInvalidated(outcome)
+        ? {
+            message: 'Nothing was invalidated: no denylist was given, and no session could be revoked.',
+            hint: 'Pass --denylist-file PATH and/or --redis URL (or set REDIS_URL) so relying parties refuse the key, and revoke the sessions by hand where the list above says how.',
+          }
+        : null
+  return finish(host, outcome, renderInvalidate(outcome, host.style), failure)
 }
 
 async function readLeakedKey(flags: CommonFlags, secrets: SecretRegistry): Promise<LoadedKey> {
@@ -228,16 +242,17 @@ function approvalRequired(what: string): JwkrError {
 }
 
 /** Prints the outcome; exits 1 (after the whole outcome is out) when something failed. */
-function finish<T>(host: ContainmentHost, outcome: T, text: string, failed: string[], message: string): T {
+/** Prints the outcome (or returns it for --json) and, when it is a failure, exits 1 saying what failed and what to do. */
+function finish<T>(host: ContainmentHost, outcome: T, text: string, failure: {message: string; hint?: string} | null): T {
   if (host.json) {
-    if (failed.length === 0) return outcome
+    if (failure === null) return outcome
     host.command.logJson(outcome)
     throw new Errors.ExitError(ExitCode.failure)
   }
   host.command.log(text)
-  if (failed.length > 0) {
-    throw new JwkrError('ERR_CONTAINMENT_INCOMPLETE', message, {
-      hint: 'Fix what each failure above names, then run the command again for those issuers (--issuer ID).',
+  if (failure !== null) {
+    throw new JwkrError('ERR_CONTAINMENT_INCOMPLETE', failure.message, {
+      hint: failure.hint ?? 'Fix what each failure above names, then run the command again for those issuers (--issuer ID).',
     })
   }
   return outcome

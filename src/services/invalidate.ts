@@ -46,6 +46,11 @@ export interface InvalidateOutcome {
   notes: string[]
 }
 
+/** Whether a real run changed nothing anywhere: no denylist to write, and no session revoked. */
+export function nothingInvalidated(outcome: InvalidateOutcome): boolean {
+  return !outcome.dryRun && outcome.denylist.length === 0 && !outcome.sessions.some((change) => change.status === 'done')
+}
+
 export interface InvalidateOptions {
   key: LoadedKey
   /** Null without an inventory: the entry is then by thumbprint (and kid) alone, and no session is revoked. */

@@ -163,6 +163,33 @@ describeRedis('jwkr tokens invalidate', () => {
     expect(world.auth0.requests).toEqual([])
   })
 
+  it('fails (exit 1) when it changed nothing: no denylist given, and an issuer whose sessions it cannot revoke', async () => {
+    for (const json of [false, true]) {
+      // When only the file issuer is named (its sessions live elsewhere) and no denylist target is given
+      const {stdout, stderr, error} = await run([
+        'tokens',
+        'invalidate',
+        '--key',
+        world.keyFile,
+        '--issuer',
+        'auth-main',
+        '--yes',
+        ...(json ? ['--json'] : []),
+      ])
+      // Then it is a failure that says nothing was invalidated and what to pass, not a success
+      expect(exitCodeOf(error)).toBe(1)
+      if (json) {
+        const outcome = JSON.parse(stdout)
+        expect(outcome.denylist).toEqual([])
+        expect(outcome.sessions.map((change: {status: string}) => change.status)).toEqual(['unsupported'])
+      } else {
+        expect(stdout).toMatch(/! not supported auth-main/)
+        expect(stderr).toContain('Nothing was invalidated: no denylist was given, and no session could be revoked.')
+        expect(stderr).toContain('--denylist-file PATH')
+      }
+    }
+  })
+
   it('with --all denies per publishing issuer, and without an inventory by thumbprint alone', async () => {
     // Given the inventory, When denying at every publishing issuer, Then each gets its entry
     const file = join(world.dir, 'denylist.json')
