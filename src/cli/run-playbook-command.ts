@@ -43,9 +43,12 @@ export async function runPlaybookCommand(
   const interactive = !host.yes && !host.json && process.stdin.isTTY === true && process.stderr.isTTY === true
   const home = resolveHome({flag: host.home})
   if (!host.json && !host.dryRun && !existsSync(home)) {
-    host.command.logToStderr(
-      `Creating the jwkr workspace ${home}: no .jwkr folder here or in a parent folder (JWKR_HOME or --home choose another).`,
-    )
+    const why = host.home
+      ? 'named by --home'
+      : process.env.JWKR_HOME
+        ? 'named by JWKR_HOME'
+        : 'no .jwkr folder here or in a parent folder (JWKR_HOME or --home choose another)'
+    host.command.logToStderr(`Creating the jwkr workspace ${home}: ${why}.`)
   }
   let header: RunHeader | undefined
   try {

@@ -299,6 +299,13 @@ function locateScenario(nameOrPath: string, dir: string): string {
     return builtinFiles(dir).find((file) => basename(file, extname(file)) === nameOrPath) as string
   }
   if (existsSync(nameOrPath) && statSync(nameOrPath).isFile()) return nameOrPath
+  // A path (a folder or a YAML extension) is not a misspelt name: say the file is not there.
+  if (/[\\/]|\.ya?ml$/i.test(nameOrPath)) {
+    throw new JwkrError('ERR_DRILL_SCENARIO_NOT_FOUND', `No scenario file at ${nameOrPath}.`, {
+      hint: `Check the path, or pass a built-in scenario by name (${names.sort().join(', ') || 'none'}; jwkr drill list).`,
+      details: {scenario: nameOrPath, builtin: names},
+    })
+  }
   const guess = suggestion(nameOrPath, names)
   throw new JwkrError(
     'ERR_DRILL_SCENARIO_NOT_FOUND',

@@ -188,12 +188,21 @@ export async function listIncidents(home: string, options: {drills?: boolean; no
   return summaries.sort((a, b) => (b.openedAt ?? '').localeCompare(a.openedAt ?? '') || b.id.localeCompare(a.id))
 }
 
+/** How many drills the workspace keeps (`incident list` and `--incident` defaults leave them out). */
+export async function countDrills(home: string): Promise<number> {
+  return (await subdirectories(join(home, DRILLS_DIR))).length
+}
+
 /** The incident opened last (drills aside), for a command whose --incident was left out. */
 export async function latestIncident(home: string): Promise<IncidentSummary> {
   const [latest] = await listIncidents(home)
   if (latest) return latest
+  const drills = await countDrills(home)
   throw new JwkrError('ERR_INCIDENT_NOT_FOUND', `No incidents yet in ${home}.`, {
-    hint: 'Name one with --incident ID (and --home for another workspace), or start one with jwkr respond --key <leaked key>.',
+    hint:
+      drills > 0
+        ? `A drill is never picked by default: name one with --incident ID (jwkr incident list --drills shows the ${drills === 1 ? 'one' : drills} here).`
+        : 'Name one with --incident ID (and --home for another workspace), or start one with jwkr respond --key <leaked key>.',
   })
 }
 

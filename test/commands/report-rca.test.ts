@@ -46,6 +46,21 @@ describe('jwkr report rca', () => {
     expect(stderr).toContain('Name one with --incident ID')
   })
 
+  it('in a workspace with drills only, says they are left out and how to name one (report rca, incident list)', async () => {
+    // Given a workspace that holds one drill and no incident
+    const drillsOnly = await mkdtemp(join(tmpdir(), 'jwkr-drills-only-'))
+    await mkdir(join(drillsOnly, 'drills', '2026-01-01-abcdef'), {recursive: true})
+    // When a report is asked for without --incident, Then the error points at the drill
+    const report = await run(['report', 'rca', '--home', drillsOnly])
+    expect(exitCodeOf(report.error)).toBe(1)
+    expect(report.stderr).toContain(`Error: No incidents yet in ${drillsOnly}.`)
+    expect(report.stderr).toContain('A drill is never picked by default: name one with --incident ID')
+    // And the incident list says the drill is not listed, and how to list it
+    const list = await run(['incident', 'list', '--home', drillsOnly])
+    expect(list.error).toBeUndefined()
+    expect(list.stdout).toContain(`No incidents yet in ${drillsOnly} (1 drill is not listed: add --drills).`)
+  })
+
   it('writes the self-contained HTML page to --out atomically, readable by the user only, replacing an older one', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'jwkr-out-')), 'rca.html')
     await writeFile(out, 'an older draft', {mode: 0o644})

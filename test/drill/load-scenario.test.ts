@@ -125,6 +125,15 @@ describe('drill scenarios', () => {
   })
 })
 
+describe('loadScenario with a path', () => {
+  it('says the file is not there, rather than that no scenario has that name', async () => {
+    const error = await rejection(loadScenario('/tmp/no-such-folder/missing.yaml'))
+    expect(error.code).toBe('ERR_DRILL_SCENARIO_NOT_FOUND')
+    expect(error.message).toBe('No scenario file at /tmp/no-such-folder/missing.yaml.')
+    expect(error.hint).toContain('pass a built-in scenario by name (basic, flaky-slack,')
+  })
+})
+
 function captureError(action: () => unknown): JwkrError {
   try {
     action()

@@ -4,7 +4,7 @@ import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {renderTable, tableFlags, tableView, type Column} from '../../cli/table.js'
 import {formatSpan} from '../../core/duration.js'
-import {listIncidents, resolveHome, type IncidentSummary} from '../../incident/workspace.js'
+import {countDrills, listIncidents, resolveHome, type IncidentSummary} from '../../incident/workspace.js'
 
 const COLUMNS: Column<IncidentSummary>[] = [
   {name: 'id', value: (i) => (i.drill ? `${i.id} (drill)` : i.id)},
@@ -29,9 +29,16 @@ export default class IncidentList extends JwkrCommand {
     const home = resolveHome({flag: flags.home})
     const incidents = await listIncidents(home, {drills: flags.drills})
     if (!this.jsonEnabled()) {
-      if (incidents.length === 0) this.log(`No incidents yet in ${home}. Start one with: jwkr respond --key <leaked key>`)
+      if (incidents.length === 0) this.log(await nothingListed(home, flags.drills))
       else this.log(renderTable(incidents, COLUMNS, {view: tableView(flags)}))
     }
     return {incidents}
   }
+}
+
+/** What an empty list says: where it looked, the drills it left out, and how to start. */
+async function nothingListed(home: string, withDrills: boolean): Promise<string> {
+  const drills = withDrills ? 0 : await countDrills(home)
+  const left = drills === 0 ? '' : ` (${drills === 1 ? '1 drill is' : `${drills} drills are`} not listed: add --drills)`
+  return `No incidents yet in ${home}${left}. Start one with: jwkr respond --key <leaked key>`
 }
