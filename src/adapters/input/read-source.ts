@@ -1,6 +1,7 @@
 // Reads a SOURCE argument: a file path, "-" for stdin, or the key material itself given inline
 // (JSON, a PEM block or a compact JWT). Caps the size and refuses binary data before parsing.
 import type {Readable} from 'node:stream'
+import {isatty} from 'node:tty'
 
 import {JwkrError} from '../../core/errors.js'
 import {looksLikeKeyMaterial} from '../../core/secrets.js'
@@ -17,6 +18,21 @@ export interface SourceText {
 export interface ReadSourceOptions {
   stdin?: Readable
   maxBytes?: number
+  /** Where to say that a terminal is being read (default stderr). */
+  notice?: NodeJS.WritableStream
+}
+
+/**
+ * Says, on a terminal, that "-" is reading it: otherwise the command seems to hang. A pipe or a file
+ * is read without a word.
+ */
+export function announceTerminalRead(
+  stdin: Readable | {fd: number},
+  what: string,
+  notice: NodeJS.WritableStream = process.stderr,
+): void {
+  const terminal = 'fd' in stdin && typeof stdin.fd === 'number' ? isatty(stdin.fd) : (stdin as {isTTY?: boolean}).isTTY === true
+  if (terminal) notice.write(`Reading ${what} from the terminal: paste it, then press Ctrl-D on an empty line.\n`)
 }
 
 export async function readSource(source: string, options: ReadSourceOptions = {}): Promise<SourceText> {
@@ -26,7 +42,11 @@ export async function readSource(source: string, options: ReadSourceOptions = {}
       hint: 'Pass the path of the key file, "-" to read stdin, or the key JSON itself in quotes.',
     })
   }
-  if (source === '-') return {text: decode(await readStream(options.stdin ?? process.stdin, maxBytes), maxBytes), origin: 'stdin'}
+  if (source === '-') {
+    const stdin = options.stdin ?? process.stdin
+    announceTerminalRead(stdin, 'the key', options.notice)
+    return {text: decode(await readStream(stdin, maxBytes), maxBytes), origin: 'stdin'}
+  }
   if (looksInline(source)) {
     if (Buffer.byteLength(source) > maxBytes) throw tooLarge(Buffer.byteLength(source), maxBytes)
     return {text: source, origin: 'inline'}

@@ -12,6 +12,7 @@ import type {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
 
 import {ExitCode, JwkrError} from '../../core/errors.js'
+import {announceTerminalRead} from '../input/read-source.js'
 import {isTokenByte, trailingRunStart} from '../../core/tokens/find-tokens.js'
 import type {WalkCounts} from '../scan/walk-files.js'
 import {byteSource, streamSource, type ByteSource, type DescriptorInput} from './byte-source.js'
@@ -190,6 +191,7 @@ export async function* planTokenTasks(paths: readonly string[], options: PlanOpt
   const counts: WalkCounts = {ignored: 0, hidden: 0, symlinks: 0, special: 0, unreadable: 0}
   for (const path of paths) {
     if (path === '-') {
+      announceTerminalRead(options.stdin, 'the log')
       yield* pipeTasks('stdin', options.stdin, options)
       continue
     }

@@ -3,7 +3,7 @@
 import {chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {Readable} from 'node:stream'
+import {Readable, Writable} from 'node:stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {JwkrError} from '../../../src/core/errors.js'
@@ -70,6 +70,22 @@ describe('readSource', () => {
     expect(error).toMatchObject({code: 'ERR_INPUT_TOO_LARGE', exitCode: 1})
     expect(error.message).toBe(`${path} is 1.0 MiB; jwkr reads at most 1.0 MiB of key material.`)
     expect(error.hint).toMatch(/not a log or archive/)
+  })
+
+  it('says on a terminal that it is reading the key from it, and says nothing for a pipe', async () => {
+    const notices: string[] = []
+    const notice = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        notices.push(chunk.toString())
+        done()
+      },
+    })
+    const terminal = Object.assign(Readable.from([Buffer.from(JWK)]), {isTTY: true})
+    expect(await readSource('-', {stdin: terminal, notice})).toEqual({text: JWK, origin: 'stdin'})
+    expect(notices).toEqual(['Reading the key from the terminal: paste it, then press Ctrl-D on an empty line.\n'])
+    notices.length = 0
+    await readSource('-', {stdin: Readable.from([Buffer.from(JWK)]), notice})
+    expect(notices).toEqual([])
   })
 
   it('refuses stdin over 1 MiB, and stops reading it', async () => {
