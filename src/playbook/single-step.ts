@@ -2,6 +2,7 @@
 // so it is journaled, resumable and gated like a step of a full run (and CACAO exports can name it).
 import {stringify} from 'yaml'
 
+import {ExitCode, JwkrError} from '../core/errors.js'
 import {loadPlaybook, type Playbook} from './load-playbook.js'
 import type {StepRegistry} from './registry.js'
 
@@ -14,6 +15,17 @@ import type {StepRegistry} from './registry.js'
 export function singleStepPlaybook(uses: string, input: Record<string, unknown>, registry: StepRegistry): Playbook {
   const definition = registry.get(uses)
   const {key, ...rest} = input
+  const required = (definition.inputSchema as {required?: string[]}).required ?? []
+  if (key !== undefined ? typeof key !== 'string' : required.includes('key')) {
+    throw new JwkrError(
+      'ERR_USAGE',
+      key === undefined ? `${uses} needs the leaked key: "key" in --with.` : 'The "key" of --with must be a string.',
+      {
+        hint: `Give the path of the key file, "-" for stdin, or the key JSON itself as a string, e.g. --with '{"key": "leaked.json"}'.`,
+        exitCode: ExitCode.usage,
+      },
+    )
+  }
   const document = {
     apiVersion: 'jwkr/v1',
     kind: 'Playbook',

@@ -54,4 +54,25 @@ describe('jwkr step', () => {
     expect(exitCodeOf(unknown.error)).toBe(1)
     expect(unknown.stderr).toContain('key.inspect')
   })
+
+  it('refuses a key given as a JSON object, and a step that needs the key without one, naming --with (exit 2)', async () => {
+    const k = 'c2VjcmV0LW9jdC1rZXktbmVlZGxlLXZhbHVlLTEyMzQ'
+    const asObject = await run([
+      'step',
+      'run',
+      'key.inspect',
+      '--with',
+      JSON.stringify({key: {kty: 'oct', k}}),
+      '--home',
+      await tempHome(),
+    ])
+    expect(exitCodeOf(asObject.error)).toBe(2)
+    expect(asObject.stderr).toContain('The "key" of --with must be a string.')
+    expect(asObject.stderr).not.toContain('--key FILE')
+    expect(asObject.stdout + asObject.stderr).not.toContain(k)
+    const none = await run(['step', 'run', 'services.locate', '--with', '{}', '--home', await tempHome()])
+    expect(exitCodeOf(none.error)).toBe(2)
+    expect(none.stderr).toContain('services.locate needs the leaked key: "key" in --with.')
+    expect(none.stderr).toContain(`--with '{"key": "leaked.json"}'`)
+  })
 })
