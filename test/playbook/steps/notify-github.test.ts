@@ -202,8 +202,10 @@ describe('notify.github', () => {
   it('has its checklist ticked (issues.update) as the steps finish, down to the last one', async () => {
     const {result} = await run()
     expect(result.status).toBe('completed')
-    // The body was updated in place, and now every step is ticked
-    expect(requests('PATCH', /\/issues\/1$/).length).toBeGreaterThanOrEqual(2)
+    // The body was updated in place, and now every step is ticked. (How many updates it took is timing:
+    // the observer renders the incident as it stands when it gets to an event, and under load the first
+    // update may already show every step done, after which the others change nothing and are not sent.)
+    expect(requests('PATCH', /\/issues\/1$/).length).toBeGreaterThanOrEqual(1)
     const body = issuesOf(repo)[0]?.body ?? ''
     const checklist = body.slice(body.indexOf(CHECKLIST_START), body.indexOf(CHECKLIST_END))
     expect(checklist.split('\n').filter((line) => line.startsWith('- ['))).toEqual([
