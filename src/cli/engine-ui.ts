@@ -122,7 +122,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
       else shown = undefined
     },
     async confirmStep(step, definition, plan, question): Promise<GateAnswer> {
-      write(`\n${style.bold(step.title ?? definition.title)} ${style.dim(`${step.id} · ${step.uses}`)}`)
+      write(`\n${hang('', 2, `${style.bold(step.title ?? definition.title)} ${style.dim(`${step.id} · ${step.uses}`)}`)}`)
       write(hang('  ', 2, step.description ?? definition.description))
       write(renderPlan(plan, style, hang))
       const resume = header ? ` (resume later with jwkr incident resume ${header.incident})` : ''
@@ -141,7 +141,7 @@ export function createEngineUi(options: UiOptions): EngineUi {
       )
     },
     async decide(step, definition, question): Promise<boolean> {
-      write(`\n${style.bold('Decision')} ${style.dim(`${step.id} · ${step.uses}`)}`)
+      write(`\n${hang('', 2, `${style.bold('Decision')} ${style.dim(`${step.id} · ${step.uses}`)}`)}`)
       write(hang('  ', 2, step.description ?? definition.description))
       return interruption.ask((signal) =>
         select<boolean>(
@@ -196,12 +196,18 @@ export function createEngineUi(options: UiOptions): EngineUi {
 export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwrapped): string {
   const kind = [header.drill ? 'drill' : '', header.dryRun ? 'dry run: no change is made' : ''].filter(Boolean).join(', ')
   const lines = [
-    `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
+    hang(
+      '',
+      2,
+      `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
+    ),
     `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
     `  Artifacts: ${header.artifacts}`,
     ...(header.notes ?? []).map((note) => hang('  ', 2, note)),
   ]
-  if (header.done.length > 0) lines.push(`  Done before: ${header.done.join(', ')} (not run again)`)
+  if (header.done.length > 0) lines.push(hang('  Done before: ', 15, `${header.done.join(', ')} (not run again)`))
+  if (header.skippedBefore?.length)
+    lines.push(hang('  Skipped before: ', 18, `${header.skippedBefore.join(', ')} (not run again)`))
   // Steps skipped for the same reason share a line: `locate, rotate, … — no inventory (…)`.
   const byReason = new Map<string, string[]>()
   for (const skip of header.willSkip) byReason.set(inWords(skip.reason), [...(byReason.get(inWords(skip.reason)) ?? []), skip.id])

@@ -70,8 +70,10 @@ export interface RunHeader {
   artifacts: string
   /** The leaked key's path (the playbook's `key` input; a key given inline is kept as a file), for commands to print. */
   key: string | null
-  /** Steps already finished (a resume): they will not run again. */
+  /** Steps that succeeded before (a resume): they will not run again. */
   done: string[]
+  /** Steps skipped before (a resume: by the responder, or for want of input): they will not run again either. */
+  skippedBefore?: string[]
   /** Steps that will be skipped whatever happens before them, with the reason in words. */
   willSkip: Array<{id: string; reason: string}>
   /** Inputs the run took from elsewhere than the command line (the inventory's logs), in words. */
@@ -276,11 +278,12 @@ class PlaybookRun {
   #header(): RunHeader {
     const state = this.#state()
     const notes = openingNotes(this.#o.journal.events())
-    const done = this.#o.playbook.steps
-      .filter((step) => ['succeeded', 'skipped'].includes(state.steps[step.id]?.status ?? ''))
-      .map((step) => step.id)
+    const ended = (status: string) =>
+      this.#o.playbook.steps.filter((step) => state.steps[step.id]?.status === status).map((step) => step.id)
+    const done = ended('succeeded')
+    const skippedBefore = ended('skipped')
     const willSkip = this.#o.playbook.steps
-      .filter((step) => !done.includes(step.id))
+      .filter((step) => !done.includes(step.id) && !skippedBefore.includes(step.id))
       .flatMap((step) => {
         const reason = this.#inventorySkipReason(step) ?? foreseenSkipReason(step.if, this.#scope())
         return reason === undefined ? [] : [{id: step.id, reason}]
@@ -295,6 +298,7 @@ class PlaybookRun {
       artifacts: this.#o.incident.artifactsDir,
       key: typeof this.#o.inputs.key === 'string' ? this.#o.inputs.key : null,
       done,
+      ...(skippedBefore.length > 0 ? {skippedBefore} : {}),
       willSkip,
       ...(notes.length > 0 ? {notes} : {}),
     }

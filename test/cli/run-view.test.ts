@@ -1,6 +1,7 @@
 // Golden outputs of the run view (src/cli/engine-ui.ts, render-run.ts): the header, one line per step
 // with its result in words, the closing block; and the status line's heartbeat without a terminal.
 import {PassThrough} from 'node:stream'
+import {stripVTControlCharacters} from 'node:util'
 import {afterEach, describe, expect, it, vi} from 'vitest'
 
 import {createEngineUi, renderHeader} from '../../src/cli/engine-ui.js'
@@ -296,6 +297,41 @@ describe('the status line without a terminal', () => {
     vi.advanceTimersByTime(60_000)
     expect(lines).toEqual(['  … prove · check 1: 3/5 contained\n', '  … prove · check 2: 3/5 contained\n'])
     vi.useRealTimers()
+  })
+})
+
+describe('the header on a narrow terminal', () => {
+  it('wraps between words at 60 columns, and says which steps were done and which skipped before a resume', () => {
+    // Given a terminal 60 columns wide
+    const noop = (): boolean => true
+    const output = Object.assign(new PassThrough(), {isTTY: true, columns: 60, cursorTo: noop, clearLine: noop, moveCursor: noop})
+    let text = ''
+    output.on('data', (chunk: Buffer) => (text += chunk.toString()))
+    const ui = createEngineUi({
+      secrets: new SecretRegistry(),
+      interactive: false,
+      quiet: false,
+      streams: {input: new PassThrough(), output},
+    })
+    // When a resumed run with steps done and skipped before starts
+    ui.runStarting?.({
+      ...header,
+      drill: false,
+      resumed: true,
+      notes: undefined,
+      willSkip: [],
+      done: ['inspect', 'triage', 'go-ahead', 'locate', 'baseline', 'search', 'tokens'],
+      skippedBefore: ['rotate', 'invalidate'],
+    })
+    const lines = stripVTControlCharacters(text).split('\n')
+    // Then no line is wider than the terminal (but a path, left whole to be copied), and no word is cut in two
+    for (const line of lines.filter((text) => !text.includes('/tmp/'))) expect(line.length).toBeLessThanOrEqual(60)
+    expect(lines[0]).toBe('Resuming incident 2026-12-07-3hcgsa · playbook')
+    expect(lines[1]).toBe('  leaked-signing-key')
+    // And the skipped steps are not listed as done
+    const said = lines.join(' ').replace(/\s+/g, ' ')
+    expect(said).toContain('Done before: inspect, triage, go-ahead, locate, baseline, search, tokens (not run again)')
+    expect(said).toContain('Skipped before: rotate, invalidate (not run again)')
   })
 })
 

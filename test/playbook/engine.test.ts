@@ -304,6 +304,31 @@ steps:
       ])
     })
 
+    it('tells the view, on a resume, which steps were done and which were skipped before (neither runs again)', async () => {
+      const home = await tempHome()
+      // Given a run where the responder skipped "two", then answered No at the decision "three"
+      const first = await startRun({
+        ...baseOptions(home),
+        playbook: await writePlaybook(home, body),
+        registry: registryWith(),
+        ui: scriptedUi({gates: ['skip'], decisions: [false]}),
+      })
+      expect(first.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'pending', 'pending', 'pending'])
+      // When it is resumed
+      const headers: RunHeader[] = []
+      const {resumeRun} = await import('../../src/playbook/respond.js')
+      await resumeRun({
+        home,
+        secrets: baseOptions(home).secrets,
+        id: first.incident,
+        yes: true,
+        registry: registryWith(),
+        ui: {...scriptedUi({gates: ['proceed'], decisions: [true]}), runStarting: (header: RunHeader) => headers.push(header)},
+      })
+      // Then the header lists "one" as done and "two" as skipped, not as done
+      expect(headers.map((header) => [header.resumed, header.done, header.skippedBefore])).toEqual([[true, ['one'], ['two']]])
+    })
+
     it('skips a step when the responder says skip', async () => {
       const home = await tempHome()
       const ui = scriptedUi({gates: ['skip'], decisions: [true]})
