@@ -5,7 +5,7 @@ import {defineStep} from '../../src/playbook/define-step.js'
 import {Type} from '../../src/playbook/step-schema.js'
 import type {RunHeader} from '../../src/playbook/engine.js'
 import {createRegistry} from '../../src/playbook/registry.js'
-import {startRun} from '../../src/playbook/respond.js'
+import {resumeRun, startRun} from '../../src/playbook/respond.js'
 import {builtinSteps} from '../../src/playbook/steps/index.js'
 import {testSteps} from '../helpers/test-steps.js'
 import {baseOptions, readJournal, registryWith, scriptedUi, tempHome, writePlaybook} from '../helpers/engine-harness.js'
@@ -115,15 +115,7 @@ steps:
     expect(events.map((e) => e.type)).toEqual(['step.planned', 'step.started', 'test.looked', 'step.skipped'])
     expect(events.at(-1)?.data).toEqual({step: 'idle', reason: 'SLACK_TOKEN not set: Slack was not notified'})
     // And a resumed incident treats it as done
-    const {resumeRun} = await import('../../src/playbook/respond.js')
-    await resumeRun({
-      home,
-      secrets: baseOptions(home).secrets,
-      id: result.incident,
-      yes: true,
-      registry: registryWith({calls}),
-      ui: scriptedUi({}, false),
-    })
+    await resume(home, result.incident, registryWith({calls}), scriptedUi({}, false))
     expect(calls.get('idle')).toBe(1)
   })
 
@@ -316,14 +308,9 @@ steps:
       expect(first.steps.map((s) => s.status)).toEqual(['succeeded', 'skipped', 'pending', 'pending', 'pending'])
       // When it is resumed
       const headers: RunHeader[] = []
-      const {resumeRun} = await import('../../src/playbook/respond.js')
-      await resumeRun({
-        home,
-        secrets: baseOptions(home).secrets,
-        id: first.incident,
-        yes: true,
-        registry: registryWith(),
-        ui: {...scriptedUi({gates: ['proceed'], decisions: [true]}), runStarting: (header: RunHeader) => headers.push(header)},
+      await resume(home, first.incident, registryWith(), {
+        ...scriptedUi({gates: ['proceed'], decisions: [true]}),
+        runStarting: (header: RunHeader) => headers.push(header),
       })
       // Then the header lists "one" as done and "two" as skipped, not as done
       expect(headers.map((header) => [header.resumed, header.done, header.skippedBefore])).toEqual([[true, ['one'], ['two']]])
@@ -472,3 +459,13 @@ steps:
     expect(unattended.steps[0]).toMatchObject({status: 'failed', error: {code: 'ERR_APPROVAL_REQUIRED'}})
   })
 })
+
+/** Resumes an incident of the workspace unattended (--yes), with this registry and view. */
+function resume(
+  home: string,
+  id: string,
+  registry: Parameters<typeof resumeRun>[0]['registry'],
+  ui: Parameters<typeof resumeRun>[0]['ui'],
+) {
+  return resumeRun({home, secrets: baseOptions(home).secrets, id, yes: true, registry, ui})
+}
