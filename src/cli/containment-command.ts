@@ -241,7 +241,6 @@ function approvalRequired(what: string): JwkrError {
   })
 }
 
-/** Prints the outcome; exits 1 (after the whole outcome is out) when something failed. */
 /** Prints the outcome (or returns it for --json) and, when it is a failure, exits 1 saying what failed and what to do. */
 function finish<T>(host: ContainmentHost, outcome: T, text: string, failure: {message: string; hint?: string} | null): T {
   if (host.json) {

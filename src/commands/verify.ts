@@ -29,9 +29,9 @@ export default class Verify extends JwkrCommand {
     otherwise the service is "undiscriminating": its refusal may have another cause. Run with --baseline before
     containment to see which probes discriminate. The services checked are those trusting an issuer that serves the
     key, was seen serving it (locate, the incident's journal) or is named with --published-by; with no such record, a
-    service whose issuers no longer serve the key is named as not checked, never dropped. The containment clock says when each cached key set must have
-    dropped the key; it infers, it never proves. With --until-contained it checks again every --interval until
-    containment is proven or --deadline passes. Exits 0 only when containment is proven, 4 otherwise (not proven, or
+    service whose issuers no longer serve the key is named as not checked, never dropped. The containment clock says
+    when each cached key set must have dropped the key; it infers, it never proves. With --until-contained it checks
+    again every --interval until containment is proven or --deadline passes. Exits 0 only when containment is proven, 4 otherwise (not proven, or
     not attempted). Evidence (URL, time, status, SHA-256 of the body, canary jti) is in the output; the tokens
     themselves never are.`
   static override examples = [

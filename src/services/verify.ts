@@ -366,7 +366,8 @@ class VerifyRun {
     const endpoints = jwks.map((evidence) => this.#endpoint(evidence, stamp))
     const notChecked = this.#notChecked(involved, dependents)
     const judged = containmentOutcome(services, endpoints, this.#signer)
-    const {outcome} = judged
+    // A service left unchecked may still accept the key: nothing is proven while one is.
+    const outcome = judged.outcome === 'proven' && notChecked.length > 0 ? 'not-proven' : judged.outcome
     const missing = [...judged.missing, ...notChecked.map((service) => `${service.id} not checked: ${service.reason}`)]
     const byStatus = (status: ContainmentStatus) =>
       services.filter((service) => service.status === status).map((service) => service.id)
@@ -505,12 +506,14 @@ class VerifyRun {
       .filter((service) => !dependents.includes(service) && service.trusts.length > 0)
       .map((service) => {
         const others = service.trusts.filter((id) => !involved.has(id))
+        const one = others.length === 1
         return {
           id: service.id,
           reason:
-            `it trusts ${others.join(', ')}, which ${others.length === 1 ? 'does' : 'do'} not serve the key now; nothing says whether ` +
-            `${others.length === 1 ? 'it' : 'they'} did before. If the key was removed there already, run again with ` +
-            others.map((id) => `--published-by ${id}`).join(' '),
+            `it trusts ${others.join(', ')}, which ${one ? 'does' : 'do'} not serve the key now; nothing says whether ` +
+            `${one ? 'it' : 'they'} did before. Run again naming every issuer that published the key: ` +
+            `${others.map((id) => `--published-by ${id}`).join(' ')} if the key was removed there already` +
+            (involved.size > 0 ? `, or only ${[...involved].map((id) => `--published-by ${id}`).join(' ')} if it never was` : ''),
         }
       })
   }

@@ -262,7 +262,7 @@ describe('verifyContainment after the key was removed at one issuer and not anot
       {
         id: 'cached',
         reason:
-          'it trusts auth-main, which does not serve the key now; nothing says whether it did before. If the key was removed there already, run again with --published-by auth-main',
+          'it trusts auth-main, which does not serve the key now; nothing says whether it did before. Run again naming every issuer that published the key: --published-by auth-main if the key was removed there already, or only --published-by auth-other if it never was',
       },
     ])
     expect(result.outcome).toBe('not-attempted')
@@ -281,6 +281,23 @@ describe('verifyContainment after the key was removed at one issuer and not anot
       expect(cached?.basis).toBe('probe')
       expect(checked.outcome).toBe('not-proven')
     }
+  }, 30_000)
+  it('proves nothing while a service is left unchecked, even once every service it did check refuses the key', async () => {
+    // Given auth-main without the key already (a rotation this run never saw), its relying party caching
+    // the key set for ten minutes, and auth-other's relying party caching it for one second
+    const w = await world([{id: 'cached'}, {id: 'quick', trusts: 'auth-other', cacheSeconds: 1}], {otherIssuer: true})
+    await verify(w, {baseline: true})
+    w.removeKey()
+    // When the key leaves auth-other during a run that checks until contained
+    setTimeout(() => w.issuer.serve('/other-jwks', {keys: []}), 300)
+    const {result} = await verify(w, {untilContained: true, intervalMs: 300, deadlineMs: 3000})
+    // Then the service it checked is contained and no JWKS serves the key, but the unchecked one keeps it unproven
+    expect(result.services.map((service) => [service.id, service.status])).toEqual([['quick', 'contained']])
+    expect(result.endpoints.every((endpoint) => endpoint.status === 'contained')).toBe(true)
+    expect(result.notChecked.map((service) => service.id)).toEqual(['cached'])
+    expect(result.outcome).toBe('not-proven')
+    expect(result.contained).toBe(false)
+    expect(notContainedMessage(result)).toContain('not checked: cached')
   }, 30_000)
 })
 
