@@ -106,11 +106,14 @@ export interface KeyChangeOutcome {
   incident: string
   thumbprint: string
   kid: string | null
-  /** Null in a dry run, for revoke, and when no source takes a generated key. */
+  /**
+   * Null in a dry run, for revoke, and when no source takes a generated key or none will publish it
+   * (every such source refused, or lacks the leaked key, by its precheck).
+   */
   replacement: ReplacementFacts | null
   issuers: IssuerChange[]
   skipped: SkippedIssuer[]
-  /** Dry run only: what each jwks-file source would add and remove. */
+  /** Dry run only: what each jwks-file source would add and remove (or why it would refuse). */
   jwksDiffs: JwksDiff[]
   notes: string[]
 }

@@ -390,6 +390,27 @@ describe('jwkr key rotate', () => {
     })
   })
 
+  it('refuses a leaked shared secret at a key-set issuer before generating one, in the dry run and the run alike', async () => {
+    // Given the leaked key is a shared secret (HS256), and the issuer publishes a key set
+    const secret = {kty: 'oct', k: 'aHMyNTYtc2hhcmVkLXNlY3JldC10aGF0LWxlYWtlZC0wMTIzNDU2Nzg5YWJjZGVm', kid: 'hs-1', alg: 'HS256'}
+    const keyFile = join(world.dir, 'secret.json')
+    await writeFile(keyFile, JSON.stringify(secret))
+    const before = await world.snapshot()
+    const args = ['key', 'rotate', '--key', keyFile, '--issuer', 'auth-main']
+    // When it is dry-run, then run
+    const dry = await run([...args, '--dry-run'])
+    const real = await run([...args, '--yes'])
+    // Then both say a shared secret is never published there, and exit 1
+    for (const out of [dry, real]) {
+      expect(exitCodeOf(out.error)).toBe(1)
+      expect(out.stdout).toContain('a shared secret is never published')
+      expect(out.stdout).not.toContain('New key')
+      for (const needle of privateNeedles(secret)) expect(out.stdout + out.stderr).not.toContain(needle)
+    }
+    // And no new secret was written, and nothing changed
+    expect(await world.snapshot()).toEqual(before)
+  })
+
   it('backs up a JWKS file that served the leaked private key without those members; a restore publishes the public ones', async () => {
     // Given the issuer's file served the leaked key with its private members
     const served = {
