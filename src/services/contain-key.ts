@@ -246,7 +246,7 @@ function nothingToDo(
       .join(', ')
   const why = [
     ...(at('not-found') ? [`the leaked key is not in the key source of ${at('not-found')}`] : []),
-    ...(at('failed') ? [`${at('failed')} ${dryRun ? 'would fail' : 'failed'} (see above)`] : []),
+    ...(at('failed') ? [`${at('failed')} ${dryRun ? 'would fail' : 'failed'} (its error says why)`] : []),
   ].join('; ')
   const verb = operation === 'rotate' ? 'rotated' : 'revoked'
   const key = operation === 'rotate' ? ', and no new key was generated' : ''

@@ -302,7 +302,7 @@ describe('jwkr key rotate', () => {
       // Then the dry run says the rotation would fail there, naming the exposed key and its member, and exits 1 like the run
       expect(dry.stdout).toContain('auth-main (jwks-file) ✗ would fail')
       expect(dry.stdout).toContain('publishes private members of other keys too (key 1 (kid other-1): d)')
-      expect(dry.stdout).toContain('Nothing would be rotated: auth-main would fail (see above).')
+      expect(dry.stdout).toContain('Nothing would be rotated: auth-main would fail (its error says why).')
       expect(dry.stdout).not.toContain('○ planned')
       expect(dry.stderr).toContain('The rotate would fail at auth-main.')
       expect(exitCodeOf(dry.error)).toBe(1)
@@ -316,7 +316,7 @@ describe('jwkr key rotate', () => {
       expect(dryDoc.issuers[0]?.error).toEqual(realDoc.issuers[0]?.error)
       expect(dryDoc.jwksDiffs[0]).toMatchObject({removed: [], added: [], error: dryDoc.issuers[0]?.error?.message})
       // And the run generated no key, attempted nothing and wrote nothing (no backup, the file as it was)
-      expect(real.stdout).toContain('Nothing was rotated, and no new key was generated: auth-main failed (see above).')
+      expect(real.stdout).toContain('Nothing was rotated, and no new key was generated: auth-main failed (its error says why).')
       expect(real.stdout).not.toContain('New key')
       expect(realDoc.replacement).toBeNull()
       expect(await world.snapshot()).toEqual(before)
