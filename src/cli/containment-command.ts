@@ -1,6 +1,7 @@
 // What `jwkr key rotate`, `jwkr key revoke` and `jwkr tokens invalidate` share on the command line:
 // their flags, reading the key and the inventory, the rule that a change without a terminal needs
-// --yes, and turning the outcome into output and an exit code (1 when any issuer failed).
+// --yes, and turning the outcome into output and an exit code (1 when any issuer failed, or when the
+// key was found at none of them: nothing rotated is no success; a dry run exits as its run would).
 import {Errors, Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
@@ -106,12 +107,27 @@ export async function runKeyChange(
     }),
   )
   const failed = outcome.issuers.filter((change) => change.status === 'failed').map((change) => change.issuerId)
+  const would = outcome.dryRun ? 'would fail' : 'failed'
   return finish(
     host,
     outcome,
     renderKeyChange(outcome, host.style),
-    failed.length > 0 ? {message: `The ${operation} failed at ${failed.join(', ')}.`} : null,
+    failed.length > 0 ? {message: `The ${operation} ${would} at ${failed.join(', ')}.`} : foundNowhere(outcome),
   )
+}
+
+/**
+ * Every issuer acted on lacks the key: the responder asked for a change and none was (or would be)
+ * made. Said as a failure, because an inventory pointing at the wrong file looks just like this.
+ */
+function foundNowhere(outcome: KeyChangeOutcome): {message: string; hint: string} | null {
+  const {issuers, operation, dryRun} = outcome
+  if (issuers.length === 0 || !issuers.every((change) => change.status === 'not-found')) return null
+  const at = issuers.map((change) => change.issuerId).join(', ')
+  return {
+    message: `Nothing ${dryRun ? 'would be' : 'was'} ${operation === 'rotate' ? 'rotated' : 'revoked'}: the leaked key is not in the key source of ${at}.`,
+    hint: `If an earlier run removed it there, check that no JWKS serves it any more (jwkr verify). Otherwise keySource of ${at} in the inventory may not be what the issuer serves: fix it, then run again.`,
+  }
 }
 
 export interface InvalidateFlags extends CommonFlags {

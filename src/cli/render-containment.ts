@@ -24,12 +24,16 @@ export function renderKeyChange(outcome: KeyChangeOutcome, style: Style): string
   ]
   if (outcome.replacement) {
     const {kid, thumbprint, alg, privateKeyFile} = outcome.replacement
+    // Generated for an issuer whose change then failed: a key no verifier knows must not sign.
+    const published = outcome.issuers.some((change) => change.status === 'changed' || change.status === 'unchanged')
     blocks.push(
       `${style.bold('New key')} kid ${kid}, thumbprint ${thumbprint}${alg ? ` (${alg})` : ''}\n` +
-        `  Its private key is in ${privateKeyFile} (mode 0600). jwkr never prints it: hand it to the signer, then keep it in your secret store.`,
+        (published
+          ? `  Its private key is in ${privateKeyFile} (mode 0600). jwkr never prints it: hand it to the signer, then keep it in your secret store.`
+          : `  Its private key is in ${privateKeyFile} (mode 0600), but no issuer published it (see below): do not hand it to the signer.`),
     )
   }
-  blocks.push(...outcome.issuers.map((change) => renderIssuerChange(change, style)))
+  blocks.push(...outcome.issuers.map((change) => renderIssuerChange(change, style, outcome.dryRun)))
   if (outcome.issuers.length === 0) blocks.push(style.yellow('No issuer to act on.'))
   if (outcome.jwksDiffs.length > 0)
     blocks.push(`${style.bold('JWKS changes')}\n${outcome.jwksDiffs.map((diff) => renderDiff(diff, style)).join('\n')}`)
@@ -60,8 +64,10 @@ export function renderInvalidate(outcome: InvalidateOutcome, style: Style): stri
   return blocks.join('\n\n')
 }
 
-function renderIssuerChange(change: IssuerChange, style: Style): string {
-  const head = `${style.bold(change.issuerId)} ${style.dim(`(${change.source})`)} ${statusMark(change.status, style)}`
+function renderIssuerChange(change: IssuerChange, style: Style, dryRun = false): string {
+  // A dry run tried nothing: a refusal found beforehand is what the run would meet.
+  const mark = dryRun && change.status === 'failed' ? style.red('✗ would fail') : statusMark(change.status, style)
+  const head = `${style.bold(change.issuerId)} ${style.dim(`(${change.source})`)} ${mark}`
   const lines = [head]
   if (change.status === 'planned') lines.push(renderPlan(change.plan, style))
   if (change.result) {

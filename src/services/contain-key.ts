@@ -1,8 +1,9 @@
 // The key half of containment, behind `jwkr key rotate|revoke` and the key.rotate / key.revoke
-// steps (tokens are in invalidate-tokens.ts): it finds the publishing issuers, generates and stores
-// the replacement, and drives each issuer's key source stage by stage through an effect runner (the
-// incident's effect ledger, in a run or from a command, so a stage is never made twice). One
-// issuer failing never stops the others.
+// steps (tokens are in invalidate-tokens.ts): it finds the publishing issuers, checks read-only what
+// each change would refuse or not find (a dry run reports the same), generates and stores the
+// replacement only when an issuer will publish it, and drives each issuer's key source stage by stage
+// through an effect runner (the incident's effect ledger, in a run or from a command, so a stage is
+// never made twice). One issuer failing never stops the others.
 import type {JWK} from 'jose'
 
 import {locateKey} from './locate.js'
@@ -105,11 +106,14 @@ export interface KeyChangeOutcome {
   incident: string
   thumbprint: string
   kid: string | null
-  /** Null in a dry run, for revoke, and when no source takes a generated key. */
+  /**
+   * Null in a dry run, for revoke, and when no source takes a generated key or none will publish it
+   * (every such source refused, or lacks the leaked key, by its precheck).
+   */
   replacement: ReplacementFacts | null
   issuers: IssuerChange[]
   skipped: SkippedIssuer[]
-  /** Dry run only: what each jwks-file source would add and remove. */
+  /** Dry run only: what each jwks-file source would add and remove (or why it would refuse). */
   jwksDiffs: JwksDiff[]
   notes: string[]
 }
@@ -147,7 +151,8 @@ export async function changeKeyAtIssuers(options: KeyChangeOptions): Promise<Key
   }
   const sources = keySourcesFor(chosen.targets, context)
   const newKid = options.newKid ?? null
-  const plan = planKeyChange(operation, sources, leaked, context, newKid)
+  const settled = await precheckKeyChange(operation, sources, key, context.secrets)
+  const plan = planKeyChange(operation, sources, leaked, context, newKid).map((change) => settled.get(change.issuerId) ?? change)
   const outcome = {
     operation,
     dryRun,
@@ -158,20 +163,114 @@ export async function changeKeyAtIssuers(options: KeyChangeOptions): Promise<Key
     notes,
   }
   if (dryRun) {
-    const jwksDiffs = await jwksFileDiffs(operation, sources, leaked, {secrets: context.secrets, newKid})
+    const diffs = await jwksFileDiffs(operation, sources, leaked, {secrets: context.secrets, newKid})
+    // A refused file shows the refusal, not a diff that will not happen.
+    const jwksDiffs = diffs.map((diff) => {
+      const error = settled.get(diff.issuerId)?.error
+      return error ? {...diff, added: [], removed: [], kept: 0, error: error.message} : diff
+    })
+    notes.push(...nothingToDo(operation, plan, true))
     return {...outcome, replacement: null, issuers: plan, jwksDiffs}
   }
   if (sources.length === 0) {
     notes.push('No issuer publishes the key: nothing was changed.')
     return {...outcome, replacement: null, issuers: [], jwksDiffs: []}
   }
-  await options.approve(plan)
+  const ready = readySources(sources, settled)
+  // Nothing to ask when nothing will change: the refusals and the issuers without the key are reported.
+  if (ready.length > 0) await options.approve(plan.filter((change) => change.status === 'planned'))
+  // A key is generated only when an issuer will publish it: never an orphan private key to hand out.
   const replacement =
-    operation === 'rotate' && needsReplacement(sources)
+    operation === 'rotate' && needsReplacement(ready)
       ? await createReplacement(key, options.privateKeyPath, {secrets: context.secrets, newKid: options.newKid})
       : null
-  const issuers = await applyKeyChange(operation, sources, key, replacement, context)
+  const issuers = await applyKeyChange(operation, sources, key, replacement, context, settled)
+  notes.push(...nothingToDo(operation, issuers, false))
   return {...outcome, replacement, issuers, jwksDiffs: []}
+}
+
+/**
+ * What each source's read-only precheck settles before anything is generated or changed, by issuer:
+ * the change it would refuse ('failed', with the refusal) or the key it would not find ('not-found').
+ * The dry run, the real run and the key.rotate step all ask it, so they agree; a source without a
+ * precheck (it cannot tell without a request) is settled by its change.
+ *
+ * @param replacementThumbprint the replacement an earlier attempt made (a resumed step), found as "under way"
+ */
+export async function precheckKeyChange(
+  operation: KeyOperation,
+  sources: readonly IssuerSource[],
+  leaked: LoadedKey,
+  secrets: SecretRegistry,
+  replacementThumbprint?: string,
+): Promise<Map<string, AppliedIssuerChange>> {
+  const ref = leakedKeyRef(leaked)
+  const settled = new Map<string, AppliedIssuerChange>()
+  for (const {issuer, source} of sources) {
+    if (!source) continue
+    const base = {issuerId: issuer.id, source: issuer.keySource.type, plan: [] as PlannedCall[]}
+    try {
+      refuseUnpublishable(operation, issuer, source, leaked, null)
+      const found = await source.precheck?.({leaked: {thumbprint: ref.thumbprint, kid: ref.kid}, replacementThumbprint})
+      if (found?.outcome === 'not-found')
+        settled.set(issuer.id, {...base, status: 'not-found', result: secrets.redactValue(found.result), error: null})
+    } catch (caught) {
+      settled.set(issuer.id, {...base, status: 'failed', result: null, error: errorFacts(caught, secrets)})
+    }
+  }
+  return settled
+}
+
+/** The sources a change will be tried at: built, and not settled by their precheck. */
+export function readySources(
+  sources: readonly IssuerSource[],
+  settled: ReadonlyMap<string, AppliedIssuerChange>,
+): IssuerSource[] {
+  return sources.filter(({issuer, source}) => source !== null && !settled.has(issuer.id))
+}
+
+/**
+ * Says so when no issuer was (or, in a dry run, would be) changed, and why: every issuer refused or
+ * does not hold the key. An outcome that only says "not-found" is no rotation.
+ */
+function nothingToDo(
+  operation: KeyOperation,
+  issuers: ReadonlyArray<{issuerId: string; status: string}>,
+  dryRun: boolean,
+): string[] {
+  if (issuers.length === 0 || issuers.some((change) => ['planned', 'changed', 'unchanged'].includes(change.status))) return []
+  const at = (status: string) =>
+    issuers
+      .filter((change) => change.status === status)
+      .map((change) => change.issuerId)
+      .join(', ')
+  const why = [
+    ...(at('not-found') ? [`the leaked key is not in the key source of ${at('not-found')}`] : []),
+    ...(at('failed') ? [`${at('failed')} ${dryRun ? 'would fail' : 'failed'} (its error says why)`] : []),
+  ].join('; ')
+  const verb = operation === 'rotate' ? 'rotated' : 'revoked'
+  const key = operation === 'rotate' ? ', and no new key was generated' : ''
+  return [dryRun ? `Nothing would be ${verb}: ${why}.` : `Nothing was ${verb}${key}: ${why}.`]
+}
+
+/** A change the source can never make for this key, refused before anything is generated or changed. */
+function refuseUnpublishable(
+  operation: KeyOperation,
+  issuer: InventoryIssuer,
+  source: IssuerKeyStore,
+  leaked: LoadedKey,
+  replacement: ReplacementFacts | null,
+): void {
+  if (operation !== 'rotate' || !source.capabilities.takesGeneratedKey || leaked.report.kty !== 'oct') return
+  throw new JwkrError(
+    'ERR_KEY_UNSUPPORTED',
+    `Issuer ${issuer.id} publishes keys in a key set, and a shared secret is never published.`,
+    {
+      hint: replacement
+        ? `Give the new secret (in ${replacement.privateKeyFile}) to the signer and every verifier by hand, then remove the old one.`
+        : 'Make a new secret, give it to the signer and every verifier by hand, then remove the old one.',
+    },
+  )
 }
 
 /** Runs locate (GET of every JWKS in the inventory) and keeps what containment needs. */
@@ -276,7 +375,8 @@ export function planKeyChange(
 
 /**
  * Rotates (add → switch signing → remove) or revokes at each issuer in turn, each stage through
- * `context.effect`. A failing issuer is reported and the next one is tried.
+ * `context.effect`. A failing issuer is reported and the next one is tried; one that the precheck
+ * settled (`settled`, from precheckKeyChange) is reported as it found it, and not tried.
  */
 export async function applyKeyChange(
   operation: KeyOperation,
@@ -284,6 +384,7 @@ export async function applyKeyChange(
   leaked: LoadedKey,
   replacement: ReplacementFacts | null,
   context: ContainmentContext,
+  settled: ReadonlyMap<string, AppliedIssuerChange> = new Map(),
 ): Promise<AppliedIssuerChange[]> {
   const ref = leakedKeyRef(leaked)
   const changes: AppliedIssuerChange[] = []
@@ -291,21 +392,18 @@ export async function applyKeyChange(
     const type = issuer.keySource.type
     const request = changeRequest(issuer.id, ref, context, replacement, leaked.report)
     const base = {issuerId: issuer.id, source: type, plan: [] as PlannedCall[]}
+    const known = settled.get(issuer.id)
+    if (known) {
+      changes.push(known)
+      continue
+    }
     if (!source) {
       changes.push({...base, status: 'failed', result: null, error})
       continue
     }
     context.onProgress?.(`${operation === 'rotate' ? 'Rotating' : 'Revoking'} at ${issuer.id} (${type})…`)
     try {
-      if (operation === 'rotate' && source.capabilities.takesGeneratedKey && leaked.report.kty === 'oct') {
-        throw new JwkrError(
-          'ERR_KEY_UNSUPPORTED',
-          `Issuer ${issuer.id} publishes keys in a key set, and a shared secret is never published.`,
-          {
-            hint: `Give the new secret${replacement ? ` (in ${replacement.privateKeyFile})` : ''} to the signer and every verifier by hand, then remove the old one.`,
-          },
-        )
-      }
+      refuseUnpublishable(operation, issuer, source, leaked, replacement)
       const runner = stageRunner(context.effect, request, operation)
       const result =
         operation === 'rotate'

@@ -3,8 +3,9 @@
 // the run's effect rule and checked, and failures reported after their results were recorded. It
 // takes the run as a KeyChangeContext (the members it uses), which a playbook StepContext satisfies.
 // The replacement key is generated once per incident (its private JWK in the artifacts, mode 0600),
-// so a resumed run never makes a second key, provider or pull request (a key whose file was left
-// torn, before anything published it, is made again).
+// and only when an issuer will publish it (the sources' read-only prechecks say which will not), so a
+// resumed run never makes a second key, provider or pull request (a key whose file was left torn,
+// before anything published it, is made again).
 import {unlink} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -17,6 +18,8 @@ import {
   locatePublishers,
   needsReplacement,
   planKeyChange,
+  precheckKeyChange,
+  readySources,
   type ContainmentContext,
   type IssuerChange,
   type IssuerSource,
@@ -108,7 +111,10 @@ export async function planKeyChangeCalls(
   const {leaked, inventory, targets} = prepared
   const sources = keySourcesFor(targets, containmentContext(context, inventory, input.reason))
   const calls: PlannedCall[] = Array.isArray(input.issuers) ? [] : plannedFetches(inventory)
-  if (operation === 'rotate' && needsReplacement(sources)) {
+  // What the run would refuse, it says here too (the same read-only precheck; a plan never throws).
+  const settled = await precheckKeyChange(operation, sources, prepared.key, context.secrets)
+  const ready = readySources(sources, settled)
+  if (operation === 'rotate' && needsReplacement(ready)) {
     calls.push({
       kind: 'file',
       target: replacementPath(context),
@@ -122,9 +128,12 @@ export async function planKeyChangeCalls(
     {incidentId: context.incident.id, reason: input.reason},
     input.newKid ?? null,
   )) {
-    calls.push(...change.plan)
-    if (change.error)
-      calls.push({kind: 'none', target: change.issuerId, description: `Cannot act on it: ${change.error.message}`})
+    const found = settled.get(change.issuerId)
+    const error = change.error ?? found?.error ?? null
+    if (error) calls.push({kind: 'none', target: change.issuerId, description: `Cannot act on it: ${error.message}`})
+    else if (found)
+      calls.push({kind: 'none', target: change.issuerId, description: found.result?.warnings[0] ?? 'Nothing to do.'})
+    else calls.push(...change.plan)
   }
   return calls
 }
@@ -140,7 +149,12 @@ export async function runKeyChange(
   const verb = operation === 'rotate' ? 'rotated' : 'revoked'
   if (targets.length === 0) return context.skip(noIssuerReason(Array.isArray(input.issuers), skipped, `nothing was ${verb}`))
   const sources = keySourcesFor(targets, containment)
-  const replacement = operation === 'rotate' && needsReplacement(sources) ? await replacementOnce(key, input, context) : null
+  // Refused or without the key, an issuer publishes nothing: no key is generated for it. On a resume,
+  // a file that already holds the replacement made earlier is a change under way, not "not found".
+  const made = operation === 'rotate' ? await storedReplacementThumbprint(context) : undefined
+  const settled = await precheckKeyChange(operation, sources, key, context.secrets, made)
+  const ready = readySources(sources, settled)
+  const replacement = operation === 'rotate' && needsReplacement(ready) ? await replacementOnce(key, input, context) : null
   if (replacement) {
     await context.record('key.replacement', {
       kid: replacement.kid,
@@ -149,7 +163,7 @@ export async function runKeyChange(
       privateKeyFile: replacement.privateKeyFile,
     })
   }
-  const changes = await applyKeyChange(operation, sources, key, replacement, containment)
+  const changes = await applyKeyChange(operation, sources, key, replacement, containment, settled)
   const {issuers, published} = replacement
     ? await confirmPublished(replacement, sources, changes.map(issuerOutput), context.signal)
     : {issuers: changes.map(issuerOutput), published: false}
@@ -201,16 +215,16 @@ export async function prepare(
 export async function prepareForPlan(
   input: Pick<KeyChangeRequest, 'key' | 'kid' | 'thumbprint' | 'issuers'>,
   context: KeyChangeContext,
-): Promise<{leaked: LeakedKeyRef; inventory: Inventory; targets: InventoryIssuer[]} | {calls: PlannedCall[]}> {
+): Promise<{key: LoadedKey; leaked: LeakedKeyRef; inventory: Inventory; targets: InventoryIssuer[]} | {calls: PlannedCall[]}> {
   if (context.inventoryPath === null) return {calls: []}
   try {
-    const {leaked, inventory} = await prepare(input, context)
+    const {key, leaked, inventory} = await prepare(input, context)
     const targets = Array.isArray(input.issuers)
       ? input.issuers.length === 0
         ? []
         : selectIssuers(inventory, {issuers: input.issuers}).targets
       : orderForContainment(inventory.issuers)
-    return {leaked, inventory, targets}
+    return {key, leaked, inventory, targets}
   } catch (error) {
     if (!(error instanceof JwkrError)) throw error
     const first = error.message.split('\n')[0] ?? error.message
@@ -275,6 +289,12 @@ export function throwOnFailures(what: string, results: ReadonlyArray<{issuerId: 
 
 function replacementPath(context: KeyChangeContext): string {
   return join(context.incident.artifactsDir, 'keys', `${context.stepId}.private.jwk.json`)
+}
+
+/** The thumbprint of the replacement an earlier attempt of this step made, if its file is whole (read-only). */
+async function storedReplacementThumbprint(context: KeyChangeContext): Promise<string | undefined> {
+  const stored = await readPrivateKeyFile(replacementPath(context), context.secrets).catch(() => undefined)
+  return stored?.thumbprint
 }
 
 /**

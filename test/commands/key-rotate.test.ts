@@ -1,8 +1,9 @@
 // `jwkr key rotate` end to end: a real jwks-file issuer (atomic change, backup, other keys kept in
 // order, the new private key only in a 0600 file), Auth0 and Keycloak through their doubles, a dry
-// run that makes no request and writes no file, the --yes rule without a terminal, and no private
-// value (leaked or generated) in any output or request.
-import {readdir, readFile, rm, stat} from 'node:fs/promises'
+// run that makes no request and writes no file and refuses what the run refuses (exiting alike), no
+// key generated where nothing is rotated, backups without the leaked private members, the --yes rule
+// without a terminal, and no private value (leaked or generated) in any output, request or file.
+import {copyFile, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {calculateJwkThumbprint, type JWK} from 'jose'
@@ -31,6 +32,22 @@ afterEach(async () => {
 })
 
 const readJwks = async () => JSON.parse(await readFile(world.jwksFile, 'utf8')) as {keys: Array<Record<string, unknown>>}
+
+/** `jwkr key rotate --key <leaked> --issuer …` with more flags. */
+const rotateAt = (issuers: string[], ...flags: string[]) =>
+  run<KeyChangeOutcome>(['key', 'rotate', '--key', world.keyFile, ...issuers.flatMap((id) => ['--issuer', id]), ...flags])
+
+/** Rotation at the file issuer with --out, dry-run and real, as text and as JSON, with nothing changed in between. */
+async function everyWay(out: string) {
+  const dry = await rotateAt(['auth-main'], '--out', out, '--dry-run')
+  const dryJson = await rotateAt(['auth-main'], '--out', out, '--dry-run', '--json')
+  const real = await rotateAt(['auth-main'], '--out', out, '--yes')
+  const realJson = await rotateAt(['auth-main'], '--out', out, '--yes', '--json')
+  return {dry, dryJson, real, realJson}
+}
+
+/** The file issuer's JWKS without the leaked key (an earlier rotation, or the wrong file). */
+const dropLeaked = () => writeFile(world.jwksFile, `${JSON.stringify({keys: [{kid: 'other-1', ...world.other.publicJwk}]})}\n`)
 
 describe('jwkr key rotate', () => {
   it('rotates a jwks-file issuer: new key published, leaked key removed, backup kept, private key only in a 0600 file', async () => {
@@ -101,7 +118,8 @@ describe('jwkr key rotate', () => {
     expect(document.issuers[0]).toMatchObject({issuerId: 'auth-main', status: 'changed'})
     const generated = JSON.parse(await readFile(replacement?.privateKeyFile ?? '', 'utf8')) as Record<string, unknown>
     for (const needle of [...world.needles, ...privateNeedles(generated)]) expect(stdout).not.toContain(needle)
-    // And a second rotation refuses to overwrite an existing key file given with --out
+    // And a second rotation (the leaked key put back) refuses to overwrite an existing key file given with --out
+    await writeFile(world.jwksFile, world.jwksText)
     const again = await run([
       'key',
       'rotate',
@@ -214,25 +232,20 @@ describe('jwkr key rotate', () => {
     expect(json.result?.issuers.every((issuer) => issuer.status === 'planned' && issuer.plan.length > 0)).toBe(true)
   })
 
-  it('dry run: names a JWKS file it cannot read, and still plans the other issuers', async () => {
+  it('dry run: names a JWKS file it cannot read, and still plans the other issuers, exiting 1 as the run would', async () => {
     // Given the file issuer's JWKS is missing
     await rm(world.jwksFile)
     // When the rotation is dry-run at it and at the realm
-    const {result, error} = await run<KeyChangeOutcome>([
-      'key',
-      'rotate',
-      '--key',
-      world.keyFile,
-      '--issuer',
-      'auth-main',
-      '--issuer',
-      'sso',
-      '--dry-run',
-      '--json',
-    ])
-    // Then the diff says why, and Keycloak's calls are planned all the same
-    expect(error).toBeUndefined()
+    const {stdout, error} = await rotateAt(['auth-main', 'sso'], '--dry-run', '--json')
+    // Then the diff and the issuer say why, Keycloak's calls are planned all the same, and it exits 1 as the run would
+    expect(exitCodeOf(error)).toBe(1)
+    const result = JSON.parse(stdout) as KeyChangeOutcome
     expect(result?.jwksDiffs[0]?.error).toContain('does not exist')
+    expect(result?.issuers.find((issuer) => issuer.issuerId === 'auth-main')).toMatchObject({
+      status: 'failed',
+      error: {code: 'ERR_KEY_SOURCE_INVALID'},
+    })
+    expect(result?.issuers.find((issuer) => issuer.issuerId === 'sso')).toMatchObject({status: 'planned'})
     expect(result?.issuers.find((issuer) => issuer.issuerId === 'sso')?.plan.length).toBeGreaterThan(0)
   })
 
@@ -262,5 +275,169 @@ describe('jwkr key rotate', () => {
     const unknown = await run(['key', 'rotate', '--key', world.keyFile, '--issuer', 'auth-mian', '--yes'])
     expect(exitCodeOf(unknown.error)).toBe(2)
     expect(unknown.stderr).toContain('"auth-mian"')
+  })
+
+  describe('a JWKS file that also publishes private members of other keys', () => {
+    /** The file with the leaked key (public) and the other key with its private member d. */
+    const exposeOther = async () => {
+      const text = `${JSON.stringify(
+        {
+          keys: [
+            {kid: 'other-1', use: 'sig', alg: 'ES256', ...world.other.privateJwk},
+            {kid: 'leaked-1', use: 'sig', alg: 'RS256', ...world.leaked.publicJwk},
+          ],
+        },
+        null,
+        2,
+      )}\n`
+      await writeFile(world.jwksFile, text)
+    }
+
+    it('dry run refuses it as the run does: same exit code and error, kid and member names only, nothing written', async () => {
+      // Given the file exposes the other key too
+      await exposeOther()
+      const before = await world.snapshot()
+      // When it is dry-run (text and JSON), then run for real
+      const {dry, dryJson, real, realJson} = await everyWay(join(world.dir, 'next.private.jwk.json'))
+      // Then the dry run says the rotation would fail there, naming the exposed key and its member, and exits 1 like the run
+      expect(dry.stdout).toContain('auth-main (jwks-file) ✗ would fail')
+      expect(dry.stdout).toContain('publishes private members of other keys too (key 1 (kid other-1): d)')
+      expect(dry.stdout).toContain('Nothing would be rotated: auth-main would fail (its error says why).')
+      expect(dry.stdout).not.toContain('○ planned')
+      expect(dry.stderr).toContain('The rotate would fail at auth-main.')
+      expect(exitCodeOf(dry.error)).toBe(1)
+      expect(exitCodeOf(real.error)).toBe(exitCodeOf(dry.error))
+      expect(exitCodeOf(dryJson.error)).toBe(1)
+      expect(exitCodeOf(realJson.error)).toBe(1)
+      // And the JSON documents agree on the refusal; the dry run's diff shows it instead of a change
+      const dryDoc = JSON.parse(dryJson.stdout) as KeyChangeOutcome
+      const realDoc = JSON.parse(realJson.stdout) as KeyChangeOutcome
+      expect(dryDoc.issuers[0]).toMatchObject({status: 'failed', error: {code: 'ERR_JWKS_PRIVATE_MEMBERS'}})
+      expect(dryDoc.issuers[0]?.error).toEqual(realDoc.issuers[0]?.error)
+      expect(dryDoc.jwksDiffs[0]).toMatchObject({removed: [], added: [], error: dryDoc.issuers[0]?.error?.message})
+      // And the run generated no key, attempted nothing and wrote nothing (no backup, the file as it was)
+      expect(real.stdout).toContain('Nothing was rotated, and no new key was generated: auth-main failed (its error says why).')
+      expect(real.stdout).not.toContain('New key')
+      expect(realDoc.replacement).toBeNull()
+      expect(await world.snapshot()).toEqual(before)
+      // And no private value of either key shows anywhere
+      const texts = [dry, dryJson, real, realJson].flatMap((item) => [item.stdout, item.stderr])
+      for (const needle of [...world.needles, ...privateNeedles(world.other.privateJwk)]) {
+        for (const text of texts) expect(text).not.toContain(needle)
+      }
+    })
+  })
+
+  describe('when nothing can be rotated', () => {
+    it('writes no key when the leaked key is not in the file, says nothing was rotated, and exits 1', async () => {
+      // Given the file no longer holds the leaked key (an earlier rotation, or the wrong file)
+      await dropLeaked()
+      const before = await world.snapshot()
+      // When it is rotated there, as text and as JSON, and dry-run
+      const {dry, dryJson, real: text, realJson: json} = await everyWay(join(world.dir, 'next.private.jwk.json'))
+      // Then no key file was written, nothing changed, and it says so instead of "hand it to the signer"
+      expect(await world.snapshot()).toEqual(before)
+      expect(text.stdout).toContain('auth-main (jwks-file) · not-found')
+      expect(text.stdout).toContain(
+        'Nothing was rotated, and no new key was generated: the leaked key is not in the key source of auth-main.',
+      )
+      expect(text.stdout).not.toContain('New key')
+      expect(text.stdout).not.toContain('hand it to the signer')
+      // And it exits 1 with what to check, the dry run too
+      expect(exitCodeOf(text.error)).toBe(1)
+      expect(text.stderr).toContain('Nothing was rotated: the leaked key is not in the key source of auth-main.')
+      expect(text.stderr).toContain('jwkr verify')
+      expect(exitCodeOf(dry.error)).toBe(1)
+      expect(exitCodeOf(dryJson.error)).toBe(1)
+      expect(dry.stderr).toContain('Nothing would be rotated')
+      // And the JSON document says the same: no replacement, not found
+      expect(exitCodeOf(json.error)).toBe(1)
+      const document = JSON.parse(json.stdout) as KeyChangeOutcome
+      expect(document.replacement).toBeNull()
+      expect(document.issuers.map((issuer) => [issuer.issuerId, issuer.status])).toEqual([['auth-main', 'not-found']])
+      for (const needle of world.needles) {
+        for (const out of [text, json, dry, dryJson]) expect(out.stdout + out.stderr).not.toContain(needle)
+      }
+    })
+
+    it('a second rotation after a successful one generates no second key', async () => {
+      // Given the key was rotated at the file issuer
+      const first = await rotateAt(['auth-main'], '--yes', '--json')
+      expect(first.error).toBeUndefined()
+      const keysAfterFirst = (await readdir(world.dir)).filter((name) => name.startsWith('jwkr-replacement'))
+      expect(keysAfterFirst).toHaveLength(1)
+      // When it is run again
+      const again = await rotateAt(['auth-main'], '--yes')
+      // Then it exits 1 saying nothing was rotated, and no second key file exists
+      expect(exitCodeOf(again.error)).toBe(1)
+      expect(again.stdout).toContain('no new key was generated')
+      expect((await readdir(world.dir)).filter((name) => name.startsWith('jwkr-replacement'))).toEqual(keysAfterFirst)
+    })
+
+    it('succeeds where another issuer changed, and generates no key when no file issuer will publish it', async () => {
+      // Given the file issuer lacks the key while the Keycloak realm signs with it
+      await dropLeaked()
+      // When both are rotated
+      const {result, error} = await rotateAt(['auth-main', 'sso'], '--yes', '--json')
+      // Then the realm changed, the file is reported not found, it exits 0, and no key was made for the file
+      expect(error).toBeUndefined()
+      expect(result?.issuers.map((issuer) => [issuer.issuerId, issuer.status])).toEqual([
+        ['sso', 'changed'],
+        ['auth-main', 'not-found'],
+      ])
+      expect(result?.replacement).toBeNull()
+      expect((await readdir(world.dir)).filter((name) => name.startsWith('jwkr-replacement'))).toEqual([])
+    })
+  })
+
+  it('refuses a leaked shared secret at a key-set issuer before generating one, in the dry run and the run alike', async () => {
+    // Given the leaked key is a shared secret (HS256), and the issuer publishes a key set
+    const secret = {kty: 'oct', k: 'aHMyNTYtc2hhcmVkLXNlY3JldC10aGF0LWxlYWtlZC0wMTIzNDU2Nzg5YWJjZGVm', kid: 'hs-1', alg: 'HS256'}
+    const keyFile = join(world.dir, 'secret.json')
+    await writeFile(keyFile, JSON.stringify(secret))
+    const before = await world.snapshot()
+    const args = ['key', 'rotate', '--key', keyFile, '--issuer', 'auth-main']
+    // When it is dry-run, then run
+    const dry = await run([...args, '--dry-run'])
+    const real = await run([...args, '--yes'])
+    // Then both say a shared secret is never published there, and exit 1
+    for (const out of [dry, real]) {
+      expect(exitCodeOf(out.error)).toBe(1)
+      expect(out.stdout).toContain('a shared secret is never published')
+      expect(out.stdout).not.toContain('New key')
+      for (const needle of privateNeedles(secret)) expect(out.stdout + out.stderr).not.toContain(needle)
+    }
+    // And no new secret was written, and nothing changed
+    expect(await world.snapshot()).toEqual(before)
+  })
+
+  it('backs up a JWKS file that served the leaked private key without those members; a restore publishes the public ones', async () => {
+    // Given the issuer's file served the leaked key with its private members
+    const served = {
+      keys: [
+        {kid: 'other-1', ...world.other.publicJwk},
+        {...world.leaked.privateJwk, kid: 'leaked-1'},
+      ],
+    }
+    await writeFile(world.jwksFile, `${JSON.stringify(served, null, 2)}\n`)
+    // When the key is rotated there
+    const {stdout, stderr, error} = await rotateAt(['auth-main'], '--artifacts', 'backups', '--yes')
+    expect(error?.message).toBeUndefined()
+    // Then no backup holds a private member of the leaked key, and the output says where they are not
+    const folder = join(world.dir, 'backups', 'jwks-file')
+    const backups = await readdir(folder)
+    expect(backups.sort()).toEqual(['auth-main.before-add.json', 'auth-main.before-remove.json'])
+    for (const name of backups) {
+      const text = await readFile(join(folder, name), 'utf8')
+      for (const needle of world.needles) expect(text).not.toContain(needle)
+      expect((await stat(join(folder, name))).mode & 0o777).toBe(0o600)
+    }
+    expect(stdout).toContain("leave them out: restoring one publishes the key's public members only")
+    // And restoring the first backup publishes the leaked key's public members and nothing private
+    await copyFile(join(folder, 'auth-main.before-add.json'), world.jwksFile)
+    const restored = await readJwks()
+    expect(restored.keys.find((key) => key.kid === 'leaked-1')).toEqual({kid: 'leaked-1', ...world.leaked.publicJwk})
+    // And no output shows one either
+    for (const needle of world.needles) for (const text of [stdout, stderr]) expect(text).not.toContain(needle)
   })
 })

@@ -1,8 +1,9 @@
 // `jwkr drill` end to end: every scenario runs to the outcome it expects, the basic world's services
 // on get-jwks, jwks-rsa, jose and Auth0's SDK are each proven contained, a world that cannot be
 // contained (a service that never refetches, get-jwks keeping the key past the proof's deadline) ends
-// with exit 4, the guided mode works on a terminal, and nothing is left listening.
-import {readdir, readFile, writeFile} from 'node:fs/promises'
+// with exit 4, the guided mode works on a terminal, nothing is left listening, and a JWKS that served
+// the leaked private key leaves none of its members in the incident's folder outside artifacts/keys.
+import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
@@ -12,6 +13,7 @@ import {buildWorld} from '../../src/drill/build-world.js'
 import {tempHome} from '../helpers/engine-harness.js'
 import {exitTrace, keys, runOnTerminal} from '../helpers/pty.js'
 import {exitCodeOf, run} from '../helpers/run.js'
+import {privateNeedles} from '../core/key/samples.js'
 
 interface DrillJson {
   drill: string
@@ -90,6 +92,25 @@ describe('jwkr drill', {timeout: 120_000}, () => {
           join(world, 'github.log.jsonl'),
         ])
           expect(await readFile(file, 'utf8'), file).not.toContain(home)
+      }
+      if (scenario === 'jwks-serves-private') {
+        // And no private member of the leaked key, which the issuer's JWKS served, is left in the incident's
+        // folder outside artifacts/keys: not in the backups of the JWKS the rotation rewrote, nor anywhere else
+        const [id] = await readdir(join(home, 'drills'))
+        const folder = join(home, 'drills', id as string)
+        const leakedKey = JSON.parse(await readFile(join(folder, 'world', 'leak', 'leaked-key.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >
+        const inside = (path: string) => !path.startsWith('world') && !path.startsWith(join('artifacts', 'keys'))
+        const files: string[] = []
+        for (const path of (await readdir(folder, {recursive: true})).filter(inside))
+          if ((await stat(join(folder, path))).isFile()) files.push(path)
+        expect(files.filter((path) => path.includes(join('artifacts', 'jwks-file')))).toHaveLength(2)
+        for (const path of files) {
+          const text = await readFile(join(folder, path), 'utf8')
+          for (const needle of privateNeedles(leakedKey)) expect(text.includes(needle), path).toBe(false)
+        }
       }
       await expectWorldClosed(result)
     })

@@ -127,11 +127,30 @@ export interface IssuerKeyStoreCapabilities {
   revokesSessions: boolean
 }
 
+/** What a precheck is asked about: the leaked key, and the replacement when one was already made (a resume). */
+export interface PrecheckRequest {
+  leaked: {thumbprint: string; kid: string | null}
+  /** A replacement made by an earlier attempt: finding it counts as finding the change under way. */
+  replacementThumbprint?: string
+}
+
+/**
+ * What a change would find, known before anything is generated or changed: `ready` (go on) or
+ * `not-found` with the result the change would return. A refusal is thrown as the change throws it.
+ */
+export type PrecheckResult = {outcome: 'ready'} | {outcome: 'not-found'; result: ChangeResult}
+
 export interface IssuerKeyStore {
   readonly type: string
   readonly capabilities: IssuerKeyStoreCapabilities
   /** The keys the source holds now, identified by canonical thumbprint. */
   listKeys(signal?: AbortSignal): Promise<SourceKey[]>
+  /**
+   * Read-only, making no request: the check `rotate` and `revoke` make before their first stage (the
+   * same function), so a dry run and the decision to generate a key refuse exactly what the change
+   * would. Only sources that can tell from local files have it.
+   */
+  precheck?(request: PrecheckRequest): Promise<PrecheckResult>
   /** Every call or write `rotate` may make, in order, making none. */
   planRotate(request: RotateRequest): PlannedCall[]
   /** Add the new key → switch signing → remove the leaked one, each stage through `run`. */

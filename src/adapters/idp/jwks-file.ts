@@ -1,7 +1,8 @@
 // A JWKS file that the issuer serves (a static file behind a web server, a config map). Rotation
 // appends the replacement's public key, then removes every entry whose canonical thumbprint is the
 // leaked one (never by kid); other keys and members stay as they were, in order. Each write is
-// atomic and backs up the version it replaces into the incident's artifacts; check() reads the file.
+// atomic and backs up the version it replaces into the incident's artifacts, less the leaked key's
+// private members (they stay only in artifacts/keys, when anywhere); check() reads the file.
 // In private mode (`private: true`) the file is the signer's own private key set (oidc-provider and
 // many in-house issuers are configured so): it is kept 0600, the replacement's private JWK goes in
 // first (where such signers take their signing key), and the other private keys in it are the
@@ -25,6 +26,7 @@ import type {
   IssuerKeyStore,
   IssuerKeyStoreDeps,
   PlannedCall,
+  PrecheckResult,
   RotateRequest,
   SourceKey,
 } from './issuer-key-store.js'
@@ -147,8 +149,33 @@ export function createJwksFileKeyStore(
       )
     }
     if (leaked || !deps.artifactsDir) return {leakedHadPrivate: leaked}
-    const original = await readJwksFile(backupPath('add'), secrets).catch(() => undefined)
-    return {leakedHadPrivate: original ? (await privateHolders(original.document, leakedThumbprint)).leaked : false}
+    // The first backup (of a rotation, or of a revocation) says what the original held: its note
+    // when jwkr left the members out, the members themselves in a backup of an older jwkr.
+    for (const stage of ['add', 'remove']) {
+      const original = await readJwksFile(backupPath(stage), secrets).catch(() => undefined)
+      if (!original) continue
+      if (strippedFromBackup(original.document) || (await privateHolders(original.document, leakedThumbprint)).leaked)
+        return {leakedHadPrivate: true}
+    }
+    return {leakedHadPrivate: false}
+  }
+
+  /**
+   * The check rotate and revoke make before their first stage, read-only: whether the file holds the
+   * leaked key (or, on a resume, the replacement already added), then `guard`'s refusal. `precheck`
+   * (a dry run, and the decision to generate a key) is this same check.
+   */
+  async function inspect(
+    leakedThumbprint: string,
+    replacementThumbprint: string | undefined,
+  ): Promise<{found: false} | {found: true; leakedHadPrivate: boolean}> {
+    const current = await read()
+    const thumbprints = await Promise.all(current.document.keys.map(thumbprintOrNull))
+    const found =
+      thumbprints.includes(leakedThumbprint) ||
+      (replacementThumbprint !== undefined && thumbprints.includes(replacementThumbprint))
+    if (!found) return {found: false}
+    return {found: true, ...(await guard(current, leakedThumbprint))}
   }
 
   /** One atomic write of the current file with `change`, backing up the version it replaces. */
@@ -164,7 +191,7 @@ export function createJwksFileKeyStore(
     const text = serializeJwks(current, document)
     if (text === current.text) return changed
     try {
-      if (deps.artifactsDir) await backupOnce(current.text, backupPath(stage))
+      if (deps.artifactsDir) await backupOnce(await backupText(current, request.leaked.thumbprint), backupPath(stage))
       await writeFileAtomic(path, text, privateMode ? 0o600 : undefined)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'an I/O error'
@@ -213,7 +240,9 @@ export function createJwksFileKeyStore(
 
   function privateWarning(leakedHadPrivate: boolean): string[] {
     if (!leakedHadPrivate) return []
-    const backup = deps.artifactsDir ? ` The backups in ${join(deps.artifactsDir, 'jwks-file')} (mode 0600) hold them too.` : ''
+    const backup = deps.artifactsDir
+      ? ` The backups in ${join(deps.artifactsDir, 'jwks-file')} leave them out: restoring one publishes the key's public members only.`
+      : ''
     return [`The JWKS file published the leaked key's private members: anyone who fetched it has the key.${backup}`]
   }
 
@@ -222,12 +251,20 @@ export function createJwksFileKeyStore(
     target: path,
     description: `Remove every key with thumbprint ${request.leaked.thumbprint}${request.leaked.kid ? ` (kid ${request.leaked.kid}, or any other kid)` : ''}, atomically; other keys and members stay in order.`,
   })
-  const backupNote = deps.artifactsDir ? `, backing up the current file to ${join(deps.artifactsDir, 'jwks-file')}` : ''
+  const backupNote = deps.artifactsDir
+    ? `, backing up the current file (less the leaked key's private members) to ${join(deps.artifactsDir, 'jwks-file')}`
+    : ''
 
   return {
     type: 'jwks-file',
     capabilities: {takesGeneratedKey: true, switchesSigning: false, removesKey: true, revokesSessions: false},
     listKeys,
+    async precheck(request): Promise<PrecheckResult> {
+      const found = await inspect(request.leaked.thumbprint, request.replacementThumbprint)
+      return found.found
+        ? {outcome: 'ready'}
+        : {outcome: 'not-found', result: notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])}
+    },
     planRotate: (request) => [
       {
         kind: 'file',
@@ -240,12 +277,9 @@ export function createJwksFileKeyStore(
     ],
     async rotate(request, run) {
       const replacement = privateMode ? await privateReplacementOf(request, secrets) : await replacementOf(request, secrets)
-      const current = await read()
-      const thumbprints = await Promise.all(current.document.keys.map(thumbprintOrNull))
-      if (!thumbprints.includes(request.leaked.thumbprint) && !thumbprints.includes(replacement.thumbprint)) {
-        return notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])
-      }
-      const {leakedHadPrivate} = await guard(current, request.leaked.thumbprint)
+      const found = await inspect(request.leaked.thumbprint, replacement.thumbprint)
+      if (!found.found) return notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])
+      const {leakedHadPrivate} = found
       const added = {kid: replacement.jwk.kid ?? null, thumbprint: replacement.thumbprint}
       await run(
         'add',
@@ -273,11 +307,9 @@ export function createJwksFileKeyStore(
     },
     planRevoke: (request) => [removeCall(request)],
     async revoke(request, run) {
-      const current = await read()
-      if (!(await Promise.all(current.document.keys.map(thumbprintOrNull))).includes(request.leaked.thumbprint)) {
-        return notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])
-      }
-      const {leakedHadPrivate} = await guard(current, request.leaked.thumbprint)
+      const found = await inspect(request.leaked.thumbprint, undefined)
+      if (!found.found) return notFoundResult(issuer.id, 'jwks-file', request.leaked.thumbprint, path, [])
+      const {leakedHadPrivate} = found
       await removeStage(request, run)
       return result(
         request,
@@ -352,4 +384,41 @@ export async function privateHolders(
       )
   }
   return {leaked, others}
+}
+
+/** The note a backup carries when jwkr left the leaked key's private members out of it (names, never values). */
+export const BACKUP_NOTE_MEMBER = 'jwkr'
+
+/**
+ * The text a backup keeps: the file as it was, less the leaked key's private members (a symmetric key,
+ * all secret, loses its whole entry), so none of them sits outside artifacts/keys. When something was
+ * left out, a top-level member says what, by name; a JWKS reader ignores members it does not know
+ * (RFC 7517 §5), so restoring the backup publishes the other keys as they were and the leaked key's
+ * public members only. A file without them is backed up byte for byte.
+ */
+export async function backupText(read: JwksDocument, leakedThumbprint: string): Promise<string> {
+  const removed: Array<{key: number; kid: string | null; members: string[]}> = []
+  const keys: unknown[] = []
+  for (const [index, raw] of read.document.keys.entries()) {
+    const members = privateMemberNames((raw ?? {}) as Record<string, unknown>)
+    if (members.length === 0 || (await thumbprintOrNull(raw)) !== leakedThumbprint) {
+      keys.push(raw)
+      continue
+    }
+    const kid = typeof (raw as JWK).kid === 'string' ? ((raw as JWK).kid as string) : null
+    removed.push({key: index + 1, kid, members})
+    if ((raw as JWK).kty !== 'oct') keys.push(withoutPrivateMembers(raw as JWK))
+  }
+  if (removed.length === 0) return read.text
+  const note = {
+    note: "jwkr left the leaked key's private members out of this backup (they are exposed, and jwkr keeps private keys only in artifacts/keys): restoring it publishes the key's public members only.",
+    removedPrivateMembers: removed,
+  }
+  return serializeJwks(read, {...read.document, keys, [BACKUP_NOTE_MEMBER]: note})
+}
+
+/** Whether a backup says jwkr left the leaked key's private members out of it (see backupText). */
+export function strippedFromBackup(document: Record<string, unknown>): boolean {
+  const note = document[BACKUP_NOTE_MEMBER] as {removedPrivateMembers?: unknown} | undefined
+  return Array.isArray(note?.removedPrivateMembers) && note.removedPrivateMembers.length > 0
 }

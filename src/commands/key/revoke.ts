@@ -11,7 +11,9 @@ export default class KeyRevoke extends JwkrCommand {
     Removes (or disables and deletes) the key, matched by its RFC 7638 thumbprint, at every issuer named with
     --issuer or, with --all, at every issuer that publishes it. Use it for a key that no longer signs, or after
     rotating elsewhere: an issuer that still signs with the key would issue tokens nobody can verify (rotate
-    instead). --dry-run prints the plan and changes nothing. Without a terminal it needs --yes.`
+    instead). Exits 1 when an issuer failed or when none held the key (nothing was revoked). --dry-run prints the
+    plan, makes the same read-only checks as the run and exits as it would, and changes nothing. Without a terminal
+    it needs --yes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json --all --dry-run',
     '<%= config.bin %> <%= command.id %> --key leaked.json --issuer auth-legacy --yes',
@@ -21,7 +23,8 @@ export default class KeyRevoke extends JwkrCommand {
     ...containmentFlags,
     artifacts: Flags.string({
       default: 'jwkr-artifacts',
-      description: 'Folder for backups of the key files jwkr replaces (made with mode 0700).',
+      description:
+        "Folder for backups of the key files jwkr replaces (made with mode 0700; 0600 files without the leaked key's private members, so restoring one publishes its public members only).",
     }),
   }
 

@@ -1,11 +1,13 @@
 // The jwks-file key source against real files in a temporary folder: the replacement appended,
 // the leaked key removed by canonical thumbprint (whatever its kid or padding), everything else kept
-// in order and layout, atomic writes with 0600 backups, private members refused, and a resumed
-// rotation that never adds the replacement twice.
+// in order and layout, atomic writes with 0600 backups that never keep the leaked key's private
+// members, private members refused (by the read-only precheck too, which writes nothing), and a
+// resumed rotation that never adds the replacement twice.
 import {mkdtemp, readdir, readFile, rm, stat, writeFile, chmod} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import type {JWK} from 'jose'
 import {afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 
 import {createIssuerKeyStore} from '../../../src/adapters/idp/create-issuer-key-store.js'
@@ -178,10 +180,78 @@ describe('private members in a JWKS file', () => {
     // Then the served file no longer holds the private members, even before the key is removed
     expectNoNeedles([await readFile(file, 'utf8')], privateNeedles(leaked.privateJwk))
     expect((await readJwks()).keys.map((key) => key.kid)).toEqual(['leaked-1', 'ec-1', replacement.thumbprint])
-    // And the finished rotation says the key was public, while the backup is private to the owner
+    // And the backup, 0600, holds no private member of the leaked key either: it names them, and keeps the rest
+    const backupFile = join(artifacts, 'jwks-file', 'auth-main.before-add.json')
+    expect((await stat(backupFile)).mode & 0o777).toBe(0o600)
+    const backupText = await readFile(backupFile, 'utf8')
+    expectNoNeedles([backupText], privateNeedles(leaked.privateJwk))
+    const backup = JSON.parse(backupText) as {keys: Array<Record<string, unknown>>; jwkr: Record<string, unknown>}
+    expect(backup.keys).toEqual([
+      {kty: 'RSA', n: leaked.publicJwk.n, e: leaked.publicJwk.e, kid: 'leaked-1'},
+      entry(others[0] as TestKey, 'ec-1'),
+    ])
+    expect(backup.jwkr.removedPrivateMembers).toEqual([{key: 1, kid: 'leaked-1', members: ['d', 'p', 'q', 'dp', 'dq', 'qi']}])
+    expect(backup.jwkr.note).toContain("restoring it publishes the key's public members only")
+    // And the resumed rotation (the file already stripped) still learns from the backup that the key was public
     const result = await source().rotate(request(), runner.run)
     expect(result.warnings.join(' ')).toContain("published the leaked key's private members")
-    expect((await stat(join(artifacts, 'jwks-file', 'auth-main.before-add.json'))).mode & 0o777).toBe(0o600)
+    expect(result.warnings.join(' ')).toContain('leave them out')
+    expectNoNeedles([JSON.stringify(result)], privateNeedles(leaked.privateJwk))
+    // And no backup of the rotation holds them, and restoring one publishes the leaked key's public members only
+    const backups = await readdir(join(artifacts, 'jwks-file'))
+    expect(backups.sort()).toEqual(['auth-main.before-add.json', 'auth-main.before-remove.json'])
+    for (const name of backups)
+      expectNoNeedles([await readFile(join(artifacts, 'jwks-file', name), 'utf8')], privateNeedles(leaked.privateJwk))
+    await writeFile(file, backupText)
+    expect((await source().listKeys()).map((key) => key.thumbprint)).toEqual([
+      leaked.thumbprint,
+      (others[0] as TestKey).thumbprint,
+    ])
+    expectNoNeedles([await readFile(file, 'utf8')], privateNeedles(leaked.privateJwk))
+  })
+
+  it('a revocation keeps no private member of the leaked key in its backup either', async () => {
+    // Given the file published the leaked key with its private members
+    await writeJwks({keys: [{...leaked.privateJwk, kid: 'leaked-1'}, entry(others[0] as TestKey, 'ec-1')]})
+    // When the key is revoked there
+    const result = await source().revoke(request(), new LedgerRunner().run)
+    // Then its only backup names the members it left out and holds none of them
+    expect(result.warnings.join(' ')).toContain("published the leaked key's private members")
+    const backupText = await readFile(join(artifacts, 'jwks-file', 'auth-main.before-remove.json'), 'utf8')
+    expectNoNeedles([backupText], privateNeedles(leaked.privateJwk))
+    expect(backupText).toContain('"removedPrivateMembers"')
+  })
+
+  it('leaves a leaked symmetric key out of the backup entirely (it has no public half)', async () => {
+    // Given a JWKS that holds a shared secret, which leaked
+    const secret = {kty: 'oct', k: 'c2hhcmVkLXNlY3JldC10aGF0LWxlYWtlZC1pbi1hLWNoYXQtMDEyMzQ1Njc', kid: 'hs-1', alg: 'HS256'}
+    const {calculateJwkThumbprint} = await import('jose')
+    const thumbprint = await calculateJwkThumbprint({kty: 'oct', k: secret.k}, 'sha256')
+    await writeJwks({keys: [secret, entry(others[0] as TestKey, 'ec-1')]})
+    // When it is revoked there
+    await source().revoke({...request('hs-1'), leaked: {thumbprint, kid: 'hs-1'}}, new LedgerRunner().run)
+    // Then neither the file nor the backup holds it, and the backup says which entry it left out
+    const backup = JSON.parse(await readFile(join(artifacts, 'jwks-file', 'auth-main.before-remove.json'), 'utf8')) as {
+      keys: Array<Record<string, unknown>>
+      jwkr: {removedPrivateMembers: unknown[]}
+    }
+    expect(backup.keys.map((key) => key.kid)).toEqual(['ec-1'])
+    expect(backup.jwkr.removedPrivateMembers).toEqual([{key: 1, kid: 'hs-1', members: ['k']}])
+    expectNoNeedles([JSON.stringify(backup), await readFile(file, 'utf8')], privateNeedles(secret))
+  })
+
+  it('a resumed rotation still warns from a backup an older jwkr wrote with the members in it', async () => {
+    // Given an older jwkr's backup (members in it) and the file as its first write left it: stripped, replacement added
+    const original = {keys: [{...leaked.privateJwk, kid: 'leaked-1'}]}
+    const {mkdir} = await import('node:fs/promises')
+    await mkdir(join(artifacts, 'jwks-file'), {recursive: true})
+    await writeFile(join(artifacts, 'jwks-file', 'auth-main.before-add.json'), JSON.stringify(original), {mode: 0o600})
+    await writeJwks({keys: [entry(leaked, 'leaked-1'), {...request().replacement!.publicJwk, kid: replacement.thumbprint}]})
+    // When the rotation is resumed
+    const result = await source().rotate(request(), new LedgerRunner().run)
+    // Then it still says the key was published with its private members, quoting none
+    expect(result.outcome).toBe('changed')
+    expect(result.warnings.join(' ')).toContain("published the leaked key's private members")
     expectNoNeedles([JSON.stringify(result)], privateNeedles(leaked.privateJwk))
   })
 
@@ -195,6 +265,40 @@ describe('private members in a JWKS file', () => {
     expect(await readFile(file, 'utf8')).toBe(original)
     expectNoNeedles(errorTexts(error), privateNeedles(other.privateJwk))
     expect(secrets.leaks(String(other.privateJwk.d))).toBe(true)
+  })
+})
+
+describe('the precheck: what a change would find, read-only', () => {
+  it('refuses what rotate refuses, with the same error, naming kid and member names only, and writes nothing', async () => {
+    // Given a file that also publishes the private members of another key
+    const other = others[0] as TestKey
+    const original = await writeJwks({keys: [entry(leaked, 'leaked-1'), {...other.privateJwk, kid: 'ec-1'}]})
+    // When it is prechecked, and then rotated
+    const checked = await failureOf(() => source().precheck!({leaked: request().leaked}))
+    const rotated = await failureOf(() => source().rotate(request(), new LedgerRunner().run))
+    // Then both refuse alike, naming the key and its member, quoting no value
+    expect([checked.code, checked.message, checked.hint]).toEqual([rotated.code, rotated.message, rotated.hint])
+    expect(checked.message).toContain('key 2 (kid ec-1): d')
+    expectNoNeedles(errorTexts(checked), privateNeedles(other.privateJwk))
+    // And nothing was written: no file change, no backup
+    expect(await readFile(file, 'utf8')).toBe(original)
+    await expect(readdir(artifacts)).rejects.toMatchObject({code: 'ENOENT'})
+  })
+
+  it('says not-found when the file lacks the key, and ready when it holds it or the replacement made before', async () => {
+    // Given a file without the leaked key
+    await writeJwks({keys: [entry(others[0] as TestKey, 'ec-1')]})
+    // Then the precheck says not found, with the result rotate would return
+    const missing = await source().precheck!({leaked: request().leaked})
+    const rotated = await source().rotate(request(), new LedgerRunner().run)
+    expect(missing).toEqual({outcome: 'not-found', result: rotated})
+    expect(rotated.outcome).toBe('not-found')
+    // And a file holding the replacement an earlier attempt added is a change under way
+    await writeJwks({keys: [{...request().replacement!.publicJwk, kid: replacement.thumbprint}]})
+    expect(await source().precheck!({leaked: request().leaked, replacementThumbprint: replacement.thumbprint})).toEqual({
+      outcome: 'ready',
+    })
+    expect((await source().precheck!({leaked: request().leaked})).outcome).toBe('not-found')
   })
 })
 
@@ -301,6 +405,12 @@ describe('a private JWKS file: the signer’s own key set', () => {
     expect(keys[0]?.d).toBe(replacement.privateJwk.d)
     expect(keys[1]?.d).toBe(other.privateJwk.d)
     expect((await stat(file)).mode & 0o777).toBe(0o600)
+    // And its backups keep the signer's other private key, but none of the leaked key's private members
+    for (const name of await readdir(join(artifacts, 'jwks-file'))) {
+      const backup = JSON.parse(await readFile(join(artifacts, 'jwks-file', name), 'utf8')) as {keys: JWK[]}
+      expectNoNeedles([JSON.stringify(backup)], privateNeedles(leaked.privateJwk))
+      expect(backup.keys.find((key) => key.kid === 'ec-1')?.d).toBe(other.privateJwk.d)
+    }
     // And nothing is called exposed, the result says to reload the signer, and it quotes no private value
     expect(result.warnings.join(' ')).toContain('restart or reload the signer')
     expect(result.warnings.join(' ')).not.toContain('exposed')

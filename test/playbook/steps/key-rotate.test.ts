@@ -2,7 +2,8 @@
 // generated once per incident into the artifacts (0600), a plan that makes no call, a resume after a
 // crash between stages that never makes a second key or provider, a resume after a kill that left a
 // torn key file and temp files, and no private value (leaked or generated) in the journal, the
-// outputs, the artifacts or any request.
+// outputs, the artifacts or any request. No key is generated where nothing will publish it (a file
+// that also exposes other keys, or lacks the leaked one), and the plan says what the run would refuse.
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
@@ -58,6 +59,18 @@ async function rotate(inputs: Record<string, unknown>, options: {dryRun?: boolea
   const incidentDir = join(home, 'incidents', result.incident)
   return {result, incidentDir, artifacts: join(incidentDir, 'artifacts'), journal: await readJournal(home, result.incident)}
 }
+
+/** Cuts the incident's journal right after the first `type` event of the effect key ending in `key`: a crash there. */
+async function crashAfter(incidentDir: string, type: 'effect.intent' | 'effect.done', key: string): Promise<void> {
+  const journalFile = join(incidentDir, 'journal.jsonl')
+  const lines = (await readFile(journalFile, 'utf8')).split('\n').filter(Boolean)
+  const cut = lines.findIndex((line) => line.includes(`"${type}"`) && line.includes(key))
+  expect(cut).toBeGreaterThan(0)
+  await writeFile(journalFile, `${lines.slice(0, cut + 1).join('\n')}\n`)
+}
+
+const resume = (id: string) =>
+  resumeRun({...baseOptions(home), id, yes: true, env: world.env, registry: registryWith(), ui: scriptedUi({}, false)})
 
 const jwksKids = async () =>
   (JSON.parse(await readFile(world.jwksFile, 'utf8')) as {keys: Array<{kid: string}>}).keys.map((key) => key.kid)
@@ -145,20 +158,9 @@ describe('key.rotate', () => {
     // Given a rotation whose process died right after Keycloak created the new provider, before that was journaled
     const first = await rotate({issuers: ['auth-main', 'sso']})
     const firstOutputs = first.result.steps[0]?.outputs as KeyChangeStepOutput
-    const journalFile = join(first.incidentDir, 'journal.jsonl')
-    const lines = (await readFile(journalFile, 'utf8')).split('\n').filter(Boolean)
-    const cut = lines.findIndex((line) => line.includes('"effect.intent"') && line.includes(':rotate:sso:add-provider'))
-    expect(cut).toBeGreaterThan(0)
-    await writeFile(journalFile, `${lines.slice(0, cut + 1).join('\n')}\n`)
+    await crashAfter(first.incidentDir, 'effect.intent', ':rotate:sso:add-provider')
     // When the incident is resumed
-    const resumed = await resumeRun({
-      ...baseOptions(home),
-      id: first.result.incident,
-      yes: true,
-      env: world.env,
-      registry: registryWith(),
-      ui: scriptedUi({}, false),
-    })
+    const resumed = await resume(first.result.incident)
     // Then it completes with the same replacement key
     expect(resumed.status).toBe('completed')
     const outputs = resumed.steps[0]?.outputs as KeyChangeStepOutput
@@ -254,6 +256,94 @@ describe('key.rotate', () => {
       'POST https://sso.example.com/admin/realms/acme/components',
     )
     expect(world.requests()).toEqual([])
+  })
+})
+
+describe('key.rotate where nothing will publish a new key', () => {
+  const exposeOther = () =>
+    writeFile(
+      world.jwksFile,
+      JSON.stringify({
+        keys: [
+          {kid: 'other-1', ...world.other.privateJwk},
+          {kid: 'leaked-1', ...world.leaked.publicJwk},
+        ],
+      }),
+    )
+
+  it('refuses a file that also exposes another key before generating anything, and its plan says so', async () => {
+    // Given the file issuer's JWKS also publishes the other key's private member
+    await exposeOther()
+    const fileBefore = await readFile(world.jwksFile, 'utf8')
+    // When the step is planned, then run
+    const planned = await rotate({issuers: ['auth-main']}, {dryRun: true})
+    const {result, artifacts, journal, incidentDir} = await rotate({issuers: ['auth-main']})
+    // Then the plan names the refusal (kid and member names only) instead of the writes, and no key file
+    const calls = (planned.journal.find((event) => event.type === 'step.planned')?.data.calls ?? []) as Array<{
+      kind: string
+      target: string
+      description: string
+    }>
+    expect(calls).toEqual([
+      {
+        kind: 'none',
+        target: 'auth-main',
+        description: expect.stringContaining('publishes private members of other keys too (key 1 (kid other-1): d)') as unknown,
+      },
+    ])
+    // And the run fails at that issuer with the same refusal, having generated no key and changed nothing
+    const [step] = result.steps
+    expect(step?.status).toBe('failed')
+    expect(step?.error?.code).toBe('ERR_CONTAINMENT_INCOMPLETE')
+    expect(journal.find((event) => event.type === 'key.rotate.issuer')?.data).toMatchObject({
+      issuerId: 'auth-main',
+      status: 'failed',
+      stages: [],
+      error: {code: 'ERR_JWKS_PRIVATE_MEMBERS'},
+    })
+    expect(journal.filter((event) => event.type === 'key.replacement' || event.type === 'effect.intent')).toEqual([])
+    await expect(readdir(join(artifacts, 'keys'))).rejects.toMatchObject({code: 'ENOENT'})
+    await expect(readdir(join(artifacts, 'jwks-file'))).rejects.toMatchObject({code: 'ENOENT'})
+    expect(await readFile(world.jwksFile, 'utf8')).toBe(fileBefore)
+    // And no private value of either key is in the journals, the outputs or the incident's files
+    const written = [
+      JSON.stringify(journal),
+      JSON.stringify(planned.journal),
+      JSON.stringify(result),
+      JSON.stringify(await snapshot(incidentDir)),
+    ]
+    for (const needle of [...world.needles, ...privateNeedles(world.other.privateJwk)]) {
+      for (const text of written) expect(text).not.toContain(needle)
+    }
+  })
+
+  it('skips, generating no key, when the file no longer holds the leaked key', async () => {
+    // Given the file lacks the leaked key
+    await writeFile(world.jwksFile, JSON.stringify({keys: [{kid: 'other-1', ...world.other.publicJwk}]}))
+    // When the step runs there
+    const {result, artifacts, journal} = await rotate({issuers: ['auth-main']})
+    // Then it is skipped saying why, with no key file and no replacement journaled
+    expect(result.steps[0]?.status).toBe('skipped')
+    expect(journal.find((event) => event.type === 'step.skipped')?.data.reason).toContain(
+      'the key was not found in the key source of auth-main: nothing was rotated',
+    )
+    expect(journal.filter((event) => event.type === 'key.replacement')).toEqual([])
+    await expect(readdir(join(artifacts, 'keys'))).rejects.toMatchObject({code: 'ENOENT'})
+  })
+
+  it('resumed after the leaked key was removed but before the step ended, finishes with its key, not "not found"', async () => {
+    // Given a rotation whose process died right after the file's remove stage was journaled
+    const first = await rotate({issuers: ['auth-main']})
+    const firstOutputs = first.result.steps[0]?.outputs as KeyChangeStepOutput
+    await crashAfter(first.incidentDir, 'effect.done', ':rotate:auth-main:remove')
+    // When the incident is resumed (the file holds the replacement and no longer the leaked key)
+    const resumed = await resume(first.result.incident)
+    // Then the step succeeds with the same replacement, changed there, and one key file
+    expect(resumed.status).toBe('completed')
+    const outputs = resumed.steps[0]?.outputs as KeyChangeStepOutput
+    expect(outputs.changed).toEqual(['auth-main'])
+    expect(outputs.replacement).toEqual(firstOutputs.replacement)
+    expect(await readdir(join(first.artifacts, 'keys'))).toEqual(['rotate.private.jwk.json'])
   })
 })
 
