@@ -77,10 +77,10 @@ export default class Drill extends JwkrCommand {
         throw new Errors.ExitError(ExitCode.interrupted)
       }
       if (!json && !flags.keep) this.log(renderDrill(result, this.style))
-      const code = result.passed ? ExitCode.ok : result.contained ? ExitCode.failure : ExitCode.notContained
-      if (code !== ExitCode.ok) {
+      // The JSON's exitCode is this one (the scorecard's drillExitCode), so the two always agree.
+      if (result.exitCode !== ExitCode.ok) {
         if (json) this.logJson(result)
-        throw new Errors.ExitError(code)
+        throw new Errors.ExitError(result.exitCode)
       }
       return result
     } catch (error) {
