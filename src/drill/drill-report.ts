@@ -9,14 +9,14 @@ import {openFile, type OpenerCommand} from '../adapters/desktop/open-file.js'
 import {loadTemplates} from '../adapters/templates/template-set.js'
 import {renderIncidentDocument, writeDocument} from '../services/report.js'
 import {displayPath} from '../core/display-path.js'
-import {JwkrError} from '../core/errors.js'
+import {JwkrError, type ExitCodeValue} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {ReportModel} from '../core/report/report-model.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
 import {readIncidentEvents} from '../incident/read-incident.js'
 import {findIncident, type IncidentLocation} from '../incident/workspace.js'
 import {WORLD_DIR} from './build-world.js'
-import {drillExitCode, type DrillOutcome, type DrillScorecard} from './scorecard.js'
+import {drillExitCode, type DrillScorecard} from './scorecard.js'
 
 export interface DrillReportOptions {
   home: string
@@ -83,13 +83,13 @@ async function readScorecard(location: IncidentLocation, id: string): Promise<Dr
   // Before checks could be left unchecked: each was passed or failed.
   for (const check of scorecard.checks) check.result ??= check.ok ? 'passed' : 'failed'
   // A scorecard written before it carried the run's outcome: the journal still says what it was.
-  const outcome: Partial<DrillOutcome> & Omit<RunOutcome, 'exitCode'> =
-    scorecard.outcome ?? runOutcome(await readIncidentEvents(location))
+  const outcome: RunOutcome & {runExitCode?: ExitCodeValue} = scorecard.outcome ?? runOutcome(await readIncidentEvents(location))
   // …and one written before the drill's exit code and the run's were told apart held the run's.
+  const older = outcome.runExitCode === undefined
   scorecard.outcome = {
     ...outcome,
-    runExitCode: outcome.runExitCode ?? outcome.exitCode ?? drillExitCode(scorecard),
-    exitCode: outcome.runExitCode === undefined ? drillExitCode(scorecard) : (outcome.exitCode ?? drillExitCode(scorecard)),
+    exitCode: older ? drillExitCode(scorecard) : outcome.exitCode,
+    runExitCode: outcome.runExitCode ?? outcome.exitCode,
   }
   // One written before the verdict and the faults were told apart: its own two facts, in one sentence.
   scorecard.verdict ??= `${scorecard.passed ? 'Passed' : 'Not passed'}; the run ended ${scorecard.run}.`
