@@ -249,6 +249,33 @@ faults:
     )
   })
 
+  it('stopped at the go-ahead, scores what never ran as not checked, never as met, and exits 4', async () => {
+    // Given a guided drill whose responder answers No at the go-ahead
+    const home = await tempHome()
+    const result = await runOnTerminal(
+      ['drill', '--home', home, '--services', '1', '--scenario', 'jwks-serves-private'],
+      [{waitFor: /Start locating and containing it/, send: keys.down}],
+      {},
+      60_000,
+      keys.enter,
+    )
+    const screen = stripVTControlCharacters(result.screen)
+    // Then nothing located, triaged or proven is called met: each says "not checked" and why
+    expect(screen).toMatch(/– JWKS serving private members found: not checked \(locate never finished\); expected true/)
+    expect(screen).toMatch(/– forgeries detected \(at least\): not checked \(no token triage ran\); expected 1/)
+    expect(screen).toMatch(/– every service contained: not checked \(no containment check ran/)
+    expect(screen).not.toMatch(/✓ (JWKS serving|forgeries|every service)/)
+    expect(screen).not.toContain('got null')
+    expect(screen).toMatch(/NOT PASSED/)
+    // And the drill is not passed: containment not proven, exit 4, as its JSON report says
+    expect(result.exitCode).toBe(4)
+    const id = /World (\S+) is up/.exec(screen)?.[1] ?? ''
+    const report = JSON.parse((await run(['drill', 'report', id, '--home', home, '--json'])).stdout) as {
+      scorecard: {passed: boolean; outcome: {exitCode: number}}
+    }
+    expect(report.scorecard).toMatchObject({passed: false, outcome: {exitCode: 4}})
+  })
+
   it('stops at the first Ctrl-C, and refuses to resume the drill once its world is gone instead of probing dead ports', async () => {
     const home = await tempHome()
     const result = await runOnTerminal(
