@@ -7,11 +7,17 @@ import {prepareTables} from '../../cli/table.js'
 import type {ReportModel} from '../../core/report/report-model.js'
 import type {DrillScorecard} from '../../drill/scorecard.js'
 import {openDrillReport, renderDrillReport} from '../../drill/drill-report.js'
+import {prose} from '../../core/prose.js'
 import {resolveHome} from '../../incident/workspace.js'
 import {writeDocument} from '../../services/report.js'
 
 export default class DrillReport extends JwkrCommand {
   static override summary = 'Render a drill’s report: its scorecard, then its root-cause report.'
+  static override description = prose`
+    On a terminal the report is formatted and fitted to its width (a table too wide for it becomes a list; a Mermaid
+    chart is named, and --open draws it); --markdown prints the Markdown source. With --json: the scorecard as jwkr drill
+    --json has it (each check passed, failed or not-checked; outcome.exitCode is the drill's exit code,
+    outcome.runExitCode the run's) and the root-cause report's model as rca.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio',
     '<%= config.bin %> <%= command.id %> 2026-11-29-ctrvio --out drill.md',
