@@ -1,16 +1,14 @@
 // The scorecard a team reads at the end of `jwkr drill`.
 import type {DrillResult} from '../drill/run-drill.js'
 import type {Style} from './style.js'
-import type {ScoredService} from '../drill/scorecard.js'
+import type {ScoreCheck, ScoredService} from '../drill/scorecard.js'
 
 export function renderDrill(result: DrillResult, style: Style): string {
   const card = result.scorecard
   const verdict = card.passed ? style.green(style.bold('PASSED')) : style.red(style.bold('NOT PASSED'))
   const services = renderServices(card.services, style)
   const phases = card.phases.map((p) => `${p.phase} ${p.seconds ?? '—'}s`).join(' · ')
-  const checks = card.checks.map(
-    (c) => `  ${c.ok ? style.green('✓') : style.red('✗')} ${c.name}: expected ${String(c.expected)}, got ${String(c.actual)}`,
-  )
+  const checks = card.checks.map((c) => renderCheck(c, style))
   const tokens = card.tokens
     ? `Tokens: ${card.tokens.signedWithLeakedKey ?? '—'} signed with the leaked key, ${card.tokens.forgeries ?? '—'} suspected forgeries, ${card.tokens.subjects ?? '—'} subjects.`
     : 'Tokens: no triage ran.'
@@ -38,6 +36,20 @@ export function renderDrill(result: DrillResult, style: Style): string {
     for (const s of result.world.services) lines.push(`  ${s.id} ${s.url}`)
   }
   return lines.join('\n')
+}
+
+/**
+ * One check of the scorecard: ✓ met, ✗ missed, and a neutral mark with "not checked" and why when
+ * there was nothing to judge by (a check never made is neither met nor missed).
+ *
+ * @example renderCheck({name: 'forgeries detected (at least)', expected: 1, actual: null, result: 'not-checked', ok: false, reason: 'no token triage ran'}, style)
+ * // '  – forgeries detected (at least): not checked (no token triage ran); expected 1'
+ */
+export function renderCheck(check: ScoreCheck, style: Style): string {
+  if (check.result === 'not-checked')
+    return `  ${style.dim('–')} ${check.name}: not checked${check.reason ? ` (${check.reason})` : ''}; expected ${String(check.expected)}`
+  const mark = check.result === 'passed' ? style.green('✓') : style.red('✗')
+  return `  ${mark} ${check.name}: expected ${String(check.expected)}, got ${String(check.actual)}`
 }
 
 /** Ctrl-C in a drill: where it stopped, and why it cannot be resumed (its world ends with this process). */

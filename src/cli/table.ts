@@ -49,6 +49,8 @@ export interface TableView {
 export interface TableTarget {
   isTTY?: boolean
   columns?: number
+  /** Colour on or off (default: as the stream allows, colorEnabled); a document laid out for a pipe has none. */
+  colour?: boolean
 }
 
 /** Width assumed for a terminal that does not say (as most do at 80 columns). */
@@ -145,7 +147,7 @@ function oneLine(cell: string): string {
 }
 
 function terminalTable<T>(columns: Column<T>[], rows: string[][], header: boolean, target: TableTarget): string {
-  const colour = colorEnabled(target)
+  const colour = target.colour ?? colorEnabled(target)
   const keys = columns.map((_, index) => `c${index}`)
   const data = rows.map((cells) => Object.fromEntries(cells.map((cell, index) => [keys[index] ?? '', cell])))
   if (layout === undefined) throw new Error('renderTable: a table for a terminal needs prepareTables() first')

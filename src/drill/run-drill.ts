@@ -4,6 +4,7 @@
 import {readFile, readdir} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 
+import type {ExitCodeValue} from '../core/errors.js'
 import type {SecretRegistry} from '../core/secrets.js'
 import type {JournalEvent} from '../core/journal/types.js'
 import type {EngineUi, RunResult} from '../playbook/engine.js'
@@ -40,6 +41,12 @@ export interface DrillResult {
   status: RunResult['status']
   contained: boolean
   passed: boolean
+  /**
+   * The drill's exit code, the process's: 0 passed, 1 contained but an expectation missed or not
+   * checked, 4 containment not proven, 130 interrupted (drillExitCode). The run's own outcome code
+   * (what `jwkr respond` would exit with) is scorecard.outcome.runExitCode.
+   */
+  exitCode: ExitCodeValue
   scorecard: DrillScorecard
   world: {
     dir: string
@@ -74,6 +81,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       world: await factsOf(world),
       runStatus: run.status,
       now: new Date(),
+      interrupted: run.interrupted !== undefined,
     })
     await writeFileAtomic(join(world.incident.artifactsDir, 'scorecard.json'), `${JSON.stringify(scorecard, null, 2)}\n`, 0o600)
     const result: DrillResult = {
@@ -82,6 +90,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       status: run.status,
       contained: scorecard.contained,
       passed: scorecard.passed,
+      exitCode: scorecard.outcome.exitCode,
       scorecard,
       world: {
         dir: world.dir,
@@ -164,5 +173,6 @@ async function factsOf(world: World): Promise<WorldFacts> {
       .filter((name) => /\.(md|html|txt)$/.test(name))
       .map((name) => relative(world.dir, join(world.incident.artifactsDir, name)))
       .sort(),
+    cacheBustServices: world.cacheBustServices,
   }
 }

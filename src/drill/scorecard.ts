@@ -5,6 +5,7 @@ import type {JournalEvent} from '../core/journal/types.js'
 import {buildReport} from '../core/report/build-report.js'
 import type {Phase, ReportModel} from '../core/report/report-model.js'
 import {runOutcome, type RunOutcome} from '../core/report/run-outcome.js'
+import {ExitCode, type ExitCodeValue} from '../core/errors.js'
 import type {FaultReply} from './fault-script.js'
 import type {DrillScenario} from './load-scenario.js'
 
@@ -20,12 +21,30 @@ export interface ScoredService {
   containedAfterSeconds: number | null
 }
 
+/**
+ * passed and failed: the check was made and the expectation met or not. not-checked: there is nothing
+ * to judge by (the step that would tell never ran): shown in words, never counted as passed.
+ */
+export type CheckResult = 'passed' | 'failed' | 'not-checked'
+
 export interface ScoreCheck {
   name: string
   expected: unknown
+  /** What was seen; null when not checked. */
   actual: unknown
+  result: CheckResult
+  /** result === 'passed' (what scorecards said before not-checked existed). */
   ok: boolean
+  /** Why a check was not made, in words (only when not checked). */
+  reason?: string
 }
+
+/**
+ * The run's outcome as the scorecard keeps it. exitCode is the drill's own (the process's exit code:
+ * whether the drill passed, drillExitCode); runExitCode is the code `jwkr respond` would have ended
+ * the same run with (3 when a step failed, even one an injected fault made fail).
+ */
+export type DrillOutcome = Omit<RunOutcome, 'exitCode'> & {exitCode: ExitCodeValue; runExitCode: ExitCodeValue}
 
 export interface DrillScorecard {
   drill: string
@@ -34,9 +53,12 @@ export interface DrillScorecard {
   run: string
   /** Containment proven by the run's outcome (run-outcome.ts), with every service of the world proven contained. */
   contained: boolean
-  /** The run's outcome, as respond prints it: the scorecard can pass only where it is proven (or not expected). */
-  outcome: RunOutcome
-  /** Every expectation of the scenario met. */
+  /**
+   * The run's outcome, as respond prints it: the scorecard can pass only where it is proven (or not
+   * expected). Its exitCode is the drill's (DrillOutcome), the run's own is runExitCode.
+   */
+  outcome: DrillOutcome
+  /** Every expectation of the scenario checked and met (a check not made is not met). */
   passed: boolean
   wallSeconds: number | null
   phases: Array<{phase: Phase; seconds: number | null; status: string}>
@@ -62,6 +84,8 @@ export interface WorldFacts {
   github: {issues: number}
   /** Files the run wrote into the incident's artifacts (reports, drafts). */
   artifacts: string[]
+  /** Services a good response busts the cache of (the scenario's expect.cacheBust, as ids). */
+  cacheBustServices?: string[]
 }
 
 export function scoreDrill(input: {
@@ -70,6 +94,8 @@ export function scoreDrill(input: {
   world: WorldFacts
   runStatus: string
   now: Date
+  /** Ctrl-C stopped the run: the drill exits 130, whatever it scored. */
+  interrupted?: boolean
 }): DrillScorecard {
   const model = buildReport(input.events, {now: input.now})
   const openedAt = model.incident.openedAt === null ? null : Date.parse(model.incident.openedAt)
@@ -78,27 +104,32 @@ export function scoreDrill(input: {
   const contained = outcome.status === 'proven' && services.length > 0 && services.every((service) => service.contained)
   const forgeries = model.triage?.suspectedForgeries ?? null
   const trackingIssue = input.world.github.issues > 0 ? 'created' : githubFailureReported(model) ? 'reported' : 'none'
-  const privateFound = model.locate?.critical.some((finding) => /private/i.test(finding)) ?? false
   const expect = input.scenario.expect
   const checks: ScoreCheck[] = [
-    check('every service contained', expect.contained, contained),
-    check('forgeries detected (at least)', expect.forgeriesAtLeast, forgeries, (forgeries ?? 0) >= expect.forgeriesAtLeast),
+    outcome.status === 'not-attempted' || outcome.status === 'not-applicable'
+      ? notChecked('every service contained', expect.contained, `no containment check ran (${outcome.summary})`)
+      : check('every service contained', expect.contained, contained),
+    forgeries === null
+      ? notChecked(
+          'forgeries detected (at least)',
+          expect.forgeriesAtLeast,
+          model.triage === null ? 'no token triage ran' : 'token triage gave no count of forgeries',
+        )
+      : check('forgeries detected (at least)', expect.forgeriesAtLeast, forgeries, forgeries >= expect.forgeriesAtLeast),
     check('Slack status posted', expect.slackStatusPosted, input.world.slack.posts > 0),
     check('tracking issue', expect.trackingIssue, trackingIssue, trackingIssue === expect.trackingIssue),
-    check(
-      'JWKS serving private members found',
-      expect.privateMembersFound,
-      privateFound,
-      !expect.privateMembersFound || privateFound,
-    ),
+    privateMembersCheck(model, expect.privateMembersFound),
+    ...cacheBustChecks(input.events, model, input.world.cacheBustServices ?? []),
   ]
+  const passed = checks.every((c) => c.result === 'passed')
+  const exitCode = input.interrupted ? ExitCode.interrupted : drillExitCode({passed, contained})
   return {
     drill: model.incident.id,
     scenario: input.scenario.name,
     run: input.runStatus,
     contained,
-    outcome,
-    passed: checks.every((c) => c.ok),
+    outcome: {...outcome, exitCode, runExitCode: outcome.exitCode},
+    passed,
     wallSeconds: seconds(model.incident.openedAt, model.incident.lastEventAt),
     phases: model.phases.map((phase) => ({
       phase: phase.name,
@@ -154,9 +185,25 @@ function faultsOf(scenario: DrillScenario, model: ReportModel): string[] {
   ]
 }
 
+/**
+ * The drill's exit code: 0 when it passed, 4 when containment was not proven, 1 when it was proven but
+ * another expectation was missed or not checked (README, Exit codes). 130 (Ctrl-C) is the command's.
+ *
+ * @example drillExitCode({passed: false, contained: true}) // 1
+ */
+export function drillExitCode(card: {passed: boolean; contained: boolean}): ExitCodeValue {
+  if (card.passed) return ExitCode.ok
+  return card.contained ? ExitCode.failure : ExitCode.notContained
+}
+
 function verdictOf(checks: ScoreCheck[], runStatus: string, model: ReportModel, scenario: DrillScenario): string {
-  const missed = checks.filter((c) => !c.ok).map((c) => c.name)
-  const verdict = missed.length === 0 ? 'Passed: every expectation met' : `Not passed: ${missed.join(', ')} not as expected`
+  const missed = checks.filter((c) => c.result === 'failed').map((c) => c.name)
+  const unchecked = checks.filter((c) => c.result === 'not-checked').map((c) => c.name)
+  const reasons = [
+    ...(missed.length > 0 ? [`${missed.join(', ')} not as expected`] : []),
+    ...(unchecked.length > 0 ? [`${unchecked.join(', ')} not checked`] : []),
+  ]
+  const verdict = reasons.length === 0 ? 'Passed: every expectation met' : `Not passed: ${reasons.join('; ')}`
   if (runStatus === 'completed') return `${verdict}; the run completed.`
   const failed = model.steps.filter((step) => step.status === 'failed').map((step) => step.id)
   const faulted = faultedSteps(model, scenario)
@@ -199,7 +246,42 @@ function githubFailureReported(model: ReportModel): boolean {
 }
 
 function check(name: string, expected: unknown, actual: unknown, ok = expected === actual): ScoreCheck {
-  return {name, expected, actual, ok}
+  return {name, expected, actual, result: ok ? 'passed' : 'failed', ok}
+}
+
+function notChecked(name: string, expected: unknown, reason: string): ScoreCheck {
+  return {name, expected, actual: null, result: 'not-checked', ok: false, reason}
+}
+
+/** Whether locate reported the JWKS serving private members: unknown until locate has answered. */
+function privateMembersCheck(model: ReportModel, expected: boolean): ScoreCheck {
+  const name = 'JWKS serving private members found'
+  if (model.locate === null) return notChecked(name, expected, 'locate never finished')
+  const found = model.locate.critical.some((finding) => /private/i.test(finding))
+  return check(name, expected, found, !expected || found)
+}
+
+/**
+ * One check per service whose cache only its cache-bust hook empties in time (the scenario's
+ * expect.cacheBust): busted when the run recorded a successful call of its hook
+ * (containment.cache-bust); not checked while no services.bust-caches step has ended.
+ */
+function cacheBustChecks(events: readonly JournalEvent[], model: ReportModel, services: readonly string[]): ScoreCheck[] {
+  const busted = new Set(
+    events
+      .filter((event) => event.type === 'containment.cache-bust')
+      .map((event) => (event.data as {service?: unknown}).service)
+      .filter((service): service is string => typeof service === 'string'),
+  )
+  // Skipped (by the responder, or for want of a hook) is an answer: the cache was not busted.
+  const ended = model.steps.some(
+    (step) => step.uses === 'services.bust-caches' && ['succeeded', 'failed', 'skipped'].includes(step.status),
+  )
+  return services.map((service) => {
+    const name = `cache busted: ${service}`
+    if (busted.has(service)) return check(name, true, true)
+    return ended ? check(name, true, false) : notChecked(name, true, 'no cache-bust step ran')
+  })
 }
 
 function seconds(from: string | null, to: string | null): number | null {

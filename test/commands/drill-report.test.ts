@@ -41,8 +41,73 @@ describe('jwkr drill report', () => {
     expect(stdout).toContain('carol@oncall-1')
     // No heading marks, code fences, table rules or backslash escapes of the Markdown source
     expect(stdout).not.toMatch(/^#+ |`|\|---|\\[@_*[\]<>|]/m)
-    // Tables drawn as tables
-    expect(stdout).toMatch(/│ billing-api\s+│ probe\s+│ contained/)
+    // Tables laid out as tables (no border: table.ts's layout, as every jwkr table)
+    expect(stdout).toMatch(/^ *billing-api +probe +contained/m)
+  })
+
+  it('fits the terminal it is given: no line wider, no escape code as text, no library warning', async () => {
+    for (const columns of [60, 80]) {
+      const width = Object.getOwnPropertyDescriptor(process.stdout, 'columns')
+      Object.defineProperty(process.stdout, 'columns', {value: columns, configurable: true})
+      try {
+        const {stdout, stderr, error} = await run(['drill', 'report', OUTAGE_ID, '--home', home])
+        expect(error).toBeUndefined()
+        expect(stdout.split('\n').filter((line) => [...line].length > columns)).toEqual([])
+        expect(stdout).not.toContain('\\x1b')
+        expect(stderr).not.toContain('Could not find the language')
+        // The seven-column services table does not fit: each service is an item, its facts under it
+        if (columns === 60) expect(stdout).toMatch(/^- Service: billing-api\n {2}Verifier: jose\n/m)
+      } finally {
+        if (width) Object.defineProperty(process.stdout, 'columns', width)
+        else delete (process.stdout as {columns?: number}).columns
+      }
+    }
+  })
+
+  it('--json carries the scorecard, as jwkr drill --json has it, and the RCA’s report model', async () => {
+    const {stdout, error, result} = await run(['drill', 'report', OUTAGE_ID, '--home', home, '--json'])
+    expect(error).toBeUndefined()
+    const written = JSON.parse(await readFile(join(home, 'drills', OUTAGE_ID, 'artifacts', 'scorecard.json'), 'utf8')) as {
+      checks: unknown[]
+      outcome: unknown
+    }
+    const json = JSON.parse(stdout) as Record<string, unknown>
+    expect(json).toEqual(result)
+    expect(json).toMatchObject({
+      drill: OUTAGE_ID,
+      out: null,
+      opened: null,
+      scorecard: {drill: OUTAGE_ID, scenario: 'basic', checks: written.checks, outcome: written.outcome},
+      rca: {incident: {id: OUTAGE_ID, drill: true}, key: {thumbprint: expect.any(String)}},
+    })
+  })
+
+  it('reads a scorecard an older jwkr wrote into today’s shape: checks passed or failed, the drill’s exit code apart from the run’s', async () => {
+    // Given a scorecard from before "not checked" and runExitCode: checks with ok only, outcome.exitCode the run's 3
+    const file = join(home, 'drills', OUTAGE_ID, 'artifacts', 'scorecard.json')
+    const card = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown> & {
+      checks: Array<Record<string, unknown>>
+      outcome: Record<string, unknown>
+    }
+    card.checks = [
+      {name: 'every service contained', expected: true, actual: true, ok: true},
+      {name: 'Slack status posted', expected: true, actual: false, ok: false},
+    ]
+    card.outcome = {status: 'proven', exitCode: 3, summary: 'containment proven; 1 step failed: notify-github', missing: []}
+    Object.assign(card, {passed: false, contained: true})
+    await writeFile(file, JSON.stringify(card))
+    // When its report is asked for as JSON
+    const {result} = await run(['drill', 'report', OUTAGE_ID, '--home', home, '--json'])
+    // Then each check is passed or failed as it said, and the drill's exit code (1: contained, not passed) is told from the run's
+    expect(result).toMatchObject({
+      scorecard: {
+        checks: [
+          {name: 'every service contained', result: 'passed'},
+          {name: 'Slack status posted', result: 'failed'},
+        ],
+        outcome: {exitCode: 1, runExitCode: 3},
+      },
+    })
   })
 
   it('prints the Markdown source with --markdown', async () => {

@@ -20,9 +20,11 @@ interface DrillJson {
   scenario: string
   passed: boolean
   contained: boolean
+  exitCode: number
   scorecard: {
+    outcome: {status: string; exitCode: number; runExitCode: number}
     services: Array<{id: string; verifier: string; contained: boolean; containedAfterSeconds: number | null}>
-    checks: Array<{name: string; ok: boolean}>
+    checks: Array<{name: string; ok: boolean; result: string; expected: unknown; actual: unknown}>
     messages: {slackPosts: number; trackingIssue: string; drafts: string[]}
     tokens: {forgeries: number | null} | null
   }
@@ -46,13 +48,20 @@ async function expectWorldClosed(result: DrillJson): Promise<void> {
   for (const url of urls) expect(await refuses(url), url).toBe(true)
 }
 
-/** Runs the drill on a scenario file (its name, and the lines after `name:`), expecting containment, with a 4 s proof deadline. */
-async function drillScenario(name: string, body: string): Promise<{exitCode: number; result: DrillJson}> {
+/**
+ * Runs the drill on a scenario file (its name, and the lines after `name:`), expecting containment
+ * and what `expect` adds, with a 4 s proof deadline.
+ */
+async function drillScenario(
+  name: string,
+  body: string,
+  expect = '',
+): Promise<{exitCode: number; result: DrillJson; home: string}> {
   const home = await tempHome()
   const file = join(home, `${name}.yaml`)
-  await writeFile(file, `apiVersion: jwkr/v1\nkind: DrillScenario\nname: ${name}\n${body}expect:\n  contained: true\n`)
+  await writeFile(file, `apiVersion: jwkr/v1\nkind: DrillScenario\nname: ${name}\n${body}expect:\n  contained: true\n${expect}`)
   const {stdout, error} = await run(['drill', '--scenario', file, '--yes', '--json', '--deadline', '4s', '--home', home])
-  return {exitCode: exitCodeOf(error), result: JSON.parse(stdout) as DrillJson}
+  return {exitCode: exitCodeOf(error), result: JSON.parse(stdout) as DrillJson, home}
 }
 
 describe('jwkr drill', {timeout: 120_000}, () => {
@@ -64,6 +73,14 @@ describe('jwkr drill', {timeout: 120_000}, () => {
       const result = JSON.parse(stdout) as DrillJson
       expect(result.scorecard.checks.filter((check) => !check.ok)).toEqual([])
       expect(result).toMatchObject({scenario, passed: true, contained: true})
+      // The JSON's exit codes are the process's (0: passed); the run's own is runExitCode (3 where a fault failed a step)
+      expect(result.exitCode).toBe(0)
+      expect(result.scorecard.outcome).toMatchObject({exitCode: 0, runExitCode: scenario === 'github-outage' ? 3 : 0})
+      if (scenario === 'stubborn-cache') {
+        expect(result.scorecard.checks.filter((check) => check.name.startsWith('cache busted'))).toEqual([
+          {name: 'cache busted: profile-api', expected: true, actual: true, result: 'passed', ok: true},
+        ])
+      }
       expect(result.scorecard.services.every((service) => service.contained && service.containedAfterSeconds !== null)).toBe(true)
       expect(result.scorecard.messages.drafts.length).toBeGreaterThan(0)
       if (scenario === 'basic') {
@@ -189,11 +206,50 @@ faults:
     const report = await run(['drill', 'report', drill.drill, '--home', home])
     expect(report.error).toBeUndefined()
     expect(report.stdout).toContain('DRILL')
-    // Formatted for the terminal (issue 16): tables drawn, no Markdown source
+    // Formatted for the terminal (issue 16): tables laid out, no Markdown source
     expect(report.stdout).toContain(`Drill ${drill.drill}: scenario basic`)
-    expect(report.stdout).toMatch(/│ every service contained\s+│ true\s+│ true\s+│ ✓ │/)
+    expect(report.stdout).toMatch(/^ *every service contained +true +true +✓$/m)
     expect(report.stdout).toContain('Root cause analysis: leaked signing key')
     expect(report.stdout).not.toMatch(/^# /m)
+  })
+
+  it('fails the cache-bust check where the hook was never called: exit 1 in the process and in its JSON, and in drill report --json', async () => {
+    // Given a service whose short cache has no cache-bust hook, which the scenario expects to be busted
+    const {exitCode, result, home} = await drillScenario(
+      'no-hook',
+      `description: A stubborn cache without its hook.
+services: 1
+faults:
+  services:
+    - service: 1
+      behaviour: stubborn-cache
+      cacheSeconds: 2
+      reloadHook: false
+`,
+      '  cacheBust: [1]\n',
+    )
+    // Then containment is proven but the drill is not passed: exit 1, the same in the JSON
+    const check = {name: 'cache busted: billing-api', expected: true, actual: false, result: 'failed', ok: false}
+    expect(exitCode).toBe(1)
+    expect(result).toMatchObject({contained: true, passed: false, exitCode: 1})
+    expect(result.scorecard.outcome).toMatchObject({status: 'proven', exitCode: 1, runExitCode: 0})
+    expect(result.scorecard.checks).toContainEqual(check)
+    // And drill report --json carries the same scorecard and the RCA's report model
+    const report = await run(['drill', 'report', result.drill, '--home', home, '--json'])
+    expect(report.error).toBeUndefined()
+    const json = JSON.parse(report.stdout) as {
+      drill: string
+      scorecard: DrillJson['scorecard']
+      rca: {incident: {id: string; drill: boolean}; key: {thumbprint: string}}
+      out: null
+    }
+    expect(json).toMatchObject({drill: result.drill, out: null, rca: {incident: {id: result.drill, drill: true}}})
+    expect(json.scorecard.checks).toEqual(result.scorecard.checks)
+    expect(json.scorecard.outcome).toEqual(result.scorecard.outcome)
+    // And its human form says which cache was not busted
+    const human = await run(['drill', 'report', result.drill, '--home', home])
+    expect(human.stdout).toMatch(/^ *cache busted: billing-api +true +false +✗$/m)
+    await expectWorldClosed(result)
   })
 
   it('runs guided on a terminal, asking only at the go-ahead and before each step that changes something', async () => {
@@ -214,6 +270,33 @@ faults:
     )
   })
 
+  it('stopped at the go-ahead, scores what never ran as not checked, never as met, and exits 4', async () => {
+    // Given a guided drill whose responder answers No at the go-ahead
+    const home = await tempHome()
+    const result = await runOnTerminal(
+      ['drill', '--home', home, '--services', '1', '--scenario', 'jwks-serves-private'],
+      [{waitFor: /Start locating and containing it/, send: keys.down}],
+      {},
+      60_000,
+      keys.enter,
+    )
+    const screen = stripVTControlCharacters(result.screen)
+    // Then nothing located, triaged or proven is called met: each says "not checked" and why
+    expect(screen).toMatch(/– JWKS serving private members found: not checked \(locate never finished\); expected true/)
+    expect(screen).toMatch(/– forgeries detected \(at least\): not checked \(no token triage ran\); expected 1/)
+    expect(screen).toMatch(/– every service contained: not checked \(no containment check ran/)
+    expect(screen).not.toMatch(/✓ (JWKS serving|forgeries|every service)/)
+    expect(screen).not.toContain('got null')
+    expect(screen).toMatch(/NOT PASSED/)
+    // And the drill is not passed: containment not proven, exit 4, as its JSON report says
+    expect(result.exitCode).toBe(4)
+    const id = /World (\S+) is up/.exec(screen)?.[1] ?? ''
+    const report = JSON.parse((await run(['drill', 'report', id, '--home', home, '--json'])).stdout) as {
+      scorecard: {passed: boolean; outcome: {exitCode: number}}
+    }
+    expect(report.scorecard).toMatchObject({passed: false, outcome: {exitCode: 4}})
+  })
+
   it('stops at the first Ctrl-C, and refuses to resume the drill once its world is gone instead of probing dead ports', async () => {
     const home = await tempHome()
     const result = await runOnTerminal(
@@ -223,6 +306,12 @@ faults:
     const id = /World (\S+) is up/.exec(result.screen)?.[1] ?? ''
     expect(result.exitCode).toBe(130)
     expect(result.screen).toMatch(new RegExp(`Interrupted: drill ${id} stopped at step \\S+\\. Its world ended with it`))
+    // Its scorecard says 130 as the process did, and calls no check without data passed
+    const report = JSON.parse((await run(['drill', 'report', id, '--home', home, '--json'])).stdout) as {
+      scorecard: DrillJson['scorecard']
+    }
+    expect(report.scorecard.outcome.exitCode).toBe(130)
+    for (const check of report.scorecard.checks) if (check.actual === null) expect(check.result, check.name).toBe('not-checked')
     const started = Date.now()
     const resumed = await run(['incident', 'resume', id, '--home', home, '--yes', '--json'])
     expect(exitCodeOf(resumed.error)).toBe(1)

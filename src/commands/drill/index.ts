@@ -17,7 +17,9 @@ export default class Drill extends JwkrCommand {
     Builds a small organisation on 127.0.0.1 (an issuer, relying-party services, Slack and GitHub), leaks the
     issuer’s signing key, runs the standard playbook against it — guided on a terminal, unattended with --yes — and
     prints a scorecard. The drill is an incident like any other, marked as a drill: jwkr drill report ID renders it,
-    jwkr incident list --drills lists it.`
+    jwkr incident list --drills lists it. It exits 0 when the drill passed (every expectation checked and met), 1 when
+    containment was proven but an expectation was missed or not checked, 4 when containment was not proven; --json's
+    exitCode is that code, and scorecard.outcome.runExitCode the code jwkr respond would have ended the run with.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --yes',
     '<%= config.bin %> <%= command.id %> --scenario stubborn-cache --services 8',
@@ -77,10 +79,10 @@ export default class Drill extends JwkrCommand {
         throw new Errors.ExitError(ExitCode.interrupted)
       }
       if (!json && !flags.keep) this.log(renderDrill(result, this.style))
-      const code = result.passed ? ExitCode.ok : result.contained ? ExitCode.failure : ExitCode.notContained
-      if (code !== ExitCode.ok) {
+      // The JSON's exitCode is this one (the scorecard's drillExitCode), so the two always agree.
+      if (result.exitCode !== ExitCode.ok) {
         if (json) this.logJson(result)
-        throw new Errors.ExitError(code)
+        throw new Errors.ExitError(result.exitCode)
       }
       return result
     } catch (error) {
