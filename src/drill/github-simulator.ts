@@ -11,6 +11,7 @@
 // endpoints: add the route to GITHUB_ROUTES and its resolver to RESOLVERS.
 import {createHash} from 'node:crypto'
 
+import {GITHUB_BODY_LIMIT} from '../adapters/github/tracking-issue.js'
 import {createFaultScript, type FaultScript} from './fault-script.js'
 import {parseJson} from './loopback-server.js'
 import {recordOf, take, type RecordedRequest, type SimReply, type SimRequest} from './simulator.js'
@@ -146,8 +147,6 @@ export const GITHUB_DOCS = {
   secondary: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
 }
 
-/** GitHub refuses issue and comment bodies longer than this. */
-export const GITHUB_BODY_LIMIT = 65_536
 const SEARCH_CAP = 1000
 const MAX_QUERY_TERM_LENGTH = 256
 const REQUEST_ID = 'C0DE:5EA4:1234567:89ABCDE:65F00000'

@@ -17,14 +17,8 @@ import {
 } from '../../src/drill/github-simulator.js'
 import {simulatorHandler} from './simulator.js'
 
-export {
-  createGitHubRepo,
-  fileAt,
-  GITHUB_BODY_LIMIT,
-  GITHUB_DOCS,
-  GITHUB_ROUTES,
-  issuesOf,
-} from '../../src/drill/github-simulator.js'
+export {GITHUB_BODY_LIMIT} from '../../src/adapters/github/tracking-issue.js'
+export {createGitHubRepo, fileAt, GITHUB_DOCS, GITHUB_ROUTES, issuesOf} from '../../src/drill/github-simulator.js'
 
 export type GitHubMockFile = IndexedFile
 export type RecordedGitHubRequest = GitHubRecord

@@ -192,10 +192,22 @@ export async function postComment(
     owner,
     repo,
     issue_number: issue.number,
-    body: `${secrets.redact(comment.body.trim())}\n\n${comment.marker}\n`,
+    body: `${withinBodyLimit(secrets.redact(comment.body.trim()), comment.marker.length + 3)}\n\n${comment.marker}\n`,
     request: {reconcile: () => findComment(client, issue, comment.marker)},
   })
   return true
+}
+
+/** GitHub's longest issue or comment body, in characters ("body is too long (maximum is 65536 characters)"). */
+export const GITHUB_BODY_LIMIT = 65_536
+
+/** The text cut at a line end so that, with `reserved` characters more, it fits GitHub's limit, saying it was cut. */
+export function withinBodyLimit(text: string, reserved = 0): string {
+  const note = '\n\n_(cut to fit GitHub: the incident’s journal holds the rest)_'
+  const room = GITHUB_BODY_LIMIT - reserved
+  if (text.length <= room) return text
+  const cut = text.lastIndexOf('\n', room - note.length)
+  return `${text.slice(0, cut > 0 ? cut : room - note.length)}${note}`
 }
 
 /** The issue's comment that carries the marker, as GitHub lists it. */

@@ -97,10 +97,15 @@ function incidentOf(state: IncidentState) {
   return {id: state.id, drill: state.drill}
 }
 
+/** The evidence rows one comment shows at most (GitHub refuses a comment over 65,536 characters). */
+export const COMMENT_EVIDENCE_ROWS = 100
+
 /** What github/comment.md renders: the step, its evidence and links, and where containment stands by them. */
 export function evidenceCommentModel(state: IncidentState, stepId: string, events: JournalEvent[]) {
   const step = state.steps[stepId]
   const evidence = evidenceOf(events)
+  // A proof run until contained may hold a thousand checks: the comment shows the latest, and says so.
+  const shown = evidence.slice(-COMMENT_EVIDENCE_ROWS)
   const links: ReportLink[] = events.flatMap((event) => {
     if (event.type !== 'effect.done') return []
     const key = String(event.data.key)
@@ -118,7 +123,8 @@ export function evidenceCommentModel(state: IncidentState, stepId: string, event
       status: step?.status ?? 'pending',
       error: step?.error ?? null,
     },
-    evidence,
+    evidence: shown,
+    omitted: evidence.length - shown.length,
     links,
     containment: containmentOf(evidence, null),
   }
