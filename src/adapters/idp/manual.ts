@@ -30,7 +30,10 @@ export function createManualKeyStore(issuer: InventoryIssuer, deps: IssuerKeySto
           title: `Publish the new public key for issuer ${issuer.id}`,
           steps: [
             `Add this public JWK to the key set served at ${jwks}, keeping the other keys:`,
-            JSON.stringify(withoutPrivateMembers(replacement?.publicJwk ?? {})),
+            // A plan (dry run) is drawn before the key exists: it names what will be shown then.
+            replacement && Object.keys(replacement.publicJwk).length > 0
+              ? JSON.stringify(withoutPrivateMembers(replacement.publicJwk))
+              : '(the new key’s public JWK, generated when the rotation runs and shown here then)',
             'Deploy it, and check that the published JWKS now lists it.',
           ],
         }

@@ -54,6 +54,16 @@ describe('the manual key source', () => {
     expect(plan[2]?.description).toContain(request.leaked.thumbprint)
   })
 
+  it('plans, before the new key exists (a dry run), in words where its public JWK will be shown, not as {}', async () => {
+    const {source, request} = await setup()
+    const plan = source.planRotate({
+      ...request,
+      replacement: {publicJwk: {}, kid: 'the new key’s thumbprint', privateKeyFile: ''},
+    })
+    expect(plan[0]?.description).toContain('(the new key’s public JWK, generated when the rotation runs and shown here then)')
+    expect(plan[0]?.description).not.toContain('{}')
+  })
+
   it('asks the responder to confirm each stage, in order', async () => {
     const {source, request, asked} = await setup()
     const result = await source.rotate(request, new LedgerRunner().run)
