@@ -245,10 +245,11 @@ class PlaybookRun {
         if (error.status === 'waiting') waitingFor = error.reason
       } else if (this.#o.signal?.aborted) {
         status = 'aborted'
-        interrupted = {step: this.#current}
+        const at = this.#current ?? this.#firstUnfinished()
+        interrupted = {step: at}
         const reason = `interrupted (${interruptionOf(this.#o.signal.reason)})`
-        stopReason = `${reason}${this.#current ? ` at step ${this.#current}` : ''}`
-        await this.#journal('run.interrupted', {reason, step: this.#current})
+        stopReason = `${reason}${at ? ` at step ${at}` : ''}`
+        await this.#journal('run.interrupted', {reason, step: at})
       } else {
         throw error
       }
@@ -272,6 +273,16 @@ class PlaybookRun {
       ...(interrupted ? {interrupted} : {}),
       outcome,
     }
+  }
+
+  /**
+   * The step a resume starts with: the first one neither succeeded nor skipped. It names where an
+   * interruption stopped the run when it came between two steps (or while a step ran beside it).
+   */
+  #firstUnfinished(): string | null {
+    const state = this.#state()
+    const step = this.#o.playbook.steps.find((one) => !['succeeded', 'skipped'].includes(state.steps[one.id]?.status ?? ''))
+    return step?.id ?? null
   }
 
   /** The run's opening facts: what is done already and which steps will be skipped whatever happens. */

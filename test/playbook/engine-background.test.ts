@@ -153,6 +153,28 @@ describe('background steps', () => {
     expect(events.at(-1)?.type).toBe('run.finished')
   })
 
+  it('name the next step as where a Ctrl-C between two steps paused the run, never no step', async () => {
+    // Given Ctrl-C just as the first step has finished, before the second starts
+    const home = await tempHome()
+    const controller = new AbortController()
+    const result = await startRun({
+      ...baseOptions(home),
+      yes: true,
+      playbook: await writePlaybook(
+        home,
+        'steps:\n  - id: first\n    uses: test.echo\n    with: {value: 1}\n  - id: second\n    uses: test.echo\n    with: {value: 2}\n',
+      ),
+      registry: registryWith(),
+      ui: {...scriptedUi({}, false), stepFinished: () => controller.abort()},
+      signal: controller.signal,
+    })
+    // Then the run is paused at the step a resume starts with
+    expect(result.status).toBe('aborted')
+    expect(result.interrupted).toEqual({step: 'second'})
+    const events = await readJournal(home, result.incident)
+    expect(events.find((event) => event.type === 'run.interrupted')?.data.step).toBe('second')
+  })
+
   it('name the background step waited for as where a Ctrl-C paused the run', async () => {
     // Given a run whose last foreground step is done while a background step still runs
     const {result, events} = await runSteps(slowBesideThen('  - id: quick\n    uses: test.echo\n    with: {value: 1}\n'), {
