@@ -198,7 +198,7 @@ export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwra
   const lines = [
     `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
     `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
-    `  Artifacts: ${header.artifacts}`,
+    `  Artifacts: ${header.dryRun ? 'none kept (a dry run keeps no incident)' : header.artifacts}`,
     ...(header.notes ?? []).map((note) => hang('  ', 2, note)),
   ]
   if (header.done.length > 0) lines.push(`  Done before: ${header.done.join(', ')} (not run again)`)

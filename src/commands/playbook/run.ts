@@ -24,7 +24,14 @@ export default class PlaybookRun extends JwkrCommand {
     const inventoryPath = resolveInventoryPath(flags.inventory)
     const inputs = {...parseInputs(flags.input), ...(flags.key === undefined ? {} : {key: flags.key})}
     return runPlaybookCommand(
-      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
+      {
+        command: this,
+        secrets: this.secrets,
+        json: this.jsonEnabled(),
+        yes: flags.yes,
+        home: flags.home,
+        dryRun: flags['dry-run'],
+      },
       (context) =>
         startRun({
           ...context,

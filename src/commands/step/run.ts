@@ -35,7 +35,14 @@ export default class StepRun extends JwkrCommand {
     const inventoryPath = resolveInventoryPath(flags.inventory)
     const inputs = typeof input.key === 'string' ? {key: input.key} : {}
     return runPlaybookCommand(
-      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
+      {
+        command: this,
+        secrets: this.secrets,
+        json: this.jsonEnabled(),
+        yes: flags.yes,
+        home: flags.home,
+        dryRun: flags['dry-run'],
+      },
       (context) =>
         startRun({
           ...context,
