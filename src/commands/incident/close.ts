@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {JwkrCommand} from '../../cli/base-command.js'
 import {homeFlag} from '../../cli/run-flags.js'
 import {closeIncident} from '../../incident/close-incident.js'
-import type {IncidentState} from '../../core/journal/state.js'
+import {unprovenWords, type IncidentState} from '../../core/journal/state.js'
 import {resolveHome} from '../../incident/workspace.js'
 
 export default class IncidentClose extends JwkrCommand {
@@ -46,12 +46,11 @@ export default class IncidentClose extends JwkrCommand {
         : {}),
     })
     if (!json) {
+      // ` with containment not proven` (or not attempted) when the responder closed it so.
+      const unproven = unprovenWords(state.closedUnproven)
       if (state.closedUnproven) {
-        this.logToStderr(
-          `${this.style.yellow('!')} Closed with containment ${state.closedUnproven.outcome.replace('-', ' ')}: ${state.closedUnproven.missing.join('; ')}.`,
-        )
+        this.logToStderr(`${this.style.yellow('!')} Closed${unproven}: ${state.closedUnproven.missing.join('; ')}.`)
       }
-      const unproven = state.closedUnproven ? ` (containment ${state.closedUnproven.outcome.replace('-', ' ')})` : ''
       this.log(`Incident ${state.id} closed${unproven}.`)
     }
     return state

@@ -213,6 +213,16 @@ function apply(state: IncidentState, {type, data, ts}: JournalEvent): void {
   }
 }
 
+/**
+ * ` with containment not proven` (or `not attempted`) for a close that left it so, else nothing.
+ *
+ * @example unprovenWords({outcome: 'not-attempted', missing: []}) // ' with containment not attempted'
+ */
+export function unprovenWords(value: unknown): string {
+  const unproven = closedUnproven(value)
+  return unproven ? ` with containment ${unproven.outcome === 'not-attempted' ? 'not attempted' : 'not proven'}` : ''
+}
+
 /** What `incident.closed` says about containment left unproven, read defensively. */
 function closedUnproven(value: unknown): IncidentState['closedUnproven'] {
   const data = record(value)
@@ -333,7 +343,7 @@ function summarise(type: string, data: Record<string, unknown>): string {
     case 'incident.resumed':
       return `Incident resumed by ${text(data.by) ?? '?'}`
     case 'incident.closed':
-      return `Incident closed: ${text(data.reason) ?? 'no reason given'}`
+      return `Incident closed${unprovenWords(data.unproven)}: ${text(data.reason) ?? 'no reason given'}`
     case 'journal.repaired':
       return `Journal repaired: an incomplete last line (${plural(Number(data.droppedBytes), 'byte')}) was cut off`
     default:

@@ -76,7 +76,8 @@ export function attemptsContainment(uses: ReadonlyArray<string | null | undefine
  *
  * Rules, in order:
  * 1. The LAST `containment.verdict` decides: its `outcome` when it is one of proven / not-proven /
- *    not-attempted, else its `contained` boolean (true: proven, false: not proven).
+ *    not-attempted, else its `contained` boolean (true: proven, false: not proven); a not-attempted
+ *    verdict after a change (rule 3's) is not proven: the change was the attempt.
  *    A journal without verdict events (older, or written by hand) takes the outputs of the last
  *    containment.verify step that succeeded (not a baseline) as its verdict.
  * 2. Without a verdict: the evidence of the checks recorded (probes and JWKS fetches, baselines left
@@ -99,10 +100,13 @@ export function runOutcome(events: readonly JournalEvent[], options: RunOutcomeO
   const contains = options.contains ?? containsOf(events, state)
   const verdict = [...events].reverse().find((event) => event.type === VERDICT_EVENT)?.data ?? verifyOutputs(state)
   const checks = evidenceOf(checkEvents(events)).filter((item) => item.kind !== 'endpoint')
-  // Changed, but neither a verdict nor a check since: attempted, and not proven.
-  const changed = !verdict && checks.length === 0 ? changedSteps(state) : []
+  // Changed, but neither a verdict nor a check since (or a check that could check nothing): attempted, not proven.
+  const unchecked = verdict ? verdictOutcome(verdict) === 'not-attempted' : checks.length === 0
+  const changed = unchecked ? changedSteps(state) : []
   const status: OutcomeStatus = verdict
-    ? verdictOutcome(verdict)
+    ? changed.length > 0
+      ? 'not-proven'
+      : verdictOutcome(verdict)
     : checks.length > 0
       ? // Without a verdict, only a relying party seen refusing (not a JWKS alone) can make it proven.
         containmentOf(checks, null).proven && checks.some((item) => item.kind === 'probe')

@@ -163,6 +163,21 @@ describe('runOutcome', () => {
     expect(outcome.summary).not.toContain('not attempted')
   })
 
+  it('not proven, not "not attempted", when the key was rotated and the check after it could check nothing', () => {
+    // Given rotate done, then a proof that had no probe to send a canary to
+    const events = journal(
+      ...RAN,
+      verdict(10, {contained: false, outcome: 'not-attempted', missing: ['no service has a probe']}),
+      finished(11, 'completed'),
+    )
+    // Then the rotation was the attempt: not proven, exit 4, and both facts are named
+    expect(runOutcome(events)).toMatchObject({
+      status: 'not-proven',
+      exitCode: 4,
+      summary: 'containment not proven: no service has a probe; rotate ran, but no check has proven containment since',
+    })
+  })
+
   it('counts a change as attempted once its effect was journaled, even when the step did not finish', () => {
     // Given rotate interrupted after journaling its intent to remove the key (the change may have been made)
     const events = journal(
