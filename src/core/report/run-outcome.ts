@@ -211,7 +211,7 @@ function missingOf(
   if (changed.length > 0) missing.push(`${list(changed)} ran, but no check has proven containment since`)
   missing.push(...stepGaps(state, verdict !== undefined, runStatus !== 'completed'))
   missing.push(...locateGaps(state))
-  const stopped = STOPPED[runStatus ?? '']
+  const stopped = STOPPED.get(runStatus ?? '')
   if (stopped) missing.push(stopped)
   if (missing.length === 0) {
     missing.push(status === 'not-proven' ? 'the containment check did not prove it' : 'no containment check ran')
@@ -220,11 +220,11 @@ function missingOf(
 }
 
 /** Why an unfinished run left containment unproven, by how it ended. */
-const STOPPED: Record<string, string> = {
-  aborted: 'the responder stopped the run before it finished',
-  paused: 'the run was interrupted (paused: jwkr incident resume goes on)',
-  waiting: 'the run is waiting for an approval before it goes on',
-}
+const STOPPED = new Map([
+  ['aborted', 'the responder stopped the run before it finished'],
+  ['paused', 'the run was interrupted (paused: jwkr incident resume goes on)'],
+  ['waiting', 'the run is waiting for an approval before it goes on'],
+])
 
 /** The services and endpoints a verdict names as not contained (or its own `missing`, when it gives one). */
 function verdictGaps(verdict: Record<string, unknown>): string[] {
