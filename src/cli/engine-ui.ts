@@ -202,7 +202,7 @@ export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwra
       `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
     ),
     `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
-    `  Artifacts: ${header.artifacts}`,
+    `  Artifacts: ${header.dryRun ? 'none kept (a dry run keeps no incident)' : header.artifacts}`,
     ...(header.notes ?? []).map((note) => hang('  ', 2, note)),
   ]
   if (header.done.length > 0) lines.push(hang('  Done before: ', 15, `${header.done.join(', ')} (not run again)`))

@@ -38,8 +38,10 @@ export function nextCommands(
   result: RunResult,
   header: Pick<RunHeader, 'drill' | 'key' | 'inventoryPath'> | undefined,
 ): string[] {
+  // A dry run did nothing and kept no incident: there is nothing to report on or close.
+  if (result.dryRun || result.status === 'planned') return []
   const id = arg(result.incident)
-  if (result.interrupted || result.status === 'aborted') return [`jwkr incident resume ${id}`]
+  if (result.interrupted || result.status === 'paused' || result.status === 'aborted') return [`jwkr incident resume ${id}`]
   if (result.status === 'waiting') return [`jwkr incident resume ${id} --yes`, `jwkr incident show ${id}`]
   const report = header?.drill ? `jwkr drill report ${id}` : `jwkr report rca --incident ${id}`
   if (result.outcome.exitCode === ExitCode.notContained && header?.inventoryPath) {

@@ -20,6 +20,14 @@ export function renderTimeline(state: IncidentState, style: Style): string {
     `  opened     ${state.openedAt ?? '?'}${state.startedBy ? ` by ${state.startedBy.user}@${state.startedBy.host}` : ''}`,
   ]
   if (state.closedAt) header.push(`  closed     ${state.closedAt} (${state.closeReason ?? ''})`)
+  if (state.closedUnproven) {
+    const outcome = state.closedUnproven.outcome === 'not-attempted' ? 'not attempted' : 'not proven'
+    header.push(
+      `  unproven   closed with containment ${outcome}: ${state.closedUnproven.missing.join('; ') || 'nothing recorded'}`,
+    )
+  }
+  if (state.status === 'paused')
+    header.push(`  paused     ${state.interrupted ?? 'interrupted'}: jwkr incident resume ${state.id} goes on`)
   const steps = state.stepOrder.flatMap((id) => {
     const step = state.steps[id]
     return step ? [[id, step] as [string, StepState]] : []

@@ -13,13 +13,17 @@ export function renderRun(result: RunResult, header?: RunHeader, style: Style = 
         .flatMap((step) => (step.plan ?? []).map((call) => `  ${step.id}: ${call.kind} ${call.target} — ${call.description}`))
         .join('\n')}\n\n`
     : ''
-  const counts = ['succeeded', 'skipped', 'failed']
+  const counts = ['planned', 'succeeded', 'skipped', 'failed']
     .map((status) => [status, result.steps.filter((step) => step.status === status).length] as const)
     .filter(([, count]) => count > 0)
     .map(([status, count]) => `${count} ${status}`)
     .join(', ')
+  // A dry run did nothing and keeps no incident: it names none, and says so.
+  const standing = result.dryRun
+    ? `${style.bold('Dry run')}: nothing was done`
+    : `${style.bold(`Incident ${result.incident}`)}: ${statusInWords(result)}`
   const lines = [
-    `${style.bold(`Incident ${result.incident}`)}: ${result.status}${counts ? ` (${counts})` : ''}`,
+    `${standing}${counts ? ` (${counts})` : ''}`,
     outcomeLine(result, style),
     ...(result.stopReason && !result.interrupted ? [`Stopped: ${result.stopReason}`] : []),
     // After Ctrl-C the interrupted line (stderr) names the command to resume.
@@ -28,6 +32,25 @@ export function renderRun(result: RunResult, header?: RunHeader, style: Style = 
     ),
   ]
   return `\n${plan}${lines.join('\n')}`
+}
+
+/**
+ * How the run ended, in words: a run the responder stopped and one that was interrupted (and resumes)
+ * are not the same thing.
+ */
+export function statusInWords(result: Pick<RunResult, 'status' | 'interrupted'>): string {
+  switch (result.status) {
+    case 'aborted':
+      return 'aborted by the responder'
+    case 'paused':
+      return `paused${result.interrupted?.step ? ` at step ${result.interrupted.step}` : ''}`
+    case 'waiting':
+      return 'waiting for an approval'
+    case 'planned':
+      return 'dry run: nothing was done'
+    default:
+      return result.status
+  }
 }
 
 /** The one line that says what the run achieved, coloured by its exit code, with the code itself. */
@@ -40,7 +63,7 @@ export function outcomeLine(result: RunResult, style: Style): string {
 
 /**
  * The exit code of a run: the outcome's (core/report/run-outcome.ts), so a run that contained nothing
- * never exits 0; a run that stopped (aborted, waiting) exits 1; one stopped by Ctrl-C exits 130.
+ * never exits 0; a run waiting for an approval exits 1; one stopped by Ctrl-C or a signal exits 130.
  */
 export function exitCodeFor(result: RunResult): number {
   return result.interrupted ? ExitCode.interrupted : result.outcome.exitCode

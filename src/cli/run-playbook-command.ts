@@ -32,6 +32,19 @@ export interface PlaybookCommandHost {
 }
 
 /**
+ * The host of a command that runs a playbook, from its shared flags (`runFlags`: --yes, --home, --dry-run).
+ *
+ * @example runPlaybookCommand(playbookHost(this, this.secrets, flags), (context) => startRun({...}))
+ */
+export function playbookHost(
+  command: JwkrCommand,
+  secrets: SecretRegistry,
+  flags: {yes: boolean; home?: string; 'dry-run'?: boolean},
+): PlaybookCommandHost {
+  return {command, secrets, json: command.jsonEnabled(), yes: flags.yes, home: flags.home, dryRun: flags['dry-run'] === true}
+}
+
+/**
  * Runs `start` with the run view and the one Ctrl-C handler, prints the closing block, and exits with
  * the right code: 130 after Ctrl-C, with the incident paused (run.interrupted journaled, lock released).
  */

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {resolve} from 'node:path'
 
 import {JwkrCommand} from '../cli/base-command.js'
-import {parseInputs, resolveInventoryPath, runPlaybookCommand} from '../cli/run-playbook-command.js'
+import {parseInputs, resolveInventoryPath, playbookHost, runPlaybookCommand} from '../cli/run-playbook-command.js'
 import {runFlags} from '../cli/run-flags.js'
 import type {RunResult} from '../playbook/engine.js'
 import {resumeRun, startRun} from '../playbook/respond.js'
@@ -50,56 +50,46 @@ export default class Respond extends JwkrCommand {
     const {flags} = await this.parse(Respond)
     const inventoryPath = resolveInventoryPath(flags.inventory)
     const interactive = !flags.yes && !this.jsonEnabled() && process.stdin.isTTY === true && process.stderr.isTTY === true
-    return runPlaybookCommand(
-      {
-        command: this,
-        secrets: this.secrets,
-        json: this.jsonEnabled(),
-        yes: flags.yes,
-        home: flags.home,
-        dryRun: flags['dry-run'],
-      },
-      async (context) => {
-        const start = (newIncident: boolean) =>
-          startRun({
-            ...context,
-            secrets: this.secrets,
-            yes: flags.yes,
-            playbook: flags.playbook,
-            inputs: {
-              ...parseInputs(flags.input),
-              key: flags.key,
-              ...(flags.discover ? {discover: flags.discover.map((path) => resolve(path))} : {}),
-              ...(flags.backstage
-                ? {backstage: /^https?:\/\//i.test(flags.backstage) ? flags.backstage : resolve(flags.backstage)}
-                : {}),
-            },
-            inventoryPath,
-            dryRun: flags['dry-run'],
-            discardDryRun: true,
-            newIncident,
-          })
-        try {
-          return await start(flags.new)
-        } catch (error) {
-          const open = waitingIncident(error)
-          if (open === undefined || !interactive) throw error
-          const choice = await select({
-            message: `This key already has an unfinished incident, ${open.id} (${open.status}). What now?`,
-            choices: [
-              {name: `Resume ${open.id} where it stopped`, value: 'resume'},
-              {name: 'Start a new incident for the same key (--new)', value: 'new'},
-              {name: 'Stop here', value: 'stop'},
-            ],
-          })
-          if (choice === 'resume') {
-            return resumeRun({...context, id: open.id, secrets: this.secrets, yes: flags.yes, inventoryPath})
-          }
-          if (choice === 'new') return start(true)
-          throw error
+    return runPlaybookCommand(playbookHost(this, this.secrets, flags), async (context) => {
+      const start = (newIncident: boolean) =>
+        startRun({
+          ...context,
+          secrets: this.secrets,
+          yes: flags.yes,
+          playbook: flags.playbook,
+          inputs: {
+            ...parseInputs(flags.input),
+            key: flags.key,
+            ...(flags.discover ? {discover: flags.discover.map((path) => resolve(path))} : {}),
+            ...(flags.backstage
+              ? {backstage: /^https?:\/\//i.test(flags.backstage) ? flags.backstage : resolve(flags.backstage)}
+              : {}),
+          },
+          inventoryPath,
+          dryRun: flags['dry-run'],
+          discardDryRun: true,
+          newIncident,
+        })
+      try {
+        return await start(flags.new)
+      } catch (error) {
+        const open = waitingIncident(error)
+        if (open === undefined || !interactive) throw error
+        const choice = await select({
+          message: `This key already has an unfinished incident, ${open.id} (${open.status}). What now?`,
+          choices: [
+            {name: `Resume ${open.id} where it stopped`, value: 'resume'},
+            {name: 'Start a new incident for the same key (--new)', value: 'new'},
+            {name: 'Stop here', value: 'stop'},
+          ],
+        })
+        if (choice === 'resume') {
+          return resumeRun({...context, id: open.id, secrets: this.secrets, yes: flags.yes, inventoryPath})
         }
-      },
-    )
+        if (choice === 'new') return start(true)
+        throw error
+      }
+    })
   }
 }
 

@@ -10,7 +10,6 @@ import pRetry from 'p-retry'
 import {JwkrError} from '../core/errors.js'
 import {readChainKey} from './chain-key.js'
 import {acquireLock, isOwnerAlive, readLock, type IncidentLock} from './lock.js'
-import type {IncidentStatus} from '../core/journal/types.js'
 import {readJournal} from './verify-journal.js'
 import {findIncident, isIdForKey, KEPT_KEY_FILE, listIncidents, type IncidentLocation, type IncidentSummary} from './workspace.js'
 
@@ -18,7 +17,7 @@ const LOCKS_DIR = 'locks'
 /** Another start holds the key's lock only while it opens an incident: wait for it, about 10 s at most. */
 export const OPENING_WAIT = {retries: 16, factor: 1.5, minTimeout: 50, maxTimeout: 1000}
 /** A run of these has not finished: `incident resume` continues it. */
-const UNFINISHED = new Set<IncidentStatus>(['open', 'running', 'waiting', 'failed', 'aborted'])
+const UNFINISHED = new Set<IncidentSummary['status']>(['open', 'running', 'waiting', 'failed', 'aborted', 'paused', 'broken'])
 
 /**
  * Takes the workspace's lock for opening an incident for this key, waiting while another start holds

@@ -13,6 +13,8 @@ export interface JournalBreak {
   line: number
   /** What is wrong, in words. */
   reason: string
+  /** True when only the last line is cut off (a crash mid-write, which a resume repairs), not an edit. */
+  incomplete?: true
 }
 
 export interface VerifyResult {
@@ -70,7 +72,7 @@ export function readJournal(text: string, options: ReadJournalOptions = {}): Rea
     const reason =
       `Line ${number} is incomplete (${Buffer.byteLength(tail)} bytes without a newline): the last write was cut off, ` +
       'e.g. by a crash or power loss. Resuming the incident repairs it.'
-    return {events, broken: {seq: null, line: number, reason}}
+    return {events, broken: {seq: null, line: number, reason, incomplete: true}}
   }
   return {events}
 }

@@ -19,6 +19,8 @@ export const ARTIFACTS_DIR = 'artifacts'
 export const KEPT_KEY_FILE = 'leaked-key.source'
 const INCIDENTS_DIR = 'incidents'
 const DRILLS_DIR = 'drills'
+/** Starts the id of a discarded dry run's scratch incident. */
+const DRY_RUN_PREFIX = 'dry-run-'
 /** Stands in for the thumbprint when the incident was opened without a key. */
 const NO_KEY = 'nokey'
 /** Incident ids are folder names: nothing that could climb out of the workspace. */
@@ -38,7 +40,11 @@ export interface IncidentSummary {
   id: string
   dir: string
   drill: boolean
-  status: IncidentStatus
+  /**
+   * As folded from its journal, or `broken` when the journal fails verification (an edit, a deleted or
+   * inserted line): what it says cannot be trusted, so no status is read from it (`jwkr incident verify`).
+   */
+  status: IncidentStatus | 'broken'
   openedAt: string | undefined
   lastEventAt: string | undefined
   /** Whole seconds since the incident was opened (undefined when its journal has no opening). */
@@ -49,6 +55,8 @@ export interface IncidentSummary {
   /** Opened with --dry-run: it planned and changed nothing. */
   dryRun: boolean
   events: number
+  /** Set when it was closed while containment was not proven (the responder chose to). */
+  closedUnproven?: true
   /** False when the journal's chain is broken or its last line incomplete; `problem` says why. */
   intact: boolean
   problem?: string
@@ -131,7 +139,7 @@ function idKeyPart(thumbprint: string | null): string {
 /** Creates a new incident's folder and its artifacts folder; the journal is the caller's to create. */
 export async function createIncident(
   home: string,
-  options: {thumbprint: string | null; now: Date; drill?: boolean},
+  options: {thumbprint: string | null; now: Date; drill?: boolean; dryRun?: boolean},
 ): Promise<IncidentLocation> {
   const drill = options.drill === true
   const root = join(home, drill ? DRILLS_DIR : INCIDENTS_DIR)
@@ -139,7 +147,9 @@ export async function createIncident(
   await guard(home, () => mkdir(root, {recursive: true, mode: 0o700}))
   // Another process may take the same id between our look and our mkdir: then look again.
   for (let attempt = 0; attempt < 100; attempt++) {
-    const id = newIncidentId(options.thumbprint, options.now, new Set(await knownIds(home)))
+    // A dry run's scratch incident is named as what it is: its id can never be taken for a real incident's.
+    const known = new Set(await knownIds(home))
+    const id = `${options.dryRun ? DRY_RUN_PREFIX : ''}${newIncidentId(options.thumbprint, options.now, known)}`
     const location = locate(home, id, drill)
     try {
       await mkdir(location.dir, {mode: 0o700})
@@ -224,6 +234,9 @@ async function summarise(location: IncidentLocation, now: Date): Promise<Inciden
     problem = 'Its journal has no events (it was interrupted while being opened, or the journal was emptied).'
   }
   const state = foldIncident(events)
+  // The chain was checked above (readJournal): a journal that fails it is shown broken, never by the
+  // status of the events before the break (a tampered closed incident read as `running`).
+  const tampered = broken !== undefined && broken.incomplete !== true
   const owner = await readLock(location.dir)
   const age =
     state.openedAt === undefined ? undefined : Math.max(0, Math.floor((now.getTime() - Date.parse(state.openedAt)) / 1000))
@@ -231,7 +244,8 @@ async function summarise(location: IncidentLocation, now: Date): Promise<Inciden
     id: location.id,
     dir: location.dir,
     drill: location.drill,
-    status: state.status,
+    status: tampered ? 'broken' : state.status,
+    ...(!tampered && state.status === 'closed' && state.closedUnproven ? {closedUnproven: true as const} : {}),
     openedAt: state.openedAt,
     lastEventAt: state.lastEventAt,
     age,

@@ -28,7 +28,12 @@ import {
   type StepProgress,
 } from './types.js'
 
-export type RunStatus = 'completed' | 'failed' | 'aborted' | 'waiting'
+/**
+ * How a run ended. aborted: the responder stopped it (a No at a decision, "Stop the run here", "Abort
+ * the run" after a failure); paused: it was interrupted (Ctrl-C, SIGTERM, SIGHUP) and `incident resume`
+ * goes on; planned: a dry run, which did nothing.
+ */
+export type RunStatus = 'completed' | 'failed' | 'aborted' | 'paused' | 'waiting' | 'planned'
 
 export interface StepOutcome {
   id: string
@@ -45,8 +50,11 @@ export interface StepOutcome {
 }
 
 export interface RunResult {
+  /** The incident's id (a discarded dry run's scratch incident is named `dry-run-…`: it is not kept). */
   incident: string
   status: RunStatus
+  /** Set (true) for a dry run: nothing was done, every step only planned its calls. */
+  dryRun?: true
   steps: StepOutcome[]
   /** Set when status is 'waiting': what the responder must do to go on. */
   waitingFor?: string
@@ -244,7 +252,7 @@ class PlaybookRun {
         stopReason = error.reason
         if (error.status === 'waiting') waitingFor = error.reason
       } else if (this.#o.signal?.aborted) {
-        status = 'aborted'
+        status = 'paused'
         const at = this.#current ?? this.#firstUnfinished()
         interrupted = {step: at}
         const reason = `interrupted (${interruptionOf(this.#o.signal.reason)})`
@@ -254,7 +262,8 @@ class PlaybookRun {
         throw error
       }
     }
-    const finished = this.#o.dryRun && status === 'completed' ? 'planned' : status
+    if (this.#o.dryRun && status === 'completed') status = 'planned'
+    const finished = status
     const outcome = runOutcome(this.#o.journal.events(), {runStatus: finished, contains: this.#o.playbook.contains})
     await this.#journal('run.finished', {
       status: finished,
@@ -267,6 +276,7 @@ class PlaybookRun {
     return {
       incident: this.#o.incident.id,
       status,
+      ...(this.#o.dryRun ? {dryRun: true as const} : {}),
       steps: this.#outcomes(),
       ...(waitingFor ? {waitingFor} : {}),
       ...(stopReason ? {stopReason} : {}),

@@ -79,7 +79,7 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   if (options.dryRun && options.discardDryRun && options.incident === undefined && !options.drill) {
     const scratch = await mkdtemp(join(tmpdir(), 'jwkr-dry-run-'))
     try {
-      return await openAndRun({...options, home: scratch})
+      return await openAndRun({...options, home: scratch}, {scratch: true})
     } finally {
       await rm(scratch, {recursive: true, force: true})
     }
@@ -87,7 +87,7 @@ export async function startRun(options: StartOptions): Promise<RunResult> {
   return openAndRun(options)
 }
 
-async function openAndRun(options: StartOptions): Promise<RunResult> {
+async function openAndRun(options: StartOptions, where: {scratch?: boolean} = {}): Promise<RunResult> {
   const now = options.now ?? (() => new Date())
   const registry = options.registry ?? createRegistry(builtinSteps())
   const playbook = typeof options.playbook === 'string' ? await resolvePlaybook(options.playbook, registry) : options.playbook
@@ -96,7 +96,16 @@ async function openAndRun(options: StartOptions): Promise<RunResult> {
   // The key is read once: stdin can be read only once, and an inline key must not reach the journal.
   const given = typeof inputs.key === 'string' ? await readSource(inputs.key) : null
   const key = given === null ? null : await identify(given.text, options.secrets)
-  const {incident, journal, lock} = await openIncident(options, {playbook, registry, inputs, inputNotes, given, key, now})
+  const {incident, journal, lock} = await openIncident(options, {
+    playbook,
+    registry,
+    inputs,
+    inputNotes,
+    given,
+    key,
+    now,
+    scratch: where.scratch === true,
+  })
   const runIncident = {id: incident.id, dir: incident.dir, artifactsDir: incident.artifactsDir, drill: options.drill ?? false}
   try {
     return await runPlaybook({
@@ -137,6 +146,8 @@ interface Opening {
   given: {text: string; origin: string} | null
   key: KeyReport | null
   now: () => Date
+  /** A discarded dry run's scratch workspace: the incident's id says dry-run. */
+  scratch: boolean
 }
 
 /**
@@ -149,7 +160,7 @@ async function openIncident(
   options: StartOptions,
   opening: Opening,
 ): Promise<{incident: IncidentLocation; journal: Journal; lock: IncidentLock}> {
-  const {playbook, registry, inputs, inputNotes, given, key, now} = opening
+  const {playbook, registry, inputs, inputNotes, given, key, now, scratch} = opening
   const thumbprint = key?.thumbprint ?? null
   const guarded =
     thumbprint !== null && !options.incident && !options.drill && !options.dryRun && changesAnything(playbook, registry)
@@ -163,7 +174,7 @@ async function openIncident(
       incident = await interruptedIncidentFor(options.home, thumbprint, given?.text ?? null)
       reopened = incident !== undefined
     }
-    incident ??= await createIncident(options.home, {thumbprint, now: now(), drill: options.drill ?? false})
+    incident ??= await createIncident(options.home, {thumbprint, now: now(), drill: options.drill ?? false, dryRun: scratch})
     const lock = await acquireLock(incident.dir)
     try {
       if (reopened) {

@@ -220,7 +220,12 @@ describe('the run view', () => {
         result({
           status: 'aborted',
           stopReason: 'The responder answered No at "go-ahead": declined at a decision, nothing after it ran.',
-          outcome: {status: 'not-attempted', exitCode: 1, summary: 'containment not attempted: the run stopped', missing: []},
+          outcome: {
+            status: 'not-attempted',
+            exitCode: 4,
+            summary: 'containment not attempted: the responder stopped the run before it finished',
+            missing: [],
+          },
         }),
         header,
         plain,
@@ -228,8 +233,41 @@ describe('the run view', () => {
       renderRun(
         result({
           status: 'aborted',
+          stopReason: 'The responder stopped the run before step "invalidate".',
+          outcome: {
+            status: 'not-proven',
+            exitCode: 4,
+            summary: 'containment not proven: rotate ran, but no check has proven containment since',
+            missing: [],
+          },
+        }),
+        header,
+        plain,
+      ),
+      renderRun(
+        result({
+          status: 'paused',
           interrupted: {step: 'prove'},
-          outcome: {status: 'not-proven', exitCode: 1, summary: 'containment not proven: the run stopped', missing: []},
+          outcome: {
+            status: 'not-proven',
+            exitCode: 130,
+            summary: 'containment not proven: billing-api still accepts the key; prove started but did not finish',
+            missing: [],
+          },
+        }),
+        header,
+        plain,
+      ),
+      renderRun(
+        result({
+          status: 'planned',
+          dryRun: true,
+          outcome: {
+            status: 'not-attempted',
+            exitCode: 0,
+            summary: 'containment not attempted: a dry run makes no change and checks nothing (run without --dry-run)',
+            missing: [],
+          },
         }),
         header,
         plain,

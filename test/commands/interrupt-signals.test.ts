@@ -44,7 +44,7 @@ describe('a playbook run stopped by a signal', {timeout: 90_000}, () => {
     )
     // And the journal names what stopped it; the lock is free, so a resume finishes the run
     const shown = await run(['incident', 'show', id, '--home', home, '--json'])
-    expect(shown.result).toMatchObject({status: 'aborted', interrupted: `interrupted (${signal})`})
+    expect(shown.result).toMatchObject({status: 'paused', interrupted: `interrupted (${signal})`})
     const resumed = await run(['incident', 'resume', id, '--home', home, '--yes', '--json'])
     expect(resumed.error).toBeUndefined()
     expect(resumed.result).toMatchObject({status: 'completed'})

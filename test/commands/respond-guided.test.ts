@@ -47,12 +47,20 @@ describe('a guided run on a terminal', {timeout: 90_000}, () => {
   it('stops the run at the go-ahead when the responder answers No', async () => {
     const home = await tempHome()
     const result = await runOnTerminal(respond(home), [{waitFor: goAhead, send: keys.down + keys.enter}])
-    expect(result.exitCode).toBe(1)
-    expect(result.screen).toMatch(/Incident \S+: aborted/)
+    const id = incidentOf(result.screen)
+    // Then nothing was done: containment not attempted, exit 4 as the README's exit codes say
+    expect(result.exitCode).toBe(4)
+    expect(result.screen).toMatch(/Incident \S+: aborted by the responder/)
+    expect(result.screen).toMatch(
+      /Containment not attempted: [\s\S]*the\s+responder stopped the run before it finished \(exit 4\)/,
+    )
     expect(result.screen).toContain(
       'Stopped: The responder answered No at "go-ahead": declined at a decision, nothing after it ran.',
     )
     expect(result.screen).toMatch(/Next: jwkr incident resume \S+/)
+    // And it is listed as stopped (aborted), not paused, and --json says so too
+    const list = await run(['incident', 'list', '--home', home, '--json'])
+    expect(list.result).toMatchObject({incidents: [{id, status: 'aborted'}]})
   })
 
   it('Ctrl-C at a prompt pauses the incident (exit 130, no bug report), and it resumes', async () => {
@@ -64,9 +72,13 @@ describe('a guided run on a terminal', {timeout: 90_000}, () => {
       `Interrupted: incident ${id} is paused at step go-ahead. Resume with \`jwkr incident resume ${id}\``,
     )
     expect(result.screen).not.toMatch(/bug in jwkr|force closed/)
-    // Then the list says where it stands, not `running`
+    expect(result.screen).toMatch(new RegExp(`Incident ${id}: paused at step go-ahead`))
+    expect(result.screen).not.toMatch(/aborted|stopped the run/)
+    // Then the list says where it stands: paused, neither `running` nor `aborted`
     const list = await run(['incident', 'list', '--home', home, '--json'])
-    expect(list.result).toMatchObject({incidents: [{id, status: 'aborted'}]})
+    expect(list.result).toMatchObject({incidents: [{id, status: 'paused'}]})
+    const table = await run(['incident', 'list', '--home', home])
+    expect(table.stdout).toMatch(new RegExp(`${id}\\tpaused\\t`))
     // And it resumes at the go-ahead
     const resumed = await run(['incident', 'resume', id, '--home', home, '--yes', '--json'])
     expect(exitCodeOf(resumed.error)).toBe(4)
@@ -96,7 +108,7 @@ describe('a guided run on a terminal', {timeout: 90_000}, () => {
     expect(result.screen).toMatch(/✓ first {9}noted in the timeline/)
     // Then the journal says so, and the lock is free: a resume runs the step again and finishes
     const shown = await run(['incident', 'show', id, '--home', home, '--json'])
-    expect(shown.result).toMatchObject({status: 'aborted', interrupted: 'interrupted (Ctrl-C)'})
+    expect(shown.result).toMatchObject({status: 'paused', interrupted: 'interrupted (Ctrl-C)'})
     await writeFile(playbook, '') // the incident runs its own copy of the playbook, not the file
     const resumed = await run(['incident', 'resume', id, '--home', home, '--yes', '--json'])
     expect(resumed.error).toBeUndefined()

@@ -23,6 +23,30 @@ async function refusal(promise: Promise<unknown>): Promise<JwkrError> {
   throw new Error('expected a refusal')
 }
 
+/**
+ * An incident whose leaked-signing-key run rotated the key and whose last check found billing still
+ * accepting it (not proven), or found it refusing (proven), then finished.
+ */
+async function containmentIncident(verdict: {contained: boolean; outcome: string; missing?: string[]}) {
+  const home = join(await tempDir(), '.jwkr')
+  const location = await createIncident(home, {thumbprint: 'abcdef', now: new Date('2026-11-29T03:00:00.000Z')})
+  const journal = await Journal.create(location.journalPath, {secrets: new SecretRegistry(), now: tickingClock()})
+  await journal.append('incident.opened', {id: location.id, thumbprint: 'abcdef', drill: false, playbook: 'leaked-signing-key'})
+  await journal.append('playbook.loaded', {
+    name: 'leaked-signing-key',
+    steps: [
+      {id: 'rotate', uses: 'key.rotate'},
+      {id: 'prove', uses: 'containment.verify'},
+    ],
+  })
+  await journal.append('step.started', {step: 'rotate', attempt: 1})
+  await journal.append('step.succeeded', {step: 'rotate', outputs: {}})
+  await journal.append('containment.verdict', {step: 'prove', ...verdict})
+  await journal.append('run.finished', {status: 'completed'})
+  await journal.close()
+  return {home, location}
+}
+
 /** An incident with three events: opened, a note, and a finished run. */
 async function incident() {
   const home = join(await tempDir(), '.jwkr')
@@ -112,6 +136,55 @@ describe('closeIncident', () => {
     expect(again.code).toBe('ERR_INCIDENT_CLOSED')
     expect(again.message).toContain('2026-11-30T09:00:00.000Z')
     expect(await verifyIncident(home, location.id)).toMatchObject({events: 4})
+  })
+
+  it('refuses an incident whose containment is not proven unless the responder accepts it, and records that it did', async () => {
+    // Given a run whose last check found billing still accepting the key
+    const {home, location} = await containmentIncident({
+      contained: false,
+      outcome: 'not-proven',
+      missing: ['billing still accepts the key'],
+    })
+    const secrets = new SecretRegistry()
+    // When closed with no way to ask (no terminal, no --yes): refused, naming --yes, and nothing journaled
+    const refused = await refusal(closeIncident(home, location.id, {reason: 'done', secrets}))
+    expect(refused.code).toBe('ERR_APPROVAL_REQUIRED')
+    expect(refused.message).toBe(
+      `Incident ${location.id} was not closed: containment not proven: billing still accepts the key. Closing it unproven needs --yes.`,
+    )
+    expect(refused.details).toMatchObject({outcome: 'not-proven', missing: ['billing still accepts the key']})
+    // And when the responder is asked and answers No: not closed either
+    const asked: string[] = []
+    const declined = await refusal(
+      closeIncident(home, location.id, {
+        reason: 'done',
+        secrets,
+        confirmUnproven: async (outcome) => {
+          asked.push(outcome.summary)
+          return false
+        },
+      }),
+    )
+    expect(declined.code).toBe('ERR_ABORTED')
+    expect(asked).toEqual(['containment not proven: billing still accepts the key'])
+    expect(await verifyIncident(home, location.id)).toMatchObject({events: 6})
+    // When accepted (--yes): closed, and incident.closed carries the outcome and what was missing
+    const state = await closeIncident(home, location.id, {reason: 'service retired', secrets, acceptUnproven: true})
+    expect(state).toMatchObject({
+      status: 'closed',
+      closeReason: 'service retired',
+      closedUnproven: {outcome: 'not-proven', missing: ['billing still accepts the key']},
+    })
+  })
+
+  it('closes a proven incident without asking, and records nothing unproven', async () => {
+    const {home, location} = await containmentIncident({contained: true, outcome: 'proven', missing: []})
+    const state = await closeIncident(home, location.id, {
+      reason: 'contained',
+      secrets: new SecretRegistry(),
+      confirmUnproven: () => Promise.reject(new Error('must not ask')),
+    })
+    expect(state).toMatchObject({status: 'closed', closedUnproven: undefined})
   })
 
   it('refuses while another run holds the incident', async () => {

@@ -148,7 +148,7 @@ describe('background steps', () => {
     const {result, events} = await runSteps(slowBesideThen('  - id: waiting\n    uses: test.slow\n'), {signal: ctrlCSoon()})
     // Then the run stops at once, neither step succeeded, and the run's end is the journal's last line
     expect(Date.now() - started).toBeLessThan(5000)
-    expect(result.status).toBe('aborted')
+    expect(result.status).toBe('paused')
     expect(events.some((event) => event.type === 'step.succeeded')).toBe(false)
     expect(events.at(-1)?.type).toBe('run.finished')
   })
@@ -169,7 +169,7 @@ describe('background steps', () => {
       signal: controller.signal,
     })
     // Then the run is paused at the step a resume starts with
-    expect(result.status).toBe('aborted')
+    expect(result.status).toBe('paused')
     expect(result.interrupted).toEqual({step: 'second'})
     const events = await readJournal(home, result.incident)
     expect(events.find((event) => event.type === 'run.interrupted')?.data.step).toBe('second')
@@ -182,7 +182,7 @@ describe('background steps', () => {
     })
     // When Ctrl-C comes while the run waits for it at its end
     // Then the run is paused at that step, which resuming runs again
-    expect(result.status).toBe('aborted')
+    expect(result.status).toBe('paused')
     expect(result.interrupted).toEqual({step: 'beside'})
     expect(events.find((event) => event.type === 'run.interrupted')?.data.step).toBe('beside')
     expect(result.steps.map((step) => [step.id, step.status])).toEqual([

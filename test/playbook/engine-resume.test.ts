@@ -92,7 +92,7 @@ describe('resuming an incident', () => {
       signal: controller.signal,
       ui: scriptedUi({}, false),
     })
-    expect(first.status).toBe('aborted')
+    expect(first.status).toBe('paused')
     const before = await readJournal(home, first.incident)
     expect(before.some((e) => e.type === 'effect.intent')).toBe(true)
     expect(before.some((e) => e.type === 'effect.done')).toBe(false)

@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
+import {exitCodeFor, renderRun} from '../../src/cli/render-run.js'
+import {createStyle} from '../../src/cli/style.js'
 import {ExitCode} from '../../src/core/errors.js'
 import {defineStep} from '../../src/playbook/define-step.js'
 import {Type} from '../../src/playbook/step-schema.js'
@@ -356,6 +358,50 @@ steps:
       expect(result.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'pending', 'pending', 'pending'])
       const finished = (await readJournal(home, result.incident)).find((e) => e.type === 'run.finished')
       expect(finished?.data).toMatchObject({status: 'aborted', reason: result.stopReason})
+    })
+
+    it('ends not proven (exit 4), never "not attempted", when the responder stops the run after the key was rotated', async () => {
+      // Given stand-ins for rotate and invalidate: the responder proceeds with rotate, then stops at invalidate
+      const home = await tempHome()
+      const standIn = (id: string) =>
+        defineStep({
+          id,
+          title: `Stand-in for ${id}`,
+          description: 'Changes something outside the incident.',
+          inputSchema: Type.Record(Type.String(), Type.Never()),
+          outputSchema: Type.Object({done: Type.Boolean()}),
+          sideEffects: true,
+          plan: () => [{kind: 'http', target: 'https://issuer.example', description: id}],
+          run: async () => ({done: true}),
+        })
+      const file = await writePlaybook(
+        home,
+        `steps:\n  - id: rotate\n    uses: key.rotate\n  - id: invalidate\n    uses: tokens.invalidate\n`,
+      )
+      const result = await startRun({
+        ...baseOptions(home),
+        playbook: file,
+        registry: createRegistry([standIn('key.rotate'), standIn('tokens.invalidate')]),
+        ui: scriptedUi({gates: ['proceed', 'abort']}),
+      })
+      // Then the run was stopped by the responder (not paused), containment attempted and not proven: exit 4
+      expect(result.status).toBe('aborted')
+      expect(result.interrupted).toBeUndefined()
+      expect(result.outcome).toMatchObject({status: 'not-proven', exitCode: ExitCode.notContained})
+      expect(result.outcome.missing).toEqual([
+        'rotate ran, but no check has proven containment since',
+        'invalidate has not run',
+        'the responder stopped the run before it finished',
+      ])
+      const finished = (await readJournal(home, result.incident)).find((e) => e.type === 'run.finished')
+      expect(finished?.data).toMatchObject({status: 'aborted', outcome: 'not-proven'})
+      // And the closing block says so, with the exit code the command exits with
+      const closing = renderRun(result, undefined, createStyle({isTTY: false}))
+      expect(closing).toContain(`Incident ${result.incident}: aborted by the responder (1 succeeded)`)
+      expect(closing).toContain('Containment not proven: rotate ran, but no check has proven containment since; ')
+      expect(closing).toContain('(exit 4)')
+      expect(closing).not.toContain('not attempted')
+      expect(exitCodeFor(result)).toBe(4)
     })
 
     it('offers retry / skip / abort when a step with onFailure: ask fails, without asking before the read-only step', async () => {

@@ -8,11 +8,17 @@ import {countDrills, listIncidents, resolveHome, type IncidentSummary} from '../
 
 const COLUMNS: Column<IncidentSummary>[] = [
   {name: 'id', value: (i) => (i.drill ? `${i.id} (drill)` : i.id)},
-  {name: 'status', value: (i) => i.status},
+  {name: 'status', value: statusOf},
   {name: 'age', value: (i) => formatSpan(i.age ?? 0), sortKey: (i) => i.age ?? 0},
   {name: 'playbook', value: (i) => i.playbook ?? ''},
   {name: 'thumbprint', value: (i) => i.thumbprint ?? ''},
 ]
+
+/** The status column in words: a broken journal, and a close that left containment unproven, say so. */
+function statusOf(incident: IncidentSummary): string {
+  if (incident.status === 'broken') return 'journal broken'
+  return incident.closedUnproven ? 'closed (unproven)' : incident.status
+}
 
 export default class IncidentList extends JwkrCommand {
   static override summary = 'List incidents with their status and age.'
@@ -31,6 +37,12 @@ export default class IncidentList extends JwkrCommand {
     if (!this.jsonEnabled()) {
       if (incidents.length === 0) this.log(await nothingListed(home, flags.drills))
       else this.log(renderTable(incidents, COLUMNS, {view: tableView(flags)}))
+      // On stderr, so that a piped table stays a table.
+      for (const incident of incidents.filter((i) => i.status === 'broken')) {
+        this.logToStderr(
+          `Incident ${incident.id}: its journal fails verification, so its status cannot be read. Check it with: jwkr incident verify ${incident.id}`,
+        )
+      }
     }
     return {incidents}
   }

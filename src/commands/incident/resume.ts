@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
-import {resolveInventoryPath, runPlaybookCommand} from '../../cli/run-playbook-command.js'
+import {resolveInventoryPath, playbookHost, runPlaybookCommand} from '../../cli/run-playbook-command.js'
 import {approvalFlags, homeFlag} from '../../cli/run-flags.js'
 import {assertDrillWorldRunning} from '../../drill/drill-resumable.js'
 import {findIncident, resolveHome} from '../../incident/workspace.js'
@@ -33,9 +33,8 @@ export default class IncidentResume extends JwkrCommand {
     const inventoryPath = flags.inventory === undefined ? undefined : resolveInventoryPath(flags.inventory)
     const location = await findIncident(resolveHome({flag: flags.home}), args.id)
     if (location.drill) await assertDrillWorldRunning(location)
-    return runPlaybookCommand(
-      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
-      (context) => resumeRun({...context, secrets: this.secrets, yes: flags.yes, id: args.id, inventoryPath}),
+    return runPlaybookCommand(playbookHost(this, this.secrets, flags), (context) =>
+      resumeRun({...context, secrets: this.secrets, yes: flags.yes, id: args.id, inventoryPath}),
     )
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
-import {parseInputs, resolveInventoryPath, runPlaybookCommand} from '../../cli/run-playbook-command.js'
+import {parseInputs, resolveInventoryPath, playbookHost, runPlaybookCommand} from '../../cli/run-playbook-command.js'
 import {runFlags} from '../../cli/run-flags.js'
 import type {RunResult} from '../../playbook/engine.js'
 import {startRun} from '../../playbook/respond.js'
@@ -23,19 +23,17 @@ export default class PlaybookRun extends JwkrCommand {
     const {args, flags} = await this.parse(PlaybookRun)
     const inventoryPath = resolveInventoryPath(flags.inventory)
     const inputs = {...parseInputs(flags.input), ...(flags.key === undefined ? {} : {key: flags.key})}
-    return runPlaybookCommand(
-      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
-      (context) =>
-        startRun({
-          ...context,
-          secrets: this.secrets,
-          yes: flags.yes,
-          playbook: args.playbook,
-          inputs,
-          inventoryPath,
-          dryRun: flags['dry-run'],
-          discardDryRun: true,
-        }),
+    return runPlaybookCommand(playbookHost(this, this.secrets, flags), (context) =>
+      startRun({
+        ...context,
+        secrets: this.secrets,
+        yes: flags.yes,
+        playbook: args.playbook,
+        inputs,
+        inventoryPath,
+        dryRun: flags['dry-run'],
+        discardDryRun: true,
+      }),
     )
   }
 }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {JwkrCommand} from '../../cli/base-command.js'
-import {resolveInventoryPath, runPlaybookCommand} from '../../cli/run-playbook-command.js'
+import {resolveInventoryPath, playbookHost, runPlaybookCommand} from '../../cli/run-playbook-command.js'
 import {runFlags} from '../../cli/run-flags.js'
 import {JwkrError} from '../../core/errors.js'
 import type {RunResult} from '../../playbook/engine.js'
@@ -34,19 +34,17 @@ export default class StepRun extends JwkrCommand {
     const playbook = singleStepPlaybook(args.uses, input, createRegistry(builtinSteps()))
     const inventoryPath = resolveInventoryPath(flags.inventory)
     const inputs = typeof input.key === 'string' ? {key: input.key} : {}
-    return runPlaybookCommand(
-      {command: this, secrets: this.secrets, json: this.jsonEnabled(), yes: flags.yes, home: flags.home},
-      (context) =>
-        startRun({
-          ...context,
-          secrets: this.secrets,
-          yes: flags.yes,
-          playbook,
-          inputs,
-          inventoryPath,
-          dryRun: flags['dry-run'],
-          discardDryRun: true,
-        }),
+    return runPlaybookCommand(playbookHost(this, this.secrets, flags), (context) =>
+      startRun({
+        ...context,
+        secrets: this.secrets,
+        yes: flags.yes,
+        playbook,
+        inputs,
+        inventoryPath,
+        dryRun: flags['dry-run'],
+        discardDryRun: true,
+      }),
     )
   }
 }

@@ -7,7 +7,7 @@ import type {EffectState, IncidentState, IncidentStatus, JournalEvent, StepState
 
 export type {EffectState, IncidentNote, IncidentState, IncidentStatus, StepState, StepStatus, TimelineEntry} from './types.js'
 
-const RUN_STATUSES = new Set<IncidentStatus>(['completed', 'failed', 'aborted', 'waiting'])
+const RUN_STATUSES = new Set<IncidentStatus>(['completed', 'failed', 'aborted', 'paused', 'waiting'])
 
 /**
  * Folds journal events (in seq order) into the incident's state. A step whose last event is
@@ -69,6 +69,7 @@ function emptyState(): IncidentState {
     openedAt: undefined,
     closedAt: undefined,
     closeReason: undefined,
+    closedUnproven: undefined,
     lastEventAt: undefined,
     lastSeq: 0,
     // Keyed by step ids and effect keys that come from playbooks and journals: with a prototype, a
@@ -190,12 +191,14 @@ function apply(state: IncidentState, {type, data, ts}: JournalEvent): void {
       return
     case 'run.finished': {
       const status = text(data.status) as IncidentStatus | undefined
-      if (status && RUN_STATUSES.has(status) && state.status !== 'closed') state.status = status
+      // An older jwkr ended an interrupted run with `aborted`: it is paused all the same.
+      const paused = status === 'aborted' && state.interrupted !== undefined
+      if (status && RUN_STATUSES.has(status) && state.status !== 'closed') state.status = paused ? 'paused' : status
       return
     }
     case 'run.interrupted':
       state.interrupted = text(data.reason) ?? 'interrupted'
-      if (state.status !== 'closed') state.status = 'aborted'
+      if (state.status !== 'closed') state.status = 'paused'
       return
     case 'incident.resumed':
       state.interrupted = undefined
@@ -205,8 +208,26 @@ function apply(state: IncidentState, {type, data, ts}: JournalEvent): void {
       state.status = 'closed'
       state.closedAt = ts
       state.closeReason = text(data.reason)
+      state.closedUnproven = closedUnproven(data.unproven)
       return
   }
+}
+
+/**
+ * ` with containment not proven` (or `not attempted`) for a close that left it so, else nothing.
+ *
+ * @example unprovenWords({outcome: 'not-attempted', missing: []}) // ' with containment not attempted'
+ */
+export function unprovenWords(value: unknown): string {
+  const unproven = closedUnproven(value)
+  return unproven ? ` with containment ${unproven.outcome === 'not-attempted' ? 'not attempted' : 'not proven'}` : ''
+}
+
+/** What `incident.closed` says about containment left unproven, read defensively. */
+function closedUnproven(value: unknown): IncidentState['closedUnproven'] {
+  const data = record(value)
+  if (!data) return undefined
+  return {outcome: text(data.outcome) ?? 'not-proven', missing: list(data.missing).flatMap((item) => text(item) ?? [])}
 }
 
 function finish(step: StepState | undefined, status: StepState['status'], ts: string, more?: (step: StepState) => void): void {
@@ -322,7 +343,7 @@ function summarise(type: string, data: Record<string, unknown>): string {
     case 'incident.resumed':
       return `Incident resumed by ${text(data.by) ?? '?'}`
     case 'incident.closed':
-      return `Incident closed: ${text(data.reason) ?? 'no reason given'}`
+      return `Incident closed${unprovenWords(data.unproven)}: ${text(data.reason) ?? 'no reason given'}`
     case 'journal.repaired':
       return `Journal repaired: an incomplete last line (${plural(Number(data.droppedBytes), 'byte')}) was cut off`
     default:

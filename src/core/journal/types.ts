@@ -136,8 +136,12 @@ export interface NoteAddedData {
 }
 
 export interface RunFinishedData {
-  /** `planned`: a dry run that finished. */
-  status: 'completed' | 'failed' | 'aborted' | 'waiting' | 'planned'
+  /**
+   * `planned`: a dry run that finished. `aborted`: the responder stopped the run (a No at a decision,
+   * "Stop the run here"). `paused`: the run was interrupted (Ctrl-C, SIGTERM, SIGHUP) and resumes;
+   * an older jwkr wrote `aborted` after `run.interrupted` for it.
+   */
+  status: 'completed' | 'failed' | 'aborted' | 'paused' | 'waiting' | 'planned'
   dryRun?: boolean
   /** The run's outcome (core/report/run-outcome.ts) and what was missing for containment, when it was recorded. */
   outcome?: 'proven' | 'not-proven' | 'not-attempted' | 'not-applicable'
@@ -154,6 +158,11 @@ export interface IncidentResumedData {
 
 export interface IncidentClosedData {
   reason: string
+  /**
+   * Set when it was closed while containment was not proven (the responder chose to): the run's
+   * outcome then (not-proven or not-attempted) and what was missing. Absent in older journals.
+   */
+  unproven?: {outcome: string; missing: string[]}
 }
 
 export interface JournalRepairedData {
@@ -185,7 +194,11 @@ export interface EventDataMap {
   'journal.repaired': JournalRepairedData
 }
 
-export type IncidentStatus = 'open' | 'running' | 'completed' | 'failed' | 'aborted' | 'waiting' | 'closed'
+/**
+ * Where an incident stands. `aborted`: the responder stopped its run; `paused`: its run was interrupted
+ * (Ctrl-C, a signal) and `incident resume` goes on from there.
+ */
+export type IncidentStatus = 'open' | 'running' | 'completed' | 'failed' | 'aborted' | 'paused' | 'waiting' | 'closed'
 
 /** Where a step stands, folded from the journal (the one declaration: a dry run's outcomes add 'planned'). */
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
@@ -260,6 +273,8 @@ export interface IncidentState {
   openedAt: string | undefined
   closedAt: string | undefined
   closeReason: string | undefined
+  /** Set when it was closed while containment was not proven: the outcome then and what was missing. */
+  closedUnproven: {outcome: string; missing: string[]} | undefined
   lastEventAt: string | undefined
   lastSeq: number
   steps: Record<string, StepState>

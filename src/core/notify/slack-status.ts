@@ -41,7 +41,7 @@ export interface SlackStatusFacts {
   /** The kids services.locate saw the key published under (what relying parties match on); [] before it ran. */
   publishedKids: string[]
   phase: IncidentPhase
-  /** The incident's status: open, running, completed, failed, waiting, aborted, closed. */
+  /** The incident's status: open, running, completed, failed, waiting, aborted, paused, closed. */
   status: string
   /**
    * Services proven to reject the leaked key (containment.verify), of those that depend on it
@@ -223,7 +223,8 @@ function statusWord(status: string): string {
     completed: 'playbook completed',
     failed: 'playbook finished with failed steps',
     waiting: 'waiting for a responder',
-    aborted: 'stopped',
+    aborted: 'stopped by the responder',
+    paused: 'paused (interrupted; it resumes)',
     closed: 'closed',
   }
   return words[status] ?? mrkdwnText(status)

@@ -3,7 +3,7 @@
 // what the responders should look at next. Pure: the journal's events and a clock in, a model out.
 import {formatDuration} from '../duration.js'
 import {recordedPublished} from '../containment/recorded-probes.js'
-import {foldIncident} from '../journal/state.js'
+import {foldIncident, unprovenWords} from '../journal/state.js'
 import type {IncidentState, JournalEvent, StepState} from '../journal/types.js'
 import {checklistOf} from './checklist.js'
 import {keyUnpublished, publicActionsOf} from './drafts.js'
@@ -293,7 +293,7 @@ function timelineOf(
         add('incident', `Incident resumed by ${str(rec(data.by)?.user) ?? str(data.by) ?? '?'}`)
         break
       case 'incident.closed':
-        add('incident', `Incident closed: ${str(data.reason) ?? 'no reason given'}`)
+        add('incident', `Incident closed${unprovenWords(data.unproven)}: ${str(data.reason) ?? 'no reason given'}`)
         break
       case 'journal.repaired':
         add('incident', 'Journal repaired after a crash: an incomplete last line was cut off')

@@ -10,8 +10,10 @@ import {containmentOf, evidenceOf} from './evidence.js'
 import {rec, str, strings} from './read-data.js'
 
 /**
- * proven: the last containment verdict says so. not-proven: a check ran and did not prove it.
- * not-attempted: nothing was checked (no inventory, nothing located, no probe, a dry run).
+ * proven: the last containment verdict says so. not-proven: a check ran and did not prove it, or the key
+ * was changed (rotated, revoked, denied, caches busted) and no check has proven it since.
+ * not-attempted: nothing was changed and nothing was checked (no inventory, nothing located, no probe,
+ * a dry run, the responder declining at the go-ahead).
  * not-applicable: the playbook does not contain keys (inspect-only), or the key is public.
  */
 export type OutcomeStatus = 'proven' | 'not-proven' | 'not-attempted' | 'not-applicable'
@@ -30,8 +32,9 @@ export interface RunOutcomeOptions {
   /** Whether the playbook attempts containment; default: `playbook.loaded`'s `contains`, else whether a step uses containment.verify. */
   contains?: boolean
   /**
-   * How the run ended (completed, failed, aborted, waiting, planned for a dry run); default: the last
-   * `run.finished` or `run.interrupted` since the incident was last opened or resumed, null while running.
+   * How the run ended (completed, failed, aborted: stopped by the responder, paused: interrupted,
+   * waiting, planned for a dry run); default: the last `run.finished` or `run.interrupted` since the
+   * incident was last opened or resumed, null while running.
    */
   runStatus?: string | null
 }
@@ -52,6 +55,9 @@ const CONTAINMENT_STEPS = new Set([
   CONTAINMENT_CHECK,
 ])
 
+/** The steps that change something towards containment: once one of them did, containment was attempted. */
+const CHANGE_STEPS = new Set(['key.rotate', 'key.revoke', 'tokens.invalidate', 'services.bust-caches'])
+
 /** A skip because the playbook's own condition was false: the playbook working as written, not a gap. */
 const CONDITION_SKIP = /^its condition is false/
 
@@ -70,16 +76,21 @@ export function attemptsContainment(uses: ReadonlyArray<string | null | undefine
  *
  * Rules, in order:
  * 1. The LAST `containment.verdict` decides: its `outcome` when it is one of proven / not-proven /
- *    not-attempted, else its `contained` boolean (true: proven, false: not proven).
+ *    not-attempted, else its `contained` boolean (true: proven, false: not proven); a not-attempted
+ *    verdict after a change (rule 3's) is not proven: the change was the attempt.
  *    A journal without verdict events (older, or written by hand) takes the outputs of the last
  *    containment.verify step that succeeded (not a baseline) as its verdict.
  * 2. Without a verdict: the evidence of the checks recorded (probes and JWKS fetches, baselines left
  *    out) when there is some (a check that failed midway): proven when every target's latest check
  *    is contained, else not proven.
- * 3. Without either: not-applicable when the playbook does not attempt containment, or when the key
- *    was inspected and holds no private material; otherwise not-attempted.
- * Exit code: 0 for a dry run; 1 when the run stopped (aborted, waiting for approval); 4 when
- * containment is not proven or not attempted; otherwise 3 when a step failed, else 0.
+ * 3. Without either: not-proven when a step changed something towards containment (a rotation, a
+ *    revocation, a denylist entry, a cache bust: succeeded, or an effect of it journaled), since
+ *    containment was attempted and nothing proved it; not-applicable when the playbook does not
+ *    attempt containment, or when the key was inspected and holds no private material; otherwise
+ *    not-attempted.
+ * Exit code: 0 for a dry run; 130 when the run was interrupted (paused: `incident resume` goes on);
+ * 1 when it waits for an approval it could not ask for; 4 when containment is not proven or not
+ * attempted (also when the responder stopped the run); otherwise 3 when a step failed, else 0.
  *
  * @example runOutcome(events).summary // 'containment not attempted: locate, rotate, … and prove skipped: no inventory (…)'
  */
@@ -89,17 +100,25 @@ export function runOutcome(events: readonly JournalEvent[], options: RunOutcomeO
   const contains = options.contains ?? containsOf(events, state)
   const verdict = [...events].reverse().find((event) => event.type === VERDICT_EVENT)?.data ?? verifyOutputs(state)
   const checks = evidenceOf(checkEvents(events)).filter((item) => item.kind !== 'endpoint')
+  // Changed, but neither a verdict nor a check since (or a check that could check nothing): attempted, not proven.
+  const unchecked = verdict ? verdictOutcome(verdict) === 'not-attempted' : checks.length === 0
+  const changed = unchecked ? changedSteps(state) : []
   const status: OutcomeStatus = verdict
-    ? verdictOutcome(verdict)
+    ? changed.length > 0
+      ? 'not-proven'
+      : verdictOutcome(verdict)
     : checks.length > 0
       ? // Without a verdict, only a relying party seen refusing (not a JWKS alone) can make it proven.
         containmentOf(checks, null).proven && checks.some((item) => item.kind === 'probe')
         ? 'proven'
         : 'not-proven'
-      : !contains || keyIsPublic(state)
-        ? 'not-applicable'
-        : 'not-attempted'
-  const missing = status === 'proven' || status === 'not-applicable' ? [] : missingOf(status, verdict, events, state, runStatus)
+      : changed.length > 0
+        ? 'not-proven'
+        : !contains || keyIsPublic(state)
+          ? 'not-applicable'
+          : 'not-attempted'
+  const missing =
+    status === 'proven' || status === 'not-applicable' ? [] : missingOf(status, verdict, events, state, runStatus, changed)
   const failed = state.stepOrder.filter((id) => state.steps[id]?.status === 'failed')
   const exitCode = exitCodeOf(status, runStatus, failed.length > 0)
   return {status, exitCode, summary: summaryOf(status, missing, state, contains, exitCode, failed), missing}
@@ -134,9 +153,22 @@ function verdictOutcome(verdict: Record<string, unknown>): OutcomeStatus {
   return verdict.contained === true ? 'proven' : 'not-proven'
 }
 
+/**
+ * The containment steps that changed something: succeeded, or with an effect journaled (an intent
+ * counts: the change may have been made before the run stopped).
+ */
+function changedSteps(state: IncidentState): string[] {
+  const withEffects = new Set(Object.values(state.effects).map((effect) => effect.step))
+  return state.stepOrder.filter((id) => {
+    const step = state.steps[id]
+    return step?.uses !== undefined && CHANGE_STEPS.has(step.uses) && (step.status === 'succeeded' || withEffects.has(id))
+  })
+}
+
 function exitCodeOf(status: OutcomeStatus, runStatus: string | null, anyFailed: boolean): ExitCodeValue {
   if (runStatus === 'planned') return ExitCode.ok
-  if (runStatus === 'aborted' || runStatus === 'waiting') return ExitCode.failure
+  if (runStatus === 'paused') return ExitCode.interrupted
+  if (runStatus === 'waiting') return ExitCode.failure
   if (status === 'not-proven' || status === 'not-attempted') return ExitCode.notContained
   return runStatus === 'failed' || anyFailed ? ExitCode.playbookFailed : ExitCode.ok
 }
@@ -168,6 +200,7 @@ function missingOf(
   events: readonly JournalEvent[],
   state: IncidentState,
   runStatus: string | null,
+  changed: string[],
 ): string[] {
   const missing: string[] = []
   if (runStatus === 'planned') missing.push('a dry run makes no change and checks nothing (run without --dry-run)')
@@ -175,14 +208,23 @@ function missingOf(
   // A verdict that lists what is missing names the key sets too; an older one names only services.
   if (status === 'not-proven' && strings(verdict?.missing).length === 0)
     missing.push(...evidenceGaps(events, verdict !== undefined))
+  if (changed.length > 0) missing.push(`${list(changed)} ran, but no check has proven containment since`)
   missing.push(...stepGaps(state, verdict !== undefined, runStatus !== 'completed'))
   missing.push(...locateGaps(state))
-  if (runStatus === 'aborted' || runStatus === 'waiting') missing.push(`the run stopped (${runStatus}) before it finished`)
+  const stopped = STOPPED.get(runStatus ?? '')
+  if (stopped) missing.push(stopped)
   if (missing.length === 0) {
     missing.push(status === 'not-proven' ? 'the containment check did not prove it' : 'no containment check ran')
   }
   return [...new Set(missing)]
 }
+
+/** Why an unfinished run left containment unproven, by how it ended. */
+const STOPPED = new Map([
+  ['aborted', 'the responder stopped the run before it finished'],
+  ['paused', 'the run was interrupted (paused: jwkr incident resume goes on)'],
+  ['waiting', 'the run is waiting for an approval before it goes on'],
+])
 
 /** The services and endpoints a verdict names as not contained (or its own `missing`, when it gives one). */
 function verdictGaps(verdict: Record<string, unknown>): string[] {
@@ -218,6 +260,7 @@ function stepGaps(state: IncidentState, haveVerdict: boolean, unfinished: boolea
   const skipped = new Map<string, string[]>()
   const failed: string[] = []
   const notRun: string[] = []
+  const cut: string[] = []
   for (const id of state.stepOrder) {
     const step = state.steps[id]
     if (!step?.uses || !CONTAINMENT_STEPS.has(step.uses)) continue
@@ -226,13 +269,16 @@ function stepGaps(state: IncidentState, haveVerdict: boolean, unfinished: boolea
       skipped.set(reason, [...(skipped.get(reason) ?? []), id])
     } else if (step.status === 'failed' && !(haveVerdict && step.uses === CONTAINMENT_CHECK)) {
       failed.push(`${id} failed: ${step.error?.message ?? step.error?.code ?? 'no reason recorded'}`)
-    } else if (unfinished && (step.status === 'pending' || step.status === 'running')) {
+    } else if (unfinished && step.status === 'running') {
+      cut.push(id)
+    } else if (unfinished && step.status === 'pending') {
       notRun.push(id)
     }
   }
   return [
     ...[...skipped].map(([reason, ids]) => `${list(ids)} skipped: ${reason}`),
     ...failed,
+    ...(cut.length > 0 ? [`${list(cut)} started but did not finish`] : []),
     ...(notRun.length > 0 ? [`${list(notRun)} ${notRun.length === 1 ? 'has' : 'have'} not run`] : []),
   ]
 }
@@ -264,13 +310,17 @@ function containsOf(events: readonly JournalEvent[], state: IncidentState): bool
   return attemptsContainment(uses, declared)
 }
 
-/** How the latest run ended: null while it runs (or when the journal has no run). */
+/**
+ * How the latest run ended: null while it runs (or when the journal has no run). An interrupted run is
+ * paused, also in journals of an older jwkr, whose `run.finished` after `run.interrupted` says aborted.
+ */
 function lastRunStatus(events: readonly JournalEvent[]): string | null {
   let status: string | null = null
   for (const event of events) {
     if (event.type === 'incident.opened' || event.type === 'incident.resumed') status = null
-    else if (event.type === 'run.finished') status = str(event.data.status)
-    else if (event.type === 'run.interrupted') status = 'aborted'
+    else if (event.type === 'run.interrupted') status = 'paused'
+    else if (event.type === 'run.finished' && !(status === 'paused' && event.data.status === 'aborted'))
+      status = str(event.data.status) ?? null
   }
   return status
 }

@@ -190,9 +190,9 @@ describe('foldIncident', () => {
       ['run.finished', {status: 'completed'}], // 24
     ])
     const events = journal.events()
-    // Then after the interruption the incident is aborted with its reason, and running again on resume
+    // Then after the interruption the incident is paused with its reason, and running again on resume
     const interrupted = foldIncident(events.slice(0, 18))
-    expect(interrupted).toMatchObject({status: 'aborted', interrupted: 'interrupted (Ctrl-C)'})
+    expect(interrupted).toMatchObject({status: 'paused', interrupted: 'interrupted (Ctrl-C)'})
     expect(foldIncident(events.slice(0, 19))).toMatchObject({status: 'running', interrupted: undefined})
     // And the repeated effect is marked while it runs again, then done, keeping why it was repeated
     expect(foldIncident(events.slice(0, 20)).effects['inc:rotate:remove-key']?.status).toBe('repeated')
@@ -211,6 +211,39 @@ describe('foldIncident', () => {
     const closed = foldIncident(journal.events())
     expect(closed).toMatchObject({status: 'closed', closedAt: at(25), closeReason: 'contained', lastEventAt: at(26)})
     expect(closed.timeline.at(-2)?.summary).toBe('Incident closed: contained')
+  })
+
+  it('tells a paused run (interrupted) from one the responder stopped, also in journals of an older jwkr', async () => {
+    // Given an interrupted run (this jwkr ends it `paused`, an older one `aborted`), and a run stopped at a No
+    const opened = crashedRun[0] as [string, Record<string, unknown>]
+    const paused = await journalOf([
+      opened,
+      ['run.interrupted', {reason: 'interrupted (SIGTERM)'}],
+      ['run.finished', {status: 'paused'}],
+    ])
+    const older = await journalOf([
+      opened,
+      ['run.interrupted', {reason: 'interrupted (Ctrl-C)'}],
+      ['run.finished', {status: 'aborted'}],
+    ])
+    const stopped = await journalOf([opened, ['run.finished', {status: 'aborted', reason: 'The responder answered No'}]])
+    // Then the first two are paused with their reason, the last aborted without one
+    expect(foldIncident(paused.events())).toMatchObject({status: 'paused', interrupted: 'interrupted (SIGTERM)'})
+    expect(foldIncident(older.events())).toMatchObject({status: 'paused', interrupted: 'interrupted (Ctrl-C)'})
+    expect(foldIncident(stopped.events())).toMatchObject({status: 'aborted', interrupted: undefined})
+  })
+
+  it('keeps that an incident was closed with containment unproven, and nothing for an older close', async () => {
+    const opened = crashedRun[0] as [string, Record<string, unknown>]
+    const unproven = {outcome: 'not-proven', missing: ['billing still accepts the key']}
+    const closed = await journalOf([opened, ['incident.closed', {reason: 'accepted risk', unproven}]])
+    const plain = await journalOf([opened, ['incident.closed', {reason: 'done'}]])
+    expect(foldIncident(closed.events())).toMatchObject({
+      status: 'closed',
+      closeReason: 'accepted risk',
+      closedUnproven: unproven,
+    })
+    expect(foldIncident(plain.events()).closedUnproven).toBeUndefined()
   })
 
   it('marks a step failed on a final failure, and waiting when the run stops for approval', async () => {

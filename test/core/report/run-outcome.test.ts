@@ -130,17 +130,119 @@ describe('runOutcome', () => {
       failed(4, 'rotate', 'the webhook answered 500'),
       [5, 'run.interrupted', {reason: 'interrupted (Ctrl-C)'}],
     )
-    // Then each is named, and a stopped run exits 1
+    // Then each is named, and an interrupted (paused) run exits 130
     expect(runOutcome(events)).toMatchObject({
       status: 'not-attempted',
-      exitCode: 1,
+      exitCode: 130,
       missing: [
         'rotate failed: the webhook answered 500',
         'prove has not run',
         'issuers that could not be checked for the key: auth-main',
-        'the run stopped (aborted) before it finished',
+        'the run was interrupted (paused: jwkr incident resume goes on)',
       ],
     })
+  })
+
+  it('not proven, exit 4, when the responder stopped the run after the key was rotated and nothing checked since', () => {
+    // Given locate and rotate done, then the responder choosing "Stop the run here" before the proof
+    const events = journal(...RAN, finished(6, 'aborted'))
+    // Then containment was attempted, not proven: exit 4 (README), never "not attempted"
+    const outcome = runOutcome(events)
+    expect(outcome).toEqual({
+      status: 'not-proven',
+      exitCode: 4,
+      summary:
+        'containment not proven: rotate ran, but no check has proven containment since; prove has not run; ' +
+        'the responder stopped the run before it finished',
+      missing: [
+        'rotate ran, but no check has proven containment since',
+        'prove has not run',
+        'the responder stopped the run before it finished',
+      ],
+    })
+    expect(outcome.summary).not.toContain('not attempted')
+  })
+
+  it('not proven, not "not attempted", when the key was rotated and the check after it could check nothing', () => {
+    // Given rotate done, then a proof that had no probe to send a canary to
+    const events = journal(
+      ...RAN,
+      verdict(10, {contained: false, outcome: 'not-attempted', missing: ['no service has a probe']}),
+      finished(11, 'completed'),
+    )
+    // Then the rotation was the attempt: not proven, exit 4, and both facts are named
+    expect(runOutcome(events)).toMatchObject({
+      status: 'not-proven',
+      exitCode: 4,
+      summary: 'containment not proven: no service has a probe; rotate ran, but no check has proven containment since',
+    })
+  })
+
+  it('counts a change as attempted once its effect was journaled, even when the step did not finish', () => {
+    // Given rotate interrupted after journaling its intent to remove the key (the change may have been made)
+    const events = journal(
+      [2, 'step.started', {step: 'rotate', attempt: 1}],
+      [3, 'effect.intent', {step: 'rotate', key: 'inc:rotate:auth-main', description: 'Remove the key from auth-main'}],
+      [4, 'run.interrupted', {reason: 'interrupted (SIGTERM)', step: 'rotate'}],
+      finished(5, 'paused'),
+    )
+    // Then it is not proven, the run is paused (exit 130), and rotate is said cut short, not "has not run"
+    expect(runOutcome(events)).toMatchObject({
+      status: 'not-proven',
+      exitCode: 130,
+      missing: [
+        'rotate ran, but no check has proven containment since',
+        'rotate started but did not finish',
+        'locate and prove have not run',
+        'the run was interrupted (paused: jwkr incident resume goes on)',
+      ],
+    })
+  })
+
+  it('not attempted, exit 4 as the README says, when the responder answered No before anything changed', () => {
+    // Given a No at the go-ahead: only the inspection ran
+    const events = journal(finished(3, 'aborted'))
+    // Then nothing was attempted, and the exit code is the outcome's: 4, not 1
+    expect(runOutcome(events)).toEqual({
+      status: 'not-attempted',
+      exitCode: 4,
+      summary:
+        'containment not attempted: locate, rotate and prove have not run; the responder stopped the run before it finished',
+      missing: ['locate, rotate and prove have not run', 'the responder stopped the run before it finished'],
+    })
+  })
+
+  it('a run waiting for an approval it could not ask for exits 1; a dry run exits 0 and says it checked nothing', () => {
+    const waiting = runOutcome(journal(finished(3, 'waiting')))
+    const dry = runOutcome(journal(finished(3, 'planned')))
+    expect(waiting).toMatchObject({status: 'not-attempted', exitCode: 1})
+    expect(waiting.missing).toContain('the run is waiting for an approval before it goes on')
+    expect(dry).toMatchObject({status: 'not-attempted', exitCode: 0})
+    expect(dry.missing[0]).toBe('a dry run makes no change and checks nothing (run without --dry-run)')
+  })
+
+  it('a run interrupted during the proof is paused (exit 130), names what the checks saw, and never says prove has not run', () => {
+    // Given prove started and checked billing (still accepting), then Ctrl-C; an older jwkr ended it `aborted`
+    const events = journal(
+      ...RAN,
+      [5, 'step.started', {step: 'prove', attempt: 1}],
+      [6, 'evidence.probe', {step: 'prove', service: 'billing', httpStatus: 200}],
+      [7, 'run.interrupted', {reason: 'interrupted (Ctrl-C)', step: 'prove'}],
+      finished(8, 'aborted'),
+    )
+    // Then the checks decide, prove is said cut short, and the run is paused, not stopped
+    const outcome = runOutcome(events)
+    expect(outcome).toMatchObject({
+      status: 'not-proven',
+      exitCode: 130,
+      missing: [
+        'billing still accepts the key',
+        'prove started but did not finish',
+        'the run was interrupted (paused: jwkr incident resume goes on)',
+      ],
+    })
+    expect(outcome.summary).not.toContain('prove has not run')
+    expect(outcome.summary).not.toContain('responder stopped')
   })
 
   it('not applicable: a playbook that does not contain (declared or derived), or a public key; exit 0', () => {

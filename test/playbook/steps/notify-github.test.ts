@@ -297,7 +297,7 @@ describe('notify.github', () => {
       env,
       signal: controller.signal,
     })
-    expect(first.status).toBe('aborted')
+    expect(first.status).toBe('paused')
     const interrupted = await readJournal(home, first.incident)
     const key = `${first.incident}:github:issue:${REPO}`
     expect(interrupted.filter((event) => event.data.key === key).map((event) => event.type)).toEqual(['effect.intent'])
