@@ -361,7 +361,7 @@ steps:
     })
 
     it('ends not proven (exit 4), never "not attempted", when the responder stops the run after the key was rotated', async () => {
-      // Given stand-ins for rotate and invalidate: the responder proceeds with rotate, then stops at invalidate
+      // Given stand-ins for rotate and invalidate, in a playbook that attempts containment (contains: true): the responder proceeds with rotate, then stops at invalidate
       const home = await tempHome()
       const standIn = (id: string) =>
         defineStep({
@@ -376,7 +376,7 @@ steps:
         })
       const file = await writePlaybook(
         home,
-        `steps:\n  - id: rotate\n    uses: key.rotate\n  - id: invalidate\n    uses: tokens.invalidate\n`,
+        `contains: true\nsteps:\n  - id: rotate\n    uses: key.rotate\n  - id: invalidate\n    uses: tokens.invalidate\n`,
       )
       const result = await startRun({
         ...baseOptions(home),

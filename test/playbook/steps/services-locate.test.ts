@@ -215,7 +215,7 @@ describe('the standard playbook (leaked-signing-key)', () => {
       env: {GITHUB_API_URL: 'https://ghe.example.com/api/v3'},
     })
     // Then locate, scan and search are planned after the go-ahead, and nothing was fetched
-    expect(result.status).toBe('completed')
+    expect(result.status).toBe('planned')
     const byId = new Map(result.steps.map((step) => [step.id, step]))
     const order = result.steps.map((step) => step.id)
     expect(order.slice(order.indexOf('go-ahead'))).toEqual(expect.arrayContaining(['locate', 'scan', 'search']))
@@ -243,7 +243,7 @@ describe('the standard playbook (leaked-signing-key)', () => {
       dryRun: true,
       ui: scriptedUi({}, false),
     })
-    expect(result.status).toBe('completed')
+    expect(result.status).toBe('planned')
     const byId = new Map(result.steps.map((step) => [step.id, step]))
     expect(byId.get('locate')).toMatchObject({status: 'skipped', reason: expect.stringContaining('no inventory')})
     expect(byId.get('scan')).toMatchObject({
