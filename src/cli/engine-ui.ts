@@ -194,13 +194,12 @@ export function createEngineUi(options: UiOptions): EngineUi {
 
 /** The header of a run: the incident, its inventory, what is done already and what will be skipped. */
 export function renderHeader(header: RunHeader, style: Style, hang: Hang = unwrapped): string {
-  const kind = [header.drill ? 'drill' : '', header.dryRun ? 'dry run: no change is made' : ''].filter(Boolean).join(', ')
+  // A dry run's incident is a scratch one, gone when it ends: it is not named.
+  const title = header.dryRun
+    ? `Dry run${header.drill ? ' of a drill' : ''} (no change is made)`
+    : `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${header.drill ? ' (drill)' : ''}`
   const lines = [
-    hang(
-      '',
-      2,
-      `${style.bold(`${header.resumed ? 'Resuming incident' : 'Incident'} ${header.incident}`)}${kind ? ` (${kind})` : ''} · playbook ${header.playbook}`,
-    ),
+    hang('', 2, `${header.dryRun ? style.bold(title) : title} · playbook ${header.playbook}`),
     `  Inventory: ${header.inventoryPath ?? 'none — the steps that need one are skipped'}`,
     `  Artifacts: ${header.dryRun ? 'none kept (a dry run keeps no incident)' : header.artifacts}`,
     ...(header.notes ?? []).map((note) => hang('  ', 2, note)),

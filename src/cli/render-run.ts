@@ -8,9 +8,15 @@ import {createStyle, type Style} from './style.js'
 
 export function renderRun(result: RunResult, header?: RunHeader, style: Style = createStyle(process.stdout)): string {
   const planned = result.steps.filter((step) => step.plan && step.plan.length > 0 && step.status === 'planned')
+  // A dry run plans in a scratch incident that is gone when it ends: its folder is named as the real
+  // run's artifacts folder, and its id (which the real run will not have) as ID.
+  const scratch = (text: string): string =>
+    header ? text.replaceAll(header.artifacts, 'artifacts').replaceAll(result.incident, 'ID') : text
   const plan = planned.length
     ? `Planned calls (dry run, none made):\n${planned
-        .flatMap((step) => (step.plan ?? []).map((call) => `  ${step.id}: ${call.kind} ${call.target} — ${call.description}`))
+        .flatMap((step) =>
+          (step.plan ?? []).map((call) => scratch(`  ${step.id}: ${call.kind} ${call.target} — ${call.description}`)),
+        )
         .join('\n')}\n\n`
     : ''
   const counts = ['planned', 'succeeded', 'skipped', 'failed']

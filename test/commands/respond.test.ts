@@ -82,11 +82,14 @@ describe('jwkr respond', () => {
     ]
     for (const args of dryRuns) {
       // When dry-run, then the closing block says nothing was done, names no incident and no next command
-      const {stdout, error} = await run(args)
+      const {stdout, stderr, error} = await run(args)
       expect(error).toBeUndefined()
       expect(stdout).toMatch(/^Dry run: nothing was done \(/m)
       expect(stdout).not.toMatch(/: completed|Next:|jwkr incident close|jwkr report rca/)
       expect(stdout).not.toMatch(new RegExp(`(?<!dry-run-)${real.incident}`))
+      // And neither the header nor the planned calls name the scratch incident or its folder
+      expect(stderr).toMatch(/^Dry run \(no change is made\) · playbook /m)
+      expect(stdout + stderr).not.toMatch(/dry-run-|jwkr-dry-run/)
     }
     // And the real incident is the only one
     const list = JSON.parse((await run(['incident', 'list', '--home', home, '--json'])).stdout)
