@@ -133,7 +133,9 @@ export class SecretRegistry {
   addCommandLine(argv: readonly string[]): void {
     for (const arg of argv) {
       this.addFromText(arg)
-      if (looksLikeKeyMaterial(arg)) this.add(arg)
+      // The value alone, and the value of a flag written with it: `--key=VALUE`, `-kVALUE`.
+      const attached = /^--[^=\s]+=(.*)$/s.exec(arg)?.[1] ?? /^-[A-Za-z](.+)$/s.exec(arg)?.[1]
+      for (const value of [arg, attached]) if (value !== undefined && looksLikeKeyMaterial(value)) this.add(value)
     }
   }
 

@@ -1,3 +1,4 @@
+import {generateKeyPairSync} from 'node:crypto'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import type {VerifyResult} from '../../src/services/verify.js'
@@ -190,6 +191,14 @@ describe('jwkr verify', () => {
     const interval = await verify(w, '--until-contained', '--interval', '0s')
     expect(exitCodeOf(interval.error)).toBe(2)
     expect(interval.stderr).toContain('--interval 0s is not a positive duration.')
+    // A bare d given as the key, attached to its flag (--key=VALUE, -kVALUE), is never quoted back
+    // (an RSA d: too long for a file name, so the error is ENAMETOOLONG quoting the path it was given)
+    const d = String(generateKeyPairSync('rsa', {modulusLength: 2048}).privateKey.export({format: 'jwk'}).d)
+    for (const args of [[`--key=${d}`], [`-k${d}`], [`--key=${d}`, '--json']]) {
+      const pasted = await run(['verify', ...args, '--inventory', w.inventoryFile])
+      expect(exitCodeOf(pasted.error)).not.toBe(0)
+      expect(pasted.stdout + pasted.stderr).not.toContain(d)
+    }
     const publisher = await verify(w, '--published-by', 'auth-mian')
     expect(exitCodeOf(publisher.error)).toBe(2)
     expect(publisher.stderr).toContain('The inventory has no issuer "auth-mian".')

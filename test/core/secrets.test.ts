@@ -276,6 +276,13 @@ describe('SecretRegistry.addCommandLine', () => {
     secrets.addCommandLine(argv)
     expect(secrets.redact(`Unexpected arguments: ${d}, ${k}`)).toBe(`Unexpected arguments: ${REDACTED}, ${REDACTED}`)
     expect(secrets.redact(argv[7]!)).toBe(REDACTED) // a secret in hex
+    // A value attached to its flag (--key=VALUE, -kVALUE) is registered alone, as the error will quote it
+    const attached = new SecretRegistry()
+    attached.addCommandLine(['verify', `--key=${d}`, `-k${k}`, '--kid=rsa-1'])
+    expect(attached.redact(`Cannot read ${d} (ENAMETOOLONG); Cannot read ${k}`)).toBe(
+      `Cannot read ${REDACTED} (ENAMETOOLONG); Cannot read ${REDACTED}`,
+    )
+    expect(attached.redact('rsa-1')).toBe('rsa-1')
     // A path, a JWT, an incident id and a playbook name are left as they are
     for (const arg of argv.slice(2, 6)) expect(secrets.redact(arg)).toBe(arg)
   })
