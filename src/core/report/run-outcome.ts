@@ -210,7 +210,7 @@ function missingOf(
   if (verdict) missing.push(...verdictGaps(verdict))
   // A verdict that lists what is missing names the key sets too; an older one names only services.
   if (status === 'not-proven' && strings(verdict?.missing).length === 0)
-    missing.push(...evidenceGaps(events, verdict !== undefined))
+    missing.push(...evidenceGaps(sinceChange(events, changed), verdict !== undefined))
   if (changed.length > 0) missing.push(`${list(changed)} ran, but no check has proven containment since`)
   missing.push(...stepGaps(state, verdict !== undefined, runStatus !== 'completed'))
   missing.push(...locateGaps(state))
@@ -220,6 +220,17 @@ function missingOf(
     missing.push(status === 'not-proven' ? 'the containment check did not prove it' : 'no containment check ran')
   }
   return [...new Set(missing)]
+}
+
+/**
+ * The events after the last change of these steps (all of them when none changed): what a check saw
+ * before a rotation says nothing of the key sets after it (locate saw the JWKS serving the key; the
+ * rotation took it out).
+ */
+function sinceChange(events: readonly JournalEvent[], changed: readonly string[]): readonly JournalEvent[] {
+  if (changed.length === 0) return events
+  const last = events.findLastIndex((event) => typeof event.data.step === 'string' && changed.includes(event.data.step))
+  return events.slice(last + 1)
 }
 
 /** Why an unfinished run left containment unproven, by how it ended. */

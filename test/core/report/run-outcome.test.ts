@@ -178,6 +178,24 @@ describe('runOutcome', () => {
     })
   })
 
+  it('says nothing of a key set from what was seen before the rotation that may have changed it', () => {
+    // Given locate seeing the JWKS serve the key, then rotate done, then the responder stopping the run
+    const events = journal(
+      [
+        1.5,
+        'locate.endpoint',
+        {step: 'locate', url: 'https://auth.example/jwks', owners: [{type: 'issuer', id: 'auth'}], servesLeakedKey: true},
+      ],
+      ...RAN,
+      finished(11, 'aborted'),
+    )
+    // Then it is not proven, and does not claim the JWKS "still serves the key": nothing looked since rotate
+    const outcome = runOutcome(events)
+    expect(outcome.status).toBe('not-proven')
+    expect(outcome.missing).toContain('rotate ran, but no check has proven containment since')
+    expect(outcome.missing.join('; ')).not.toContain('still serves the key')
+  })
+
   it('counts a change as attempted once its effect was journaled, even when the step did not finish', () => {
     // Given rotate interrupted after journaling its intent to remove the key (the change may have been made)
     const events = journal(
