@@ -624,7 +624,9 @@ export function containmentOutcome(
   signer: CanarySigner,
 ): {outcome: ContainmentOutcome; missing: string[]} {
   const probed = services.filter((service) => service.evidence.some((item) => item.kind === 'probe'))
-  if (probed.length === 0) {
+  const serving = endpoints.filter((endpoint) => endpoint.status === 'exposed')
+  // A key set seen serving the key is checked, and not contained, whether or not a service could be probed.
+  if (probed.length === 0 && serving.length === 0) {
     const missing =
       services.length === 0
         ? [

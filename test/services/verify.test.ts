@@ -265,8 +265,12 @@ describe('verifyContainment after the key was removed at one issuer and not anot
           'it trusts auth-main, which does not serve the key now; nothing says whether it did before. Run again naming every issuer that published the key: --published-by auth-main if the key was removed there already, or only --published-by auth-other if it never was',
       },
     ])
-    expect(result.outcome).toBe('not-attempted')
-    expect(notContainedMessage(result)).toContain('cached not checked')
+    // And auth-other's key set, seen serving the key, makes it not proven (never "not attempted"), named
+    expect(result.outcome).toBe('not-proven')
+    expect(result.missing).toContain(
+      `${w.issuer.url('/other-jwks')}: ${result.endpoints.find((e) => e.status === 'exposed')?.reason}`,
+    )
+    expect(notContainedMessage(result)).toContain('not checked: cached')
     expect(result.advice).toContain(`cached was not checked: ${result.notChecked[0]!.reason}`)
     // When the responder says auth-main published it (--published-by), or locate had seen it there
     for (const told of [
