@@ -53,7 +53,8 @@ function unprovenRefusal(id: string, outcome: RunOutcome): JwkrError {
     'ERR_APPROVAL_REQUIRED',
     `Incident ${id} was not closed: ${outcome.summary}. Closing it unproven needs --yes.`,
     {
-      hint: `Prove it first with jwkr verify --key KEY --until-contained (or finish its run: jwkr incident resume ${id}), or close it unproven with: jwkr incident close ${id} --yes --reason "why"`,
+      // Only the incident's own run records a proof in it: a separate `jwkr verify` is not journaled here.
+      hint: `To prove it, resume its run (jwkr incident resume ${id}) if it did not finish; a jwkr verify run on its own is not recorded in the incident. To close it unproven: jwkr incident close ${id} --yes --reason "why"`,
       details: {incident: id, outcome: outcome.status, missing: outcome.missing},
     },
   )

@@ -153,6 +153,10 @@ describe('closeIncident', () => {
       `Incident ${location.id} was not closed: containment not proven: billing still accepts the key. Closing it unproven needs --yes.`,
     )
     expect(refused.details).toMatchObject({outcome: 'not-proven', missing: ['billing still accepts the key']})
+    // And its hint names what can prove it in the incident (its own run), not a verify that records nothing there
+    expect(refused.hint).toContain(`jwkr incident resume ${location.id}`)
+    expect(refused.hint).toContain('a jwkr verify run on its own is not recorded in the incident')
+    expect(refused.hint).toContain(`jwkr incident close ${location.id} --yes --reason "why"`)
     // And when the responder is asked and answers No: not closed either
     const asked: string[] = []
     const declined = await refusal(
