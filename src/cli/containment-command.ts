@@ -178,7 +178,7 @@ export async function runInvalidate(host: ContainmentHost, flags: InvalidateFlag
       ? {message: `Invalidation failed at ${failed.join(', ')}.`}
       : nothingInvalidated(outcome)
         ? {
-            message: 'Nothing was invalidated: no denylist was given, and no session could be revoked.',
+            message: `Nothing ${outcome.dryRun ? 'would be' : 'was'} invalidated: no denylist was given, and no session could be revoked.`,
             hint: 'Pass --denylist-file PATH and/or --redis URL (or set REDIS_URL) so relying parties refuse the key, and revoke the sessions by hand where the list above says how.',
           }
         : null

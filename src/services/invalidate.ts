@@ -46,9 +46,14 @@ export interface InvalidateOutcome {
   notes: string[]
 }
 
-/** Whether a real run changed nothing anywhere: no denylist to write, and no session revoked. */
+/**
+ * Whether the run changed (a dry run: would change) nothing anywhere: no denylist to write, and no
+ * session revoked or planned to be, so a dry run says what the run would.
+ */
 export function nothingInvalidated(outcome: InvalidateOutcome): boolean {
-  return !outcome.dryRun && outcome.denylist.length === 0 && !outcome.sessions.some((change) => change.status === 'done')
+  return (
+    outcome.denylist.length === 0 && !outcome.sessions.some((change) => change.status === 'done' || change.status === 'planned')
+  )
 }
 
 export interface InvalidateOptions {

@@ -164,6 +164,10 @@ describeRedis('jwkr tokens invalidate', () => {
   })
 
   it('fails (exit 1) when it changed nothing: no denylist given, and an issuer whose sessions it cannot revoke', async () => {
+    // (and its dry run says so too, with the same exit code: a script can learn it before)
+    const dry = await run(['tokens', 'invalidate', '--key', world.keyFile, '--issuer', 'auth-main', '--dry-run'])
+    expect(exitCodeOf(dry.error)).toBe(1)
+    expect(dry.stderr).toContain('Nothing would be invalidated: no denylist was given, and no session could be revoked.')
     for (const json of [false, true]) {
       // When only the file issuer is named (its sessions live elsewhere) and no denylist target is given
       const {stdout, stderr, error} = await run([

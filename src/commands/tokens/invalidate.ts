@@ -14,7 +14,7 @@ export default class TokensInvalidate extends JwkrCommand {
     there are kept and not added again. Then, per issuer, revokes sessions and refresh tokens where the key source
     can (Keycloak: realm not-before, push revocation, and --logout-all; Okta: the refresh tokens of each OAuth
     client listed in keySource.clients) and says plainly what to do by hand where it cannot. A run that changes
-    nothing (no denylist given, no session revoked) exits 1. Without a terminal it needs --yes.`
+    nothing (no denylist given, no session revoked) exits 1, and so does its dry run. Without a terminal it needs --yes.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> --key leaked.json --denylist-file /srv/shared/denylist.json --yes',
     'REDIS_URL=redis://cache:6379 <%= config.bin %> <%= command.id %> --key leaked.json --all --logout-all --yes',
