@@ -12,6 +12,8 @@ export interface CheckSeen {
     /** When the proof gives up (ISO 8601), null without --until-contained. */
     gaveUpAt: string | null
     services: Array<{id: string; status: string; containedBy: string | null; cacheSeconds: number}>
+    /** The key sets checked (absent in older callers): one still serving the key is waited for too. */
+    endpoints?: Array<{url: string; status: string}>
   }
 }
 
@@ -33,6 +35,9 @@ export function containmentProgress({round, result}: CheckSeen, intervalMs: numb
   const contained = result.services.filter((service) => service.status === 'contained').length
   const waiting = result.services.filter((service) => service.status !== 'contained')
   const parts = [`check ${round}: ${contained}/${total} contained`]
+  // Every service may refuse the key while a JWKS still serves it: the check is not done, and says why.
+  const serving = (result.endpoints ?? []).filter((endpoint) => endpoint.status === 'exposed')
+  if (serving.length > 0) parts.push(`${serving.map((endpoint) => endpoint.url).join(', ')} still serves the key`)
   if (waiting.length > 0) parts.push(`waiting for ${waiting.map((service) => service.id).join(', ')}`)
   const slowest = waiting
     .filter((service) => service.containedBy !== null)
