@@ -14,7 +14,7 @@ export function renderDrill(result: DrillResult, style: Style): string {
     : 'Tokens: no triage ran.'
   const messages = `Messages: ${card.messages.slackPosts} Slack posts, ${card.messages.slackUpdates} status updates, tracking issue ${card.messages.trackingIssue}; ${card.messages.drafts.length} drafts.`
   const lines = [
-    `${style.bold(`Drill ${result.drill}`)} (scenario ${result.scenario}): ${verdict} in ${card.wallSeconds ?? '—'}s — containment ${card.contained ? 'proven' : style.red('not proven')}`,
+    `${style.bold(`Drill ${result.drill}`)} (scenario ${result.scenario}): ${verdict} in ${card.wallSeconds ?? '—'}s — containment ${card.contained ? 'proven' : style.red(card.outcome.status === 'not-attempted' ? 'not attempted' : 'not proven')}`,
     card.verdict,
     ...(card.contained ? [] : [style.red(`Outcome: ${card.outcome.summary}`)]),
     `Phases: ${phases}`,

@@ -140,6 +140,8 @@ describe('a scorecard check with nothing to judge by', () => {
       expect(card.outcome.exitCode).toBe(4)
       // And the terminal shows them with a neutral mark and in words, never with ✓ or a raw null
       const text = renderDrill(drillResult(card), plain)
+      // (its headline says "not attempted", as its outcome does, never "not proven")
+      expect(text.split('\n')[0]).toMatch(/: NOT PASSED in .* — containment not attempted$/)
       expect(text).toContain('  – JWKS serving private members found: not checked (locate never finished); expected ')
       expect(text).toContain('  – forgeries detected (at least): not checked (no token triage ran); expected ')
       expect(text).not.toMatch(/✓ JWKS serving private members found/)
