@@ -90,7 +90,7 @@ export function attemptsContainment(uses: ReadonlyArray<string | null | undefine
  *    inspected and holds no private material; otherwise not-attempted.
  * Exit code: 0 for a dry run; 130 when the run was interrupted (paused: `incident resume` goes on);
  * 1 when it waits for an approval it could not ask for; 4 when containment is not proven or not
- * attempted (also when the responder stopped the run); otherwise 3 when a step failed, else 0.
+ * attempted (also when the responder stopped the run before a proof); otherwise 3 when a step failed, else 0.
  *
  * @example runOutcome(events).summary // 'containment not attempted: locate, rotate, … and prove skipped: no inventory (…)'
  */
