@@ -250,8 +250,9 @@ export async function verifyContainment(options: VerifyOptions): Promise<VerifyR
     await options.onCheck?.(check)
     const gaveUpAt = check.result.gaveUpAt === null ? null : Date.parse(check.result.gaveUpAt)
     const left = gaveUpAt === null ? 0 : gaveUpAt - Date.now()
-    // With no service that can be probed, waiting cannot turn into a proof.
-    const nothingToCheck = check.result.outcome === 'not-attempted'
+    // With no service that can be probed, or nothing left but services it may not check (only
+    // --published-by can change that), waiting cannot turn into a proof.
+    const nothingToCheck = check.result.outcome === 'not-attempted' || onlyUnchecked(check.result)
     if (check.result.contained || left <= 0 || nothingToCheck) return check.result
     // The next check when the next cache is due to expire (counted from the removal) or a spaced-out
     // service may be probed again, at the latest after the interval.
@@ -648,6 +649,15 @@ export function containmentOutcome(
     ...endpoints.filter((endpoint) => endpoint.status !== 'contained').map((endpoint) => `${endpoint.url}: ${endpoint.reason}`),
   ]
   return {outcome: missing.length === 0 ? 'proven' : 'not-proven', missing}
+}
+
+/** Whether all that keeps a check from a proof is the services it was not to check. */
+function onlyUnchecked(result: VerifyResult): boolean {
+  return (
+    result.notChecked.length > 0 &&
+    result.services.every((service) => service.status === 'contained') &&
+    result.endpoints.every((endpoint) => endpoint.status === 'contained')
+  )
 }
 
 /** What is left to contain, in one line: "still exposed: a, b; not proven: c; JWKS …". */
