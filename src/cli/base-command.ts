@@ -85,26 +85,12 @@ export abstract class JwkrCommand extends Command {
     throw new Errors.ExitError(failure.exitCode)
   }
 
-  /** The error as it may be shown: redacted, or withheld where redaction itself fails (never raw). */
   #errorDocument(failure: JwkrError) {
-    const withheld = `An error (${failure.code}) occurred whose message cannot be shown safely: it may hold private key material.`
-    const message = this.#redactedOr(failure.message, withheld)
-    const hint = failure.hint === undefined ? null : this.#redactedOr(failure.hint, WITHHELD)
-    let details: unknown
-    try {
-      details = this.secrets.redactValue(failure.details ?? null)
-    } catch {
-      details = null
-    }
-    return {code: failure.code, message, hint, exitCode: failure.exitCode, details}
+    return errorDocument(failure, this.secrets)
   }
 
   #redactedOr(text: string, fallback: string): string {
-    try {
-      return this.secrets.redact(text)
-    } catch {
-      return fallback
-    }
+    return redactedOr(this.secrets, text, fallback)
   }
 
   private debugEnabled(): boolean {
@@ -125,6 +111,31 @@ function isOclifError(error: unknown): error is Errors.CLIError {
 /** oclif's signal that a command has finished with an exit code (and has printed what it had to say). */
 export function isExitError(error: unknown): error is Errors.ExitError {
   return error instanceof Errors.ExitError || (isOclifError(error) && error.code === 'EEXIT')
+}
+
+/**
+ * The error as it may be shown (the `{error: …}` document of --json, and the lines on stderr): redacted,
+ * or withheld where redaction itself fails (never raw). Commands and the CLI's own errors share it.
+ */
+export function errorDocument(failure: JwkrError, secrets: SecretRegistry) {
+  const withheld = `An error (${failure.code}) occurred whose message cannot be shown safely: it may hold private key material.`
+  const message = redactedOr(secrets, failure.message, withheld)
+  const hint = failure.hint === undefined ? null : redactedOr(secrets, failure.hint, WITHHELD)
+  let details: unknown
+  try {
+    details = secrets.redactValue(failure.details ?? null)
+  } catch {
+    details = null
+  }
+  return {code: failure.code, message, hint, exitCode: failure.exitCode, details}
+}
+
+function redactedOr(secrets: SecretRegistry, text: string, fallback: string): string {
+  try {
+    return secrets.redact(text)
+  } catch {
+    return fallback
+  }
 }
 
 /** Maps anything thrown to a JwkrError: usage errors keep exit 2, unknown errors become ERR_INTERNAL. */

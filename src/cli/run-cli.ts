@@ -10,7 +10,7 @@ import {fileURLToPath} from 'node:url'
 
 import {jsonOutput} from '../core/escape-untrusted.js'
 import {SecretRegistry} from '../core/secrets.js'
-import {isExitError, toJwkrError} from './base-command.js'
+import {errorDocument, isExitError, toJwkrError} from './base-command.js'
 import {printError} from './print-error.js'
 import {prepareFitWidth} from './style.js'
 
@@ -35,16 +35,13 @@ export async function runCli(options: {dir: string; loadOptions?: Interfaces.Loa
       const secrets = new SecretRegistry()
       secrets.addCommandLine(process.argv.slice(2))
       const debug = process.argv.includes('--debug') || Boolean(process.env.DEBUG)
-      const message = secrets.redact(failure.message)
-      const hint = failure.hint === undefined ? null : secrets.redact(failure.hint)
+      const document = errorDocument(failure, secrets)
       // --json asks for a document on stdout whatever went wrong, as every command's own errors are.
       if (process.argv.includes('--json')) {
-        process.stdout.write(
-          jsonOutput({error: {code: failure.code, message, hint, exitCode: failure.exitCode, details: null}}) + '\n',
-        )
+        process.stdout.write(`${jsonOutput({error: document})}\n`)
       } else {
         const stack = debug && error instanceof Error && error.stack ? secrets.redact(error.stack) : undefined
-        printError({message, hint}, stack)
+        printError(document, stack)
       }
       exitCode = failure.exitCode
     }
